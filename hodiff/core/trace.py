@@ -1,0 +1,253 @@
+"""Primitives, ``bind``, and the trace/tracer protocol every interpreter follows.
+
+A *primitive* is a numpy-level function plus rule tables. Applying one goes
+through ``bind``: it finds the innermost (highest-level) live trace among the
+arguments and lets that trace interpret the call; a value carrying any other
+trace is a constant to it. With no tracer among the arguments ``bind`` simply
+calls the numpy implementation. Each transform call makes a trace with a fresh,
+higher level, so nested transforms never mix their perturbations.
+
+Rules (VJP, JVP, batch, Taylor) are written with hodiff primitives, so when an
+outer transform is active the rule's own computation is traced by it: that is
+how gradients become differentiable and every order of derivative works.
+"""
+
+import itertools
+
+import numpy as np
+
+from .errors import EscapedTracerError, MissingRuleError, TracedConversionError
+
+__all__ = ["Primitive", "Trace", "Tracer", "bind", "new_level", "registry", "find_top_trace"]
+
+# Every primitive by name: the registry test walks it to find missing rules.
+registry = {}
+
+_levels = itertools.count(1)  # level 0 is the graph API's persistent trace
+
+
+def new_level():
+    """A fresh trace level, higher than every level handed out before."""
+    return next(_levels)
+
+
+class Primitive:
+    """A differentiable operation: a numpy implementation and its rules.
+
+    Positional arguments are the (possibly traced) arrays; keyword arguments
+    are static parameters (axis, shape, ...), never differentiated.
+
+    Rule tables, all optional (a missing one raises ``MissingRuleError`` when a
+    transform needs it):
+
+    - ``vjp[i](cotangent, ans, *args, **params)``: cotangent for argument i,
+      ``None`` entry for an argument with zero derivative (a variadic
+      primitive gives a function ``argnum -> rule`` instead of a tuple);
+    - ``jvp[i](tangent, ans, *args, **params)``: output tangent contributed by
+      argument i's tangent, ``None`` for zero;
+    - ``batch(args, batched, **params) -> out``: the op on arguments whose
+      ``batched[i]`` ones carry a leading batch axis; ``out`` has one too;
+    - ``taylor(ans, primals, series, **params) -> out_series``: Taylor
+      coefficients 1..K (a leading axis of length K) of the output, given the
+      primals and each argument's series (``None`` for a constant argument).
+
+    ``differentiable=False`` marks ops with zero derivative everywhere
+    (comparisons, sign, floor, argmax ...): ``bind`` strips derivative
+    tracers from their arguments, so their answers are plain values (usable
+    as masks and indices), except under batching, which still maps them.
+
+    ``broadcasts=True`` marks elementwise primitives whose arguments broadcast
+    against each other: reverse mode then sums cotangents back to each
+    argument's shape, and forward mode broadcasts tangents to the output's
+    shape, in one place (the interpreters), so rules need not.
+    """
+
+    def __init__(self, name, impl, *, vjp=None, jvp=None, batch=None, taylor=None, broadcasts=False,
+                 differentiable=True):
+        self.name = name
+        self.impl = impl
+        self.vjp = tuple(vjp) if isinstance(vjp, (list, tuple)) else vjp
+        self.jvp = tuple(jvp) if isinstance(jvp, (list, tuple)) else jvp
+        self.batch = batch
+        self.taylor = taylor
+        self.broadcasts = broadcasts
+        self.differentiable = differentiable
+        registry[name] = self
+
+    def __call__(self, *args, **params):
+        return bind(self, args, params)
+
+    def __repr__(self):
+        return f"<hodiff primitive {self.name}>"
+
+    def vjp_rule(self, argnum):
+        rules = self.vjp
+        if callable(rules):  # variadic primitives (concatenate, stack) give rules per argnum
+            return rules(argnum)
+        if rules is None or argnum >= len(rules):
+            raise MissingRuleError(self.name, "vjp", f"no reverse-mode rule for argument {argnum}")
+        return rules[argnum]
+
+    def jvp_rule(self, argnum):
+        rules = self.jvp
+        if callable(rules):
+            return rules(argnum)
+        if rules is None or argnum >= len(rules):
+            raise MissingRuleError(self.name, "jvp", f"no forward-mode rule for argument {argnum}")
+        return rules[argnum]
+
+
+def bind(primitive, args, params):
+    """Apply ``primitive``: the highest-level trace among ``args`` interprets it."""
+    top = None
+    for arg in args:
+        if isinstance(arg, Tracer):
+            trace = arg._trace
+            if top is None or trace.level > top.level:
+                top = trace
+    if top is None:
+        return primitive.impl(*args, **params)
+    if not primitive.differentiable:
+        return bind(primitive, tuple(_strip_derivatives(arg) for arg in args), params)
+    if not top.alive:
+        raise EscapedTracerError(
+            f"'{primitive.name}' was applied to a value traced by a {top.kind} transform "
+            "that has already returned (an escaped tracer). Values made inside hd.grad, "
+            "hd.jvp, ... must not be kept and used after the transform returns; "
+            "return them from the function instead."
+        )
+    return top.process(primitive, args, params)
+
+
+def _strip_derivatives(x):
+    while isinstance(x, Tracer) and not x._trace.maps_nondiff:
+        x = x.primal
+    return x
+
+
+def find_top_trace(values):
+    """The highest-level trace among ``values``, or None."""
+    top = None
+    for value in values:
+        if isinstance(value, Tracer):
+            trace = value._trace
+            if top is None or trace.level > top.level:
+                top = trace
+    return top
+
+
+class Trace:
+    """One interpreter instance at one level; subclasses define ``process``."""
+
+    kind = "abstract"
+    maps_nondiff = False  # see Primitive(differentiable=False)
+    __slots__ = ("level", "alive", "default_child", "__weakref__")
+
+    def __init__(self, level=None):
+        self.level = new_level() if level is None else level
+        self.alive = True
+        self.default_child = None  # the trace of user-made Duals built on top of this one
+
+    def process(self, primitive, args, params):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<{type(self).__name__} level={self.level}>"
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else np.shape(x)
+
+
+class Tracer:
+    """A value being traced by one trace. Subclasses store what their trace needs.
+
+    Operators and array methods dispatch to hodiff primitives; the numpy
+    namespace installs them (see ``install_array_methods``) so this core stays
+    independent of it. ``__array_ufunc__`` sends numpy ufuncs called on a
+    tracer to the matching hodiff primitive, and refuses the rest clearly.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    # Filled in by the numpy namespace: numpy ufunc -> hodiff function.
+    _ufunc_table = {}
+
+    @property
+    def primal(self):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def shape(self):
+        return _shape(self.primal)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self):
+        return np.result_type(self.primal)
+
+    def __len__(self):
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d traced value")
+        return shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        # Control flow on a traced value is allowed: it reads the primal value.
+        return bool(concrete_value(self))
+
+    def __float__(self):
+        raise TracedConversionError(
+            "float() of a traced value would drop its derivative; "
+            "use hd.stop_gradient(x) first if that is what you mean"
+        )
+
+    __int__ = __complex__ = __float__
+
+    def __index__(self):
+        raise TracedConversionError("a traced value cannot be used as an index or size")
+
+    def __array__(self, dtype=None, copy=None):
+        raise TracedConversionError(
+            f"a {self._trace.kind}-traced value reached plain numpy code, which would "
+            "drop its derivative. Use the hodiff.numpy function of the same name "
+            "(import hodiff.numpy as hnp), or hd.stop_gradient(x) to treat it as a constant."
+        )
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        function = self._ufunc_table.get(ufunc.__name__) if method == "__call__" else None
+        if function is None or kwargs:
+            raise TracedConversionError(
+                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} "
+                f"is not differentiable by hodiff with these arguments; use "
+                f"hodiff.numpy.{ufunc.__name__} on traced values"
+            )
+        return function(*inputs)
+
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "traced arrays are immutable: x[i] = v would silently break the derivative. "
+            "Build the array functionally, e.g. hnp.where(mask, v, x), "
+            "hnp.concatenate([...]) or hnp.stack([...])."
+        )
+
+    def __hash__(self):
+        return id(self)
+
+
+def concrete_value(x):
+    """The innermost plain value under any number of tracers."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x

@@ -1,0 +1,1 @@
+"""The primitive tables: implementations and rules, one place per primitive."""

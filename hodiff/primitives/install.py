@@ -1,0 +1,99 @@
+"""Connects the primitive tables to the core, which does not import them.
+
+- the interpreters get the primitives they combine values with (adding
+  cotangents, undoing broadcasting, stacking a batch ...);
+- every tracer gets numpy's operators and array methods;
+- numpy ufuncs called on tracers are routed to the hodiff primitive of the
+  same name (``numpy.sin(x)`` works on a traced ``x``).
+"""
+
+import numpy as np
+
+from ..core.trace import Tracer
+from ..interpreters import batch, forward, reverse, taylor
+from . import namespace
+from .elementwise import add, multiply
+from .shape import broadcast_to, expand_dims, getitem, reshape, stack, sum_to_shape, transpose, zeros_like
+
+
+def _horner(primal, series, t):
+    """primal + series[0] t + series[1] t^2 + ... evaluated at t."""
+    result = 0.0
+    for k in range(series.shape[0] - 1, -1, -1):
+        result = multiply(add(result, series[k]), t)
+    return add(primal, result)
+
+
+def _index(x, k):
+    return getitem(x, index=k)
+
+
+def install_interpreter_ops():
+    reverse._ops.update(add=add, sum_to_shape=sum_to_shape, broadcast_to=broadcast_to)
+    forward._ops.update(add=add, broadcast_to=broadcast_to, zeros_like=zeros_like)
+    batch._ops.update(stack=lambda xs: stack(*xs, axis=0), index=_index, broadcast_to=broadcast_to,
+                      expand_dims=expand_dims, shape=np.shape)
+    taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner)
+
+
+def _normalize_index(index):
+    """Indices for ``x[index]``: lists become arrays; traced indices are refused."""
+    items = index if isinstance(index, tuple) else (index,)
+    normalized = []
+    for item in items:
+        if isinstance(item, Tracer):
+            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays")
+        if isinstance(item, list):
+            item = np.asarray(item)
+        normalized.append(item)
+    return tuple(normalized) if isinstance(index, tuple) else normalized[0]
+
+
+def install_array_methods():
+    api = namespace.NUMPY_API
+
+    def binary(name, reflected=False):
+        function = api[name]
+        if reflected:
+            return lambda self, other: function(other, self)
+        return lambda self, other: function(self, other)
+
+    for dunder, name in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
+                         ("truediv", "true_divide"), ("pow", "power"), ("matmul", "matmul")]:
+        if name in api:
+            setattr(Tracer, f"__{dunder}__", binary(name))
+            setattr(Tracer, f"__r{dunder}__", binary(name, reflected=True))
+    Tracer.__neg__ = lambda self: api["negative"](self)
+    Tracer.__pos__ = lambda self: self
+    if "absolute" in api:
+        Tracer.__abs__ = lambda self: api["absolute"](self)
+    for dunder, name in [("lt", "less"), ("le", "less_equal"), ("gt", "greater"),
+                         ("ge", "greater_equal"), ("eq", "equal"), ("ne", "not_equal")]:
+        if name in api:
+            setattr(Tracer, f"__{dunder}__", binary(name))
+    Tracer.__getitem__ = lambda self, index: getitem(self, index=_normalize_index(index))
+    Tracer.T = property(lambda self: transpose(self))
+    Tracer.reshape = lambda self, *shape: reshape(
+        self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
+                   "ravel", "flatten", "squeeze", "transpose", "conj", "clip", "astype", "trace",
+                   "diagonal", "swapaxes", "repeat", "take", "round"]:
+        name = {"flatten": "ravel", "round": "round_"}.get(method, method)
+        if name in api and method != "transpose":
+            setattr(Tracer, method, _method(api[name]))
+    Tracer.transpose = lambda self, *axes: transpose(
+        self, axes=(tuple(axes[0]) if len(axes) == 1 and axes[0] is not None else (axes or None)))
+    if "real" in api:
+        Tracer.real = property(lambda self: api["real"](self))
+        Tracer.imag = property(lambda self: api["imag"](self))
+    Tracer._ufunc_table = {name: function for name, function in api.items()
+                           if isinstance(getattr(np, name, None), np.ufunc)}
+
+
+def _method(function):
+    return lambda self, *args, **kwargs: function(self, *args, **kwargs)
+
+
+def install():
+    install_interpreter_ops()
+    install_array_methods()

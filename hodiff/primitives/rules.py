@@ -1,0 +1,177 @@
+"""Helpers that declare primitives of the common shapes in one line each.
+
+Every rule here is written with hodiff primitives (imported lazily from
+``elementwise``/``shape`` to avoid cycles), never raw numpy, so rules are
+differentiable by any enclosing transform.
+
+Shapes of primitive:
+- ``elementwise``: f(x, y, ...) applied entry by entry with broadcasting, given
+  each partial derivative as a function of (ans, *args). VJP is g * df/dx_i
+  (no conjugation: JAX's convention for complex values), JVP is t * df/dx_i.
+- ``linear``: an op linear in its single array argument with static
+  parameters (reshape, sum, transpose, indexing ...): its JVP is the op itself
+  applied to the tangent, its Taylor rule the batched op on the series.
+- batching helpers: ``batch_elementwise`` aligns batched arguments with a
+  leading axis, ``shift_axis`` moves an ``axis`` parameter past the batch axis.
+"""
+
+import numpy as np
+
+from ..core.trace import Primitive, Tracer
+
+__all__ = [
+    "elementwise", "linear", "batch_elementwise", "shift_axis", "shape_of", "ndim_of", "dtype_of",
+    "taylor_linear", "taylor_bilinear", "stack_series", "zero_rule",
+]
+
+
+def shape_of(x):
+    return x.shape if isinstance(x, Tracer) else np.shape(x)
+
+
+def ndim_of(x):
+    return len(shape_of(x))
+
+
+def dtype_of(x):
+    return x.dtype if isinstance(x, Tracer) else np.result_type(x)
+
+
+# ----------------------------------------------------------------- batching
+
+def batch_elementwise(primitive):
+    """Batch rule for broadcasting elementwise ops: align ranks behind the batch axis."""
+
+    def rule(values, batched, **params):
+        from . import shape as S
+
+        out_ndim = max(ndim_of(v) - (1 if b else 0) for v, b in zip(values, batched))
+        aligned = []
+        for value, is_batched in zip(values, batched):
+            if is_batched:
+                member_ndim = ndim_of(value) - 1
+                if member_ndim < out_ndim:
+                    shape = shape_of(value)
+                    value = S.reshape(value, shape=(shape[0],) + (1,) * (out_ndim - member_ndim) + shape[1:])
+            aligned.append(value)
+        return primitive(*aligned, **params)
+
+    return rule
+
+
+def shift_axis(axis, member_ndim):
+    """An ``axis`` parameter (None, int or tuple) of one member, as seen with a leading batch axis."""
+    if axis is None:
+        return tuple(range(1, member_ndim + 1))
+    if isinstance(axis, tuple):
+        return tuple(_normalize(a, member_ndim) + 1 for a in axis)
+    return _normalize(axis, member_ndim) + 1
+
+
+def _normalize(axis, ndim):
+    if not -ndim <= axis < max(ndim, 1):
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim if ndim else 0
+
+
+# ----------------------------------------------------------------- Taylor
+
+def stack_series(primal, series):
+    """(K+1, ...) array of coefficients c0..cK, c0 being the primal."""
+    from . import shape as S
+
+    return S.concatenate(S.expand_dims(primal, axis=0), series)
+
+
+def taylor_linear(primitive):
+    """Taylor rule of an op linear in all its array arguments jointly: map it over the series."""
+
+    def rule(ans, primals, series, **params):
+        args = [0.0 if s is None else s for s in series]
+        batched = [s is not None for s in series]
+        if primitive.batch is None:
+            raise RuntimeError(f"linear primitive '{primitive.name}' needs a batch rule")
+        return primitive.batch(args, batched, **params)
+
+    return rule
+
+
+def taylor_bilinear(primitive):
+    """Taylor rule of an op linear in each of two arguments (mul, matmul, dot ...).
+
+    Coefficient k of f(a(t), b(t)) is the Cauchy product sum_j f(a_j, b_{k-j}).
+    """
+
+    def rule(ans, primals, series, **params):
+        from . import shape as S
+
+        a_series, b_series = series
+        a0, b0 = primals
+        if b_series is None:
+            return primitive.batch([a_series, b0], [True, False], **params)
+        if a_series is None:
+            return primitive.batch([a0, b_series], [False, True], **params)
+        a = stack_series(a0, a_series)
+        b = stack_series(b0, b_series)
+        order = shape_of(a_series)[0]
+        # All pairs (j, k-j) with k = 1..K in one batched call, then summed per k.
+        left, right, segment = [], [], []
+        for k in range(1, order + 1):
+            for j in range(k + 1):
+                left.append(j)
+                right.append(k - j)
+                segment.append(k - 1)
+        products = primitive.batch([S.take(a, np.array(left), axis=0), S.take(b, np.array(right), axis=0)],
+                                   [True, True], **params)
+        summing = np.zeros((order, len(segment)), dtype=dtype_of(products))
+        summing[segment, np.arange(len(segment))] = 1
+        return S.tensordot(summing, products, axes=1)
+
+    return rule
+
+
+# ----------------------------------------------------------------- declarations
+
+def zero_rule(*_args, **_params):
+    return None
+
+
+def elementwise(name, impl, derivatives, *, taylor=None, zero_derivative=False):
+    """Declare an elementwise primitive from its partial derivatives.
+
+    ``derivatives[i](ans, *args)`` returns d out / d args[i] entrywise (written
+    with hodiff ops); a ``None`` entry means that argument has zero derivative.
+    """
+    vjp = []
+    jvp = []
+    for derivative in derivatives:
+        if derivative is None:
+            vjp.append(None)
+            jvp.append(None)
+            continue
+        vjp.append(_scaled_by(derivative))
+        jvp.append(_scaled_by(derivative))
+    primitive = Primitive(name, impl, vjp=vjp, jvp=jvp, taylor=taylor, broadcasts=True)
+    primitive.batch = batch_elementwise(primitive)
+    return primitive
+
+
+def _scaled_by(derivative):
+    def rule(incoming, ans, *args):
+        return incoming * derivative(ans, *args)
+
+    return rule
+
+
+def linear(name, impl, transpose, *, batch=None, taylor=True):
+    """Declare a primitive linear in its one array argument.
+
+    ``transpose(cotangent, x, **params)`` is the VJP (x is the primal input,
+    for its shape); the JVP applies the op itself to the tangent.
+    """
+    primitive = Primitive(name, impl, batch=batch)
+    primitive.vjp = (lambda g, ans, x, **params: transpose(g, x, **params),)
+    primitive.jvp = (lambda t, ans, x, **params: primitive(t, **params),)
+    if taylor:
+        primitive.taylor = taylor_linear(primitive)
+    return primitive

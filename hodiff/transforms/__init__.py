@@ -1,0 +1,1 @@
+"""User-facing transforms: thin compositions of the interpreters."""

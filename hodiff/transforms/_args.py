@@ -1,0 +1,59 @@
+"""Argument handling shared by the transforms: argnums, dtype checks, output checks."""
+
+import numbers
+
+import numpy as np
+
+from ..core.trace import Tracer
+from ..core.tree import tree_flatten
+
+__all__ = ["normalize_argnums", "check_differentiable", "is_inexact"]
+
+
+def normalize_argnums(argnums, num_args, transform):
+    """(tuple of argnums, whether a single int was given)."""
+    single = isinstance(argnums, numbers.Integral)
+    argnums_tuple = (argnums,) if single else tuple(argnums)
+    if not argnums_tuple:
+        raise ValueError(f"{transform}: argnums is empty; name at least one argument")
+    for argnum in argnums_tuple:
+        if not isinstance(argnum, numbers.Integral):
+            raise TypeError(f"{transform}: argnums must be ints, got {argnum!r}")
+        if not -num_args <= argnum < num_args:
+            raise ValueError(
+                f"{transform}: argnums={argnums!r} is out of range for a function called "
+                f"with {num_args} positional argument{'s' if num_args != 1 else ''}"
+            )
+    return tuple(a % num_args for a in argnums_tuple), single
+
+
+def dtype_of_value(x):
+    if isinstance(x, Tracer):
+        return x.dtype
+    if isinstance(x, bool):
+        return np.dtype(bool)
+    if isinstance(x, numbers.Integral) and not isinstance(x, np.generic):
+        return np.dtype(int)
+    return np.result_type(x)
+
+
+def is_inexact(x):
+    return np.issubdtype(dtype_of_value(x), np.inexact)
+
+
+def check_differentiable(tree, argnum, transform):
+    """TypeError naming the argument when a leaf is not float or complex (as JAX does)."""
+    for leaf in tree_flatten(tree)[0]:
+        try:
+            dtype = dtype_of_value(leaf)
+        except TypeError:
+            raise TypeError(
+                f"{transform}: argument {argnum} holds a {type(leaf).__name__}, which is not an array "
+                "or a number; differentiated arguments must be float or complex arrays (or pytrees of them)"
+            ) from None
+        if not np.issubdtype(dtype, np.inexact):
+            raise TypeError(
+                f"{transform} requires real- or complex-valued inputs (float or complex dtype), but "
+                f"argument {argnum} has dtype {dtype}. Pass floats (2.0, not 2) or use x.astype(float); "
+                "to hold an argument fixed, leave it out of argnums."
+            )

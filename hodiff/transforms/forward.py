@@ -1,0 +1,118 @@
+"""Forward-mode transforms: ``jvp`` and ``linearize``."""
+
+import numpy as np
+
+from ..core.trace import Tracer
+from ..core.tree import tree_flatten, tree_unflatten
+from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep
+from ._args import check_differentiable, dtype_of_value
+
+__all__ = ["jvp", "linearize"]
+
+
+def _shape(x):
+    return x.shape if isinstance(x, Tracer) else np.shape(x)
+
+
+def _flatten_pair(primals, tangents, transform):
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"{transform}: primals and tangents must be tuples (one entry per argument of f)")
+    if len(primals) != len(tangents):
+        raise ValueError(f"{transform}: {len(primals)} primals but {len(tangents)} tangents")
+    flat_primals, in_tree = tree_flatten(tuple(primals))
+    flat_tangents, tangent_tree = tree_flatten(tuple(tangents))
+    if in_tree != tangent_tree:
+        raise ValueError(f"{transform}: tangents structure {tangent_tree!r} differs from primals {in_tree!r}")
+    for i, primal in enumerate(primals):
+        check_differentiable(primal, i, transform)
+    for primal, tangent in zip(flat_primals, flat_tangents):
+        if _shape(primal) != _shape(tangent):
+            raise ValueError(f"{transform}: tangent of shape {_shape(tangent)} for a primal of shape {_shape(primal)}")
+    return flat_primals, flat_tangents, in_tree
+
+
+def _as_tangent(tangent, primal):
+    """Tangents take their primal's dtype, as JAX requires."""
+    if isinstance(tangent, Tracer):
+        return tangent
+    return np.asarray(tangent, dtype=dtype_of_value(primal))
+
+
+def jvp(f, primals, tangents):
+    """Forward mode: ``(f(*primals), J @ tangents)`` without building any reverse graph.
+
+    ``primals`` and ``tangents`` are tuples with one entry per argument of f
+    (pytrees allowed, tangents shaped like their primals). The output tangent
+    has the structure of f's output.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp
+    >>> out, tangent = hd.jvp(hnp.sin, (0.0,), (2.0,))
+    >>> float(out), float(tangent)
+    (0.0, 2.0)
+    """
+    flat_primals, flat_tangents, in_tree = _flatten_pair(primals, tangents, "jvp")
+    trace = ForwardTrace()
+    duals = [Dual._make(p, _as_tangent(t, p), trace) for p, t in zip(flat_primals, flat_tangents)]
+    try:
+        result = f(*tree_unflatten(in_tree, duals))
+    finally:
+        trace.alive = False
+    flat_out, out_tree = tree_flatten(result)
+    outs, out_tangents = [], []
+    for leaf in flat_out:
+        if isinstance(leaf, Dual) and leaf._trace is trace:
+            outs.append(leaf.primal)
+            out_tangents.append(leaf._tangent)
+        else:
+            from ..primitives.shape import zeros_like
+
+            outs.append(leaf)
+            out_tangents.append(zeros_like(leaf))
+    return tree_unflatten(out_tree, outs), tree_unflatten(out_tree, out_tangents)
+
+
+def linearize(f, *primals):
+    """Return ``(f(*primals), jvp_fn)``; ``jvp_fn(*tangents)`` is J @ tangents.
+
+    f is evaluated once: its graph is recorded, and each call of jvp_fn
+    pushes tangents forward through the recorded nodes with their JVP rules,
+    reusing the stored values instead of recomputing f.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp
+    >>> out, jvp_fn = hd.linearize(hnp.exp, 0.0)
+    >>> float(jvp_fn(3.0))
+    3.0
+    """
+    for i, primal in enumerate(primals):
+        check_differentiable(primal, i, "linearize")
+    trace = ReverseTrace()
+    flat_primals, in_tree = tree_flatten(primals)
+    leaves = [trace.new_leaf(p) for p in flat_primals]
+    try:
+        result = f(*tree_unflatten(in_tree, leaves))
+    finally:
+        trace.alive = False
+    flat_out, out_tree = tree_flatten(result)
+    out_nodes = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
+                 for leaf in flat_out]
+    outs = [leaf.value if node is not None else leaf for leaf, node in zip(flat_out, out_nodes)]
+    input_nodes = [leaf.node for leaf in leaves]
+
+    def jvp_fn(*tangents):
+        flat_tangents, tangent_tree = tree_flatten(tangents)
+        if tangent_tree != in_tree:
+            raise ValueError(f"linearize: tangents structure {tangent_tree!r} differs from primals {in_tree!r}")
+        for primal, tangent in zip(flat_primals, flat_tangents):
+            if _shape(primal) != _shape(tangent):
+                raise ValueError(
+                    f"linearize: tangent of shape {_shape(tangent)} for a primal of shape {_shape(primal)}")
+        seeds = {node: _as_tangent(t, p) for node, t, p in zip(input_nodes, flat_tangents, flat_primals)}
+        swept = forward_sweep([n for n in out_nodes if n is not None], seeds)
+        from ..primitives.shape import zeros_like
+
+        out_tangents = [swept.get(node, zeros_like(out)) if node is not None else zeros_like(out)
+                        for node, out in zip(out_nodes, outs)]
+        return tree_unflatten(out_tree, out_tangents)
+
+    return tree_unflatten(out_tree, outs), jvp_fn

@@ -1,0 +1,145 @@
+"""The graph API: the computational graph as the backprop lecture draws it.
+
+``Variable`` is a reverse-mode tracer on one persistent trace (level 0, below
+every transform). Operations on Variables record nodes; ``backward``
+accumulates gradients into the leaf Variables' ``.grad`` as PyTorch does, and
+the graph lives as long as its Variables, so ``backward`` may run again.
+With ``create_graph=True`` the backward pass is itself recorded: ``.grad`` is
+a Variable that can be differentiated again.
+"""
+
+import numbers
+
+import numpy as np
+
+from ..core.trace import Tracer
+from ..interpreters.reverse import Node, ReverseTrace, ReverseTracer, backward_pass
+
+__all__ = ["Variable", "grad_of", "GRAPH_TRACE"]
+
+
+class Variable(ReverseTracer):
+    """A node of the computational graph holding a value (and, after backward, a gradient).
+
+    >>> import hodiff as hd, hodiff.numpy as hnp
+    >>> x = hd.Variable(2.0, name="x"); y = hd.Variable(-3.0, name="y")
+    >>> z = x * y + x
+    >>> z.backward()
+    >>> float(x.grad), float(y.grad)
+    (-2.0, 2.0)
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, value, name=None):
+        if isinstance(value, Tracer) and not isinstance(value, Variable):
+            pass  # a value traced by a transform: allowed, the graph sits below it
+        elif isinstance(value, (bool, np.bool_)) or (
+                isinstance(value, numbers.Integral) or np.issubdtype(np.result_type(value), np.integer)):
+            raise TypeError(
+                f"Variable{' ' + repr(name) if name else ''}: gradients need a float or complex value, "
+                f"got {value!r} of integer/bool type; write 2.0 instead of 2 or use x.astype(float)"
+            )
+        if isinstance(value, Variable):
+            raise TypeError("Variable(v) of a Variable: use v itself, or hd.stop_gradient(v) for a constant")
+        if isinstance(value, list):
+            value = np.asarray(value, dtype=float)
+        self._trace = GRAPH_TRACE
+        self.value = value
+        self.node = Node(None, (), None, value, (), ())
+        self._name = name
+
+    @property
+    def name(self):
+        return getattr(self, "_name", None)
+
+    @name.setter
+    def name(self, name):
+        self._name = name
+
+    @property
+    def grad(self):
+        """The accumulated gradient (None before the first backward and after zero_grad)."""
+        return self.node.grad
+
+    @grad.setter
+    def grad(self, value):
+        self.node.grad = value
+
+    @property
+    def is_leaf(self):
+        return self.node.primitive is None
+
+    @property
+    def op(self):
+        """The primitive's name that made this Variable, or None for a leaf."""
+        return None if self.node.primitive is None else self.node.primitive.name
+
+    def zero_grad(self):
+        self.node.grad = None
+
+    def backward(self, gradient=None, create_graph=False):
+        """Accumulate d(self)/d(leaf), times ``gradient``, into every leaf's ``.grad``.
+
+        ``gradient`` is the upstream cotangent (shape of self); it may be
+        omitted only when self holds one element. With ``create_graph=True``
+        the gradients are Variables, differentiable again.
+        """
+        shape = np.shape(self.value) if not isinstance(self.value, Tracer) else self.value.shape
+        if gradient is None:
+            if int(np.prod(shape, dtype=np.int64)) != 1:
+                raise TypeError(
+                    f"backward() without a gradient needs a one-element output, but this Variable has "
+                    f"shape {shape}; pass gradient= with that shape (the upstream dL/d(this))"
+                )
+            dtype = np.result_type(self.value) if not isinstance(self.value, Tracer) else self.value.dtype
+            gradient = np.ones(shape, dtype=dtype if np.issubdtype(dtype, np.inexact) else float)
+        elif (gradient.shape if isinstance(gradient, Tracer) else np.shape(gradient)) != shape:
+            raise ValueError(f"backward: gradient of shape {np.shape(gradient)} for a Variable of shape {shape}")
+        rebuild = GRAPH_TRACE.make_tracer if create_graph else None
+        found = backward_pass([(self.node, gradient)], None, rebuild=rebuild)
+        for node, contribution in found.items():
+            node.grad = contribution if node.grad is None else node.grad + contribution
+
+    def __repr__(self):
+        name = f", name={self.name!r}" if self.name else ""
+        op = f", op={self.op!r}" if self.op else ""
+        return f"Variable({self.value!r}{name}{op})"
+
+
+GRAPH_TRACE = ReverseTrace(level=0, tracer_type=Variable)
+
+
+def grad_of(outputs, inputs, gradients=None, create_graph=False):
+    """Gradients of ``outputs`` with respect to ``inputs`` (Variables), like torch.autograd.grad.
+
+    Returns a tuple with one gradient per input (zeros for an input the
+    outputs do not depend on); nothing is accumulated into ``.grad``.
+    ``gradients`` gives the upstream cotangent of each output (default: ones,
+    for one-element outputs).
+    """
+    outputs = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    single = isinstance(inputs, Variable)
+    inputs = [inputs] if single else list(inputs)
+    for x in inputs:
+        if not isinstance(x, Variable):
+            raise TypeError(f"grad_of: inputs must be Variables, got {type(x).__name__}")
+    if gradients is None:
+        gradients = [None] * len(outputs)
+    elif isinstance(gradients, (np.ndarray, numbers.Number, Tracer)):
+        gradients = [gradients]
+    roots = []
+    for out, gradient in zip(outputs, gradients):
+        if not isinstance(out, Variable):
+            raise TypeError(f"grad_of: outputs must be Variables, got {type(out).__name__}")
+        shape = np.shape(out.value)
+        if gradient is None:
+            if int(np.prod(shape, dtype=np.int64)) != 1:
+                raise TypeError(f"grad_of: output of shape {shape} needs an explicit gradient")
+            gradient = np.ones(shape, dtype=np.result_type(out.value, float))
+        roots.append((out.node, gradient))
+    wanted = {x.node for x in inputs}
+    found = backward_pass(roots, wanted, rebuild=GRAPH_TRACE.make_tracer if create_graph else None)
+    from ..primitives.shape import zeros_like
+
+    return tuple(found[x.node] if x.node in found else zeros_like(x.value) for x in inputs)
