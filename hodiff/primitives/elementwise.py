@@ -19,7 +19,8 @@ from .rules import batch_elementwise, dtype_of, elementwise, taylor_bilinear, ta
 
 __all__ = [
     "add", "subtract", "multiply", "true_divide", "negative", "power", "exp", "log",
-    "sin", "cos", "tanh", "sqrt", "where",
+    "sin", "cos", "tanh", "sqrt", "where", "less", "less_equal", "greater", "greater_equal",
+    "equal", "not_equal",
 ]
 
 
@@ -218,6 +219,22 @@ where.batch = batch_elementwise(where)
 _ = dtype_of  # re-exported helper used by sibling modules
 
 
+# --------------------------------------------------------------- comparisons (zero derivative)
+
+def _comparison(name, impl):
+    primitive = Primitive(name, impl, differentiable=False)
+    primitive.batch = batch_elementwise(primitive)
+    return primitive
+
+
+less = _comparison("less", np.less)
+less_equal = _comparison("less_equal", np.less_equal)
+greater = _comparison("greater", np.greater)
+greater_equal = _comparison("greater_equal", np.greater_equal)
+equal = _comparison("equal", np.equal)
+not_equal = _comparison("not_equal", np.not_equal)
+
+
 # --------------------------------------------------------------- the numpy namespace's names
 
 def _where(condition, x=None, y=None):
@@ -230,4 +247,6 @@ NUMPY_API = {
     "add": add, "subtract": subtract, "multiply": multiply, "divide": true_divide,
     "true_divide": true_divide, "negative": negative, "power": power, "exp": exp, "log": log,
     "sin": sin, "cos": cos, "tanh": tanh, "sqrt": sqrt, "where": _where,
+    "less": less, "less_equal": less_equal, "greater": greater, "greater_equal": greater_equal,
+    "equal": equal, "not_equal": not_equal,
 }
