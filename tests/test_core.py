@@ -10,7 +10,6 @@ import hodiff as hd
 import hodiff.numpy as hnp
 from hodiff.core.tree import tree_flatten, tree_map, tree_unflatten
 
-
 # ----------------------------------------------------------------- pytrees
 
 def test_tree_round_trip_sorts_dict_keys_and_keeps_none():

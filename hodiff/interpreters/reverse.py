@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 
-from ..core.trace import Trace, Tracer, bind
+from ..core.trace import Trace, Tracer
 
 __all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "unbroadcast"]
 
@@ -82,22 +82,34 @@ class ReverseTrace(Trace):
         return tracer
 
     def process(self, primitive, args, params):
-        values = list(args)
         parents = []
         argnums = []
+        values = args
         for i, arg in enumerate(args):
             if isinstance(arg, ReverseTracer) and arg._trace is self:
+                if values is args:
+                    values = list(args)
                 values[i] = arg.value
                 parents.append(arg.node)
                 argnums.append(i)
         values = tuple(values)
-        ans = bind(primitive, values, params)
+        ans = primitive(*values, **params)
         node = Node(primitive, values, params, ans, tuple(parents), tuple(argnums))
-        return self.make_tracer(ans, node)
+        tracer = self.tracer_type.__new__(self.tracer_type)
+        tracer._trace = self
+        tracer.value = ans
+        tracer.node = node
+        return tracer
 
 
-def unbroadcast(cotangent, shape):
-    """Sum ``cotangent`` over the axes along which an argument of ``shape`` was broadcast."""
+_SCALAR_TYPES = (float, int, complex)
+
+
+def unbroadcast(cotangent, arg):
+    """Sum ``cotangent`` over the axes along which ``arg`` was broadcast to the output."""
+    if type(cotangent) in _SCALAR_TYPES:
+        return cotangent  # a Python scalar cotangent means a scalar output: nothing was broadcast
+    shape = arg.shape if hasattr(arg, "shape") else np.shape(arg)
     cotangent_shape = cotangent.shape if hasattr(cotangent, "shape") else np.shape(cotangent)
     if cotangent_shape == shape:
         return cotangent
@@ -138,8 +150,9 @@ def backward_pass(roots, wanted, rebuild=None):
             for parent, argnum in zip(node.parents, node.argnums):
                 args[argnum] = rebuild(args[argnum], parent)
             ans = rebuild(ans, node)
+        rules = primitive.vjp
         for parent, argnum in zip(node.parents, node.argnums):
-            rule = primitive.vjp_rule(argnum)
+            rule = rules[argnum] if type(rules) is tuple and argnum < len(rules) else primitive.vjp_rule(argnum)
             if rule is None:
                 continue
             try:
@@ -148,8 +161,7 @@ def backward_pass(roots, wanted, rebuild=None):
                 error.add_note(f"(in the reverse-mode rule of primitive '{primitive.name}', argument {argnum})")
                 raise
             if primitive.broadcasts:
-                arg = args[argnum]
-                contribution = unbroadcast(contribution, arg.shape if hasattr(arg, "shape") else np.shape(arg))
+                contribution = unbroadcast(contribution, args[argnum])
             if parent in pending:
                 pending[parent] = add(pending[parent], contribution)
             else:

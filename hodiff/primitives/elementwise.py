@@ -12,10 +12,21 @@ Complex values follow JAX: the VJP multiplies by the derivative without
 conjugating it.
 """
 
+import math
+import operator
+
 import numpy as np
 
 from ..core.trace import Primitive
-from .rules import batch_elementwise, dtype_of, elementwise, taylor_bilinear, taylor_linear
+from .rules import (
+    batch_elementwise,
+    dtype_of,
+    elementwise,
+    scalar_fast_binary,
+    scalar_fast_unary,
+    taylor_bilinear,
+    taylor_linear,
+)
 
 __all__ = [
     "add", "subtract", "multiply", "true_divide", "negative", "power", "exp", "log",
@@ -36,23 +47,23 @@ def _stack(terms):
 
 # --------------------------------------------------------------- arithmetic
 
-add = Primitive("add", np.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
+add = Primitive("add", scalar_fast_binary(operator.add, np.add), vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
                 jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: t), broadcasts=True)
 add.batch = batch_elementwise(add)
 add.taylor = taylor_linear(add)
 
-subtract = Primitive("subtract", np.subtract,
+subtract = Primitive("subtract", scalar_fast_binary(operator.sub, np.subtract),
                      vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: negative(g)),
                      jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: negative(t)), broadcasts=True)
 subtract.batch = batch_elementwise(subtract)
 subtract.taylor = taylor_linear(subtract)
 
-negative = Primitive("negative", np.negative, vjp=(lambda g, ans, x: negative(g),),
+negative = Primitive("negative", scalar_fast_unary(operator.neg, np.negative), vjp=(lambda g, ans, x: negative(g),),
                      jvp=(lambda t, ans, x: negative(t),), broadcasts=True)
 negative.batch = batch_elementwise(negative)
 negative.taylor = taylor_linear(negative)
 
-multiply = Primitive("multiply", np.multiply,
+multiply = Primitive("multiply", scalar_fast_binary(operator.mul, np.multiply),
                      vjp=(lambda g, ans, x, y: multiply(g, y), lambda g, ans, x, y: multiply(g, x)),
                      jvp=(lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
                      broadcasts=True)
@@ -79,7 +90,7 @@ def _taylor_divide(ans, primals, series):
 
 
 true_divide = elementwise(
-    "true_divide", np.true_divide,
+    "true_divide", scalar_fast_binary(operator.truediv, np.true_divide),
     (lambda ans, x, y: true_divide(1.0, y), lambda ans, x, y: negative(true_divide(ans, y))),
     taylor=_taylor_divide,
 )
@@ -142,15 +153,21 @@ def _power_dy(ans, x, y):
     return multiply(ans, log(where(x != 0, x, 1)))
 
 
-power = elementwise("power", np.power, (_power_dx, _power_dy), taylor=_taylor_power)
+def _real_power_defined(x, y):
+    # Python turns a negative base to a fractional power into a complex number; numpy gives nan.
+    return x >= 0 or float(y).is_integer()
+
+
+power = elementwise("power", scalar_fast_binary(operator.pow, np.power, guard=_real_power_defined),
+                    (_power_dx, _power_dy), taylor=_taylor_power)
 
 
 # --------------------------------------------------------------- elementary functions
 
-exp = elementwise("exp", np.exp, (lambda ans, x: ans,),
+exp = elementwise("exp", scalar_fast_unary(math.exp, np.exp), (lambda ans, x: ans,),
                   taylor=lambda ans, primals, series: _taylor_exp_from(ans, series[0]))
 
-log = elementwise("log", np.log, (lambda ans, x: true_divide(1.0, x),),
+log = elementwise("log", scalar_fast_unary(math.log, np.log), (lambda ans, x: true_divide(1.0, x),),
                   taylor=lambda ans, primals, series: _taylor_log_from(primals[0], series[0]))
 
 
@@ -169,10 +186,10 @@ def _sin_cos_series(s0, c0, x_series):
     return _stack(s[1:]), _stack(c[1:])
 
 
-sin = elementwise("sin", np.sin, (lambda ans, x: cos(x),),
+sin = elementwise("sin", scalar_fast_unary(math.sin, np.sin), (lambda ans, x: cos(x),),
                   taylor=lambda ans, primals, series: _sin_cos_series(ans, cos(primals[0]), series[0])[0])
 
-cos = elementwise("cos", np.cos, (lambda ans, x: negative(sin(x)),),
+cos = elementwise("cos", scalar_fast_unary(math.cos, np.cos), (lambda ans, x: negative(sin(x)),),
                   taylor=lambda ans, primals, series: _sin_cos_series(sin(primals[0]), ans, series[0])[1])
 
 
@@ -193,9 +210,10 @@ def _taylor_tanh(ans, primals, series):
     return _stack(y[1:])
 
 
-tanh = elementwise("tanh", np.tanh, (lambda ans, x: subtract(1.0, multiply(ans, ans)),), taylor=_taylor_tanh)
+tanh = elementwise("tanh", scalar_fast_unary(math.tanh, np.tanh), (lambda ans, x: subtract(1.0, multiply(ans, ans)),),
+                   taylor=_taylor_tanh)
 
-sqrt = elementwise("sqrt", np.sqrt, (lambda ans, x: true_divide(0.5, ans),),
+sqrt = elementwise("sqrt", scalar_fast_unary(math.sqrt, np.sqrt), (lambda ans, x: true_divide(0.5, ans),),
                    taylor=lambda ans, primals, series: _taylor_pow_const(ans, primals[0], series[0], 0.5))
 
 

@@ -21,7 +21,7 @@ from ..core.trace import Primitive, Tracer
 
 __all__ = [
     "elementwise", "linear", "batch_elementwise", "shift_axis", "shape_of", "ndim_of", "dtype_of",
-    "taylor_linear", "taylor_bilinear", "stack_series", "zero_rule",
+    "taylor_linear", "taylor_bilinear", "stack_series", "zero_rule", "scalar_fast_unary", "scalar_fast_binary",
 ]
 
 
@@ -35,6 +35,51 @@ def ndim_of(x):
 
 def dtype_of(x):
     return x.dtype if isinstance(x, Tracer) else np.result_type(x)
+
+
+# ----------------------------------------------------------------- fast scalar implementations
+
+_PY_FLOATS = (float, np.float64)
+
+
+def scalar_fast_unary(math_function, ufunc):
+    """``ufunc``, but through ``math`` for Python floats (numpy's scalar path costs ~1 us).
+
+    Where math raises (log(0), exp(1000), sqrt(-1)) numpy's answer (-inf, inf,
+    nan) is returned instead, so results never differ from numpy's.
+    """
+
+    def impl(x):
+        if type(x) in _PY_FLOATS:
+            try:
+                return math_function(x)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                pass
+        return ufunc(x)
+
+    impl.__name__ = ufunc.__name__
+    return impl
+
+
+def scalar_fast_binary(python_operator, ufunc, guard=None):
+    """``ufunc``, but through the Python operator when both arguments are Python floats/ints
+    (at least one float). ``guard(x, y)`` may veto the fast path (e.g. negative ** fractional)."""
+
+    def impl(x, y):
+        tx, ty = type(x), type(y)
+        if (tx is float or ty is float or tx is np.float64 or ty is np.float64) and \
+                tx in _SCALARS and ty in _SCALARS and (guard is None or guard(x, y)):
+            try:
+                return python_operator(x, y)
+            except (OverflowError, ZeroDivisionError):
+                pass
+        return ufunc(x, y)
+
+    impl.__name__ = ufunc.__name__
+    return impl
+
+
+_SCALARS = (float, int, np.float64)
 
 
 # ----------------------------------------------------------------- batching

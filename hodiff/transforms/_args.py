@@ -41,9 +41,15 @@ def is_inexact(x):
     return np.issubdtype(dtype_of_value(x), np.inexact)
 
 
+_INEXACT_KINDS = "fc"
+
+
 def check_differentiable(tree, argnum, transform):
     """TypeError naming the argument when a leaf is not float or complex (as JAX does)."""
     for leaf in tree_flatten(tree)[0]:
+        kind = type(leaf)
+        if kind is float or kind is complex or (kind is np.ndarray and leaf.dtype.kind in _INEXACT_KINDS):
+            continue  # the common cases, decided without numpy's dtype machinery
         try:
             dtype = dtype_of_value(leaf)
         except TypeError:

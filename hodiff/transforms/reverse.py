@@ -20,6 +20,9 @@ stop_gradient = Primitive("stop_gradient", lambda x: x, differentiable=False, ba
 stop_gradient.__doc__ = """x, as a constant to every transform (its derivative is zero)."""
 
 
+_FLOATS = (float, np.float64)
+
+
 def _lower(value, trace):
     """A traced output seen from outside ``trace``: its value, or itself if it is a constant."""
     return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
@@ -35,6 +38,8 @@ def _match_input(gradient, primal):
     """Give a gradient the input's dtype (and Python scalars' numpy scalar form)."""
     if isinstance(gradient, Tracer):
         return gradient
+    if type(primal) is float and type(gradient) in (float, np.float64):
+        return np.float64(gradient)
     dtype = dtype_of_value(primal)
     gradient = np.asarray(gradient)
     if gradient.dtype != dtype:
@@ -61,6 +66,11 @@ def vjp(f, *primals, has_aux=False):
     """
     for i, primal in enumerate(primals):
         check_differentiable(primal, i, "vjp")
+    return _vjp(f, primals, has_aux)
+
+
+def _vjp(f, primals, has_aux):
+    """vjp without the argument checks (callers have made them)."""
     trace = ReverseTrace()
     flat_primals, in_tree = tree_flatten(primals)
     leaves = [trace.new_leaf(p) for p in flat_primals]
@@ -84,10 +94,11 @@ def vjp(f, *primals, has_aux=False):
             raise ValueError(f"vjp_fn: cotangent structure {cotangent_tree!r} does not match output {out_tree!r}")
         starts = []
         for node, ct, out in zip(roots, flat_cotangents, out_values):
-            ct_shape = ct.shape if isinstance(ct, Tracer) else np.shape(ct)
-            out_shape = out.shape if isinstance(out, Tracer) else np.shape(out)
-            if ct_shape != out_shape:
-                raise ValueError(f"vjp_fn: cotangent of shape {ct_shape} for an output of shape {out_shape}")
+            if type(ct) is not float or type(out) not in _FLOATS:  # Python-float pairs match trivially
+                ct_shape = ct.shape if isinstance(ct, Tracer) else np.shape(ct)
+                out_shape = out.shape if isinstance(out, Tracer) else np.shape(out)
+                if ct_shape != out_shape:
+                    raise ValueError(f"vjp_fn: cotangent of shape {ct_shape} for an output of shape {out_shape}")
             if node is not None:
                 starts.append((node, ct))
         found = backward_pass(starts, set(input_nodes))
@@ -131,9 +142,9 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
 
         chosen = tuple(args[a] for a in argnums_tuple)
         if has_aux:
-            out, vjp_fn, aux = vjp(f_of_chosen, *chosen, has_aux=True)
+            out, vjp_fn, aux = _vjp(f_of_chosen, chosen, has_aux=True)
         else:
-            out, vjp_fn = vjp(f_of_chosen, *chosen)
+            out, vjp_fn = _vjp(f_of_chosen, chosen, has_aux=False)
         seed = _scalar_seed(out, holomorphic)
         gradients = vjp_fn(seed)
         gradients = gradients[0] if single else gradients
@@ -162,6 +173,8 @@ def grad(f, argnums=0, has_aux=False, holomorphic=False):
 
 
 def _scalar_seed(out, holomorphic):
+    if type(out) is float or type(out) is np.float64:
+        return 1.0
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(
             "grad requires f to return a scalar, but it returned a "
@@ -182,4 +195,6 @@ def _scalar_seed(out, holomorphic):
         )
     if not np.issubdtype(dtype, np.inexact):
         dtype = np.dtype(float)
+    if shape == () and dtype == np.float64:
+        return 1.0  # a Python float keeps scalar graphs on the fast scalar path
     return np.ones(shape, dtype=dtype)
