@@ -82,19 +82,29 @@ class ReverseTrace(Trace):
         return tracer
 
     def process(self, primitive, args, params):
+        values = []
         parents = []
         argnums = []
-        values = args
-        for i, arg in enumerate(args):
-            if isinstance(arg, ReverseTracer) and arg._trace is self:
-                if values is args:
-                    values = list(args)
-                values[i] = arg.value
-                parents.append(arg.node)
-                argnums.append(i)
+        lower_tracers = False  # values traced by outer transforms must go back through bind
+        i = 0
+        for arg in args:
+            if isinstance(arg, Tracer):
+                if arg._trace is self:
+                    parents.append(arg.node)
+                    argnums.append(i)
+                    arg = arg.value
+                    if isinstance(arg, Tracer):
+                        lower_tracers = True
+                else:
+                    lower_tracers = True
+            values.append(arg)
+            i += 1
         values = tuple(values)
-        ans = primitive(*values, **params)
-        node = Node(primitive, values, params, ans, tuple(parents), tuple(argnums))
+        ans = primitive(*values, **params) if lower_tracers else primitive.impl(*values, **params)
+        # Shared empty params and interned argnums keep long scalar graphs small (W8: ~100 B/node).
+        argnums = tuple(argnums)
+        node = Node(primitive, values, params or _NO_PARAMS, ans, tuple(parents),
+                    _interned_argnums.setdefault(argnums, argnums))
         tracer = self.tracer_type.__new__(self.tracer_type)
         tracer._trace = self
         tracer.value = ans
@@ -102,6 +112,8 @@ class ReverseTrace(Trace):
         return tracer
 
 
+_NO_PARAMS = {}
+_interned_argnums = {}
 _SCALAR_TYPES = (float, int, complex)
 
 

@@ -9,11 +9,13 @@
 
 import numpy as np
 
-from ..core.trace import Tracer
+from ..core.trace import Primitive, Tracer, _bind_traced
 from ..interpreters import batch, forward, reverse, taylor
 from . import namespace
 from .elementwise import add, multiply
 from .shape import broadcast_to, expand_dims, getitem, reshape, stack, sum_to_shape, transpose, zeros_like
+
+_NO_PARAMS = {}
 
 
 def _horner(primal, series, t):
@@ -54,6 +56,10 @@ def install_array_methods():
 
     def binary(name, reflected=False):
         function = api[name]
+        if isinstance(function, Primitive):  # self is a tracer: skip bind's search for one
+            if reflected:
+                return lambda self, other: _bind_traced(function, (other, self), _NO_PARAMS)
+            return lambda self, other: _bind_traced(function, (self, other), _NO_PARAMS)
         if reflected:
             return lambda self, other: function(other, self)
         return lambda self, other: function(self, other)

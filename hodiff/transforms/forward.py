@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import Dual, ForwardTrace
@@ -90,7 +91,8 @@ def linearize(f, *primals):
     flat_primals, in_tree = tree_flatten(primals)
     leaves = [trace.new_leaf(p) for p in flat_primals]
     try:
-        result = f(*tree_unflatten(in_tree, leaves))
+        with paused_cycle_collector():
+            result = f(*tree_unflatten(in_tree, leaves))
     finally:
         trace.alive = False
     flat_out, out_tree = tree_flatten(result)
@@ -108,7 +110,8 @@ def linearize(f, *primals):
                 raise ValueError(
                     f"linearize: tangent of shape {_shape(tangent)} for a primal of shape {_shape(primal)}")
         seeds = {node: _as_tangent(t, p) for node, t, p in zip(input_nodes, flat_tangents, flat_primals)}
-        swept = forward_sweep([n for n in out_nodes if n is not None], seeds)
+        with paused_cycle_collector():
+            swept = forward_sweep([n for n in out_nodes if n is not None], seeds)
         from ..primitives.shape import zeros_like
 
         out_tangents = [swept.get(node, zeros_like(out)) if node is not None else zeros_like(out)

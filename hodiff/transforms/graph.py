@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Tracer
 from ..interpreters.reverse import Node, ReverseTrace, ReverseTracer, backward_pass
 
@@ -97,7 +98,8 @@ class Variable(ReverseTracer):
         elif (gradient.shape if isinstance(gradient, Tracer) else np.shape(gradient)) != shape:
             raise ValueError(f"backward: gradient of shape {np.shape(gradient)} for a Variable of shape {shape}")
         rebuild = GRAPH_TRACE.make_tracer if create_graph else None
-        found = backward_pass([(self.node, gradient)], None, rebuild=rebuild)
+        with paused_cycle_collector():
+            found = backward_pass([(self.node, gradient)], None, rebuild=rebuild)
         for node, contribution in found.items():
             node.grad = contribution if node.grad is None else node.grad + contribution
 

@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 
+from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Primitive, Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, backward_pass
@@ -75,7 +76,8 @@ def _vjp(f, primals, has_aux):
     flat_primals, in_tree = tree_flatten(primals)
     leaves = [trace.new_leaf(p) for p in flat_primals]
     try:
-        result = f(*tree_unflatten(in_tree, leaves))
+        with paused_cycle_collector():
+            result = f(*tree_unflatten(in_tree, leaves))
     finally:
         trace.alive = False
     if has_aux:
@@ -101,7 +103,8 @@ def _vjp(f, primals, has_aux):
                     raise ValueError(f"vjp_fn: cotangent of shape {ct_shape} for an output of shape {out_shape}")
             if node is not None:
                 starts.append((node, ct))
-        found = backward_pass(starts, set(input_nodes))
+        with paused_cycle_collector():
+            found = backward_pass(starts, set(input_nodes))
         flat_grads = [
             _match_input(found[node], primal) if node in found else _zeros_like(primal)
             for node, primal in zip(input_nodes, flat_primals)
