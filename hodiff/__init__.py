@@ -15,6 +15,8 @@ from .testing import check_grads, numerical_jacobian  # noqa: E402
 from .transforms.batching import vmap  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
+from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
+from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 
 __version__ = "0.1.0"
@@ -24,4 +26,5 @@ __all__ = [
     "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
     "testing", "check_grads", "numerical_jacobian",
+    "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
 ]

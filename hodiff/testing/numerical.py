@@ -171,7 +171,12 @@ def numerical_jacobian(f, x, layout="numerator", *, eps=None):
         df = np.zeros((_pack_real(out_leaves).size, 0))
     else:
         df, _ = _scipy_jacobian(from_vector, point, eps)
-    out_blocks = _unpack_real(df, info)  # each: out_shape + (total_in,)
+    flat = np.concatenate(_unpack_flat(df, info), axis=0) if info else np.zeros((0, point.size))
     from ..transforms.jacobian import assemble_jacobian
 
-    return assemble_jacobian(out_blocks, out_tree, in_tree, in_shapes, layout)
+    return assemble_jacobian(flat, "numerator", out_tree, [shape for shape, _ in info], in_tree, in_shapes, layout)
+
+
+def _unpack_flat(df, info):
+    """Rows of a packed-real Jacobian back to (size_k, N) blocks, complex where the output is."""
+    return [leaf.reshape(-1, df.shape[1]) for leaf in _unpack_real(df, info)]
