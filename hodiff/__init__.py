@@ -15,6 +15,7 @@ from .transforms.batching import vmap  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
+from .viz import render, to_dot, trace_graph  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -22,4 +23,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
     "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
+    "trace_graph", "to_dot", "render",
 ]
