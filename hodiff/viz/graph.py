@@ -132,14 +132,12 @@ class Graph:
             if name is None:
                 if node.primitive is None:
                     name = f"x{leaves}"
+                    leaves += 1
                 elif node is self.output_nodes[0]:
                     name = "f"
                 else:
                     name = f"n{count}"
-            if node.primitive is None:
-                leaves += 1
-            else:
-                count += 1
+                    count += 1
             self._names[node] = name
         # Names must be unique to serve as table keys and DOT ids.
         seen = {}
