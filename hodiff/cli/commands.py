@@ -144,8 +144,9 @@ class Problem:
             raise CLIError(f"computing the {what}: {_first_line(error)}", UNAVAILABLE) from None
         except (TypeError, ValueError) as error:
             raise CLIError(f"computing the {what}: {_first_line(error)}") from None
-        leaves = result if isinstance(result, (tuple, list)) else [result]
-        for leaf in leaves:
+        from ..core.tree import tree_leaves
+
+        for leaf in tree_leaves(result):
             array = np.asarray(leaf)
             if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
                 raise CLIError(f"the {what} is not finite (nan or inf) at this point; the expression is not "
@@ -264,7 +265,8 @@ def command_derivative(args):
     if not 0 <= args.order <= MAX_ORDER:
         raise CLIError(f"--order {args.order}: the order must be between 0 and {MAX_ORDER}")
     name = problem.wrt[0]
-    if np.shape(problem.value) not in ((), np.shape(problem.point[name])):
+    variable_shape = np.shape(problem.point[name])
+    if variable_shape and np.shape(problem.value) != variable_shape:
         raise CLIError(f"derivative needs a scalar or elementwise expression of {name}, but the value has shape "
                        f"{_shape(problem.value)} for {name} of shape {_shape(problem.point[name])}; "
                        "use 'hodiff jacobian'")

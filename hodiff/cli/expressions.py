@@ -29,7 +29,7 @@ __all__ = ["ExpressionError", "Expression", "parse_point", "FUNCTIONS", "LIMITS"
 LIMITS = {
     "length": 2000,        # characters in an expression
     "nodes": 500,          # syntax-tree nodes
-    "depth": 32,           # nesting depth (brackets and operators)
+    "depth": 64,           # nesting depth (brackets, operators, a+b+c chains)
     "exponent": 100,       # largest constant exponent |p| in x**p
     "point_size": 100_000,  # entries of one --at value
 }
@@ -151,8 +151,9 @@ class Expression:
         try:
             tree = ast.parse(text, mode="eval")
         except SyntaxError as error:
-            column = f" at column {error.offset}" if error.offset else ""
-            raise ExpressionError(f"syntax error{column} of {text!r}: {error.msg}") from None
+            # Python reports offset 0 when the expression ends too early ("x +").
+            column = f"at column {error.offset}" if error.offset else "at the end"
+            raise ExpressionError(f"syntax error {column} of {text!r}: {error.msg}") from None
         except (RecursionError, MemoryError, ValueError) as error:
             raise ExpressionError(f"the expression could not be parsed: {type(error).__name__}") from None
         self.text = text
@@ -165,6 +166,8 @@ class Expression:
 
     def _fail(self, node, message, error_type=ExpressionError):
         segment = ast.get_source_segment(self.text, node) if hasattr(node, "col_offset") else None
+        if segment and len(segment) > 60:
+            segment = segment[:28] + "..." + segment[-28:]
         where = f", in {segment!r}" if segment else ""
         raise error_type(f"{message}{where} at column {_column(node)}")
 
@@ -267,8 +270,8 @@ class Expression:
 
     def _check_call(self, node):
         if not isinstance(node.func, ast.Name):
-            if isinstance(node.func, ast.Attribute):
-                self._fail(node.func, f"attribute access ('.{node.func.attr}') is not allowed")
+            if type(node.func) in _REFUSED:
+                self._fail(node.func, _REFUSED[type(node.func)].format(attr=getattr(node.func, "attr", "")))
             self._fail(node, "only calls of named functions, as in exp(x), are allowed")
         name = node.func.id
         self._check_name(name, node.func)

@@ -97,8 +97,8 @@ def build_parser():
 
 def main(argv=None):
     """Run the command line; returns the exit status (0 on success)."""
-    argv = _protect_expression(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
+    argv = _protect_expression(sys.argv[1:] if argv is None else list(argv), parser)
     command = "hodiff"
     try:
         try:
@@ -130,17 +130,21 @@ def main(argv=None):
     return 0
 
 
-def _protect_expression(argv):
+def _protect_expression(argv, parser):
     """An expression right after its command that starts with '-' ("-x**2") is not an option.
 
     argparse takes any argument containing a space for a positional one, so a
     leading space keeps "-x**2" an expression (Expression strips it).
     """
-    expression_commands = set(COMMANDS) - {"demo"}
-    if len(argv) >= 2 and argv[0] in expression_commands and argv[1].startswith("-") \
-            and not argv[1].startswith("--") and argv[1] not in ("-h", "-o"):
-        argv = [argv[0], " " + argv[1]] + argv[2:]
-    return argv
+    if len(argv) < 2 or not argv[1].startswith("-") or argv[0] == "demo":
+        return argv
+    if argv[1] == "--" and len(argv) > 2:  # "hodiff grad -- -x --at x=1": only the expression is protected
+        argv = [argv[0]] + argv[2:]
+    subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    command = subparsers.choices.get(argv[0])
+    if command is None or argv[1].partition("=")[0] in command._option_string_actions:
+        return argv
+    return [argv[0], " " + argv[1]] + argv[2:]
 
 
 if __name__ == "__main__":  # pragma: no cover
