@@ -156,6 +156,21 @@ def test_second_order_graphs_show_the_gradient_nodes():
     np.testing.assert_allclose(second.grads[x.node], hd.grad(hd.grad(lambda a: hnp.tanh(a * -3.0) + a))(2.0))
 
 
+def test_trace_graph_with_create_graph_and_drawing_a_node():
+    graph = trace_graph(lambda x, y: x * x * y, 3.0, 2.0, create_graph=True)
+    x, y = graph.inputs
+    assert isinstance(x.grad, hd.Variable) and float(x.grad.value) == 12.0
+    names = {graph.name(node): graph.kind(node) for node in graph.nodes}
+    assert names["df/dx"] == "gradient" and names["df/dy"] == "gradient"
+    assert "backward" in names.values()
+    second = hd.grad_of(x.grad, [x, y])
+    assert [float(g.value) if isinstance(g, hd.Variable) else float(g) for g in second] == [4.0, 6.0]
+    # A bare Node draws the same picture.
+    assert to_dot(graph.output.node) == to_dot(graph)
+    labels = node_labels(to_dot(graph))
+    assert labels["x"] == (["3"], ["12"]) and labels["df/dx"] == (["12"], [])
+
+
 def test_big_graphs_collapse_with_a_note():
     a = hd.Variable(0.5, name="a")
     s = a

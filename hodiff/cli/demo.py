@@ -109,6 +109,7 @@ def run_demo(out_dir="hodiff-demo", precision=4, files=True):
         _higher_order(report, out)
     report.section("Files")
     if report.files:
+        report.say(f"The pictures are in {out.resolve()}:")
         for path in report.files:
             report.say(f"  wrote {path}")
     else:
