@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from requires import requires
 
 import hodiff as hd
@@ -390,3 +392,39 @@ def test_python_m_hodiff():
     result = _process("grad", "__import__('os')", "--at", "x=1")
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- fuzzing: never a traceback
+
+_leaves = st.sampled_from(["x", "y", "1.5", "2", "-1", "x[0]", "y[-1]", "[1, 2]", "x[1:]", "pi", "0"])
+
+
+def _grow(children):
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*", "/", "**", "@", ">"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})")
+    unary = st.tuples(st.sampled_from(["exp", "log", "sqrt", "sin", "tanh", "sum", "relu", "transpose", "-"]),
+                      children).map(lambda t: f"{t[0]}({t[1]})")
+    two = st.tuples(st.sampled_from(["where", "dot", "tensordot", "power", "maximum"]), children, children).map(
+        lambda t: f"{t[0]}({t[1]}, {t[2]})")
+    axis = st.tuples(children, st.sampled_from([0, 1, -1])).map(lambda t: f"sum({t[0]}, axis={t[1]})")
+    return binary | unary | two | axis
+
+
+@given(expression=st.recursive(_leaves, _grow, max_leaves=8),
+       command=st.sampled_from(["grad", "graph", "hessian", "jacobian", "derivative"]),
+       x=st.sampled_from(["0", "1.5", "-0.5", "[1,2]", "[[1,2],[3,4]]", "[0.5,-1,2]"]),
+       y=st.sampled_from(["2", "-1", "[1,2]", "[0,0]"]))
+def test_random_expressions_never_crash(expression, command, x, y):
+    import contextlib
+    import io
+
+    names = [n for n in ("x", "y") if n in expression.replace("exp", "").replace("max", "")]
+    argv = [command, expression, "--at", *[f"{n}={x if n == 'x' else y}" for n in names]]
+    if command == "derivative":
+        argv += ["--order", "2"]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    assert status in (0, 1, 2), err.getvalue()
+    if status:
+        assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()

@@ -108,6 +108,9 @@ class Problem:
             raise CLIError(str(error), UNAVAILABLE) from None
         except ExpressionError as error:
             raise CLIError(str(error)) from None
+        if np.asarray(self.value).dtype.kind not in "fiub":
+            raise CLIError(f"the value of {self.expression.text!r} at this point is not real "
+                           f"(dtype {np.asarray(self.value).dtype})")
         self.value = np.asarray(self.value, dtype=float) if np.ndim(self.value) else float(self.value)
 
     def f(self, *values):

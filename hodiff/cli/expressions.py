@@ -316,7 +316,7 @@ class Expression:
             return self._apply(node, _stack_items, items, check_finite)
         if isinstance(node, ast.Subscript):
             value = self._eval(node.value, env, check_finite)
-            return self._apply(node, lambda v: v[_index_value(node.slice)], [value], check_finite)
+            return self._apply(node, lambda v: _index(v, _index_value(node.slice)), [value], check_finite)
         if isinstance(node, ast.UnaryOp):
             value = self._eval(node.operand, env, check_finite)
             if isinstance(node.op, ast.UAdd):
@@ -431,6 +431,15 @@ def _index_value(index):
         return _constant_value(item)
 
     return tuple(one(item) for item in index.elts) if isinstance(index, ast.Tuple) else one(index)
+
+
+def _index(value, index):
+    ndim = value.ndim if hasattr(value, "ndim") else np.ndim(value)
+    if ndim == 0:
+        raise IndexError("a scalar cannot be indexed")
+    if not hasattr(value, "ndim"):
+        value = np.asarray(value)
+    return value[index]
 
 
 def _stack_items(*items):

@@ -221,7 +221,7 @@ _ = dtype_of  # re-exported helper used by sibling modules
 # --------------------------------------------------------------- the numpy namespace's names
 
 def _where(condition, x=None, y=None):
-    if x is None and y is None:
+    if x is None or y is None:  # where(c, x) would reach numpy as where(c, x, None): an object array
         raise TypeError("hodiff.numpy.where needs x and y; for indices use numpy.nonzero")
     return where(condition, x, y)
 
