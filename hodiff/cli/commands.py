@@ -200,6 +200,8 @@ def command_grad(args):
 
 def command_jacobian(args):
     problem = Problem(args)
+    for name in problem.wrt:
+        _check_matrix_size("Jacobian", np.size(problem.value) * np.size(problem.point[name]))
     jacobian = hodiff_function("jacobian")
     layouts = ["numerator", "denominator"] if args.layout == "both" else [args.layout]
     p = problem.precision
@@ -216,6 +218,12 @@ def command_jacobian(args):
             lines += ["", f"df/d{name}, {layout} layout ({explain[layout]}), shape {_shape(J)}:", fmt(J, p)]
             data["jacobian"][name][layout] = to_json(J)
     return Result("\n".join(lines), data)
+
+
+def _check_matrix_size(what, entries):
+    if entries > MAX_MATRIX:
+        raise CLIError(f"the {what} would have {entries} entries; the command line builds at most {MAX_MATRIX} "
+                       "(use a vector-Jacobian or Hessian-vector product from Python)")
 
 
 def _flat_problem(problem):
@@ -239,8 +247,9 @@ def _flat_problem(problem):
 def command_hessian(args):
     problem = Problem(args)
     problem.require_scalar("hessian", "a Hessian is the second derivative of a scalar")
-    hessian = hodiff_function("hessian")
     f_flat, flat, labels = _flat_problem(problem)
+    _check_matrix_size("Hessian", len(flat) ** 2)
+    hessian = hodiff_function("hessian")
     H = np.asarray(problem.run("Hessian", lambda: hessian(f_flat, mode=args.mode)(flat))).reshape(len(flat), len(flat))
     p = problem.precision
     from ..viz.text import format_table
@@ -257,7 +266,9 @@ def command_hessian(args):
     return Result("\n".join(lines), data)
 
 
-MAX_ORDER = 64
+# Taylor mode costs ~k^2; nesting grad k times can cost ~2^k.
+MAX_ORDER = {"taylor": 64, "nested": 12}
+MAX_MATRIX = 10_000_000  # entries of a Jacobian or Hessian the CLI will build
 
 
 def command_derivative(args):
@@ -265,8 +276,9 @@ def command_derivative(args):
     if len(problem.wrt) != 1:
         raise CLIError(f"derivative differentiates one variable, but the expression has {len(problem.wrt)} "
                        f"({', '.join(problem.wrt)}); choose one with --wrt")
-    if not 0 <= args.order <= MAX_ORDER:
-        raise CLIError(f"--order {args.order}: the order must be between 0 and {MAX_ORDER}")
+    if not 0 <= args.order <= MAX_ORDER[args.mode]:
+        raise CLIError(f"--order {args.order}: the order must be between 0 and {MAX_ORDER[args.mode]} "
+                       f"in {args.mode} mode")
     name = problem.wrt[0]
     variable_shape = np.shape(problem.point[name])
     if variable_shape and np.shape(problem.value) != variable_shape:

@@ -31,7 +31,8 @@ LIMITS = {
     "nodes": 500,          # syntax-tree nodes
     "depth": 64,           # nesting depth (brackets, operators, a+b+c chains)
     "exponent": 100,       # largest constant exponent |p| in x**p
-    "point_size": 100_000,  # entries of one --at value
+    "point_size": 10_000,  # entries of one --at value
+    "value_size": 10_000_000,  # entries of any intermediate value
 }
 
 # Whitelisted functions: name -> where to find it, in order ("module:attribute"). Only these names
@@ -353,6 +354,9 @@ class Expression:
             raise _Located(node, str(error), type(error)) from None
         except Exception as error:  # any failure of the op: say which sub-expression and why
             raise _Located(node, _describe(error)) from None
+        size = result.size if hasattr(result, "size") else 1
+        if size > LIMITS["value_size"]:
+            raise _Located(node, f"the value has {size} entries; the limit is {LIMITS['value_size']}")
         if check_finite and _all_finite(args) and not _all_finite([result]):
             kind = "nan" if np.any(np.isnan(np.asarray(result, dtype=complex))) else "infinite"
             raise _Located(node, f"the value is {kind} at this point")
