@@ -352,18 +352,17 @@ class Expression:
             raise
         except ExpressionError as error:
             raise _Located(node, str(error), type(error)) from None
+        except NotImplementedError:  # MissingRuleError: a gap in this build, not the user's input
+            raise
         except Exception as error:  # any failure of the op: say which sub-expression and why
             raise _Located(node, _describe(error)) from None
         size = result.size if hasattr(result, "size") else 1
         if size > LIMITS["value_size"]:
             raise _Located(node, f"the value has {size} entries; the limit is {LIMITS['value_size']}")
         if check_finite and _all_finite(args) and not _all_finite([result]):
-            kind = "nan" if np.any(np.isnan(np.asarray(result, dtype=complex))) else "infinite"
+            kind = "nan" if np.any(np.isnan(np.asarray(result))) else "infinite"
             raise _Located(node, f"the value is {kind} at this point")
         return result
-
-    def source(self, node):
-        return ast.get_source_segment(self.text, node)
 
 
 def _check_arity(function, args):
