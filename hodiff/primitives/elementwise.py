@@ -373,7 +373,7 @@ not_equal = _comparison("not_equal", np.not_equal)
 # --------------------------------------------------------------- the numpy namespace's names
 
 def _where(condition, x=None, y=None):
-    if x is None and y is None:
+    if x is None or y is None:  # where(c, x) would reach numpy as where(c, x, None): an object array
         raise TypeError("hodiff.numpy.where needs x and y; for indices use numpy.nonzero")
     return where(condition, x, y)
 

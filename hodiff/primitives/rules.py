@@ -57,7 +57,7 @@ def scalar_fast_unary(math_function, ufunc):
                 pass
         return ufunc(x)
 
-    impl.__name__ = ufunc.__name__
+    impl.__name__ = impl.__qualname__ = ufunc.__name__
     return impl
 
 
@@ -75,7 +75,7 @@ def scalar_fast_binary(python_operator, ufunc, guard=None):
                 pass
         return ufunc(x, y)
 
-    impl.__name__ = ufunc.__name__
+    impl.__name__ = impl.__qualname__ = ufunc.__name__
     return impl
 
 

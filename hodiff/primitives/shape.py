@@ -50,7 +50,7 @@ def expand_dims(x, axis):
 
 def _sum_transpose(g, x, axis=None, keepdims=False):
     shape = shape_of(x)
-    if not keepdims and axis is not None:
+    if not keepdims and axis is not None and shape:  # numpy allows axis=0/-1 on 0-d input: nothing to expand
         axes = (axis,) if isinstance(axis, int) else axis
         g = expand_dims(g, tuple(a % len(shape) for a in axes))
     elif not keepdims:

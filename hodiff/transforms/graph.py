@@ -9,6 +9,7 @@ a Variable that can be differentiated again.
 """
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class Variable(ReverseTracer):
         self._trace = GRAPH_TRACE
         self.value = value
         self.node = Node(None, (), None, value, (), ())
-        self._name = name
+        self.name = name
 
     @property
     def name(self):
@@ -57,6 +58,8 @@ class Variable(ReverseTracer):
     @name.setter
     def name(self, name):
         self._name = name
+        if name is not None:
+            node_names[self.node] = name  # nodes do not point back to Variables; pictures need the name
 
     @property
     def grad(self):
@@ -110,6 +113,9 @@ class Variable(ReverseTracer):
 
 
 GRAPH_TRACE = ReverseTrace(level=0, tracer_type=Variable)
+
+# Node -> the name of the Variable carrying it (hodiff.viz labels graph pictures with it).
+node_names = weakref.WeakKeyDictionary()
 
 
 def grad_of(outputs, inputs, gradients=None, create_graph=False):

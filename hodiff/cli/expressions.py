@@ -1,0 +1,556 @@
+"""Safe expressions for the command line: parsed with ``ast``, checked, evaluated with hodiff ops.
+
+Nothing is ever passed to ``eval``. An expression is parsed with Python's
+``ast`` module and every node is checked against a whitelist: numbers,
+variable names, the arithmetic operators ``+ - * / ** @`` and unary minus,
+comparisons (for ``where``), list literals, constant indexing ``x[0]``,
+``W[:, 1]``, and calls of whitelisted hodiff functions by name, with keyword
+arguments whose values are constants. Attribute access, names starting with an
+underscore (``__import__``), lambdas, comprehensions, strings, and anything
+else are refused, as are expressions that are too long, too deeply nested or
+have too large a constant exponent. The checked tree is then evaluated by
+walking it with hodiff functions, looked up (lazily) in ``hodiff.nn``,
+``hodiff.numpy`` and ``hodiff.scipy.special``, so the result is differentiable
+by every transform.
+"""
+
+import ast
+import difflib
+import importlib
+import json
+import keyword
+import math
+import re
+
+import numpy as np
+
+__all__ = ["ExpressionError", "Expression", "parse_point", "FUNCTIONS", "LIMITS"]
+
+LIMITS = {
+    "length": 2000,        # characters in an expression
+    "nodes": 500,          # syntax-tree nodes
+    "depth": 64,           # nesting depth (brackets, operators, a+b+c chains)
+    "exponent": 100,       # largest constant exponent |p| in x**p
+    "point_size": 10_000,  # entries of one --at value
+    "value_size": 10_000_000,  # entries of any intermediate value
+}
+
+# Whitelisted functions: name -> where to find it, in order ("module:attribute"). Only these names
+# can be called, and only from hodiff's own differentiable namespaces (never numpy's pass-through).
+_NP = "hodiff.numpy"
+_NN = "hodiff.nn"
+_SPECIAL = "hodiff.scipy.special"
+FUNCTIONS = {name: (f"{_NP}:{name}",) for name in [
+    # elementwise
+    "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal",
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
+    "arctanh", "absolute", "sign", "floor", "ceil", "maximum", "minimum", "where", "clip", "power",
+    "arctan2", "hypot", "sinc", "logaddexp", "deg2rad", "rad2deg",
+    # reductions
+    "sum", "mean", "prod", "var", "std", "amax", "amin", "cumsum", "cumprod",
+    # shapes and linear algebra
+    "dot", "vdot", "inner", "outer", "matmul", "tensordot", "trace", "transpose", "reshape", "diag",
+    "diagonal", "ravel", "concatenate", "stack", "kron",
+]}
+FUNCTIONS.update({
+    "abs": (f"{_NP}:absolute", f"{_NP}:abs"),
+    "max": (f"{_NP}:max", f"{_NP}:amax"),
+    "min": (f"{_NP}:min", f"{_NP}:amin"),
+    "norm": (f"{_NP}.linalg:norm",),
+    "det": (f"{_NP}.linalg:det",),
+    "inv": (f"{_NP}.linalg:inv",),
+    "solve": (f"{_NP}.linalg:solve",),
+    # the lecture's activations and losses
+    "sigmoid": (f"{_NN}:sigmoid", f"{_SPECIAL}:expit"),
+    "relu": (f"{_NN}:relu",),
+    "leaky_relu": (f"{_NN}:leaky_relu",),
+    "softplus": (f"{_NN}:softplus",),
+    "gelu": (f"{_NN}:gelu",),
+    "softmax": (f"{_NN}:softmax",),
+    "log_softmax": (f"{_NN}:log_softmax",),
+    "logsumexp": (f"{_NN}:logsumexp", f"{_SPECIAL}:logsumexp"),
+    "cross_entropy": (f"{_NN}:cross_entropy",),
+    "mse": (f"{_NN}:mse",),
+    "erf": (f"{_SPECIAL}:erf",),
+    "expit": (f"{_SPECIAL}:expit",),
+    "logit": (f"{_SPECIAL}:logit",),
+    "gammaln": (f"{_SPECIAL}:gammaln",),
+})
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+_BINARY = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
+           ast.Pow: "power", ast.MatMult: "matmul"}
+_COMPARE = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
+            ast.Eq: "equal", ast.NotEq: "not_equal"}
+_OPERATOR_TEXT = {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
+                  ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~", ast.Is: "is",
+                  ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+_REFUSED = {
+    ast.Attribute: "attribute access ('.{attr}') is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed", ast.GeneratorExp: "comprehensions are not allowed",
+    ast.Dict: "dict literals are not allowed", ast.Set: "set literals are not allowed",
+    ast.Starred: "* unpacking is not allowed", ast.NamedExpr: "':=' is not allowed",
+    ast.IfExp: "'a if c else b' is not allowed; use where(c, a, b)",
+    ast.BoolOp: "'and'/'or' are not allowed; use where(...)",
+    ast.JoinedStr: "f-strings are not allowed",
+    ast.Await: "await is not allowed",
+}
+
+
+class ExpressionError(ValueError):
+    """A bad expression or point: the message says what is wrong and where."""
+
+
+class _Located(Exception):
+    """An error raised while evaluating one node; carries that node for the location."""
+
+    def __init__(self, node, message, error_type=None):
+        super().__init__(message)
+        self.node = node
+        self.message = message
+        self.error_type = error_type or ExpressionError
+
+
+def _column(node):
+    return getattr(node, "col_offset", 0) + 1
+
+
+def _check_brackets(text):
+    """Refuse deep nesting before ``ast.parse`` (whose own recursion it would otherwise test)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    if deepest > LIMITS["depth"]:
+        raise ExpressionError(f"the expression nests brackets {deepest} deep; the limit is {LIMITS['depth']}")
+
+
+class Expression:
+    """A checked expression. ``names`` are its variables (in order of appearance).
+
+    >>> e = Expression("sigmoid(w0*x0 + w1*x1 + w2)")
+    >>> e.names
+    ['w0', 'x0', 'w1', 'x1', 'w2']
+    >>> float(Expression("x * 2 + 1").evaluate({"x": 3.0}))
+    7.0
+    """
+
+    def __init__(self, text):
+        if not isinstance(text, str) or not text.strip():
+            raise ExpressionError("the expression is empty")
+        if len(text) > LIMITS["length"]:
+            raise ExpressionError(f"the expression is {len(text)} characters long; the limit is {LIMITS['length']}")
+        if "\x00" in text:
+            raise ExpressionError("the expression contains a NUL character")
+        text = text.strip()
+        _check_brackets(text)
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as error:
+            # Python reports offset 0 when the expression ends too early ("x +").
+            column = f"at column {error.offset}" if error.offset else "at the end"
+            raise ExpressionError(f"syntax error {column} of {text!r}: {error.msg}") from None
+        except (RecursionError, MemoryError, ValueError) as error:
+            raise ExpressionError(f"the expression could not be parsed: {type(error).__name__}") from None
+        self.text = text
+        self.tree = tree
+        self.names = []
+        self.functions = []
+        self._check(tree)
+
+    # ------------------------------------------------------------------ checking
+
+    def _fail(self, node, message, error_type=ExpressionError):
+        segment = ast.get_source_segment(self.text, node) if hasattr(node, "col_offset") else None
+        if segment and len(segment) > 60:
+            segment = segment[:28] + "..." + segment[-28:]
+        where = f", in {segment!r}" if segment else ""
+        raise error_type(f"{message}{where} at column {_column(node)}")
+
+    def _check(self, tree):
+        count = 0
+        stack = [(tree.body, 1)]
+        while stack:
+            node, depth = stack.pop()
+            count += 1
+            if count > LIMITS["nodes"]:
+                raise ExpressionError(f"the expression is too big (more than {LIMITS['nodes']} syntax nodes)")
+            if depth > LIMITS["depth"]:
+                self._fail(node, f"the expression nests {depth} levels deep; the limit is {LIMITS['depth']}")
+            # Reversed so that names are met (and listed) in reading order.
+            for child in reversed(self._check_node(node)):
+                stack.append((child, depth + 1))
+
+    def _check_node(self, node):
+        """Check one node; return the children to check (expressions only)."""
+        if type(node) in _REFUSED:
+            self._fail(node, _REFUSED[type(node)].format(attr=getattr(node, "attr", "")))
+        if isinstance(node, ast.Constant):
+            self._check_constant(node)
+            return []
+        if isinstance(node, ast.Name):
+            self._check_name(node.id, node)
+            if node.id in FUNCTIONS:
+                self._fail(node, f"'{node.id}' is a function; call it, as in {node.id}(x)")
+            if node.id not in CONSTANTS and node.id not in self.names:
+                self.names.append(node.id)
+            return []
+        if isinstance(node, ast.BinOp):
+            if type(node.op) not in _BINARY:
+                self._fail(node, f"the operator '{_OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)}' "
+                                 "is not supported")
+            if isinstance(node.op, ast.Pow):
+                self._check_exponent(node)
+            return [node.left, node.right]
+        if isinstance(node, ast.UnaryOp):
+            if not isinstance(node.op, (ast.USub, ast.UAdd)):
+                self._fail(node, f"the operator '{_OPERATOR_TEXT.get(type(node.op), '?')}' is not supported")
+            return [node.operand]
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:
+                self._fail(node, "chained comparisons (a < b < c) are not supported")
+            if type(node.ops[0]) not in _COMPARE:
+                self._fail(node, f"the operator '{_OPERATOR_TEXT.get(type(node.ops[0]), '?')}' is not supported")
+            return [node.left, node.comparators[0]]
+        if isinstance(node, (ast.List, ast.Tuple)):
+            if not node.elts:
+                self._fail(node, "empty lists are not allowed")
+            return list(node.elts)
+        if isinstance(node, ast.Subscript):
+            self._check_index(node.slice, node)
+            return [node.value]
+        if isinstance(node, ast.Call):
+            return self._check_call(node)
+        self._fail(node, f"{type(node).__name__} is not allowed in expressions")
+
+    def _check_name(self, name, node):
+        if name.startswith("_"):
+            self._fail(node, f"names starting with '_' are not allowed ({name!r})")
+
+    def _check_constant(self, node):
+        value = node.value
+        if isinstance(value, bool) or value is None:
+            return
+        if isinstance(value, (str, bytes)):
+            self._fail(node, "strings are not allowed in expressions")
+        if isinstance(value, complex):
+            self._fail(node, "complex numbers are not supported on the command line")
+        if isinstance(value, int) and abs(value) > 2**53:
+            self._fail(node, f"the integer {value if value.bit_length() < 200 else '...'} is too large")
+        if isinstance(value, float) and not math.isfinite(value):
+            self._fail(node, "the number is too large (not finite)")
+
+    def _check_exponent(self, node):
+        exponent = node.right
+        sign = 1
+        while isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, (ast.USub, ast.UAdd)):
+            sign = -sign if isinstance(exponent.op, ast.USub) else sign
+            exponent = exponent.operand
+        if isinstance(exponent, ast.Constant) and isinstance(exponent.value, (int, float)) \
+                and not isinstance(exponent.value, bool) and abs(exponent.value) > LIMITS["exponent"]:
+            self._fail(node, f"the exponent {sign * exponent.value:g} is too large "
+                             f"(the limit is {LIMITS['exponent']})")
+        if isinstance(node.left, ast.Constant) and isinstance(exponent, ast.BinOp) \
+                and isinstance(exponent.op, ast.Pow):
+            self._fail(node, "towers of powers of constants (a**b**c) are not allowed")
+
+    def _check_index(self, index, node):
+        items = index.elts if isinstance(index, ast.Tuple) else [index]
+        for item in items:
+            if isinstance(item, ast.Slice):
+                for part in (item.lower, item.upper, item.step):
+                    if part is not None and _constant_int(part) is None:
+                        self._fail(node, "slice bounds must be integer constants")
+            elif _constant_int(item) is None:
+                self._fail(node, "indices must be integer constants or slices, as in x[0] or W[:, 1]")
+
+    def _check_call(self, node):
+        if not isinstance(node.func, ast.Name):
+            if type(node.func) in _REFUSED:
+                self._fail(node.func, _REFUSED[type(node.func)].format(attr=getattr(node.func, "attr", "")))
+            self._fail(node, "only calls of named functions, as in exp(x), are allowed")
+        name = node.func.id
+        self._check_name(name, node.func)
+        if name not in FUNCTIONS:
+            close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self._fail(node.func, f"unknown function {name!r}{hint}")
+        if name not in self.functions:
+            self.functions.append(name)
+        for kw in node.keywords:
+            if kw.arg is None:
+                self._fail(node, "** unpacking is not allowed")
+            self._check_name(kw.arg, node)
+            if not _is_constant(kw.value):
+                self._fail(kw.value, f"the keyword argument {kw.arg}= must be a constant")
+        return list(node.args)
+
+    # ------------------------------------------------------------------ evaluating
+
+    def evaluate(self, env, check_finite=False):
+        """The expression's value with the variables in ``env`` (values may be traced).
+
+        With ``check_finite`` (plain values only) the first sub-expression that
+        turns finite inputs into nan or inf is reported as an ``ExpressionError``.
+        """
+        missing = [name for name in self.names if name not in env]
+        if missing:
+            raise ExpressionError(f"no value for {_plural('variable', missing)} {', '.join(missing)}")
+        try:
+            with np.errstate(all="ignore"):
+                return self._eval(self.tree.body, env, check_finite)
+        except _Located as error:
+            self._fail(error.node, error.message, error.error_type)
+
+    def _eval(self, node, env, check_finite):
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return env[node.id] if node.id in env else CONSTANTS[node.id]
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [self._eval(item, env, check_finite) for item in node.elts]
+            return self._apply(node, _stack_items, items, check_finite)
+        if isinstance(node, ast.Subscript):
+            value = self._eval(node.value, env, check_finite)
+            return self._apply(node, lambda v: _index(v, _index_value(node.slice)), [value], check_finite)
+        if isinstance(node, ast.UnaryOp):
+            value = self._eval(node.operand, env, check_finite)
+            if isinstance(node.op, ast.UAdd):
+                return value
+            return self._apply(node, _function("negative", "unary -"), [value], check_finite)
+        if isinstance(node, ast.BinOp):
+            left = self._eval(node.left, env, check_finite)
+            right = self._eval(node.right, env, check_finite)
+            name = _BINARY[type(node.op)]
+            return self._apply(node, _function(name, f"the operator {_symbol(node.op)}"), [left, right],
+                               check_finite)
+        if isinstance(node, ast.Compare):
+            left = self._eval(node.left, env, check_finite)
+            right = self._eval(node.comparators[0], env, check_finite)
+            name = _COMPARE[type(node.ops[0])]
+            return self._apply(node, _function(name, "a comparison"), [left, right], False)
+        if isinstance(node, ast.Call):
+            args = [self._eval(arg, env, check_finite) for arg in node.args]
+            kwargs = {kw.arg: _constant_value(kw.value) for kw in node.keywords}
+            try:
+                function = resolve(node.func.id)
+            except MissingFunctionError as error:
+                raise _Located(node, str(error), MissingFunctionError) from None
+            return self._apply(node, function, args, check_finite, kwargs)
+        raise _Located(node, f"{type(node).__name__} cannot be evaluated")  # pragma: no cover - checked
+
+    def _apply(self, node, function, args, check_finite, kwargs=None):
+        try:
+            _check_arity(function, args)
+            result = function(*args, **(kwargs or {}))
+        except _Located:
+            raise
+        except ExpressionError as error:
+            raise _Located(node, str(error), type(error)) from None
+        except NotImplementedError:  # MissingRuleError: a gap in this build, not the user's input
+            raise
+        except Exception as error:  # any failure of the op: say which sub-expression and why
+            raise _Located(node, _describe(error)) from None
+        size = result.size if hasattr(result, "size") else 1
+        if size > LIMITS["value_size"]:
+            raise _Located(node, f"the value has {size} entries; the limit is {LIMITS['value_size']}")
+        if check_finite and _all_finite(args) and not _all_finite([result]):
+            kind = "nan" if np.any(np.isnan(np.asarray(result))) else "infinite"
+            raise _Located(node, f"the value is {kind} at this point")
+        return result
+
+
+def _check_arity(function, args):
+    """A ufunc primitive given too many arguments would treat the extra one as numpy's ``out=``.
+
+    A primitive's positional arguments are its arrays, one rule each, so the
+    rule table's length is its arity.
+    """
+    from ..core.trace import Primitive
+
+    rules = function.vjp if isinstance(function, Primitive) else None
+    if isinstance(rules, tuple) and len(args) != len(rules):
+        arity = len(rules)
+        raise TypeError(f"{function.name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(args)}")
+
+
+def _plural(word, items):
+    return word + ("s" if len(items) != 1 else "")
+
+
+def _symbol(op):
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]
+
+
+def _describe(error):
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if isinstance(error, ValueError) and re.search(r"broadcast|shape|align|dimension", message):
+        return f"shape mismatch: {message}"
+    if isinstance(error, TypeError):
+        return f"bad arguments: {message}"
+    return message
+
+
+def _all_finite(values):
+    for value in values:
+        try:
+            array = np.asarray(value)
+        except Exception:
+            return True  # traced: not checked
+        if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+            return False
+    return True
+
+
+def _is_constant(node):
+    if isinstance(node, ast.Constant):
+        return not isinstance(node.value, (str, bytes))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return _is_constant(node.operand)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return all(_is_constant(item) for item in node.elts)
+    return False
+
+
+def _constant_value(node):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp):
+        value = _constant_value(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+    return tuple(_constant_value(item) for item in node.elts)
+
+
+def _constant_int(node):
+    value = _constant_value(node) if _is_constant(node) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _index_value(index):
+    def one(item):
+        if isinstance(item, ast.Slice):
+            return slice(*(None if part is None else _constant_value(part)
+                           for part in (item.lower, item.upper, item.step)))
+        return _constant_value(item)
+
+    return tuple(one(item) for item in index.elts) if isinstance(index, ast.Tuple) else one(index)
+
+
+def _index(value, index):
+    ndim = value.ndim if hasattr(value, "ndim") else np.ndim(value)
+    if ndim == 0:
+        raise IndexError("a scalar cannot be indexed")
+    if not hasattr(value, "ndim"):
+        value = np.asarray(value)
+    return value[index]
+
+
+def _stack_items(*items):
+    from ..core.trace import Tracer
+
+    if not any(isinstance(item, Tracer) for item in items):
+        return np.asarray(items, dtype=float)
+    stack = resolve("stack")
+    return stack(list(items))
+
+
+# ---------------------------------------------------------------------- lazy function lookup
+
+class MissingFunctionError(ExpressionError):
+    """A whitelisted function that this build of hodiff does not provide."""
+
+
+def _lookup(spec):
+    module_name, attribute = spec.split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    # The module's own namespace only: hodiff.numpy's pass-through to plain numpy is not differentiable.
+    return vars(module).get(attribute)
+
+
+def _function(name, what):
+    """hodiff.numpy's ``name``, looked up when called (the operators' implementations)."""
+
+    def call(*args, **kwargs):
+        function = _lookup(f"{_NP}:{name}")
+        if function is None:
+            raise MissingFunctionError(f"{what} needs hodiff.numpy.{name}, which this build of hodiff does not have")
+        return function(*args, **kwargs)
+
+    return call
+
+
+def resolve(name):
+    """The hodiff function a whitelisted name stands for (MissingFunctionError if this build lacks it)."""
+    for spec in FUNCTIONS[name]:
+        function = _lookup(spec)
+        if function is not None:
+            return function
+    places = " or ".join(f"{spec.split(':')[0]}.{spec.split(':')[1]}" for spec in FUNCTIONS[name])
+    raise MissingFunctionError(f"{name}() needs {places}, which this build of hodiff does not have")
+
+
+# ---------------------------------------------------------------------- the point (--at)
+
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def parse_point(items):
+    """``["w0=2", "x=[1,-2,3,-1]"]`` -> ``{"w0": 2.0, "x": array([1., -2., 3., -1.])}`` (insertion-ordered).
+
+    Values are JSON numbers or (nested, rectangular) lists of numbers; they
+    become floats (scalars) or float64 arrays, and must be finite.
+
+    >>> parse_point(["w0=2", "x=[1,-2]"])
+    {'w0': 2.0, 'x': array([ 1., -2.])}
+    """
+    point = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name:
+            raise ExpressionError(f"--at expects name=value, got {item!r} (put the expression before --at)")
+        if not _NAME.match(name) or keyword.iskeyword(name):
+            raise ExpressionError(f"--at {item}: {name!r} is not a valid variable name")
+        if name in FUNCTIONS or name in CONSTANTS:
+            raise ExpressionError(f"--at {item}: {name!r} is the name of a "
+                                  f"{'function' if name in FUNCTIONS else 'constant'}; pick another variable name")
+        if name in point:
+            raise ExpressionError(f"--at {item}: {name!r} is given twice")
+        if not text:
+            raise ExpressionError(f"--at {item}: no value after '='")
+        try:
+            raw = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ExpressionError(f"--at {item}: {text!r} is not a number or a list of numbers "
+                                  "(write x=2.5 or \"x=[1,-2,3]\")") from None
+        point[name] = _point_value(raw, item)
+    return point
+
+
+def _point_value(raw, item):
+    def has_bad(value):
+        if isinstance(value, list):
+            return any(has_bad(v) for v in value)
+        return isinstance(value, bool) or not isinstance(value, (int, float))
+
+    if has_bad(raw):
+        raise ExpressionError(f"--at {item}: values must be numbers or lists of numbers")
+    try:
+        array = np.asarray(raw, dtype=float)
+    except (ValueError, OverflowError):
+        raise ExpressionError(f"--at {item}: the nested lists are ragged (rows of different lengths)") from None
+    if array.size == 0:
+        raise ExpressionError(f"--at {item}: the list is empty")
+    if array.size > LIMITS["point_size"]:
+        raise ExpressionError(f"--at {item}: {array.size} entries; the limit is {LIMITS['point_size']}")
+    if not np.all(np.isfinite(array)):
+        raise ExpressionError(f"--at {item}: the value is not finite (nan or inf)")
+    return float(array) if array.ndim == 0 else array
