@@ -42,7 +42,8 @@ def _normalize_index(index):
     normalized = []
     for item in items:
         if isinstance(item, Tracer):
-            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays")
+            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
+                            "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
         if isinstance(item, list):
             item = np.asarray(item)
         normalized.append(item)
