@@ -79,7 +79,7 @@ def install_array_methods():
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "clip", "astype", "trace",
                    "diagonal", "swapaxes", "repeat", "take", "round",
-                   "argmax", "argmin", "argsort", "all", "any", "ptp"]:
+                   "argmax", "argmin", "argsort", "all", "any"]:
         name = {"flatten": "ravel", "round": "round_"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))
