@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import hodiff as hd
+import hodiff.numpy as hnp
 
 from .tables import contraction, reductions, shape_ops
 
@@ -51,3 +52,30 @@ def test_taylor_rule_matches_nested_forward_mode(row):
         derivative = (lambda inner: lambda t: hd.jvp(inner, (t,), (1.0,))[1])(derivative)
         np.testing.assert_allclose(coefficients[k], np.asarray(derivative(0.0)) / math.factorial(k),
                                    rtol=1e-8, atol=1e-10, err_msg=f"coefficient {k}")
+
+
+_W = np.random.default_rng(3).uniform(-1, 1, (4, 4))
+SCALAR_FUNCTIONS = {
+    "sort": lambda v: hnp.sum(hnp.sort(v, axis=1) ** 2 * np.arange(4.0)),
+    "max": lambda v: hnp.sum(hnp.max(v * v, axis=0)),
+    "cumprod": lambda v: hnp.sum(hnp.cumprod(v, axis=1)),
+    "prod": lambda v: hnp.sum(hnp.prod(v, axis=0)),
+    "einsum": lambda v: hnp.einsum("ij,jk,ik->", v, _W, v),
+    "advanced index": lambda v: hnp.sum(v[[0, 2], :, None][:, [1, 3]] ** 3),
+    "argsort gather": lambda v: hnp.sum(hnp.take_along_axis(v, hnp.argsort(v, axis=0), axis=0) ** 2
+                                        * np.arange(12.0).reshape(3, 4)),
+    "std and var": lambda v: hnp.std(v, axis=1).sum() + hnp.var(v),
+    "matmul": lambda v: hnp.sum(hnp.tanh(v @ _W) @ v.T),
+    "pad reflect": lambda v: hnp.sum(hnp.pad(v, 2, mode="reflect") ** 3),
+    "median": lambda v: hnp.sum(hnp.median(v ** 2, axis=0)),
+}
+
+
+@pytest.mark.parametrize("name", SCALAR_FUNCTIONS)
+def test_every_route_to_the_hessian_agrees(name):
+    function = SCALAR_FUNCTIONS[name]
+    x = np.random.default_rng(4).uniform(-2, 2, (3, 4))
+    hessians = [hd.hessian(function, mode=mode)(x) for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd")]
+    for hessian in hessians[1:]:
+        np.testing.assert_allclose(hessian, hessians[0], rtol=1e-10, atol=1e-10)
+    hd.check_grads(function, (x,), order=3)
