@@ -30,6 +30,9 @@ VALUE_CASES = [
     ("atleast_3d", (X[0, 0],), {}), ("concatenate", ([X, X],), {"axis": None}),
     ("take_along_axis", (X, np.argsort(X, axis=1)), {"axis": 1}),
     ("take_along_axis", (X, np.array([5, 0, 23])), {"axis": None}),
+    ("append", (X, X[0]), {}), ("append", (X, X[:1]), {"axis": 0}),
+    ("rot90", (X,), {}), ("rot90", (X, 2), {"axes": (1, 2)}), ("rot90", (X, -1), {"axes": (2, 0)}),
+    ("rot90", (X, 3), {}), ("rot90", (X, 4), {}),
     ("take", (X, [3, 0, 3]), {"axis": -1}), ("take", (X, [[1, 2], [22, 23]]), {}),
 ]
 

@@ -711,6 +711,32 @@ def tril(m, k=0):
     return _triangle(m, lambda rows, cols: np.tri(rows, cols, k, dtype=bool))
 
 
+def append(arr, values, axis=None):
+    """numpy.append: ``values`` joined after ``arr`` (both flattened when axis is None)."""
+    return _concatenate([arr, values], axis=axis)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """numpy.rot90: rotate by 90 degrees k times in the plane of ``axes`` (flips and a transpose: views)."""
+    m = _array(m)
+    ndim = ndim_of(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first, second = _normalize_axis(axes[0], ndim), _normalize_axis(axes[1], ndim)
+    if first == second:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, first), second)
+    order = list(range(ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return transpose(flip(m, second), axes=tuple(order))
+    return flip(transpose(m, axes=tuple(order)), second)
+
+
 _GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
@@ -812,6 +838,8 @@ NUMPY_API = {
     "triu": triu,
     "tril": tril,
     "pad": pad,
+    "append": append,
+    "rot90": rot90,
     "zeros_like": zeros_like,
     "ones_like": ones_like,
 }
