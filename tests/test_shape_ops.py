@@ -165,3 +165,22 @@ def test_array_methods_on_tracers():
 
     np.testing.assert_allclose(f(hd.Variable(x)).value, f(x))
     hd.check_grads(f, (x,), order=2)
+
+
+NUMPY_FUNCTIONS_ON_TRACERS = {
+    # numpy's own functions that call the array's method when given a non-ndarray
+    "sum": lambda v: np.sum(v, axis=0), "mean": lambda v: np.mean(v, axis=1), "var": np.var,
+    "std": lambda v: np.std(v, ddof=1), "max": lambda v: np.max(v, axis=0), "min": np.min, "prod": np.prod,
+    "cumsum": np.cumsum, "cumprod": lambda v: np.cumprod(v, axis=1), "reshape": lambda v: np.reshape(v, (3, 2)),
+    "transpose": np.transpose, "squeeze": lambda v: np.squeeze(v[None]), "swapaxes": lambda v: np.swapaxes(v, 0, 1),
+    "take": lambda v: np.take(v, [1, 5, 1]), "repeat": lambda v: np.repeat(v, 2, axis=1),
+    "matmul": lambda v: np.matmul(v, v.T), "take wrap": lambda v: np.take(v, [7, -8], mode="wrap"),
+}
+
+
+@pytest.mark.parametrize("name", NUMPY_FUNCTIONS_ON_TRACERS)
+def test_numpy_functions_that_call_methods_work_on_tracers(name):
+    function = NUMPY_FUNCTIONS_ON_TRACERS[name]
+    x = X[0, :2, :3] + 2
+    np.testing.assert_allclose(function(hd.Variable(x)).value, function(x))
+    hd.check_grads(function, (x,), order=1)
