@@ -20,3 +20,9 @@ def test_taylor_of_a_join_with_a_constant_operand():
     np.testing.assert_allclose(coefficients, [[1, 4, 1, 1, 1], [2, 4, 0, 0, 0], [1, 1, 0, 0, 0]])
     coefficients = hd.taylor(lambda v: hnp.stack([v, np.zeros(2)]), x, np.ones(2), order=1)
     np.testing.assert_allclose(coefficients[1], [[1, 1], [0, 0]])
+
+
+def test_numpy_pass_through_still_sees_plain_values_after_any_joined_the_namespace():
+    # hodiff.numpy's pass-through used the builtin name ``any``, which numpy.any now shadows there
+    np.testing.assert_array_equal(hnp.unwrap(np.zeros(2)), np.zeros(2))
+    assert hnp.any(np.array([0.0, 1.0])) and not hnp.all(np.array([0.0, 1.0]))
