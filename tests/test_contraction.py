@@ -75,6 +75,12 @@ def test_einsum_errors_name_the_problem(subscripts, shapes, message):
         hnp.einsum(subscripts, *[np.ones(s) for s in shapes])
 
 
+def test_einsum_unsupported_keywords_are_named():
+    with pytest.raises(TypeError, match="dtype"):
+        hnp.einsum("ij->", np.ones((2, 2)), dtype=np.float32)
+    np.testing.assert_allclose(hnp.einsum("ij->", np.ones((2, 2)), optimize=True), 4.0)
+
+
 def test_einsum_under_vmap_and_nested_batching():
     a, b = _random(4, 2, 3), _random(4, 3, 5)
     batched = hd.vmap(lambda x, y: hnp.einsum("ij,jk->ik", x, y))(a, b)

@@ -324,7 +324,7 @@ einsum_p.__doc__ = """numpy.einsum on explicit subscripts ("ij,jk->ik": letters 
 every letter of one size). The public ``einsum`` brings numpy's full syntax to this form."""
 
 
-def einsum(*operands, subscripts=None, optimize=None):
+def einsum(*operands, subscripts=None, optimize=None, out=None, dtype=None, order="K", casting="safe"):
     """numpy.einsum, differentiable: ``einsum("ij,jk->ik", a, b)``.
 
     Accepts numpy's subscripts (implicit or explicit output, ``...``
@@ -342,6 +342,8 @@ def einsum(*operands, subscripts=None, optimize=None):
     """
     if subscripts is not None:  # internal calls: explicit form, primitive directly
         return einsum_p(*operands, subscripts=subscripts)
+    if out is not None or dtype is not None or order != "K" or casting != "safe":
+        raise TypeError("hodiff.numpy.einsum: out=, dtype=, order= and casting= are not supported")
     if operands and isinstance(operands[0], str):
         subscripts, operands = operands[0], operands[1:]
     else:
