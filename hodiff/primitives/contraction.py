@@ -100,6 +100,7 @@ def _matmul_vjp_b(g, ans, a, b):
 def _matmul_batch(values, batched):
     a, b = values
     a_batched, b_batched = batched
+    _check_matmul(_Member(a, a_batched), _Member(b, b_batched))
     size = shape_of(a)[0] if a_batched else shape_of(b)[0]
     a_ndim, b_ndim = ndim_of(a) - a_batched, ndim_of(b) - b_batched
     drop = []
@@ -126,6 +127,13 @@ def _matmul_batch(values, batched):
     return out
 
 
+class _Member:
+    """The shape of one batch member, for error messages that talk about the user's shapes."""
+
+    def __init__(self, value, batched):
+        self.shape = tuple(shape_of(value))[1 if batched else 0:]
+
+
 def _check_matmul(a, b):
     a_shape, b_shape = shape_of(a), shape_of(b)
     if not a_shape or not b_shape:
@@ -150,14 +158,6 @@ matmul.__doc__ = """a @ b with numpy's matmul semantics: (..., n, k) @ (..., k, 
 VJPs for 2-D operands: g @ b.T and a.T @ g. Stack axes broadcast (and
 their cotangents are summed back); 1-D operands are vectors.
 """
-
-
-def _matmul(x1, x2, /, out=None, **kwargs):
-    if out is not None or kwargs:
-        raise TypeError("hodiff.numpy.matmul: out= and ufunc keyword arguments are not supported")
-    x1, x2 = _array(x1), _array(x2)
-    _check_matmul(x1, x2)
-    return matmul(x1, x2)
 
 
 # --------------------------------------------------------------- einsum
@@ -443,7 +443,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 
 NUMPY_API = {
-    "matmul": _matmul,
+    "matmul": matmul,  # the primitive itself: ``@`` on tracers skips a wrapper (numpy checks the shapes)
     "einsum": einsum,
     "dot": dot,
     "inner": inner,
