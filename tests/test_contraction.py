@@ -137,6 +137,14 @@ def test_matmul_operator_on_tracers_variables_and_numpy_arrays():
         hd.vmap(lambda x: x @ a)(np.stack([a, a]))
 
 
+def test_matmul_of_big_broadcast_views_is_numpys():
+    # broadcast views (e.g. the cotangent of a sum) are copied so numpy can use BLAS: same values
+    g = np.broadcast_to(np.arange(80.0), (80, 80))
+    b = _random(80, 3)
+    np.testing.assert_allclose(hnp.matmul(g, b), np.matmul(g, b))
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(x @ b))(_random(80, 80)), np.ones((80, 3)) @ b.T)
+
+
 def test_matmul_float32_and_complex():
     a, b = _random(3, 4).astype(np.float32), _random(4, 2).astype(np.float32)
     gradient = hd.grad(lambda x: hnp.sum(x @ b))(a)

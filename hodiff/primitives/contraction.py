@@ -146,8 +146,24 @@ def _check_matmul(a, b):
                          f"{tuple(b_shape)} ({k_a} != {k_b})")
 
 
+def _blas_ready(x):
+    """x, or a contiguous copy when it is a big broadcast view (a zero stride in its matrix axes).
+
+    Cotangents of sum and mean are such views; numpy's matmul cannot hand them
+    to BLAS and runs its own O(n^3) loop instead, so one O(n^2) copy pays off.
+    """
+    strides = getattr(x, "strides", None)
+    if strides and 0 in strides[-2:] and x.size > 4096:
+        return np.ascontiguousarray(x)
+    return x
+
+
+def _matmul_impl(a, b):
+    return np.matmul(_blas_ready(a), _blas_ready(b))
+
+
 matmul = Primitive(
-    "matmul", np.matmul,
+    "matmul", _matmul_impl,
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
     batch=_matmul_batch,
