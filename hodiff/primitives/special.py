@@ -31,6 +31,7 @@ from .elementwise import (
     add,
     equal,
     exp,
+    full_like,
     greater,
     isfinite,
     log,
@@ -74,39 +75,32 @@ def _float_result(function):
 # --------------------------------------------------------------- logistic family
 
 expit = elementwise("expit", sp.expit, (lambda ans, x: multiply(ans, subtract(1.0, ans)),),
-                    taylor=_unary_taylor(lambda ans, x: S.riccati_terms(x, ans, 0, 1, -1)))
+                    taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 0, 1, -1)))
 expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative ans (1 - ans)."
 
 
-def _sigmoid_terms(x, y0):
-    return S.riccati_terms(x, y0, 0, 1, -1)
-
-
-def _integral_of(ans, x, v):
-    y = [ans]
-    for k in range(1, len(x)):
-        y.append(S.integrate_step(x, v, k))
-    return y
+def _integral_of_sigmoid(x0, xs, sign):
+    """Series of y with y' = expit(sign x) x' (softplus: sign 1, log_expit: sign -1)."""
+    v0 = expit(multiply(x0, sign))
+    return S.integrate(xs, v0, S.riccati(v0, S.scale(xs, sign), 0, 1, -1))
 
 
 softplus = elementwise(
     "softplus", lambda x: np.logaddexp(x, 0.0),
     (lambda ans, x: expit(x),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _sigmoid_terms(x, expit(x[0])))),
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_of_sigmoid(x0, xs, 1.0)),
 )
 softplus.__doc__ = "log(1 + exp(x)), stable for all x; derivative expit(x)."
 
 log_expit = elementwise(
     "log_expit", sp.log_expit, (lambda ans, x: expit(negative(x)),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(
-        ans, x, _sigmoid_terms(S.terms_scale(x, -1.0), expit(negative(x[0]))))),
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_of_sigmoid(x0, xs, -1.0)),
 )
 log_expit.__doc__ = "log(expit(x)) = -softplus(-x), stable; derivative expit(-x) = 1 - expit(x)."
 
 
-def _taylor_logit(ans, x):
-    one_minus = [subtract(1.0, x[0])] + S.terms_scale(x[1:], -1.0)
-    return [ans] + [S.t_sub(a, b) for a, b in zip(S.log_terms(x, None)[1:], S.log_terms(one_minus, None)[1:])]
+def _taylor_logit(ans, x0, xs):
+    return S.minus(S.log_series(x0, xs), S.log_series(subtract(1.0, x0), S.scale(xs, -1.0)))
 
 
 logit = elementwise("logit", sp.logit, (lambda ans, x: true_divide(1.0, multiply(x, subtract(1.0, x))),),
@@ -130,10 +124,11 @@ relu.__doc__ = "max(x, 0); its derivative is 1 for x > 0 and 0 otherwise, so rel
 
 # --------------------------------------------------------------- error functions
 
-def _gaussian_terms(x, factor):
-    """Terms of factor * exp(-x^2)."""
-    w = [None if t is None else negative(t) for t in S.square_terms(x)]
-    return S.terms_scale(S.exp_terms(w, exp(negative(multiply(x[0], x[0])))), factor)
+def _integral_of_gaussian(x0, xs, factor):
+    """Series of y with y' = factor exp(-x^2) x' (erf, erfc)."""
+    gaussian0 = exp(negative(multiply(x0, x0)))
+    gaussian = S.exp_series(gaussian0, S.scale(S.square(x0, xs), -1.0))
+    return S.integrate(xs, multiply(gaussian0, factor), S.scale(gaussian, factor))
 
 
 def _erf_derivative(factor):
@@ -141,13 +136,22 @@ def _erf_derivative(factor):
 
 
 erf = elementwise("erf", sp.erf, (_erf_derivative(_TWO_OVER_SQRT_PI),),
-                  taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _gaussian_terms(x, _TWO_OVER_SQRT_PI))))
+                  taylor=_unary_taylor(lambda ans, x0, xs: _integral_of_gaussian(x0, xs, _TWO_OVER_SQRT_PI)))
 erf.__doc__ = "The error function; derivative 2/sqrt(pi) exp(-x^2). Taylor rule: that ODE."
 
 erfc = elementwise("erfc", sp.erfc, (_erf_derivative(-_TWO_OVER_SQRT_PI),),
-                   taylor=_unary_taylor(
-                       lambda ans, x: _integral_of(ans, x, _gaussian_terms(x, -_TWO_OVER_SQRT_PI))))
+                   taylor=_unary_taylor(lambda ans, x0, xs: _integral_of_gaussian(x0, xs, -_TWO_OVER_SQRT_PI)))
 erfc.__doc__ = "1 - erf(x), accurate for large x; derivative -2/sqrt(pi) exp(-x^2)."
+
+
+def _term_rule(build):
+    """A one-argument Taylor rule from ``build(ans, terms) -> terms`` (coupled, term-by-term recurrences)."""
+
+    def rule(ans, primals, series, **params):
+        x = S.terms_of(primals[0], series[0], S.order_of(series))
+        return S.finish(build(ans, x, **params), ans)
+
+    return rule
 
 
 def _exp_square_ode_terms(ans, x, factor, a):
@@ -167,13 +171,13 @@ def _exp_square_ode_terms(ans, x, factor, a):
 
 erfinv = elementwise(
     "erfinv", sp.erfinv, (lambda ans, x: multiply(exp(multiply(ans, ans)), _SQRT_PI_OVER_TWO),),
-    taylor=_unary_taylor(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_PI_OVER_TWO, 1.0)),
+    taylor=_term_rule(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_PI_OVER_TWO, 1.0)),
 )
 erfinv.__doc__ = "The inverse of erf on (-1, 1); derivative sqrt(pi)/2 exp(ans^2)."
 
 ndtri = elementwise(
     "ndtri", sp.ndtri, (lambda ans, x: multiply(exp(multiply(multiply(ans, ans), 0.5)), _SQRT_TWO_PI),),
-    taylor=_unary_taylor(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_TWO_PI, 0.5)),
+    taylor=_term_rule(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_TWO_PI, 0.5)),
 )
 ndtri.__doc__ = "The standard normal quantile (inverse of ndtr); derivative sqrt(2 pi) exp(ans^2 / 2)."
 
@@ -191,7 +195,7 @@ def _erfcx_terms(ans, x):
 erfcx = elementwise(
     "erfcx", sp.erfcx,
     (lambda ans, x: subtract(multiply(multiply(x, ans), 2.0), _TWO_OVER_SQRT_PI),),
-    taylor=_unary_taylor(_erfcx_terms),
+    taylor=_term_rule(_erfcx_terms),
 )
 erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative 2 x ans - 2/sqrt(pi)."
 
@@ -201,11 +205,14 @@ def _log_ndtr_derivative(ans, x):
     return true_divide(_SQRT_TWO_OVER_PI, erfcx(multiply(x, -_SQRT_HALF)))
 
 
-def _taylor_log_ndtr(ans, x):
-    u = S.terms_scale(x, -_SQRT_HALF)
-    scaled = _erfcx_terms(erfcx(u[0]), u)
-    v = S.terms_scale(S.reciprocal_terms(scaled, true_divide(1.0, scaled[0])), _SQRT_TWO_OVER_PI)
-    return _integral_of(ans, x, v)
+def _taylor_log_ndtr(ans, x0, xs):
+    """y' = v x' with v = sqrt(2/pi) / erfcx(u), u = -x / sqrt 2 (the erfcx series, then its reciprocal)."""
+    u0 = multiply(x0, -_SQRT_HALF)
+    scaled0 = erfcx(u0)
+    scaled = S.finish(_erfcx_terms(scaled0, S.terms_of(u0, S.scale(xs, -_SQRT_HALF), S.order_of([xs]))), scaled0)
+    inverse0 = true_divide(1.0, scaled0)
+    v_series = S.scale(S.pow_series(inverse0, scaled0, scaled, -1.0), _SQRT_TWO_OVER_PI)
+    return S.integrate(xs, multiply(inverse0, _SQRT_TWO_OVER_PI), v_series)
 
 
 log_ndtr = elementwise("log_ndtr", sp.log_ndtr, (_log_ndtr_derivative,), taylor=_unary_taylor(_taylor_log_ndtr))
@@ -226,8 +233,8 @@ def _polygamma_coefficients(ans, x0, first, order):
 
 
 def _compose_with_polygamma(first):
-    return _unary_taylor(lambda ans, x, **params: S.compose_terms(
-        x, _polygamma_coefficients(ans, x[0], first + params.get("n", 0), len(x) - 1)))
+    return _unary_taylor(lambda ans, x0, xs, **params: S.compose(
+        x0, xs, _polygamma_coefficients(ans, x0, first + params.get("n", 0), S.order_of([xs]))))
 
 
 gammaln = elementwise("gammaln", sp.gammaln, (lambda ans, x: digamma(x),), taylor=_compose_with_polygamma(0))
@@ -251,10 +258,10 @@ polygamma.batch = batch_elementwise(polygamma)
 polygamma.__doc__ = "psi^(n)(x), the n-th derivative of digamma (``n`` a static int >= 0); derivative psi^(n+1)."
 
 
-def _taylor_gamma(ans, x):
+def _taylor_gamma(ans, x0, xs):
     # Gamma(x(t)) = Gamma(x0) exp(gammaln(x(t)) - gammaln(x0)): the sign of Gamma is locally constant.
-    log_terms = S.compose_terms(x, _polygamma_coefficients(gammaln(x[0]), x[0], 0, len(x) - 1))
-    return S.exp_terms(log_terms, ans)
+    log_series = S.compose(x0, xs, _polygamma_coefficients(gammaln(x0), x0, 0, S.order_of([xs])))
+    return S.exp_series(ans, log_series)
 
 
 gamma = elementwise("gamma", sp.gamma, (lambda ans, x: multiply(ans, digamma(x)),), taylor=_unary_taylor(_taylor_gamma))
@@ -306,8 +313,8 @@ iv = Primitive(
     "iv", _iv_impl,
     vjp=(lambda g, ans, x, v: multiply(g, multiply(add(iv(x, v=v - 1), iv(x, v=v + 1)), 0.5)),),
     jvp=(lambda t, ans, x, v: multiply(t, multiply(add(iv(x, v=v - 1), iv(x, v=v + 1)), 0.5)),),
-    taylor=_unary_taylor(lambda ans, x, v: S.compose_terms(
-        x, _bessel_derivative_coefficients(iv, ans, x[0], v, len(x) - 1))),
+    taylor=_unary_taylor(lambda ans, x0, xs, v: S.compose(
+        x0, xs, _bessel_derivative_coefficients(iv, ans, x0, v, S.order_of([xs])))),
     broadcasts=True,
 )
 iv.batch = batch_elementwise(iv)
@@ -319,12 +326,13 @@ def _ive_derivative(ans, x, v):
     return subtract(multiply(add(ive(x, v=v - 1), ive(x, v=v + 1)), 0.5), multiply(sign(x), ans))
 
 
-def _taylor_ive(ans, x, v):
+def _taylor_ive(ans, x0, xs, v):
     """exp(-s (x(t) - x0)) * [exp(-s x0) I_v(x(t))], s = sign(x0): both factors stay bounded."""
-    s = sign(x[0])
-    scaled_bessel = S.compose_terms(x, _bessel_derivative_coefficients(ive, ans, x[0], v, len(x) - 1))
-    decay = S.exp_terms([None] + [S.t_mul(term, negative(s)) for term in x[1:]], 1.0)
-    return [ans] + S.product_terms(decay, scaled_bessel)[1:]
+    s = sign(x0)
+    scaled_bessel = S.compose(x0, xs, _bessel_derivative_coefficients(ive, ans, x0, v, S.order_of([xs])))
+    ones = full_like(x0, 1)
+    decay = S.exp_series(ones, S.times(negative(s), xs))
+    return S.product(ones, decay, ans, scaled_bessel)
 
 
 ive = Primitive(
@@ -366,11 +374,12 @@ def _static_order(v, name):
 # --------------------------------------------------------------- x log y
 
 def _taylor_xlogy(log_of):
+    """x(t) log(y(t)) (or log1p): the Cauchy product of x's series with log y's."""
+
     def rule(ans, primals, series):
-        order = S.order_of(series)
-        x, y = (S.terms_of(p, s, order) for p, s in zip(primals, series))
-        log_y = log_of(y)
-        return S.finish([ans] + S.product_terms(x, log_y)[1:], ans)
+        (x0, y0), (xs, ys) = primals, series
+        log_y0, log_ys = log_of(y0, ys)
+        return S.finish_series(S.product(x0, xs, log_y0, log_ys), ans, S.order_of(series))
 
     return rule
 
@@ -382,13 +391,13 @@ def _x_over(x, y):
 
 xlogy = elementwise(
     "xlogy", sp.xlogy, (lambda ans, x, y: log(y), lambda ans, x, y: _x_over(x, y)),
-    taylor=_taylor_xlogy(lambda y: S.log_terms(y, log(y[0]))),
+    taylor=_taylor_xlogy(lambda y0, ys: (log(y0), S.log_series(y0, ys))),
 )
 xlogy.__doc__ = "x log(y), 0 where x = 0; d/dx = log y, d/dy = x / y (0 where x = 0), as JAX."
 
 xlog1py = elementwise(
     "xlog1py", sp.xlog1py, (lambda ans, x, y: log1p(y), lambda ans, x, y: _x_over(x, add(y, 1.0))),
-    taylor=_taylor_xlogy(lambda y: S.log_terms([add(y[0], 1.0)] + list(y[1:]), log1p(y[0]))),
+    taylor=_taylor_xlogy(lambda y0, ys: (log1p(y0), S.log_series(add(y0, 1.0), ys))),
 )
 xlog1py.__doc__ = "x log(1 + y), 0 where x = 0; d/dx = log1p(y), d/dy = x / (1 + y)."
 
@@ -442,11 +451,10 @@ def _softmax_of(ans, x, axis, keepdims):
 def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
     """ans + log(s(t)) with s(t) = sum exp(x(t) - ans): no overflow, s(0) ~ 1."""
     x0 = primals[0]
-    order = S.order_of(series)
-    x = S.terms_of(x0, series[0], order)
-    weights = S.exp_terms(x, _softmax_of(ans, x0, axis, keepdims))
-    totals = [None if w is None else _sum(w, axis=axis, keepdims=keepdims) for w in weights]
-    return S.finish([ans] + S.log_terms(totals, None)[1:], ans)
+    weights0 = _softmax_of(ans, x0, axis, keepdims)
+    weights = S.exp_series(weights0, series[0])  # (K,) + x.shape
+    totals = _sum(weights, axis=shift_axis(axis, ndim_of(x0)), keepdims=keepdims)
+    return S.log_series(_sum(weights0, axis=axis, keepdims=keepdims), totals)
 
 
 logsumexp_p = Primitive(
