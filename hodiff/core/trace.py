@@ -107,7 +107,8 @@ def bind(primitive, args, params):
                 top = trace
     if top is None:
         return primitive.impl(*args, **params)
-    if not primitive.differentiable:
+    if not primitive.differentiable and not top.maps_nondiff:
+        # Strip derivative tracers; a trace that maps non-differentiable ops (batching) then processes it.
         return bind(primitive, tuple(_strip_derivatives(arg) for arg in args), params)
     if not top.alive:
         raise EscapedTracerError(
