@@ -641,11 +641,18 @@ def _sinc_maclaurin_impl(z, k):
     return np.zeros_like(z) + np.asarray(value, dtype=np.result_type(z, 0.0))
 
 
+def _taylor_sinc_maclaurin(ans, z0, zs, k):
+    # A function whose n-th derivative is sinc_maclaurin(k + n): compose those with the input series.
+    order = S.order_of([zs])
+    derivatives = [ans] + [sinc_maclaurin(z0, k=k + n) for n in range(1, order + 1)]
+    return S.compose(z0, zs, S.factorial_scale(derivatives))
+
+
 sinc_maclaurin = Primitive(
     "sinc_maclaurin", _sinc_maclaurin_impl,
     vjp=(lambda g, ans, z, k: multiply(g, sinc_maclaurin(z, k=k + 1)),),
     jvp=(lambda t, ans, z, k: multiply(t, sinc_maclaurin(z, k=k + 1)),),
-    broadcasts=True,
+    taylor=_unary_taylor(_taylor_sinc_maclaurin), broadcasts=True,
 )
 sinc_maclaurin.batch = batch_elementwise(sinc_maclaurin)
 sinc_maclaurin.__doc__ = (
@@ -813,7 +820,15 @@ def _angle_jvp(t, ans, x):
     return zeros_like(ans)
 
 
-angle = Primitive("angle", lambda x: np.angle(x), vjp=(_angle_vjp,), jvp=(_angle_jvp,))
+def _taylor_angle(ans, primals, series):
+    x0, xs = primals[0], series[0]
+    if not _is_complex(x0):
+        return S.finish_series(None, ans, S.order_of(series))  # 0 or pi: constant
+    # angle(z(t)) = Im log z(t) along the series (z0 != 0; the branch cut is never crossed locally).
+    return imag(S.log_series(x0, xs))
+
+
+angle = Primitive("angle", lambda x: np.angle(x), vjp=(_angle_vjp,), jvp=(_angle_jvp,), taylor=_taylor_angle)
 angle.batch = batch_elementwise(angle)
 angle.__doc__ = (
     "Argument of z in radians (0 or pi for real x, zero derivative there). For complex z the "
