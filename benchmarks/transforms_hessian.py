@@ -3,7 +3,7 @@ in each of hessian's four modes, against the analytic numpy formula A^T diag(s(1
 
 Target: mode "fwd-rev" within 4x of the analytic formula. BLAS runs single-threaded for both sides
 (on a shared machine a multi-threaded BLAS oversubscribes the cores and its timings mean nothing).
-Timings are interleaved and the best of several repeats is kept.
+Timings (CPU time) are interleaved and the best of several repeats is kept.
 
     python benchmarks/transforms_hessian.py
 """
@@ -44,10 +44,11 @@ def analytic(x):
 
 
 def timed(function, number):
-    start = time.perf_counter()
+    # CPU time of this process: less disturbed than wall time by other processes on a shared machine.
+    start = time.process_time()
     for _ in range(number):
         function()
-    return (time.perf_counter() - start) / number
+    return (time.process_time() - start) / number
 
 
 def main():

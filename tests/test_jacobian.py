@@ -255,3 +255,16 @@ def test_bad_arguments_are_named():
         hd.jacobian(hnp.sin)(np.array([1, 2]))
     with pytest.raises(ValueError, match="argnums"):
         hd.jacrev(hnp.sin, argnums=3)(1.0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_linear_layer_jacobian_with_respect_to_the_weights(mode):
+    # dy[n, m] / dW[d, k] = x[n, d] delta(m, k): exercises batched tensordot with the batch on either side.
+    rng = np.random.default_rng(3)
+    x, W = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    f = lambda x, W: hnp.tensordot(x, W, axes=1)
+    J_W = hd.jacobian(f, argnums=1, mode=mode)(x, W)
+    np.testing.assert_allclose(J_W, np.einsum("nd,mk->nmdk", x, np.eye(4)), atol=1e-12)
+    J_both = hd.jacobian(f, argnums=(0, 1), mode=mode, layout="denominator")(x, W)
+    np.testing.assert_allclose(J_both[1], np.einsum("nd,mk->dknm", x, np.eye(4)), atol=1e-12)
+    np.testing.assert_allclose(J_both[0], np.einsum("ni,dm->idnm", np.eye(2), W), atol=1e-12)
