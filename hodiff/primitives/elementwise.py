@@ -7,9 +7,19 @@ ch. 13): for y = f(x(t)) with f' expressible through y and x, equating
 coefficients of y' = f'(x) x' gives y_k from y_0..y_{k-1} in O(k) work, so a
 K-th order series costs O(K^2).
 
-Conventions at kinks (documented, as the API asks): abs'(0) = 0, sign' = 0.
-Complex values follow JAX: the VJP multiplies by the derivative without
-conjugating it.
+Conventions at kinks (documented, as the API asks): abs'(0) = 0, sign' = 0
+(sign, floor, ceil, round, trunc, rint, isnan ... are zero-derivative
+primitives); maximum/minimum/fmax/fmin share a tie's derivative equally;
+remainder and fmod have d/dx = 1 between their jumps. Complex values follow
+JAX: the VJP multiplies by the derivative without conjugating it (real, imag,
+abs and angle have JAX's rules, see their section). Taylor rules of the
+functions added after the seed ones use the series helpers of ``series.py``.
+
+>>> import hodiff as hd, hodiff.numpy as hnp
+>>> float(hd.grad(hnp.abs)(0.0)), float(hd.grad(lambda x: hnp.maximum(x, 1.0))(1.0))
+(0.0, 0.5)
+>>> complex(hd.grad(lambda z: hnp.abs(z) ** 2)(1.0 + 2.0j))  # 2 conj(z), as JAX
+(2-4j)
 """
 
 import math
