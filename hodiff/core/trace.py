@@ -116,11 +116,9 @@ def _bind_traced(primitive, args, params):
             trace = arg._trace
             if top is None or trace.level > top.level:
                 top = trace
-    if not primitive.differentiable:
-        stripped = tuple(_strip_derivatives(arg) for arg in args)
-        if any(new is not old for new, old in zip(stripped, args)):
-            return bind(primitive, stripped, params)
-        # nothing left to strip: only traces that map such ops (batching) remain
+    if not primitive.differentiable and not top.maps_nondiff:
+        # Strip derivative tracers; a trace that maps non-differentiable ops (batching) then processes it.
+        return bind(primitive, tuple(_strip_derivatives(arg) for arg in args), params)
     if not top.alive:
         raise EscapedTracerError(
             f"'{primitive.name}' was applied to a value traced by a {top.kind} transform "

@@ -26,6 +26,18 @@ def _horner(primal, series, t):
     return add(primal, result)
 
 
+def _broadcast_series(series, ans):
+    """A (K,) + s series as (K,) + ans.shape, the ranks aligned behind the coefficient axis."""
+    series_shape = tuple(series.shape) if isinstance(series, Tracer) else np.shape(series)
+    ans_shape = tuple(ans.shape) if isinstance(ans, Tracer) else np.shape(ans)
+    if series_shape[1:] == ans_shape:
+        return series
+    missing = len(ans_shape) - (len(series_shape) - 1)
+    if missing > 0:
+        series = reshape(series, shape=series_shape[:1] + (1,) * missing + series_shape[1:])
+    return broadcast_to(series, shape=series_shape[:1] + ans_shape)
+
+
 def _index(x, k):
     return getitem(x, index=k)
 
@@ -35,7 +47,8 @@ def install_interpreter_ops():
     forward._ops.update(add=add, broadcast_to=broadcast_to, zeros_like=zeros_like)
     batch._ops.update(stack=lambda xs: stack(*xs, axis=0), index=_index, broadcast_to=broadcast_to,
                       expand_dims=expand_dims, shape=np.shape)
-    taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner)
+    taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner,
+                       broadcast_series=_broadcast_series)
 
 
 def _normalize_index(index):
@@ -66,7 +79,8 @@ def install_array_methods():
         return lambda self, other: function(self, other)
 
     for dunder, name in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
-                         ("truediv", "true_divide"), ("pow", "power"), ("matmul", "matmul")]:
+                         ("truediv", "true_divide"), ("pow", "power"), ("matmul", "matmul"),
+                         ("mod", "remainder"), ("floordiv", "floor_divide")]:
         if name in api:
             setattr(Tracer, f"__{dunder}__", binary(name))
             setattr(Tracer, f"__r{dunder}__", binary(name, reflected=True))
@@ -83,10 +97,9 @@ def install_array_methods():
     Tracer.reshape = lambda self, *shape, order="C": reshape(  # order: numpy.reshape(tracer) passes it
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
-                   "ravel", "flatten", "squeeze", "transpose", "conj", "clip", "astype", "trace",
-                   "diagonal", "swapaxes", "repeat", "take", "round",
-                   "argmax", "argmin", "argsort", "all", "any"]:
-        name = {"flatten": "ravel", "round": "round_"}.get(method, method)
+                   "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
+                   "diagonal", "swapaxes", "repeat", "take", "round", "argmax", "argmin", "argsort", "all", "any"]:
+        name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))
     Tracer.transpose = lambda self, *axes: transpose(

@@ -1,11 +1,11 @@
 """Collects each primitives module's ``NUMPY_API`` (and linalg/fft tables) for hodiff.numpy."""
 
-from . import contraction, elementwise, reductions, shape
+from . import contraction, elementwise, reductions, shape, special
 
 NUMPY_API = {}
 LINALG_API = {}
 FFT_API = {}
-for _module in (elementwise, shape, reductions, contraction):
+for _module in (shape, elementwise, special, reductions, contraction):  # later modules' names win
     NUMPY_API.update(getattr(_module, "NUMPY_API", {}))
     LINALG_API.update(getattr(_module, "LINALG_API", {}))
     FFT_API.update(getattr(_module, "FFT_API", {}))

@@ -335,10 +335,15 @@ def _tensordot_batch(values, batched, axes=2):
     if a_batched and not b_batched:
         return tensordot(a, b, axes=(tuple(x + 1 for x in a_axes), b_axes))
     if b_batched and not a_batched:
-        out = tensordot(a, b, axes=(a_axes, tuple(x + 1 for x in b_axes)))
+        # Contract with b first so the batch axis comes out in front: (B,) + b_free + a_free. The
+        # result is then contiguous (no transposed batch axis slowing every later elementwise op),
+        # and needs no transpose at all when either side has no free axes (matrix-vector products).
+        out = tensordot(b, a, axes=(tuple(x + 1 for x in b_axes), a_axes))
         n_a_free = a_ndim - len(a_axes)
-        # batch axis sits right after a's free axes: move it to the front.
-        order = (n_a_free,) + tuple(i for i in range(ndim_of(out)) if i != n_a_free)
+        n_b_free = b_ndim - len(b_axes)
+        if n_a_free == 0 or n_b_free == 0:
+            return out
+        order = (0,) + tuple(range(1 + n_b_free, 1 + n_b_free + n_a_free)) + tuple(range(1, 1 + n_b_free))
         return transpose(out, axes=order)
     # Both batched: the batch axis is shared, not contracted and not outer-multiplied.
     from .contraction import einsum, letters

@@ -37,11 +37,19 @@ def _zeros_like(value):
 
 def _match_input(gradient, primal):
     """Give a gradient the input's dtype (and Python scalars' numpy scalar form)."""
-    if isinstance(gradient, Tracer):
-        return gradient
     if type(primal) is float and type(gradient) in (float, np.float64):
         return np.float64(gradient)
     dtype = dtype_of_value(primal)
+    if isinstance(gradient, Tracer):
+        # Traced (an outer transform differentiates the gradient): the same projection, with primitives.
+        from ..primitives.elementwise import astype, real
+
+        if gradient.dtype != dtype and np.issubdtype(gradient.dtype, np.complexfloating) \
+                and not np.issubdtype(dtype, np.complexfloating):
+            gradient = real(gradient)  # the imaginary part a real input's cotangent picked up is meaningless
+        if gradient.dtype != dtype and np.issubdtype(dtype, np.inexact):
+            gradient = astype(gradient, dtype=dtype)
+        return gradient
     gradient = np.asarray(gradient)
     if gradient.dtype != dtype:
         if np.iscomplexobj(gradient) and not np.issubdtype(dtype, np.complexfloating):
