@@ -260,6 +260,12 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
                 flat_layout = "denominator"
             else:
                 _check_complex(out_values, holomorphic, "outputs", f"{transform} (reverse mode)")
+                if total_out == 1 and total_in > 0:
+                    # One output entry (a gradient): its cotangents are the blocks, reshaped at most.
+                    gradients = recording.pullback(*[np.ones(_shape(v), dtype=_result_dtype([v]))
+                                                     for v in out_values])
+                    J = _gradient_blocks(gradients, _shape(out_values[0]), in_shapes, in_tree, out_tree, layout)
+                    return (J, aux) if has_aux else J
                 flat = _pulled_rows(recording, out_values, total_out, total_in)
                 flat_layout = "numerator"
         out_shapes = [_shape(v) for v in out_values]
@@ -267,6 +273,15 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
         return (J, aux) if has_aux else J
 
     return jacobian_f
+
+
+def _gradient_blocks(gradients, out_shape, in_shapes, in_tree, out_tree, layout):
+    """Blocks of a Jacobian with one output entry: each input's cotangent, with the output's size-1 axes."""
+    blocks = []
+    for gradient, in_shape in zip(gradients, in_shapes):
+        target = tuple(out_shape) + tuple(in_shape) if layout == "numerator" else tuple(in_shape) + tuple(out_shape)
+        blocks.append(gradient if _shape(gradient) == target else reshape(gradient, shape=target))
+    return tree_unflatten(out_tree, [tree_unflatten(in_tree, blocks)])
 
 
 def _pulled_rows(recording, out_values, total_out, total_in):
