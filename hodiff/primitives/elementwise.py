@@ -154,19 +154,20 @@ def _taylor_multiply(ans, primals, series):
     """
     (a0, b0), (a_series, b_series) = primals, series
     if a_series is None or b_series is None:
-        return taylor_bilinear(multiply)(ans, primals, series)
+        return _taylor_multiply_one_series(ans, primals, series)
     a_shape, b_shape = shape_of(a0), shape_of(b0)
     ndim = max(len(a_shape), len(b_shape))
     a_shape = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
     b_shape = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
     order = shape_of(a_series)[0]
-    a = _S.concatenate(_S.reshape(a0, shape=(1, 1) + a_shape), _S.reshape(a_series, shape=(1, order) + a_shape), axis=1)
-    padding = _S.zeros_like(_S.reshape(b0, shape=(1,) + b_shape))
-    b = _S.concatenate(_S.reshape(b0, shape=(1,) + b_shape), _S.reshape(b_series, shape=(order,) + b_shape), padding,
-                    axis=0)
+    a = _S.concatenate(_S.reshape(a0, shape=(1, 1) + a_shape),
+                       _S.reshape(a_series, shape=(1, order) + a_shape), axis=1)
+    b_first = _S.reshape(b0, shape=(1,) + b_shape)
+    b = _S.concatenate(b_first, _S.reshape(b_series, shape=(order,) + b_shape), _S.zeros_like(b_first), axis=0)
     return _S.sum(multiply(a, _S.getitem(b, index=_cauchy_index(order))), axis=1)
 
 
+_taylor_multiply_one_series = taylor_bilinear(multiply)  # one constant factor: a batched multiply
 multiply.taylor = _taylor_multiply
 
 
