@@ -224,8 +224,10 @@ def _check_complex(values, holomorphic, what, transform):
 
 
 def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
+    """The Jacobian transform; ``mode="sweep"`` (internal) records f once and always pushes the basis
+    of tangents forward through the recorded graph (forward mode over a recording)."""
     _check_layout(layout, transform)
-    if mode not in _MODES:
+    if mode not in _MODES + ("sweep",):
         raise ValueError(f"{transform}: mode must be one of {_MODES}, got {mode!r}")
 
     @functools.wraps(f)
@@ -253,7 +255,7 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
             recording = _Recording(f_of_chosen, chosen, has_aux)
             out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
             total_out = sum(_prod(_shape(v)) for v in out_values)
-            use_forward = mode == "auto" and (total_in <= total_out or (
+            use_forward = mode == "sweep" or mode == "auto" and (total_in <= total_out or (
                 not holomorphic and any(np.issubdtype(dtype_of_value(v), np.complexfloating) for v in out_values)))
             if use_forward:
                 flat = _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values)
