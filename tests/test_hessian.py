@@ -212,3 +212,14 @@ def test_fwd_rev_hessian_evaluates_f_once_with_all_tangents_batched():
     H = hd.hessian(f)(x)
     np.testing.assert_allclose(H, np.diag(np.exp(x) * (x + 2)), atol=1e-12)
     assert len(calls) == 1   # one forward pass, n = 50 tangents carried together
+
+
+def test_hessian_of_a_pytree_input_nests_dicts_like_jax():
+    f = lambda p: hnp.sum(p["a"] ** 2) * p["b"]
+    p = {"a": np.array([1.0, 2.0]), "b": 3.0}
+    for mode in HESSIAN_MODES:
+        H = hd.hessian(f, mode=mode)(p)
+        np.testing.assert_allclose(H["a"]["a"], 2 * 3.0 * np.eye(2))
+        np.testing.assert_allclose(H["a"]["b"], [2.0, 4.0])
+        np.testing.assert_allclose(H["b"]["a"], [2.0, 4.0])
+        assert float(H["b"]["b"]) == 0.0

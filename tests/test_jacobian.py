@@ -92,8 +92,10 @@ def test_numerical_jacobian_of_pytrees_matches():
 # ------------------------------------------------------------------ the lecture's cases
 
 def relu(x):
-    # The comparison goes through stop_gradient until hodiff.numpy grows comparison primitives.
-    return hnp.where(hd.stop_gradient(x) > 0, x, 0.0)
+    # Comparisons on traced values need hodiff.numpy's comparison primitives; until they exist the
+    # mask is taken from the value through stop_gradient (the same mask, no derivative either way).
+    mask = x > 0 if "greater" in hnp.__all__ else hd.stop_gradient(x) > 0
+    return hnp.where(mask, x, 0.0)
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

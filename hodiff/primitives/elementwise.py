@@ -28,6 +28,7 @@ import operator
 import numpy as np
 
 from ..core.trace import Primitive, Tracer
+from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
 from .rules import (
     batch_elementwise,
     dtype_of,
@@ -94,45 +95,35 @@ def _recurrence_matrix(weights, series, channels=None):
     With ``channels`` (a 1-d numpy array of signs) M gets a channel axis after
     the two coefficient axes: M[k-1, j-1, c] = channels[c] * weights * series.
     """
-    from .shape import reshape
-
     shape = shape_of(series)
     member_ndim = len(shape) - 1
     # numpy weights in the series' precision: float64 weights would turn float32 series into float64.
     precision = np.finfo(dtype_of(series)).dtype
     if channels is None:
         weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
-        return multiply(weights, reshape(series, shape=(1,) + shape))
+        return multiply(weights, _S.reshape(series, shape=(1,) + shape))
     weights = (weights[:, :, None] * channels).astype(precision).reshape(
         weights.shape + channels.shape + (1,) * member_ndim)
-    return multiply(weights, reshape(series, shape=(1,) + shape[:1] + (1,) + shape[1:]))
+    return multiply(weights, _S.reshape(series, shape=(1,) + shape[:1] + (1,) + shape[1:]))
 
 
 def _history(value):
     """A coefficient as a one-entry history (leading axis of length 1)."""
-    from .shape import reshape
-
-    return reshape(value, shape=(1,) + tuple(shape_of(value)))
+    return _S.reshape(value, shape=(1,) + tuple(shape_of(value)))
 
 
 def _next_coefficient(matrix, k, history):
     """sum_{j=1..k} matrix[k-1, j-1] * history[j-1], kept with a leading axis of length 1."""
-    from .shape import getitem, sum
-
-    return sum(multiply(getitem(matrix, index=(k - 1, slice(0, k))), history), axis=0, keepdims=True)
+    return _S.sum(multiply(_S.getitem(matrix, index=(k - 1, slice(0, k))), history), axis=0, keepdims=True)
 
 
 def _prepend(coefficient, history):
-    from .shape import concatenate
-
-    return concatenate(coefficient, history, axis=0)
+    return _S.concatenate(coefficient, history, axis=0)
 
 
 def _in_order(history, order):
     """Coefficients 1..K in order from a newest-first history [y_K, ..., y_0] (y_0 dropped)."""
-    from .shape import getitem
-
-    return getitem(history, index=slice(order - 1, None, -1))
+    return _S.getitem(history, index=slice(order - 1, None, -1))
 
 
 def _linear_recurrence(matrix, y0, order, known=None):
@@ -140,13 +131,11 @@ def _linear_recurrence(matrix, y0, order, known=None):
 
     ``known`` is a (K,) + shape series (or None for zero).
     """
-    from .shape import getitem
-
     history = _history(y0)
     for k in range(1, order + 1):
         coefficient = _next_coefficient(matrix, k, history)
         if known is not None:
-            coefficient = add(getitem(known, index=slice(k - 1, k)), coefficient)
+            coefficient = add(_S.getitem(known, index=slice(k - 1, k)), coefficient)
         history = _prepend(coefficient, history)
     return _in_order(history, order)
 
@@ -196,33 +185,30 @@ def _taylor_multiply(ans, primals, series):
     (zero-padded above the anti-diagonal), multiplied by a_0..a_K and summed
     over j: a fixed number of primitives whatever K is.
     """
-    from .shape import concatenate, getitem, reshape, sum, zeros_like
-
     (a0, b0), (a_series, b_series) = primals, series
     if a_series is None or b_series is None:
-        return taylor_bilinear(multiply)(ans, primals, series)
+        return _taylor_multiply_one_series(ans, primals, series)
     a_shape, b_shape = shape_of(a0), shape_of(b0)
     ndim = max(len(a_shape), len(b_shape))
     a_shape = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
     b_shape = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
     order = shape_of(a_series)[0]
-    a = concatenate(reshape(a0, shape=(1, 1) + a_shape), reshape(a_series, shape=(1, order) + a_shape), axis=1)
-    padding = zeros_like(reshape(b0, shape=(1,) + b_shape))
-    b = concatenate(reshape(b0, shape=(1,) + b_shape), reshape(b_series, shape=(order,) + b_shape), padding,
-                    axis=0)
-    return sum(multiply(a, getitem(b, index=_cauchy_index(order))), axis=1)
+    a = _S.concatenate(_S.reshape(a0, shape=(1, 1) + a_shape),
+                       _S.reshape(a_series, shape=(1, order) + a_shape), axis=1)
+    b_first = _S.reshape(b0, shape=(1,) + b_shape)
+    b = _S.concatenate(b_first, _S.reshape(b_series, shape=(order,) + b_shape), _S.zeros_like(b_first), axis=0)
+    return _S.sum(multiply(a, _S.getitem(b, index=_cauchy_index(order))), axis=1)
 
 
+_taylor_multiply_one_series = taylor_bilinear(multiply)  # one constant factor: a batched multiply
 multiply.taylor = _taylor_multiply
 
 
 def _aligned(series, ndim):
     """A (K,) + shape series with its member rank raised to ``ndim`` (leading ones), for broadcasting."""
-    from .shape import reshape
-
     shape = shape_of(series)
     missing = ndim - (len(shape) - 1)
-    return reshape(series, shape=shape[:1] + (1,) * missing + shape[1:]) if missing > 0 else series
+    return _S.reshape(series, shape=shape[:1] + (1,) * missing + shape[1:]) if missing > 0 else series
 
 
 def _taylor_divide(ans, primals, series):
@@ -256,12 +242,10 @@ def _taylor_log_from(x0, x_series):
 
     The weight of y_0 is zero, so the history starts from a zero placeholder.
     """
-    from .shape import zeros_like
-
     order = x_series.shape[0]
     scaled = true_divide(x_series, x0)
     matrix = _recurrence_matrix(_weights("(k-j)/k", order), negative(scaled))
-    return _linear_recurrence(matrix, zeros_like(x0), order, known=scaled)
+    return _linear_recurrence(matrix, _S.zeros_like(x0), order, known=scaled)
 
 
 def _taylor_pow_const(y0, x0, x_series, p):
@@ -322,16 +306,14 @@ def _sin_cos_series(s0, c0, x_series, signs=_COS_SIN_SIGNS):
     One history holds (c_j, s_j) pairs along a channel axis, so each k is one
     multiply and one sum for both series.
     """
-    from .shape import getitem, stack
-
     order = x_series.shape[0]
     matrix = _recurrence_matrix(_weights("j/k", order), x_series, channels=signs)
-    history = _history(stack(c0, s0, axis=0))  # (1, 2) + shape: [[c_0, s_0]]
+    history = _history(_S.stack(c0, s0, axis=0))  # (1, 2) + shape: [[c_0, s_0]]
     for k in range(1, order + 1):
         s_and_c = _next_coefficient(matrix, k, history)  # [[s_k, c_k]]
-        history = _prepend(getitem(s_and_c, index=(slice(None), _SWAP)), history)
+        history = _prepend(_S.getitem(s_and_c, index=(slice(None), _SWAP)), history)
     both = _in_order(history, order)  # (K, 2) + shape
-    return getitem(both, index=(slice(None), 1)), getitem(both, index=(slice(None), 0))
+    return _S.getitem(both, index=(slice(None), 1)), _S.getitem(both, index=(slice(None), 0))
 
 
 sin = elementwise("sin", scalar_fast_unary(math.sin, np.sin), (lambda ans, x: cos(x),),
@@ -343,8 +325,6 @@ cos = elementwise("cos", scalar_fast_unary(math.cos, np.cos), (lambda ans, x: ne
 
 def _taylor_tanh(ans, primals, series):
     """y = tanh(x), y' = (1 - y^2) x':  k y_k = sum_j j x_j z_{k-j} with z = 1 - y^2, z_k = -sum_i y_i y_{k-i}."""
-    from .shape import concatenate, sum
-
     order = series[0].shape[0]
     matrix = _recurrence_matrix(_weights("j/k", order), series[0])
     y_newest_first = y_oldest_first = _history(ans)
@@ -353,8 +333,8 @@ def _taylor_tanh(ans, primals, series):
         y_k = _next_coefficient(matrix, k, z_history)
         y_newest_first = _prepend(y_k, y_newest_first)
         if k < order:
-            y_oldest_first = concatenate(y_oldest_first, y_k, axis=0)
-            z_k = negative(sum(multiply(y_oldest_first, y_newest_first), axis=0, keepdims=True))
+            y_oldest_first = _S.concatenate(y_oldest_first, y_k, axis=0)
+            z_k = negative(_S.sum(multiply(y_oldest_first, y_newest_first), axis=0, keepdims=True))
             z_history = _prepend(z_k, z_history)
     return _in_order(y_newest_first, order)
 

@@ -1,9 +1,19 @@
 """Second-order transforms: ``hessian``, ``hvp``, ``vhp``, ``derivative_tensor``.
 
-``hessian(f, mode="a-b")`` is ``jac_a(jac_b(f))``: ``"fwd-rev"`` (forward over
-reverse, the default: one recorded forward pass, all n columns pushed through
-the backward pass at once by batched tangents), ``"rev-rev"``, ``"rev-fwd"``
-and ``"fwd-fwd"``. All four give the same array.
+``hessian(f, mode="a-b")`` is ``jac_a(jac_b(f))``, mode a over mode b:
+
+- ``"fwd-rev"`` (the default): forward over reverse. The gradient
+  computation (f's forward pass and its backward pass) is recorded once, and
+  all n tangents are pushed forward through that recording in ONE batched
+  sweep of JVP rules. Same numbers as ``jacfwd(jacrev(f))``, but values the
+  gradient does not depend on (f's own output, say) carry no tangents;
+- ``"rev-rev"``: ``jacrev(jacrev(f))``, one batched backward pass over the
+  recorded gradient computation;
+- ``"rev-fwd"``: ``jacrev(jacfwd(f))`` and ``"fwd-fwd"``: ``jacfwd(jacfwd(f))``;
+  their intermediates carry the n inner tangents, so the outer pass works on
+  n times larger arrays (fine for small n).
+
+All four give the same array.
 
 Layout rule for vector-valued f (y = f(x), x of shape in_shape, y of shape
 out_shape): the Hessian is the Jacobian of the Jacobian in the same layout,
@@ -24,7 +34,7 @@ import numbers
 from ..core.tree import tree_flatten
 from ._args import check_differentiable
 from .forward import jvp
-from .jacobian import _check_layout, jacfwd, jacrev
+from .jacobian import _check_layout, _make_jacobian, jacfwd, jacrev
 from .reverse import grad, vjp
 
 __all__ = ["hessian", "hvp", "vhp", "derivative_tensor"]
@@ -54,6 +64,9 @@ def hessian(f, argnums=0, *, mode="fwd-rev", layout="numerator", has_aux=False, 
     _check_layout(layout, "hessian")
     outer_mode, inner_mode = mode.split("-")
     inner = _JACOBIANS[inner_mode](f, argnums, layout=layout, has_aux=has_aux, holomorphic=holomorphic)
+    if mode == "fwd-rev":
+        # Forward mode over the recorded reverse pass (see the module docstring).
+        return _make_jacobian(inner, argnums, layout, "sweep", has_aux, holomorphic, "hessian")
     return _JACOBIANS[outer_mode](inner, argnums, layout=layout, has_aux=has_aux, holomorphic=holomorphic)
 
 

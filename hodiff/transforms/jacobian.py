@@ -224,8 +224,10 @@ def _check_complex(values, holomorphic, what, transform):
 
 
 def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
+    """The Jacobian transform; ``mode="sweep"`` (internal) records f once and always pushes the basis
+    of tangents forward through the recorded graph (forward mode over a recording)."""
     _check_layout(layout, transform)
-    if mode not in _MODES:
+    if mode not in _MODES + ("sweep",):
         raise ValueError(f"{transform}: mode must be one of {_MODES}, got {mode!r}")
 
     @functools.wraps(f)
@@ -253,13 +255,19 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
             recording = _Recording(f_of_chosen, chosen, has_aux)
             out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
             total_out = sum(_prod(_shape(v)) for v in out_values)
-            use_forward = mode == "auto" and (total_in <= total_out or (
+            use_forward = mode == "sweep" or mode == "auto" and (total_in <= total_out or (
                 not holomorphic and any(np.issubdtype(dtype_of_value(v), np.complexfloating) for v in out_values)))
             if use_forward:
                 flat = _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values)
                 flat_layout = "denominator"
             else:
                 _check_complex(out_values, holomorphic, "outputs", f"{transform} (reverse mode)")
+                if total_out == 1 and total_in > 0:
+                    # One output entry (a gradient): its cotangents are the blocks, reshaped at most.
+                    gradients = recording.pullback(*[np.ones(_shape(v), dtype=_result_dtype([v]))
+                                                     for v in out_values])
+                    J = _gradient_blocks(gradients, _shape(out_values[0]), in_shapes, in_tree, out_tree, layout)
+                    return (J, aux) if has_aux else J
                 flat = _pulled_rows(recording, out_values, total_out, total_in)
                 flat_layout = "numerator"
         out_shapes = [_shape(v) for v in out_values]
@@ -267,6 +275,15 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
         return (J, aux) if has_aux else J
 
     return jacobian_f
+
+
+def _gradient_blocks(gradients, out_shape, in_shapes, in_tree, out_tree, layout):
+    """Blocks of a Jacobian with one output entry: each input's cotangent, with the output's size-1 axes."""
+    blocks = []
+    for gradient, in_shape in zip(gradients, in_shapes):
+        target = tuple(out_shape) + tuple(in_shape) if layout == "numerator" else tuple(in_shape) + tuple(out_shape)
+        blocks.append(gradient if _shape(gradient) == target else reshape(gradient, shape=target))
+    return tree_unflatten(out_tree, [tree_unflatten(in_tree, blocks)])
 
 
 def _pulled_rows(recording, out_values, total_out, total_in):
