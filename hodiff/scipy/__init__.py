@@ -1,0 +1,1 @@
+"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, hodiff.scipy.special ...)."""
