@@ -708,13 +708,14 @@ solve_sylvester.batch = _batch_stacked(solve_sylvester, (2, 2, 2))
 def _sqrtm_impl(a):
     out = _sla.sqrtm(a)
     if not np.iscomplexobj(a) and np.iscomplexobj(out):
-        if np.allclose(out.imag, 0.0, atol=np.finfo(out.real.dtype).eps * 100 * max(1.0, np.abs(out).max())):
-            out = out.real
-        else:
+        # scipy returns a complex result when rounding leaves tiny imaginary parts, or when A has
+        # negative eigenvalues (no real square root).
+        scale = max(1.0, float(np.abs(out).max(initial=0.0)))
+        if np.abs(out.imag).max(initial=0.0) > 100 * np.finfo(out.real.dtype).eps * scale:
             raise ValueError("sqrtm: this real matrix has no real square root (it has negative eigenvalues); "
                              "pass a complex matrix for the complex principal square root")
-    return out.astype(np.result_type(a, np.float32 if np.result_type(a) == np.float32 else np.float64),
-                      copy=False)
+        out = out.real
+    return out.astype(np.result_type(a, out.dtype) if np.iscomplexobj(a) else a.dtype, copy=False)
 
 
 def _sqrtm_taylor(ans, primals, series):
