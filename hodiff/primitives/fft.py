@@ -129,6 +129,8 @@ def _hermitian_weights(n, ndim_after, dtype):
 
 
 def _irfft_vjp(g, ans, x, axis, n, norm):
+    if _is_complex(g):
+        g = real(g)  # the output is real: an imaginary part of its cotangent is meaningless
     spectrum = fft(g, axes=(axis,), s=(n,), inverse=True, norm=norm)
     half = _resize(spectrum, axis, n // 2 + 1)
     weighted = multiply(half, _hermitian_weights(n, -axis - 1, dtype_of(half)))

@@ -1152,11 +1152,9 @@ def sp_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwri
                 raise TypeError("solve_triangular: trans='C' of a complex matrix is not differentiable")
             return _sla.solve_triangular(a, b, trans=2, lower=lower, unit_diagonal=unit_diagonal)
         code = 1
-    if check_finite:
-        from ..core.trace import concrete_value
-
+    if check_finite:  # plain values only: batched (vmap) values have no single value to look at
         for name, x in (("a", a), ("b", b)):
-            if not np.all(np.isfinite(concrete_value(x))):
+            if not isinstance(x, Tracer) and not np.all(np.isfinite(x)):
                 raise ValueError(f"solve_triangular: {name} must not contain infs or NaNs")
     n = shape_of(a)[-1]
     params = dict(lower=bool(lower), trans=code, unit_diagonal=bool(unit_diagonal))
