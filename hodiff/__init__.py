@@ -18,6 +18,7 @@ from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
 from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
+from .transforms.taylor import derivative, jet, taylor, taylor_rule_report  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -27,4 +28,5 @@ __all__ = [
     "tree_flatten", "tree_unflatten", "tree_map",
     "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
+    "taylor", "jet", "derivative", "taylor_rule_report",
 ]

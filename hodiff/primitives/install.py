@@ -42,7 +42,8 @@ def _normalize_index(index):
     normalized = []
     for item in items:
         if isinstance(item, Tracer):
-            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays")
+            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
+                            "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
         if isinstance(item, list):
             item = np.asarray(item)
         normalized.append(item)
@@ -78,7 +79,8 @@ def install_array_methods():
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
-                   "diagonal", "swapaxes", "repeat", "take", "round"]:
+                   "diagonal", "swapaxes", "repeat", "take", "round",
+                   "argmax", "argmin", "argsort", "all", "any", "ptp"]:
         name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))

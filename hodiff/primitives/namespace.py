@@ -1,11 +1,11 @@
 """Collects each primitives module's ``NUMPY_API`` (and linalg/fft tables) for hodiff.numpy."""
 
-from . import elementwise, fft, linalg, shape
+from . import contraction, elementwise, fft, linalg, reductions, shape
 
 NUMPY_API = {}
 LINALG_API = {}
 FFT_API = {}
-for _module in (elementwise, shape, linalg, fft):
+for _module in (elementwise, shape, reductions, contraction, linalg, fft):
     NUMPY_API.update(getattr(_module, "NUMPY_API", {}))
     LINALG_API.update(getattr(_module, "LINALG_API", {}))
     FFT_API.update(getattr(_module, "FFT_API", {}))
