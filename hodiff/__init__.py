@@ -7,7 +7,7 @@ from .primitives.install import install as _install
 
 _install()
 
-from . import numpy, testing  # noqa: E402,F401
+from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual  # noqa: E402

@@ -78,10 +78,13 @@ def _recurrence_matrix(weights, series, channels=None):
 
     shape = shape_of(series)
     member_ndim = len(shape) - 1
+    # numpy weights in the series' precision: float64 weights would turn float32 series into float64.
+    precision = np.finfo(dtype_of(series)).dtype
     if channels is None:
-        weights = weights.reshape(weights.shape + (1,) * member_ndim)
+        weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
         return multiply(weights, reshape(series, shape=(1,) + shape))
-    weights = (weights[:, :, None] * channels).reshape(weights.shape + channels.shape + (1,) * member_ndim)
+    weights = (weights[:, :, None] * channels).astype(precision).reshape(
+        weights.shape + channels.shape + (1,) * member_ndim)
     return multiply(weights, reshape(series, shape=(1,) + shape[:1] + (1,) + shape[1:]))
 
 
@@ -275,8 +278,10 @@ _COS_SIN_SIGNS = np.array([1.0, -1.0])
 _SWAP = np.array([1, 0])
 
 
-def _sin_cos_series(s0, c0, x_series):
+def _sin_cos_series(s0, c0, x_series, signs=_COS_SIN_SIGNS):
     """sin and cos series together:  k s_k = sum j x_j c_{k-j},  k c_k = -sum j x_j s_{k-j}.
+
+    With signs (1, 1): sinh and cosh (k c_k = +sum j x_j s_{k-j}).
 
     One history holds (c_j, s_j) pairs along a channel axis, so each k is one
     multiply and one sum for both series.
@@ -284,7 +289,7 @@ def _sin_cos_series(s0, c0, x_series):
     from .shape import getitem, stack
 
     order = x_series.shape[0]
-    matrix = _recurrence_matrix(_weights("j/k", order), x_series, channels=_COS_SIN_SIGNS)
+    matrix = _recurrence_matrix(_weights("j/k", order), x_series, channels=signs)
     history = _history(stack(c0, s0, axis=0))  # (1, 2) + shape: [[c_0, s_0]]
     for k in range(1, order + 1):
         s_and_c = _next_coefficient(matrix, k, history)  # [[s_k, c_k]]
@@ -325,137 +330,117 @@ sqrt = elementwise("sqrt", np.sqrt, (lambda ans, x: true_divide(0.5, ans),),
 
 
 # --------------------------------------------------------------- more elementary functions
-# Taylor rules below use the term helpers of ``series.py`` (imported as S at
+# Taylor rules below use the series helpers of ``series.py`` (imported as S at
 # the end of this module; rules only run after import).
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
+_COSH_SINH_SIGNS = np.array([1.0, 1.0])
 
 
 def _unary_taylor(build):
-    """A Taylor rule from ``build(ans, x_terms) -> output terms`` for a one-argument primitive."""
+    """A Taylor rule from ``build(ans, x0, x_series, **params) -> output series`` (one argument)."""
 
     def rule(ans, primals, series, **params):
-        order = S.order_of(series)
-        return S.finish(build(ans, S.terms_of(primals[0], series[0], order), **params), ans)
+        return build(ans, primals[0], series[0], **params)
 
     return rule
 
 
-def _shifted(terms, primal):
-    """The same series around another primal (for f(x) = g(x + c) and the like)."""
-    return [primal] + list(terms[1:])
-
-
 expm1 = elementwise("expm1", np.expm1, (lambda ans, x: add(ans, 1.0),),
-                    taylor=_unary_taylor(lambda ans, x: [ans] + S.exp_terms(x, add(ans, 1.0))[1:]))
+                    taylor=_unary_taylor(lambda ans, x0, xs: S.exp_series(add(ans, 1.0), xs)))
 
 log1p = elementwise("log1p", np.log1p, (lambda ans, x: true_divide(1.0, add(x, 1.0)),),
-                    taylor=_unary_taylor(lambda ans, x: S.log_terms(_shifted(x, add(x[0], 1.0)), ans)))
+                    taylor=_unary_taylor(lambda ans, x0, xs: S.log_series(add(x0, 1.0), xs)))
 
 log2 = elementwise("log2", np.log2, (lambda ans, x: true_divide(1.0 / _LN2, x),),
-                   taylor=_unary_taylor(lambda ans, x: [ans] + S.terms_scale(S.log_terms(x, ans)[1:], 1.0 / _LN2)))
+                   taylor=_unary_taylor(lambda ans, x0, xs: S.scale(S.log_series(x0, xs), 1.0 / _LN2)))
 
 log10 = elementwise("log10", np.log10, (lambda ans, x: true_divide(1.0 / _LN10, x),),
-                    taylor=_unary_taylor(
-                        lambda ans, x: [ans] + S.terms_scale(S.log_terms(x, ans)[1:], 1.0 / _LN10)))
+                    taylor=_unary_taylor(lambda ans, x0, xs: S.scale(S.log_series(x0, xs), 1.0 / _LN10)))
 
 exp2 = elementwise("exp2", np.exp2, (lambda ans, x: multiply(ans, _LN2),),
-                   taylor=_unary_taylor(lambda ans, x: S.exp_terms(S.terms_scale(x, _LN2), ans)))
+                   taylor=_unary_taylor(lambda ans, x0, xs: S.exp_series(ans, S.scale(xs, _LN2))))
 
 cbrt = elementwise("cbrt", np.cbrt, (lambda ans, x: true_divide(1.0 / 3.0, multiply(ans, ans)),),
-                   taylor=_unary_taylor(lambda ans, x: S.pow_terms(x, 1.0 / 3.0, ans)))
+                   taylor=_unary_taylor(lambda ans, x0, xs: S.pow_series(ans, x0, xs, 1.0 / 3.0)))
 
 square = elementwise("square", np.square, (lambda ans, x: multiply(x, 2.0),),
-                     taylor=_unary_taylor(lambda ans, x: [ans] + S.square_terms(x)[1:]))
+                     taylor=_unary_taylor(lambda ans, x0, xs: S.square(x0, xs)))
 
 reciprocal = elementwise("reciprocal", np.reciprocal, (lambda ans, x: negative(multiply(ans, ans)),),
-                         taylor=_unary_taylor(lambda ans, x: S.reciprocal_terms(x, ans)))
+                         taylor=_unary_taylor(lambda ans, x0, xs: S.pow_series(ans, x0, xs, -1.0)))
 
 tan = elementwise("tan", np.tan, (lambda ans, x: add(multiply(ans, ans), 1.0),),
-                  taylor=_unary_taylor(lambda ans, x: S.riccati_terms(x, ans, 1, 0, 1)))
+                  taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 1, 0, 1)))
 
 sinh = elementwise("sinh", np.sinh, (lambda ans, x: cosh(x),),
-                   taylor=_unary_taylor(lambda ans, x: S.sin_cos_terms(x, ans, cosh(x[0]), hyperbolic=True)[0]))
+                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(ans, cosh(x0), xs, _COSH_SINH_SIGNS)[0]))
 
 cosh = elementwise("cosh", np.cosh, (lambda ans, x: sinh(x),),
-                   taylor=_unary_taylor(lambda ans, x: S.sin_cos_terms(x, sinh(x[0]), ans, hyperbolic=True)[1]))
+                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(sinh(x0), ans, xs, _COSH_SINH_SIGNS)[1]))
 
 
-def _integral_of(ans, x, v):
-    """Terms of y with y' = v(t) x'(t), y0 = ans, given v's terms (v up to order K-1 is used)."""
-    y = [ans]
-    for k in range(1, len(x)):
-        y.append(S.integrate_step(x, v, k))
-    return y
+def _integral_with(x_series, w0, w_series, p):
+    """Series of y with y' = w^p x' (w0, w_series: the series of w along x(t); y0 is the caller's)."""
+    v0 = power(w0, p)
+    return S.integrate(x_series, v0, S.pow_series(v0, w0, w_series, p))
 
 
-def _inverse_sqrt_of(w):
-    """Terms of w**-0.5."""
-    return S.pow_terms(w, -0.5, true_divide(1.0, sqrt(w[0])))
+def _one_minus_square(x0, xs):
+    return subtract(1.0, multiply(x0, x0)), S.scale(S.square(x0, xs), -1.0)
 
 
-def _one_minus_square(x):
-    squared = S.square_terms(x)
-    return [subtract(1.0, squared[0])] + [None if s is None else negative(s) for s in squared[1:]]
+def _one_plus_square(x0, xs):
+    return add(multiply(x0, x0), 1.0), S.square(x0, xs)
 
 
-def _one_plus_square(x):
-    squared = S.square_terms(x)
-    return [add(squared[0], 1.0)] + squared[1:]
-
-
-def _square_minus_one(x):
-    squared = S.square_terms(x)
-    return [subtract(squared[0], 1.0)] + squared[1:]
+def _square_minus_one(x0, xs):
+    return subtract(multiply(x0, x0), 1.0), S.square(x0, xs)
 
 
 arcsin = elementwise(
     "arcsin", np.arcsin, (lambda ans, x: true_divide(1.0, sqrt(subtract(1.0, multiply(x, x)))),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_one_minus_square(x)))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_minus_square(x0, xs), -0.5)))
 
 arccos = elementwise(
     "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(subtract(1.0, multiply(x, x)))),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(
-        ans, x, S.terms_scale(_inverse_sqrt_of(_one_minus_square(x)), -1.0))))
-
-
-def _reciprocal_of(w):
-    return S.reciprocal_terms(w, true_divide(1.0, w[0]))
-
+    taylor=_unary_taylor(lambda ans, x0, xs: S.scale(_integral_with(xs, *_one_minus_square(x0, xs), -0.5), -1.0)))
 
 arctan = elementwise(
     "arctan", np.arctan, (lambda ans, x: true_divide(1.0, add(multiply(x, x), 1.0)),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _reciprocal_of(_one_plus_square(x)))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
 arcsinh = elementwise(
     "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, sqrt(add(multiply(x, x), 1.0))),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_one_plus_square(x)))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -0.5)))
 
 arccosh = elementwise(
     "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, sqrt(subtract(multiply(x, x), 1.0))),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_square_minus_one(x)))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_square_minus_one(x0, xs), -0.5)))
 
 arctanh = elementwise(
     "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, subtract(1.0, multiply(x, x))),),
-    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _reciprocal_of(_one_minus_square(x)))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_minus_square(x0, xs), -1.0)))
 
 
-def _binary_terms(primals, series):
-    order = S.order_of(series)
-    return [S.terms_of(p, s, order) for p, s in zip(primals, series)]
+def _binary_series(ans, series):
+    """Both arguments' series with their ranks aligned to the output's (None stays None)."""
+    ndim = len(shape_of(ans))
+    return [S.align(s, ndim) for s in series]
 
 
 def _taylor_arctan2(ans, primals, series):
-    """theta = arctan2(y, x):  theta' (x^2 + y^2) = x y' - y x'.
+    """theta = arctan2(y, x):  theta' (x^2 + y^2) = x y' - y x'  (a coupled recurrence, term by term).
 
     With r = x^2 + y^2 and q = x y' - y x' (q_m = sum_i (i+1)(x_{m-i} y_{i+1} - y_{m-i} x_{i+1})),
     k r_0 theta_k = q_{k-1} - sum_{j=1..k-1} j theta_j r_{k-j}.
     """
-    y, x = _binary_terms(primals, series)
-    r = S.terms_add(S.square_terms(x), S.square_terms(y))
+    order = S.order_of(series)
+    y, x = (S.terms_of(p, s, order) for p, s in zip(primals, _binary_series(ans, series)))
+    r = [S.t_add(S.product_term(x, x, k), S.product_term(y, y, k)) for k in range(order + 1)]
     theta = [ans]
-    for k in range(1, len(x)):
+    for k in range(1, order + 1):
         acc = None
         for i in range(k):
             cross = S.t_sub(S.t_mul(x[k - 1 - i], y[i + 1]), S.t_mul(y[k - 1 - i], x[i + 1]))
@@ -484,9 +469,9 @@ def _safe_nonzero(value):
 
 def _taylor_hypot(ans, primals, series):
     """h = sqrt(x^2 + y^2): the power recurrence on w = x^2 + y^2 with p = 1/2."""
-    x, y = _binary_terms(primals, series)
-    w = S.terms_add(S.square_terms(x), S.square_terms(y))
-    return S.finish(S.pow_terms(w, 0.5, ans), ans)
+    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    w_series = S.plus(S.square(x0, xs), S.square(y0, ys))
+    return S.finish_series(S.pow_series(ans, multiply(ans, ans), w_series, 0.5), ans, S.order_of(series))
 
 
 hypot = elementwise(
@@ -506,28 +491,33 @@ def _logaddexp_weight(scale_exp):
     return derivative
 
 
-def _taylor_logaddexp_natural(ans, x, y):
+def _logaddexp_series(ans, x0, y0, xs, ys):
     """log(e^x + e^y) without overflow: ans + log(s) with s(t) = e^{x(t)-ans} + e^{y(t)-ans}, s(0) ~ 1."""
-    ex = S.exp_terms(x, exp(subtract(x[0], ans)))
-    ey = S.exp_terms(y, exp(subtract(y[0], ans)))
-    s = S.terms_add(ex, ey)
-    return [ans] + S.log_terms(s, None)[1:]
+    ex0 = exp(subtract(x0, ans))
+    ey0 = exp(subtract(y0, ans))
+    s_series = S.plus(S.exp_series(ex0, xs), S.exp_series(ey0, ys))
+    return S.log_series(add(ex0, ey0), s_series)
+
+
+def _taylor_logaddexp(ans, primals, series):
+    xs, ys = _binary_series(ans, series)
+    return S.finish_series(_logaddexp_series(ans, *primals, xs, ys), ans, S.order_of(series))
 
 
 logaddexp = elementwise(
     "logaddexp", np.logaddexp,
     (_logaddexp_weight(exp), lambda ans, x, y: _logaddexp_weight(exp)(ans, y, x)),
-    taylor=lambda ans, primals, series: S.finish(_taylor_logaddexp_natural(ans, *_binary_terms(primals, series)),
-                                                 ans),
+    taylor=_taylor_logaddexp,
 )
 logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = exp(x - ans)."
 
 
 def _taylor_logaddexp2(ans, primals, series):
     # log2(2^x + 2^y) = logaddexp(x ln2, y ln2) / ln2.
-    x, y = (S.terms_scale(t, _LN2) for t in _binary_terms(primals, series))
-    natural = _taylor_logaddexp_natural(multiply(ans, _LN2), x, y)
-    return S.finish([ans] + S.terms_scale(natural[1:], 1.0 / _LN2), ans)
+    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    natural = _logaddexp_series(multiply(ans, _LN2), multiply(x0, _LN2), multiply(y0, _LN2),
+                                S.scale(xs, _LN2), S.scale(ys, _LN2))
+    return S.finish_series(S.scale(natural, 1.0 / _LN2), ans, S.order_of(series))
 
 
 logaddexp2 = elementwise(
@@ -554,12 +544,9 @@ def _selection_weight(ans, x, y):
 
 def _taylor_selection(ans, primals, series):
     """The series of the selected argument (at a tie, the average): consistent with the JVP rule."""
-    x, y = _binary_terms(primals, series)
-    x0, y0 = primals
-    weight_x = _selection_weight(ans, x0, y0)
-    weight_y = _selection_weight(ans, y0, x0)
-    out = [ans] + [S.t_add(S.t_mul(a, weight_x), S.t_mul(b, weight_y)) for a, b in zip(x[1:], y[1:])]
-    return S.finish(out, ans)
+    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    out = S.plus(S.times(_selection_weight(ans, x0, y0), xs), S.times(_selection_weight(ans, y0, x0), ys))
+    return S.finish_series(out, ans, S.order_of(series))
 
 
 def _selection(name, impl, what):
@@ -605,9 +592,9 @@ def _taylor_remainder(quotient):
     """x - q y with the integer quotient q = floor(x0 / y0) (or trunc) constant along the series."""
 
     def rule(ans, primals, series):
-        x, y = _binary_terms(primals, series)
+        xs, ys = _binary_series(ans, series)
         q = quotient(true_divide(primals[0], primals[1]))
-        return S.finish([ans] + [S.t_sub(a, S.t_mul(b, q)) for a, b in zip(x[1:], y[1:])], ans)
+        return S.finish_series(S.minus(xs, S.times(q, ys)), ans, S.order_of(series))
 
     return rule
 

@@ -1,31 +1,55 @@
 """Truncated Taylor-series arithmetic for the Taylor rules of elementwise primitives.
 
-A series is handled here as a Python list of *terms*: ``terms[0]`` is the
-primal value and ``terms[k]`` the coefficient of t^k (arrays of the member
-shape, possibly traced), for k = 1..K. ``None`` stands for a zero term, so
-constant arguments and sparse series cost no operations.
+Two representations:
+
+- a *series array* of shape (K,) + member shape holds the coefficients
+  c_1..c_K of t^1..t^K (the primal is kept apart); ``None`` is the zero
+  series (a constant argument). The functions here work on whole series
+  with a fixed number of primitives per coefficient (the vectorized
+  recurrences of ``elementwise.py``), so a K-th order rule costs O(K)
+  primitive calls on (K, K)-sized arrays;
+- a *term list* ``[primal, c_1, ..., c_K]`` (``None`` for a zero term), for
+  the coupled recurrences (erfinv, erfcx, arctan2 ...) whose coefficient k
+  needs everything before it.
 
 The recurrences are the standard ones (Griewank & Walther, *Evaluating
-Derivatives*, ch. 13): for y = f(x(t)) whose derivative f' is expressible
-through y and x, equating coefficients of y' = f'(x) x' yields y_k from
-y_0..y_{k-1} in O(k) work, so K coefficients cost O(K^2). Every operation is
-a hodiff primitive, so the rules built from these helpers are differentiable
-by any enclosing transform.
+Derivatives*, ch. 13): for y = f(x(t)) with f' expressible through y and x,
+equating coefficients of y' = f'(x) x' gives y_k from y_0..y_{k-1}. Every
+operation is a hodiff primitive, so the rules built from these helpers are
+differentiable by any enclosing transform.
 """
 
 import math
 
-from .elementwise import add, multiply, negative, subtract, true_divide
+import numpy as np
+
+from .elementwise import (
+    _history,
+    _in_order,
+    _next_coefficient,
+    _prepend,
+    _recurrence_matrix,
+    _taylor_exp_from,
+    _taylor_log_from,
+    _taylor_multiply,
+    _taylor_pow_const,
+    _weights,
+    add,
+    multiply,
+    negative,
+    subtract,
+)
 from .rules import shape_of
 
 __all__ = [
-    "terms_of", "order_of", "finish", "t_add", "t_sub", "t_mul", "t_scale", "terms_add", "terms_scale",
-    "product_term", "product_terms", "square_terms", "integrate_step", "exp_terms", "log_terms",
-    "pow_terms", "reciprocal_terms", "quotient_terms", "riccati_terms", "sin_cos_terms", "compose_terms",
+    "order_of", "align", "finish_series", "scale", "plus", "minus", "times", "product", "square",
+    "exp_series", "log_series", "pow_series", "integrate", "riccati", "compose",
+    "terms_of", "finish", "t_add", "t_sub", "t_mul", "t_scale", "product_term", "integrate_step",
+    "factorial_scale",
 ]
 
 
-# ----------------------------------------------------------------- terms
+# ----------------------------------------------------------------- series arrays
 
 def order_of(series):
     """K, the number of coefficients after the primal, from the first series that is not None."""
@@ -34,6 +58,174 @@ def order_of(series):
             return shape_of(s)[0]
     raise ValueError("Taylor rule called without any series")
 
+
+def align(series, ndim):
+    """A (K,) + shape series reshaped to (K,) + (1,) * (ndim - len(shape)) + shape.
+
+    Member shapes broadcast against each other from the right; a series has
+    the extra coefficient axis in front, so a lower-rank argument's series
+    needs its missing axes spelled out before it meets another series.
+    """
+    from .shape import reshape
+
+    if series is None:
+        return None
+    shape = shape_of(series)
+    missing = ndim - (len(shape) - 1)
+    if missing <= 0:
+        return series
+    return reshape(series, shape=shape[:1] + (1,) * missing + tuple(shape[1:]))
+
+
+def finish_series(series, ans, order):
+    """The output series of shape (K,) + ans.shape (zeros for None)."""
+    from .elementwise import full_like
+    from .shape import broadcast_to
+
+    out_shape = tuple(shape_of(ans))
+    if series is None:
+        return full_like(ans, 0, shape=(order,) + out_shape)
+    series = align(series, len(out_shape))
+    if tuple(shape_of(series)) != (order,) + out_shape:
+        series = broadcast_to(series, shape=(order,) + out_shape)
+    return series
+
+
+def scale(series, factor):
+    """series * factor for a Python number (keeps float32 float32)."""
+    if series is None or factor == 0:
+        return None
+    return series if factor == 1 else multiply(series, factor)
+
+
+def plus(a, b):
+    if a is None:
+        return b
+    return a if b is None else add(a, b)
+
+
+def minus(a, b):
+    if b is None:
+        return a
+    return negative(b) if a is None else subtract(a, b)
+
+
+def times(value, series):
+    """A member-shaped value times every coefficient of a series."""
+    return None if series is None else multiply(value, series)
+
+
+def product(a0, a_series, b0, b_series):
+    """Series of a(t) b(t) (the Cauchy product), given both primals and series."""
+    if a_series is None and b_series is None:
+        return None
+    return _taylor_multiply(None, (a0, b0), (a_series, b_series))
+
+
+def square(x0, x_series):
+    return product(x0, x_series, x0, x_series)
+
+
+def exp_series(y0, w_series):
+    """Series of y = exp(w) with y0 = exp(w0)."""
+    return None if w_series is None else _taylor_exp_from(y0, w_series)
+
+
+def log_series(w0, w_series):
+    """Series of y = log(w)."""
+    return None if w_series is None else _taylor_log_from(w0, w_series)
+
+
+def pow_series(y0, w0, w_series, p):
+    """Series of y = w**p for a constant p, with y0 = w0**p (p = -1: the reciprocal)."""
+    return None if w_series is None else _taylor_pow_const(y0, w0, w_series, p)
+
+
+_toeplitz_cache = {}
+
+
+def _toeplitz_index(order):
+    """index[k-1, j-1] = k - j for j <= k, else K (a zero entry appended after v_0..v_{K-1})."""
+    index = _toeplitz_cache.get(order)
+    if index is None:
+        k = np.arange(1, order + 1)[:, None]
+        j = np.arange(1, order + 1)[None, :]
+        index = _toeplitz_cache[order] = np.where(j <= k, k - j, order)
+    return index
+
+
+def integrate(x_series, v0, v_series):
+    """Series of y with y' = v(t) x'(t) (y0 is the caller's):  y_k = sum_{j=1..k} (j/k) x_j v_{k-j}.
+
+    v is known in full, so all K coefficients come from one gather of
+    v_0..v_{K-1} into a Toeplitz array, one multiply and one sum.
+    """
+    from .shape import concatenate, getitem, reshape, sum, zeros_like
+
+    if v_series is None:  # v constant: y_k = x_k v0
+        return multiply(x_series, v0)
+    order = shape_of(x_series)[0]
+    shape = tuple(shape_of(v_series))[1:]
+    first = reshape(v0, shape=(1,) + shape)
+    history = concatenate(first, getitem(v_series, index=slice(0, order - 1)), zeros_like(first), axis=0)
+    toeplitz = getitem(history, index=_toeplitz_index(order))  # (K, K) + shape: v_{k-j}
+    matrix = _recurrence_matrix(_weights("j/k", order), x_series)  # (j/k) x_j
+    return sum(multiply(matrix, toeplitz), axis=1)
+
+
+def riccati(y0, x_series, a, b, c):
+    """Series of y with y' = (a + b y + c y^2) x' for Python numbers a, b, c.
+
+    tan: (1, 0, 1); the logistic sigmoid: (0, 1, -1) (tanh is (1, 0, -1)).
+    z = a + b y + c y^2 is carried along: z_k = b y_k + c sum_i y_i y_{k-i}.
+    """
+    from .shape import concatenate, sum
+
+    order = shape_of(x_series)[0]
+    matrix = _recurrence_matrix(_weights("j/k", order), x_series)
+    z0 = None
+    for coefficient, value in ((b, y0), (c, multiply(y0, y0))):
+        if coefficient:
+            z0 = plus(z0, scale(value, coefficient))
+    z0 = add(z0, a) if a else z0
+    y_newest_first = y_oldest_first = _history(y0)
+    z_history = _history(z0)
+    for k in range(1, order + 1):
+        y_k = _next_coefficient(matrix, k, z_history)
+        y_newest_first = _prepend(y_k, y_newest_first)
+        if k < order:
+            y_oldest_first = concatenate(y_oldest_first, y_k, axis=0)
+            z_k = scale(sum(multiply(y_oldest_first, y_newest_first), axis=0, keepdims=True), c) if c else None
+            z_k = plus(z_k, scale(y_k, b)) if b else z_k
+            z_history = _prepend(z_k, z_history)
+    return _in_order(y_newest_first, order)
+
+
+def compose(x0, x_series, coefficients):
+    """Series of f(x(t)) from f's Taylor coefficients at x0: ``coefficients[n]`` = f^(n)(x0) / n!, n = 1..K.
+
+    f(x0 + d) = sum_n coefficients[n] d^n with d(t) = x(t) - x0; the powers of
+    d come from K - 1 Cauchy products. For functions whose derivatives are
+    known in closed form but obey no short recurrence (polygamma, Bessel).
+    """
+    from .shape import zeros_like
+
+    order = shape_of(x_series)[0]
+    zero = zeros_like(x0)
+    power = x_series
+    out = times(coefficients[1], x_series)
+    for n in range(2, order + 1):
+        power = _taylor_multiply(None, (zero, zero), (x_series, power))
+        out = plus(out, times(coefficients[n], power))
+    return out
+
+
+def factorial_scale(values):
+    """[v_n / n!]: derivatives to Taylor coefficients."""
+    return [t_scale(v, 1.0 / math.factorial(n)) for n, v in enumerate(values)]
+
+
+# ----------------------------------------------------------------- term lists
 
 def terms_of(primal, series, order):
     """[primal, c1, ..., cK] from a (K, ...) series array; all-None terms for a constant (series None)."""
@@ -60,17 +252,11 @@ def finish(terms, ans):
 def t_add(a, b):
     if a is None:
         return b
-    if b is None:
-        return a
-    return add(a, b)
+    return a if b is None else add(a, b)
 
 
 def t_sub(a, b):
-    if b is None:
-        return a
-    if a is None:
-        return negative(b)
-    return subtract(a, b)
+    return minus(a, b)
 
 
 def t_mul(a, b):
@@ -80,20 +266,7 @@ def t_mul(a, b):
 
 
 def t_scale(a, factor):
-    """a * factor for a Python number factor (keeps float32 float32)."""
-    if a is None or factor == 0:
-        return None
-    if factor == 1:
-        return a
-    return multiply(a, factor)
-
-
-def terms_add(a, b):
-    return [t_add(x, y) for x, y in zip(a, b)]
-
-
-def terms_scale(a, factor):
-    return [t_scale(x, factor) for x in a]
+    return scale(a, factor)
 
 
 def product_term(a, b, k, low=0):
@@ -104,142 +277,9 @@ def product_term(a, b, k, low=0):
     return acc
 
 
-def product_terms(a, b):
-    """Terms of a(t) * b(t) (the primal term included)."""
-    return [product_term(a, b, k) for k in range(len(a))]
-
-
-def square_terms(a):
-    """Terms of a(t)^2, using the symmetry of the Cauchy product (about half the products)."""
-    out = []
-    for k in range(len(a)):
-        acc = None
-        for i in range(0, (k + 1) // 2):
-            acc = t_add(acc, t_mul(a[i], a[k - i]))
-        acc = t_scale(acc, 2.0)
-        if k % 2 == 0:
-            acc = t_add(acc, t_mul(a[k // 2], a[k // 2]))
-        out.append(acc)
-    return out
-
-
 def integrate_step(x, v, k):
     """y_k for y' = v x':  k y_k = sum_{j=1..k} j x_j v_{k-j}  (needs v up to k-1)."""
     acc = None
     for j in range(1, k + 1):
         acc = t_add(acc, t_scale(t_mul(x[j], v[k - j]), j / k))
     return acc
-
-
-# ----------------------------------------------------------------- elementary recurrences
-
-def exp_terms(w, y0):
-    """y = exp(w) given y0 = exp(w0):  k y_k = sum_{j=1..k} j w_j y_{k-j}."""
-    y = [y0]
-    for k in range(1, len(w)):
-        y.append(integrate_step(w, y, k))
-    return y
-
-
-def log_terms(w, y0):
-    """y = log(w) (y0 = log(w0)):  k w0 y_k = k w_k - sum_{j=1..k-1} (k-j) w_j y_{k-j}."""
-    y = [y0]
-    for k in range(1, len(w)):
-        acc = w[k]
-        for j in range(1, k):
-            acc = t_sub(acc, t_scale(t_mul(w[j], y[k - j]), (k - j) / k))
-        y.append(None if acc is None else true_divide(acc, w[0]))
-    return y
-
-
-def pow_terms(w, p, y0):
-    """y = w**p for a constant p (y0 = w0**p):  k w0 y_k = sum_{j=1..k} (p j - (k-j)) w_j y_{k-j}."""
-    y = [y0]
-    for k in range(1, len(w)):
-        acc = None
-        for j in range(1, k + 1):
-            acc = t_add(acc, t_scale(t_mul(w[j], y[k - j]), (p * j - (k - j)) / k))
-        y.append(None if acc is None else true_divide(acc, w[0]))
-    return y
-
-
-def quotient_terms(a, b, y0):
-    """y = a / b (y0 = a0 / b0):  sum_j b_j y_{k-j} = a_k,  y_k = (a_k - sum_{j>=1} b_j y_{k-j}) / b0."""
-    y = [y0]
-    for k in range(1, len(b)):
-        acc = a[k]
-        for j in range(1, k + 1):
-            acc = t_sub(acc, t_mul(b[j], y[k - j]))
-        y.append(None if acc is None else true_divide(acc, b[0]))
-    return y
-
-
-def reciprocal_terms(w, y0):
-    """y = 1 / w (y0 = 1 / w0)."""
-    return quotient_terms([None] * len(w), w, y0)
-
-
-def riccati_terms(x, y0, a, b, c):
-    """y = f(x) with y' = (a + b y + c y^2) x' for Python numbers a, b, c.
-
-    tanh: (1, 0, -1); tan: (1, 0, 1); the logistic sigmoid: (0, 1, -1).
-    """
-    y = [y0]
-    z0 = None
-    if a:
-        z0 = a
-    z0 = t_add(z0, t_scale(y0, b)) if b else z0
-    z0 = t_add(z0, t_scale(multiply(y0, y0), c)) if c else z0
-    z = [z0]
-    for k in range(1, len(x)):
-        y.append(integrate_step(x, z, k))
-        z_k = t_scale(y[k], b) if b else None
-        if c:
-            z_k = t_add(z_k, t_scale(_square_term(y, k), c))
-        z.append(z_k)
-    return y
-
-
-def _square_term(y, k):
-    acc = None
-    for i in range(0, (k + 1) // 2):
-        acc = t_add(acc, t_mul(y[i], y[k - i]))
-    acc = t_scale(acc, 2.0)
-    if k % 2 == 0:
-        acc = t_add(acc, t_mul(y[k // 2], y[k // 2]))
-    return acc
-
-
-def sin_cos_terms(x, s0, c0, hyperbolic=False):
-    """(sin, cos) or (sinh, cosh) terms together:  k s_k = sum j x_j c_{k-j},  k c_k = -+ sum j x_j s_{k-j}."""
-    s, c = [s0], [c0]
-    for k in range(1, len(x)):
-        s.append(integrate_step(x, c, k))
-        c_k = integrate_step(x, s, k)
-        c.append(c_k if hyperbolic or c_k is None else negative(c_k))
-    return s, c
-
-
-def compose_terms(x, coefficients):
-    """Terms of f(x(t)) from f's Taylor coefficients at x0: ``coefficients[n]`` = f^(n)(x0) / n!.
-
-    f(x0 + d(t)) = sum_n coefficients[n] d(t)^n with d(t) = x(t) - x0, whose
-    powers come from repeated Cauchy products: O(K^3) work, no recurrence
-    needed, for functions whose derivatives are known in closed form
-    (polygamma, Bessel functions). ``coefficients[0]`` is the primal answer.
-    """
-    order = len(x) - 1
-    delta = [None] + list(x[1:])
-    out = [coefficients[0]] + [t_mul(coefficients[1], delta[k]) for k in range(1, order + 1)]
-    power = delta
-    for n in range(2, order + 1):
-        # Coefficient k of d^n is zero for k < n.
-        power = [None] * n + [product_term(delta, power, k, low=1) for k in range(n, order + 1)]
-        for k in range(n, order + 1):
-            out[k] = t_add(out[k], t_mul(coefficients[n], power[k]))
-    return out
-
-
-def factorial_scale(values):
-    """[v_n / n!]: derivatives to Taylor coefficients."""
-    return [t_scale(v, 1.0 / math.factorial(n)) for n, v in enumerate(values)]

@@ -1,1 +1,3 @@
-"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, hodiff.scipy.special ...)."""
+"""hodiff.scipy: differentiable counterparts of scipy functions (``hodiff.scipy.special``, ``hodiff.scipy.linalg`` ...)."""
+
+from . import linalg, special  # noqa: F401
