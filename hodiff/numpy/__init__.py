@@ -6,6 +6,8 @@ numpy function passes straight through for plain values and raises a clear
 error naming itself when a traced value reaches it.
 """
 
+import builtins as _builtins
+
 import numpy as _np
 
 from ..core.errors import TracedConversionError as _TracedConversionError
@@ -32,7 +34,8 @@ def __getattr__(name):
 
 def _not_differentiable(name, function):
     def passthrough(*args, **kwargs):
-        if any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
+        # builtins.any: this module's own `any` is hodiff.numpy.any
+        if _builtins.any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
             raise _TracedConversionError(
                 f"hodiff.numpy.{name} is not differentiable by hodiff, and it was called on a traced "
                 f"value. Use a differentiable alternative, write it with hodiff primitives, or wrap "
