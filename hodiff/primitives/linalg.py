@@ -37,7 +37,7 @@ Conventions (as JAX and PyTorch):
   decompositions (cholesky, eigh, svd, qr) and slogdet are differentiated for
   real matrices only.
 
-Taylor rules: ``matmul`` (bilinear), ``inv`` and ``solve`` (the recurrence
+Taylor rules: ``inv`` and ``solve`` (the recurrence
 A_0 X_k = B_k - sum_j A_j X_{k-j}), ``det`` and ``slogdet`` (through the
 series of the inverse), ``cholesky`` (L_0 L_k^T + L_k L_0^T = A_k - ...),
 ``solve_triangular``, ``sqrtm`` (a Sylvester equation per order) and ``expm``
@@ -53,11 +53,12 @@ import scipy.linalg as _sla
 
 from ..core.trace import Primitive, Tracer
 from . import shape as S
+from .contraction import matmul
 from .elementwise import add, greater, multiply, negative, subtract, true_divide, where
-from .rules import dtype_of, ndim_of, shape_of, taylor_bilinear
+from .rules import dtype_of, ndim_of, shape_of
 
 __all__ = [
-    "matmul", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv",
+    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv",
     "solve_triangular", "expm", "sqrtm", "solve_sylvester",
     "LINALG_API", "SCIPY_LINALG_API",
 ]
@@ -192,20 +193,6 @@ def _inexact(x):
         return x
     x = np.asarray(x)
     return x if np.issubdtype(x.dtype, np.inexact) else x.astype(np.float64)
-
-
-# ===================================================================== matmul (stacks)
-
-# A stacked matrix product for the rules below (both operands at least 2-D,
-# stack axes broadcasting). hodiff.numpy.matmul is the general one.
-matmul = Primitive(
-    "linalg_matmul", np.matmul,
-    vjp=(lambda g, ans, a, b: matmul(g, _mT(b)), lambda g, ans, a, b: matmul(_mT(a), g)),
-    jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
-    broadcasts=True,
-)
-matmul.batch = _batch_stacked(matmul, (2, 2))
-matmul.taylor = taylor_bilinear(matmul)
 
 
 # ===================================================================== inv

@@ -12,7 +12,6 @@ import numpy as np
 
 import hodiff.numpy as hnp
 import hodiff.scipy.linalg as hsl
-from hodiff.primitives.linalg import matmul as _matmul
 
 from . import Row, uniform
 
@@ -34,7 +33,7 @@ def normal(*shapes):
 def spd(m):
     """A symmetric positive definite matrix (stack) from any square m."""
     n = m.shape[-1]
-    return _matmul(m, mT(m)) + n * np.eye(n, dtype=m.dtype)
+    return m @ mT(m) + n * np.eye(n, dtype=m.dtype)
 
 
 def distinct_spd(m):
@@ -118,7 +117,7 @@ ROWS = [
 
 def _reconstruct_eigh(result):
     w, v = result
-    return _matmul(v * w[..., None, :], mT(v))
+    return (v * w[..., None, :]) @ mT(v)
 
 
 _ = uniform  # the shared input helpers
