@@ -213,6 +213,49 @@ def test_float32_stays_float32_through_decompositions():
         assert gradient.dtype == np.float32
 
 
+# ------------------------------------------------------------------ norms
+
+@pytest.mark.parametrize("ord", [None, 2, 1, np.inf, -np.inf, 0, 3, -1.5])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_vector_norm_values_match_numpy(ord, axis):
+    x = RNG.standard_normal(5) if axis is None else RNG.standard_normal((3, 4))
+    for keepdims in (False, True):
+        np.testing.assert_allclose(hnp.linalg.norm(x, ord, axis, keepdims), np.linalg.norm(x, ord, axis, keepdims),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("ord", [None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf])
+def test_matrix_norm_values_match_numpy(ord):
+    x = RNG.standard_normal((2, 3, 4))
+    for axis in [(1, 2), (2, 0)]:
+        for keepdims in (False, True):
+            np.testing.assert_allclose(hnp.linalg.norm(x, ord, axis, keepdims), np.linalg.norm(x, ord, axis, keepdims),
+                                       rtol=1e-12)
+
+
+def test_norm_gradient_is_zero_at_the_zero_vector_and_unit_elsewhere():
+    np.testing.assert_array_equal(hd.grad(hnp.linalg.norm)(np.zeros(3)), np.zeros(3))
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.linalg.norm(x, 4))(np.zeros(3)), np.zeros(3))
+    z = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    np.testing.assert_allclose(hd.grad(hnp.linalg.norm)(z), np.conj(z) / np.linalg.norm(z), rtol=1e-12)
+
+
+def test_spectral_and_nuclear_norm_gradients():
+    a = RNG.standard_normal((4, 3))
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.linalg.norm(a, 2))(a), np.outer(u[:, 0], vh[0]), atol=1e-12)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.linalg.norm(a, "nuc"))(a), u @ vh, atol=1e-12)
+
+
+def test_norm_errors():
+    with pytest.raises(ValueError, match="invalid norm order"):
+        hnp.linalg.norm(np.ones(3), "fro")
+    with pytest.raises(ValueError, match="invalid norm order"):
+        hnp.linalg.norm(np.ones((2, 2)), 3)
+    with pytest.raises(ValueError, match="improper number of dimensions"):
+        hnp.linalg.norm(np.ones((2, 2, 2)), 2)
+
+
 # ------------------------------------------------------------------ Taylor rules
 
 def _taylor(f, x, series):
