@@ -325,6 +325,23 @@ def test_cho_factor_and_cho_solve_agree_with_scipy():
     np.testing.assert_allclose(hsl.cholesky(a), sla.cholesky(a), rtol=1e-12)
 
 
+def test_lu_factor_and_lu_solve_agree_with_scipy_and_factor_derivative_keeps_pa_eq_lu():
+    a, b = RNG.standard_normal((2, 4, 4)), RNG.standard_normal((4, 3))
+    packed, piv = hsl.lu_factor(a)
+    np.testing.assert_allclose(packed, sla.lu_factor(a)[0], rtol=1e-12)
+    np.testing.assert_array_equal(piv, sla.lu_factor(a)[1])
+    for trans in (0, 1):
+        np.testing.assert_allclose(hsl.lu_solve((packed, piv), b, trans=trans),
+                                   sla.lu_solve(sla.lu_factor(a), b, trans=trans), rtol=1e-10)
+    da = RNG.standard_normal(a.shape)
+    packed, dpacked = hd.jvp(lambda a: hsl.lu_factor(a)[0], (a,), (da,))
+    lower, upper = np.tril(packed, -1) + np.eye(4), np.triu(packed)
+    dlower, dupper = np.tril(dpacked, -1), np.triu(dpacked)
+    perm = L.lu_permutation(piv, dtype="float64")
+    np.testing.assert_allclose(perm @ da, dlower @ upper + lower @ dupper, atol=1e-10)  # d(PA) = d(LU)
+    assert hd.vmap(lambda a: hsl.lu_solve(hsl.lu_factor(a), b))(a).shape == (2, 4, 3)
+
+
 def test_real_matrix_without_real_square_root_is_refused():
     with pytest.raises(ValueError, match="no real square root"):
         hsl.sqrtm(-np.eye(2))

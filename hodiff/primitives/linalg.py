@@ -75,7 +75,7 @@ from .shape import diagonal
 
 __all__ = [
     "inv", "solve", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv",
-    "solve_triangular", "expm", "sqrtm", "solve_sylvester",
+    "solve_triangular", "lu", "expm", "sqrtm", "solve_sylvester",
     "LINALG_API", "SCIPY_LINALG_API",
 ]
 
@@ -606,6 +606,78 @@ def _qr_vjp(g, ans, a):
 # A (..., m, n) with m >= n -> (..., m+n, n): Q (m x n, orthonormal columns), then R (n x n, upper).
 qr = Primitive("qr", _qr_impl, vjp=(_qr_vjp,), jvp=(_qr_jvp,))
 qr.batch = _batch_unary(qr)
+
+
+# ===================================================================== LU (scipy.linalg.lu_factor)
+
+def _lu_impl(a):
+    return _sla.lu_factor(a, check_finite=False)[0]
+
+
+def _pivots_impl(a):
+    return _sla.lu_factor(a, check_finite=False)[1]
+
+
+def _permutation_from_pivots(piv, dtype):
+    """P (..., n, n) with P A = L U, from LAPACK's pivots (row i was swapped with row piv[i], in order)."""
+    piv = np.asarray(piv)
+    n = piv.shape[-1]
+    flat = piv.reshape(-1, n)
+    out = np.zeros((flat.shape[0], n, n), dtype=dtype)
+    for k, pivots in enumerate(flat):
+        order = np.arange(n)
+        for i, j in enumerate(pivots):
+            order[i], order[j] = order[j], order[i]
+        out[k, np.arange(n), order] = 1
+    return out.reshape(piv.shape[:-1] + (n, n))
+
+
+# The row permutation of the LU factorization as a matrix; a plain (zero-derivative) value.
+lu_permutation = Primitive(
+    "lu_permutation", lambda piv, dtype: _permutation_from_pivots(piv, dtype), differentiable=False,
+    batch=lambda values, batched, dtype: lu_permutation(values[0], dtype=dtype))
+# LAPACK's pivot indices of the LU factorization (integers, zero derivative).
+lu_pivots = Primitive("lu_pivots", _pivots_impl, differentiable=False,
+                      batch=lambda values, batched: lu_pivots(values[0]))
+
+
+def _lu_factors(packed):
+    n = shape_of(packed)[-1]
+    dtype = dtype_of(packed)
+    lower = add(multiply(packed, np.tril(np.ones((n, n), dtype=dtype), -1)), _eye(n, dtype))
+    upper = multiply(packed, np.triu(np.ones((n, n), dtype=dtype)))
+    return lower, upper
+
+
+def _lu_jvp(t, ans, a):
+    # P A = L U  =>  L^{-1} P dA U^{-1} = L^{-1} dL + dU U^{-1} =: X, so dL = L tril(X, -1), dU = triu(X) U.
+    lower, upper = _lu_factors(ans)
+    perm = lu_permutation(lu_pivots(a), dtype=np.dtype(dtype_of(a)).name)
+    y = solve_triangular(lower, matmul(perm, t), lower=True, unit_diagonal=True)
+    x = _mT(solve_triangular(upper, _mT(y), lower=False, trans=1))
+    n = shape_of(a)[-1]
+    dtype = dtype_of(x)
+    return add(matmul(lower, multiply(x, np.tril(np.ones((n, n), dtype=dtype), -1))),
+               matmul(multiply(x, np.triu(np.ones((n, n), dtype=dtype))), upper))
+
+
+def _lu_vjp(g, ans, a):
+    lower, upper = _lu_factors(ans)
+    n = shape_of(a)[-1]
+    dtype = dtype_of(g)
+    x_bar = add(multiply(matmul(_mT(lower), g), np.tril(np.ones((n, n), dtype=dtype), -1)),
+                multiply(matmul(g, _mT(upper)), np.triu(np.ones((n, n), dtype=dtype))))
+    # X = L^{-1} P dA U^{-1}  =>  A_bar = P^T L^{-T} X_bar U^{-T}.
+    y = solve_triangular(lower, x_bar, lower=True, trans=1, unit_diagonal=True)
+    z = _mT(solve_triangular(upper, _mT(y), lower=False))
+    perm = lu_permutation(lu_pivots(a), dtype=np.dtype(dtype_of(a)).name)
+    return matmul(_mT(perm), z)
+
+
+# A (..., n, n) -> LU (..., n, n): L (unit lower, strictly below the diagonal) and U (upper) packed,
+# with P A = L U for the row permutation P of the pivots (scipy.linalg.lu_factor's first output).
+lu = Primitive("lu", _lu_impl, vjp=(_lu_vjp,), jvp=(_lu_jvp,))
+lu.batch = _batch_unary(lu)
 
 
 # ===================================================================== pinv
@@ -1402,6 +1474,43 @@ def sp_cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     return sp_solve_triangular(c, y, lower=False, check_finite=check_finite)
 
 
+def sp_lu_factor(a, overwrite_a=False, check_finite=True):
+    """(lu, piv) as scipy.linalg.lu_factor: P A = L U with L unit lower (below lu's diagonal), U upper.
+
+    lu is differentiable (valid where the pivoting does not change); piv is a
+    plain integer array.
+    """
+    a = _inexact(a)
+    _check_square(a, "lu_factor")
+    return lu(a), lu_pivots(a)
+
+
+def sp_lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """x with A x = b (trans 0) or A^T x = b (trans 1), from ``lu_factor``'s (lu, piv); b (n,) or (..., n, k).
+
+    Differentiable in lu and b: two triangular solves and the (constant) row permutation.
+    """
+    packed, piv = lu_and_piv
+    packed, b = _inexact(packed), _inexact(b)
+    code = _trans_code(trans)
+    code = 1 if code == 2 and not np.issubdtype(dtype_of(packed), np.complexfloating) else code
+    if code == 2:
+        raise TypeError("lu_solve: trans=2 of a complex matrix is not supported")
+    n = shape_of(packed)[-1]
+    vector = ndim_of(b) == 1
+    if (shape_of(b)[0] if vector else shape_of(b)[-2]) != n:
+        raise ValueError(f"lu_solve: shapes of lu {shape_of(packed)} and b {shape_of(b)} are incompatible")
+    rhs = S.expand_dims(b, -1) if vector else b
+    perm = lu_permutation(piv, dtype=np.dtype(dtype_of(packed)).name)
+    if code == 0:  # x = U^{-1} L^{-1} P b
+        y = solve_triangular(packed, matmul(perm, rhs), lower=True, unit_diagonal=True)
+        x = solve_triangular(packed, y, lower=False)
+    else:  # A^T = U^T L^T P: x = P^T L^{-T} U^{-T} b
+        y = solve_triangular(packed, rhs, lower=False, trans=1)
+        x = matmul(_mT(perm), solve_triangular(packed, y, lower=True, trans=1, unit_diagonal=True))
+    return S.getitem(x, index=(Ellipsis, 0)) if vector else x
+
+
 def sp_expm(A):
     """Matrix exponential of a stack (..., n, n); differentiable to any order.
 
@@ -1467,9 +1576,32 @@ def sp_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_fini
     return np_solve(a, b)
 
 
+def sp_pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
+    """Pseudo-inverse (scipy.linalg.pinv): singular values below max(atol, rtol * s_max) are dropped.
+
+    Differentiable where the rank is locally constant (see hodiff.numpy.linalg.pinv).
+    """
+    a = _inexact(a)
+    _check_matrix(a, "pinv")
+    if atol is not None:
+        raise NotImplementedError("hodiff.scipy.linalg.pinv: atol is not supported; use rtol")
+    result = np_pinv(a, rtol=rtol)
+    if return_rank:
+        from ..core.trace import concrete_value
+
+        values = np.linalg.svd(concrete_value(a), compute_uv=False)
+        cutoff = (max(shape_of(a)[-2:]) * np.finfo(values.dtype).eps if rtol is None else rtol) * values[..., :1]
+        return result, np.sum(values > cutoff, axis=-1)
+    return result
+
+
 SCIPY_LINALG_API = {
     "solve_triangular": sp_solve_triangular, "cholesky": sp_cholesky, "cho_factor": sp_cho_factor,
     "cho_solve": sp_cho_solve, "expm": sp_expm, "sqrtm": sp_sqrtm, "solve_sylvester": sp_solve_sylvester,
+    "lu_factor": sp_lu_factor, "lu_solve": sp_lu_solve,
     "eigh": sp_eigh, "eigvalsh": sp_eigvalsh, "det": sp_det, "inv": sp_inv, "solve": sp_solve,
-    "pinv": lambda a, *, atol=None, rtol=None, return_rank=False, check_finite=True: np_pinv(a, rtol=rtol),
+    "pinv": sp_pinv,
 }
+for _table in (LINALG_API, SCIPY_LINALG_API):  # numpy's / scipy's names in help() and errors
+    for _name, _function in _table.items():
+        _function.__name__ = _function.__qualname__ = _name
