@@ -23,19 +23,24 @@ Conventions (as JAX and PyTorch):
   symmetric. Differentiate them as functions of symmetric matrices.
 - ``eigh``/``svd`` derivatives of the eigenvectors / singular vectors need
   distinct eigenvalues / singular values: the terms 1/(w_j - w_i) are set to
-  zero where two values coincide to rounding, so derivatives of the values
-  alone (``eigvalsh``, ``svd(compute_uv=False)``, ``norm(ord=2/'nuc')``) are
-  right even when values repeat, while those of the vectors are not defined
-  there. Singular vectors of a rank-deficient (or wide/tall) matrix also need
-  1/s for the extra subspace terms; zero singular values contribute zero.
+  zero where two values coincide to rounding, so first derivatives of the
+  values alone (``eigvalsh``, ``svd(compute_uv=False)``, ``norm(ord='nuc')``)
+  are right even when values repeat, while those of the vectors are not
+  defined there (they come out finite but meaningless). Second derivatives go
+  through the vectors, so they too need distinct values. Singular vectors of
+  a non-square matrix also need 1/s for the extra subspace terms; a zero
+  singular value contributes zero there (rank-deficient matrices: values'
+  first derivatives right, vectors' not defined).
 - ``det``, ``inv``, ``solve`` need nonsingular matrices; their rules use the
   inverse (the derivative of det at a singular matrix, the adjugate, is not
   returned: it comes out as nan/inf).
 - Complex matrices: ``inv``, ``solve``, ``det``, ``matrix_power``,
-  ``solve_triangular``, ``expm`` are holomorphic and their rules (plain
-  transposes, no conjugation) follow JAX's convention for complex values. The
-  decompositions (cholesky, eigh, svd, qr) and slogdet are differentiated for
-  real matrices only.
+  ``solve_triangular``, ``lu_factor``/``lu_solve``, ``solve_sylvester``,
+  ``expm`` and ``sqrtm`` are holomorphic and their rules (plain transposes, no
+  conjugation) follow JAX's convention for complex values; the Frobenius and
+  vector norms take |x|. The decompositions (cholesky, eigh, svd, qr),
+  slogdet and pinv (which involve conjugate transposes) are differentiated for
+  real matrices only, and say so when given a traced complex matrix.
 
 Taylor rules: ``inv`` and ``solve`` (the recurrence
 A_0 X_k = B_k - sum_j A_j X_{k-j}), ``det`` and ``slogdet`` (through the
@@ -1029,6 +1034,7 @@ def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
     _check_matrix(a, "pinv")
     if rtol is not None and rcond is not None:
         raise ValueError("pinv: pass rcond or rtol, not both")
+    _check_real(a, "pinv")
     return pinv(a, rcond=rtol if rtol is not None else rcond, hermitian=bool(hermitian))
 
 
