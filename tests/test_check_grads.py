@@ -106,3 +106,49 @@ def test_explicit_tolerances_are_used():
     hd.check_grads(f, (X,), order=1)
     with pytest.raises(AssertionError):
         hd.check_grads(f, (X,), order=1, rtol=0.0, atol=0.0)
+
+
+# ------------------------------------------------------------------ the convention-comparison helpers
+
+def test_assert_modes_agree_names_the_disagreeing_modes(make_primitive):
+    from hodiff.testing import assert_modes_agree
+
+    bad_sin = make_primitive("test_modes_bad_sin", np.sin, vjp=lambda g, ans, x: g * hnp.cos(x),
+                             jvp=lambda t, ans, x: t * 2.0 * hnp.cos(x))
+    assert_modes_agree(hnp.sin, (X,))
+    with pytest.raises(AssertionError, match="mode 'rev' vs mode 'fwd'"):
+        assert_modes_agree(bad_sin, (X,))
+    bad_cos = make_primitive("test_modes_bad_cos", np.cos, vjp=lambda g, ans, x: g * hnp.sin(x),
+                             jvp=lambda t, ans, x: t * hnp.sin(x))        # wrong sign in both modes
+    with pytest.raises(AssertionError, match="finite differences"):
+        assert_modes_agree(bad_cos, (X,))
+    # Second order: sin's derivative is written with a cos whose reverse rule is right and forward rule
+    # wrong, so Hessian modes that differentiate the gradient forward disagree with those going backward.
+    mixed_cos = make_primitive("test_modes_mixed_cos", np.cos, vjp=lambda g, ans, x: -g * hnp.sin(x),
+                               jvp=lambda t, ans, x: t * hnp.sin(x))
+    sin_via_mixed = make_primitive("test_modes_sin_via_mixed", np.sin, vjp=lambda g, ans, x: g * mixed_cos(x),
+                                   jvp=lambda t, ans, x: t * mixed_cos(x))
+    with pytest.raises(AssertionError, match=r"mode 'rev-(rev|fwd)' vs mode 'fwd-rev'"):
+        assert_modes_agree(lambda x: hnp.sum(sin_via_mixed(x)), (X,), order=2)
+
+
+def test_assert_layouts_agree_passes_for_pytrees_and_validates_structure():
+    from hodiff.testing import assert_layouts_agree
+
+    f = lambda p: {"u": p["a"] * p["b"][0], "v": hnp.sum(p["b"] ** 2)}
+    assert_layouts_agree(f, ({"a": X, "b": np.array([1.0, 2.0])},))
+    for mode in ("fwd", "rev"):
+        assert_layouts_agree(f, ({"a": X, "b": np.array([1.0, 2.0])},), mode=mode)
+
+
+def test_numerical_jacobian_layouts_and_complex():
+    x = np.array([0.3, 1.2])
+    f = lambda x: hnp.stack([x[0] * x[1], hnp.sin(x[0]), x[1] ** 2])
+    numerator = hd.numerical_jacobian(f, x)
+    assert numerator.shape == (3, 2)
+    np.testing.assert_allclose(hd.numerical_jacobian(f, x, layout="denominator"), numerator.T)
+    np.testing.assert_allclose(numerator, [[x[1], x[0]], [np.cos(x[0]), 0.0], [0.0, 2 * x[1]]], atol=1e-9)
+    z = np.array([0.5 + 0.5j])
+    np.testing.assert_allclose(hd.numerical_jacobian(lambda z: z * z, z), [[2 * z[0]]], atol=1e-9)
+    with pytest.raises(ValueError, match="layout"):
+        hd.numerical_jacobian(f, x, layout="rows")

@@ -196,10 +196,20 @@ def _taylor_multiply(ans, primals, series):
 multiply.taylor = _taylor_multiply
 
 
+def _aligned(series, ndim):
+    """A (K,) + shape series with its member rank raised to ``ndim`` (leading ones), for broadcasting."""
+    from .shape import reshape
+
+    shape = shape_of(series)
+    missing = ndim - (len(shape) - 1)
+    return reshape(series, shape=shape[:1] + (1,) * missing + shape[1:]) if missing > 0 else series
+
+
 def _taylor_divide(ans, primals, series):
     """y = a / b:  sum_j b_j y_{k-j} = a_k,  so  y_k = a_k / b_0 - sum_{j>=1} (b_j / b_0) y_{k-j}."""
     b0 = primals[1]
-    a_series, b_series = series
+    ndim = len(shape_of(ans))
+    a_series, b_series = (None if s is None else _aligned(s, ndim) for s in series)
     if b_series is None:
         return true_divide(a_series, b0)
     order = b_series.shape[0]

@@ -87,14 +87,16 @@ def taylor_linear(primitive):
     """Taylor rule of an op linear in all its array arguments jointly: map it over the series."""
 
     def rule(ans, primals, series, **params):
-        from .shape import zeros_like
-
-        # A constant argument's series is zero, shaped like it (concatenate and stack need the shape).
-        args = [zeros_like(p) if s is None else s for p, s in zip(primals, series)]
-        batched = [s is not None for s in series]
         if primitive.batch is None:
             raise RuntimeError(f"linear primitive '{primitive.name}' needs a batch rule")
-        return primitive.batch(args, batched, **params)
+        if primitive.broadcasts:  # a scalar zero broadcasts in place of a constant argument's series
+            args = [0.0 if s is None else s for s in series]
+            return primitive.batch(args, [s is not None for s in series], **params)
+        # Joining ops (concatenate, stack) need a constant argument's zero series at its own shape.
+        order = next(shape_of(s)[0] for s in series if s is not None)
+        args = [np.zeros((order,) + tuple(shape_of(p)), dtype=dtype_of(p)) if s is None else s
+                for p, s in zip(primals, series)]
+        return primitive.batch(args, [True] * len(args), **params)
 
     return rule
 

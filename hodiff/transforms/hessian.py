@@ -84,8 +84,8 @@ def hvp(f, primals, tangents, *, mode="fwd-rev"):
     >>> hd.hvp(f, (np.array([1.0, 2.0]),), (np.array([1.0, 1.0]),))
     (array([ 6., 12.]),)
     """
-    primals, tangents = tuple(primals), tuple(tangents)
     _check_primals(primals, tangents, "hvp", "tangents")
+    primals, tangents = tuple(primals), tuple(tangents)
     argnums = tuple(range(len(primals)))
     if mode == "fwd-rev":
         return tuple(jvp(grad(f, argnums), primals, tangents)[1])
@@ -113,8 +113,8 @@ def vhp(f, primals, cotangents):
     >>> [np.asarray(a).tolist() for a in hd.vhp(f, (np.array([1.0]), np.array([2.0])), (np.ones(1), np.ones(1)))]
     [[4.0], [6.0]]
     """
-    primals, cotangents = tuple(primals), tuple(cotangents)
     _check_primals(primals, cotangents, "vhp", "cotangents")
+    primals, cotangents = tuple(primals), tuple(cotangents)
     argnums = tuple(range(len(primals)))
     return tuple(vjp(grad(f, argnums), *primals)[1](cotangents))
 
