@@ -11,6 +11,7 @@ second-to-last and broadcasts the leading (stack) axes; a 1-D operand is a
 row (a) or column (b) vector whose axis is dropped from the result.
 """
 
+import builtins
 import itertools
 import string
 
@@ -35,6 +36,7 @@ from .shape import (
 __all__ = ["matmul", "einsum", "dot", "inner", "outer", "kron", "trace", "letters", "parse_einsum"]
 
 _LETTERS = string.ascii_letters
+_total = builtins.sum  # ``sum`` here is the primitive
 
 
 def letters(count, avoid=""):
@@ -299,14 +301,14 @@ def _einsum_taylor(ans, primals, series, subscripts):
         args[i] = series[i]
         return einsum_p.batch(args, [j == i for j in range(len(primals))], subscripts=subscripts)
     full = {i: stack_series(primals[i], series[i]) for i in traced}
-    combos = [c for c in itertools.product(range(order + 1), repeat=len(traced)) if 1 <= sum(c) <= order]
+    combos = [c for c in itertools.product(range(order + 1), repeat=len(traced)) if 1 <= _total(c) <= order]
     args = list(primals)
     for position, i in enumerate(traced):
         args[i] = take(full[i], np.array([c[position] for c in combos]), axis=0)
     products = einsum_p.batch(args, [i in full for i in range(len(primals))], subscripts=subscripts)
     summing = np.zeros((order, len(combos)), dtype=dtype_of(products))
     for column, c in enumerate(combos):
-        summing[sum(c) - 1, column] = 1
+        summing[_total(c) - 1, column] = 1
     return tensordot(summing, products, axes=1)
 
 

@@ -19,6 +19,10 @@ __all__ = [
 _sum = sum  # Python's builtin, before the primitive shadows it
 
 
+def size_of(x):
+    return int(np.prod(shape_of(x), dtype=np.int64))
+
+
 def zeros_like(x):
     """Zeros of x's member shape and dtype: a constant, never traced."""
     return np.zeros(shape_of(x), dtype=dtype_of(x))
@@ -208,11 +212,21 @@ index_add = linear(
 index_add.__doc__ = """zeros(shape) with g added at ``index`` (repeated entries accumulate): getitem's transpose."""
 
 
-def take(a, indices, axis=None):
+def take(a, indices, axis=None, out=None, mode="raise"):
     """numpy.take: entries of ``a`` at integer ``indices`` along ``axis`` (None: of the flattened a).
 
-    Out-of-range indices raise IndexError (numpy's mode="raise").
+    Out-of-range indices raise IndexError (numpy's mode="raise"; "wrap" and
+    "clip" remap the indices first).
     """
+    if out is not None:
+        raise TypeError("hodiff.numpy.take: out= is not supported")
+    a = _array(a)
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if mode != "raise":
+        length = size_of(a) if axis is None else shape_of(a)[_normalize_axis(axis, ndim_of(a))]
+        indices = np.asarray(indices)
+        indices = indices % length if mode == "wrap" else np.clip(indices, 0, length - 1)
     if axis is None:
         a = reshape(a, shape=(-1,))
         axis = 0
@@ -711,6 +725,32 @@ def tril(m, k=0):
     return _triangle(m, lambda rows, cols: np.tri(rows, cols, k, dtype=bool))
 
 
+def append(arr, values, axis=None):
+    """numpy.append: ``values`` joined after ``arr`` (both flattened when axis is None)."""
+    return _concatenate([arr, values], axis=axis)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """numpy.rot90: rotate by 90 degrees k times in the plane of ``axes`` (flips and a transpose: views)."""
+    m = _array(m)
+    ndim = ndim_of(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first, second = _normalize_axis(axes[0], ndim), _normalize_axis(axes[1], ndim)
+    if first == second:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, first), second)
+    order = list(range(ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return transpose(flip(m, second), axes=tuple(order))
+    return flip(transpose(m, axes=tuple(order)), second)
+
+
 _GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
 
 
@@ -764,10 +804,13 @@ def _axis_param(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _np_sum(a, axis=None, dtype=None, keepdims=False):
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # out=None is in the signature because numpy.sum(tracer) calls tracer.sum(axis=..., out=None)
     if dtype is not None:
         raise TypeError("hodiff.numpy.sum: the dtype argument is not supported; cast the input first")
-    return sum(a, axis=_axis_param(axis), keepdims=bool(keepdims))
+    if out is not None or initial is not None or where is not None:
+        raise TypeError("hodiff.numpy.sum: out=, initial= and where= are not supported")
+    return sum(_array(a), axis=_axis_param(axis), keepdims=bool(keepdims))
 
 
 def _np_reshape(a, shape=None, *, newshape=None):
@@ -812,6 +855,8 @@ NUMPY_API = {
     "triu": triu,
     "tril": tril,
     "pad": pad,
+    "append": append,
+    "rot90": rot90,
     "zeros_like": zeros_like,
     "ones_like": ones_like,
 }
