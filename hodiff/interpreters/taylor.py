@@ -15,7 +15,7 @@ from ..core.trace import Trace, Tracer, bind
 
 __all__ = ["TaylorTrace", "TaylorTracer"]
 
-_ops = {}  # set by the primitives package: stack, zeros_like, horner
+_ops = {}  # set by the primitives package: stack, zeros_like, horner, broadcast_series
 
 
 class TaylorTracer(Tracer):
@@ -57,6 +57,10 @@ class TaylorTrace(Trace):
                 out_series = nested_forward_series(primitive, primals, series, params, self.order)
             else:
                 out_series = rule(ans, primals, series, **params)
+            if primitive.broadcasts:
+                # A series from a lower-rank argument alone (x + y, only y traced) has that
+                # argument's shape: broadcast it to the answer's, here, as forward mode does.
+                out_series = _ops["broadcast_series"](out_series, ans)
         except Exception as error:
             error.add_note(f"(in the Taylor-mode rule of primitive '{primitive.name}')")
             raise

@@ -434,6 +434,17 @@ arctanh = elementwise(
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_minus_square(x0, xs), -1.0)))
 
 
+def _broadcast_like(series, value):
+    """A (K,) + s series broadcast to (K,) + value.shape (None stays None)."""
+    from .shape import broadcast_to
+
+    if series is None:
+        return None
+    series = S.align(series, len(shape_of(value)))
+    target = tuple(shape_of(series))[:1] + tuple(shape_of(value))
+    return series if tuple(shape_of(series)) == target else broadcast_to(series, shape=target)
+
+
 def _binary_series(ans, series):
     """Both arguments' series with their ranks aligned to the output's (None stays None)."""
     ndim = len(shape_of(ans))
@@ -479,8 +490,9 @@ def _safe_nonzero(value):
 
 def _taylor_hypot(ans, primals, series):
     """h = sqrt(x^2 + y^2): the power recurrence on w = x^2 + y^2 with p = 1/2."""
-    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
-    w_series = S.plus(S.square(x0, xs), S.square(y0, ys))
+    (x0, y0), (xs, ys) = primals, series
+    ndim = len(shape_of(ans))
+    w_series = S.plus(S.align(S.square(x0, xs), ndim), S.align(S.square(y0, ys), ndim))
     return S.finish_series(S.pow_series(ans, multiply(ans, ans), w_series, 0.5), ans, S.order_of(series))
 
 
@@ -502,15 +514,18 @@ def _logaddexp_weight(scale_exp):
 
 
 def _logaddexp_series(ans, x0, y0, xs, ys):
-    """log(e^x + e^y) without overflow: ans + log(s) with s(t) = e^{x(t)-ans} + e^{y(t)-ans}, s(0) ~ 1."""
+    """log(e^x + e^y) without overflow: ans + log(s) with s(t) = e^{x(t)-ans} + e^{y(t)-ans}, s(0) ~ 1.
+
+    xs and ys are the arguments' own series (unaligned); exp(x - ans) has the output's shape.
+    """
     ex0 = exp(subtract(x0, ans))
     ey0 = exp(subtract(y0, ans))
-    s_series = S.plus(S.exp_series(ex0, xs), S.exp_series(ey0, ys))
+    s_series = S.plus(S.exp_series(ex0, _broadcast_like(xs, ex0)), S.exp_series(ey0, _broadcast_like(ys, ey0)))
     return S.log_series(add(ex0, ey0), s_series)
 
 
 def _taylor_logaddexp(ans, primals, series):
-    xs, ys = _binary_series(ans, series)
+    xs, ys = series
     return S.finish_series(_logaddexp_series(ans, *primals, xs, ys), ans, S.order_of(series))
 
 
@@ -524,7 +539,7 @@ logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = exp(x - ans).
 
 def _taylor_logaddexp2(ans, primals, series):
     # log2(2^x + 2^y) = logaddexp(x ln2, y ln2) / ln2.
-    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    (x0, y0), (xs, ys) = primals, series
     natural = _logaddexp_series(multiply(ans, _LN2), multiply(x0, _LN2), multiply(y0, _LN2),
                                 S.scale(xs, _LN2), S.scale(ys, _LN2))
     return S.finish_series(S.scale(natural, 1.0 / _LN2), ans, S.order_of(series))

@@ -24,6 +24,18 @@ def _horner(primal, series, t):
     return add(primal, result)
 
 
+def _broadcast_series(series, ans):
+    """A (K,) + s series as (K,) + ans.shape, the ranks aligned behind the coefficient axis."""
+    series_shape = tuple(series.shape) if isinstance(series, Tracer) else np.shape(series)
+    ans_shape = tuple(ans.shape) if isinstance(ans, Tracer) else np.shape(ans)
+    if series_shape[1:] == ans_shape:
+        return series
+    missing = len(ans_shape) - (len(series_shape) - 1)
+    if missing > 0:
+        series = reshape(series, shape=series_shape[:1] + (1,) * missing + series_shape[1:])
+    return broadcast_to(series, shape=series_shape[:1] + ans_shape)
+
+
 def _index(x, k):
     return getitem(x, index=k)
 
@@ -33,7 +45,8 @@ def install_interpreter_ops():
     forward._ops.update(add=add, broadcast_to=broadcast_to, zeros_like=zeros_like)
     batch._ops.update(stack=lambda xs: stack(*xs, axis=0), index=_index, broadcast_to=broadcast_to,
                       expand_dims=expand_dims, shape=np.shape)
-    taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner)
+    taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner,
+                       broadcast_series=_broadcast_series)
 
 
 def _normalize_index(index):

@@ -522,8 +522,8 @@ def _polygamma_api(n, x):
 
 
 SCIPY_SPECIAL_API = {
-    "expit": expit, "logit": logit, "log_expit": log_expit, "erf": erf, "erfc": erfc, "erfinv": erfinv,
-    "erfcx": erfcx, "ndtr": ndtr, "ndtri": ndtri, "log_ndtr": log_ndtr, "gammaln": gammaln,
+    "expit": expit, "logit": logit, "log_expit": log_expit, "softplus": softplus, "erf": erf, "erfc": erfc,
+    "erfinv": erfinv, "erfcx": erfcx, "ndtr": ndtr, "ndtri": ndtri, "log_ndtr": log_ndtr, "gammaln": gammaln,
     "digamma": digamma, "psi": digamma, "polygamma": _polygamma_api, "gamma": gamma, "betaln": betaln,
     "iv": _iv_api, "ive": _ive_api, "i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e,
     "xlogy": xlogy, "xlog1py": xlog1py, "logsumexp": logsumexp, "softmax": softmax,

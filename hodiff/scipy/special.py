@@ -1,6 +1,6 @@
 """hodiff.scipy.special: scipy.special, differentiable.
 
-The functions hodiff differentiates (expit, logit, log_expit, erf, erfc,
+The functions hodiff differentiates (expit, logit, log_expit, softplus, erf, erfc,
 erfinv, erfcx, ndtr, ndtri, log_ndtr, gammaln, digamma/psi, polygamma, gamma,
 betaln, iv, ive, i0, i1, i0e, i1e, xlogy, xlog1py, logsumexp, softmax,
 log_softmax) accept traced values and have rules of every order; they follow
