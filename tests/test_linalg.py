@@ -5,7 +5,6 @@ differences; here: the closed forms the rules must reproduce, the degenerate
 cases the docstrings promise, numpy 2 semantics, batching and Taylor rules.
 """
 
-import math
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ import scipy.linalg as sla
 import hodiff as hd
 import hodiff.numpy as hnp
 import hodiff.scipy.linalg as hsl
-from hodiff.interpreters.taylor import TaylorTrace, TaylorTracer
+from hodiff.interpreters.taylor import TaylorTrace, TaylorTracer, nested_forward_series
 from hodiff.primitives import linalg as L
 
 mT = hnp.linalg.matrix_transpose
@@ -258,49 +257,55 @@ def test_norm_errors():
 
 # ------------------------------------------------------------------ Taylor rules
 
-def _taylor(f, x, series):
-    trace = TaylorTrace(series.shape[0])
+def _taylor(primitive, args, series, params):
+    """Output series of primitive(*args) with series[i] (None: constant) on argument i, by its Taylor rule."""
+    order = next(s.shape[0] for s in series if s is not None)
+    trace = TaylorTrace(order)
     try:
-        out = f(TaylorTracer(x, series, trace))
+        traced = [a if s is None else TaylorTracer(a, s, trace) for a, s in zip(args, series)]
+        out = primitive(*traced, **params)
     finally:
         trace.alive = False
     return out.series
 
 
-def _series_by_nested_jvp(f, x, series):
-    """Taylor coefficients 1..K of t -> f(x + sum_k series[k-1] t^k), by K nested jvps in t (exact)."""
-    order = series.shape[0]
+TAYLOR_ROWS = [
+    (L.inv, lambda: (well_conditioned(2, 3, 3),), {}),
+    (L.det, lambda: (well_conditioned(3, 3),), {}),
+    (L.slogdet, lambda: (well_conditioned(2, 3, 3),), {}),
+    (L.cholesky, lambda: (spd(3),), {}),
+    (L.expm, lambda: (RNG.standard_normal((3, 3)) * 0.5,), {}),
+    (L.sqrtm, lambda: (spd(3),), {}),
+    (L.solve, lambda: (well_conditioned(3, 3), RNG.standard_normal((2, 3, 2))), {}),
+    (L.solve_triangular, lambda: (well_conditioned(3, 3), RNG.standard_normal((3, 2))),
+     {"lower": True, "trans": 1, "unit_diagonal": False}),
+    (L.solve_triangular, lambda: (well_conditioned(2, 3, 3), RNG.standard_normal((3, 2))),
+     {"lower": False, "trans": 0, "unit_diagonal": True}),
+]
 
-    def along_path(t):
-        point = x
-        for k in range(order):
-            point = point + series[k] * t ** (k + 1)
-        return f(point)
 
-    derivatives = [along_path]
-    for _ in range(order):
-        derivatives.append(lambda t, h=derivatives[-1]: hd.jvp(h, (t,), (1.0,))[1])
-    return np.stack([derivatives[k](0.0) / math.factorial(k) for k in range(1, order + 1)])
-
-
-@pytest.mark.parametrize("primitive, make, wrap", [
-    (L.inv, lambda: well_conditioned(2, 3, 3), lambda p: p),
-    (L.det, lambda: well_conditioned(3, 3), lambda p: p),
-    (L.slogdet, lambda: well_conditioned(3, 3), lambda p: p),
-    (L.cholesky, lambda: spd(3), lambda p: p),
-    (L.expm, lambda: RNG.standard_normal((3, 3)) * 0.5, lambda p: p),
-    (L.sqrtm, lambda: spd(3), lambda p: p),
-    (L.solve, lambda: well_conditioned(3, 3), lambda p: lambda a: p(a, np.arange(6.0).reshape(3, 2))),
-    (L.solve_triangular, lambda: well_conditioned(3, 3),
-     lambda p: lambda a: p(a, np.arange(6.0).reshape(3, 2), lower=True, trans=1, unit_diagonal=False)),
-], ids=lambda value: getattr(value, "name", ""))
-def test_taylor_rules_match_nested_forward_mode(primitive, make, wrap):
+@pytest.mark.parametrize("primitive, make, params", TAYLOR_ROWS, ids=lambda value: getattr(value, "name", ""))
+def test_taylor_rules_match_nested_forward_mode(primitive, make, params):
     assert primitive.taylor is not None
-    x = make()
-    series = np.stack([sym(RNG.standard_normal(x.shape)) for _ in range(4)]) * 0.3
-    function = wrap(primitive)
-    np.testing.assert_allclose(_taylor(function, x, series), _series_by_nested_jvp(function, x, series),
-                               rtol=1e-8, atol=1e-10)
+    args = make()
+    series = [RNG.standard_normal((4,) + a.shape) * 0.3 for a in args]
+    if primitive in (L.cholesky, L.sqrtm):
+        series = [sym(s) for s in series]  # functions of symmetric matrices
+    # Every argument with a series, then each one alone (the others constant).
+    choices = [tuple(range(len(args)))] + ([(i,) for i in range(len(args))] if len(args) > 1 else [])
+    for traced in choices:
+        chosen = [s if i in traced else None for i, s in enumerate(series)]
+        expected = nested_forward_series(primitive, args, chosen, params, 4)
+        np.testing.assert_allclose(_taylor(primitive, args, chosen, params), expected, rtol=1e-8, atol=1e-10,
+                                   err_msg=f"{primitive.name}, series on arguments {traced}")
+
+
+def test_taylor_transform_through_rules_and_fallbacks():
+    a, v = spd(3), sym(RNG.standard_normal((3, 3)))
+    f = lambda a: hnp.sum(hnp.linalg.eigvalsh(a) * hsl.expm(a * 0.1)[0] + hnp.linalg.slogdet(a)[1])
+    coefficients = hd.taylor(f, a, v, order=3)
+    second = hd.jvp(lambda a: hd.jvp(f, (a,), (v,))[1], (a,), (v,))[1]
+    np.testing.assert_allclose(coefficients[2], second / 2, rtol=1e-8)
 
 
 # ------------------------------------------------------------------ scipy.linalg specifics
