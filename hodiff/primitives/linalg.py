@@ -1131,7 +1131,8 @@ def np_lstsq(a, b, rcond=None):
     a: (M, N); b: (M,) or (M, K). x = pinv(a) @ b is differentiable in a and
     b (where the rank is locally constant), as are the residuals (the squared
     2-norms of b - a x, given when rank == N < M) and s, the singular values
-    of a; rank is a plain integer.
+    of a; rank is a plain integer, computed from the value of a (so lstsq
+    cannot be mapped over a with vmap; b may be).
     """
     a, b = _inexact(a), _inexact(b)
     if ndim_of(a) != 2 or ndim_of(b) not in (1, 2):
