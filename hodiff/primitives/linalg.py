@@ -204,10 +204,6 @@ def _check_real(a, name):
         raise TypeError(f"{name}: differentiating complex matrices is not supported (real matrices only)")
 
 
-def _as_array(x):
-    return x if isinstance(x, Tracer) else np.asarray(x)
-
-
 def _inexact(x):
     """Integer inputs become float64 (as numpy.linalg does)."""
     if isinstance(x, Tracer):
