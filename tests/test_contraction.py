@@ -75,6 +75,12 @@ def test_einsum_errors_name_the_problem(subscripts, shapes, message):
         hnp.einsum(subscripts, *[np.ones(s) for s in shapes])
 
 
+def test_einsum_unsupported_keywords_are_named():
+    with pytest.raises(TypeError, match="dtype"):
+        hnp.einsum("ij->", np.ones((2, 2)), dtype=np.float32)
+    np.testing.assert_allclose(hnp.einsum("ij->", np.ones((2, 2)), optimize=True), 4.0)
+
+
 def test_einsum_under_vmap_and_nested_batching():
     a, b = _random(4, 2, 3), _random(4, 3, 5)
     batched = hd.vmap(lambda x, y: hnp.einsum("ij,jk->ik", x, y))(a, b)
@@ -122,10 +128,21 @@ def test_matmul_operator_on_tracers_variables_and_numpy_arrays():
     variable = hd.Variable(a)
     out = variable @ b
     np.testing.assert_allclose(out.value, a @ b)
-    with pytest.raises(ValueError, match="contracted dimensions differ"):
+    # shape errors are numpy's ValueErrors, and under vmap they name the members' shapes
+    with pytest.raises(ValueError, match="matmul"):
         hnp.matmul(a, a)
-    with pytest.raises(ValueError, match="scalars"):
-        hnp.matmul(a, 2.0)
+    with pytest.raises(ValueError, match="matmul"):
+        hd.grad(lambda x: hnp.sum(x @ 2.0))(a)
+    with pytest.raises(ValueError, match=r"\(2, 3\) and b has shape \(2, 3\)"):
+        hd.vmap(lambda x: x @ a)(np.stack([a, a]))
+
+
+def test_matmul_of_big_broadcast_views_is_numpys():
+    # broadcast views (e.g. the cotangent of a sum) are copied so numpy can use BLAS: same values
+    g = np.broadcast_to(np.arange(80.0), (80, 80))
+    b = _random(80, 3)
+    np.testing.assert_allclose(hnp.matmul(g, b), np.matmul(g, b))
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(x @ b))(_random(80, 80)), np.ones((80, 3)) @ b.T)
 
 
 def test_matmul_float32_and_complex():

@@ -188,3 +188,14 @@ def test_var_and_std_edge_cases():
     np.testing.assert_allclose(hd.grad(lambda v: hnp.var(v, ddof=1))(x), 2 * (x - x.mean()) / 2)
     np.testing.assert_allclose(hd.grad(hnp.std)(x), (x - x.mean()) / (x.size * np.std(x)))
     assert hnp.var(np.float64(3.0)) == 0.0
+
+
+def test_vmap_of_grad_through_batched_indices():
+    # under vmap the argsort indices are batched while the cotangent seed is shared: scatter's batch rule
+    x = np.random.default_rng(5).standard_normal((4, 5))
+    weights = np.arange(5.0)
+    for function in (lambda v: hnp.sum(hnp.take_along_axis(v, hnp.argsort(v), axis=0) * weights),
+                     lambda v: hnp.sum(hnp.take_along_axis(v, hnp.argsort(v), axis=0)),
+                     lambda v: hnp.sum(hnp.sort(v) * weights)):
+        batched = hd.vmap(hd.grad(function))(x)
+        np.testing.assert_allclose(batched, np.stack([hd.grad(function)(member) for member in x]))

@@ -100,6 +100,7 @@ def _matmul_vjp_b(g, ans, a, b):
 def _matmul_batch(values, batched):
     a, b = values
     a_batched, b_batched = batched
+    _check_matmul(_Member(a, a_batched), _Member(b, b_batched))
     size = shape_of(a)[0] if a_batched else shape_of(b)[0]
     a_ndim, b_ndim = ndim_of(a) - a_batched, ndim_of(b) - b_batched
     drop = []
@@ -126,6 +127,13 @@ def _matmul_batch(values, batched):
     return out
 
 
+class _Member:
+    """The shape of one batch member, for error messages that talk about the user's shapes."""
+
+    def __init__(self, value, batched):
+        self.shape = tuple(shape_of(value))[1 if batched else 0:]
+
+
 def _check_matmul(a, b):
     a_shape, b_shape = shape_of(a), shape_of(b)
     if not a_shape or not b_shape:
@@ -138,8 +146,24 @@ def _check_matmul(a, b):
                          f"{tuple(b_shape)} ({k_a} != {k_b})")
 
 
+def _blas_ready(x):
+    """x, or a contiguous copy when it is a big broadcast view (a zero stride in its matrix axes).
+
+    Cotangents of sum and mean are such views; numpy's matmul cannot hand them
+    to BLAS and runs its own O(n^3) loop instead, so one O(n^2) copy pays off.
+    """
+    strides = getattr(x, "strides", None)
+    if strides and 0 in strides[-2:] and x.size > 4096:
+        return np.ascontiguousarray(x)
+    return x
+
+
+def _matmul_impl(a, b):
+    return np.matmul(_blas_ready(a), _blas_ready(b))
+
+
 matmul = Primitive(
-    "matmul", np.matmul,
+    "matmul", _matmul_impl,
     vjp=(_matmul_vjp_a, _matmul_vjp_b),
     jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
     batch=_matmul_batch,
@@ -150,14 +174,6 @@ matmul.__doc__ = """a @ b with numpy's matmul semantics: (..., n, k) @ (..., k, 
 VJPs for 2-D operands: g @ b.T and a.T @ g. Stack axes broadcast (and
 their cotangents are summed back); 1-D operands are vectors.
 """
-
-
-def _matmul(x1, x2, /, out=None, **kwargs):
-    if out is not None or kwargs:
-        raise TypeError("hodiff.numpy.matmul: out= and ufunc keyword arguments are not supported")
-    x1, x2 = _array(x1), _array(x2)
-    _check_matmul(x1, x2)
-    return matmul(x1, x2)
 
 
 # --------------------------------------------------------------- einsum
@@ -324,7 +340,7 @@ einsum_p.__doc__ = """numpy.einsum on explicit subscripts ("ij,jk->ik": letters 
 every letter of one size). The public ``einsum`` brings numpy's full syntax to this form."""
 
 
-def einsum(*operands, subscripts=None, optimize=None):
+def einsum(*operands, subscripts=None, optimize=None, out=None, dtype=None, order="K", casting="safe"):
     """numpy.einsum, differentiable: ``einsum("ij,jk->ik", a, b)``.
 
     Accepts numpy's subscripts (implicit or explicit output, ``...``
@@ -342,6 +358,8 @@ def einsum(*operands, subscripts=None, optimize=None):
     """
     if subscripts is not None:  # internal calls: explicit form, primitive directly
         return einsum_p(*operands, subscripts=subscripts)
+    if out is not None or dtype is not None or order != "K" or casting != "safe":
+        raise TypeError("hodiff.numpy.einsum: out=, dtype=, order= and casting= are not supported")
     if operands and isinstance(operands[0], str):
         subscripts, operands = operands[0], operands[1:]
     else:
@@ -441,7 +459,7 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 
 
 NUMPY_API = {
-    "matmul": _matmul,
+    "matmul": matmul,  # the primitive itself: ``@`` on tracers skips a wrapper (numpy checks the shapes)
     "einsum": einsum,
     "dot": dot,
     "inner": inner,
