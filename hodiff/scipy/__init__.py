@@ -1,3 +1,3 @@
-"""hodiff.scipy: differentiable counterparts of scipy functions (``hodiff.scipy.special`` ...)."""
+"""hodiff.scipy: differentiable counterparts of scipy functions (``special``, ``linalg`` ...)."""
 
-from . import special  # noqa: F401
+from . import linalg, special  # noqa: F401

@@ -1,0 +1,391 @@
+"""Focused tests of hodiff.numpy.linalg and hodiff.scipy.linalg: identities, conventions, caveats, errors.
+
+The systematic table (tables/linalg.py) checks every rule against finite
+differences; here: the closed forms the rules must reproduce, the degenerate
+cases the docstrings promise, numpy 2 semantics, batching and Taylor rules.
+"""
+
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import hodiff as hd
+import hodiff.numpy as hnp
+import hodiff.scipy.linalg as hsl
+from hodiff.interpreters.taylor import TaylorTrace, TaylorTracer, nested_forward_series
+from hodiff.primitives import linalg as L
+
+mT = hnp.linalg.matrix_transpose
+RNG = np.random.default_rng(7)
+
+
+def well_conditioned(*shape):
+    return RNG.standard_normal(shape) + 4 * np.eye(shape[-1])
+
+
+def spd(n, *stack):
+    m = RNG.standard_normal(stack + (n, n))
+    return m @ np.swapaxes(m, -1, -2) + n * np.eye(n)
+
+
+def sym(x):
+    return (x + np.swapaxes(x, -1, -2)) / 2
+
+
+# ------------------------------------------------------------------ closed forms
+
+def test_logdet_derivative_is_trace_of_inverse_times_direction():
+    a, da = well_conditioned(3, 3), RNG.standard_normal((3, 3))
+    _, tangent = hd.jvp(lambda a: hnp.linalg.slogdet(a)[1], (a,), (da,))
+    np.testing.assert_allclose(tangent, np.trace(np.linalg.solve(a, da)), rtol=1e-12)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.linalg.slogdet(a)[1])(a), np.linalg.inv(a).T, rtol=1e-12)
+
+
+def test_det_gradient_is_jacobi_formula_on_a_stack():
+    a = well_conditioned(2, 3, 3)
+    gradient = hd.grad(lambda a: hnp.sum(hnp.linalg.det(a)))(a)
+    expected = np.linalg.det(a)[:, None, None] * np.swapaxes(np.linalg.inv(a), -1, -2)
+    np.testing.assert_allclose(gradient, expected, rtol=1e-12)
+
+
+def test_inv_vjp_is_minus_inverse_transpose_sandwich():
+    a, g = well_conditioned(3, 3), RNG.standard_normal((3, 3))
+    _, vjp_fn = hd.vjp(hnp.linalg.inv, a)
+    inv_t = np.linalg.inv(a).T
+    np.testing.assert_allclose(vjp_fn(g)[0], -inv_t @ g @ inv_t, rtol=1e-12)
+
+
+def test_solve_vjp_matches_closed_form():
+    a, b, g = well_conditioned(3, 3), RNG.standard_normal((3, 2)), RNG.standard_normal((3, 2))
+    x = np.linalg.solve(a, b)
+    a_bar, b_bar = hd.vjp(hnp.linalg.solve, a, b)[1](g)
+    np.testing.assert_allclose(b_bar, np.linalg.solve(a.T, g), rtol=1e-12)
+    np.testing.assert_allclose(a_bar, -np.linalg.solve(a.T, g) @ x.T, rtol=1e-12)
+
+
+def test_expm_derivative_is_scipy_frechet_and_vjp_its_transpose():
+    a, e = RNG.standard_normal((3, 3)) * 0.5, RNG.standard_normal((3, 3))
+    _, tangent = hd.jvp(hsl.expm, (a,), (e,))
+    np.testing.assert_allclose(tangent, sla.expm_frechet(a, e, compute_expm=False), rtol=1e-10)
+    np.testing.assert_allclose(hd.vjp(hsl.expm, a)[1](e)[0], sla.expm_frechet(a.T, e, compute_expm=False),
+                               rtol=1e-10)
+
+
+def test_sqrtm_derivative_solves_the_sylvester_equation():
+    a, da = spd(3), sym(RNG.standard_normal((3, 3)))
+    x, dx = hd.jvp(hsl.sqrtm, (a,), (da,))
+    np.testing.assert_allclose(x @ dx + dx @ x, da, atol=1e-10)
+
+
+def test_cholesky_second_derivative_of_logdet_matches_inverse_identity():
+    # log det A = 2 sum log diag(L): its Hessian-vector product is -A^{-1} dA A^{-1} (symmetric dA).
+    a, da = spd(3), sym(RNG.standard_normal((3, 3)))
+
+    def logdet(a):
+        diagonal = hnp.linalg.cholesky(a)[np.arange(3), np.arange(3)]
+        return 2 * hnp.sum(hnp.log(diagonal))
+
+    np.testing.assert_allclose(hd.grad(logdet)(a), np.linalg.inv(a), rtol=1e-10)
+    _, hvp = hd.jvp(hd.grad(logdet), (a,), (da,))
+    inv = np.linalg.inv(a)
+    np.testing.assert_allclose(hvp, -inv @ da @ inv, rtol=1e-9)
+
+
+# ------------------------------------------------------------------ decompositions
+
+def test_eigh_reconstructs_and_its_derivative_reconstructs_the_direction():
+    a, da = spd(4, 2), sym(RNG.standard_normal((2, 4, 4)))
+
+    def rebuild(a):
+        w, v = hnp.linalg.eigh(a)
+        return (v * w[..., None, :]) @ mT(v)
+
+    out, tangent = hd.jvp(rebuild, (a,), (da,))
+    np.testing.assert_allclose(out, a, atol=1e-10)
+    np.testing.assert_allclose(tangent, da, atol=1e-9)
+
+
+def test_eigenvalue_gradients_are_right_with_repeated_eigenvalues():
+    q, _ = np.linalg.qr(RNG.standard_normal((3, 3)))
+    a = q @ np.diag([2.0, 2.0, 5.0]) @ q.T  # a double eigenvalue
+    # sum(w^2) = ||A||_F^2 for symmetric A: gradient 2A; sum(w) = trace: gradient I.
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.linalg.eigvalsh(a) ** 2))(a), 2 * a, atol=1e-10)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.linalg.eigh(a)[0]))(np.eye(3)), np.eye(3), atol=1e-12)
+    _, tangent = hd.jvp(hnp.linalg.eigvalsh, (np.eye(3),), (np.diag([1.0, 2.0, 3.0]),))
+    assert np.all(np.isfinite(tangent))
+    np.testing.assert_allclose(np.sort(tangent), [1.0, 2.0, 3.0], atol=1e-12)
+
+
+def test_svd_reconstructs_and_singular_value_gradient_is_u_v_outer():
+    a = RNG.standard_normal((4, 3))
+    u, s, vh = hnp.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose((u * s) @ vh, a, atol=1e-12)
+    gradient = hd.grad(lambda a: hnp.linalg.svd(a, compute_uv=False)[0])(a)
+    np.testing.assert_allclose(gradient, np.outer(u[:, 0], vh[0]), atol=1e-12)
+
+
+def test_svd_of_rank_deficient_and_repeated_values_keeps_value_gradients_finite_and_right():
+    # Rank 2 of 3 and a repeated singular value: sum(s^2) = ||A||_F^2 has gradient 2A.
+    # (First order only: second derivatives go through the singular vectors, which are not
+    # differentiable there; the docstring says so.)
+    q1, _ = np.linalg.qr(RNG.standard_normal((4, 3)))
+    q2, _ = np.linalg.qr(RNG.standard_normal((3, 3)))
+    for a in (q1 @ np.diag([3.0, 1.0, 0.0]) @ q2, q1 @ np.diag([2.0, 2.0, 1.0]) @ q2):
+        gradient = hd.grad(lambda a: hnp.sum(hnp.linalg.svd(a, compute_uv=False) ** 2))(a)
+        np.testing.assert_allclose(gradient, 2 * a, atol=1e-10)
+        _, tangent = hd.jvp(lambda a: hnp.linalg.svd(a, compute_uv=False), (a,), (np.ones_like(a),))
+        assert np.all(np.isfinite(tangent))
+
+
+def test_singular_vector_derivatives_are_finite_but_undefined_at_repeated_values():
+    # The documented caveat: with a repeated singular value the 1/(s_j^2 - s_i^2) terms are
+    # zeroed, so U's derivative is finite (not inf/nan) though not the true one (none exists).
+    a = np.diag([2.0, 2.0, 1.0])
+    _, tangent = hd.jvp(lambda a: hnp.linalg.svd(a)[0], (a,), (RNG.standard_normal((3, 3)),))
+    assert np.all(np.isfinite(tangent))
+
+
+def test_qr_reconstructs_with_orthonormal_q_and_upper_r_derivatives():
+    for shape in [(5, 3), (3, 3), (3, 5)]:
+        a, da = RNG.standard_normal(shape), RNG.standard_normal(shape)
+        (q, r), (dq, dr) = hd.jvp(lambda a: tuple(hnp.linalg.qr(a)), (a,), (da,))
+        np.testing.assert_allclose(q @ r, a, atol=1e-12)
+        np.testing.assert_allclose(dq @ r + q @ dr, da, atol=1e-10)  # d(QR) = dA
+        k = min(shape)
+        np.testing.assert_allclose(np.tril(dr[:, :k], -1), 0.0, atol=1e-12)  # R stays upper triangular
+        skew = q.T @ dq
+        np.testing.assert_allclose(skew + skew.T, 0.0, atol=1e-10)  # Q^T Q = I is kept
+
+
+def test_pinv_derivative_at_rank_deficient_matrix_matches_finite_differences():
+    # Rank 1 (kept under the perturbation along the same column space): Golub-Pereyra holds.
+    u, v = RNG.standard_normal((4, 1)), RNG.standard_normal((1, 3))
+    a, da = u @ v, u @ RNG.standard_normal((1, 3))
+    _, tangent = hd.jvp(hnp.linalg.pinv, (a,), (da,))
+    eps = 1e-6
+    numeric = (np.linalg.pinv(a + eps * da) - np.linalg.pinv(a - eps * da)) / (2 * eps)
+    np.testing.assert_allclose(tangent, numeric, atol=1e-6)
+
+
+# ------------------------------------------------------------------ numpy semantics and batching
+
+def test_solve_follows_numpy_2_vector_and_stack_semantics():
+    a = well_conditioned(2, 3, 3)
+    for b in (RNG.standard_normal(3), RNG.standard_normal((2, 3, 1)), RNG.standard_normal((4, 1, 3, 2))):
+        np.testing.assert_allclose(hnp.linalg.solve(a, b), np.linalg.solve(a, b), rtol=1e-12)
+        grads = hd.grad(lambda a, b: hnp.sum(hnp.linalg.solve(a, b)), argnums=(0, 1))(a, b)
+        assert grads[0].shape == a.shape and grads[1].shape == b.shape
+
+
+@pytest.mark.parametrize("name, function, make", [
+    ("inv", hnp.linalg.inv, lambda: (well_conditioned(3, 3),)),
+    ("det", hnp.linalg.det, lambda: (well_conditioned(3, 3),)),
+    ("cholesky", hnp.linalg.cholesky, lambda: (spd(3),)),
+    ("eigvalsh", hnp.linalg.eigvalsh, lambda: (spd(3),)),
+    ("svdvals", lambda a: hnp.linalg.svd(a, compute_uv=False), lambda: (RNG.standard_normal((4, 3)),)),
+    ("expm", hsl.expm, lambda: (RNG.standard_normal((3, 3)) * 0.3,)),
+    ("solve_triangular", lambda a, b: hsl.solve_triangular(a, b, lower=True),
+     lambda: (well_conditioned(3, 3), RNG.standard_normal((3, 2)))),
+])
+def test_vmap_over_a_leading_axis_matches_a_loop(name, function, make):
+    members = [make() for _ in range(3)]
+    stacked = tuple(np.stack(parts) for parts in zip(*members))
+    batched = hd.vmap(function)(*stacked)
+    for k, member in enumerate(members):
+        np.testing.assert_allclose(batched[k], function(*member), rtol=1e-10, atol=1e-12)
+
+
+def test_vmap_with_one_batched_argument_of_lower_rank_keeps_the_batch_axis_aligned():
+    a = well_conditioned(2, 3, 3)  # unbatched stack of two
+    bs = RNG.standard_normal((5, 3, 1))  # batch of five single matrices
+    out = hd.vmap(lambda b: hnp.linalg.solve(a, b), in_axes=(0,))(bs)
+    assert out.shape == (5, 2, 3, 1)
+    for k in range(5):
+        np.testing.assert_allclose(out[k], np.linalg.solve(a, bs[k]), rtol=1e-12)
+
+
+def test_float32_stays_float32_through_decompositions():
+    a = spd(3).astype(np.float32)
+    for function in (hnp.linalg.eigvalsh, lambda a: hnp.linalg.svd(a)[1], hnp.linalg.inv, hsl.expm, hsl.sqrtm):
+        gradient = hd.grad(lambda a: hnp.sum(function(a)))(a)
+        assert gradient.dtype == np.float32
+
+
+# ------------------------------------------------------------------ norms
+
+@pytest.mark.parametrize("ord", [None, 2, 1, np.inf, -np.inf, 0, 3, -1.5])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_vector_norm_values_match_numpy(ord, axis):
+    x = RNG.standard_normal(5) if axis is None else RNG.standard_normal((3, 4))
+    for keepdims in (False, True):
+        np.testing.assert_allclose(hnp.linalg.norm(x, ord, axis, keepdims), np.linalg.norm(x, ord, axis, keepdims),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("ord", [None, "fro", "nuc", 2, -2, 1, -1, np.inf, -np.inf])
+def test_matrix_norm_values_match_numpy(ord):
+    x = RNG.standard_normal((2, 3, 4))
+    for axis in [(1, 2), (2, 0)]:
+        for keepdims in (False, True):
+            np.testing.assert_allclose(hnp.linalg.norm(x, ord, axis, keepdims), np.linalg.norm(x, ord, axis, keepdims),
+                                       rtol=1e-12)
+
+
+def test_norm_gradient_is_zero_at_the_zero_vector_and_unit_elsewhere():
+    np.testing.assert_array_equal(hd.grad(hnp.linalg.norm)(np.zeros(3)), np.zeros(3))
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.linalg.norm(x, 4))(np.zeros(3)), np.zeros(3))
+    z = RNG.standard_normal(4) + 1j * RNG.standard_normal(4)
+    np.testing.assert_allclose(hd.grad(hnp.linalg.norm)(z), np.conj(z) / np.linalg.norm(z), rtol=1e-12)
+
+
+def test_spectral_and_nuclear_norm_gradients():
+    a = RNG.standard_normal((4, 3))
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.linalg.norm(a, 2))(a), np.outer(u[:, 0], vh[0]), atol=1e-12)
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.linalg.norm(a, "nuc"))(a), u @ vh, atol=1e-12)
+
+
+def test_norm_errors():
+    with pytest.raises(ValueError, match="invalid norm order"):
+        hnp.linalg.norm(np.ones(3), "fro")
+    with pytest.raises(ValueError, match="invalid norm order"):
+        hnp.linalg.norm(np.ones((2, 2)), 3)
+    with pytest.raises(ValueError, match="improper number of dimensions"):
+        hnp.linalg.norm(np.ones((2, 2, 2)), 2)
+
+
+# ------------------------------------------------------------------ Taylor rules
+
+def _taylor(primitive, args, series, params):
+    """Output series of primitive(*args) with series[i] (None: constant) on argument i, by its Taylor rule."""
+    order = next(s.shape[0] for s in series if s is not None)
+    trace = TaylorTrace(order)
+    try:
+        traced = [a if s is None else TaylorTracer(a, s, trace) for a, s in zip(args, series)]
+        out = primitive(*traced, **params)
+    finally:
+        trace.alive = False
+    return out.series
+
+
+TAYLOR_ROWS = [
+    (L.inv, lambda: (well_conditioned(2, 3, 3),), {}),
+    (L.det, lambda: (well_conditioned(3, 3),), {}),
+    (L.slogdet, lambda: (well_conditioned(2, 3, 3),), {}),
+    (L.cholesky, lambda: (spd(3),), {}),
+    (L.expm, lambda: (RNG.standard_normal((3, 3)) * 0.5,), {}),
+    (L.sqrtm, lambda: (spd(3),), {}),
+    (L.solve, lambda: (well_conditioned(3, 3), RNG.standard_normal((2, 3, 2))), {}),
+    (L.solve_triangular, lambda: (well_conditioned(3, 3), RNG.standard_normal((3, 2))),
+     {"lower": True, "trans": 1, "unit_diagonal": False}),
+    (L.solve_triangular, lambda: (well_conditioned(2, 3, 3), RNG.standard_normal((3, 2))),
+     {"lower": False, "trans": 0, "unit_diagonal": True}),
+]
+
+
+@pytest.mark.parametrize("primitive, make, params", TAYLOR_ROWS, ids=lambda value: getattr(value, "name", ""))
+def test_taylor_rules_match_nested_forward_mode(primitive, make, params):
+    assert primitive.taylor is not None
+    args = make()
+    series = [RNG.standard_normal((4,) + a.shape) * 0.3 for a in args]
+    if primitive in (L.cholesky, L.sqrtm):
+        series = [sym(s) for s in series]  # functions of symmetric matrices
+    # Every argument with a series, then each one alone (the others constant).
+    choices = [tuple(range(len(args)))] + ([(i,) for i in range(len(args))] if len(args) > 1 else [])
+    for traced in choices:
+        chosen = [s if i in traced else None for i, s in enumerate(series)]
+        expected = nested_forward_series(primitive, args, chosen, params, 4)
+        np.testing.assert_allclose(_taylor(primitive, args, chosen, params), expected, rtol=1e-8, atol=1e-10,
+                                   err_msg=f"{primitive.name}, series on arguments {traced}")
+
+
+def test_taylor_transform_through_rules_and_fallbacks():
+    a, v = spd(3), sym(RNG.standard_normal((3, 3)))
+    f = lambda a: hnp.sum(hnp.linalg.eigvalsh(a) * hsl.expm(a * 0.1)[0] + hnp.linalg.slogdet(a)[1])
+    coefficients = hd.taylor(f, a, v, order=3)
+    second = hd.jvp(lambda a: hd.jvp(f, (a,), (v,))[1], (a,), (v,))[1]
+    np.testing.assert_allclose(coefficients[2], second / 2, rtol=1e-8)
+
+
+# ------------------------------------------------------------------ scipy.linalg specifics
+
+def test_solve_triangular_reads_only_one_triangle_and_its_gradient_stays_there():
+    a, b = well_conditioned(3, 3), RNG.standard_normal(3)
+    for lower, unit in [(True, False), (False, False), (True, True)]:
+        x = hsl.solve_triangular(a, b, lower=lower, unit_diagonal=unit)
+        np.testing.assert_allclose(x, sla.solve_triangular(a, b, lower=lower, unit_diagonal=unit), rtol=1e-12)
+        gradient = hd.grad(lambda a: hnp.sum(hsl.solve_triangular(a, b, lower=lower, unit_diagonal=unit)))(a)
+        unread = np.triu(np.ones((3, 3)), 1 if not unit else 0) if lower else np.tril(np.ones((3, 3)), -1)
+        if unit and lower:
+            unread = np.triu(np.ones((3, 3)))
+        assert np.all(gradient[unread.astype(bool)] == 0)
+
+
+def test_cho_factor_and_cho_solve_agree_with_scipy():
+    a, b = spd(4), RNG.standard_normal((4, 2))
+    for lower in (True, False):
+        x = hsl.cho_solve(hsl.cho_factor(a, lower=lower), b)
+        np.testing.assert_allclose(x, sla.cho_solve(sla.cho_factor(a, lower=lower), b), rtol=1e-12)
+    np.testing.assert_allclose(hsl.cholesky(a), sla.cholesky(a), rtol=1e-12)
+
+
+def test_lu_factor_and_lu_solve_agree_with_scipy_and_factor_derivative_keeps_pa_eq_lu():
+    a, b = RNG.standard_normal((2, 4, 4)), RNG.standard_normal((4, 3))
+    packed, piv = hsl.lu_factor(a)
+    np.testing.assert_allclose(packed, sla.lu_factor(a)[0], rtol=1e-12)
+    np.testing.assert_array_equal(piv, sla.lu_factor(a)[1])
+    for trans in (0, 1):
+        np.testing.assert_allclose(hsl.lu_solve((packed, piv), b, trans=trans),
+                                   sla.lu_solve(sla.lu_factor(a), b, trans=trans), rtol=1e-10)
+    da = RNG.standard_normal(a.shape)
+    packed, dpacked = hd.jvp(lambda a: hsl.lu_factor(a)[0], (a,), (da,))
+    lower, upper = np.tril(packed, -1) + np.eye(4), np.triu(packed)
+    dlower, dupper = np.tril(dpacked, -1), np.triu(dpacked)
+    perm = L.lu_permutation(piv, dtype="float64")
+    np.testing.assert_allclose(perm @ da, dlower @ upper + lower @ dupper, atol=1e-10)  # d(PA) = d(LU)
+    assert hd.vmap(lambda a: hsl.lu_solve(hsl.lu_factor(a), b))(a).shape == (2, 4, 3)
+
+
+def test_real_matrix_without_real_square_root_is_refused():
+    with pytest.raises(ValueError, match="no real square root"):
+        hsl.sqrtm(-np.eye(2))
+
+
+# ------------------------------------------------------------------ errors and pass-through
+
+def test_errors_name_the_problem():
+    with pytest.raises(np.linalg.LinAlgError, match="square"):
+        hnp.linalg.inv(np.ones((2, 3)))
+    with pytest.raises(np.linalg.LinAlgError, match="two-dimensional"):
+        hnp.linalg.det(np.ones(3))
+    with pytest.raises(ValueError, match="b has shape"):
+        hnp.linalg.solve(np.eye(3), np.ones(4))
+    with pytest.raises(ValueError, match="full_matrices"):
+        hd.grad(lambda a: hnp.sum(hnp.linalg.svd(a)[0]))(np.ones((3, 2)))
+    with pytest.raises(TypeError, match="complex"):
+        hd.grad(lambda a: hnp.real(hnp.sum(hnp.linalg.eigh(a)[0])))(np.eye(2) + 0j)
+    with pytest.raises(TypeError, match="integer"):
+        hnp.linalg.matrix_power(np.eye(2), 1.5)
+
+
+def test_other_names_pass_through_for_plain_values_and_refuse_traced_ones():
+    assert hnp.linalg.matrix_rank(np.eye(3)) == 3
+    with pytest.raises(hd.core.errors.TracedConversionError, match="matrix_rank"):
+        hd.grad(lambda a: hnp.linalg.matrix_rank(a) * 1.0)(np.eye(3))
+    assert hsl.lu_factor is not None and hsl.norm(np.ones(4)) == 2.0
+
+
+def test_plain_values_return_numpy_result_types():
+    result = hnp.linalg.eigh(np.eye(2))
+    assert result.eigenvalues.shape == (2,) and result.eigenvectors.shape == (2, 2)
+    sign, logabsdet = hnp.linalg.slogdet(np.diag([2.0, -1.0]))
+    assert sign == -1.0 and np.isclose(logabsdet, np.log(2.0))
+
+
+def test_complex_holomorphic_inverse_follows_the_transpose_convention():
+    a = well_conditioned(3, 3) + 1j * RNG.standard_normal((3, 3))
+    g = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
+    inv_t = np.linalg.inv(a).T  # transpose, no conjugation
+    np.testing.assert_allclose(hd.vjp(hnp.linalg.inv, a)[1](g)[0], -inv_t @ g @ inv_t, rtol=1e-12)
+    hd.check_grads(lambda a: hnp.linalg.det(a), (a,), order=2)
