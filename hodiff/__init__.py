@@ -11,6 +11,15 @@ from . import numpy  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual  # noqa: E402
+from .secondorder import (  # noqa: E402
+    ggn_operator,
+    ggn_vp,
+    hessian_density,
+    hessian_eigs,
+    hessian_operator,
+    hessian_trace,
+    minimize,
+)
 from .transforms.batching import vmap  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
@@ -22,4 +31,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
     "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
+    "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
 ]
