@@ -335,7 +335,8 @@ def hessian_trace(f, x=None, samples=100, seed=0, *, args=(), kwargs=None, block
     values = []
     for start in range(0, samples, block):
         count = min(block, samples - start)
-        probes = rng.choice(np.array([-1.0, 1.0], dtype=operator.dtype), size=(operator.n, count))
+        # Drawn probe by probe (rows), so the probes do not depend on the block size.
+        probes = rng.choice(np.array([-1.0, 1.0], dtype=operator.dtype), size=(count, operator.n)).T
         products = operator.matmat(probes)
         values.append(np.einsum("ij,ij->j", probes, products, dtype=np.float64))
     values = np.concatenate(values)
