@@ -7,7 +7,7 @@ from .primitives.install import install as _install
 
 _install()
 
-from . import numpy  # noqa: E402,F401
+from . import numpy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual  # noqa: E402
@@ -20,9 +20,12 @@ from .secondorder import (  # noqa: E402
     hessian_trace,
     minimize,
 )
+from .testing import check_grads, numerical_jacobian  # noqa: E402
 from .transforms.batching import vmap  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
+from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
+from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 
 __version__ = "0.1.0"
@@ -31,5 +34,7 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
     "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
+    "testing", "check_grads", "numerical_jacobian",
+    "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
 ]

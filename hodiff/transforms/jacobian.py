@@ -1,0 +1,375 @@
+"""Jacobians in both layouts: ``jacobian``, ``jacfwd``, ``jacrev``, ``convert_layout``.
+
+Layouts, for y = f(x) with x of shape ``in_shape`` and y of shape ``out_shape``:
+
+- ``"numerator"`` (JAX, PyTorch, the default): ``J[i..., j...] = dy[i...] / dx[j...]``,
+  shape ``out_shape + in_shape``; for y in R^m and x in R^n an m x n matrix,
+  and a VJP is the row vector ``u @ J``.
+- ``"denominator"`` (the backprop lecture's): the transpose, shape
+  ``in_shape + out_shape``; n x m, so that ``dL/dx = (dy/dx) (dL/dy)``.
+
+Pytrees nest as in JAX: output structure outside, input structure inside.
+For outputs ``{"a": ya, "b": yb}`` and ``argnums=(0, 1)`` the result is
+``{"a": (J_a0, J_a1), "b": (J_b0, J_b1)}``; a single int ``argnums`` puts that
+argument's own pytree inside. The layout rule applies to every block's axes
+(the nesting is the same in both layouts).
+
+How the blocks are computed (no Python loop over rows or columns):
+
+- reverse mode (``jacrev``): f runs once, recording its graph; every row
+  comes out of ONE backward pass run under ``vmap`` over the basis of output
+  cotangents (batched cotangents);
+- forward mode (``jacfwd``): one forward pass under ``vmap`` over the basis
+  of input tangents (batched tangents through ``jvp``), no graph recorded;
+- ``mode="auto"``: f runs once, recording its graph, then columns come from
+  a batched forward sweep of the recorded graph when the input is no larger
+  than the output (n_in <= n_out), else rows from the batched backward pass.
+
+Complex values follow JAX: with ``holomorphic=False`` (default) the
+differentiated inputs must be real (and, for reverse mode, the outputs too;
+forward mode accepts complex outputs of real inputs, giving
+dRe/dx + i dIm/dx). With ``holomorphic=True`` the inputs must be complex
+and the result is the complex derivative df/dz of a holomorphic f, the same
+from every mode. For non-holomorphic functions of complex inputs use
+``vjp``/``jvp`` directly, or split z into real and imaginary parts.
+"""
+
+import functools
+
+import numpy as np
+
+from ..core.trace import Tracer
+from ..core.tree import tree_flatten, tree_map, tree_unflatten
+from ..interpreters.reverse import ReverseTrace, ReverseTracer, backward_pass, forward_sweep
+from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
+from ._args import check_differentiable, dtype_of_value, normalize_argnums
+from .batching import vmap
+from .forward import jvp
+
+__all__ = ["jacobian", "jacfwd", "jacrev", "convert_layout", "assemble_jacobian"]
+
+_LAYOUTS = ("numerator", "denominator")
+_MODES = ("auto", "fwd", "rev")
+
+
+def _prod(shape):
+    size = 1
+    for n in shape:
+        size *= int(n)
+    return size
+
+
+def _shape(x):
+    return tuple(x.shape) if isinstance(x, Tracer) else np.shape(x)
+
+
+def _swap_groups(J, first_ndim, second_ndim):
+    """Move the first ``first_ndim`` axes of J behind the next ``second_ndim`` ones."""
+    if first_ndim == 0 or second_ndim == 0:
+        return J
+    axes = tuple(range(first_ndim, first_ndim + second_ndim)) + tuple(range(first_ndim))
+    return transpose(J, axes=axes)
+
+
+def _check_layout(layout, transform):
+    if layout not in _LAYOUTS:
+        raise ValueError(f"{transform}: layout must be 'numerator' or 'denominator', got {layout!r}")
+
+
+def convert_layout(J, in_shape, out_shape, src, dst):
+    """Convert one Jacobian block between layouts.
+
+    ``src``/``dst`` are ``"numerator"`` (J has shape out_shape + in_shape) or
+    ``"denominator"`` (in_shape + out_shape). Works on traced values, so it
+    can sit inside other transforms. A shape that does not fit ``src`` is a
+    ``ValueError``.
+
+    >>> import numpy as np, hodiff as hd
+    >>> J = np.arange(6.0).reshape(2, 3)          # y in R^2, x in R^3, numerator
+    >>> hd.convert_layout(J, (3,), (2,), "numerator", "denominator").shape
+    (3, 2)
+    """
+    in_shape, out_shape = tuple(in_shape), tuple(out_shape)
+    _check_layout(src, "convert_layout (src)")
+    _check_layout(dst, "convert_layout (dst)")
+    shape = _shape(J)
+    expected = out_shape + in_shape if src == "numerator" else in_shape + out_shape
+    if shape != expected:
+        raise ValueError(
+            f"convert_layout: J has shape {shape}, but a {src}-layout Jacobian of a map from shape "
+            f"{in_shape} to shape {out_shape} has shape {expected}")
+    if src == dst:
+        return J
+    if src == "numerator":
+        return _swap_groups(J, len(out_shape), len(in_shape))
+    return _swap_groups(J, len(in_shape), len(out_shape))
+
+
+def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shapes, layout):
+    """Cut a flat Jacobian into the nested pytree of blocks in ``layout``.
+
+    ``flat`` is the M x N matrix (``flat_layout="numerator"``) or N x M
+    (``"denominator"``), M and N being the total sizes of the output and
+    input leaves, flattened in pytree order.
+    """
+    out_offsets = np.cumsum([0] + [_prod(s) for s in out_shapes])
+    in_offsets = np.cumsum([0] + [_prod(s) for s in in_shapes])
+    single = len(out_shapes) == 1 and len(in_shapes) == 1
+    result = []
+    for k, out_shape in enumerate(out_shapes):
+        blocks = []
+        for j, in_shape in enumerate(in_shapes):
+            rows = slice(int(out_offsets[k]), int(out_offsets[k + 1]))
+            cols = slice(int(in_offsets[j]), int(in_offsets[j + 1]))
+            if flat_layout == "numerator":
+                piece = flat if single else getitem(flat, index=(rows, cols))
+                piece = reshape(piece, shape=tuple(out_shape) + tuple(in_shape))
+                piece = convert_layout(piece, in_shape, out_shape, "numerator", layout)
+            else:
+                piece = flat if single else getitem(flat, index=(cols, rows))
+                piece = reshape(piece, shape=tuple(in_shape) + tuple(out_shape))
+                piece = convert_layout(piece, in_shape, out_shape, "denominator", layout)
+            blocks.append(piece)
+        result.append(tree_unflatten(in_tree, blocks))
+    return tree_unflatten(out_tree, result)
+
+
+def _basis(sizes_and_shapes, dtypes, total):
+    """Rows of the N x N identity cut into leaves: leaf j gets shape (N,) + shape_j."""
+    leaves = []
+    start = 0
+    for (size, shape), dtype in zip(sizes_and_shapes, dtypes):
+        block = np.zeros((total, size), dtype=dtype)
+        block[np.arange(start, start + size), np.arange(size)] = 1
+        leaves.append(block.reshape((total,) + tuple(shape)))
+        start += size
+    return leaves
+
+
+def _join_columns(arrays, count):
+    """(count, ...) arrays -> one (count, sum of sizes) matrix."""
+    pieces = [reshape(a, shape=(count, _prod(_shape(a)[1:]))) for a in arrays]
+    if len(pieces) == 1:
+        return pieces[0]
+    return concatenate(*pieces, axis=1)
+
+
+def _expand_single(value):
+    return reshape(value, shape=(1,) + _shape(value))
+
+
+def _result_dtype(values):
+    dtypes = [dtype_of_value(v) for v in values]
+    dtype = np.result_type(*dtypes) if dtypes else np.dtype(float)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
+
+
+# ----------------------------------------------------------------- recording once
+
+class _Recording:
+    """f evaluated once on reverse-mode leaves: pull cotangents back or push tangents forward."""
+
+    def __init__(self, f, primals, has_aux):
+        trace = ReverseTrace()
+        flat_primals, in_tree = tree_flatten(primals)
+        leaves = [trace.new_leaf(p) for p in flat_primals]
+        try:
+            result = f(*tree_unflatten(in_tree, leaves))
+        finally:
+            trace.alive = False
+
+        def lower(value):
+            return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
+
+        self.aux = None
+        if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError("has_aux=True needs f to return a pair (output, aux)")
+            result, aux = result
+            self.aux = tree_map(lower, aux)
+        flat_out, self.out_tree = tree_flatten(result)
+        self.out_values = [lower(leaf) for leaf in flat_out]
+        self.roots = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
+                      for leaf in flat_out]
+        self.flat_primals = flat_primals
+        self.input_nodes = [leaf.node for leaf in leaves]
+
+    def pullback(self, *cotangents):
+        starts = [(node, c) for node, c in zip(self.roots, cotangents) if node is not None]
+        found = backward_pass(starts, set(self.input_nodes)) if starts else {}
+        return [found[node] if node in found else zeros_like(primal)
+                for node, primal in zip(self.input_nodes, self.flat_primals)]
+
+    def pushforward(self, *tangents):
+        seeds = dict(zip(self.input_nodes, tangents))
+        swept = forward_sweep([node for node in self.roots if node is not None], seeds)
+        return [swept.get(node, zeros_like(value)) if node is not None else zeros_like(value)
+                for node, value in zip(self.roots, self.out_values)]
+
+
+# ----------------------------------------------------------------- the transforms
+
+def _check_complex(values, holomorphic, what, transform):
+    for value in values:
+        is_complex = np.issubdtype(dtype_of_value(value), np.complexfloating)
+        if holomorphic and not is_complex:
+            raise TypeError(
+                f"{transform} with holomorphic=True requires complex {what}, but got dtype "
+                f"{dtype_of_value(value)}; cast with x.astype(complex) or drop holomorphic=True")
+        if not holomorphic and is_complex:
+            raise TypeError(
+                f"{transform} requires real-valued {what}, but got dtype {dtype_of_value(value)}. "
+                "For a holomorphic function pass holomorphic=True; for a non-holomorphic function of "
+                "complex values use hd.vjp / hd.jvp directly or split into real and imaginary parts.")
+
+
+def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
+    _check_layout(layout, transform)
+    if mode not in _MODES:
+        raise ValueError(f"{transform}: mode must be one of {_MODES}, got {mode!r}")
+
+    @functools.wraps(f)
+    def jacobian_f(*args, **kwargs):
+        argnums_tuple, single = normalize_argnums(argnums, len(args), transform)
+        for argnum in argnums_tuple:
+            check_differentiable(args[argnum], argnum, transform)
+        chosen = tuple(args[a] for a in argnums_tuple)
+
+        def f_of_chosen(*values):
+            full = list(args)
+            for argnum, value in zip(argnums_tuple, values):
+                full[argnum] = value
+            return f(*full, **kwargs)
+
+        flat_in, in_tree = tree_flatten(chosen[0] if single else chosen)
+        _check_complex(flat_in, holomorphic, "inputs", transform)
+        in_shapes = [_shape(leaf) for leaf in flat_in]
+        in_sizes = [_prod(s) for s in in_shapes]
+        total_in = sum(in_sizes)
+        if mode == "fwd":
+            flat, flat_layout, out_tree, out_values, aux = _forward_columns(
+                f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux)
+        else:
+            recording = _Recording(f_of_chosen, chosen, has_aux)
+            out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
+            total_out = sum(_prod(_shape(v)) for v in out_values)
+            use_forward = mode == "auto" and (total_in <= total_out or (
+                not holomorphic and any(np.issubdtype(dtype_of_value(v), np.complexfloating) for v in out_values)))
+            if use_forward:
+                flat = _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values)
+                flat_layout = "denominator"
+            else:
+                _check_complex(out_values, holomorphic, "outputs", f"{transform} (reverse mode)")
+                flat = _pulled_rows(recording, out_values, total_out, total_in)
+                flat_layout = "numerator"
+        out_shapes = [_shape(v) for v in out_values]
+        J = assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shapes, layout)
+        return (J, aux) if has_aux else J
+
+    return jacobian_f
+
+
+def _pulled_rows(recording, out_values, total_out, total_in):
+    """The M x N numerator matrix from one batched backward pass."""
+    if total_out == 0 or total_in == 0:
+        return np.zeros((total_out, total_in), dtype=_result_dtype(out_values + recording.flat_primals))
+    out_shapes = [_shape(v) for v in out_values]
+    dtypes = [_result_dtype([v]) for v in out_values]
+    basis = _basis([(_prod(s), s) for s in out_shapes], dtypes, total_out)
+    if total_out == 1:
+        rows = [_expand_single(r) for r in recording.pullback(*[b[0] for b in basis])]
+    else:
+        rows = vmap(recording.pullback)(*basis)
+    return _join_columns(rows, total_out)
+
+
+def _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values):
+    """The N x M (denominator) matrix from one batched forward sweep of the recorded graph."""
+    total_out = sum(_prod(_shape(v)) for v in out_values)
+    if total_out == 0 or total_in == 0:
+        return np.zeros((total_in, total_out), dtype=_result_dtype(out_values + flat_in))
+    basis = _basis(list(zip(in_sizes, in_shapes)), [_result_dtype([x]) for x in flat_in], total_in)
+    if total_in == 1:
+        columns = [_expand_single(c) for c in recording.pushforward(*[b[0] for b in basis])]
+    else:
+        columns = vmap(recording.pushforward)(*basis)
+    return _join_columns(columns, total_in)
+
+
+def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux):
+    """Forward mode without a graph: ``jvp`` under ``vmap`` over the basis of input tangents."""
+    seen = {}
+    chosen_tree = tree_flatten(chosen)[1]
+
+    def function(*values):
+        result = f_of_chosen(*values)
+        if has_aux:
+            if not (isinstance(result, (tuple, list)) and len(result) == 2):
+                raise TypeError("has_aux=True needs f to return a pair (output, aux)")
+            return result[0], result[1]
+        return result, None
+
+    def tangents_out(*tangents):
+        (out, aux), (out_tangent, _) = jvp(function, chosen, tangents)
+        seen["out"], seen["aux"] = out, aux  # primal values: not batched, not traced by this jvp
+        return tree_flatten(out_tangent)[0]
+
+    basis = _basis(list(zip(in_sizes, in_shapes)), [_result_dtype([x]) for x in flat_in], max(total_in, 1))
+    if total_in == 0:
+        columns = tangents_out(*tree_unflatten(chosen_tree, [b[:0].reshape(s) for b, s in zip(basis, in_shapes)]))
+    elif total_in == 1:
+        columns = [_expand_single(c) for c in tangents_out(*tree_unflatten(chosen_tree, [b[0] for b in basis]))]
+    else:
+        columns = vmap(tangents_out)(*tree_unflatten(chosen_tree, basis))
+    out_values, out_tree = tree_flatten(seen["out"])
+    total_out = sum(_prod(_shape(v)) for v in out_values)
+    if total_in == 0 or total_out == 0:
+        flat = np.zeros((total_in, total_out), dtype=_result_dtype(out_values + flat_in))
+    else:
+        flat = _join_columns(columns, total_in)
+    return flat, "denominator", out_tree, out_values, seen["aux"]
+
+
+def jacobian(f, argnums=0, *, layout="numerator", mode="auto", has_aux=False, holomorphic=False):
+    """Return a function computing the Jacobian of ``f`` with respect to ``argnums``.
+
+    layout: ``"numerator"`` (shape out_shape + in_shape, as JAX/PyTorch) or
+    ``"denominator"`` (in_shape + out_shape, the backprop lecture's
+    dL/dx = (dy/dx)(dL/dy)). mode: ``"rev"`` (rows from one batched backward
+    pass), ``"fwd"`` (columns from one batched forward pass) or ``"auto"``
+    (forward when n_in <= n_out). Pytrees nest output structure outside,
+    input structure inside; a tuple ``argnums`` gives a tuple of blocks. See
+    the module docstring for complex inputs (``holomorphic``). With
+    ``has_aux=True`` f returns ``(output, aux)`` and the function returns
+    ``(J, aux)``.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> W = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])   # y = W x: R^3 -> R^2
+    >>> hd.jacobian(lambda x: hnp.tensordot(W, x, axes=1))(np.ones(3)).shape
+    (2, 3)
+    >>> hd.jacobian(lambda x: hnp.tensordot(W, x, axes=1), layout="denominator")(np.ones(3)).shape
+    (3, 2)
+    """
+    return _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, "jacobian")
+
+
+def jacfwd(f, argnums=0, *, layout="numerator", has_aux=False, holomorphic=False):
+    """``jacobian`` in forward mode: all columns from one ``jvp`` pass over batched tangents.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.jacfwd(lambda x: x * x * x)(np.array([1.0, 2.0]))
+    array([[ 3.,  0.],
+           [ 0., 12.]])
+    """
+    return _make_jacobian(f, argnums, layout, "fwd", has_aux, holomorphic, "jacfwd")
+
+
+def jacrev(f, argnums=0, *, layout="numerator", has_aux=False, holomorphic=False):
+    """``jacobian`` in reverse mode: one forward pass, all rows from one batched backward pass.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.jacrev(lambda x: x * x)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    return _make_jacobian(f, argnums, layout, "rev", has_aux, holomorphic, "jacrev")
