@@ -12,15 +12,24 @@ Complex values follow JAX: the VJP multiplies by the derivative without
 conjugating it.
 """
 
+import math
+
 import numpy as np
 
-from ..core.trace import Primitive
-from .rules import batch_elementwise, dtype_of, elementwise, taylor_bilinear, taylor_linear
+from ..core.trace import Primitive, Tracer
+from .rules import batch_elementwise, dtype_of, elementwise, shape_of, taylor_bilinear, taylor_linear
+from .shape import zeros_like
 
 __all__ = [
     "add", "subtract", "multiply", "true_divide", "negative", "power", "exp", "log",
     "sin", "cos", "tanh", "sqrt", "where", "less", "less_equal", "greater", "greater_equal",
     "equal", "not_equal",
+    "expm1", "log1p", "log2", "log10", "exp2", "cbrt", "square", "reciprocal", "tan", "arcsin",
+    "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "sinc", "sinc_maclaurin",
+    "hypot", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin", "clip", "remainder", "fmod",
+    "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
+    "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full_like",
+    "deg2rad", "rad2deg", "float_power",
 ]
 
 
@@ -199,7 +208,343 @@ sqrt = elementwise("sqrt", np.sqrt, (lambda ans, x: true_divide(0.5, ans),),
                    taylor=lambda ans, primals, series: _taylor_pow_const(ans, primals[0], series[0], 0.5))
 
 
-# --------------------------------------------------------------- selection
+# --------------------------------------------------------------- more elementary functions
+# Taylor rules below use the term helpers of ``series.py`` (imported as S at
+# the end of this module; rules only run after import).
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
+def _unary_taylor(build):
+    """A Taylor rule from ``build(ans, x_terms) -> output terms`` for a one-argument primitive."""
+
+    def rule(ans, primals, series, **params):
+        order = S.order_of(series)
+        return S.finish(build(ans, S.terms_of(primals[0], series[0], order), **params), ans)
+
+    return rule
+
+
+def _shifted(terms, primal):
+    """The same series around another primal (for f(x) = g(x + c) and the like)."""
+    return [primal] + list(terms[1:])
+
+
+expm1 = elementwise("expm1", np.expm1, (lambda ans, x: add(ans, 1.0),),
+                    taylor=_unary_taylor(lambda ans, x: [ans] + S.exp_terms(x, add(ans, 1.0))[1:]))
+
+log1p = elementwise("log1p", np.log1p, (lambda ans, x: true_divide(1.0, add(x, 1.0)),),
+                    taylor=_unary_taylor(lambda ans, x: S.log_terms(_shifted(x, add(x[0], 1.0)), ans)))
+
+log2 = elementwise("log2", np.log2, (lambda ans, x: true_divide(1.0 / _LN2, x),),
+                   taylor=_unary_taylor(lambda ans, x: [ans] + S.terms_scale(S.log_terms(x, ans)[1:], 1.0 / _LN2)))
+
+log10 = elementwise("log10", np.log10, (lambda ans, x: true_divide(1.0 / _LN10, x),),
+                    taylor=_unary_taylor(
+                        lambda ans, x: [ans] + S.terms_scale(S.log_terms(x, ans)[1:], 1.0 / _LN10)))
+
+exp2 = elementwise("exp2", np.exp2, (lambda ans, x: multiply(ans, _LN2),),
+                   taylor=_unary_taylor(lambda ans, x: S.exp_terms(S.terms_scale(x, _LN2), ans)))
+
+cbrt = elementwise("cbrt", np.cbrt, (lambda ans, x: true_divide(1.0 / 3.0, multiply(ans, ans)),),
+                   taylor=_unary_taylor(lambda ans, x: S.pow_terms(x, 1.0 / 3.0, ans)))
+
+square = elementwise("square", np.square, (lambda ans, x: multiply(x, 2.0),),
+                     taylor=_unary_taylor(lambda ans, x: [ans] + S.square_terms(x)[1:]))
+
+reciprocal = elementwise("reciprocal", np.reciprocal, (lambda ans, x: negative(multiply(ans, ans)),),
+                         taylor=_unary_taylor(lambda ans, x: S.reciprocal_terms(x, ans)))
+
+tan = elementwise("tan", np.tan, (lambda ans, x: add(multiply(ans, ans), 1.0),),
+                  taylor=_unary_taylor(lambda ans, x: S.riccati_terms(x, ans, 1, 0, 1)))
+
+sinh = elementwise("sinh", np.sinh, (lambda ans, x: cosh(x),),
+                   taylor=_unary_taylor(lambda ans, x: S.sin_cos_terms(x, ans, cosh(x[0]), hyperbolic=True)[0]))
+
+cosh = elementwise("cosh", np.cosh, (lambda ans, x: sinh(x),),
+                   taylor=_unary_taylor(lambda ans, x: S.sin_cos_terms(x, sinh(x[0]), ans, hyperbolic=True)[1]))
+
+
+def _integral_of(ans, x, v):
+    """Terms of y with y' = v(t) x'(t), y0 = ans, given v's terms (v up to order K-1 is used)."""
+    y = [ans]
+    for k in range(1, len(x)):
+        y.append(S.integrate_step(x, v, k))
+    return y
+
+
+def _inverse_sqrt_of(w):
+    """Terms of w**-0.5."""
+    return S.pow_terms(w, -0.5, true_divide(1.0, sqrt(w[0])))
+
+
+def _one_minus_square(x):
+    squared = S.square_terms(x)
+    return [subtract(1.0, squared[0])] + [None if s is None else negative(s) for s in squared[1:]]
+
+
+def _one_plus_square(x):
+    squared = S.square_terms(x)
+    return [add(squared[0], 1.0)] + squared[1:]
+
+
+def _square_minus_one(x):
+    squared = S.square_terms(x)
+    return [subtract(squared[0], 1.0)] + squared[1:]
+
+
+arcsin = elementwise(
+    "arcsin", np.arcsin, (lambda ans, x: true_divide(1.0, sqrt(subtract(1.0, multiply(x, x)))),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_one_minus_square(x)))))
+
+arccos = elementwise(
+    "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(subtract(1.0, multiply(x, x)))),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(
+        ans, x, S.terms_scale(_inverse_sqrt_of(_one_minus_square(x)), -1.0))))
+
+
+def _reciprocal_of(w):
+    return S.reciprocal_terms(w, true_divide(1.0, w[0]))
+
+
+arctan = elementwise(
+    "arctan", np.arctan, (lambda ans, x: true_divide(1.0, add(multiply(x, x), 1.0)),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _reciprocal_of(_one_plus_square(x)))))
+
+arcsinh = elementwise(
+    "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, sqrt(add(multiply(x, x), 1.0))),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_one_plus_square(x)))))
+
+arccosh = elementwise(
+    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, sqrt(subtract(multiply(x, x), 1.0))),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _inverse_sqrt_of(_square_minus_one(x)))))
+
+arctanh = elementwise(
+    "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, subtract(1.0, multiply(x, x))),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _reciprocal_of(_one_minus_square(x)))))
+
+
+def _binary_terms(primals, series):
+    order = S.order_of(series)
+    return [S.terms_of(p, s, order) for p, s in zip(primals, series)]
+
+
+def _taylor_arctan2(ans, primals, series):
+    """theta = arctan2(y, x):  theta' (x^2 + y^2) = x y' - y x'.
+
+    With r = x^2 + y^2 and q = x y' - y x' (q_m = sum_i (i+1)(x_{m-i} y_{i+1} - y_{m-i} x_{i+1})),
+    k r_0 theta_k = q_{k-1} - sum_{j=1..k-1} j theta_j r_{k-j}.
+    """
+    y, x = _binary_terms(primals, series)
+    r = S.terms_add(S.square_terms(x), S.square_terms(y))
+    theta = [ans]
+    for k in range(1, len(x)):
+        acc = None
+        for i in range(k):
+            cross = S.t_sub(S.t_mul(x[k - 1 - i], y[i + 1]), S.t_mul(y[k - 1 - i], x[i + 1]))
+            acc = S.t_add(acc, S.t_scale(cross, float(i + 1)))
+        for j in range(1, k):
+            acc = S.t_sub(acc, S.t_scale(S.t_mul(theta[j], r[k - j]), float(j)))
+        theta.append(None if acc is None else true_divide(acc, multiply(r[0], float(k))))
+    return S.finish(theta, ans)
+
+
+def _arctan2_over_r2(numerator, y, x):
+    return true_divide(numerator, add(multiply(x, x), multiply(y, y)))
+
+
+arctan2 = elementwise(
+    "arctan2", np.arctan2,
+    (lambda ans, y, x: _arctan2_over_r2(x, y, x), lambda ans, y, x: _arctan2_over_r2(negative(y), y, x)),
+    taylor=_taylor_arctan2,
+)
+
+
+def _safe_nonzero(value):
+    """value with zeros replaced by ones (a divisor that cannot be 0; callers zero those entries)."""
+    return where(equal(value, 0), 1.0, value)
+
+
+def _taylor_hypot(ans, primals, series):
+    """h = sqrt(x^2 + y^2): the power recurrence on w = x^2 + y^2 with p = 1/2."""
+    x, y = _binary_terms(primals, series)
+    w = S.terms_add(S.square_terms(x), S.square_terms(y))
+    return S.finish(S.pow_terms(w, 0.5, ans), ans)
+
+
+hypot = elementwise(
+    "hypot", np.hypot,
+    (lambda ans, x, y: true_divide(x, _safe_nonzero(ans)), lambda ans, x, y: true_divide(y, _safe_nonzero(ans))),
+    taylor=_taylor_hypot,
+)
+hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0)."
+
+
+def _logaddexp_weight(scale_exp):
+    """d/dx logaddexp(x, y) = exp(x - ans), with x == ans (x = +inf, or y negligible) giving 1."""
+
+    def derivative(ans, x, y):
+        return scale_exp(where(equal(x, ans), 0.0, subtract(x, ans)))
+
+    return derivative
+
+
+def _taylor_logaddexp_natural(ans, x, y):
+    """log(e^x + e^y) without overflow: ans + log(s) with s(t) = e^{x(t)-ans} + e^{y(t)-ans}, s(0) ~ 1."""
+    ex = S.exp_terms(x, exp(subtract(x[0], ans)))
+    ey = S.exp_terms(y, exp(subtract(y[0], ans)))
+    s = S.terms_add(ex, ey)
+    return [ans] + S.log_terms(s, None)[1:]
+
+
+logaddexp = elementwise(
+    "logaddexp", np.logaddexp,
+    (_logaddexp_weight(exp), lambda ans, x, y: _logaddexp_weight(exp)(ans, y, x)),
+    taylor=lambda ans, primals, series: S.finish(_taylor_logaddexp_natural(ans, *_binary_terms(primals, series)),
+                                                 ans),
+)
+logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = exp(x - ans)."
+
+
+def _taylor_logaddexp2(ans, primals, series):
+    # log2(2^x + 2^y) = logaddexp(x ln2, y ln2) / ln2.
+    x, y = (S.terms_scale(t, _LN2) for t in _binary_terms(primals, series))
+    natural = _taylor_logaddexp_natural(multiply(ans, _LN2), x, y)
+    return S.finish([ans] + S.terms_scale(natural[1:], 1.0 / _LN2), ans)
+
+
+logaddexp2 = elementwise(
+    "logaddexp2", np.logaddexp2,
+    (_logaddexp_weight(exp2), lambda ans, x, y: _logaddexp_weight(exp2)(ans, y, x)),
+    taylor=_taylor_logaddexp2,
+)
+
+
+# --------------------------------------------------------------- selection between arguments
+
+def _float_dtype(value):
+    dtype = dtype_of(value)
+    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+
+
+def _selection_weight(ans, x, y):
+    """1 where x alone gave the answer, 1/2 at a tie with y, 0 elsewhere (autograd's convention)."""
+    hit_x = equal(x, ans)
+    hit_y = equal(y, ans)
+    weight = where(hit_x, where(hit_y, 0.5, 1.0), 0.0)
+    return astype(weight, dtype=_float_dtype(ans))
+
+
+def _taylor_selection(ans, primals, series):
+    """The series of the selected argument (at a tie, the average): consistent with the JVP rule."""
+    x, y = _binary_terms(primals, series)
+    x0, y0 = primals
+    weight_x = _selection_weight(ans, x0, y0)
+    weight_y = _selection_weight(ans, y0, x0)
+    out = [ans] + [S.t_add(S.t_mul(a, weight_x), S.t_mul(b, weight_y)) for a, b in zip(x[1:], y[1:])]
+    return S.finish(out, ans)
+
+
+def _selection(name, impl, what):
+    primitive = elementwise(
+        name, impl,
+        (lambda ans, x, y: _selection_weight(ans, x, y), lambda ans, x, y: _selection_weight(ans, y, x)),
+        taylor=_taylor_selection,
+    )
+    primitive.__doc__ = (
+        f"{what} entrywise. The derivative goes to the argument that gave the answer; at a tie "
+        "(x == y) each argument gets half of it, as autograd does."
+    )
+    return primitive
+
+
+maximum = _selection("maximum", np.maximum, "The larger of x and y (NaN if either is NaN)")
+minimum = _selection("minimum", np.minimum, "The smaller of x and y (NaN if either is NaN)")
+fmax = _selection("fmax", np.fmax, "The larger of x and y, ignoring a NaN")
+fmin = _selection("fmin", np.fmin, "The smaller of x and y, ignoring a NaN")
+
+
+def clip(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 (numpy's names)
+    """numpy.clip: ``minimum(maximum(a, a_min), a_max)``, either bound may be None (or an array).
+
+    The derivative follows from ``maximum`` and ``minimum``: 1 strictly inside
+    the bounds, 0 outside, and at a bound it is shared equally between ``a``
+    and that bound (the tie convention). Bounds are differentiable too.
+    """
+    low = a_min if min is None else min
+    high = a_max if max is None else max
+    if low is None and high is None:
+        raise ValueError("clip needs at least one of a_min and a_max")
+    if low is not None:
+        a = maximum(a, low)
+    if high is not None:
+        a = minimum(a, high)
+    return a
+
+
+# --------------------------------------------------------------- remainders
+
+def _taylor_remainder(quotient):
+    """x - q y with the integer quotient q = floor(x0 / y0) (or trunc) constant along the series."""
+
+    def rule(ans, primals, series):
+        x, y = _binary_terms(primals, series)
+        q = quotient(true_divide(primals[0], primals[1]))
+        return S.finish([ans] + [S.t_sub(a, S.t_mul(b, q)) for a, b in zip(x[1:], y[1:])], ans)
+
+    return rule
+
+
+remainder = elementwise(
+    "remainder", np.remainder,
+    (lambda ans, x, y: 1.0, lambda ans, x, y: negative(floor(true_divide(x, y)))),
+    taylor=_taylor_remainder(lambda q: floor(q)),
+)
+remainder.__doc__ = (
+    "x mod y with the sign of y (numpy.remainder, Python's %): x - floor(x / y) * y. "
+    "d/dx = 1 and d/dy = -floor(x / y) away from the jumps, as autograd and JAX."
+)
+
+fmod = elementwise(
+    "fmod", np.fmod,
+    (lambda ans, x, y: 1.0, lambda ans, x, y: negative(trunc(true_divide(x, y)))),
+    taylor=_taylor_remainder(lambda q: trunc(q)),
+)
+fmod.__doc__ = "C's fmod (sign of x): x - trunc(x / y) * y; d/dx = 1, d/dy = -trunc(x / y) away from jumps."
+
+
+# --------------------------------------------------------------- sinc
+
+def _sinc_maclaurin_impl(z, k):
+    # The k-th derivative of sin(z)/z at z = 0, shaped and typed like z: 0 for odd k,
+    # (-1)^(k/2) / (k + 1) for even k.
+    value = 0.0 if k % 2 else (-1.0) ** (k // 2) / (k + 1)
+    return np.zeros_like(z) + np.asarray(value, dtype=np.result_type(z, 0.0))
+
+
+sinc_maclaurin = Primitive(
+    "sinc_maclaurin", _sinc_maclaurin_impl,
+    vjp=(lambda g, ans, z, k: multiply(g, sinc_maclaurin(z, k=k + 1)),),
+    jvp=(lambda t, ans, z, k: multiply(t, sinc_maclaurin(z, k=k + 1)),),
+    broadcasts=True,
+)
+sinc_maclaurin.batch = batch_elementwise(sinc_maclaurin)
+sinc_maclaurin.__doc__ = (
+    "sin(z)/z's Maclaurin coefficients as a function: constant value f^(k)(0), derivative "
+    "sinc_maclaurin(k + 1). Gives sinc exact derivatives of every order at 0 (JAX's device)."
+)
+
+
+def sinc(x):
+    """numpy.sinc: sin(pi x) / (pi x), 1 at x = 0, with exact derivatives of every order at 0 too."""
+    at_zero = equal(x, 0)
+    pi_x = multiply(x, math.pi)
+    safe = where(at_zero, 1.0, pi_x)
+    return where(at_zero, sinc_maclaurin(pi_x, k=0), true_divide(sin(safe), safe))
+
+
+# --------------------------------------------------------------- selection by a mask
 
 def _where_taylor(ans, primals, series):
     condition = primals[0]
@@ -235,6 +580,220 @@ equal = _comparison("equal", np.equal)
 not_equal = _comparison("not_equal", np.not_equal)
 
 
+# --------------------------------------------------------------- zero derivative everywhere
+
+def _nondiff(name, impl, doc=None):
+    """An elementwise op whose derivative is zero wherever it exists (only batching maps it)."""
+    primitive = Primitive(name, impl, differentiable=False, broadcasts=True)
+    primitive.batch = batch_elementwise(primitive)
+    if doc:
+        primitive.__doc__ = doc
+    return primitive
+
+
+sign = _nondiff("sign", np.sign, "sign(x) (x/|x| for complex x); its derivative is 0 everywhere (sign'(0) = 0 too).")
+floor = _nondiff("floor", np.floor)
+ceil = _nondiff("ceil", np.ceil)
+trunc = _nondiff("trunc", np.trunc)
+rint = _nondiff("rint", np.rint)
+round_ = _nondiff("round", lambda x, decimals=0: np.round(x, decimals))
+floor_divide = _nondiff("floor_divide", np.floor_divide)
+isfinite = _nondiff("isfinite", np.isfinite)
+isnan = _nondiff("isnan", np.isnan)
+isinf = _nondiff("isinf", np.isinf)
+signbit = _nondiff("signbit", np.signbit)
+heaviside = _nondiff("heaviside", np.heaviside,
+                     "heaviside(x, h0): 0, h0, 1 for x <0, =0, >0; zero derivative in both arguments.")
+
+
+# --------------------------------------------------------------- complex parts and abs
+# JAX's convention: the VJP is the transpose of the JVP under the real pairing
+# <a, b> = Re(a b) (no conjugation). So real's VJP is real(g) (as a complex
+# cotangent), imag's is -1j real(g), and a real-valued function of complex z
+# gets grad = df/dx - i df/dy; e.g. grad |z|^2 = 2 conj(z). Cotangents of
+# real values may carry an imaginary part picked up on the way (from a
+# complex factor); it is meaningless, so rules that lead from a real output
+# back to a complex input take real(g) first.
+
+def _is_complex(x):
+    return np.issubdtype(dtype_of(x), np.complexfloating)
+
+
+real = Primitive("real", np.real, vjp=(lambda g, ans, x: real(g),), jvp=(lambda t, ans, x: real(t),))
+real.batch = batch_elementwise(real)
+real.taylor = taylor_linear(real)
+real.__doc__ = "Real part; VJP real(g) as a complex cotangent (JAX's transpose of real)."
+
+
+def _imag_vjp(g, ans, x):
+    if _is_complex(x):
+        return multiply(real(g), -1j)
+    return zeros_like(x)
+
+
+imag = Primitive("imag", np.imag, vjp=(_imag_vjp,), jvp=(lambda t, ans, x: imag(t),))
+imag.batch = batch_elementwise(imag)
+imag.taylor = taylor_linear(imag)
+imag.__doc__ = "Imaginary part (zeros for real x); VJP -1j real(g) (JAX's transpose of imag)."
+
+conj = Primitive("conjugate", np.conjugate, vjp=(lambda g, ans, x: conj(g),), jvp=(lambda t, ans, x: conj(t),))
+conj.batch = batch_elementwise(conj)
+conj.taylor = taylor_linear(conj)
+conj.__doc__ = "Complex conjugate (identity for real x); linear, VJP conj(g)."
+
+
+def _unit_conjugate(ans, x):
+    """conj(x) / |x|, and 0 where x = 0 (the abs'(0) = 0 convention)."""
+    return true_divide(conj(x), _safe_nonzero(ans))
+
+
+def _abs_vjp(g, ans, x):
+    if _is_complex(x):
+        return multiply(real(g), _unit_conjugate(ans, x))
+    return multiply(g, sign(x))
+
+
+def _abs_jvp(t, ans, x):
+    if _is_complex(x):
+        return real(multiply(t, _unit_conjugate(ans, x)))
+    return multiply(t, sign(x))
+
+
+def _taylor_abs(ans, primals, series):
+    x0 = primals[0]
+    if _is_complex(x0):
+        from ..interpreters.taylor import nested_forward_series
+
+        return nested_forward_series(absolute, primals, series, {}, S.order_of(series))
+    # |x(t)| = sign(x0) x(t) near x0 (and all zero at x0 = 0, matching abs'(0) = 0).
+    return multiply(sign(x0), series[0])
+
+
+absolute = Primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), taylor=_taylor_abs)
+absolute.batch = batch_elementwise(absolute)
+absolute.__doc__ = (
+    "|x|. Real x: derivative sign(x), so abs'(0) = 0 (by convention, as the API asks; JAX uses 1). "
+    "Complex z: JVP real(conj(z) t / |z|), VJP real(g) conj(z) / |z| (JAX's rule), 0 at z = 0."
+)
+
+
+def _conj_over_abs2(x):
+    """conj(x) / |x|^2 = 1 / x, and 0 at x = 0."""
+    abs2 = real(multiply(x, conj(x)))
+    return true_divide(conj(x), _safe_nonzero(abs2))
+
+
+def _angle_vjp(g, ans, x):
+    if _is_complex(x):
+        return multiply(real(g), multiply(_conj_over_abs2(x), -1j))
+    return zeros_like(x)
+
+
+def _angle_jvp(t, ans, x):
+    if _is_complex(x):
+        return imag(multiply(t, _conj_over_abs2(x)))
+    return zeros_like(ans)
+
+
+angle = Primitive("angle", lambda x: np.angle(x), vjp=(_angle_vjp,), jvp=(_angle_jvp,))
+angle.batch = batch_elementwise(angle)
+angle.__doc__ = (
+    "Argument of z in radians (0 or pi for real x, zero derivative there). For complex z the "
+    "JVP is Im(t / z), the VJP -1j real(g) / z (arctan2(imag, real) differentiated); 0 at z = 0."
+)
+
+
+# --------------------------------------------------------------- dtype casts and constants
+
+def _astype_impl(x, dtype):
+    x = np.asarray(x)
+    if np.iscomplexobj(x) and not np.issubdtype(dtype, np.complexfloating):
+        x = x.real  # numpy's cast, without its ComplexWarning
+    return x.astype(dtype)
+
+
+def _astype_vjp(g, ans, x, dtype):
+    target = dtype_of(x)
+    if _is_complex(g) and not np.issubdtype(target, np.complexfloating):
+        g = real(g)
+    return g if dtype_of(g) == target else astype(g, dtype=target)
+
+
+astype = Primitive("astype", _astype_impl, vjp=(_astype_vjp,), jvp=(lambda t, ans, x, dtype: astype(t, dtype=dtype),))
+astype.batch = batch_elementwise(astype)
+astype.taylor = taylor_linear(astype)
+astype.__doc__ = "x cast to a float or complex ``dtype`` (complex to real keeps the real part, as numpy)."
+
+_astype_discrete = Primitive("astype_discrete", _astype_impl, differentiable=False)
+_astype_discrete.batch = batch_elementwise(_astype_discrete)
+
+
+def cast(x, dtype, copy=True):
+    """numpy.astype / ndarray.astype: x as ``dtype``.
+
+    To a float or complex dtype the cast is differentiable (its cotangent is
+    cast back to x's dtype; complex to real keeps the real part, so the
+    cotangent is real(g) made complex). To an integer or bool dtype the
+    result is a constant (zero derivative), as in JAX.
+    """
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.inexact):
+        return x if (dtype_of(x) == dtype and not copy) else astype(x, dtype=dtype)
+    return _astype_discrete(x, dtype=dtype)
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    """numpy.full_like: an array of a's shape (or ``shape``) and dtype filled with ``fill_value``.
+
+    A constant unless ``fill_value`` is itself traced, in which case the
+    result is the broadcast fill value (differentiable in it).
+    """
+    from .shape import broadcast_to
+
+    dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
+    shape = shape_of(a) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+    if isinstance(fill_value, Tracer):
+        return broadcast_to(cast(fill_value, dtype), shape=shape)
+    return np.full(shape, fill_value, dtype=dtype)
+
+
+def _zeros_like(a, dtype=None, shape=None):
+    """numpy.zeros_like: a constant (never traced) of a's shape and dtype."""
+    return full_like(a, 0, dtype=dtype, shape=shape)
+
+
+def _ones_like(a, dtype=None, shape=None):
+    """numpy.ones_like: a constant (never traced) of a's shape and dtype."""
+    return full_like(a, 1, dtype=dtype, shape=shape)
+
+
+# --------------------------------------------------------------- compositions under numpy names
+
+def deg2rad(x):
+    """Degrees to radians: x * pi / 180."""
+    return multiply(x, math.pi / 180.0)
+
+
+def rad2deg(x):
+    """Radians to degrees: x * 180 / pi."""
+    return multiply(x, 180.0 / math.pi)
+
+
+def float_power(x, y):
+    """numpy.float_power: x ** y computed in float64 (complex128 for complex input)."""
+    wide = np.complex128 if (_is_complex(x) or _is_complex(y)) else np.float64
+    return power(cast(x, wide, copy=False), cast(y, wide, copy=False))
+
+
+def _np_round(a, decimals=0):
+    return round_(a, decimals=int(decimals))
+
+
+def _np_angle(z, deg=False):
+    out = angle(z)
+    return rad2deg(out) if deg else out
+
+
 # --------------------------------------------------------------- the numpy namespace's names
 
 def _where(condition, x=None, y=None):
@@ -249,4 +808,27 @@ NUMPY_API = {
     "sin": sin, "cos": cos, "tanh": tanh, "sqrt": sqrt, "where": _where,
     "less": less, "less_equal": less_equal, "greater": greater, "greater_equal": greater_equal,
     "equal": equal, "not_equal": not_equal,
+    # elementary functions
+    "expm1": expm1, "log1p": log1p, "log2": log2, "log10": log10, "exp2": exp2, "cbrt": cbrt,
+    "square": square, "reciprocal": reciprocal, "tan": tan, "arcsin": arcsin, "arccos": arccos,
+    "arctan": arctan, "arctan2": arctan2, "sinh": sinh, "cosh": cosh, "arcsinh": arcsinh,
+    "arccosh": arccosh, "arctanh": arctanh, "asin": arcsin, "acos": arccos, "atan": arctan,
+    "atan2": arctan2, "asinh": arcsinh, "acosh": arccosh, "atanh": arctanh, "sinc": sinc,
+    "hypot": hypot, "logaddexp": logaddexp, "logaddexp2": logaddexp2,
+    "deg2rad": deg2rad, "radians": deg2rad, "rad2deg": rad2deg, "degrees": rad2deg,
+    "float_power": float_power, "positive": lambda x: x,
+    # selection, remainders
+    "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "clip": clip,
+    "remainder": remainder, "mod": remainder, "fmod": fmod,
+    # complex parts, abs
+    "absolute": absolute, "abs": absolute, "fabs": absolute, "real": real, "imag": imag,
+    "conj": conj, "conjugate": conj, "angle": _np_angle,
+    # zero derivative
+    "sign": sign, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "rint": rint,
+    "round": _np_round, "around": _np_round, "floor_divide": floor_divide, "isfinite": isfinite,
+    "isnan": isnan, "isinf": isinf, "signbit": signbit, "heaviside": heaviside,
+    # dtype and constants
+    "astype": cast, "full_like": full_like, "zeros_like": _zeros_like, "ones_like": _ones_like,
 }
+
+from . import series as S  # noqa: E402  (Taylor term helpers; they use the primitives above)

@@ -59,7 +59,8 @@ def install_array_methods():
         return lambda self, other: function(self, other)
 
     for dunder, name in [("add", "add"), ("sub", "subtract"), ("mul", "multiply"),
-                         ("truediv", "true_divide"), ("pow", "power"), ("matmul", "matmul")]:
+                         ("truediv", "true_divide"), ("pow", "power"), ("matmul", "matmul"),
+                         ("mod", "remainder"), ("floordiv", "floor_divide")]:
         if name in api:
             setattr(Tracer, f"__{dunder}__", binary(name))
             setattr(Tracer, f"__r{dunder}__", binary(name, reflected=True))
@@ -76,9 +77,9 @@ def install_array_methods():
     Tracer.reshape = lambda self, *shape: reshape(
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
-                   "ravel", "flatten", "squeeze", "transpose", "conj", "clip", "astype", "trace",
+                   "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
                    "diagonal", "swapaxes", "repeat", "take", "round"]:
-        name = {"flatten": "ravel", "round": "round_"}.get(method, method)
+        name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))
     Tracer.transpose = lambda self, *axes: transpose(
