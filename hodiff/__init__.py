@@ -7,7 +7,7 @@ from .primitives.install import install as _install
 
 _install()
 
-from . import numpy, testing  # noqa: E402,F401
+from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual  # noqa: E402
@@ -27,6 +27,7 @@ from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
 from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
+from .transforms.taylor import derivative, jet, taylor, taylor_rule_report  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -36,5 +37,6 @@ __all__ = [
     "tree_flatten", "tree_unflatten", "tree_map",
     "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
+    "taylor", "jet", "derivative", "taylor_rule_report",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
 ]

@@ -33,14 +33,99 @@ __all__ = [
 ]
 
 
-def _series_list(series):
-    return [series[j] for j in range(series.shape[0])]
+# --------------------------------------------------------------- Taylor recurrences, vectorized
+#
+# The recurrences below have the form
+#     y_k = sum_{j=1..k} M[k-1, j-1] * h_{k-j}   (+ a known term),
+# where M = weights * (an input series) is built once, for all k, as a
+# (K, K) + shape array, and h is a history of output coefficients kept as ONE
+# array, newest first: H = [h_{k-1}, ..., h_0]. Each k then costs a few
+# whole-array primitives (slice row k of M, multiply by H, sum over the
+# coefficient axis, prepend the new coefficient to H) rather than a Python
+# loop over coefficient pairs.
+
+_weight_cache = {}
 
 
-def _stack(terms):
-    from .shape import stack
+def _weights(kind, order, p=None):
+    """(K, K) numpy weights W[k-1, j-1] for j <= k (zero above the diagonal)."""
+    key = (kind, order, p)
+    weights = _weight_cache.get(key)
+    if weights is None:
+        k = np.arange(1, order + 1, dtype=float)[:, None]
+        j = np.arange(1, order + 1, dtype=float)[None, :]
+        if kind == "j/k":  # exp, sin, cos, tanh:  k y_k = sum j x_j h_{k-j}
+            weights = j / k
+        elif kind == "(k-j)/k":  # log
+            weights = (k - j) / k
+        elif kind == "ones":  # division
+            weights = np.ones((order, order))
+        else:  # "power": k x0 y_k = sum (p j - (k - j)) x_j y_{k-j}
+            weights = (p * j - (k - j)) / k
+        weights = np.where(j <= k, weights, 0.0)
+        weights.setflags(write=False)
+        weights = _weight_cache.setdefault(key, weights)
+    return weights
 
-    return stack(*terms, axis=0)
+
+def _recurrence_matrix(weights, series, channels=None):
+    """M[k-1, j-1] = weights[k-1, j-1] * series[j-1], shape (K, K) + member shape.
+
+    With ``channels`` (a 1-d numpy array of signs) M gets a channel axis after
+    the two coefficient axes: M[k-1, j-1, c] = channels[c] * weights * series.
+    """
+    from .shape import reshape
+
+    shape = shape_of(series)
+    member_ndim = len(shape) - 1
+    if channels is None:
+        weights = weights.reshape(weights.shape + (1,) * member_ndim)
+        return multiply(weights, reshape(series, shape=(1,) + shape))
+    weights = (weights[:, :, None] * channels).reshape(weights.shape + channels.shape + (1,) * member_ndim)
+    return multiply(weights, reshape(series, shape=(1,) + shape[:1] + (1,) + shape[1:]))
+
+
+def _history(value):
+    """A coefficient as a one-entry history (leading axis of length 1)."""
+    from .shape import reshape
+
+    return reshape(value, shape=(1,) + tuple(shape_of(value)))
+
+
+def _next_coefficient(matrix, k, history):
+    """sum_{j=1..k} matrix[k-1, j-1] * history[j-1], kept with a leading axis of length 1."""
+    from .shape import getitem, sum
+
+    return sum(multiply(getitem(matrix, index=(k - 1, slice(0, k))), history), axis=0, keepdims=True)
+
+
+def _prepend(coefficient, history):
+    from .shape import concatenate
+
+    return concatenate(coefficient, history, axis=0)
+
+
+def _in_order(history, order):
+    """Coefficients 1..K in order from a newest-first history [y_K, ..., y_0] (y_0 dropped)."""
+    from .shape import getitem
+
+    return getitem(history, index=slice(order - 1, None, -1))
+
+
+def _linear_recurrence(matrix, y0, order, known=None):
+    """y_k = known_k + sum_{j=1..k} matrix[k-1, j-1] y_{k-j}; returns y_1..y_K as a (K,) + shape array.
+
+    ``known`` is a (K,) + shape series (or None for zero).
+    """
+    from .shape import getitem
+
+    history = _history(y0)
+    for k in range(1, order + 1):
+        coefficient = _next_coefficient(matrix, k, history)
+        if known is not None:
+            coefficient = add(getitem(known, index=slice(k - 1, k)), coefficient)
+        history = _prepend(coefficient, history)
+    return _in_order(history, order)
 
 
 # --------------------------------------------------------------- arithmetic
@@ -66,25 +151,58 @@ multiply = Primitive("multiply", np.multiply,
                      jvp=(lambda t, ans, x, y: multiply(t, y), lambda t, ans, x, y: multiply(x, t)),
                      broadcasts=True)
 multiply.batch = batch_elementwise(multiply)
-multiply.taylor = taylor_bilinear(multiply)
+
+
+_cauchy_index_cache = {}
+
+
+def _cauchy_index(order):
+    """index[k-1, j] = k - j for j <= k, else K + 1 (a zero row appended after b_0..b_K)."""
+    index = _cauchy_index_cache.get(order)
+    if index is None:
+        k = np.arange(1, order + 1)[:, None]
+        j = np.arange(order + 1)[None, :]
+        index = _cauchy_index_cache[order] = np.where(j <= k, k - j, order + 1)
+    return index
+
+
+def _taylor_multiply(ans, primals, series):
+    """Cauchy product y_k = sum_{j=0..k} a_j b_{k-j}, all k at once.
+
+    The b coefficients are gathered into a (K, K+1) + shape Toeplitz array
+    (zero-padded above the anti-diagonal), multiplied by a_0..a_K and summed
+    over j: a fixed number of primitives whatever K is.
+    """
+    from .shape import concatenate, getitem, reshape, sum, zeros_like
+
+    (a0, b0), (a_series, b_series) = primals, series
+    if a_series is None or b_series is None:
+        return taylor_bilinear(multiply)(ans, primals, series)
+    a_shape, b_shape = shape_of(a0), shape_of(b0)
+    ndim = max(len(a_shape), len(b_shape))
+    a_shape = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
+    b_shape = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
+    order = shape_of(a_series)[0]
+    a = concatenate(reshape(a0, shape=(1, 1) + a_shape), reshape(a_series, shape=(1, order) + a_shape), axis=1)
+    padding = zeros_like(reshape(b0, shape=(1,) + b_shape))
+    b = concatenate(reshape(b0, shape=(1,) + b_shape), reshape(b_series, shape=(order,) + b_shape), padding,
+                    axis=0)
+    return sum(multiply(a, getitem(b, index=_cauchy_index(order))), axis=1)
+
+
+multiply.taylor = _taylor_multiply
 
 
 def _taylor_divide(ans, primals, series):
-    """y = a / b:  sum_j b_j y_{k-j} = a_k,  so  y_k = (a_k - sum_{j>=1} b_j y_{k-j}) / b_0."""
+    """y = a / b:  sum_j b_j y_{k-j} = a_k,  so  y_k = a_k / b_0 - sum_{j>=1} (b_j / b_0) y_{k-j}."""
     b0 = primals[1]
     a_series, b_series = series
     if b_series is None:
         return true_divide(a_series, b0)
     order = b_series.shape[0]
-    a_terms = _series_list(a_series) if a_series is not None else [0.0] * order
-    b_terms = _series_list(b_series)
-    y = [ans]
-    for k in range(1, order + 1):
-        acc = a_terms[k - 1]
-        for j in range(1, k + 1):
-            acc = subtract(acc, multiply(b_terms[j - 1], y[k - j]))
-        y.append(true_divide(acc, b0))
-    return _stack(y[1:])
+    matrix = _recurrence_matrix(_weights("ones", order), negative(true_divide(b_series, b0)))
+    known = true_divide(a_series, b0) if a_series is not None else None
+    return _linear_recurrence(matrix, ans, order, known)
 
 
 true_divide = elementwise(
@@ -96,38 +214,28 @@ true_divide = elementwise(
 
 def _taylor_exp_from(y0, x_series):
     """Series of y = exp(x):  k y_k = sum_{j=1..k} j x_j y_{k-j}."""
-    x = _series_list(x_series)
-    y = [y0]
-    for k in range(1, len(x) + 1):
-        acc = 0.0
-        for j in range(1, k + 1):
-            acc = add(acc, multiply(x[j - 1], y[k - j]) * (j / k))
-        y.append(acc)
-    return _stack(y[1:])
+    order = x_series.shape[0]
+    return _linear_recurrence(_recurrence_matrix(_weights("j/k", order), x_series), y0, order)
 
 
 def _taylor_log_from(x0, x_series):
-    """Series of y = log(x):  k x_0 y_k = k x_k - sum_{j=1..k-1} (k-j) x_j y_{k-j}."""
-    x = _series_list(x_series)
-    y = [None]
-    for k in range(1, len(x) + 1):
-        acc = x[k - 1]
-        for j in range(1, k):
-            acc = subtract(acc, multiply(x[j - 1], y[k - j]) * ((k - j) / k))
-        y.append(true_divide(acc, x0))
-    return _stack(y[1:])
+    """Series of y = log(x):  y_k = x_k / x_0 - sum_{j=1..k-1} ((k-j)/k) (x_j / x_0) y_{k-j}.
+
+    The weight of y_0 is zero, so the history starts from a zero placeholder.
+    """
+    from .shape import zeros_like
+
+    order = x_series.shape[0]
+    scaled = true_divide(x_series, x0)
+    matrix = _recurrence_matrix(_weights("(k-j)/k", order), negative(scaled))
+    return _linear_recurrence(matrix, zeros_like(x0), order, known=scaled)
 
 
 def _taylor_pow_const(y0, x0, x_series, p):
     """Series of y = x**p for constant p:  k x_0 y_k = sum_{j=1..k} (p j - (k - j)) x_j y_{k-j}."""
-    x = _series_list(x_series)
-    y = [y0]
-    for k in range(1, len(x) + 1):
-        acc = 0.0
-        for j in range(1, k + 1):
-            acc = add(acc, multiply(x[j - 1], y[k - j]) * ((p * j - (k - j)) / k))
-        y.append(true_divide(acc, x0))
-    return _stack(y[1:])
+    order = x_series.shape[0]
+    matrix = _recurrence_matrix(_weights("power", order, p), true_divide(x_series, x0))
+    return _linear_recurrence(matrix, y0, order)
 
 
 def _taylor_power(ans, primals, series):
@@ -163,19 +271,26 @@ log = elementwise("log", np.log, (lambda ans, x: true_divide(1.0, x),),
                   taylor=lambda ans, primals, series: _taylor_log_from(primals[0], series[0]))
 
 
+_COS_SIN_SIGNS = np.array([1.0, -1.0])
+_SWAP = np.array([1, 0])
+
+
 def _sin_cos_series(s0, c0, x_series):
-    """sin and cos series together:  k s_k = sum j x_j c_{k-j},  k c_k = -sum j x_j s_{k-j}."""
-    x = _series_list(x_series)
-    s, c = [s0], [c0]
-    for k in range(1, len(x) + 1):
-        s_acc, c_acc = 0.0, 0.0
-        for j in range(1, k + 1):
-            weight = j / k
-            s_acc = add(s_acc, multiply(x[j - 1], c[k - j]) * weight)
-            c_acc = subtract(c_acc, multiply(x[j - 1], s[k - j]) * weight)
-        s.append(s_acc)
-        c.append(c_acc)
-    return _stack(s[1:]), _stack(c[1:])
+    """sin and cos series together:  k s_k = sum j x_j c_{k-j},  k c_k = -sum j x_j s_{k-j}.
+
+    One history holds (c_j, s_j) pairs along a channel axis, so each k is one
+    multiply and one sum for both series.
+    """
+    from .shape import getitem, stack
+
+    order = x_series.shape[0]
+    matrix = _recurrence_matrix(_weights("j/k", order), x_series, channels=_COS_SIN_SIGNS)
+    history = _history(stack(c0, s0, axis=0))  # (1, 2) + shape: [[c_0, s_0]]
+    for k in range(1, order + 1):
+        s_and_c = _next_coefficient(matrix, k, history)  # [[s_k, c_k]]
+        history = _prepend(getitem(s_and_c, index=(slice(None), _SWAP)), history)
+    both = _in_order(history, order)  # (K, 2) + shape
+    return getitem(both, index=(slice(None), 1)), getitem(both, index=(slice(None), 0))
 
 
 sin = elementwise("sin", np.sin, (lambda ans, x: cos(x),),
@@ -186,20 +301,21 @@ cos = elementwise("cos", np.cos, (lambda ans, x: negative(sin(x)),),
 
 
 def _taylor_tanh(ans, primals, series):
-    """y = tanh(x), y' = (1 - y^2) x':  k y_k = sum_j j x_j z_{k-j} with z = 1 - y^2."""
-    x = _series_list(series[0])
-    y = [ans]
-    z = [subtract(1.0, multiply(ans, ans))]
-    for k in range(1, len(x) + 1):
-        acc = 0.0
-        for j in range(1, k + 1):
-            acc = add(acc, multiply(x[j - 1], z[k - j]) * (j / k))
-        y.append(acc)
-        z_k = 0.0
-        for i in range(k + 1):
-            z_k = subtract(z_k, multiply(y[i], y[k - i]))
-        z.append(z_k)
-    return _stack(y[1:])
+    """y = tanh(x), y' = (1 - y^2) x':  k y_k = sum_j j x_j z_{k-j} with z = 1 - y^2, z_k = -sum_i y_i y_{k-i}."""
+    from .shape import concatenate, sum
+
+    order = series[0].shape[0]
+    matrix = _recurrence_matrix(_weights("j/k", order), series[0])
+    y_newest_first = y_oldest_first = _history(ans)
+    z_history = _history(subtract(1.0, multiply(ans, ans)))
+    for k in range(1, order + 1):
+        y_k = _next_coefficient(matrix, k, z_history)
+        y_newest_first = _prepend(y_k, y_newest_first)
+        if k < order:
+            y_oldest_first = concatenate(y_oldest_first, y_k, axis=0)
+            z_k = negative(sum(multiply(y_oldest_first, y_newest_first), axis=0, keepdims=True))
+            z_history = _prepend(z_k, z_history)
+    return _in_order(y_newest_first, order)
 
 
 tanh = elementwise("tanh", np.tanh, (lambda ans, x: subtract(1.0, multiply(ans, ans)),), taylor=_taylor_tanh)

@@ -1,0 +1,525 @@
+"""Special functions (scipy.special) and the activations built on them.
+
+One place per primitive: the scipy implementation (float32 stays float32),
+the derivative written with hodiff primitives (so every order works:
+gammaln' = digamma, digamma' = polygamma(1), polygamma(n)' = polygamma(n + 1),
+I_v' = (I_{v-1} + I_{v+1}) / 2, erf' = 2/sqrt(pi) exp(-x^2) ...), batching by
+broadcasting, and a Taylor rule:
+
+- from a first-order ODE in composition form (y' = F(x, y) x') where one
+  exists: expit, softplus, log_expit, logit, erf, erfc, erfinv, erfcx,
+  ndtri, log_ndtr, xlogy, xlog1py;
+- from closed-form derivatives at the expansion point composed with the
+  input series (``series.compose_terms``): gammaln, digamma, polygamma, the
+  Bessel functions I_v and their scaled forms.
+
+``logsumexp`` is a primitive too (reduction over ``axis``): stable, with the
+VJP g * softmax and a Taylor rule that never overflows. softmax and
+log_softmax are compositions of it.
+"""
+
+import math
+
+import numpy as np
+import scipy.special as sp
+
+from ..core.trace import Primitive
+from . import series as S
+from .elementwise import (
+    _is_complex,
+    _unary_taylor,
+    add,
+    equal,
+    exp,
+    greater,
+    isfinite,
+    log,
+    log1p,
+    multiply,
+    negative,
+    sign,
+    subtract,
+    true_divide,
+    where,
+)
+from .rules import batch_elementwise, elementwise, ndim_of, shape_of, shift_axis
+from .shape import expand_dims, reshape
+from .shape import sum as _sum
+
+__all__ = [
+    "expit", "logit", "log_expit", "softplus", "relu", "erf", "erfc", "erfinv", "erfcx", "ndtr", "ndtri",
+    "log_ndtr", "gammaln", "digamma", "polygamma", "gamma", "betaln", "iv", "ive", "i0", "i1", "i0e", "i1e",
+    "xlogy", "xlog1py", "logsumexp", "softmax", "log_softmax",
+]
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
+_SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
+_SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def _float_result(function):
+    """scipy's function, its answer cast to the inputs' float type (a few scipy functions widen float32)."""
+
+    def impl(*args, **params):
+        out = function(*args, **params)
+        dtype = np.result_type(*args, 0.0)
+        return out if np.result_type(out) == dtype else np.asarray(out).astype(dtype)
+
+    impl.__name__ = getattr(function, "__name__", "impl")
+    return impl
+
+
+# --------------------------------------------------------------- logistic family
+
+expit = elementwise("expit", sp.expit, (lambda ans, x: multiply(ans, subtract(1.0, ans)),),
+                    taylor=_unary_taylor(lambda ans, x: S.riccati_terms(x, ans, 0, 1, -1)))
+expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative ans (1 - ans)."
+
+
+def _sigmoid_terms(x, y0):
+    return S.riccati_terms(x, y0, 0, 1, -1)
+
+
+def _integral_of(ans, x, v):
+    y = [ans]
+    for k in range(1, len(x)):
+        y.append(S.integrate_step(x, v, k))
+    return y
+
+
+softplus = elementwise(
+    "softplus", lambda x: np.logaddexp(x, 0.0),
+    (lambda ans, x: expit(x),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _sigmoid_terms(x, expit(x[0])))),
+)
+softplus.__doc__ = "log(1 + exp(x)), stable for all x; derivative expit(x)."
+
+log_expit = elementwise(
+    "log_expit", sp.log_expit, (lambda ans, x: expit(negative(x)),),
+    taylor=_unary_taylor(lambda ans, x: _integral_of(
+        ans, x, _sigmoid_terms(S.terms_scale(x, -1.0), expit(negative(x[0]))))),
+)
+log_expit.__doc__ = "log(expit(x)) = -softplus(-x), stable; derivative expit(-x) = 1 - expit(x)."
+
+
+def _taylor_logit(ans, x):
+    one_minus = [subtract(1.0, x[0])] + S.terms_scale(x[1:], -1.0)
+    return [ans] + [S.t_sub(a, b) for a, b in zip(S.log_terms(x, None)[1:], S.log_terms(one_minus, None)[1:])]
+
+
+logit = elementwise("logit", sp.logit, (lambda ans, x: true_divide(1.0, multiply(x, subtract(1.0, x))),),
+                    taylor=_unary_taylor(_taylor_logit))
+logit.__doc__ = "log(p / (1 - p)), the inverse of expit; derivative 1 / (p (1 - p))."
+
+
+def _relu_vjp(g, ans, x):
+    return where(greater(x, 0), g, 0.0)
+
+
+relu = Primitive(
+    "relu", lambda x: np.maximum(x, 0),
+    vjp=(_relu_vjp,), jvp=(lambda t, ans, x: where(greater(x, 0), t, 0.0),),
+    taylor=lambda ans, primals, series: where(greater(primals[0], 0), series[0], 0.0),
+    broadcasts=True,
+)
+relu.batch = batch_elementwise(relu)
+relu.__doc__ = "max(x, 0); its derivative is 1 for x > 0 and 0 otherwise, so relu'(0) = 0 (as PyTorch and JAX)."
+
+
+# --------------------------------------------------------------- error functions
+
+def _gaussian_terms(x, factor):
+    """Terms of factor * exp(-x^2)."""
+    w = [None if t is None else negative(t) for t in S.square_terms(x)]
+    return S.terms_scale(S.exp_terms(w, exp(negative(multiply(x[0], x[0])))), factor)
+
+
+def _erf_derivative(factor):
+    return lambda ans, x: multiply(exp(negative(multiply(x, x))), factor)
+
+
+erf = elementwise("erf", sp.erf, (_erf_derivative(_TWO_OVER_SQRT_PI),),
+                  taylor=_unary_taylor(lambda ans, x: _integral_of(ans, x, _gaussian_terms(x, _TWO_OVER_SQRT_PI))))
+erf.__doc__ = "The error function; derivative 2/sqrt(pi) exp(-x^2). Taylor rule: that ODE."
+
+erfc = elementwise("erfc", sp.erfc, (_erf_derivative(-_TWO_OVER_SQRT_PI),),
+                   taylor=_unary_taylor(
+                       lambda ans, x: _integral_of(ans, x, _gaussian_terms(x, -_TWO_OVER_SQRT_PI))))
+erfc.__doc__ = "1 - erf(x), accurate for large x; derivative -2/sqrt(pi) exp(-x^2)."
+
+
+def _exp_square_ode_terms(ans, x, factor, a):
+    """y with y' = factor exp(a y^2) x' (inverse functions of Gaussian integrals: erfinv, ndtri).
+
+    v = factor exp(w), w = a y^2: y_k needs v_0..v_{k-1}, which need y up to k-1.
+    """
+    y = [ans]
+    w = [multiply(multiply(ans, ans), a)]
+    v = [multiply(exp(w[0]), factor)]
+    for k in range(1, len(x)):
+        y.append(S.integrate_step(x, v, k))
+        w.append(S.t_scale(S.product_term(y, y, k), a))
+        v.append(S.integrate_step(w, v, k))
+    return y
+
+
+erfinv = elementwise(
+    "erfinv", sp.erfinv, (lambda ans, x: multiply(exp(multiply(ans, ans)), _SQRT_PI_OVER_TWO),),
+    taylor=_unary_taylor(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_PI_OVER_TWO, 1.0)),
+)
+erfinv.__doc__ = "The inverse of erf on (-1, 1); derivative sqrt(pi)/2 exp(ans^2)."
+
+ndtri = elementwise(
+    "ndtri", sp.ndtri, (lambda ans, x: multiply(exp(multiply(multiply(ans, ans), 0.5)), _SQRT_TWO_PI),),
+    taylor=_unary_taylor(lambda ans, x: _exp_square_ode_terms(ans, x, _SQRT_TWO_PI, 0.5)),
+)
+ndtri.__doc__ = "The standard normal quantile (inverse of ndtr); derivative sqrt(2 pi) exp(ans^2 / 2)."
+
+
+def _erfcx_terms(ans, x):
+    """y = erfcx(x) = exp(x^2) erfc(x):  y' = (2 x y - 2/sqrt(pi)) x'."""
+    y = [ans]
+    v = [subtract(multiply(multiply(x[0], ans), 2.0), _TWO_OVER_SQRT_PI)]
+    for k in range(1, len(x)):
+        y.append(S.integrate_step(x, v, k))
+        v.append(S.t_scale(S.product_term(x, y, k), 2.0))
+    return y
+
+
+erfcx = elementwise(
+    "erfcx", sp.erfcx,
+    (lambda ans, x: subtract(multiply(multiply(x, ans), 2.0), _TWO_OVER_SQRT_PI),),
+    taylor=_unary_taylor(_erfcx_terms),
+)
+erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative 2 x ans - 2/sqrt(pi)."
+
+
+def _log_ndtr_derivative(ans, x):
+    # phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x / sqrt 2): no overflow or 0/0 in either tail.
+    return true_divide(_SQRT_TWO_OVER_PI, erfcx(multiply(x, -_SQRT_HALF)))
+
+
+def _taylor_log_ndtr(ans, x):
+    u = S.terms_scale(x, -_SQRT_HALF)
+    scaled = _erfcx_terms(erfcx(u[0]), u)
+    v = S.terms_scale(S.reciprocal_terms(scaled, true_divide(1.0, scaled[0])), _SQRT_TWO_OVER_PI)
+    return _integral_of(ans, x, v)
+
+
+log_ndtr = elementwise("log_ndtr", sp.log_ndtr, (_log_ndtr_derivative,), taylor=_unary_taylor(_taylor_log_ndtr))
+log_ndtr.__doc__ = "log of the standard normal CDF, accurate in both tails; derivative phi(x) / Phi(x)."
+
+
+def ndtr(x):
+    """The standard normal CDF, 0.5 erfc(-x / sqrt 2)."""
+    return multiply(erfc(multiply(x, -_SQRT_HALF)), 0.5)
+
+
+# --------------------------------------------------------------- gamma family
+
+def _polygamma_coefficients(ans, x0, first, order):
+    """[ans, f'(x0)/1!, ..., f^(K)(x0)/K!] for f with f^(n) = polygamma(first + n - 1)."""
+    derivatives = [ans] + [polygamma(x0, n=first + n - 1) for n in range(1, order + 1)]
+    return S.factorial_scale(derivatives)
+
+
+def _compose_with_polygamma(first):
+    return _unary_taylor(lambda ans, x, **params: S.compose_terms(
+        x, _polygamma_coefficients(ans, x[0], first + params.get("n", 0), len(x) - 1)))
+
+
+gammaln = elementwise("gammaln", sp.gammaln, (lambda ans, x: digamma(x),), taylor=_compose_with_polygamma(0))
+gammaln.__doc__ = "log |Gamma(x)|; derivative digamma(x)."
+
+digamma = elementwise("digamma", sp.digamma, (lambda ans, x: polygamma(x, n=1),), taylor=_compose_with_polygamma(1))
+digamma.__doc__ = "psi(x) = Gamma'(x) / Gamma(x); derivative polygamma(1, x)."
+
+
+def _polygamma_impl(x, n):
+    return _float_result(sp.polygamma)(n, x) if n else sp.digamma(x)
+
+
+polygamma = Primitive(
+    "polygamma", _polygamma_impl,
+    vjp=(lambda g, ans, x, n: multiply(g, polygamma(x, n=n + 1)),),
+    jvp=(lambda t, ans, x, n: multiply(t, polygamma(x, n=n + 1)),),
+    taylor=_compose_with_polygamma(1), broadcasts=True,
+)
+polygamma.batch = batch_elementwise(polygamma)
+polygamma.__doc__ = "psi^(n)(x), the n-th derivative of digamma (``n`` a static int >= 0); derivative psi^(n+1)."
+
+
+def _taylor_gamma(ans, x):
+    # Gamma(x(t)) = Gamma(x0) exp(gammaln(x(t)) - gammaln(x0)): the sign of Gamma is locally constant.
+    log_terms = S.compose_terms(x, _polygamma_coefficients(gammaln(x[0]), x[0], 0, len(x) - 1))
+    return S.exp_terms(log_terms, ans)
+
+
+gamma = elementwise("gamma", sp.gamma, (lambda ans, x: multiply(ans, digamma(x)),), taylor=_unary_taylor(_taylor_gamma))
+gamma.__doc__ = "The Gamma function; derivative Gamma(x) digamma(x)."
+
+
+def betaln(a, b):
+    """log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
+    return subtract(add(gammaln(a), gammaln(b)), gammaln(add(a, b)))
+
+
+# --------------------------------------------------------------- modified Bessel functions
+
+def _iv_impl(x, v):
+    if v == 0:
+        return sp.i0(x)
+    if v == 1:
+        return sp.i1(x)
+    return _float_result(sp.iv)(v, x)
+
+
+def _ive_impl(x, v):
+    if v == 0:
+        return sp.i0e(x)
+    if v == 1:
+        return sp.i1e(x)
+    return _float_result(sp.ive)(v, x)
+
+
+def _bessel_derivative_coefficients(function, ans, x0, v, order):
+    """f^(n)(x0) / n! for f = I_v:  I_v^(n) = 2^-n sum_k C(n, k) I_{v-n+2k} (from I_v' = (I_{v-1} + I_{v+1})/2)."""
+    cache = {v: ans}
+
+    def at(order_v):
+        if order_v not in cache:
+            cache[order_v] = function(x0, v=order_v)
+        return cache[order_v]
+
+    coefficients = [ans]
+    for n in range(1, order + 1):
+        acc = None
+        for k in range(n + 1):
+            acc = S.t_add(acc, S.t_scale(at(v - n + 2 * k), math.comb(n, k)))
+        coefficients.append(S.t_scale(acc, 1.0 / (2.0 ** n * math.factorial(n))))
+    return coefficients
+
+
+iv = Primitive(
+    "iv", _iv_impl,
+    vjp=(lambda g, ans, x, v: multiply(g, multiply(add(iv(x, v=v - 1), iv(x, v=v + 1)), 0.5)),),
+    jvp=(lambda t, ans, x, v: multiply(t, multiply(add(iv(x, v=v - 1), iv(x, v=v + 1)), 0.5)),),
+    taylor=_unary_taylor(lambda ans, x, v: S.compose_terms(
+        x, _bessel_derivative_coefficients(iv, ans, x[0], v, len(x) - 1))),
+    broadcasts=True,
+)
+iv.batch = batch_elementwise(iv)
+iv.__doc__ = "The modified Bessel function I_v(x) of static real order ``v``; I_v' = (I_{v-1} + I_{v+1}) / 2."
+
+
+def _ive_derivative(ans, x, v):
+    # d/dx [exp(-|x|) I_v(x)] = (ive_{v-1} + ive_{v+1}) / 2 - sign(x) ive_v  (sign(0) = 0 at the kink).
+    return subtract(multiply(add(ive(x, v=v - 1), ive(x, v=v + 1)), 0.5), multiply(sign(x), ans))
+
+
+def _taylor_ive(ans, x, v):
+    """exp(-s (x(t) - x0)) * [exp(-s x0) I_v(x(t))], s = sign(x0): both factors stay bounded."""
+    s = sign(x[0])
+    scaled_bessel = S.compose_terms(x, _bessel_derivative_coefficients(ive, ans, x[0], v, len(x) - 1))
+    decay = S.exp_terms([None] + [S.t_mul(term, negative(s)) for term in x[1:]], 1.0)
+    return [ans] + S.product_terms(decay, scaled_bessel)[1:]
+
+
+ive = Primitive(
+    "ive", _ive_impl,
+    vjp=(lambda g, ans, x, v: multiply(g, _ive_derivative(ans, x, v)),),
+    jvp=(lambda t, ans, x, v: multiply(t, _ive_derivative(ans, x, v)),),
+    taylor=_unary_taylor(_taylor_ive), broadcasts=True,
+)
+ive.batch = batch_elementwise(ive)
+ive.__doc__ = "exp(-|x|) I_v(x), the exponentially scaled Bessel function (no overflow for large x)."
+
+
+def i0(x):
+    """I_0(x)."""
+    return iv(x, v=0)
+
+
+def i1(x):
+    """I_1(x); its derivative (I_0 + I_2)/2 is exact at x = 0 to every order."""
+    return iv(x, v=1)
+
+
+def i0e(x):
+    """exp(-|x|) I_0(x)."""
+    return ive(x, v=0)
+
+
+def i1e(x):
+    """exp(-|x|) I_1(x)."""
+    return ive(x, v=1)
+
+
+def _static_order(v, name):
+    if hasattr(v, "_trace") or np.ndim(v):
+        raise TypeError(f"{name}: the order v must be a Python number (hodiff does not differentiate in v)")
+    return float(v) if not float(v).is_integer() else int(v)
+
+
+# --------------------------------------------------------------- x log y
+
+def _taylor_xlogy(log_of):
+    def rule(ans, primals, series):
+        order = S.order_of(series)
+        x, y = (S.terms_of(p, s, order) for p, s in zip(primals, series))
+        log_y = log_of(y)
+        return S.finish([ans] + S.product_terms(x, log_y)[1:], ans)
+
+    return rule
+
+
+def _x_over(x, y):
+    """x / y, and 0 where x = 0 (also at y = 0): the d/dy of x log y with xlogy's 0 log 0 = 0."""
+    return where(equal(x, 0), 0.0, true_divide(x, where(equal(x, 0), 1.0, y)))
+
+
+xlogy = elementwise(
+    "xlogy", sp.xlogy, (lambda ans, x, y: log(y), lambda ans, x, y: _x_over(x, y)),
+    taylor=_taylor_xlogy(lambda y: S.log_terms(y, log(y[0]))),
+)
+xlogy.__doc__ = "x log(y), 0 where x = 0; d/dx = log y, d/dy = x / y (0 where x = 0), as JAX."
+
+xlog1py = elementwise(
+    "xlog1py", sp.xlog1py, (lambda ans, x, y: log1p(y), lambda ans, x, y: _x_over(x, add(y, 1.0))),
+    taylor=_taylor_xlogy(lambda y: S.log_terms([add(y[0], 1.0)] + list(y[1:]), log1p(y[0]))),
+)
+xlog1py.__doc__ = "x log(1 + y), 0 where x = 0; d/dx = log1p(y), d/dy = x / (1 + y)."
+
+
+# --------------------------------------------------------------- logsumexp (a reduction)
+
+def _normalize_axis(axis, ndim):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise np.exceptions.AxisError(a, ndim)
+        normalized.append(int(a) % max(ndim, 1))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"repeated axis in {axis!r}")
+    return tuple(sorted(normalized))
+
+
+def _logsumexp_impl(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.inexact):
+        x = x.astype(np.float64)
+    if x.size == 0:
+        return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
+    shift = np.max(x, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)  # all -inf (or an inf): no shift
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    if not keepdims:
+        out = np.reshape(out, [n for i, n in enumerate(x.shape) if axis is not None and i not in axis])
+    return out
+
+
+def _with_kept_dims(value, x, axis, keepdims):
+    """A reduced value reshaped to broadcast against x (reduced axes kept with length 1)."""
+    if keepdims:
+        return value
+    if axis is None:
+        return reshape(value, shape=(1,) * ndim_of(x))
+    return expand_dims(value, axis)
+
+
+def _softmax_of(ans, x, axis, keepdims):
+    """exp(x - logsumexp): the weights of the VJP (safe when every entry is -inf)."""
+    ans = _with_kept_dims(ans, x, axis, keepdims)
+    return exp(subtract(x, where(isfinite(ans), ans, 0.0)))
+
+
+def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
+    """ans + log(s(t)) with s(t) = sum exp(x(t) - ans): no overflow, s(0) ~ 1."""
+    x0 = primals[0]
+    order = S.order_of(series)
+    x = S.terms_of(x0, series[0], order)
+    weights = S.exp_terms(x, _softmax_of(ans, x0, axis, keepdims))
+    totals = [None if w is None else _sum(w, axis=axis, keepdims=keepdims) for w in weights]
+    return S.finish([ans] + S.log_terms(totals, None)[1:], ans)
+
+
+logsumexp_p = Primitive(
+    "logsumexp", _logsumexp_impl,
+    vjp=(lambda g, ans, x, axis=None, keepdims=False: multiply(
+        _with_kept_dims(g, x, axis, keepdims), _softmax_of(ans, x, axis, keepdims)),),
+    jvp=(lambda t, ans, x, axis=None, keepdims=False: _sum(
+        multiply(t, _softmax_of(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims),),
+    batch=lambda values, batched, axis=None, keepdims=False: logsumexp_p(
+        values[0], axis=shift_axis(axis, ndim_of(values[0]) - 1), keepdims=keepdims),
+    taylor=_taylor_logsumexp,
+)
+logsumexp_p.__doc__ = "log(sum(exp(x), axis)) as one primitive: stable, VJP g * softmax(x), stable Taylor rule."
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """scipy.special.logsumexp: log(sum(b * exp(a), axis)), computed without overflow.
+
+    a: array; axis: None (all entries), an int or a tuple of ints;
+    b: optional non-negative weights broadcastable to a (log(b) is added to a;
+    the derivative in b needs b > 0); keepdims as numpy. The result has a's
+    shape without the reduced axes (kept with length 1 when keepdims).
+    Derivative: g * softmax(a) along the reduced axes.
+
+    >>> import hodiff as hd, hodiff.scipy.special as hsp
+    >>> float(hsp.logsumexp([1000.0, 1000.0]))  # no overflow
+    1000.6931471805599
+    """
+    if return_sign:
+        raise NotImplementedError("hodiff's logsumexp does not support return_sign; pass non-negative b")
+    if isinstance(a, (list, tuple)):
+        a = np.asarray(a)
+    if _is_complex(a):
+        raise TypeError("logsumexp: complex input is not supported by hodiff")
+    if b is not None:
+        with np.errstate(divide="ignore"):
+            a = add(a, log(b))
+    return logsumexp_p(a, axis=_normalize_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+def log_softmax(x, axis=None):
+    """x - logsumexp(x, axis, keepdims=True): log-probabilities along ``axis`` (None: all entries)."""
+    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+
+
+def softmax(x, axis=None):
+    """exp(x - logsumexp(x, axis, keepdims=True)): probabilities along ``axis`` (None: all entries)."""
+    return exp(log_softmax(x, axis=axis))
+
+
+# --------------------------------------------------------------- scipy.special's names
+
+def _iv_api(v, z):
+    return iv(z, v=_static_order(v, "iv"))
+
+
+def _ive_api(v, z):
+    return ive(z, v=_static_order(v, "ive"))
+
+
+def _polygamma_api(n, x):
+    if hasattr(n, "_trace") or np.ndim(n) or int(n) != n or n < 0:
+        raise TypeError("polygamma: n must be a non-negative Python int (a static order)")
+    return polygamma(x, n=int(n))
+
+
+SCIPY_SPECIAL_API = {
+    "expit": expit, "logit": logit, "log_expit": log_expit, "erf": erf, "erfc": erfc, "erfinv": erfinv,
+    "erfcx": erfcx, "ndtr": ndtr, "ndtri": ndtri, "log_ndtr": log_ndtr, "gammaln": gammaln,
+    "digamma": digamma, "psi": digamma, "polygamma": _polygamma_api, "gamma": gamma, "betaln": betaln,
+    "iv": _iv_api, "ive": _ive_api, "i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e,
+    "xlogy": xlogy, "xlog1py": xlog1py, "logsumexp": logsumexp, "softmax": softmax,
+    "log_softmax": log_softmax,
+}
+
+_ = shape_of  # re-exported for sibling modules

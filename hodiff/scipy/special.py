@@ -1,0 +1,46 @@
+"""hodiff.scipy.special: scipy.special, differentiable.
+
+The functions hodiff differentiates (expit, logit, log_expit, erf, erfc,
+erfinv, erfcx, ndtr, ndtri, log_ndtr, gammaln, digamma/psi, polygamma, gamma,
+betaln, iv, ive, i0, i1, i0e, i1e, xlogy, xlog1py, logsumexp, softmax,
+log_softmax) accept traced values and have rules of every order; they follow
+scipy's signatures (``polygamma(n, x)`` and ``iv(v, z)`` take a static order
+first). Any other scipy.special name passes through for plain values and
+raises a clear error when a traced value reaches it.
+
+>>> import hodiff as hd, hodiff.scipy.special as hsp
+>>> round(float(hd.grad(hsp.gammaln)(3.0)), 6)  # digamma(3)
+0.922784
+"""
+
+import scipy.special as _sp
+
+from ..core.errors import TracedConversionError as _TracedConversionError
+from ..core.trace import Tracer as _Tracer
+from ..core.tree import tree_leaves as _tree_leaves
+from ..primitives.special import SCIPY_SPECIAL_API as _API
+
+globals().update(_API)
+__all__ = sorted(_API)
+
+
+def __getattr__(name):
+    attr = getattr(_sp, name)  # AttributeError names the missing function
+    if not callable(attr) or isinstance(attr, type):
+        return attr
+    return _not_differentiable(name, attr)
+
+
+def _not_differentiable(name, function):
+    def passthrough(*args, **kwargs):
+        if any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
+            raise _TracedConversionError(
+                f"hodiff.scipy.special.{name} is not differentiable by hodiff, and it was called on a "
+                f"traced value. Use a differentiable function (hodiff.scipy.special.__all__ lists them), "
+                "write it with those, or wrap it with @hd.primitive and give it rules (hd.defvjp / hd.defjvp)."
+            )
+        return function(*args, **kwargs)
+
+    passthrough.__name__ = name
+    passthrough.__doc__ = f"scipy.special.{name}, for plain (untraced) values only."
+    return passthrough
