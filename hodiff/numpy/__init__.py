@@ -45,4 +45,9 @@ def _not_differentiable(name, function):
     return passthrough
 
 
-from . import fft, linalg  # noqa: E402,F401  (differentiable submodules; they use the helper above)
+# Differentiable submodules (they use the helper above). Imported by name: `from . import
+# linalg` would find numpy.linalg through the module __getattr__ and never load ours.
+import importlib as _importlib  # noqa: E402
+
+fft = _importlib.import_module(f"{__name__}.fft")
+linalg = _importlib.import_module(f"{__name__}.linalg")

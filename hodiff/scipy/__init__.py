@@ -1,3 +1,3 @@
-"""hodiff.scipy: differentiable counterparts of scipy functions (``hodiff.scipy.special`` ...)."""
+"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, hodiff.scipy.special ...)."""
 
 from . import special  # noqa: F401

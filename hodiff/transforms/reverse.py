@@ -33,9 +33,15 @@ def _zeros_like(value):
 
 def _match_input(gradient, primal):
     """Give a gradient the input's dtype (and Python scalars' numpy scalar form)."""
-    if isinstance(gradient, Tracer):
-        return gradient
     dtype = dtype_of_value(primal)
+    if isinstance(gradient, Tracer):
+        # A real input's cotangent may carry a meaningless imaginary part picked up from complex
+        # intermediates; drop it here too when the gradient is traced (higher order).
+        if np.issubdtype(gradient.dtype, np.complexfloating) and not np.issubdtype(dtype, np.complexfloating):
+            from ..primitives.elementwise import real
+
+            return real(gradient)
+        return gradient
     gradient = np.asarray(gradient)
     if gradient.dtype != dtype:
         if np.iscomplexobj(gradient) and not np.issubdtype(dtype, np.complexfloating):

@@ -1,0 +1,1273 @@
+"""Linear algebra primitives: numpy.linalg and scipy.linalg, differentiable.
+
+Every function works on stacks of matrices: an argument of shape (..., m, n)
+is a stack of m x n matrices, and stack axes broadcast as numpy does. Batch
+rules are therefore the op itself (the batch axis is one more stack axis).
+
+Multi-output functions return ONE packed array from their primitive, which the
+public function unpacks by (differentiable) indexing:
+
+- ``slogdet``: (..., 2) holding [sign, log|det|];
+- ``eigh``: (..., n+1, n) holding the eigenvalues in row 0, the eigenvectors
+  (as columns) below;
+- ``svd`` (reduced, k = min(m, n)): (..., m+1+n, k) holding U, then s as one
+  row, then V = Vh^T;
+- ``qr`` (m >= n; wide matrices are composed from a square QR): (..., m+n, n)
+  holding Q, then R.
+
+Conventions (as JAX and PyTorch):
+
+- ``cholesky`` and ``eigh`` read one triangle of a matrix that is assumed
+  symmetric; their derivatives are those of the symmetric function, i.e. the
+  incoming tangent is symmetrized, (dA + dA^T)/2, and cotangents come back
+  symmetric. Differentiate them as functions of symmetric matrices.
+- ``eigh``/``svd`` derivatives of the eigenvectors / singular vectors need
+  distinct eigenvalues / singular values: the terms 1/(w_j - w_i) are set to
+  zero where two values coincide to rounding, so derivatives of the values
+  alone (``eigvalsh``, ``svd(compute_uv=False)``, ``norm(ord=2/'nuc')``) are
+  right even when values repeat, while those of the vectors are not defined
+  there. Singular vectors of a rank-deficient (or wide/tall) matrix also need
+  1/s for the extra subspace terms; zero singular values contribute zero.
+- ``det``, ``inv``, ``solve`` need nonsingular matrices; their rules use the
+  inverse (the derivative of det at a singular matrix, the adjugate, is not
+  returned: it comes out as nan/inf).
+- Complex matrices: ``inv``, ``solve``, ``det``, ``matrix_power``,
+  ``solve_triangular``, ``expm`` are holomorphic and their rules (plain
+  transposes, no conjugation) follow JAX's convention for complex values. The
+  decompositions (cholesky, eigh, svd, qr) and slogdet are differentiated for
+  real matrices only.
+
+Taylor rules: ``matmul`` (bilinear), ``inv`` and ``solve`` (the recurrence
+A_0 X_k = B_k - sum_j A_j X_{k-j}), ``det`` and ``slogdet`` (through the
+series of the inverse), ``cholesky`` (L_0 L_k^T + L_k L_0^T = A_k - ...),
+``solve_triangular``, ``sqrtm`` (a Sylvester equation per order) and ``expm``
+(the exponential of the block-Toeplitz matrix of the series); the others use
+the nested-forward fallback.
+"""
+
+import collections
+import operator
+
+import numpy as np
+import scipy.linalg as _sla
+
+from ..core.trace import Primitive, Tracer
+from . import shape as S
+from .elementwise import add, greater, multiply, negative, subtract, true_divide, where
+from .rules import dtype_of, ndim_of, shape_of, taylor_bilinear
+
+__all__ = [
+    "matmul", "inv", "solve", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv",
+    "solve_triangular", "expm", "sqrtm", "solve_sylvester",
+    "LINALG_API", "SCIPY_LINALG_API",
+]
+
+
+# ===================================================================== helpers (hodiff ops only)
+
+def _mT(x):
+    """Transpose of the last two axes (a stack of matrices transposed)."""
+    n = ndim_of(x)
+    return S.transpose(x, axes=tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _sym(x):
+    return multiply(add(x, _mT(x)), 0.5)
+
+
+def _diagonal(x):
+    """(..., n, n) -> (..., n): the diagonals of a stack."""
+    n = shape_of(x)[-1]
+    index = np.arange(n)
+    return S.getitem(x, index=(Ellipsis, index, index))
+
+
+def _trace(x):
+    return S.sum(_diagonal(x), axis=-1)
+
+
+def _eye(n, dtype):
+    return np.eye(n, dtype=dtype)
+
+
+def _diag_embed(v):
+    """(..., n) -> (..., n, n) with v on the diagonals."""
+    n = shape_of(v)[-1]
+    return multiply(S.expand_dims(v, -1), _eye(n, dtype_of(v)))
+
+
+def _scale_columns(x, v):
+    """x @ diag(v): column j of x times v[..., j]."""
+    return multiply(x, S.expand_dims(v, -2))
+
+
+def _scale_rows(x, v):
+    """diag(v) @ x: row i of x times v[..., i]."""
+    return multiply(x, S.expand_dims(v, -1))
+
+
+def _trailing(x):
+    """x[..., None, None]: a stack of scalars against a stack of matrices."""
+    return S.reshape(x, shape=tuple(shape_of(x)) + (1, 1))
+
+
+def _series_terms(series):
+    return [S.getitem(series, index=k) for k in range(shape_of(series)[0])]
+
+
+def _stack_terms(terms):
+    return S.stack(*terms, axis=0)
+
+
+def _align_stacks(values, batched, core_ndims):
+    """Batched arguments with the same number of stack axes behind the batch axis.
+
+    Unbatched arguments broadcast from the right as numpy does; a batched
+    argument with fewer stack axes than another argument gets length-1 axes
+    after its batch axis, so that its batch axis stays aligned with the others'.
+    """
+    stack_ndims = [ndim_of(v) - int(b) - c for v, b, c in zip(values, batched, core_ndims)]
+    depth = max(stack_ndims)
+    aligned = []
+    for value, is_batched, k in zip(values, batched, stack_ndims):
+        if is_batched and k < depth:
+            shape = shape_of(value)
+            value = S.reshape(value, shape=shape[:1] + (1,) * (depth - k) + tuple(shape[1:]))
+        aligned.append(value)
+    return aligned
+
+
+def _batch_stacked(primitive, core_ndims):
+    """Batch rule of an op on broadcasting stacks of matrices: the op itself, stacks aligned."""
+
+    def rule(values, batched, **params):
+        return primitive(*_align_stacks(values, batched, core_ndims), **params)
+
+    return rule
+
+
+def _batch_unary(primitive):
+    """Batch rule of an op on one stack of matrices: the batch axis is one more stack axis."""
+    return lambda values, batched, **params: primitive(values[0], **params)
+
+
+def _not_close_mask(diff, scale, n, dtype):
+    """Where |diff| is above rounding level relative to ``scale`` (both compared squared).
+
+    A plain value (no derivative flows through comparisons): used to zero the
+    1/(w_j - w_i) terms of coincident eigen/singular values.
+    """
+    eps = np.finfo(np.dtype(dtype).type(0).real.dtype).eps
+    tolerance = (4.0 * n * eps) ** 2
+    return greater(multiply(diff, diff), multiply(scale, tolerance))
+
+
+def _check_square(a, name):
+    shape = shape_of(a)
+    if len(shape) < 2:
+        raise np.linalg.LinAlgError(
+            f"{name}: {len(shape)}-dimensional array given. Array must be at least two-dimensional")
+    if shape[-1] != shape[-2]:
+        raise np.linalg.LinAlgError(f"{name}: last 2 dimensions of the array must be square, got {tuple(shape)}")
+
+
+def _check_matrix(a, name):
+    if ndim_of(a) < 2:
+        raise np.linalg.LinAlgError(
+            f"{name}: {ndim_of(a)}-dimensional array given. Array must be at least two-dimensional")
+
+
+def _check_real(a, name):
+    if np.issubdtype(dtype_of(a), np.complexfloating) and isinstance(a, Tracer):
+        raise TypeError(f"{name}: differentiating complex matrices is not supported (real matrices only)")
+
+
+def _as_array(x):
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def _inexact(x):
+    """Integer inputs become float64 (as numpy.linalg does)."""
+    if isinstance(x, Tracer):
+        return x
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.inexact) else x.astype(np.float64)
+
+
+# ===================================================================== matmul (stacks)
+
+# A stacked matrix product for the rules below (both operands at least 2-D,
+# stack axes broadcasting). hodiff.numpy.matmul is the general one.
+matmul = Primitive(
+    "linalg_matmul", np.matmul,
+    vjp=(lambda g, ans, a, b: matmul(g, _mT(b)), lambda g, ans, a, b: matmul(_mT(a), g)),
+    jvp=(lambda t, ans, a, b: matmul(t, b), lambda t, ans, a, b: matmul(a, t)),
+    broadcasts=True,
+)
+matmul.batch = _batch_stacked(matmul, (2, 2))
+matmul.taylor = taylor_bilinear(matmul)
+
+
+# ===================================================================== inv
+
+def _inv_series(x0, a_series):
+    """Series of X = A^{-1} from A's:  A_0 X_k = -sum_{j=1..k} A_j X_{k-j}."""
+    a_terms = _series_terms(a_series)
+    x = [x0]
+    for k in range(1, len(a_terms) + 1):
+        acc = matmul(a_terms[0], x[k - 1])
+        for j in range(2, k + 1):
+            acc = add(acc, matmul(a_terms[j - 1], x[k - j]))
+        x.append(negative(matmul(x0, acc)))
+    return x
+
+
+inv = Primitive(
+    "inv", np.linalg.inv,
+    vjp=(lambda g, ans, a: negative(matmul(_mT(ans), matmul(g, _mT(ans)))),),
+    jvp=(lambda t, ans, a: negative(matmul(ans, matmul(t, ans))),),
+    taylor=lambda ans, primals, series: _stack_terms(_inv_series(ans, series[0])[1:]),
+)
+inv.batch = _batch_unary(inv)
+
+
+# ===================================================================== solve
+
+def _solve_taylor(ans, primals, series):
+    """A X = B:  A_0 X_k = B_k - sum_{j=1..k} A_j X_{k-j}."""
+    a0, _ = primals
+    a_series, b_series = series
+    if a_series is None:
+        return solve.batch([a0, b_series], [False, True])
+    a_terms = _series_terms(a_series)
+    b_terms = _series_terms(b_series) if b_series is not None else [None] * len(a_terms)
+    x = [ans]
+    for k in range(1, len(a_terms) + 1):
+        acc = matmul(a_terms[0], x[k - 1])
+        for j in range(2, k + 1):
+            acc = add(acc, matmul(a_terms[j - 1], x[k - j]))
+        rhs = negative(acc) if b_terms[k - 1] is None else subtract(b_terms[k - 1], acc)
+        x.append(solve(a0, rhs))
+    return _stack_terms(x[1:])
+
+
+# A (..., n, n), B (..., n, k): X = A^{-1} B, stack axes broadcasting.
+solve = Primitive(
+    "solve", np.linalg.solve,
+    vjp=(lambda g, ans, a, b: negative(matmul(solve(_mT(a), g), _mT(ans))),
+         lambda g, ans, a, b: solve(_mT(a), g)),
+    jvp=(lambda t, ans, a, b: negative(solve(a, matmul(t, ans))),
+         lambda t, ans, a, b: solve(a, t)),
+    taylor=_solve_taylor,
+    broadcasts=True,
+)
+solve.batch = _batch_stacked(solve, (2, 2))
+
+
+# ===================================================================== det and slogdet
+
+def _logdet_series(a0, a_series, inverse):
+    """Series of log|det A(t)|:  k l_k = sum_{j=1..k} j tr(X_{k-j} A_j), X = A^{-1}."""
+    a_terms = _series_terms(a_series)
+    x = _inv_series(inverse, a_series)
+    logdet = [None]
+    for k in range(1, len(a_terms) + 1):
+        acc = multiply(_trace(matmul(x[k - 1], a_terms[0])), 1.0 / k)
+        for j in range(2, k + 1):
+            acc = add(acc, multiply(_trace(matmul(x[k - j], a_terms[j - 1])), j / k))
+        logdet.append(acc)
+    return logdet
+
+
+def _det_taylor(ans, primals, series):
+    """det A(t) = det A_0 exp(l(t) - l_0):  k y_k = sum_{j=1..k} j l_j y_{k-j}."""
+    a0 = primals[0]
+    logdet = _logdet_series(a0, series[0], inv(a0))
+    y = [ans]
+    for k in range(1, len(logdet)):
+        acc = multiply(multiply(logdet[1], y[k - 1]), 1.0 / k)
+        for j in range(2, k + 1):
+            acc = add(acc, multiply(multiply(logdet[j], y[k - j]), j / k))
+        y.append(acc)
+    return _stack_terms(y[1:])
+
+
+det = Primitive(
+    "det", np.linalg.det,
+    vjp=(lambda g, ans, a: multiply(_trailing(multiply(g, ans)), _mT(inv(a))),),
+    jvp=(lambda t, ans, a: multiply(ans, _trace(solve(a, t))),),
+    taylor=_det_taylor,
+)
+det.batch = _batch_unary(det)
+
+
+def _slogdet_impl(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return np.stack([sign, logabsdet], axis=-1)
+
+
+def _slogdet_taylor(ans, primals, series):
+    a0 = primals[0]
+    logdet = _logdet_series(a0, series[0], inv(a0))[1:]
+    zeros = S.zeros_like(logdet[0])
+    return _stack_terms([S.stack(zeros, term, axis=-1) for term in logdet])
+
+
+def _slogdet_jvp(t, ans, a):
+    dlogdet = _trace(solve(a, t))
+    return S.stack(S.zeros_like(dlogdet), dlogdet, axis=-1)
+
+
+# (..., n, n) -> (..., 2): [sign, log|det|]; the sign has zero derivative.
+slogdet = Primitive(
+    "slogdet", _slogdet_impl,
+    vjp=(lambda g, ans, a: multiply(_trailing(S.getitem(g, index=(Ellipsis, 1))), _mT(inv(a))),),
+    jvp=(_slogdet_jvp,),
+    taylor=_slogdet_taylor,
+)
+slogdet.batch = _batch_unary(slogdet)
+
+
+# ===================================================================== triangular solves
+
+def _trans_code(trans):
+    codes = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
+    if trans not in codes:
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 2 or 'N', 'T', 'C', got {trans!r}")
+    return codes[trans]
+
+
+def _triangle_mask(n, lower, strict, dtype):
+    mask = np.tril(np.ones((n, n), dtype=dtype), -1 if strict else 0)
+    return mask if lower else mask.T
+
+
+def _solve_triangular_impl(a, b, lower=False, trans=0, unit_diagonal=False):
+    return _sla.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def _used_part(x, lower, unit_diagonal):
+    """The entries of A a triangular solve reads: one triangle, without the diagonal if unit."""
+    n = shape_of(x)[-1]
+    return multiply(x, _triangle_mask(n, lower, unit_diagonal, dtype_of(x)))
+
+
+def _op(x, trans):
+    return x if trans == 0 else _mT(x)
+
+
+def _solve_triangular_vjp_a(g, ans, a, b, lower=False, trans=0, unit_diagonal=False):
+    # X = op(A)^{-1} B  =>  dX = -op(A)^{-1} op(dA) X; its transpose:
+    b_bar = solve_triangular(a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    product = negative(matmul(b_bar, _mT(ans)) if trans == 0 else matmul(ans, _mT(b_bar)))
+    return _used_part(product, lower, unit_diagonal)
+
+
+def _solve_triangular_jvp_a(t, ans, a, b, lower=False, trans=0, unit_diagonal=False):
+    used = _op(_used_part(t, lower, unit_diagonal), trans)
+    return negative(solve_triangular(a, matmul(used, ans), lower=lower, trans=trans, unit_diagonal=unit_diagonal))
+
+
+def _solve_triangular_taylor(ans, primals, series, lower=False, trans=0, unit_diagonal=False):
+    a0, _ = primals
+    a_series, b_series = series
+    params = dict(lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    if a_series is None:
+        return solve_triangular.batch([a0, b_series], [False, True], **params)
+    a_terms = [_op(_used_part(term, lower, unit_diagonal), trans) for term in _series_terms(a_series)]
+    b_terms = _series_terms(b_series) if b_series is not None else [None] * len(a_terms)
+    x = [ans]
+    for k in range(1, len(a_terms) + 1):
+        acc = matmul(a_terms[0], x[k - 1])
+        for j in range(2, k + 1):
+            acc = add(acc, matmul(a_terms[j - 1], x[k - j]))
+        rhs = negative(acc) if b_terms[k - 1] is None else subtract(b_terms[k - 1], acc)
+        x.append(solve_triangular(a0, rhs, **params))
+    return _stack_terms(x[1:])
+
+
+# A (..., n, n) triangular, B (..., n, k): X = op(A)^{-1} B with op = identity (trans=0)
+# or transpose (trans=1); only A's triangle (without the diagonal if unit_diagonal) is read.
+solve_triangular = Primitive(
+    "solve_triangular", _solve_triangular_impl,
+    vjp=(_solve_triangular_vjp_a,
+         lambda g, ans, a, b, lower=False, trans=0, unit_diagonal=False: solve_triangular(
+             a, g, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)),
+    jvp=(_solve_triangular_jvp_a,
+         lambda t, ans, a, b, lower=False, trans=0, unit_diagonal=False: solve_triangular(
+             a, t, lower=lower, trans=trans, unit_diagonal=unit_diagonal)),
+    taylor=_solve_triangular_taylor,
+    broadcasts=True,
+)
+solve_triangular.batch = _batch_stacked(solve_triangular, (2, 2))
+
+
+# ===================================================================== cholesky
+
+def _phi(x):
+    """Lower triangle of x with its diagonal halved."""
+    n = shape_of(x)[-1]
+    dtype = dtype_of(x)
+    return multiply(x, np.tril(np.ones((n, n), dtype=dtype), -1) + 0.5 * _eye(n, dtype))
+
+
+def _inner(low, x):
+    """L^{-1} x L^{-T} by two triangular solves."""
+    y = solve_triangular(low, x, lower=True)
+    return _mT(solve_triangular(low, _mT(y), lower=True))
+
+
+def _cholesky_jvp(t, ans, a):
+    # L L^T = A  =>  L^{-1} dA L^{-T} = Phi^{-1}(L^{-1} dL) symmetrized, i.e. dL = L Phi(L^{-1} dA L^{-T}).
+    return matmul(ans, _phi(_inner(ans, _sym(t))))
+
+
+def _cholesky_vjp(g, ans, a):
+    # The transpose of the JVP: sym(L^{-T} Phi(L^T G) L^{-1}).
+    y = solve_triangular(ans, _phi(matmul(_mT(ans), g)), lower=True, trans=1)
+    return _sym(_mT(solve_triangular(ans, _mT(y), lower=True, trans=1)))
+
+
+def _cholesky_taylor(ans, primals, series):
+    """L_0 L_k^T + L_k L_0^T = A_k - sum_{j=1..k-1} L_j L_{k-j}^T."""
+    a_terms = _series_terms(series[0])
+    low = [ans]
+    for k in range(1, len(a_terms) + 1):
+        rhs = _sym(a_terms[k - 1])
+        for j in range(1, k):
+            rhs = subtract(rhs, matmul(low[j], _mT(low[k - j])))
+        low.append(matmul(ans, _phi(_inner(ans, rhs))))
+    return _stack_terms(low[1:])
+
+
+# A (..., n, n) symmetric positive definite -> L (..., n, n) lower triangular with L L^T = A.
+cholesky = Primitive("cholesky", np.linalg.cholesky, vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
+                     taylor=_cholesky_taylor)
+cholesky.batch = _batch_unary(cholesky)
+
+
+# ===================================================================== eigh
+
+def _eigh_impl(a, UPLO="L"):
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _gap_inverse(values, squared=False):
+    """F[i, j] = 1 / (v_j - v_i) for distinct values (v = values, or their squares), else 0."""
+    n = shape_of(values)[-1]
+    v = multiply(values, values) if squared else values
+    diff = subtract(S.expand_dims(v, -2), S.expand_dims(v, -1))
+    scale = S.expand_dims(S.expand_dims(S.sum(multiply(v, v), axis=-1), -1), -1)
+    distinct = _not_close_mask(diff, scale, n, dtype_of(values))
+    ones = S.ones_like(diff)
+    return where(distinct, true_divide(ones, where(distinct, diff, ones)), S.zeros_like(diff))
+
+
+def _eigh_parts(packed):
+    return S.getitem(packed, index=(Ellipsis, 0, slice(None))), S.getitem(packed, index=(Ellipsis, slice(1, None),
+                                                                                          slice(None)))
+
+
+def _eigh_jvp(t, ans, a, UPLO="L"):
+    w, v = _eigh_parts(ans)
+    m = matmul(_mT(v), matmul(_sym(t), v))
+    dw = _diagonal(m)
+    dv = matmul(v, multiply(_gap_inverse(w), m))
+    return S.concatenate(S.expand_dims(dw, -2), dv, axis=-2)
+
+
+def _eigh_vjp(g, ans, a, UPLO="L"):
+    w, v = _eigh_parts(ans)
+    gw, gv = _eigh_parts(g)
+    inner = add(_diag_embed(gw), multiply(_gap_inverse(w), matmul(_mT(v), gv)))
+    return _sym(matmul(v, matmul(inner, _mT(v))))
+
+
+# A (..., n, n) symmetric -> (..., n+1, n): eigenvalues (ascending) in row 0, eigenvectors below.
+eigh = Primitive("eigh", _eigh_impl, vjp=(_eigh_vjp,), jvp=(_eigh_jvp,))
+eigh.batch = _batch_unary(eigh)
+
+
+# ===================================================================== svd (reduced)
+
+def _svd_impl(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+
+
+def _svd_parts(packed, m):
+    u = S.getitem(packed, index=(Ellipsis, slice(0, m), slice(None)))
+    s = S.getitem(packed, index=(Ellipsis, m, slice(None)))
+    v = S.getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None)))
+    return u, s, v
+
+
+def _safe_reciprocal(s):
+    """1/s where s is above rounding level (relative to the largest), 0 elsewhere."""
+    n = shape_of(s)[-1]
+    scale = S.expand_dims(S.sum(multiply(s, s), axis=-1), -1)
+    nonzero = _not_close_mask(s, scale, n, dtype_of(s))
+    ones = S.ones_like(s)
+    return where(nonzero, true_divide(ones, where(nonzero, s, ones)), S.zeros_like(s))
+
+
+def _svd_jvp(t, ans, a):
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    u, s, v = _svd_parts(ans, m)
+    dp = matmul(_mT(u), matmul(t, v))
+    ds = _diagonal(dp)
+    f = _gap_inverse(s, squared=True)
+    x = _scale_columns(dp, s)
+    y = _scale_rows(dp, s)
+    du = matmul(u, multiply(f, add(x, _mT(x))))
+    dv = matmul(v, multiply(f, add(y, _mT(y))))
+    if m > k:
+        du = add(du, _scale_columns(subtract(matmul(t, v), matmul(u, matmul(_mT(u), matmul(t, v)))),
+                                    _safe_reciprocal(s)))
+    if n > k:
+        tu = matmul(_mT(t), u)
+        dv = add(dv, _scale_columns(subtract(tu, matmul(v, matmul(_mT(v), tu))), _safe_reciprocal(s)))
+    return S.concatenate(du, S.expand_dims(ds, -2), dv, axis=-2)
+
+
+def _svd_vjp(g, ans, a):
+    # The transpose of the JVP above, term by term.
+    m, n = shape_of(a)[-2:]
+    k = min(m, n)
+    u, s, v = _svd_parts(ans, m)
+    gu, gs, gv = _svd_parts(g, m)
+    f = _gap_inverse(s, squared=True)
+    hu = multiply(f, matmul(_mT(u), gu))
+    hv = multiply(f, matmul(_mT(v), gv))
+    dp_bar = add(add(_diag_embed(gs), _scale_columns(add(hu, _mT(hu)), s)), _scale_rows(add(hv, _mT(hv)), s))
+    a_bar = matmul(u, matmul(dp_bar, _mT(v)))
+    if m > k:
+        scaled = _scale_columns(subtract(gu, matmul(u, matmul(_mT(u), gu))), _safe_reciprocal(s))
+        a_bar = add(a_bar, matmul(scaled, _mT(v)))
+    if n > k:
+        scaled = _scale_columns(subtract(gv, matmul(v, matmul(_mT(v), gv))), _safe_reciprocal(s))
+        a_bar = add(a_bar, matmul(u, _mT(scaled)))
+    return a_bar
+
+
+# A (..., m, n) -> (..., m+1+n, k), k = min(m, n): U, then s (descending) as one row, then V = Vh^T.
+svd = Primitive("svd", _svd_impl, vjp=(_svd_vjp,), jvp=(_svd_jvp,))
+svd.batch = _batch_unary(svd)
+
+
+# ===================================================================== qr (m >= n)
+
+def _qr_impl(a):
+    q, r = np.linalg.qr(a, mode="reduced")
+    return np.concatenate([q, r], axis=-2)
+
+
+def _qr_parts(packed, m):
+    return (S.getitem(packed, index=(Ellipsis, slice(0, m), slice(None))),
+            S.getitem(packed, index=(Ellipsis, slice(m, None), slice(None))))
+
+
+def _strict_lower(x):
+    n = shape_of(x)[-1]
+    return multiply(x, np.tril(np.ones((n, n), dtype=dtype_of(x)), -1))
+
+
+def _qr_jvp(t, ans, a):
+    # C = dA R^{-1}, M = Q^T C, Omega = tril(M, -1) - tril(M, -1)^T (antisymmetric):
+    # dQ = Q (Omega - M) + C, dR = (M - Omega) R.
+    m = shape_of(a)[-2]
+    q, r = _qr_parts(ans, m)
+    c = _mT(solve_triangular(r, _mT(t), lower=False, trans=1))
+    mm = matmul(_mT(q), c)
+    low = _strict_lower(mm)
+    omega = subtract(low, _mT(low))
+    k = subtract(mm, omega)
+    dq = subtract(c, matmul(q, k))
+    dr = matmul(k, r)
+    return S.concatenate(dq, dr, axis=-2)
+
+
+def _qr_vjp(g, ans, a):
+    m = shape_of(a)[-2]
+    q, r = _qr_parts(ans, m)
+    gq, gr = _qr_parts(g, m)
+    k_bar = subtract(matmul(gr, _mT(r)), matmul(_mT(q), gq))
+    m_bar = subtract(k_bar, _strict_lower(subtract(k_bar, _mT(k_bar))))
+    c_bar = add(gq, matmul(q, m_bar))
+    # A_bar = C_bar R^{-T}
+    return _mT(solve_triangular(r, _mT(c_bar), lower=False))
+
+
+# A (..., m, n) with m >= n -> (..., m+n, n): Q (m x n, orthonormal columns), then R (n x n, upper).
+qr = Primitive("qr", _qr_impl, vjp=(_qr_vjp,), jvp=(_qr_jvp,))
+qr.batch = _batch_unary(qr)
+
+
+# ===================================================================== pinv
+
+def _pinv_impl(a, rcond=None, hermitian=False):
+    if rcond is None:
+        return np.linalg.pinv(a, hermitian=hermitian)
+    return np.linalg.pinv(a, rcond=rcond, hermitian=hermitian)
+
+
+def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
+    # Golub & Pereyra (1973), valid where the rank is locally constant:
+    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P.
+    p = ans
+    m, n = shape_of(a)[-2:]
+    eye_m, eye_n = _eye(m, dtype_of(p)), _eye(n, dtype_of(p))
+    term1 = negative(matmul(p, matmul(t, p)))
+    term2 = matmul(matmul(p, _mT(p)), matmul(_mT(t), subtract(eye_m, matmul(a, p))))
+    term3 = matmul(subtract(eye_n, matmul(p, a)), matmul(_mT(t), matmul(_mT(p), p)))
+    return add(add(term1, term2), term3)
+
+
+def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
+    p = ans
+    m, n = shape_of(a)[-2:]
+    eye_m, eye_n = _eye(m, dtype_of(p)), _eye(n, dtype_of(p))
+    term1 = negative(matmul(_mT(p), matmul(g, _mT(p))))
+    term2 = matmul(subtract(eye_m, matmul(a, p)), matmul(_mT(g), matmul(p, _mT(p))))
+    term3 = matmul(matmul(_mT(p), p), matmul(_mT(g), subtract(eye_n, matmul(p, a))))
+    return add(add(term1, term2), term3)
+
+
+# A (..., m, n) -> P (..., n, m), the Moore-Penrose pseudo-inverse.
+pinv = Primitive("pinv", _pinv_impl, vjp=(_pinv_vjp,), jvp=(_pinv_jvp,))
+pinv.batch = _batch_unary(pinv)
+
+
+# ===================================================================== expm
+
+def _block_upper(a, e):
+    """[[a, e], [0, a]] for stacks of n x n matrices."""
+    zeros = S.zeros_like(a) if not isinstance(a, Tracer) else np.zeros(shape_of(a), dtype=dtype_of(a))
+    top = S.concatenate(a, e, axis=-1)
+    bottom = S.concatenate(zeros, a, axis=-1)
+    return S.concatenate(top, bottom, axis=-2)
+
+
+def _frechet(a, e):
+    """L(A, E), the derivative of expm at A in direction E: the top right block of expm([[A, E], [0, A]])."""
+    n = shape_of(a)[-1]
+    big = expm(_block_upper(a, e))
+    return S.getitem(big, index=(Ellipsis, slice(0, n), slice(n, None)))
+
+
+def _expm_taylor(ans, primals, series):
+    """exp of the block-Toeplitz matrix T of the series (T_{rc} = A_{c-r}): its top block row is the series of exp.
+
+    A(t) -> T is an algebra homomorphism of truncated power series of matrices, so exp commutes with it.
+    """
+    a0 = primals[0]
+    terms = [a0] + _series_terms(series[0])
+    order = len(terms) - 1
+    n = shape_of(a0)[-1]
+    zeros = np.zeros(shape_of(a0), dtype=dtype_of(ans))
+    rows = [S.concatenate(*([zeros] * r + terms[:order + 1 - r]), axis=-1) for r in range(order + 1)]
+    big = expm(S.concatenate(*rows, axis=-2))
+    return _stack_terms([S.getitem(big, index=(Ellipsis, slice(0, n), slice(j * n, (j + 1) * n)))
+                         for j in range(1, order + 1)])
+
+
+# A (..., n, n) -> exp(A) (..., n, n); its derivative is the Frechet derivative (block-matrix trick),
+# the VJP the Frechet derivative at A^T.
+expm = Primitive(
+    "expm", _sla.expm,
+    vjp=(lambda g, ans, a: _frechet(_mT(a), g),),
+    jvp=(lambda t, ans, a: _frechet(a, t),),
+    taylor=_expm_taylor,
+)
+expm.batch = _batch_unary(expm)
+
+
+# ===================================================================== Sylvester equations and sqrtm
+
+def _solve_sylvester_impl(a, b, q):
+    return _sla.solve_sylvester(a, b, q)
+
+
+# A (..., n, n), B (..., m, m), Q (..., n, m): X with A X + X B = Q.
+# With S(X) = A X + X B, S^T(Y) = A^T Y + Y B^T, so the cotangent of Q is solve_sylvester(A^T, B^T, G).
+solve_sylvester = Primitive(
+    "solve_sylvester", _solve_sylvester_impl,
+    vjp=(lambda g, ans, a, b, q: negative(matmul(solve_sylvester(_mT(a), _mT(b), g), _mT(ans))),
+         lambda g, ans, a, b, q: negative(matmul(_mT(ans), solve_sylvester(_mT(a), _mT(b), g))),
+         lambda g, ans, a, b, q: solve_sylvester(_mT(a), _mT(b), g)),
+    jvp=(lambda t, ans, a, b, q: solve_sylvester(a, b, negative(matmul(t, ans))),
+         lambda t, ans, a, b, q: solve_sylvester(a, b, negative(matmul(ans, t))),
+         lambda t, ans, a, b, q: solve_sylvester(a, b, t)),
+    broadcasts=True,
+)
+solve_sylvester.batch = _batch_stacked(solve_sylvester, (2, 2, 2))
+
+
+def _sqrtm_impl(a):
+    out = _sla.sqrtm(a)
+    if not np.iscomplexobj(a) and np.iscomplexobj(out):
+        # scipy returns a complex result when rounding leaves tiny imaginary parts, or when A has
+        # negative eigenvalues (no real square root).
+        scale = max(1.0, float(np.abs(out).max(initial=0.0)))
+        if np.abs(out.imag).max(initial=0.0) > 100 * np.finfo(out.real.dtype).eps * scale:
+            raise ValueError("sqrtm: this real matrix has no real square root (it has negative eigenvalues); "
+                             "pass a complex matrix for the complex principal square root")
+        out = out.real
+    return out.astype(np.result_type(a, out.dtype) if np.iscomplexobj(a) else a.dtype, copy=False)
+
+
+def _sqrtm_taylor(ans, primals, series):
+    """X_0 X_k + X_k X_0 = A_k - sum_{j=1..k-1} X_j X_{k-j}."""
+    a_terms = _series_terms(series[0])
+    x = [ans]
+    for k in range(1, len(a_terms) + 1):
+        rhs = a_terms[k - 1]
+        for j in range(1, k):
+            rhs = subtract(rhs, matmul(x[j], x[k - j]))
+        x.append(solve_sylvester(ans, ans, rhs))
+    return _stack_terms(x[1:])
+
+
+# A (..., n, n) -> X = sqrtm(A) with X X = A:  X dX + dX X = dA.
+sqrtm = Primitive(
+    "sqrtm", _sqrtm_impl,
+    vjp=(lambda g, ans, a: solve_sylvester(_mT(ans), _mT(ans), g),),
+    jvp=(lambda t, ans, a: solve_sylvester(ans, ans, t),),
+    taylor=_sqrtm_taylor,
+)
+sqrtm.batch = _batch_unary(sqrtm)
+
+
+# ===================================================================== public functions (numpy.linalg)
+
+SlogdetResult = collections.namedtuple("SlogdetResult", ["sign", "logabsdet"])
+EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = collections.namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = collections.namedtuple("QRResult", ["Q", "R"])
+LstsqResult = collections.namedtuple("LstsqResult", ["x", "residuals", "rank", "s"])
+
+
+def np_inv(a):
+    """Inverse of each matrix in a stack (..., n, n) -> (..., n, n).
+
+    d(A^{-1}) = -A^{-1} dA A^{-1}; the VJP is -A^{-T} G A^{-T}.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> A = np.array([[2.0, 0.0], [0.0, 4.0]])
+    >>> hd.grad(lambda A: hnp.sum(hnp.linalg.inv(A)))(A)
+    array([[-0.25  , -0.125 ],
+           [-0.125 , -0.0625]])
+    """
+    a = _inexact(a)
+    _check_square(a, "inv")
+    return inv(a)
+
+
+def np_solve(a, b):
+    """x with a @ x = b; numpy 2 semantics.
+
+    a: (..., M, M). b: (M,) is one vector (the result has shape (..., M));
+    otherwise b is a stack of matrices (..., M, K) and the result (..., M, K).
+    Stack axes broadcast.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> A = np.array([[2.0, 0.0], [0.0, 4.0]])
+    >>> hd.grad(lambda b: hnp.sum(hnp.linalg.solve(A, b)))(np.array([1.0, 1.0]))
+    array([0.5 , 0.25])
+    """
+    a, b = _inexact(a), _inexact(b)
+    _check_square(a, "solve")
+    b_shape = shape_of(b)
+    n = shape_of(a)[-1]
+    if len(b_shape) == 1:
+        if b_shape[0] != n:
+            raise ValueError(f"solve: b has shape {b_shape}, expected ({n},) for a of shape {shape_of(a)}")
+        return S.getitem(solve(a, S.expand_dims(b, -1)), index=(Ellipsis, 0))
+    if len(b_shape) < 1 or b_shape[-2] != n:
+        raise ValueError(f"solve: b has shape {b_shape}; expected (..., {n}, K) or ({n},) for a of shape "
+                         f"{shape_of(a)}")
+    return solve(a, b)
+
+
+def np_det(a):
+    """Determinants of a stack (..., n, n) -> (...). d det A = det A tr(A^{-1} dA).
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(hnp.linalg.det)(np.array([[2.0, 1.0], [1.0, 3.0]]))
+    array([[ 3., -1.],
+           [-1.,  2.]])
+    """
+    a = _inexact(a)
+    _check_square(a, "det")
+    return det(a)
+
+
+def np_slogdet(a):
+    """(sign, logabsdet) of a stack (..., n, n), each (...). d log|det A| = tr(A^{-1} dA); sign: zero.
+
+    Real matrices only when differentiated.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.linalg.slogdet(A)[1])(np.diag([2.0, -4.0]))
+    array([[ 0.5 ,  0.  ],
+           [ 0.  , -0.25]])
+    """
+    a = _inexact(a)
+    _check_square(a, "slogdet")
+    if not isinstance(a, Tracer):
+        return SlogdetResult(*np.linalg.slogdet(a))
+    _check_real(a, "slogdet")
+    packed = slogdet(a)
+    return SlogdetResult(S.getitem(packed, index=(Ellipsis, 0)), S.getitem(packed, index=(Ellipsis, 1)))
+
+
+def np_cholesky(a, /, *, upper=False):
+    """Cholesky factor of symmetric positive definite matrices (..., n, n): L lower with L L^T = A.
+
+    ``upper=True`` returns L^T. Only the lower triangle of A is read; the
+    derivative is that of the symmetric function (dA symmetrized), as in JAX.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> out, tangent = hd.jvp(hnp.linalg.cholesky, (np.eye(2) * 4.0,), (np.eye(2),))
+    >>> tangent
+    array([[0.25, 0.  ],
+           [0.  , 0.25]])
+    """
+    a = _inexact(a)
+    _check_square(a, "cholesky")
+    _check_real(a, "cholesky")
+    low = cholesky(a)
+    return _mT(low) if upper else low
+
+
+def np_eigh(a, UPLO="L"):
+    """Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices (..., n, n).
+
+    Returns ``EighResult(eigenvalues (..., n), eigenvectors (..., n, n))``.
+    The derivative treats A as symmetric (dA symmetrized). Eigenvector
+    derivatives need distinct eigenvalues; eigenvalue derivatives,
+    dw_i = v_i^T dA v_i, are right even with repeated eigenvalues (see the
+    module docstring).
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.linalg.eigh(A)[0][1])(np.diag([1.0, 3.0]))
+    array([[0., 0.],
+           [0., 1.]])
+    """
+    a = _inexact(a)
+    _check_square(a, "eigh")
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    if not isinstance(a, Tracer):
+        return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
+    _check_real(a, "eigh")
+    w, v = _eigh_parts(eigh(a, UPLO=UPLO))
+    return EighResult(w, v)
+
+
+def np_eigvalsh(a, UPLO="L"):
+    """Eigenvalues (ascending) of symmetric matrices (..., n, n) -> (..., n); dw_i = v_i^T dA v_i."""
+    return np_eigh(a, UPLO)[0]
+
+
+def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """Singular value decomposition of a stack (..., m, n): ``SVDResult(U, S, Vh)`` with A = U diag(S) Vh.
+
+    Differentiated: the reduced SVD (``full_matrices=False``, U (..., m, k),
+    S (..., k), Vh (..., k, n), k = min(m, n)); ``full_matrices=True`` is
+    differentiable only for square matrices (where it is the same), since the
+    extra columns are not unique. ``compute_uv=False`` gives S alone, whose
+    derivative U^T dA V (diagonal) holds even with repeated singular values;
+    that of U and Vh needs distinct, nonzero singular values (module docstring).
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.linalg.svd(A, compute_uv=False)[0])(np.diag([3.0, 1.0]))
+    array([[1., 0.],
+           [0., 0.]])
+    """
+    a = _inexact(a)
+    _check_matrix(a, "svd")
+    if not isinstance(a, Tracer):
+        if not compute_uv:
+            return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=False, hermitian=hermitian)
+        return SVDResult(*np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian))
+    _check_real(a, "svd")
+    m, n = shape_of(a)[-2:]
+    if compute_uv and full_matrices and m != n:
+        raise ValueError("svd: differentiating full_matrices=True is only possible for square matrices "
+                         "(the extra singular vectors are not unique); pass full_matrices=False")
+    u, s, v = _svd_parts(svd(a), m)
+    if not compute_uv:
+        return s
+    return SVDResult(u, s, _mT(v))
+
+
+def np_qr(a, mode="reduced"):
+    """QR decomposition of a stack (..., m, n): ``QRResult(Q, R)`` (mode 'reduced'), or R (mode 'r').
+
+    Q (..., m, k) has orthonormal columns, R (..., k, n) is upper triangular,
+    k = min(m, n). Wide matrices (m < n) are decomposed as A = [X | Y] with
+    X = Q R_1 square, R = [R_1 | Q^T Y]. Mode 'complete' is differentiable
+    for m <= n (where it equals 'reduced'); 'raw' is not differentiable.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.linalg.qr(A)[1][0, 0] ** 2)(np.array([[3.0], [4.0]]))
+    array([[6.],
+           [8.]])
+    """
+    a = _inexact(a)
+    _check_matrix(a, "qr")
+    if mode not in ("reduced", "complete", "r", "raw"):
+        raise ValueError(f"qr: unrecognized mode {mode!r}")
+    if not isinstance(a, Tracer):
+        out = np.linalg.qr(a, mode=mode)
+        return QRResult(*out) if mode in ("reduced", "complete") else out
+    _check_real(a, "qr")
+    m, n = shape_of(a)[-2:]
+    if mode == "raw" or (mode == "complete" and m > n):
+        raise ValueError(f"qr: mode {mode!r} is not differentiable (use mode='reduced')")
+    if m >= n:
+        q, r = _qr_parts(qr(a), m)
+    else:
+        left = S.getitem(a, index=(Ellipsis, slice(None), slice(0, m)))
+        right = S.getitem(a, index=(Ellipsis, slice(None), slice(m, None)))
+        q, r_left = _qr_parts(qr(left), m)
+        r = S.concatenate(r_left, matmul(_mT(q), right), axis=-1)
+    return r if mode == "r" else QRResult(q, r)
+
+
+def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
+    """Moore-Penrose pseudo-inverse of a stack (..., m, n) -> (..., n, m).
+
+    The derivative (Golub & Pereyra) holds where the rank is locally constant,
+    including rank-deficient matrices; it does not go through the SVD, so
+    repeated singular values are fine.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.linalg.pinv(A)[0, 0])(np.array([[2.0], [0.0]]))
+    array([[-0.25],
+           [ 0.  ]])
+    """
+    a = _inexact(a)
+    _check_matrix(a, "pinv")
+    if rtol is not None and rcond is not None:
+        raise ValueError("pinv: pass rcond or rtol, not both")
+    return pinv(a, rcond=rtol if rtol is not None else rcond, hermitian=bool(hermitian))
+
+
+def np_matrix_power(a, n):
+    """a @ a @ ... (n times) for a stack (..., m, m); n = 0 gives identities, n < 0 powers of inv(a).
+
+    Composed of matrix products (binary powering), so every rule comes from theirs.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.sum(hnp.linalg.matrix_power(A, 3)))(np.eye(2))
+    array([[3., 3.],
+           [3., 3.]])
+    """
+    a = _inexact(a)
+    _check_square(a, "matrix_power")
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError("matrix_power: exponent must be an integer") from None
+    if n == 0:
+        return S.broadcast_to(_eye(shape_of(a)[-1], dtype_of(a)), shape=tuple(shape_of(a)))
+    if n < 0:
+        a, n = inv(a), -n
+    result, power = None, a
+    while True:
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if not n:
+            return result
+        power = matmul(power, power)
+
+
+def np_multi_dot(arrays, *, out=None):
+    """Chained product of matrices; the first may be a vector (..., as a row) and the last a vector.
+
+    Products are taken in the cheapest order (the matrix-chain order), each a
+    differentiable matrix product.
+
+    >>> import numpy as np, hodiff.numpy as hnp
+    >>> float(hnp.linalg.multi_dot([np.ones(2), np.eye(2), np.ones(2)]))
+    2.0
+    """
+    if out is not None:
+        raise TypeError("multi_dot: out= is not supported (hodiff arrays are immutable)")
+    arrays = [_inexact(x) for x in arrays]
+    if len(arrays) < 2:
+        raise ValueError("multi_dot: expecting at least two arrays")
+    first_vector = ndim_of(arrays[0]) == 1
+    last_vector = ndim_of(arrays[-1]) == 1
+    if first_vector:
+        arrays[0] = S.expand_dims(arrays[0], 0)
+    if last_vector:
+        arrays[-1] = S.expand_dims(arrays[-1], -1)
+    for x in arrays:
+        if ndim_of(x) != 2:
+            raise ValueError(f"multi_dot: {ndim_of(x)}-dimensional array given; arrays must be 2-D "
+                             "(the first and last may be 1-D)")
+    result = _chain_product(arrays, _chain_order([shape_of(x) for x in arrays]), 0, len(arrays) - 1)
+    if first_vector:
+        result = S.getitem(result, index=0)
+    if last_vector:
+        result = S.getitem(result, index=(Ellipsis, 0))
+    return result
+
+
+def _chain_order(shapes):
+    """split[i][j]: where to split the product of matrices i..j (cheapest, by dynamic programming)."""
+    dims = [shapes[0][0]] + [s[1] for s in shapes]
+    count = len(shapes)
+    cost = [[0] * count for _ in range(count)]
+    split = [[0] * count for _ in range(count)]
+    for length in range(1, count):
+        for i in range(count - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(arrays, split, i, j):
+    if i == j:
+        return arrays[i]
+    k = split[i][j]
+    return matmul(_chain_product(arrays, split, i, k), _chain_product(arrays, split, k + 1, j))
+
+
+def np_lstsq(a, b, rcond=None):
+    """Least-squares solution of a @ x = b: ``LstsqResult(x, residuals, rank, s)`` as numpy.linalg.lstsq.
+
+    a: (M, N); b: (M,) or (M, K). x = pinv(a) @ b is differentiable in a and
+    b (where the rank is locally constant), as are the residuals (the squared
+    2-norms of b - a x, given when rank == N < M) and s, the singular values
+    of a; rank is a plain integer.
+    """
+    a, b = _inexact(a), _inexact(b)
+    if ndim_of(a) != 2 or ndim_of(b) not in (1, 2):
+        raise np.linalg.LinAlgError("lstsq: a must be 2-D and b 1-D or 2-D")
+    m, n = shape_of(a)
+    if shape_of(b)[0] != m:
+        raise np.linalg.LinAlgError(f"lstsq: incompatible dimensions a {shape_of(a)}, b {shape_of(b)}")
+    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+        return LstsqResult(*np.linalg.lstsq(a, b, rcond=rcond))
+    from ..core.trace import concrete_value
+
+    cutoff = np.finfo(np.result_type(concrete_value(a)).type(0).real.dtype).eps * max(m, n) \
+        if rcond is None else rcond
+    s_values = np.linalg.svd(concrete_value(a), compute_uv=False)
+    rank = int(np.sum(s_values > cutoff * (s_values[0] if s_values.size else 0.0)))
+    vector = ndim_of(b) == 1
+    b_matrix = S.expand_dims(b, -1) if vector else b
+    x = matmul(pinv(a, rcond=cutoff, hermitian=False), b_matrix)
+    if rank == n and m > n:
+        r = subtract(b_matrix, matmul(a, x))
+        residuals = S.sum(multiply(r, r), axis=0)
+    else:
+        residuals = np.empty((0,), dtype=dtype_of(x))
+    if vector:
+        x = S.getitem(x, index=(Ellipsis, 0))
+    s = np_svd(a, compute_uv=False) if isinstance(a, Tracer) else s_values
+    return LstsqResult(x, residuals, rank, s)
+
+
+def np_tensorinv(a, ind=2):
+    """Inverse of a as a tensor operator: a (*i, *j) with prod(i) == prod(j) -> (*j, *i)."""
+    a = _inexact(a)
+    shape = shape_of(a)
+    if ind <= 0:
+        raise ValueError("tensorinv: ind must be > 0")
+    out_shape = tuple(shape[ind:]) + tuple(shape[:ind])
+    rows = int(np.prod(shape[:ind]))
+    cols = int(np.prod(shape[ind:]))
+    if rows != cols:
+        raise np.linalg.LinAlgError(f"tensorinv: prod(a.shape[:ind]) = {rows} != prod(a.shape[ind:]) = {cols}")
+    return S.reshape(inv(S.reshape(a, shape=(rows, cols))), shape=out_shape)
+
+
+def np_tensorsolve(a, b, axes=None):
+    """x with tensordot(a, x, x.ndim) = b (numpy.linalg.tensorsolve)."""
+    a, b = _inexact(a), _inexact(b)
+    ndim = ndim_of(a)
+    if axes is not None:
+        order = [k for k in range(ndim) if k not in [ax % ndim for ax in axes]] + [ax % ndim for ax in axes]
+        a = S.transpose(a, axes=tuple(order))
+    shape = shape_of(a)
+    x_shape = tuple(shape[-(ndim - ndim_of(b)):]) if ndim > ndim_of(b) else ()
+    rows = int(np.prod(shape_of(b)))
+    cols = int(np.prod(x_shape))
+    if rows != cols:
+        raise np.linalg.LinAlgError("tensorsolve: the leading dimensions of a must match b and the problem "
+                                    "must be square")
+    x = np_solve(S.reshape(a, shape=(rows, cols)), S.reshape(b, shape=(rows,)))
+    return S.reshape(x, shape=x_shape)
+
+
+def np_matrix_transpose(x, /):
+    """Transpose of each matrix in a stack (..., m, n) -> (..., n, m)."""
+    _check_matrix(x, "matrix_transpose")
+    return _mT(x)
+
+
+LINALG_API = {
+    "inv": np_inv, "solve": np_solve, "det": np_det, "slogdet": np_slogdet, "cholesky": np_cholesky,
+    "eigh": np_eigh, "eigvalsh": np_eigvalsh, "svd": np_svd, "qr": np_qr, "pinv": np_pinv,
+    "matrix_power": np_matrix_power, "multi_dot": np_multi_dot, "lstsq": np_lstsq,
+    "tensorinv": np_tensorinv, "tensorsolve": np_tensorsolve, "matrix_transpose": np_matrix_transpose,
+}
+
+
+# ===================================================================== public functions (scipy.linalg)
+
+def sp_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True):
+    """x with op(a) x = b for triangular a (scipy.linalg.solve_triangular).
+
+    a: (..., M, M), only its lower (``lower=True``) or upper triangle read,
+    with an implicit unit diagonal if ``unit_diagonal``; op is the identity
+    (trans=0/'N') or the transpose (1/'T'; 2/'C' is the conjugate transpose,
+    the transpose for real matrices). b: (M,) or a stack (..., M, K).
+    Cotangents of a are zero outside the triangle that is read.
+
+    >>> import numpy as np, hodiff as hd, hodiff.scipy.linalg as hsl
+    >>> L = np.array([[2.0, 0.0], [1.0, 1.0]])
+    >>> hsl.solve_triangular(L, np.array([2.0, 3.0]), lower=True)
+    array([1., 2.])
+    """
+    del overwrite_b
+    a, b = _inexact(a), _inexact(b)
+    _check_square(a, "solve_triangular")
+    code = _trans_code(trans)
+    if code == 2:
+        if np.issubdtype(dtype_of(a), np.complexfloating):
+            if isinstance(a, Tracer) or isinstance(b, Tracer):
+                raise TypeError("solve_triangular: trans='C' of a complex matrix is not differentiable")
+            return _sla.solve_triangular(a, b, trans=2, lower=lower, unit_diagonal=unit_diagonal)
+        code = 1
+    if check_finite:
+        from ..core.trace import concrete_value
+
+        for name, x in (("a", a), ("b", b)):
+            if not np.all(np.isfinite(concrete_value(x))):
+                raise ValueError(f"solve_triangular: {name} must not contain infs or NaNs")
+    n = shape_of(a)[-1]
+    params = dict(lower=bool(lower), trans=code, unit_diagonal=bool(unit_diagonal))
+    if ndim_of(b) == 1:
+        if shape_of(b)[0] != n:
+            raise ValueError(f"solve_triangular: shapes of a {shape_of(a)} and b {shape_of(b)} are incompatible")
+        return S.getitem(solve_triangular(a, S.expand_dims(b, -1), **params), index=(Ellipsis, 0))
+    if shape_of(b)[-2] != n:
+        raise ValueError(f"solve_triangular: shapes of a {shape_of(a)} and b {shape_of(b)} are incompatible")
+    return solve_triangular(a, b, **params)
+
+
+def sp_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """Cholesky factor (scipy.linalg.cholesky): upper U with U^T U = A by default, lower L if ``lower``.
+
+    A (..., n, n) symmetric positive definite; the derivative treats A as symmetric.
+    """
+    factor = np_cholesky(a)
+    return factor if lower else _mT(factor)
+
+
+def sp_cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """(c, lower) for ``cho_solve``: c holds the Cholesky factor in its lower (``lower``) or upper triangle.
+
+    Unlike scipy, whose other triangle holds arbitrary data, c is zero there
+    (cho_solve never reads it).
+    """
+    return sp_cholesky(a, lower=lower), bool(lower)
+
+
+def sp_cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """x with A x = b, given ``(c, lower)`` from ``cho_factor`` (A = L L^T or U^T U).
+
+    b: (n,) or (..., n, k). Two triangular solves, both differentiable in c and b.
+    """
+    c, lower = c_and_lower
+    if lower:
+        y = sp_solve_triangular(c, b, lower=True, check_finite=check_finite)
+        return sp_solve_triangular(c, y, trans=1, lower=True, check_finite=check_finite)
+    y = sp_solve_triangular(c, b, trans=1, lower=False, check_finite=check_finite)
+    return sp_solve_triangular(c, y, lower=False, check_finite=check_finite)
+
+
+def sp_expm(A):
+    """Matrix exponential of a stack (..., n, n); differentiable to any order.
+
+    The JVP is the Frechet derivative, the top-right block of
+    expm([[A, dA], [0, A]]); the VJP is the Frechet derivative at A^T.
+
+    >>> import numpy as np, hodiff as hd, hodiff.scipy.linalg as hsl, hodiff.numpy as hnp
+    >>> round(float(hd.grad(lambda t: hnp.sum(hsl.expm(t * np.eye(2))))(0.0)), 12)
+    2.0
+    """
+    a = _inexact(A)
+    _check_square(a, "expm")
+    return expm(a)
+
+
+def sp_sqrtm(A, disp=True, blocksize=64):
+    """Principal square root of a stack (..., n, n): X with X @ X = A.
+
+    The derivative solves the Sylvester equation X dX + dX X = dA. A real
+    matrix with negative eigenvalues is refused (it has no real square root).
+    """
+    a = _inexact(A)
+    _check_square(a, "sqrtm")
+    return sqrtm(a)
+
+
+def sp_solve_sylvester(a, b, q):
+    """X with a X + X b = q (scipy.linalg.solve_sylvester); a (..., n, n), b (..., m, m), q (..., n, m)."""
+    a, b, q = _inexact(a), _inexact(b), _inexact(q)
+    _check_square(a, "solve_sylvester")
+    _check_square(b, "solve_sylvester")
+    return solve_sylvester(a, b, q)
+
+
+def sp_eigh(a, b=None, *, lower=True, eigvals_only=False, **options):
+    """Eigenvalues (and eigenvectors) of symmetric a (scipy.linalg.eigh, standard problem only)."""
+    if b is not None:
+        raise NotImplementedError("hodiff.scipy.linalg.eigh: the generalized problem (b=...) is not supported")
+    if options:
+        raise TypeError(f"hodiff.scipy.linalg.eigh: unsupported options {sorted(options)}")
+    w, v = np_eigh(a, UPLO="L" if lower else "U")
+    return w if eigvals_only else (w, v)
+
+
+def sp_eigvalsh(a, b=None, *, lower=True, **options):
+    return sp_eigh(a, b, lower=lower, eigvals_only=True, **options)
+
+
+def sp_det(a, overwrite_a=False, check_finite=True):
+    return np_det(a)
+
+
+def sp_inv(a, overwrite_a=False, check_finite=True):
+    return np_inv(a)
+
+
+def sp_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, assume_a=None,
+             transposed=False):
+    """x with a x = b (a transposed if ``transposed``); b (n,) or (n, k) (as scipy.linalg.solve)."""
+    a = _inexact(a)
+    if transposed:
+        a = _mT(a)
+    return np_solve(a, b)
+
+
+SCIPY_LINALG_API = {
+    "solve_triangular": sp_solve_triangular, "cholesky": sp_cholesky, "cho_factor": sp_cho_factor,
+    "cho_solve": sp_cho_solve, "expm": sp_expm, "sqrtm": sp_sqrtm, "solve_sylvester": sp_solve_sylvester,
+    "eigh": sp_eigh, "eigvalsh": sp_eigvalsh, "det": sp_det, "inv": sp_inv, "solve": sp_solve,
+    "pinv": lambda a, *, atol=None, rtol=None, return_rank=False, check_finite=True: np_pinv(a, rtol=rtol),
+}

@@ -1,0 +1,124 @@
+"""Rows for numpy.linalg and scipy.linalg (hodiff/primitives/linalg.py).
+
+Inputs are well conditioned: square matrices are random + a multiple of the
+identity; symmetric positive definite ones are made inside the row's function
+as M M^T + n I from a random M (so the derivative checked is that of the
+symmetric function, as cholesky/eigh define it). Functions of eigen/singular
+vectors are checked through sign-invariant expressions (squares,
+reconstructions).
+"""
+
+import numpy as np
+
+import hodiff.numpy as hnp
+import hodiff.scipy.linalg as hsl
+from hodiff.primitives.linalg import matmul as _matmul
+
+from . import Row, uniform
+
+mT = hnp.linalg.matrix_transpose
+
+
+def square(*shapes, shift=4.0):
+    """Random matrices (stacks allowed) plus shift * identity: well conditioned."""
+    def draw(rng):
+        return tuple(rng.standard_normal(shape) + shift * np.eye(shape[-1]) if len(shape) >= 2 and
+                     shape[-1] == shape[-2] else rng.standard_normal(shape) for shape in shapes)
+    return draw
+
+
+def normal(*shapes):
+    return lambda rng: tuple(rng.standard_normal(shape) for shape in shapes)
+
+
+def spd(m):
+    """A symmetric positive definite matrix (stack) from any square m."""
+    n = m.shape[-1]
+    return _matmul(m, mT(m)) + n * np.eye(n, dtype=m.dtype)
+
+
+def distinct_spd(m):
+    """SPD with well separated eigenvalues (for eigenvector derivatives)."""
+    n = m.shape[-1]
+    return spd(m) * 0.1 + np.diag(np.arange(1.0, n + 1.0) * 3.0).astype(m.dtype)
+
+
+def flat(*arrays):
+    """One vector holding several outputs (rows check one array)."""
+    return hnp.concatenate([hnp.reshape(a, (-1,)) for a in arrays])
+
+
+def svd_usv(a):
+    u, s, vh = hnp.linalg.svd(a, full_matrices=False)
+    return flat(u * u, s, vh * vh)
+
+
+ROWS = [
+    # ---------------------------------------------------------------- inverse, solve, det
+    Row("linalg.inv", hnp.linalg.inv, square((3, 3))),
+    Row("linalg.inv[stack]", hnp.linalg.inv, square((2, 3, 3))),
+    Row("linalg.solve[matrix]", hnp.linalg.solve, square((3, 3), (3, 2))),
+    Row("linalg.solve[vector]", hnp.linalg.solve, square((3, 3), (3,))),
+    Row("linalg.solve[vector, stacked a]", hnp.linalg.solve, square((2, 3, 3), (3,))),
+    Row("linalg.solve[broadcast stacks]", hnp.linalg.solve, square((2, 1, 3, 3), (4, 3, 2))),
+    Row("linalg.det", hnp.linalg.det, square((3, 3))),
+    Row("linalg.det[stack]", hnp.linalg.det, square((2, 3, 3))),
+    Row("linalg.slogdet[logabsdet]", lambda a: hnp.linalg.slogdet(a)[1], square((2, 3, 3))),
+    Row("linalg.slogdet[sign * logabsdet]", lambda a: hnp.linalg.slogdet(a)[0] * hnp.linalg.slogdet(a)[1],
+        square((3, 3), shift=-4.0)),
+    Row("linalg.matrix_power[3]", lambda a: hnp.linalg.matrix_power(a * 0.3, 3), square((2, 3, 3), shift=1.0)),
+    Row("linalg.matrix_power[-2]", lambda a: hnp.linalg.matrix_power(a, -2), square((3, 3))),
+    Row("linalg.matrix_power[0]", lambda a: hnp.linalg.matrix_power(a, 0) + a, square((3, 3))),
+    Row("linalg.multi_dot", lambda a, b, c, d: hnp.linalg.multi_dot([a, b, c, d]),
+        normal((3,), (3, 4), (4, 2), (2,))),
+    Row("linalg.tensorinv", lambda a: hnp.linalg.tensorinv(a, ind=1),
+        lambda rng: ((rng.standard_normal((6, 6)) + 4 * np.eye(6)).reshape(6, 2, 3),)),
+    Row("linalg.tensorsolve", hnp.linalg.tensorsolve,
+        lambda rng: ((rng.standard_normal((6, 6)) + 4 * np.eye(6)).reshape(2, 3, 6), rng.standard_normal((2, 3)))),
+    # ---------------------------------------------------------------- factorizations
+    Row("linalg.cholesky", lambda m: hnp.linalg.cholesky(spd(m)), normal((3, 3))),
+    Row("linalg.cholesky[stack, upper]", lambda m: hnp.linalg.cholesky(spd(m), upper=True), normal((2, 3, 3))),
+    Row("linalg.eigh[values]", lambda m: hnp.linalg.eigh(spd(m))[0], normal((2, 3, 3))),
+    Row("linalg.eigh[vectors squared]", lambda m: hnp.linalg.eigh(distinct_spd(m))[1] ** 2, normal((2, 3, 3))),
+    Row("linalg.eigh[UPLO=U, reconstruct]", lambda m: _reconstruct_eigh(hnp.linalg.eigh(spd(m), UPLO="U")),
+        normal((3, 3))),
+    Row("linalg.eigvalsh", lambda m: hnp.linalg.eigvalsh(spd(m)), normal((4, 4))),
+    Row("linalg.svd[values, tall]", lambda a: hnp.linalg.svd(a, compute_uv=False), normal((2, 4, 3))),
+    Row("linalg.svd[U, s, Vh, tall]", svd_usv, normal((4, 3))),
+    Row("linalg.svd[U, s, Vh, wide]", svd_usv, normal((2, 3, 5))),
+    Row("linalg.svd[square, full_matrices]", lambda a: hnp.linalg.svd(a)[0] ** 2, normal((3, 3))),
+    Row("linalg.qr[tall]", lambda a: flat(*hnp.linalg.qr(a)), normal((2, 4, 3))),
+    Row("linalg.qr[square, r]", lambda a: hnp.linalg.qr(a, mode="r"), normal((3, 3))),
+    Row("linalg.qr[wide]", lambda a: flat(*hnp.linalg.qr(a)), normal((3, 5))),
+    Row("linalg.pinv[tall]", hnp.linalg.pinv, normal((4, 3))),
+    Row("linalg.pinv[wide, stack]", hnp.linalg.pinv, normal((2, 2, 4))),
+    Row("linalg.lstsq", lambda a, b: hnp.linalg.lstsq(a, b)[0], normal((5, 3), (5,))),
+    Row("linalg.lstsq[residuals]", lambda a, b: hnp.linalg.lstsq(a, b)[1], normal((5, 3), (5, 2))),
+    # ---------------------------------------------------------------- scipy.linalg
+    Row("scipy.linalg.solve_triangular[lower]", lambda a, b: hsl.solve_triangular(a, b, lower=True),
+        square((3, 3), (3, 2))),
+    Row("scipy.linalg.solve_triangular[upper, trans=T, stack]",
+        lambda a, b: hsl.solve_triangular(a, b, trans="T"), square((2, 3, 3), (3,))),
+    Row("scipy.linalg.solve_triangular[unit_diagonal, trans=1]",
+        lambda a, b: hsl.solve_triangular(a * 0.3, b, lower=True, trans=1, unit_diagonal=True),
+        normal((3, 3), (3, 2))),
+    Row("scipy.linalg.cholesky[upper]", lambda m: hsl.cholesky(spd(m)), normal((3, 3))),
+    Row("scipy.linalg.cho_solve[lower]", lambda m, b: hsl.cho_solve(hsl.cho_factor(spd(m), lower=True), b),
+        normal((3, 3), (3,))),
+    Row("scipy.linalg.cho_solve[upper, stack]", lambda m, b: hsl.cho_solve(hsl.cho_factor(spd(m)), b),
+        normal((2, 3, 3), (3, 2))),
+    Row("scipy.linalg.expm", lambda a: hsl.expm(a * 0.5), normal((3, 3))),
+    Row("scipy.linalg.expm[stack]", lambda a: hsl.expm(a * 0.5), normal((2, 2, 2))),
+    Row("scipy.linalg.sqrtm", lambda m: hsl.sqrtm(spd(m)), normal((3, 3))),
+    Row("scipy.linalg.solve_sylvester", hsl.solve_sylvester, square((3, 3), (2, 2), (3, 2))),
+    Row("scipy.linalg.solve[transposed]", lambda a, b: hsl.solve(a, b, transposed=True), square((3, 3), (3,))),
+    Row("scipy.linalg.det/inv", lambda a: hsl.det(a) * hsl.inv(a), square((3, 3))),
+]
+
+
+def _reconstruct_eigh(result):
+    w, v = result
+    return _matmul(v * w[..., None, :], mT(v))
+
+
+_ = uniform  # the shared input helpers
