@@ -1,3 +1,3 @@
 """hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, hodiff.scipy.special ...)."""
 
-from . import special  # noqa: F401
+from . import special, stats  # noqa: F401
