@@ -359,9 +359,9 @@ class _Beta(_Distribution):
 
     def _cdf_sf(self, x, a, b, loc, scale):
         z = _standardize(x, loc, scale)
-        I, J = betainc_pair(a, b, z, _standardize(hnp.add(loc, scale) - x, 0.0, scale))
+        below, above = betainc_pair(a, b, z, _standardize(hnp.add(loc, scale) - x, 0.0, scale))
         valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
-        return _nan_unless(valid, I), _nan_unless(valid, J)
+        return _nan_unless(valid, below), _nan_unless(valid, above)
 
     def cdf(self, x, a, b, loc=0.0, scale=1.0):
         """I_z(a, b), the regularized incomplete beta function at z = (x - loc)/scale."""
