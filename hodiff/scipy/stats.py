@@ -115,6 +115,18 @@ def _nan_unless(valid, value):
     return hnp.where(valid, value, np.nan)
 
 
+def _log_probability(p, q):
+    """log p for a probability p = 1 - q given both: log1p(-q) when p > 1/2 (no rounding of p to 1).
+
+    p = 0 gives -inf with a zero derivative.
+    """
+    near_one = hnp.greater(p, 0.5)
+    positive = hnp.greater(p, 0)
+    small = hnp.log(hnp.where(_or(near_one, np.logical_not(_concrete(positive))), 1.0, p))
+    large = hnp.log1p(-hnp.where(near_one, q, 0.0))
+    return hnp.where(positive, hnp.where(near_one, large, small), -np.inf)
+
+
 def _standardize(x, loc, scale):
     return hnp.true_divide(hnp.subtract(x, loc), scale)
 
@@ -307,13 +319,13 @@ class _StudentT(_Distribution):
         return self._cdf_sf(x, df, loc, scale)[0]
 
     def logcdf(self, x, df, loc=0.0, scale=1.0):
-        return hnp.log(self.cdf(x, df, loc, scale))
+        return _log_probability(*self._cdf_sf(x, df, loc, scale))
 
     def sf(self, x, df, loc=0.0, scale=1.0):
         return self._cdf_sf(x, df, loc, scale)[1]
 
     def logsf(self, x, df, loc=0.0, scale=1.0):
-        return hnp.log(self.sf(x, df, loc, scale))
+        return _log_probability(*reversed(self._cdf_sf(x, df, loc, scale)))
 
 
 # ----------------------------------------------------------------- gamma
@@ -349,14 +361,14 @@ class _Gamma(_Distribution):
         return self._cdf_sf(x, a, loc, scale)[0]
 
     def logcdf(self, x, a, loc=0.0, scale=1.0):
-        return hnp.log(self.cdf(x, a, loc, scale))
+        return _log_probability(*self._cdf_sf(x, a, loc, scale))
 
     def sf(self, x, a, loc=0.0, scale=1.0):
         """Q(a, z) = 1 - P(a, z), computed directly (accurate in the upper tail)."""
         return self._cdf_sf(x, a, loc, scale)[1]
 
     def logsf(self, x, a, loc=0.0, scale=1.0):
-        return hnp.log(self.sf(x, a, loc, scale))
+        return _log_probability(*reversed(self._cdf_sf(x, a, loc, scale)))
 
 
 # ----------------------------------------------------------------- beta
@@ -395,13 +407,13 @@ class _Beta(_Distribution):
         return self._cdf_sf(x, a, b, loc, scale)[0]
 
     def logcdf(self, x, a, b, loc=0.0, scale=1.0):
-        return hnp.log(self.cdf(x, a, b, loc, scale))
+        return _log_probability(*self._cdf_sf(x, a, b, loc, scale))
 
     def sf(self, x, a, b, loc=0.0, scale=1.0):
         return self._cdf_sf(x, a, b, loc, scale)[1]
 
     def logsf(self, x, a, b, loc=0.0, scale=1.0):
-        return hnp.log(self.sf(x, a, b, loc, scale))
+        return _log_probability(*reversed(self._cdf_sf(x, a, b, loc, scale)))
 
 
 # ----------------------------------------------------------------- Poisson
@@ -445,14 +457,14 @@ class _Poisson(_Distribution):
         return self._cdf_sf(k, mu, loc)[0]
 
     def logcdf(self, k, mu, loc=0):
-        return hnp.log(self.cdf(k, mu, loc))
+        return _log_probability(*self._cdf_sf(k, mu, loc))
 
     def sf(self, k, mu, loc=0):
         """P(K > k) = P(floor(k) + 1, mu); 1 for k < 0."""
         return self._cdf_sf(k, mu, loc)[1]
 
     def logsf(self, k, mu, loc=0):
-        return hnp.log(self.sf(k, mu, loc))
+        return _log_probability(*reversed(self._cdf_sf(k, mu, loc)))
 
 
 # ----------------------------------------------------------------- multivariate normal
