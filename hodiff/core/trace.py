@@ -108,7 +108,10 @@ def bind(primitive, args, params):
     if top is None:
         return primitive.impl(*args, **params)
     if not primitive.differentiable:
-        return bind(primitive, tuple(_strip_derivatives(arg) for arg in args), params)
+        stripped = tuple(_strip_derivatives(arg) for arg in args)
+        if any(new is not old for new, old in zip(stripped, args)):
+            return bind(primitive, stripped, params)
+        # nothing left to strip: only traces that map such ops (batching) remain
     if not top.alive:
         raise EscapedTracerError(
             f"'{primitive.name}' was applied to a value traced by a {top.kind} transform "

@@ -13,6 +13,7 @@ from ..core.trace import Tracer as _Tracer
 from ..core.tree import tree_leaves as _tree_leaves
 from ..primitives import namespace as _namespace
 
+_any = any  # the builtin: NUMPY_API's 'any' (numpy.any) shadows it below
 globals().update(_namespace.NUMPY_API)
 __all__ = sorted(_namespace.NUMPY_API)
 
@@ -32,7 +33,7 @@ def __getattr__(name):
 
 def _not_differentiable(name, function):
     def passthrough(*args, **kwargs):
-        if any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
+        if _any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
             raise _TracedConversionError(
                 f"hodiff.numpy.{name} is not differentiable by hodiff, and it was called on a traced "
                 f"value. Use a differentiable alternative, write it with hodiff primitives, or wrap "

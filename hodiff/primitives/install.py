@@ -42,7 +42,8 @@ def _normalize_index(index):
     normalized = []
     for item in items:
         if isinstance(item, Tracer):
-            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays")
+            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
+                            "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
         if isinstance(item, list):
             item = np.asarray(item)
         normalized.append(item)
@@ -74,16 +75,18 @@ def install_array_methods():
             setattr(Tracer, f"__{dunder}__", binary(name))
     Tracer.__getitem__ = lambda self, index: getitem(self, index=_normalize_index(index))
     Tracer.T = property(lambda self: transpose(self))
-    Tracer.reshape = lambda self, *shape: reshape(
+    Tracer.reshape = lambda self, *shape, order="C": reshape(  # order: numpy.reshape(tracer) passes it
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
-                   "diagonal", "swapaxes", "repeat", "take", "round"]:
+                   "diagonal", "swapaxes", "repeat", "take", "round",
+                   "argmax", "argmin", "argsort", "all", "any"]:
         name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))
     Tracer.transpose = lambda self, *axes: transpose(
-        self, axes=(tuple(axes[0]) if len(axes) == 1 and axes[0] is not None else (axes or None)))
+        self, axes=(tuple(axes[0]) if len(axes) == 1 and axes[0] is not None
+                    else None if axes in ((), (None,)) else axes))
     if "real" in api:
         Tracer.real = property(lambda self: api["real"](self))
         Tracer.imag = property(lambda self: api["imag"](self))

@@ -87,7 +87,10 @@ def taylor_linear(primitive):
     """Taylor rule of an op linear in all its array arguments jointly: map it over the series."""
 
     def rule(ans, primals, series, **params):
-        args = [0.0 if s is None else s for s in series]
+        from .shape import zeros_like
+
+        # A constant argument's series is zero, shaped like it (concatenate and stack need the shape).
+        args = [zeros_like(p) if s is None else s for p, s in zip(primals, series)]
         batched = [s is not None for s in series]
         if primitive.batch is None:
             raise RuntimeError(f"linear primitive '{primitive.name}' needs a batch rule")

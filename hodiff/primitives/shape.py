@@ -8,8 +8,8 @@ the series axis.
 
 import numpy as np
 
-from ..core.trace import Primitive
-from .rules import dtype_of, linear, ndim_of, shape_of, shift_axis, taylor_linear
+from ..core.trace import Primitive, Tracer
+from .rules import dtype_of, linear, ndim_of, shape_of, shift_axis, taylor_bilinear, taylor_linear
 
 __all__ = [
     "reshape", "broadcast_to", "sum", "sum_to_shape", "expand_dims", "getitem", "take",
@@ -17,6 +17,10 @@ __all__ = [
 ]
 
 _sum = sum  # Python's builtin, before the primitive shadows it
+
+
+def size_of(x):
+    return int(np.prod(shape_of(x), dtype=np.int64))
 
 
 def zeros_like(x):
@@ -113,11 +117,47 @@ transpose = linear(
 
 # --------------------------------------------------------------- indexing
 
+def _is_advanced_item(item):
+    """Arrays (int or bool, any ndim) and bool scalars make numpy's indexing 'advanced'."""
+    return isinstance(item, (np.ndarray, bool, np.bool_))
+
+
+def _advanced_layout(index):
+    """Where numpy puts the dimensions made by an index's advanced (array) items.
+
+    Returns ``None`` for basic indexing or when the advanced items are
+    adjacent (their dimensions stay in place), else the number of dimensions
+    they make, which numpy moves to the front of the result. Integers count
+    as advanced items once any array is present; ``None``, slices and
+    ``Ellipsis`` (even one that stands for no axis) separate them.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(_is_advanced_item(item) for item in items):
+        return None
+    positions = [i for i, item in enumerate(items)
+                 if _is_advanced_item(item) or isinstance(item, (int, np.integer))]
+    if positions[-1] - positions[0] + 1 == len(positions):
+        return None
+    shapes = []
+    for item in positions:
+        item = items[item]
+        if isinstance(item, (bool, np.bool_)) or (isinstance(item, np.ndarray) and item.dtype == bool):
+            shapes.append((int(np.count_nonzero(item)),))  # a mask makes one axis
+        else:
+            shapes.append(np.shape(item))
+    return len(np.broadcast_shapes(*shapes))
+
+
 def _batched_index(index):
     """The same index with a leading full slice for the batch axis."""
     if not isinstance(index, tuple):
         index = (index,)
     return (slice(None),) + index
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return not any(_is_advanced_item(item) for item in items)
 
 
 def _index_impl(x, index):
@@ -126,28 +166,72 @@ def _index_impl(x, index):
 
 def _index_add_impl(g, index, shape):
     out = np.zeros(shape, dtype=np.result_type(g))
-    np.add.at(out, index, g)
+    if _is_basic(index):
+        out[index] = g  # basic indexing never selects an entry twice: no accumulation needed
+    else:
+        np.add.at(out, index, g)
     return out
+
+
+def _getitem_batch(values, batched, index):
+    out = getitem(values[0], index=_batched_index(index))
+    front = _advanced_layout(index)
+    if front is None:
+        return out
+    # numpy put the advanced dimensions first and the batch axis after them: bring it back to the front.
+    order = (front,) + tuple(i for i in range(ndim_of(out)) if i != front)
+    return transpose(out, axes=order)
+
+
+def _index_add_batch(values, batched, index, shape):
+    g = values[0]
+    front = _advanced_layout(index)
+    if front is not None:
+        # the batched index makes (advanced dims, batch, rest): move g's batch axis there.
+        rest = list(range(1, ndim_of(g)))
+        g = transpose(g, axes=tuple(rest[:front]) + (0,) + tuple(rest[front:]))
+    return index_add(g, index=_batched_index(index), shape=shape_of(values[0])[:1] + tuple(shape))
 
 
 getitem = linear(
     "getitem", _index_impl,
     transpose=lambda g, x, index: index_add(g, index=index, shape=shape_of(x)),
-    batch=lambda values, batched, index: getitem(values[0], index=_batched_index(index)),
+    batch=_getitem_batch,
 )
+getitem.__doc__ = """x[index] for a static index (ints, slices, None, Ellipsis, int and bool arrays).
+
+Basic indexing returns a view. The VJP scatters the cotangent back with
+``index_add`` (accumulating repeated entries of integer-array indices).
+"""
 
 index_add = linear(
     "index_add", _index_add_impl,
     transpose=lambda g, x, index, shape: getitem(g, index=index),
-    batch=lambda values, batched, index, shape: index_add(
-        values[0], index=_batched_index(index), shape=shape_of(values[0])[:1] + tuple(shape)),
+    batch=_index_add_batch,
 )
+index_add.__doc__ = """zeros(shape) with g added at ``index`` (repeated entries accumulate): getitem's transpose."""
 
 
-def take(x, indices, axis=0):
-    """x's entries at integer ``indices`` along ``axis`` (numpy.take without mode)."""
-    axis = axis % ndim_of(x)
-    return getitem(x, index=(slice(None),) * axis + (np.asarray(indices),))
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """numpy.take: entries of ``a`` at integer ``indices`` along ``axis`` (None: of the flattened a).
+
+    Out-of-range indices raise IndexError (numpy's mode="raise"; "wrap" and
+    "clip" remap the indices first).
+    """
+    if out is not None:
+        raise TypeError("hodiff.numpy.take: out= is not supported")
+    a = _array(a)
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    if mode != "raise":
+        length = size_of(a) if axis is None else shape_of(a)[_normalize_axis(axis, ndim_of(a))]
+        indices = np.asarray(indices)
+        indices = indices % length if mode == "wrap" else np.clip(indices, 0, length - 1)
+    if axis is None:
+        a = reshape(a, shape=(-1,))
+        axis = 0
+    axis = _normalize_axis(axis, ndim_of(a))
+    return getitem(a, index=(slice(None),) * axis + (np.asarray(indices),))
 
 
 # --------------------------------------------------------------- joining
@@ -256,9 +340,18 @@ def _tensordot_batch(values, batched, axes=2):
         # batch axis sits right after a's free axes: move it to the front.
         order = (n_a_free,) + tuple(i for i in range(ndim_of(out)) if i != n_a_free)
         return transpose(out, axes=order)
-    from ..interpreters.batch import loop_over_batch
+    # Both batched: the batch axis is shared, not contracted and not outer-multiplied.
+    from .contraction import einsum, letters
 
-    return loop_over_batch(tensordot, values, batched, {"axes": axes})
+    batch_letter, *names = letters(1 + a_ndim + b_ndim)
+    a_names, b_names = names[:a_ndim], names[a_ndim:]
+    for i, j in zip(a_axes, b_axes):
+        b_names[j] = a_names[i]
+    out_names = [a_names[i] for i in range(a_ndim) if i not in a_axes] + \
+        [b_names[j] for j in range(b_ndim) if j not in b_axes]
+    subscripts = f"{batch_letter}{''.join(a_names)},{batch_letter}{''.join(b_names)}->" \
+                 f"{batch_letter}{''.join(out_names)}"
+    return einsum(a, b, subscripts=subscripts)
 
 
 tensordot = Primitive(
@@ -268,6 +361,441 @@ tensordot = Primitive(
          lambda t, ans, a, b, axes=2: tensordot(a, t, axes=axes)),
     batch=_tensordot_batch,
 )
+tensordot.taylor = taylor_bilinear(tensordot)
+
+
+# --------------------------------------------------------------- gathering along an axis
+
+def _normalize_axis(axis, ndim):
+    if not -ndim <= axis < max(ndim, 1):
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim if ndim else 0
+
+
+def _along_axis_index(indices, axis, shape):
+    """A full integer index that scatters an ``indices``-shaped array into ``shape`` along ``axis``.
+
+    Axes of ``shape`` of length 1 that ``indices`` broadcasts over index 0, so
+    scattering accumulates what ``take_along_axis`` broadcast.
+    """
+    ndim = len(shape)
+    index = []
+    for d in range(ndim):
+        if d == axis:
+            index.append(indices)
+            continue
+        positions = np.arange(shape[d]) if shape[d] != 1 else np.zeros(1, dtype=np.intp)
+        index.append(positions.reshape((-1,) + (1,) * (ndim - d - 1)))
+    return tuple(index)
+
+
+def _take_along_axis_impl(x, indices, axis):
+    return np.take_along_axis(x, indices, axis=axis)
+
+
+def _scatter_along_axis_impl(g, indices, axis, shape):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    np.add.at(out, _along_axis_index(indices, axis, shape), g)
+    return out
+
+
+def _along_axis_batch(primitive):
+    """Batch rule of take_along_axis / its transpose: the indices may be batched too."""
+
+    def rule(values, batched, axis, **params):
+        x, indices = values
+        x_batched, indices_batched = batched
+        if not x_batched:
+            x = reshape(x, shape=(1,) + tuple(shape_of(x)))  # numpy broadcasts the length-1 batch axis
+        if not indices_batched:
+            indices = reshape(indices, shape=(1,) + tuple(shape_of(indices)))
+        if "shape" in params:  # the scatter: its output has the full batch
+            size = shape_of(values[0])[0] if x_batched else shape_of(values[1])[0]
+            params = {"shape": (size,) + tuple(params["shape"])}
+        return primitive(x, indices, axis=axis + 1, **params)
+
+    return rule
+
+
+def _along_axis_taylor(primitive):
+    def rule(ans, primals, series, axis, **params):
+        return primitive.batch([series[0], primals[1]], [True, False], axis=axis, **params)
+
+    return rule
+
+
+take_along_axis_p = Primitive(
+    "take_along_axis", _take_along_axis_impl,
+    vjp=(lambda g, ans, x, indices, axis: scatter_along_axis(g, indices, axis=axis, shape=shape_of(x)), None),
+    jvp=(lambda t, ans, x, indices, axis: take_along_axis_p(t, indices, axis=axis), None),
+)
+take_along_axis_p.__doc__ = """out[..., i, ...] = x[..., indices[..., i, ...], ...] along ``axis`` (axis >= 0).
+
+x and indices have the same ndim; other axes broadcast. ``indices`` is an
+integer array with zero derivative (it may be batched, e.g. from argsort).
+"""
+take_along_axis_p.batch = _along_axis_batch(take_along_axis_p)
+take_along_axis_p.taylor = _along_axis_taylor(take_along_axis_p)
+
+scatter_along_axis = Primitive(
+    "scatter_along_axis", _scatter_along_axis_impl,
+    vjp=(lambda g, ans, x, indices, axis, shape: take_along_axis_p(g, indices, axis=axis), None),
+    jvp=(lambda t, ans, x, indices, axis, shape: scatter_along_axis(t, indices, axis=axis, shape=shape), None),
+)
+scatter_along_axis.__doc__ = """zeros(shape) with g added at ``indices`` along ``axis``: take_along_axis's transpose."""
+scatter_along_axis.batch = _along_axis_batch(scatter_along_axis)
+scatter_along_axis.taylor = _along_axis_taylor(scatter_along_axis)
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """numpy.take_along_axis: gather ``arr`` at integer ``indices`` along ``axis``.
+
+    ``indices`` has arr's ndim (other axes broadcast); ``axis=None`` works on
+    the flattened arr with 1-D indices. The VJP scatters (and accumulates).
+
+    >>> import numpy as np, hodiff.numpy as hnp
+    >>> hnp.take_along_axis(np.array([[10., 30., 20.]]), np.array([[0, 2, 1]]), axis=1)
+    array([[10., 20., 30.]])
+    """
+    arr = _array(arr)
+    if not isinstance(indices, Tracer):
+        indices = np.asarray(indices)
+        if not np.issubdtype(indices.dtype, np.integer):
+            raise IndexError(f"take_along_axis: indices must be integers, got dtype {indices.dtype}")
+    if axis is None:
+        arr = reshape(arr, shape=(-1,))
+        axis = 0
+    if ndim_of(indices) != ndim_of(arr):
+        raise ValueError(f"take_along_axis: indices has {ndim_of(indices)} dimensions and arr has "
+                         f"{ndim_of(arr)}; they must match (use expand_dims)")
+    return take_along_axis_p(arr, indices, axis=_normalize_axis(axis, ndim_of(arr)))
+
+
+# --------------------------------------------------------------- reshaping compositions
+
+def _array(x):
+    """Tracers as they are; anything else as a numpy array (lists, scalars)."""
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def ravel(a, order="C"):
+    """numpy.ravel (C order): a 1-D view of a's entries."""
+    if order not in ("C", "A", "K"):
+        raise ValueError(f"hodiff.numpy.ravel supports order='C' only, got {order!r}")
+    return reshape(_array(a), shape=(-1,))
+
+
+def squeeze(a, axis=None):
+    """numpy.squeeze: drop length-1 axes (all of them, or those in ``axis``)."""
+    a = _array(a)
+    shape = shape_of(a)
+    if axis is None:
+        axes = {i for i, n in enumerate(shape) if n == 1}
+    else:
+        axes = {_normalize_axis(ax, len(shape)) for ax in ((axis,) if isinstance(axis, int) else axis)}
+        for ax in axes:
+            if shape[ax] != 1:
+                raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape(a, shape=tuple(n for i, n in enumerate(shape) if i not in axes))
+
+
+def moveaxis(a, source, destination):
+    """numpy.moveaxis: move axes ``source`` to positions ``destination`` (ints or sequences)."""
+    a = _array(a)
+    ndim = ndim_of(a)
+    source = [_normalize_axis(ax, ndim) for ax in np.atleast_1d(source).tolist()]
+    destination = [_normalize_axis(ax, ndim) for ax in np.atleast_1d(destination).tolist()]
+    if len(source) != len(destination):
+        raise ValueError("moveaxis: `source` and `destination` arguments must have the same number of elements")
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(a, axes=tuple(order))
+
+
+def swapaxes(a, axis1, axis2):
+    """numpy.swapaxes."""
+    a = _array(a)
+    ndim = ndim_of(a)
+    order = list(range(ndim))
+    axis1, axis2 = _normalize_axis(axis1, ndim), _normalize_axis(axis2, ndim)
+    order[axis1], order[axis2] = order[axis2], order[axis1]
+    return transpose(a, axes=tuple(order))
+
+
+def _atleast(a, ndim):
+    a = _array(a)
+    shape = tuple(shape_of(a))
+    if len(shape) >= ndim:
+        return a
+    if ndim == 2:
+        shape = (1,) * (2 - len(shape)) + shape
+    elif ndim == 3:  # numpy: (N,) -> (1, N, 1), (M, N) -> (M, N, 1)
+        shape = {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}[len(shape)]
+    else:
+        shape = (1,)
+    return reshape(a, shape=shape)
+
+
+def _atleast_nd(ndim):
+    def function(*arys):
+        out = [_atleast(a, ndim) for a in arys]
+        return out[0] if len(out) == 1 else tuple(out)
+
+    function.__name__ = f"atleast_{ndim}d"
+    function.__doc__ = f"numpy.atleast_{ndim}d: views with at least {ndim} dimensions."
+    return function
+
+
+atleast_1d, atleast_2d, atleast_3d = _atleast_nd(1), _atleast_nd(2), _atleast_nd(3)
+
+
+def _concatenate(arrays, axis=0):
+    arrays = [_array(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    if axis is None:
+        arrays = [reshape(a, shape=(-1,)) for a in arrays]
+        axis = 0
+    return concatenate(*arrays, axis=axis)
+
+
+def hstack(tup):
+    """numpy.hstack: join along axis 1 (axis 0 for 1-D arrays)."""
+    arrays = [atleast_1d(a) for a in tup]
+    return _concatenate(arrays, axis=0 if arrays and ndim_of(arrays[0]) == 1 else 1)
+
+
+def vstack(tup):
+    """numpy.vstack: join along axis 0 after making each array at least 2-D."""
+    return _concatenate([atleast_2d(a) for a in tup], axis=0)
+
+
+def dstack(tup):
+    """numpy.dstack: join along axis 2 after making each array at least 3-D."""
+    return _concatenate([atleast_3d(a) for a in tup], axis=2)
+
+
+def column_stack(tup):
+    """numpy.column_stack: 1-D arrays become columns; join along axis 1."""
+    arrays = []
+    for a in tup:
+        a = _array(a)
+        if ndim_of(a) < 2:
+            a = reshape(a, shape=(-1, 1))
+        arrays.append(a)
+    return _concatenate(arrays, axis=1)
+
+
+def array_split(ary, indices_or_sections, axis=0):
+    """numpy.array_split: a list of views of ``ary`` split along ``axis`` (sections may differ by one)."""
+    ary = _array(ary)
+    axis = _normalize_axis(axis, ndim_of(ary))
+    length = shape_of(ary)[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        sections = int(indices_or_sections)
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        each, extra = divmod(length, sections)
+        sizes = [each + 1] * extra + [each] * (sections - extra)
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [length]
+    lead = (slice(None),) * axis
+    return [getitem(ary, index=lead + (slice(start, stop),)) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def split(ary, indices_or_sections, axis=0):
+    """numpy.split: like array_split, but an int must divide the axis length evenly."""
+    if isinstance(indices_or_sections, (int, np.integer)):
+        length = shape_of(_array(ary))[_normalize_axis(axis, ndim_of(ary))]
+        if indices_or_sections <= 0 or length % indices_or_sections:
+            raise ValueError("array split does not result in an equal division")
+    return array_split(ary, indices_or_sections, axis)
+
+
+def flip(m, axis=None):
+    """numpy.flip: reverse the order along ``axis`` (all axes for None): a view."""
+    m = _array(m)
+    ndim = ndim_of(m)
+    axes = range(ndim) if axis is None else [_normalize_axis(ax, ndim) for ax in np.atleast_1d(axis).tolist()]
+    index = [slice(None)] * ndim
+    for ax in axes:
+        index[ax] = slice(None, None, -1)
+    return getitem(m, index=tuple(index))
+
+
+def roll(a, shift, axis=None):
+    """numpy.roll: entries shifted cyclically along ``axis`` (the flattened array for None)."""
+    a = _array(a)
+    if axis is None:
+        return reshape(roll(reshape(a, shape=(-1,)), shift, 0), shape=shape_of(a))
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    total = {}
+    for s, ax in zip(shifts.ravel().tolist(), axes.ravel().tolist()):
+        ax = _normalize_axis(ax, ndim_of(a))
+        total[ax] = total.get(ax, 0) + s
+    for ax, s in total.items():
+        length = shape_of(a)[ax]
+        if length and s % length:
+            a = take(a, (np.arange(length) - s) % length, axis=ax)
+    return a
+
+
+def tile(A, reps):
+    """numpy.tile: A repeated ``reps`` times along each axis (broadcast, then reshape)."""
+    A = _array(A)
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    ndim = max(ndim_of(A), len(reps))
+    shape = (1,) * (ndim - ndim_of(A)) + tuple(shape_of(A))
+    reps = (1,) * (ndim - len(reps)) + reps
+    interleaved = tuple(n for pair in zip((1,) * ndim, shape) for n in pair)
+    expanded = tuple(n for pair in zip(reps, shape) for n in pair)
+    out = broadcast_to(reshape(A, shape=interleaved), shape=expanded)
+    return reshape(out, shape=tuple(r * n for r, n in zip(reps, shape)))
+
+
+def repeat(a, repeats, axis=None):
+    """numpy.repeat: each entry repeated ``repeats`` times along ``axis`` (flattened for None)."""
+    a = _array(a)
+    if axis is None:
+        a = reshape(a, shape=(-1,))
+        axis = 0
+    axis = _normalize_axis(axis, ndim_of(a))
+    repeats = np.asarray(repeats)
+    if repeats.ndim == 0 or repeats.size == 1:
+        count = int(repeats.reshape(()))
+        if count < 0:
+            raise ValueError("repeat: negative dimensions are not allowed")
+        shape = tuple(shape_of(a))
+        out = broadcast_to(expand_dims(a, axis + 1), shape=shape[:axis + 1] + (count,) + shape[axis + 1:])
+        return reshape(out, shape=shape[:axis] + (shape[axis] * count,) + shape[axis + 1:])
+    return take(a, np.repeat(np.arange(shape_of(a)[axis]), repeats), axis=axis)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """numpy.diagonal: the ``offset`` diagonal of the (axis1, axis2) planes, as a new last axis."""
+    a = _array(a)
+    ndim = ndim_of(a)
+    if ndim < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    axis1, axis2 = _normalize_axis(axis1, ndim), _normalize_axis(axis2, ndim)
+    if axis1 == axis2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    rows, cols = shape_of(a)[axis1], shape_of(a)[axis2]
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    length = max(0, min(rows - start_row, cols - start_col))
+    order = tuple(d for d in range(ndim) if d not in (axis1, axis2)) + (axis1, axis2)
+    planes = transpose(a, axes=order) if order != tuple(range(ndim)) else a
+    return getitem(planes, index=(Ellipsis, np.arange(start_row, start_row + length),
+                                  np.arange(start_col, start_col + length)))
+
+
+def diag(v, k=0):
+    """numpy.diag: the k-th diagonal of a 2-D array, or a 2-D array with 1-D ``v`` on its k-th diagonal."""
+    v = _array(v)
+    if ndim_of(v) == 2:
+        return diagonal(v, k)
+    if ndim_of(v) != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    length = shape_of(v)[0]
+    n = length + abs(k)
+    rows = np.arange(length) + max(-k, 0)
+    return index_add(v, index=(rows, rows + k), shape=(n, n))
+
+
+def _triangle(m, keep):
+    m = _array(m)
+    shape = tuple(shape_of(m))
+    if len(shape) < 1:
+        raise ValueError("triu/tril need an array of at least one dimension")
+    mask = keep(*(shape[-2:] if len(shape) >= 2 else shape * 2))
+    from .elementwise import where
+
+    return where(mask, m, np.zeros((), dtype=dtype_of(m)))
+
+
+def triu(m, k=0):
+    """numpy.triu: zeros below the k-th diagonal of the last two axes (1-D m: of the (N, N) broadcast)."""
+    return _triangle(m, lambda rows, cols: ~np.tri(rows, cols, k - 1, dtype=bool))
+
+
+def tril(m, k=0):
+    """numpy.tril: zeros above the k-th diagonal of the last two axes."""
+    return _triangle(m, lambda rows, cols: np.tri(rows, cols, k, dtype=bool))
+
+
+def append(arr, values, axis=None):
+    """numpy.append: ``values`` joined after ``arr`` (both flattened when axis is None)."""
+    return _concatenate([arr, values], axis=axis)
+
+
+def rot90(m, k=1, axes=(0, 1)):
+    """numpy.rot90: rotate by 90 degrees k times in the plane of ``axes`` (flips and a transpose: views)."""
+    m = _array(m)
+    ndim = ndim_of(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first, second = _normalize_axis(axes[0], ndim), _normalize_axis(axes[1], ndim)
+    if first == second:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, first), second)
+    order = list(range(ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return transpose(flip(m, second), axes=tuple(order))
+    return flip(transpose(m, axes=tuple(order)), second)
+
+
+_GATHER_PAD_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def pad(array, pad_width, mode="constant", **kwargs):
+    """numpy.pad for modes constant, edge, reflect, symmetric and wrap.
+
+    Constant padding joins constant blocks (``constant_values``, default 0);
+    the other modes gather entries of ``array`` (their index along each axis
+    is numpy.pad of an arange), so the VJP accumulates into the entries that
+    were copied. reflect/symmetric use reflect_type="even".
+    """
+    array = _array(array)
+    ndim = ndim_of(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (ndim, 2)).tolist() if ndim else []
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError("index can't contain negative values")
+    if mode == "constant":
+        unexpected = set(kwargs) - {"constant_values"}
+        values = np.broadcast_to(np.asarray(kwargs.get("constant_values", 0)), (ndim, 2)).tolist() if ndim else []
+    else:
+        unexpected = set(kwargs) - ({"reflect_type"} if mode in ("reflect", "symmetric") else set())
+        if kwargs.get("reflect_type", "even") != "even":
+            raise ValueError("hodiff.numpy.pad supports reflect_type='even' only")
+    if unexpected:
+        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {sorted(unexpected)}")
+    if mode not in ("constant",) + _GATHER_PAD_MODES:
+        raise ValueError(f"hodiff.numpy.pad supports modes {('constant',) + _GATHER_PAD_MODES}, got {mode!r}")
+    out = array
+    for axis, (before, after) in enumerate(widths):
+        if not before and not after:
+            continue
+        if mode == "constant":
+            shape = list(shape_of(out))
+            blocks = []
+            for width, value in ((before, values[axis][0]), (after, values[axis][1])):
+                shape[axis] = width
+                blocks.append(np.full(tuple(shape), value, dtype=dtype_of(array)) if width else None)
+            parts = [b for b in (blocks[0], out, blocks[1]) if b is not None]
+            out = concatenate(*parts, axis=axis)
+        else:
+            length = shape_of(out)[axis]
+            if length == 0:
+                raise ValueError(f"can't extend empty axis {axis} using modes other than 'constant' or 'empty'")
+            out = take(out, np.pad(np.arange(length), (before, after), mode=mode), axis=axis)
+    return out
 
 
 # --------------------------------------------------------------- the numpy namespace's names
@@ -276,10 +804,13 @@ def _axis_param(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def _np_sum(a, axis=None, dtype=None, keepdims=False):
+def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    # out=None is in the signature because numpy.sum(tracer) calls tracer.sum(axis=..., out=None)
     if dtype is not None:
         raise TypeError("hodiff.numpy.sum: the dtype argument is not supported; cast the input first")
-    return sum(a, axis=_axis_param(axis), keepdims=bool(keepdims))
+    if out is not None or initial is not None or where is not None:
+        raise TypeError("hodiff.numpy.sum: out=, initial= and where= are not supported")
+    return sum(_array(a), axis=_axis_param(axis), keepdims=bool(keepdims))
 
 
 def _np_reshape(a, shape=None, *, newshape=None):
@@ -294,11 +825,38 @@ NUMPY_API = {
     "broadcast_to": lambda array, shape: broadcast_to(
         array, shape=(shape,) if isinstance(shape, int) else tuple(shape)),
     "expand_dims": lambda a, axis: expand_dims(a, _axis_param(axis)),
-    "concatenate": lambda arrays, axis=0: concatenate(*arrays, axis=axis),
+    "concatenate": _concatenate,
     "stack": lambda arrays, axis=0: stack(*arrays, axis=axis),
     "tensordot": lambda a, b, axes=2: tensordot(a, b, axes=axes if isinstance(axes, int) else
                                                 (tuple(np.atleast_1d(axes[0])), tuple(np.atleast_1d(axes[1])))),
     "take": take,
+    "take_along_axis": take_along_axis,
+    "ravel": ravel,
+    "squeeze": squeeze,
+    "moveaxis": moveaxis,
+    "swapaxes": swapaxes,
+    "atleast_1d": atleast_1d,
+    "atleast_2d": atleast_2d,
+    "atleast_3d": atleast_3d,
+    "hstack": hstack,
+    "vstack": vstack,
+    "dstack": dstack,
+    "column_stack": column_stack,
+    "split": split,
+    "array_split": array_split,
+    "flip": flip,
+    "fliplr": lambda m: flip(m, 1),
+    "flipud": lambda m: flip(m, 0),
+    "roll": roll,
+    "tile": tile,
+    "repeat": repeat,
+    "diagonal": diagonal,
+    "diag": diag,
+    "triu": triu,
+    "tril": tril,
+    "pad": pad,
+    "append": append,
+    "rot90": rot90,
     "zeros_like": zeros_like,
     "ones_like": ones_like,
 }

@@ -41,7 +41,10 @@ def _check_order(order, transform, minimum=0):
 
 
 def _propagate(f, flat_primals, flat_series, in_tree, order):
-    """Run f(*args) on Taylor tracers, ``in_tree`` being the structure of the args tuple; returns (output leaves, their (K,) + shape series, output tree)."""
+    """Run f(*args) on Taylor tracers (``in_tree``: structure of the args tuple).
+
+    Returns (output leaves, their (K,) + shape series, output tree).
+    """
     trace = TaylorTrace(order)
     tracers = [TaylorTracer(p, s, trace) for p, s in zip(flat_primals, flat_series)]
     try:

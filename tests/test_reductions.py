@@ -1,0 +1,190 @@
+"""Reductions: values as numpy's, and the conventions at zeros and ties."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import hodiff as hd
+import hodiff.numpy as hnp
+
+X = np.random.default_rng(0).uniform(-2, 2, (3, 4, 5))
+
+VALUE_CASES = [
+    ("mean", {}), ("mean", {"axis": 1}), ("mean", {"axis": (0, -1), "keepdims": True}),
+    ("prod", {"axis": -1}), ("prod", {"axis": (0, 2)}),
+    ("var", {}), ("var", {"axis": 0, "ddof": 1}), ("std", {"axis": (1, 2), "keepdims": True}),
+    ("max", {}), ("max", {"axis": 1}), ("min", {"axis": -1, "keepdims": True}), ("amax", {"axis": (0, 1)}),
+    ("amin", {}), ("ptp", {"axis": 2}),
+    ("cumsum", {}), ("cumsum", {"axis": -2}), ("cumprod", {"axis": 0}), ("cumprod", {}),
+    ("sort", {}), ("sort", {"axis": 0}), ("sort", {"axis": None}),
+    ("argsort", {"axis": 1}), ("argmax", {}), ("argmax", {"axis": 1, "keepdims": True}), ("argmin", {"axis": -1}),
+    ("median", {}), ("median", {"axis": 1}), ("median", {"axis": (0, 2), "keepdims": True}),
+    ("average", {"axis": 1}),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", VALUE_CASES, ids=lambda c: str(c))
+def test_values_match_numpy(name, kwargs):
+    expected = getattr(np, name)(X, **kwargs)
+    got = getattr(hnp, name)(X, **kwargs)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-13)
+
+
+def test_float32_values_and_gradients_stay_float32():
+    x = X.astype(np.float32)
+    for function in (hnp.mean, hnp.prod, hnp.var, hnp.std, hnp.max, hnp.sort, hnp.cumprod, hnp.median):
+        assert np.result_type(function(x)) == np.float32, function.__name__
+        gradient = hd.grad(lambda v: hnp.sum(function(v)))(x)
+        assert gradient.dtype == np.float32, function.__name__
+
+
+# --------------------------------------------------------------- prod and cumprod at zeros
+
+def _prod_hessian(x):
+    """d2 prod / dx_i dx_j = prod of the entries other than i and j (0 on the diagonal)."""
+    n = len(x)
+    hessian = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if i != j:
+                hessian[i, j] = np.prod(np.delete(x, [i, j]))
+    return hessian
+
+
+@pytest.mark.parametrize("x", [[2.0, 0.0, 3.0, -1.5], [0.0, 4.0, 0.0, 2.0], [0.0, 0.0, 0.0, 1.0]])
+def test_prod_derivatives_are_exact_with_zeros(x):
+    x = np.array(x)
+    expected_gradient = np.array([np.prod(np.delete(x, i)) for i in range(len(x))])
+    np.testing.assert_array_equal(hd.grad(hnp.prod)(x), expected_gradient)
+    np.testing.assert_array_equal(hd.jvp(hnp.prod, (x,), (np.ones(4),))[1], expected_gradient.sum())
+    for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
+        np.testing.assert_allclose(hd.hessian(hnp.prod, mode=mode)(x), _prod_hessian(x), atol=1e-14, err_msg=mode)
+    # third order in Taylor mode: prod is a polynomial, so its Taylor series is exact
+    v = np.array([1.0, -2.0, 0.5, 3.0])
+    coefficients = hd.taylor(hnp.prod, x, v, order=4)
+    expected = np.polynomial.polynomial.polyfromroots([])  # build prod(x + t v) as a polynomial in t
+    for xi, vi in zip(x, v):
+        expected = np.polynomial.polynomial.polymul(expected, [xi, vi])
+    np.testing.assert_allclose(coefficients, expected, atol=1e-12)
+
+
+def test_prod_with_zeros_along_an_axis_and_under_vmap():
+    x = np.array([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0], [1.0, 2.0, 3.0]])
+    gradient = hd.grad(lambda v: hnp.sum(hnp.prod(v, axis=1)))(x)
+    np.testing.assert_array_equal(gradient, [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [6.0, 3.0, 2.0]])
+    rows = hd.vmap(hd.grad(hnp.prod))(x)
+    np.testing.assert_array_equal(rows, gradient)
+    hd.check_grads(lambda v: hnp.prod(v, axis=0), (x,), order=2)
+
+
+def test_cumprod_derivatives_with_zeros():
+    x = np.array([2.0, 0.0, 3.0, 0.0, 1.5])
+    jacobian = hd.jacobian(hnp.cumprod)(x)
+    expected = np.zeros((5, 5))
+    for i in range(5):
+        for k in range(i + 1):
+            expected[i, k] = np.prod(np.delete(x[:i + 1], k))
+    np.testing.assert_array_equal(jacobian, expected)
+    np.testing.assert_array_equal(hd.jacfwd(hnp.cumprod)(x), expected)
+    hd.check_grads(hnp.cumprod, (x,), order=2)  # cumprod is polynomial: finite differences are exact enough
+
+
+# --------------------------------------------------------------- ties share the derivative
+
+def test_max_ties_share_the_gradient_equally():
+    x = np.array([1.0, 3.0, 3.0, -2.0, 3.0])
+    np.testing.assert_allclose(hd.grad(hnp.max)(x), [0, 1 / 3, 1 / 3, 0, 1 / 3])
+    np.testing.assert_allclose(hd.grad(hnp.min)(-x), [0, 1 / 3, 1 / 3, 0, 1 / 3])
+    np.testing.assert_allclose(hd.grad(lambda v: v.max())(x), hd.grad(hnp.amax)(x))
+    tangent = np.array([5.0, 1.0, 2.0, 7.0, 6.0])
+    assert hd.jvp(hnp.max, (x,), (tangent,))[1] == pytest.approx(3.0)  # mean over the tied entries
+    # forward and reverse agree (the JVP is the VJP's transpose)
+    np.testing.assert_allclose(hd.jacfwd(hnp.max)(x), hd.jacrev(hnp.max)(x))
+
+
+def test_max_ties_along_an_axis():
+    x = np.array([[1.0, 4.0, 4.0], [2.0, 2.0, 2.0]])
+    gradient = hd.grad(lambda v: hnp.sum(hnp.max(v, axis=1) * np.array([1.0, 3.0])))(x)
+    np.testing.assert_allclose(gradient, [[0, 0.5, 0.5], [1, 1, 1]])
+    gradient = hd.grad(lambda v: hnp.sum(hnp.min(v, axis=0, keepdims=True)))(x)
+    np.testing.assert_allclose(gradient, [[1, 0, 0], [0, 1, 1]])
+
+
+def test_sort_ties_share_cotangents_and_agree_with_max():
+    x = np.array([3.0, 1.0, 3.0, 2.0])
+    weights = np.arange(4.0)  # sorted: [1, 2, 3, 3] -> the two 3s get (2 + 3) / 2 each
+    np.testing.assert_allclose(hd.grad(lambda v: hnp.sum(hnp.sort(v) * weights))(x), [2.5, 0, 2.5, 1])
+    np.testing.assert_allclose(hd.grad(lambda v: hnp.sort(v)[-1])(x), hd.grad(hnp.max)(x))
+    # the JVP averages the tangents of tied entries, whatever order numpy gives them
+    tangent = np.array([10.0, 1.0, 20.0, 2.0])
+    np.testing.assert_allclose(hd.jvp(hnp.sort, (x,), (tangent,))[1], [1, 2, 15, 15])
+    np.testing.assert_allclose(hd.jacfwd(hnp.sort)(x), hd.jacrev(hnp.sort)(x))
+
+
+def test_sort_without_ties_is_the_permutation():
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 1.0, 2.0]])
+    jacobian = hd.jacobian(lambda v: hnp.sort(v, axis=1))(x)
+    order = np.argsort(x, axis=1)
+    for row in range(2):
+        for position in range(3):
+            expected = np.zeros((2, 3))
+            expected[row, order[row, position]] = 1
+            np.testing.assert_array_equal(jacobian[row, position], expected)
+
+
+@given(st.lists(st.sampled_from([-1.0, 0.0, 0.5, 2.0]), min_size=1, max_size=7))
+def test_sort_and_max_jacobians_are_consistent_with_many_ties(values):
+    x = np.array(values)
+    jacobian = hd.jacobian(hnp.sort)(x)
+    np.testing.assert_allclose(jacobian.sum(axis=1), 1.0)  # each output is an average of inputs
+    np.testing.assert_allclose(jacobian.sum(axis=0), 1.0)  # and every input is used once in total
+    np.testing.assert_allclose(jacobian[-1], hd.grad(hnp.max)(x))
+    np.testing.assert_allclose(jacobian[0], hd.grad(hnp.min)(x))
+
+
+# --------------------------------------------------------------- zero-derivative arg-reductions
+
+def test_arg_reductions_are_constant_and_batch():
+    x = np.array([[0.3, 2.0, -1.0], [5.0, 1.0, 4.0]])
+    gradient = hd.grad(lambda v: hnp.sum(hnp.take_along_axis(v, hnp.argsort(v, axis=1), axis=1) * 2.0))(x)
+    np.testing.assert_array_equal(gradient, np.full((2, 3), 2.0))
+    np.testing.assert_array_equal(hd.vmap(hnp.argmax)(x), [1, 0])
+    np.testing.assert_array_equal(hd.vmap(lambda v: hnp.argmin(v, keepdims=True))(x), [[2], [1]])
+    np.testing.assert_array_equal(hd.vmap(hnp.argsort)(x), np.argsort(x, axis=1))
+    np.testing.assert_array_equal(hd.vmap(lambda v: hnp.all(v > 0))(x), [False, True])
+    np.testing.assert_array_equal(hd.vmap(lambda v: hnp.any(v < 0, keepdims=True))(x), [[True], [False]])
+    # sorting a batch by argsort and take_along_axis, the indices themselves batched
+    np.testing.assert_array_equal(
+        hd.vmap(lambda v: hnp.take_along_axis(v, hnp.argsort(v), axis=0))(x), np.sort(x, axis=1))
+
+
+def test_methods_on_tracers():
+    x = X[0]
+
+    def f(v):
+        return (v.sum() + v.mean(axis=0).sum() + v.max() + v.min(axis=1).sum() + v.prod(axis=0).sum()
+                + v.var() + v.std(axis=1).sum() + v.cumsum(axis=1)[:, -1].sum() + v.cumprod()[-1])
+
+    hd.check_grads(f, (x,), order=1)
+    assert int(hd.vmap(lambda v: v.argmax())(x[None])[0]) == int(np.argmax(x))
+
+
+def test_unsupported_arguments_and_bad_axes_are_clear_errors():
+    with pytest.raises(TypeError, match="dtype"):
+        hnp.mean(X, dtype=np.float32)
+    with pytest.raises(TypeError, match="out"):
+        hnp.max(X, out=np.empty(()))
+    with pytest.raises(np.exceptions.AxisError):
+        hnp.prod(X, axis=3)
+    with pytest.raises(ValueError, match="duplicate"):
+        hnp.max(X, axis=(0, -3))
+
+
+def test_var_and_std_edge_cases():
+    x = np.array([1.0, 2.0, 4.0])
+    assert hnp.var(x, ddof=1) == pytest.approx(np.var(x, ddof=1))
+    np.testing.assert_allclose(hd.grad(lambda v: hnp.var(v, ddof=1))(x), 2 * (x - x.mean()) / 2)
+    np.testing.assert_allclose(hd.grad(hnp.std)(x), (x - x.mean()) / (x.size * np.std(x)))
+    assert hnp.var(np.float64(3.0)) == 0.0
