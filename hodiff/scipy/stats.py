@@ -43,7 +43,7 @@ import numpy as np
 from .. import numpy as hnp
 from ..core.trace import Tracer
 from ..interpreters.batch import BatchTracer
-from ..primitives.rules import dtype_of
+from ..primitives.rules import dtype_of, shape_of
 from . import linalg as _linalg
 from . import special as _special
 
@@ -63,19 +63,22 @@ def _concrete(x):
 
 def _largest(values, mask=None, default=1.0):
     """The largest finite |value| (where ``mask``), from the plain numbers behind traced values."""
-    plain = np.abs(_concrete(values))
-    if mask is not None:
-        plain = plain[np.broadcast_to(_concrete(mask).astype(bool), plain.shape)]
-    plain = plain[np.isfinite(plain)]
+    plain = _masked(values, mask)
     return float(plain.max()) if plain.size else default
 
 
 def _smallest(values, mask=None, default=1.0):
+    plain = _masked(values, mask)
+    return float(plain.min()) if plain.size else default
+
+
+def _masked(values, mask):
+    """The finite |values| where ``mask`` holds (both broadcast), as a flat numpy array."""
     plain = np.abs(_concrete(values))
     if mask is not None:
-        plain = plain[np.broadcast_to(_concrete(mask).astype(bool), plain.shape)]
-    plain = plain[np.isfinite(plain)]
-    return float(plain.min()) if plain.size else default
+        plain, mask = np.broadcast_arrays(plain, _concrete(mask).astype(bool))
+        plain = plain[mask]
+    return plain[np.isfinite(plain)]
 
 
 # Numbers of terms, measured to reach full double precision (the terms needed grow like the
@@ -127,6 +130,49 @@ def _log_probability(p, q):
     return hnp.where(positive, hnp.where(near_one, large, small), -np.inf)
 
 
+def _is_python_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _log(x):
+    """log x; a Python number stays a Python number, so it does not promote float32 arrays."""
+    if _is_python_number(x):
+        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return hnp.log(x)
+
+
+def _keep_weak(function):
+    """function with numpy's promotion of Python numbers: all Python numbers give a Python float;
+    mixed with arrays, the Python numbers take the arrays' dtype (hodiff.scipy.special's functions
+    would otherwise promote float32 arrays to float64)."""
+    def weak(*args):
+        numbers = [_is_python_number(a) for a in args]
+        if all(numbers):
+            return float(function(*args))
+        if any(numbers):
+            dtype = np.result_type(*[dtype_of(a) for a, number in zip(args, numbers) if not number])
+            args = [np.asarray(a, dtype=dtype) if number else a for a, number in zip(args, numbers)]
+        return function(*args)
+
+    return weak
+
+
+_gammaln = _keep_weak(_special.gammaln)
+_betaln = _keep_weak(_special.betaln)
+_xlogy = _keep_weak(_special.xlogy)
+_xlog1py = _keep_weak(_special.xlog1py)
+
+
+def _broadcast(*values):
+    """The values broadcast to one shape; Python numbers become arrays of the others' dtype
+    (as numpy's promotion treats them: float32 arrays stay float32)."""
+    arrays = [v for v in values if not _is_python_number(v)]
+    shape = np.broadcast_shapes(*[shape_of(v) for v in arrays]) if arrays else ()
+    dtype = np.result_type(*[dtype_of(v) for v in arrays], 0.0) if arrays else np.dtype(float)
+    return [np.full(shape, v, dtype=dtype) if _is_python_number(v)
+            else (v if shape_of(v) == shape else hnp.broadcast_to(v, shape)) for v in values]
+
+
 def _standardize(x, loc, scale):
     return hnp.true_divide(hnp.subtract(x, loc), scale)
 
@@ -148,8 +194,7 @@ def gammainc_pair(a, x):
     >>> bool(np.allclose(P, scipy.special.gammainc([0.5, 3.0, 30.0], [2.0, 1.0, 35.0]), rtol=1e-13))
     True
     """
-    a = hnp.add(a, hnp.zeros_like(x))  # broadcast a against x
-    x = hnp.add(x, hnp.zeros_like(a))
+    a, x = _broadcast(a, x)
     positive = hnp.greater(x, 0)
     infinite = hnp.isinf(x)
     use_series = hnp.less(x, hnp.add(a, 1.0))
@@ -162,14 +207,14 @@ def gammainc_pair(a, x):
     for n in range(1, _series_terms(_largest(a, in_series)) + 1):
         term = term * x_s / (a_s + n)
         total = total + term
-    P_series = hnp.exp(a_s * hnp.log(x_s) - x_s - _special.gammaln(a_s + 1.0)) * total
+    P_series = hnp.exp(a_s * hnp.log(x_s) - x_s - _gammaln(a_s + 1.0)) * total
     # Continued-fraction branch, on its own inputs (x = inf has Q = 0 and is set below).
     a_c = hnp.where(use_series, 1.0, a)
     x_c = hnp.where(_or(use_series, infinite), 2.0, x)
     tail = hnp.zeros_like(x_c)
     for n in range(_gamma_fraction_terms(_largest(a, in_fraction), _smallest(x, in_fraction)), 0, -1):
         tail = (n * (n - a_c)) / (x_c + (2 * n + 1) - a_c - tail)
-    Q_fraction = hnp.exp(a_c * hnp.log(x_c) - x_c - _special.gammaln(a_c)) / (x_c + 1.0 - a_c - tail)
+    Q_fraction = hnp.exp(a_c * hnp.log(x_c) - x_c - _gammaln(a_c)) / (x_c + 1.0 - a_c - tail)
     Q_fraction = hnp.where(infinite, 0.0, Q_fraction)
     P = hnp.where(use_series, P_series, 1.0 - Q_fraction)
     Q = hnp.where(use_series, 1.0 - P_series, Q_fraction)
@@ -180,7 +225,7 @@ def betainc_pair(a, b, x, y=None):
     """(I, J): the regularized incomplete beta function I_x(a, b) and 1 - I_x(a, b).
 
     ``y`` is 1 - x, passed separately when the caller has it more accurately than
-    by subtraction (the t distribution's tails). Continued fraction (Numerical
+    by subtraction (the beta distribution's upper end). Continued fraction (Numerical
     Recipes' betacf) evaluated bottom-up, on x < (a+1)/(a+b+2) directly and
     otherwise through I_x(a, b) = 1 - I_{1-x}(b, a). x <= 0 gives (0, 1), x >= 1 (1, 0).
     Differentiable in a, b and x to any order.
@@ -192,8 +237,7 @@ def betainc_pair(a, b, x, y=None):
     """
     if y is None:
         y = 1.0 - x
-    zeros = hnp.zeros_like(a) + hnp.zeros_like(b) + hnp.zeros_like(x)
-    a, b, x, y = a + zeros, b + zeros, x + zeros, y + zeros
+    a, b, x, y = _broadcast(a, b, x, y)
     swap = hnp.greater(x, (a + 1.0) / (a + b + 2.0))
     aa, bb = hnp.where(swap, b, a), hnp.where(swap, a, b)
     xx, yy = hnp.where(swap, y, x), hnp.where(swap, x, y)
@@ -201,18 +245,24 @@ def betainc_pair(a, b, x, y=None):
     stand_in = 0.5 * (aa + 1.0) / (aa + bb + 2.0)
     xx = hnp.where(edge, stand_in, xx)
     yy = hnp.where(edge, 1.0 - stand_in, yy)
-    depth = _beta_fraction_terms(max(_largest(a), _largest(b)))
-    tail = hnp.zeros_like(xx)
+    tail = _beta_fraction(aa, bb, xx, _beta_fraction_terms(max(_largest(a), _largest(b))))
+    front = hnp.exp(aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _betaln(aa, bb))
+    small = hnp.where(edge, 0.0, front * tail)
+    return hnp.where(swap, 1.0 - small, small), hnp.where(swap, small, 1.0 - small)
+
+
+def _beta_fraction(a, b, x, depth):
+    """1/(1 + d1/(1 + d2/(1 + ...))), the continued fraction of I_x(a, b) (Numerical Recipes' betacf),
+    so that I_x(a, b) = x^a (1-x)^b / (a B(a, b)) times it; evaluated bottom-up, ``depth`` pairs."""
+    tail = hnp.zeros_like(x)
     for j in range(2 * depth, 0, -1):
         m = j // 2
         if j % 2:  # d_{2m+1}
-            d = -(aa + m) * (aa + bb + m) * xx / ((aa + 2 * m) * (aa + 2 * m + 1.0))
+            d = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))
         else:  # d_{2m}
-            d = m * (bb - m) * xx / ((aa + 2 * m - 1.0) * (aa + 2 * m))
+            d = m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m))
         tail = d / (1.0 + tail)
-    front = hnp.exp(aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _special.betaln(aa, bb))
-    small = hnp.where(edge, 0.0, front / (1.0 + tail))
-    return hnp.where(swap, 1.0 - small, small), hnp.where(swap, small, 1.0 - small)
+    return 1.0 / (1.0 + tail)
 
 
 class _Distribution:
@@ -239,7 +289,7 @@ class _Normal(_Distribution):
         -1.737086
         """
         z = _standardize(x, loc, scale)
-        return _nan_unless(hnp.greater(scale, 0), -0.5 * z * z - _LOG_SQRT_2PI - hnp.log(scale))
+        return _nan_unless(hnp.greater(scale, 0), -0.5 * z * z - _LOG_SQRT_2PI - _log(scale))
 
     def pdf(self, x, loc=0.0, scale=1.0):
         return hnp.exp(self.logpdf(x, loc, scale))
@@ -284,8 +334,8 @@ class _StudentT(_Distribution):
         """
         z = _standardize(x, loc, scale)
         half = 0.5 * (df + 1.0)
-        value = (_special.gammaln(half) - _special.gammaln(0.5 * df) - 0.5 * hnp.log(df * math.pi)
-                 - hnp.log(scale) - half * hnp.log1p(z * z / df))
+        value = (_gammaln(half) - _gammaln(0.5 * df) - 0.5 * _log(df * math.pi)
+                 - _log(scale) - half * hnp.log1p(z * z / df))
         return _nan_unless(_and(hnp.greater(scale, 0), hnp.greater(df, 0)), value)
 
     def pdf(self, x, df, loc=0.0, scale=1.0):
@@ -293,19 +343,28 @@ class _StudentT(_Distribution):
 
     def _cdf_sf(self, x, df, loc, scale):
         z = _standardize(x, loc, scale)
-        # At z = 0 the formula's sqrt(z^2) has no derivative; a shift far below rounding (whose
-        # square is still a normal number) keeps its one-sided limit, the pdf; the value is unchanged.
-        shift = 2.0 * math.sqrt(np.finfo(dtype_of(z)).tiny)
         infinite = hnp.isinf(z)
-        z = hnp.where(hnp.equal(z, 0.0), z + shift, hnp.where(infinite, 1.0, z))
-        z2 = z * z
-        # P(|T| <= |z|) = I_{z^2/(df+z^2)}(1/2, df/2); the complement is passed as df/(df+z^2) exactly.
-        inside, outside = betainc_pair(0.5, 0.5 * df, z2 / (df + z2), df / (df + z2))
+        z, df = _broadcast(hnp.where(infinite, 0.0, z), df)
+        # With w = z^2/(df+z^2): P(|T| <= |z|) = I_w(1/2, df/2) and P(|T| > |z|) = I_{1-w}(df/2, 1/2).
+        # Near the centre (w < 3/(5+df)) the first continued fraction converges; it is written with
+        # z itself, z / sqrt(df+z^2) for sqrt(w), so it is smooth through z = 0. In the tails, the second.
+        central = hnp.less(z * z / (df + z * z), 3.0 / (5.0 + df))
+        depth = _beta_fraction_terms(max(0.5, 0.5 * _largest(df)))
+        log_beta = _betaln(0.5, 0.5 * df)
+        zc = hnp.where(central, z, 0.0)
+        sc = df + zc * zc
+        half_signed = (zc / hnp.sqrt(sc) * hnp.exp(-0.5 * df * hnp.log1p(zc * zc / df) - log_beta)
+                       * _beta_fraction(0.5, 0.5 * df, zc * zc / sc, depth))
+        zt = hnp.where(central, hnp.sqrt(99.0 * df), z)  # stand-in: w = 0.99, deep in the tail branch
+        st = df + zt * zt
+        tail_mass = (hnp.abs(zt) / hnp.sqrt(st) * hnp.exp(-0.5 * df * hnp.log1p(zt * zt / df) - log_beta)
+                     / (0.5 * df) * _beta_fraction(0.5 * df, 0.5, df / st, depth))  # P(|T| > |z|)
         negative = hnp.less(z, 0)
-        cdf = hnp.where(negative, 0.5 * outside, 0.5 + 0.5 * inside)
-        sf = hnp.where(negative, 0.5 + 0.5 * inside, 0.5 * outside)
-        cdf = hnp.where(infinite, hnp.where(hnp.greater(x, loc), 1.0, 0.0), cdf)
-        sf = hnp.where(infinite, hnp.where(hnp.greater(x, loc), 0.0, 1.0), sf)
+        cdf = hnp.where(central, 0.5 + half_signed, hnp.where(negative, 0.5 * tail_mass, 1.0 - 0.5 * tail_mass))
+        sf = hnp.where(central, 0.5 - half_signed, hnp.where(negative, 1.0 - 0.5 * tail_mass, 0.5 * tail_mass))
+        above = hnp.greater(x, loc)
+        cdf = hnp.where(infinite, hnp.where(above, hnp.ones_like(cdf), hnp.zeros_like(cdf)), cdf)
+        sf = hnp.where(infinite, hnp.where(above, hnp.zeros_like(sf), hnp.ones_like(sf)), sf)
         valid = _and(hnp.greater(scale, 0), hnp.greater(df, 0))
         return _nan_unless(valid, cdf), _nan_unless(valid, sf)
 
@@ -345,7 +404,7 @@ class _Gamma(_Distribution):
         z = _standardize(x, loc, scale)
         inside = hnp.greater_equal(z, 0)
         z_safe = hnp.where(inside, z, 1.0)
-        value = _special.xlogy(a - 1.0, z_safe) - z_safe - _special.gammaln(a) - hnp.log(scale)
+        value = _xlogy(a - 1.0, z_safe) - z_safe - _gammaln(a) - _log(scale)
         return _nan_unless(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.where(inside, value, -np.inf))
 
     def pdf(self, x, a, loc=0.0, scale=1.0):
@@ -388,8 +447,8 @@ class _Beta(_Distribution):
         z = _standardize(x, loc, scale)
         inside = _and(hnp.greater_equal(z, 0), hnp.less_equal(z, 1))
         z_safe = hnp.where(inside, z, 0.5)
-        value = (_special.xlogy(a - 1.0, z_safe) + _special.xlog1py(b - 1.0, -z_safe)
-                 - _special.betaln(a, b) - hnp.log(scale))
+        value = (_xlogy(a - 1.0, z_safe) + _xlog1py(b - 1.0, -z_safe)
+                 - _betaln(a, b) - _log(scale))
         valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
         return _nan_unless(valid, hnp.where(inside, value, -np.inf))
 
@@ -398,7 +457,7 @@ class _Beta(_Distribution):
 
     def _cdf_sf(self, x, a, b, loc, scale):
         z = _standardize(x, loc, scale)
-        below, above = betainc_pair(a, b, z, _standardize(hnp.add(loc, scale) - x, 0.0, scale))
+        below, above = betainc_pair(a, b, z, _standardize(_keep_weak(hnp.add)(loc, scale) - x, 0.0, scale))
         valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
         return _nan_unless(valid, below), _nan_unless(valid, above)
 
@@ -437,7 +496,7 @@ class _Poisson(_Distribution):
         k = hnp.subtract(k, loc)
         inside = _and(hnp.greater_equal(k, 0), hnp.equal(hnp.floor(k), k))
         k_safe = hnp.where(inside, k, 0.0)
-        value = _special.xlogy(k_safe, mu) - mu - _special.gammaln(k_safe + 1.0)
+        value = _xlogy(k_safe, mu) - mu - _gammaln(k_safe + 1.0)
         return _nan_unless(hnp.greater_equal(mu, 0), hnp.where(inside, value, -np.inf))
 
     def pmf(self, k, mu, loc=0):
