@@ -64,8 +64,8 @@ def make_model(X, onehot, hidden, l2):
     samples = X.shape[0]
 
     def logits(params):
-        h = hnp.tanh(hnp.tensordot(X, params["W1"], axes=1) + params["b1"])
-        return hnp.tensordot(h, params["W2"], axes=1) + params["b2"]
+        h = hnp.tanh(X @ params["W1"] + params["b1"])
+        return h @ params["W2"] + params["b2"]
 
     def cross_entropy(z):
         return hnp.sum(logsumexp_rows(z) - hnp.sum(onehot * z, axis=1)) / samples

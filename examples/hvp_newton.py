@@ -56,7 +56,7 @@ def make_loss(X, y, l2):
     samples = X.shape[0]
 
     def loss(params):
-        z = hnp.tensordot(X, params["w"], axes=1) + params["b"]
+        z = X @ params["w"] + params["b"]
         # log(1 + e^z) - y z: the log-loss of sigmoid(z), stable for any z through logaddexp.
         log_loss = hnp.logaddexp(0.0, z) - y * z
         return hnp.sum(log_loss) / samples + 0.5 * l2 * hnp.sum(params["w"] ** 2)

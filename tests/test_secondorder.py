@@ -120,6 +120,23 @@ def test_operator_products_equal_hd_hvp_on_pytrees(mlp, mode):
         np.testing.assert_allclose(product[key], expected[key], rtol=1e-10, atol=1e-12)
 
 
+def test_products_replay_the_recording_without_calling_f():
+    calls = []
+    loss, params = mlp_problem()
+
+    def counted(p):
+        calls.append(1)
+        return loss(p)
+
+    operator = hd.hessian_operator(counted, params)
+    assert len(calls) == 1  # f (and its gradient) recorded once
+    v = np.ones(operator.n)
+    operator.matvec(v)
+    operator.matmat(np.eye(operator.n)[:, :3])
+    hd.hessian_eigs(operator, k=2)
+    assert len(calls) == 1
+
+
 def test_value_and_gradient_of_the_operator(mlp):
     loss, params, _ = mlp
     operator = hd.hessian_operator(loss, params)
