@@ -31,7 +31,7 @@ import scipy.sparse.linalg
 
 from .core.trace import Tracer
 from .core.tree import tree_flatten, tree_unflatten
-from .primitives.shape import concatenate, getitem, reshape
+from .primitives.shape import getitem, reshape
 from .transforms._args import check_differentiable, dtype_of_value
 from .transforms.batching import vmap
 from .transforms.forward import jvp, linearize
@@ -46,7 +46,7 @@ __all__ = [
 # ----------------------------------------------------------------- flat <-> pytree
 
 class _Raveler:
-    """Flatten a pytree of arrays to one vector and back, with hodiff ops (traced values welcome)."""
+    """Flatten a pytree of arrays to one vector (numpy) and back (numpy, or hodiff ops for traced vectors)."""
 
     def __init__(self, tree, name):
         check_differentiable(tree, 0, name)
@@ -62,14 +62,6 @@ class _Raveler:
         self.size = int(self.offsets[-1])
         self.dtype = np.result_type(*self.dtypes)
         self.single = self.treedef.kind == "leaf"
-
-    def flatten(self, tree):
-        """The flat vector (n,) of a pytree shaped like x (numpy or traced)."""
-        leaves, treedef = tree_flatten(tree)
-        if treedef != self.treedef:
-            raise ValueError(f"the pytree structure {treedef!r} differs from x's {self.treedef!r}")
-        parts = [reshape(leaf, shape=(size,)) for leaf, size in zip(leaves, self.sizes)]
-        return parts[0] if len(parts) == 1 else concatenate(*parts, axis=0)
 
     def unflatten(self, vector):
         """The pytree shaped like x whose leaves are the pieces of ``vector`` (n,)."""
