@@ -1,0 +1,181 @@
+"""The papers/ scripts fail loudly when their claim does not hold.
+
+tests/test_examples.py runs every papers/*.py with --quick; here each script's
+check function is fed numbers that break its claim (it must report a
+failure) and numbers that satisfy it (it must not), and two scripts are run
+end to end with a claim broken on purpose (they must exit non-zero).
+"""
+
+import importlib.util
+import math
+import os
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+
+from .requires import requires
+
+PAPERS = pathlib.Path(__file__).resolve().parent.parent / "papers"
+
+
+def load(name):
+    """Import papers/<name>.py as a module, undoing its environment and sys.path changes."""
+    environ, path = dict(os.environ), list(sys.path)
+    try:
+        spec = importlib.util.spec_from_file_location(f"papers_{name}", PAPERS / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+        sys.path[:] = path
+    return module
+
+
+# ----------------------------------------------------------------- Pearlmutter
+
+@requires("hvp", "hessian_operator")
+def test_pearlmutter_checks():
+    paper = load("pearlmutter_hvp")
+    good = [dict(n=100, err_modes=1e-15, err_fd=1e-9)]
+    assert paper.check_exactness(good) == []
+    assert "dense Hessian" in paper.check_exactness([dict(n=100, err_modes=1e-6, err_fd=1e-9)])[0]
+    assert paper.check_cost({100: 2.0, 1000: 2.1}, {100: 2.5, 1000: 3.0}) == []
+    too_costly = paper.check_cost({100: 2.0, 1000: 30.0})
+    assert any("not a small constant" in m for m in too_costly) and any("changes with n" in m for m in too_costly)
+    assert "time" in paper.check_cost({100: 2.0}, {100: 50.0})[0]
+
+
+@requires("hvp")
+def test_pearlmutter_work_count_sees_matmul_flops():
+    paper = load("pearlmutter_hvp")
+    import hodiff.numpy as hnp
+
+    a, b = np.ones((3, 4)), np.ones((4, 5))
+    with paper.counting_work() as work:
+        hnp.matmul(hnp.tanh(a), b)
+    assert work["matmul"] == 2 * 3 * 4 * 5 and work["tanh"] == 12
+
+
+# ----------------------------------------------------------------- perturbation confusion
+
+def test_perturbation_confusion_check():
+    paper = load("perturbation_confusion")
+    expected = {"E1": 1.0}
+    assert paper.check({"E1": {"jvp.jvp": 1.0}}, expected, {"E1": 2.0}) == []
+    assert "E1 via jvp.jvp" in paper.check({"E1": {"jvp.jvp": 2.0}}, expected, {"E1": 2.0})[0]
+    assert "no longer demonstrates" in paper.check({"E1": {"jvp.jvp": 1.0}}, expected, {"E1": 1.0})[0]
+
+
+def test_perturbation_confusion_operators():
+    paper = load("perturbation_confusion")
+    example, closed = paper.EXAMPLES["E1"]
+    assert example(paper.dual_D, paper.dual_D, 1.0) == closed(1.0) == 1.0
+    assert example(paper.untagged_D, paper.untagged_D, 1.0) == 2.0
+
+
+def test_perturbation_confusion_exits_nonzero_when_a_mode_confuses(monkeypatch, capsys):
+    paper = load("perturbation_confusion")
+    monkeypatch.setitem(paper.MODES, "confused", (paper.untagged_D, paper.untagged_D))
+    monkeypatch.setattr(paper, "EXAMPLES", {"E1": paper.EXAMPLES["E1"]})
+    with pytest.raises(SystemExit) as exit_info:
+        paper.main(["--quick"])
+    assert "CLAIM NOT REPRODUCED" in str(exit_info.value.code) and "E1 via confused" in str(exit_info.value.code)
+
+
+# ----------------------------------------------------------------- Taylor mode
+
+@requires("derivative")
+def test_taylor_mode_checks():
+    paper = load("taylor_mode")
+    quadratic = {k: 10 * k * k for k in range(1, 13)}
+    doubling = {k: 10 * 2.0 ** k for k in range(1, 9)}
+    assert paper.check({("f", "taylor", 3): 1e-15}, quadratic, doubling) == []
+    assert "relative error" in paper.check({("f", "taylor", 3): 1e-6}, quadratic, doubling)[0]
+    assert "faster than k^" in paper.check({}, doubling, doubling)[0]
+    assert "grows only" in paper.check({}, quadratic, {k: 10 * k for k in range(1, 9)})[0]
+    assert "Taylor mode took" in paper.check({}, quadratic, doubling, {8: 1.0}, {8: 0.1})[0]
+
+
+def test_taylor_mode_closed_forms():
+    paper = load("taylor_mode")
+    x = 0.3
+    assert math.isclose(paper.gaussian_closed(2, x), (4 * x * x - 2) * math.exp(-x * x), rel_tol=1e-14)
+    # d/dx sin(x) e^{-x^2} = cos(x) e^{-x^2} - 2 x sin(x) e^{-x^2}
+    assert math.isclose(paper.sin_gaussian_closed(1, x), (math.cos(x) - 2 * x * math.sin(x)) * math.exp(-x * x),
+                        rel_tol=1e-14)
+
+
+# ----------------------------------------------------------------- Hessian density
+
+@requires("hessian_density", "hessian_eigs")
+def test_hessian_density_compare_and_check():
+    paper = load("hessian_density")
+    import hodiff as hd
+    import hodiff.numpy as hnp
+
+    # A quadratic with a known, smooth spectrum (a gamma sample): H = diag(eigenvalues).
+    eigenvalues = np.sort(np.random.default_rng(0).gamma(2.0, 1.0, 200))
+    f = lambda x: 0.5 * hnp.sum(eigenvalues * x * x)
+    x = np.zeros(200)
+    density = hd.hessian_density(f, x, runs=8, steps=30, seed=0)
+    top = hd.hessian_eigs(f, x, k=3, return_eigenvectors=False).values
+    result = paper.compare(eigenvalues, density, top)
+    assert paper.check(result) == []
+    shifted = density._replace(nodes=density.nodes + 1.0)  # a biased estimate: every check on it must fail
+    failures = paper.check(paper.compare(eigenvalues, shifted, top + 1e-3))
+    assert any("standard errors" in m for m in failures) and any("Wasserstein" in m for m in failures)
+    assert any("eigsh" in m for m in failures) and any("Ritz" in m for m in failures)
+
+
+# ----------------------------------------------------------------- influence functions
+
+@requires("hessian", "hessian_operator", "nn.softplus")
+def test_influence_functions_checks_and_fit():
+    paper = load("influence_functions")
+    import hodiff as hd
+
+    actual = np.array([0.1, -0.2, 0.3, 0.05])
+    assert paper.check(1e-12, {0: paper.agreement(actual * 0.95, actual)}) == []
+    assert "dense solve" in paper.check(1e-3, {0: paper.agreement(actual, actual)})[0]
+    assert "Pearson" in paper.check(0.0, {0: paper.agreement(-actual, actual)})[0]
+    assert "slope" in paper.check(0.0, {0: paper.agreement(actual / 2, actual)})[0]
+
+    X, y, _, _ = paper.make_data(30, 0, 3)
+    objective = paper.make_objective(X, y)
+    theta = paper.fit(objective, np.ones(30), np.zeros(3))
+    assert np.abs(hd.grad(objective)(theta, np.ones(30))).max() < 1e-14
+
+
+# ----------------------------------------------------------------- Hessian-free
+
+def test_hessian_free_cg_and_checks():
+    paper = load("hessian_free")
+    diagonal = np.linspace(1.0, 50.0, 30)
+    b = np.random.default_rng(0).standard_normal(30)
+    x, used = paper.truncated_cg(lambda v: diagonal * v, b, np.zeros(30), 100)
+    phi = lambda v: 0.5 * v @ (diagonal * v) - b @ v
+    assert used < 100 and phi(x) <= 0.999 * phi(b / diagonal)  # within 0.1% of the optimum of phi (< 0)
+
+    ggn = dict(error=1e-15, min_ggn=0.0, max_ggn=1.0, min_hessian=-1.0)
+    gd = np.linspace(10.0, 1.0, 401)
+    assert paper.check(ggn, np.array([10.0, 2.0, 0.9, 0.5]), gd) == []
+    assert any("reached" in m for m in paper.check(ggn, np.array([10.0, 5.0, 2.0]), gd))
+    assert any("not PSD" in m for m in paper.check(dict(ggn, min_ggn=-0.5), np.array([10.0, 0.5]), gd))
+    assert any("dense J^T" in m for m in paper.check(dict(ggn, error=1e-3), np.array([10.0, 0.5]), gd))
+
+
+# ----------------------------------------------------------------- the lecture
+
+@requires("jacobian", "convert_layout", "trace_graph", "numpy.maximum")
+def test_backprop_lecture_checks(monkeypatch):
+    paper = load("backprop_lecture")
+    assert paper.check_neuron(0.7311, (-0.1966, -0.3932, 0.1966), (0.3932, -0.5898), True) == []
+    assert "the notes say" in paper.check_neuron(0.75, (-0.1966, -0.3932, 0.1966), (0.3932, -0.5898), True)[0]
+    assert paper.check_close("x", [1.0, 2.0], [1.0, 2.0 + 1e-6])
+    monkeypatch.setattr(paper, "NOTES_GATES", (-8.0, 6.0, 1.0, 1.0))  # max sharing its gradient: wrong
+    with pytest.raises(SystemExit) as exit_info:
+        paper.main(["--quick"])
+    assert "gate patterns" in str(exit_info.value.code)
