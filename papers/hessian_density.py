@@ -195,8 +195,8 @@ def main(argv=None):
         print(f"{q:>6} {value:>12.4e} {result['mass'][result['nodes'] <= value].sum():>8.3f}")
     print(f"\nWasserstein-1: {result['w1']:.3e} ({result['w1'] / result['mad']:.3f} x the mean absolute deviation); "
           f"L1 between broadened densities (sigma {density.sigma:.2e}): {result['l1']:.3f}")
-    print("top eigenvalues, exact:  " + " ".join(f"{v:.6e}" for v in result["top_exact"]))
-    print("top eigenvalues, Lanczos:" + " ".join(f"{v:.6e}" for v in result["top_lanczos"])
+    print("top eigenvalues, exact:   " + " ".join(f"{v:.6e}" for v in result["top_exact"]))
+    print("top eigenvalues, Lanczos: " + " ".join(f"{v:.6e}" for v in result["top_lanczos"])
           + f"   (hd.hessian_eigs; it and scipy's eigsh on the operator are within {result['eigs_error']:.1e} "
           "of the largest)")
     bulk = np.mean(np.abs(eigenvalues) < 0.01 * result["largest"])
