@@ -11,6 +11,15 @@ from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual  # noqa: E402
+from .secondorder import (  # noqa: E402
+    ggn_operator,
+    ggn_vp,
+    hessian_density,
+    hessian_eigs,
+    hessian_operator,
+    hessian_trace,
+    minimize,
+)
 from .testing import check_grads, numerical_jacobian  # noqa: E402
 from .transforms.batching import vmap  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
@@ -31,4 +40,5 @@ __all__ = [
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "taylor", "jet", "derivative", "taylor_rule_report",
     "trace_graph", "to_dot", "render",
+    "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
 ]

@@ -1,0 +1,593 @@
+"""hodiff.scipy.stats: scipy.stats distributions whose densities and CDFs are differentiable.
+
+Each distribution is an object with scipy's method names and signatures, and
+every method is a composition of hodiff primitives (hodiff.numpy,
+hodiff.scipy.special, hodiff.scipy.linalg), so it has derivatives of every
+order in every argument, in forward and reverse mode:
+
+| distribution | methods |
+| --- | --- |
+| ``norm`` | logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf  (x, loc=0, scale=1) |
+| ``t`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, df, loc=0, scale=1) |
+| ``gamma`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, a, loc=0, scale=1) |
+| ``beta`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, a, b, loc=0, scale=1) |
+| ``poisson`` | logpmf, pmf, cdf, logcdf, sf, logsf  (k, mu, loc=0) |
+| ``multivariate_normal`` | logpdf, pdf  (x, mean=None, cov=1) |
+
+Arguments broadcast against each other as in numpy. As in scipy, values
+outside the support give logpdf = -inf (pdf = 0), with zero derivative, and
+invalid parameters (scale <= 0, a <= 0, df <= 0, mu < 0) give nan.
+
+The CDFs of t, gamma, beta and poisson need the regularized incomplete gamma
+and beta functions. They are written here with hodiff ops (a power series and
+a continued fraction for the incomplete gamma function, the continued fraction
+of Numerical Recipes' ``betacf`` for the incomplete beta function, evaluated
+bottom-up to a depth chosen from the arguments' magnitudes and measured to
+reach full precision), so their derivatives in the shape parameters come out
+exactly like those in x. Accuracy against scipy, relative: ~1e-13 for shape
+parameters from 0.1 to 100, ~1e-12 below 0.1 (the upper tail of the incomplete
+gamma function is then 1 minus a number near 1) and at 1e3, ~1e-10 at 1e4 (the
+exponent a log x - x - log Gamma(a) loses digits as it grows).
+
+>>> import hodiff as hd, hodiff.scipy.stats as hst
+>>> round(float(hd.grad(hst.norm.cdf)(0.0)), 6)            # the pdf at 0: 1/sqrt(2 pi)
+0.398942
+>>> round(float(hd.grad(hst.gamma.cdf, argnums=1)(2.0, 3.0)), 6)   # d/da of P(a, x) at a=3, x=2
+-0.231849
+"""
+
+import math
+
+import numpy as np
+
+from .. import numpy as hnp
+from ..core.trace import Tracer
+from ..interpreters.batch import BatchTracer
+from ..primitives.rules import dtype_of, shape_of
+from . import linalg as _linalg
+from . import special as _special
+
+__all__ = ["norm", "t", "gamma", "beta", "poisson", "multivariate_normal"]
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+# ----------------------------------------------------------------- helpers (hodiff ops only)
+
+def _concrete(x):
+    """The plain numbers behind a possibly traced value (a batch tracer gives all its members)."""
+    while isinstance(x, Tracer):
+        x = x.value if isinstance(x, BatchTracer) else x.primal
+    return np.asarray(x, dtype=float)
+
+
+def _largest(values, mask=None, default=1.0):
+    """The largest finite |value| (where ``mask``), from the plain numbers behind traced values."""
+    plain = _masked(values, mask)
+    return float(plain.max()) if plain.size else default
+
+
+def _smallest(values, mask=None, default=1.0):
+    plain = _masked(values, mask)
+    return float(plain.min()) if plain.size else default
+
+
+def _masked(values, mask):
+    """The finite |values| where ``mask`` holds (both broadcast), as a flat numpy array."""
+    plain = np.abs(_concrete(values))
+    if mask is not None:
+        plain, mask = np.broadcast_arrays(plain, _concrete(mask).astype(bool))
+        plain = plain[mask]
+    return plain[np.isfinite(plain)]
+
+
+# Numbers of terms, measured to reach full double precision (the terms needed grow like the
+# square root of the shape parameters; the gamma continued fraction also slows down near x = 1).
+_CAP = 3000
+
+
+def _series_terms(a_max):
+    return int(min(_CAP, 20 + 9 * math.sqrt(a_max)))
+
+
+def _gamma_fraction_terms(a_max, x_min):
+    return int(min(_CAP, 20 + 80 / math.sqrt(max(x_min, 1.0)) + 3 * math.sqrt(a_max)))
+
+
+def _beta_fraction_terms(ab_max):
+    return int(min(_CAP, 20 + 4 * math.sqrt(ab_max)))
+
+
+def _and(p, q):
+    """Elementwise p and q for boolean masks (plain, or batched under vmap)."""
+    if not isinstance(p, Tracer) and not isinstance(q, Tracer):
+        return np.logical_and(p, q)
+    return hnp.where(p, q, False)
+
+
+def _or(p, q):
+    if not isinstance(p, Tracer) and not isinstance(q, Tracer):
+        return np.logical_or(p, q)
+    return hnp.where(p, True, q)
+
+
+def _nan_unless(valid, value):
+    """value where ``valid`` (a plain boolean array), nan elsewhere (scipy's answer to bad parameters)."""
+    if np.all(_concrete(valid)):
+        return value
+    return hnp.where(valid, value, np.nan)
+
+
+def _log_probability(p, q):
+    """log p for a probability p = 1 - q given both: log1p(-q) when p > 1/2 (no rounding of p to 1).
+
+    p = 0 gives -inf with a zero derivative.
+    """
+    near_one = hnp.greater(p, 0.5)
+    positive = hnp.greater(p, 0)
+    small = hnp.log(hnp.where(_or(near_one, np.logical_not(_concrete(positive))), 1.0, p))
+    large = hnp.log1p(-hnp.where(near_one, q, 0.0))
+    return hnp.where(positive, hnp.where(near_one, large, small), -np.inf)
+
+
+def _is_python_number(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _log(x):
+    """log x; a Python number stays a Python number, so it does not promote float32 arrays."""
+    if _is_python_number(x):
+        return math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan)
+    return hnp.log(x)
+
+
+def _keep_weak(function):
+    """function with numpy's promotion of Python numbers: all Python numbers give a Python float;
+    mixed with arrays, the Python numbers take the arrays' dtype (hodiff.scipy.special's functions
+    would otherwise promote float32 arrays to float64)."""
+    def weak(*args):
+        numbers = [_is_python_number(a) for a in args]
+        if all(numbers):
+            return float(function(*args))
+        if any(numbers):
+            dtype = np.result_type(*[dtype_of(a) for a, number in zip(args, numbers) if not number])
+            args = [np.asarray(a, dtype=dtype) if number else a for a, number in zip(args, numbers)]
+        return function(*args)
+
+    return weak
+
+
+_gammaln = _keep_weak(_special.gammaln)
+_betaln = _keep_weak(_special.betaln)
+_xlogy = _keep_weak(_special.xlogy)
+_xlog1py = _keep_weak(_special.xlog1py)
+
+
+def _broadcast(*values):
+    """The values broadcast to one shape; Python numbers become arrays of the others' dtype
+    (as numpy's promotion treats them: float32 arrays stay float32)."""
+    arrays = [v for v in values if not _is_python_number(v)]
+    shape = np.broadcast_shapes(*[shape_of(v) for v in arrays]) if arrays else ()
+    dtype = np.result_type(*[dtype_of(v) for v in arrays], 0.0) if arrays else np.dtype(float)
+    return [np.full(shape, v, dtype=dtype) if _is_python_number(v)
+            else (v if shape_of(v) == shape else hnp.broadcast_to(v, shape)) for v in values]
+
+
+def _standardize(x, loc, scale):
+    return hnp.true_divide(hnp.subtract(x, loc), scale)
+
+
+def gammainc_pair(a, x):
+    """(P, Q): the regularized lower and upper incomplete gamma functions P(a, x) and 1 - P(a, x).
+
+    Written with hodiff ops, so differentiable in a and in x to any order. For x < a + 1 the
+    power series P = x^a e^-x / Gamma(a+1) * sum_n x^n / ((a+1)...(a+n)); otherwise the
+    continued fraction Q = x^a e^-x / Gamma(a) / (x + 1 - a - 1(1-a)/(x + 3 - a - 2(2-a)/...)),
+    each on the side where it converges fast, and the other as 1 minus it. x <= 0 gives (0, 1)
+    (the gamma distribution's CDF below its support; scipy.special.gammainc gives nan for x < 0),
+    x = inf gives (1, 0).
+    Each branch is fed only arguments in its own range (the other entries get a harmless
+    stand-in), so the unused branch contributes no inf or nan to derivatives.
+
+    >>> import numpy as np, scipy.special
+    >>> P, Q = gammainc_pair(np.array([0.5, 3.0, 30.0]), np.array([2.0, 1.0, 35.0]))
+    >>> bool(np.allclose(P, scipy.special.gammainc([0.5, 3.0, 30.0], [2.0, 1.0, 35.0]), rtol=1e-13))
+    True
+    """
+    a, x = _broadcast(a, x)
+    positive = hnp.greater(x, 0)
+    infinite = hnp.isinf(x)
+    use_series = hnp.less(x, hnp.add(a, 1.0))
+    in_series = _and(use_series, positive)
+    in_fraction = _and(np.logical_not(_concrete(use_series)), np.logical_not(_concrete(infinite)))
+    # Series branch, on its own inputs.
+    a_s = hnp.where(in_series, a, 1.0)
+    x_s = hnp.where(in_series, x, 0.5)
+    term = total = hnp.ones_like(x_s)
+    for n in range(1, _series_terms(_largest(a, in_series)) + 1):
+        term = term * x_s / (a_s + n)
+        total = total + term
+    P_series = hnp.exp(a_s * hnp.log(x_s) - x_s - _gammaln(a_s + 1.0)) * total
+    # Continued-fraction branch, on its own inputs (x = inf has Q = 0 and is set below).
+    a_c = hnp.where(use_series, 1.0, a)
+    x_c = hnp.where(_or(use_series, infinite), 2.0, x)
+    tail = hnp.zeros_like(x_c)
+    for n in range(_gamma_fraction_terms(_largest(a, in_fraction), _smallest(x, in_fraction)), 0, -1):
+        tail = (n * (n - a_c)) / (x_c + (2 * n + 1) - a_c - tail)
+    Q_fraction = hnp.exp(a_c * hnp.log(x_c) - x_c - _gammaln(a_c)) / (x_c + 1.0 - a_c - tail)
+    Q_fraction = hnp.where(infinite, 0.0, Q_fraction)
+    P = hnp.where(use_series, P_series, 1.0 - Q_fraction)
+    Q = hnp.where(use_series, 1.0 - P_series, Q_fraction)
+    return hnp.where(positive, P, 0.0), hnp.where(positive, Q, 1.0)
+
+
+def betainc_pair(a, b, x, y=None):
+    """(I, J): the regularized incomplete beta function I_x(a, b) and 1 - I_x(a, b).
+
+    ``y`` is 1 - x, passed separately when the caller has it more accurately than
+    by subtraction (the beta distribution's upper end). Continued fraction (Numerical
+    Recipes' betacf) evaluated bottom-up, on x < (a+1)/(a+b+2) directly and
+    otherwise through I_x(a, b) = 1 - I_{1-x}(b, a). x <= 0 gives (0, 1), x >= 1 (1, 0).
+    Differentiable in a, b and x to any order.
+
+    >>> import numpy as np, scipy.special
+    >>> I, J = betainc_pair(2.0, 3.0, np.array([0.1, 0.5, 0.9]))
+    >>> bool(np.allclose(I, scipy.special.betainc(2.0, 3.0, [0.1, 0.5, 0.9]), rtol=1e-13))
+    True
+    """
+    if y is None:
+        y = 1.0 - x
+    a, b, x, y = _broadcast(a, b, x, y)
+    swap = hnp.greater(x, (a + 1.0) / (a + b + 2.0))
+    aa, bb = hnp.where(swap, b, a), hnp.where(swap, a, b)
+    xx, yy = hnp.where(swap, y, x), hnp.where(swap, x, y)
+    edge = hnp.less_equal(xx, 0.0)  # I_0 = 0 on the side evaluated
+    stand_in = 0.5 * (aa + 1.0) / (aa + bb + 2.0)
+    xx = hnp.where(edge, stand_in, xx)
+    yy = hnp.where(edge, 1.0 - stand_in, yy)
+    tail = _beta_fraction(aa, bb, xx, _beta_fraction_terms(max(_largest(a), _largest(b))))
+    front = hnp.exp(aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _betaln(aa, bb))
+    small = hnp.where(edge, 0.0, front * tail)
+    return hnp.where(swap, 1.0 - small, small), hnp.where(swap, small, 1.0 - small)
+
+
+def _beta_fraction(a, b, x, depth):
+    """1/(1 + d1/(1 + d2/(1 + ...))), the continued fraction of I_x(a, b) (Numerical Recipes' betacf),
+    so that I_x(a, b) = x^a (1-x)^b / (a B(a, b)) times it; evaluated bottom-up, ``depth`` pairs."""
+    tail = hnp.zeros_like(x)
+    for j in range(2 * depth, 0, -1):
+        m = j // 2
+        if j % 2:  # d_{2m+1}
+            d = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1.0))
+        else:  # d_{2m}
+            d = m * (b - m) * x / ((a + 2 * m - 1.0) * (a + 2 * m))
+        tail = d / (1.0 + tail)
+    return 1.0 / (1.0 + tail)
+
+
+class _Distribution:
+    """A namespace of functions under scipy.stats names (the object itself holds no state)."""
+
+    name = ""
+
+    def __repr__(self):
+        return f"<hodiff.scipy.stats.{self.name}>"
+
+
+# ----------------------------------------------------------------- normal
+
+class _Normal(_Distribution):
+    """The normal distribution N(loc, scale^2) (scipy.stats.norm)."""
+
+    name = "norm"
+
+    def logpdf(self, x, loc=0.0, scale=1.0):
+        """log of exp(-z^2/2) / (sqrt(2 pi) scale), z = (x - loc) / scale.
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.norm.logpdf(1.0, 0.0, 2.0)), 6)
+        -1.737086
+        """
+        z = _standardize(x, loc, scale)
+        return _nan_unless(hnp.greater(scale, 0), -0.5 * z * z - _LOG_SQRT_2PI - _log(scale))
+
+    def pdf(self, x, loc=0.0, scale=1.0):
+        return hnp.exp(self.logpdf(x, loc, scale))
+
+    def cdf(self, x, loc=0.0, scale=1.0):
+        """P(X <= x) = ndtr((x - loc) / scale)."""
+        return _nan_unless(hnp.greater(scale, 0), _special.ndtr(_standardize(x, loc, scale)))
+
+    def logcdf(self, x, loc=0.0, scale=1.0):
+        """log P(X <= x), accurate far into the lower tail (log_ndtr)."""
+        return _nan_unless(hnp.greater(scale, 0), _special.log_ndtr(_standardize(x, loc, scale)))
+
+    def sf(self, x, loc=0.0, scale=1.0):
+        """P(X > x) = ndtr(-(x - loc) / scale)."""
+        return _nan_unless(hnp.greater(scale, 0), _special.ndtr(-_standardize(x, loc, scale)))
+
+    def logsf(self, x, loc=0.0, scale=1.0):
+        return _nan_unless(hnp.greater(scale, 0), _special.log_ndtr(-_standardize(x, loc, scale)))
+
+    def ppf(self, q, loc=0.0, scale=1.0):
+        """The quantile: loc + scale * ndtri(q) for q in [0, 1]."""
+        return _nan_unless(hnp.greater(scale, 0), loc + scale * _special.ndtri(q))
+
+    def isf(self, q, loc=0.0, scale=1.0):
+        """The inverse survival function: loc - scale * ndtri(q)."""
+        return _nan_unless(hnp.greater(scale, 0), loc - scale * _special.ndtri(q))
+
+
+# ----------------------------------------------------------------- Student's t
+
+class _StudentT(_Distribution):
+    """Student's t distribution with ``df`` degrees of freedom (scipy.stats.t)."""
+
+    name = "t"
+
+    def logpdf(self, x, df, loc=0.0, scale=1.0):
+        """log Gamma((df+1)/2) - log Gamma(df/2) - log(sqrt(df pi) scale) - (df+1)/2 log(1 + z^2/df).
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.t.logpdf(0.5, 3.0)), 6)
+        -1.160974
+        """
+        z = _standardize(x, loc, scale)
+        half = 0.5 * (df + 1.0)
+        value = (_gammaln(half) - _gammaln(0.5 * df) - 0.5 * _log(df * math.pi)
+                 - _log(scale) - half * hnp.log1p(z * z / df))
+        return _nan_unless(_and(hnp.greater(scale, 0), hnp.greater(df, 0)), value)
+
+    def pdf(self, x, df, loc=0.0, scale=1.0):
+        return hnp.exp(self.logpdf(x, df, loc, scale))
+
+    def _cdf_sf(self, x, df, loc, scale):
+        z = _standardize(x, loc, scale)
+        infinite = hnp.isinf(z)
+        z, df = _broadcast(hnp.where(infinite, 0.0, z), df)
+        # With w = z^2/(df+z^2): P(|T| <= |z|) = I_w(1/2, df/2) and P(|T| > |z|) = I_{1-w}(df/2, 1/2).
+        # Near the centre (w < 3/(5+df)) the first continued fraction converges; it is written with
+        # z itself, z / sqrt(df+z^2) for sqrt(w), so it is smooth through z = 0. In the tails, the second.
+        central = hnp.less(z * z / (df + z * z), 3.0 / (5.0 + df))
+        depth = _beta_fraction_terms(max(0.5, 0.5 * _largest(df)))
+        log_beta = _betaln(0.5, 0.5 * df)
+        zc = hnp.where(central, z, 0.0)
+        sc = df + zc * zc
+        half_signed = (zc / hnp.sqrt(sc) * hnp.exp(-0.5 * df * hnp.log1p(zc * zc / df) - log_beta)
+                       * _beta_fraction(0.5, 0.5 * df, zc * zc / sc, depth))
+        zt = hnp.where(central, hnp.sqrt(99.0 * df), z)  # stand-in: w = 0.99, deep in the tail branch
+        st = df + zt * zt
+        tail_mass = (hnp.abs(zt) / hnp.sqrt(st) * hnp.exp(-0.5 * df * hnp.log1p(zt * zt / df) - log_beta)
+                     / (0.5 * df) * _beta_fraction(0.5 * df, 0.5, df / st, depth))  # P(|T| > |z|)
+        negative = hnp.less(z, 0)
+        cdf = hnp.where(central, 0.5 + half_signed, hnp.where(negative, 0.5 * tail_mass, 1.0 - 0.5 * tail_mass))
+        sf = hnp.where(central, 0.5 - half_signed, hnp.where(negative, 1.0 - 0.5 * tail_mass, 0.5 * tail_mass))
+        above = hnp.greater(x, loc)
+        cdf = hnp.where(infinite, hnp.where(above, hnp.ones_like(cdf), hnp.zeros_like(cdf)), cdf)
+        sf = hnp.where(infinite, hnp.where(above, hnp.zeros_like(sf), hnp.ones_like(sf)), sf)
+        valid = _and(hnp.greater(scale, 0), hnp.greater(df, 0))
+        return _nan_unless(valid, cdf), _nan_unless(valid, sf)
+
+    def cdf(self, x, df, loc=0.0, scale=1.0):
+        """P(T <= x), through the incomplete beta function (accurate in both tails).
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.t.cdf(-2.0, 4.0)), 8)
+        0.05805826
+        """
+        return self._cdf_sf(x, df, loc, scale)[0]
+
+    def logcdf(self, x, df, loc=0.0, scale=1.0):
+        return _log_probability(*self._cdf_sf(x, df, loc, scale))
+
+    def sf(self, x, df, loc=0.0, scale=1.0):
+        return self._cdf_sf(x, df, loc, scale)[1]
+
+    def logsf(self, x, df, loc=0.0, scale=1.0):
+        return _log_probability(*reversed(self._cdf_sf(x, df, loc, scale)))
+
+
+# ----------------------------------------------------------------- gamma
+
+class _Gamma(_Distribution):
+    """The gamma distribution with shape ``a`` (scipy.stats.gamma): density z^(a-1) e^-z / Gamma(a) / scale."""
+
+    name = "gamma"
+
+    def logpdf(self, x, a, loc=0.0, scale=1.0):
+        """(a-1) log z - z - log Gamma(a) - log scale for z = (x - loc)/scale >= 0, -inf below.
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.gamma.logpdf(2.0, 3.0)), 6)
+        -1.306853
+        """
+        z = _standardize(x, loc, scale)
+        inside = hnp.greater_equal(z, 0)
+        z_safe = hnp.where(inside, z, 1.0)
+        value = _xlogy(a - 1.0, z_safe) - z_safe - _gammaln(a) - _log(scale)
+        return _nan_unless(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.where(inside, value, -np.inf))
+
+    def pdf(self, x, a, loc=0.0, scale=1.0):
+        return hnp.exp(self.logpdf(x, a, loc, scale))
+
+    def _cdf_sf(self, x, a, loc, scale):
+        P, Q = gammainc_pair(a, _standardize(x, loc, scale))
+        valid = _and(hnp.greater(scale, 0), hnp.greater(a, 0))
+        return _nan_unless(valid, P), _nan_unless(valid, Q)
+
+    def cdf(self, x, a, loc=0.0, scale=1.0):
+        """P(a, z): the regularized lower incomplete gamma function at z = (x - loc)/scale."""
+        return self._cdf_sf(x, a, loc, scale)[0]
+
+    def logcdf(self, x, a, loc=0.0, scale=1.0):
+        return _log_probability(*self._cdf_sf(x, a, loc, scale))
+
+    def sf(self, x, a, loc=0.0, scale=1.0):
+        """Q(a, z) = 1 - P(a, z), computed directly (accurate in the upper tail)."""
+        return self._cdf_sf(x, a, loc, scale)[1]
+
+    def logsf(self, x, a, loc=0.0, scale=1.0):
+        return _log_probability(*reversed(self._cdf_sf(x, a, loc, scale)))
+
+
+# ----------------------------------------------------------------- beta
+
+class _Beta(_Distribution):
+    """The beta distribution on [loc, loc + scale] (scipy.stats.beta)."""
+
+    name = "beta"
+
+    def logpdf(self, x, a, b, loc=0.0, scale=1.0):
+        """(a-1) log z + (b-1) log(1-z) - log B(a, b) - log scale on 0 <= z <= 1, -inf outside.
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.beta.logpdf(0.3, 2.0, 5.0)), 6)
+        0.770525
+        """
+        z = _standardize(x, loc, scale)
+        inside = _and(hnp.greater_equal(z, 0), hnp.less_equal(z, 1))
+        z_safe = hnp.where(inside, z, 0.5)
+        value = (_xlogy(a - 1.0, z_safe) + _xlog1py(b - 1.0, -z_safe)
+                 - _betaln(a, b) - _log(scale))
+        valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
+        return _nan_unless(valid, hnp.where(inside, value, -np.inf))
+
+    def pdf(self, x, a, b, loc=0.0, scale=1.0):
+        return hnp.exp(self.logpdf(x, a, b, loc, scale))
+
+    def _cdf_sf(self, x, a, b, loc, scale):
+        z = _standardize(x, loc, scale)
+        below, above = betainc_pair(a, b, z, _standardize(_keep_weak(hnp.add)(loc, scale) - x, 0.0, scale))
+        valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
+        return _nan_unless(valid, below), _nan_unless(valid, above)
+
+    def cdf(self, x, a, b, loc=0.0, scale=1.0):
+        """I_z(a, b), the regularized incomplete beta function at z = (x - loc)/scale."""
+        return self._cdf_sf(x, a, b, loc, scale)[0]
+
+    def logcdf(self, x, a, b, loc=0.0, scale=1.0):
+        return _log_probability(*self._cdf_sf(x, a, b, loc, scale))
+
+    def sf(self, x, a, b, loc=0.0, scale=1.0):
+        return self._cdf_sf(x, a, b, loc, scale)[1]
+
+    def logsf(self, x, a, b, loc=0.0, scale=1.0):
+        return _log_probability(*reversed(self._cdf_sf(x, a, b, loc, scale)))
+
+
+# ----------------------------------------------------------------- Poisson
+
+class _Poisson(_Distribution):
+    """The Poisson distribution with mean ``mu`` (scipy.stats.poisson).
+
+    k is a count (data): differentiable in mu; in k the pmf is defined on
+    integers only and the cdf is a step function (derivative 0).
+    """
+
+    name = "poisson"
+
+    def logpmf(self, k, mu, loc=0):
+        """k log mu - mu - log k! for integer k >= 0, -inf otherwise (0 log 0 = 0: mu = 0 works).
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.poisson.logpmf(3, 2.5)), 6)
+        -1.542887
+        """
+        k = hnp.subtract(k, loc)
+        inside = _and(hnp.greater_equal(k, 0), hnp.equal(hnp.floor(k), k))
+        k_safe = hnp.where(inside, k, 0.0)
+        value = _xlogy(k_safe, mu) - mu - _gammaln(k_safe + 1.0)
+        return _nan_unless(hnp.greater_equal(mu, 0), hnp.where(inside, value, -np.inf))
+
+    def pmf(self, k, mu, loc=0):
+        return hnp.exp(self.logpmf(k, mu, loc))
+
+    def _cdf_sf(self, k, mu, loc):
+        k = hnp.floor(hnp.subtract(k, loc))
+        nonnegative = hnp.greater_equal(k, 0)
+        # P(K <= k) = Q(k + 1, mu), the upper regularized incomplete gamma function.
+        P, Q = gammainc_pair(hnp.where(nonnegative, k, 0.0) + 1.0, mu)
+        valid = hnp.greater_equal(mu, 0)
+        return (_nan_unless(valid, hnp.where(nonnegative, Q, 0.0)),
+                _nan_unless(valid, hnp.where(nonnegative, P, 1.0)))
+
+    def cdf(self, k, mu, loc=0):
+        """P(K <= k) = Q(floor(k) + 1, mu); 0 for k < 0."""
+        return self._cdf_sf(k, mu, loc)[0]
+
+    def logcdf(self, k, mu, loc=0):
+        return _log_probability(*self._cdf_sf(k, mu, loc))
+
+    def sf(self, k, mu, loc=0):
+        """P(K > k) = P(floor(k) + 1, mu); 1 for k < 0."""
+        return self._cdf_sf(k, mu, loc)[1]
+
+    def logsf(self, k, mu, loc=0):
+        return _log_probability(*reversed(self._cdf_sf(k, mu, loc)))
+
+
+# ----------------------------------------------------------------- multivariate normal
+
+class _MultivariateNormal(_Distribution):
+    """The multivariate normal N(mean, cov) (scipy.stats.multivariate_normal).
+
+    x: (d,) for one point or (..., d) for many (with d = 1 a trailing axis may be
+    left out, as scipy allows). mean: (d,) or None (zeros). cov: a scalar
+    (cov * I), a vector (a diagonal) or a (d, d) symmetric positive definite
+    matrix, used through its Cholesky factor (only its lower triangle is read,
+    so derivatives in cov live there too; parametrize cov = A A^T + ... to
+    differentiate through a symmetric matrix). Returns shape x.shape[:-1].
+    """
+
+    name = "multivariate_normal"
+
+    def logpdf(self, x, mean=None, cov=1.0):
+        """-(d log(2 pi) + log det cov + (x - mean)^T cov^-1 (x - mean)) / 2.
+
+        >>> import numpy as np, hodiff.scipy.stats as hst
+        >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
+        >>> round(float(hst.multivariate_normal.logpdf(np.array([1.0, -1.0]), np.zeros(2), cov)), 6)
+        -3.260542
+        """
+        cov_ndim = len(_concrete(cov).shape)
+        if cov_ndim > 2:
+            raise ValueError(f"multivariate_normal: cov must be a scalar, a vector or a matrix, got {cov_ndim} axes")
+        if mean is not None:
+            d = _concrete(mean).shape[-1] if _concrete(mean).ndim else 1
+        elif cov_ndim:
+            d = _concrete(cov).shape[-1]
+        else:
+            d = _concrete(x).shape[-1] if _concrete(x).ndim else 1
+        x_shape = _concrete(x).shape
+        if d == 1 and (not x_shape or x_shape[-1] != 1):
+            x = hnp.expand_dims(x, -1)
+            x_shape = x_shape + (1,)
+        if x_shape[-1] != d:
+            raise ValueError(f"multivariate_normal: x has {x_shape[-1]} components in its last axis, "
+                             f"but the distribution has dimension {d}")
+        diff = x if mean is None else x - mean
+        if cov_ndim < 2:  # cov * I or a diagonal: no factorization
+            variances = hnp.zeros_like(diff) + cov
+            maha = hnp.sum(diff * diff / variances, axis=-1)
+            log_det = hnp.sum(hnp.log(variances), axis=-1)
+        else:
+            if _concrete(cov).shape != (d, d):
+                raise ValueError(f"multivariate_normal: cov has shape {_concrete(cov).shape}, expected ({d}, {d})")
+            factor = hnp.linalg.cholesky(cov)
+            index = np.arange(d)
+            log_det = 2.0 * hnp.sum(hnp.log(factor[index, index]))
+            flat = hnp.reshape(diff, (-1, d))
+            whitened = _linalg.solve_triangular(factor, hnp.transpose(flat), lower=True)  # (d, N)
+            maha = hnp.reshape(hnp.sum(whitened * whitened, axis=0), x_shape[:-1])
+        return -0.5 * (d * math.log(2 * math.pi) + log_det + maha)
+
+    def pdf(self, x, mean=None, cov=1.0):
+        return hnp.exp(self.logpdf(x, mean, cov))
+
+
+norm = _Normal()
+t = _StudentT()
+gamma = _Gamma()
+beta = _Beta()
+poisson = _Poisson()
+multivariate_normal = _MultivariateNormal()

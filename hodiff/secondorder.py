@@ -1,0 +1,633 @@
+"""Second-order research tools on scipy: Hessian operators, spectra, Newton-type minimization.
+
+Everything here is built from Hessian-vector products (HVPs), never from a
+dense Hessian unless one is asked for:
+
+- ``hessian_operator(f, x)``: a ``scipy.sparse.linalg.LinearOperator`` whose
+  products are exact HVPs. The gradient computation of f is recorded once
+  (``hd.linearize`` of ``hd.value_and_grad(f)``); each product pushes a tangent
+  through the recorded graph, so no product redoes f's forward pass.
+- ``hessian_eigs``: extreme eigenvalues by Lanczos (scipy's ``eigsh``).
+- ``hessian_trace``: Hutchinson's estimator with Rademacher probes.
+- ``hessian_density``: the spectral density by stochastic Lanczos quadrature
+  (Ghorbani, Krishnan & Xiao 2019; Yao et al., PyHessian 2020).
+- ``minimize``: ``scipy.optimize.minimize`` with an exact gradient and exact
+  Hessian products (or the exact Hessian) for the methods that use them.
+- ``ggn_vp`` / ``ggn_operator``: Gauss-Newton products J^T H_loss J v.
+
+Layout: x may be a pytree (nested tuple/list/dict of float arrays). The
+operator acts on the *flat* vector: the leaves in ``hd.tree_flatten`` order,
+each raveled in C order and concatenated, length n = total number of entries.
+``op.flatten(tree)`` and ``op.unflatten(vector)`` convert between the two.
+"""
+
+import inspect
+import math
+import typing
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse.linalg
+
+from .core.trace import Tracer
+from .core.tree import tree_flatten, tree_unflatten
+from .primitives.shape import getitem, reshape
+from .transforms._args import check_differentiable, dtype_of_value
+from .transforms.batching import vmap
+from .transforms.forward import jvp, linearize
+from .transforms.reverse import grad, value_and_grad, vjp
+
+__all__ = [
+    "FlatOperator", "HessianOperator", "GGNOperator", "hessian_operator", "hessian_eigs", "HessianEigs",
+    "hessian_trace", "TraceEstimate", "hessian_density", "SpectralDensity", "minimize", "ggn_vp", "ggn_operator",
+]
+
+
+# ----------------------------------------------------------------- flat <-> pytree
+
+class _Raveler:
+    """Flatten a pytree of arrays to one vector (numpy) and back (numpy, or hodiff ops for traced vectors)."""
+
+    def __init__(self, tree, name):
+        check_differentiable(tree, 0, name)
+        leaves, self.treedef = tree_flatten(tree)
+        if not leaves:
+            raise ValueError(f"{name}: x has no leaves (an empty pytree); there is nothing to differentiate")
+        self.shapes = [tuple(leaf.shape) if isinstance(leaf, Tracer) else np.shape(leaf) for leaf in leaves]
+        self.dtypes = [dtype_of_value(leaf) for leaf in leaves]
+        if any(np.issubdtype(d, np.complexfloating) for d in self.dtypes):
+            raise TypeError(f"{name}: x has complex leaves; Hessian tools here need real (float) parameters")
+        self.sizes = [math.prod(shape) for shape in self.shapes]
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.size = int(self.offsets[-1])
+        self.dtype = np.result_type(*self.dtypes)
+        self.single = self.treedef.kind == "leaf"
+
+    def unflatten(self, vector):
+        """The pytree shaped like x whose leaves are the pieces of ``vector`` (n,)."""
+        if self.single:
+            return tree_unflatten(self.treedef, [reshape(vector, shape=self.shapes[0])])
+        leaves = [reshape(getitem(vector, index=slice(int(start), int(stop))), shape=shape)
+                  for start, stop, shape in zip(self.offsets[:-1], self.offsets[1:], self.shapes)]
+        return tree_unflatten(self.treedef, leaves)
+
+    def flatten_value(self, tree):
+        """numpy flat vector of a plain pytree (no tracing)."""
+        leaves, treedef = tree_flatten(tree)
+        if treedef != self.treedef:
+            raise ValueError(f"the pytree structure {treedef!r} differs from x's {self.treedef!r}")
+        return np.concatenate([np.ravel(np.asarray(leaf)) for leaf in leaves]) if leaves else np.zeros(0)
+
+    def unflatten_value(self, vector, dtypes=True):
+        """numpy pytree from a flat vector; leaves take x's dtypes when ``dtypes``."""
+        vector = np.asarray(vector)
+        leaves = []
+        for start, stop, shape, dtype in zip(self.offsets[:-1], self.offsets[1:], self.shapes, self.dtypes):
+            leaf = vector[start:stop].reshape(shape)
+            leaves.append(leaf.astype(dtype) if dtypes else leaf)
+        return tree_unflatten(self.treedef, leaves)
+
+
+def _closed(f, args, kwargs):
+    if not isinstance(args, tuple):
+        args = (args,)
+    kwargs = kwargs or {}
+    return lambda x: f(x, *args, **kwargs)
+
+
+# ----------------------------------------------------------------- the Hessian operator
+
+class FlatOperator(scipy.sparse.linalg.LinearOperator):
+    """A symmetric (n, n) ``LinearOperator`` on the flat layout of a pytree x.
+
+    Subclasses call ``_setup(raveler)`` and define ``_product(tree)``: the product
+    with a pytree shaped like x, as a pytree shaped like x, written with hodiff ops
+    (it is called on plain values and, under ``hd.vmap``, on a batch of them).
+    Pytrees are split and joined outside the recorded graphs (a concatenate inside
+    one would be replayed by every product).
+    ``matvec``/``rmatvec`` are one product each (the operator is symmetric);
+    ``matmat`` pushes all columns through at once (a batched tangent), not one by one.
+
+    Methods: flatten(tree) -> (n,) vector; unflatten(vector) -> pytree like x;
+    hvp(tree) -> the product with v and result as pytrees like x;
+    dense() -> the (n, n) matrix, built from batched products.
+    """
+
+    def _setup(self, raveler):
+        self._raveler = raveler
+        self.n = raveler.size
+        scipy.sparse.linalg.LinearOperator.__init__(self, dtype=raveler.dtype, shape=(raveler.size, raveler.size))
+
+    def flatten(self, tree):
+        return np.asarray(self._raveler.flatten_value(tree), dtype=self.dtype)
+
+    def unflatten(self, vector):
+        return self._raveler.unflatten_value(vector)
+
+    def _matvec(self, v):
+        v = np.asarray(v, dtype=self.dtype).reshape(self.n)
+        return self._raveler.flatten_value(self._product(self._raveler.unflatten(v))).astype(self.dtype, copy=False)
+
+    def _rmatvec(self, v):
+        return self._matvec(v)  # symmetric
+
+    def _matmat(self, V):
+        V = np.asarray(V, dtype=self.dtype)
+        if V.shape[1] == 0:
+            return np.zeros((self.n, 0), dtype=self.dtype)
+        # vmap over the columns: each recorded node is visited once for all of them.
+        products = vmap(lambda vector: self._product(self._raveler.unflatten(vector)))(np.ascontiguousarray(V.T))
+        leaves = tree_flatten(products)[0]
+        return np.concatenate([np.reshape(leaf, (V.shape[1], -1)) for leaf in leaves], axis=1).T.astype(
+            self.dtype, copy=False)
+
+    def _rmatmat(self, V):
+        return self._matmat(V)
+
+    def _adjoint(self):
+        return self
+
+    def hvp(self, tree):
+        """The product with v, for v a pytree shaped like x; the result has x's structure."""
+        return self.unflatten(self._matvec(self.flatten(tree)))
+
+    def dense(self, block=256):
+        """The full (n, n) matrix from batched products, ``block`` columns at a time (bounds memory)."""
+        H = np.empty((self.n, self.n), dtype=self.dtype)
+        for start in range(0, self.n, block):
+            stop = min(start + block, self.n)
+            basis = np.zeros((self.n, stop - start), dtype=self.dtype)
+            basis[np.arange(start, stop), np.arange(stop - start)] = 1
+            H[:, start:stop] = self._matmat(basis)
+        return H
+
+    def __repr__(self):
+        return f"<{type(self).__name__} {self.n}x{self.n} dtype={self.dtype}>"
+
+
+class HessianOperator(FlatOperator):
+    """The Hessian of a scalar f at x as a ``FlatOperator``; build it with ``hd.hessian_operator``.
+
+    Attributes besides FlatOperator's: ``value`` f(x), ``gradient`` df/dx as a flat vector (n,).
+    """
+
+    def __init__(self, f, x, args=(), kwargs=None):
+        raveler = _Raveler(x, "hessian_operator")
+        x = raveler.unflatten_value(raveler.flatten_value(x).astype(raveler.dtype), dtypes=False)
+        # One recording of f's value and gradient; every product replays it forward.
+        (value, gradient), self._jvp_fn = linearize(value_and_grad(_closed(f, args, kwargs)), x)
+        self.value = value
+        self.gradient = raveler.flatten_value(gradient)
+        self._setup(raveler)
+
+    def _product(self, tree):
+        # The tangent of the value (g . v) rides along for free; H v is the gradient's tangent.
+        return self._jvp_fn(tree)[1]
+
+
+def hessian_operator(f, x, *, args=(), kwargs=None):
+    """The Hessian of scalar ``f`` at ``x`` as a ``scipy.sparse.linalg.LinearOperator``.
+
+    f(x, *args, **kwargs) must return a scalar; x is a float array or a pytree
+    of them (flattened to a vector of length n, leaves in ``hd.tree_flatten``
+    order, each raveled in C order). The operator has shape (n, n) and dtype
+    x's (float64, or float32 when every leaf is float32). f and its gradient
+    are evaluated once, here; each product H @ v then replays the recorded
+    gradient computation forward with v as the tangent (forward-over-reverse),
+    about the cost of one more gradient.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> H = hd.hessian_operator(lambda x: hnp.sum(x ** 3), np.array([1.0, 2.0]))
+    >>> H @ np.array([1.0, 1.0])          # diag(6 x) @ [1, 1]
+    array([ 6., 12.])
+    >>> H.dense()
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return HessianOperator(f, x, args=args, kwargs=kwargs)
+
+
+def _as_operator(f, x, args, kwargs):
+    return f if isinstance(f, FlatOperator) else HessianOperator(f, x, args=args, kwargs=kwargs)
+
+
+# ----------------------------------------------------------------- eigenvalues
+
+class HessianEigs(typing.NamedTuple):
+    """Eigenpairs of the Hessian.
+
+    values:   (k,) eigenvalues, ordered as ``which`` asks: largest first for
+              "LA" and "LM", smallest first for "SA" and "SM", ascending for "BE".
+    vectors:  (n, k) orthonormal eigenvectors as columns (flat layout), or None.
+    unflatten: turns a flat vector into a pytree like x (``unflatten(vectors[:, i])``).
+    """
+
+    values: np.ndarray
+    vectors: typing.Optional[np.ndarray]
+    unflatten: typing.Callable
+
+
+_WHICH = ("LA", "SA", "LM", "SM", "BE")
+
+
+def _order(values, which):
+    if which == "LA":
+        return np.argsort(-values, kind="stable")
+    if which == "SA" or which == "BE":
+        return np.argsort(values, kind="stable")
+    if which == "LM":
+        return np.argsort(-np.abs(values), kind="stable")
+    return np.argsort(np.abs(values), kind="stable")
+
+
+def _select_dense(values, k, which):
+    """Indices of the k eigenvalues ``which`` picks, from a full ascending spectrum."""
+    n = len(values)
+    if which == "BE":
+        high = k // 2 + k % 2  # as ARPACK: the extra one goes to the high end
+        chosen = list(range(k - high)) + list(range(n - high, n))
+        return np.array(sorted(set(chosen)))
+    return _order(values, which)[:k]
+
+
+def hessian_eigs(f, x=None, k=6, which="LA", *, args=(), kwargs=None, return_eigenvectors=True,
+                 tol=0.0, maxiter=None, seed=0):
+    """The k extreme eigenvalues (and eigenvectors) of the Hessian of f at x, by Lanczos.
+
+    f: scalar function f(x, *args, **kwargs), or an existing ``HessianOperator``/``GGNOperator`` (x then unused).
+    which: "LA" largest algebraic (the top of the spectrum, default), "SA" smallest
+        algebraic, "LM"/"SM" largest/smallest magnitude, "BE" both ends (scipy's eigsh).
+    seed: seeds Lanczos's starting vector, so results are reproducible.
+    Returns ``HessianEigs(values, vectors, unflatten)``: values (k,) ordered as
+    ``which`` asks (largest first for "LA"), vectors (n, k) columns in the flat
+    layout. Uses ``scipy.sparse.linalg.eigsh`` on the operator (HVPs only); when
+    k >= n - 1 (beyond ARPACK's reach) the Hessian is formed densely from
+    batched HVPs and ``numpy.linalg.eigh`` is used.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> f = lambda x: hnp.sum(np.arange(1.0, 6.0) * x ** 2)   # H = diag(2, 4, 6, 8, 10)
+    >>> hd.hessian_eigs(f, np.zeros(5), k=2).values
+    array([10.,  8.])
+    """
+    if which not in _WHICH:
+        raise ValueError(f"hessian_eigs: which={which!r}; use one of {', '.join(_WHICH)}")
+    operator = _as_operator(f, x, args, kwargs)
+    n = operator.n
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise ValueError(f"hessian_eigs: k={k!r} must be an integer with 1 <= k <= n = {n}")
+    if k >= n - 1:
+        values, vectors = np.linalg.eigh(operator.dense())
+        chosen = _select_dense(values, k, which)
+        values, vectors = values[chosen], vectors[:, chosen]
+    else:
+        v0 = np.random.default_rng(seed).standard_normal(n).astype(operator.dtype)
+        result = scipy.sparse.linalg.eigsh(operator, k=k, which=which, v0=v0, tol=tol, maxiter=maxiter,
+                                           return_eigenvectors=return_eigenvectors)
+        values, vectors = result if return_eigenvectors else (result, None)
+    order = _order(values, which)
+    values = values[order]
+    vectors = vectors[:, order] if (vectors is not None and return_eigenvectors) else None
+    return HessianEigs(values, vectors, operator.unflatten)
+
+
+# ----------------------------------------------------------------- trace
+
+class TraceEstimate(typing.NamedTuple):
+    """Hutchinson's estimate of tr(H).
+
+    trace:    the mean of v^T H v over the probes (an unbiased estimate of tr H)
+    stderr:   its standard error, std(samples, ddof=1) / sqrt(len(samples))
+    samples:  (m,) the m individual probe values v^T H v
+    """
+
+    trace: float
+    stderr: float
+    samples: np.ndarray
+
+
+def hessian_trace(f, x=None, samples=100, seed=0, *, args=(), kwargs=None, block=32):
+    """Hutchinson's stochastic estimate of the trace of the Hessian of f at x.
+
+    With Rademacher probes v (entries +-1 with equal probability),
+    E[v^T H v] = tr H; the variance is 2 sum_{i != j} H_ij^2 per probe, so a
+    diagonal Hessian is estimated exactly. Probes are pushed ``block`` at a
+    time through one batched HVP. f may be an existing ``HessianOperator`` or ``GGNOperator``.
+
+    Returns ``TraceEstimate(trace, stderr, samples)`` (see its docstring).
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> estimate = hd.hessian_trace(lambda x: hnp.sum(x ** 4), np.array([1.0, 2.0]), samples=10)
+    >>> float(estimate.trace), float(estimate.stderr)       # 12 * (1 + 4), exact for diagonal H
+    (60.0, 0.0)
+    """
+    if not isinstance(samples, (int, np.integer)) or samples < 2:
+        raise ValueError(f"hessian_trace: samples={samples!r} must be an integer >= 2 (for the standard error)")
+    operator = _as_operator(f, x, args, kwargs)
+    rng = np.random.default_rng(seed)
+    values = []
+    for start in range(0, samples, block):
+        count = min(block, samples - start)
+        # Drawn probe by probe (rows), so the probes do not depend on the block size.
+        probes = rng.choice(np.array([-1.0, 1.0], dtype=operator.dtype), size=(count, operator.n)).T
+        products = operator.matmat(probes)
+        values.append(np.einsum("ij,ij->j", probes, products, dtype=np.float64))
+    values = np.concatenate(values)
+    return TraceEstimate(float(np.mean(values)), float(np.std(values, ddof=1) / np.sqrt(samples)), values)
+
+
+# ----------------------------------------------------------------- spectral density
+
+class SpectralDensity(typing.NamedTuple):
+    """The Hessian's eigenvalue density by stochastic Lanczos quadrature.
+
+    grid:     (G,) eigenvalue axis
+    density:  (G,) density on the grid, normalized so ``np.trapezoid(density, grid) == 1``
+    nodes:    (runs, m) Ritz values of each run's Lanczos tridiagonal (NaN-padded when a run
+              stopped early at an invariant subspace)
+    weights:  (runs, m) their quadrature weights (squared first components of T's
+              eigenvectors; each row sums to 1; 0 where padded)
+    sigma:    the Gaussian broadening used
+    """
+
+    grid: np.ndarray
+    density: np.ndarray
+    nodes: np.ndarray
+    weights: np.ndarray
+    sigma: float
+
+
+def _lanczos(operator, starts, steps):
+    """Independent Lanczos runs, one per column of ``starts`` (n, runs), all HVPs batched.
+
+    Full reorthogonalization against each run's own basis (the Ritz values are
+    then free of Lanczos's spurious copies). Returns a list of (alpha, beta)
+    per run; a run stops early when its next vector vanishes (invariant subspace).
+    """
+    n, runs = starts.shape
+    Q = np.zeros((runs, steps, n))
+    q = starts / np.linalg.norm(starts, axis=0)
+    alphas = np.zeros((runs, steps))
+    betas = np.zeros((runs, steps))
+    lengths = np.full(runs, steps)
+    active = np.ones(runs, dtype=bool)
+    for j in range(steps):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        Q[idx, j] = q[:, idx].T
+        w = np.asarray(operator.matmat(q[:, idx].astype(operator.dtype)), dtype=np.float64)  # (n, active)
+        alpha = np.einsum("ij,ij->j", q[:, idx], w)
+        alphas[idx, j] = alpha
+        # Full reorthogonalization (twice is enough: Parlett's "twice is enough").
+        for _ in range(2):
+            coefficients = np.einsum("rkn,nr->rk", Q[idx, : j + 1], w)
+            w = w - np.einsum("rkn,rk->nr", Q[idx, : j + 1], coefficients)
+        beta = np.linalg.norm(w, axis=0)
+        scale = np.maximum(np.abs(alphas[idx, : j + 1]).max(axis=1), 1.0)
+        if j + 1 == steps:
+            break
+        for local, run in enumerate(idx):
+            if beta[local] <= 1e-10 * scale[local]:
+                active[run] = False
+                lengths[run] = j + 1
+            else:
+                betas[run, j] = beta[local]
+                q[:, run] = w[:, local] / beta[local]
+    return [(alphas[r, : lengths[r]], betas[r, : lengths[r] - 1]) for r in range(runs)]
+
+
+def hessian_density(f, x=None, *, runs=8, steps=80, grid_size=1000, sigma=None, seed=0, args=(),
+                    kwargs=None):
+    """Eigenvalue density of the Hessian of f at x by stochastic Lanczos quadrature (SLQ).
+
+    For each of ``runs`` random unit starting vectors v (Gaussian), ``steps``
+    Lanczos steps on the Hessian operator give a tridiagonal T with
+    eigenpairs (theta_j, u_j); v^T g(H) v ~ sum_j tau_j g(theta_j) with weights
+    tau_j = u_j[0]^2. Averaging over runs, the spectral measure
+    (1/n) sum_i delta(t - lambda_i) is approximated by the nodes theta with
+    weights tau / runs, and each node is broadened into a Gaussian of width
+    ``sigma`` (default: 1% of the spread of the nodes, at least 1e-6 times
+    their largest magnitude). The grid spans the nodes with 5 sigma to spare on
+    each side. The density is normalized by the trapezoid rule so it
+    integrates to 1 over the grid. Cost: runs * steps HVPs, pushed ``runs`` at a time.
+    Follows Ghorbani et al. 2019 and PyHessian (Yao et al. 2020).
+
+    Returns ``SpectralDensity(grid, density, nodes, weights, sigma)``.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> result = hd.hessian_density(lambda x: hnp.sum(x ** 2), np.ones(50), runs=2, steps=10)
+    >>> float(result.grid[np.argmax(result.density)]), round(float(np.trapezoid(result.density, result.grid)), 6)
+    (2.0, 1.0)
+    """
+    for name, value in (("runs", runs), ("steps", steps), ("grid_size", grid_size)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"hessian_density: {name}={value!r} must be a positive integer")
+    if sigma is not None and not sigma > 0:
+        raise ValueError(f"hessian_density: sigma={sigma!r} must be positive")
+    operator = _as_operator(f, x, args, kwargs)
+    steps = min(steps, operator.n)
+    rng = np.random.default_rng(seed)
+    tridiagonals = _lanczos(operator, rng.standard_normal((operator.n, runs)), steps)
+    nodes = np.full((runs, steps), np.nan)
+    weights = np.zeros((runs, steps))
+    for r, (alpha, beta) in enumerate(tridiagonals):
+        T = np.diag(alpha) + np.diag(beta, 1) + np.diag(beta, -1)
+        theta, U = np.linalg.eigh(T)
+        nodes[r, : len(theta)] = theta
+        weights[r, : len(theta)] = U[0] ** 2
+    valid = weights > 0
+    low, high = float(np.nanmin(nodes)), float(np.nanmax(nodes))
+    if sigma is None:
+        sigma = max(0.01 * (high - low), 1e-6 * max(abs(low), abs(high)), 1e-12)
+    grid = np.linspace(low - 5 * sigma, high + 5 * sigma, grid_size)
+    centres = nodes[valid]
+    mass = weights[valid] / runs
+    # Sum of Gaussians, one per Ritz value, in chunks of the grid to bound memory.
+    density = np.zeros(grid_size)
+    for start in range(0, grid_size, 256):
+        part = grid[start:start + 256, None] - centres[None, :]
+        density[start:start + 256] = np.exp(-0.5 * (part / sigma) ** 2) @ mass
+    density /= sigma * np.sqrt(2 * np.pi)
+    area = np.trapezoid(density, grid)
+    density = density / area
+    return SpectralDensity(grid, density, nodes, weights, float(sigma))
+
+
+# ----------------------------------------------------------------- minimize
+
+_HESSP_METHODS = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
+_HESS_METHODS = {"dogleg", "trust-exact"}
+_GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
+
+
+class _Objective:
+    """f on flat vectors with a one-point cache: scipy asks for f, jac, hessp at the same x."""
+
+    def __init__(self, function, raveler, second_order):
+        self.function = function
+        self.raveler = raveler
+        self.second_order = second_order
+        self.x = None
+        self.value = None
+        self.gradient = None
+        self.operator = None
+        self.evaluations = 0
+
+    def _at(self, x):
+        if self.x is not None and np.array_equal(x, self.x):
+            return
+        x = np.array(x, dtype=np.float64)
+        self.evaluations += 1
+        if self.second_order:
+            operator = HessianOperator(lambda flat: self.function(self.raveler.unflatten(flat)), x)
+            self.operator = operator
+            value, gradient = operator.value, operator.gradient
+        else:
+            value, gradient = value_and_grad(lambda flat: self.function(self.raveler.unflatten(flat)))(x)
+        self.value = float(np.asarray(value).reshape(()))
+        self.gradient = np.asarray(gradient, dtype=np.float64)
+        self.x = x
+
+    def fun_and_jac(self, x):
+        self._at(x)
+        return self.value, self.gradient.copy()
+
+    def fun(self, x):
+        self._at(x)
+        return self.value
+
+    def hessp(self, x, p):
+        self._at(x)
+        return np.asarray(self.operator.matvec(np.asarray(p, dtype=np.float64)), dtype=np.float64)
+
+    def hess(self, x):
+        self._at(x)
+        H = self.operator.dense()
+        return 0.5 * (H + H.T)  # exact up to rounding; symmetrize for the dense solvers
+
+
+def _wrap_callback(callback, raveler):
+    if callback is None:
+        return None
+    parameters = inspect.signature(callback).parameters
+    if set(parameters) == {"intermediate_result"}:
+        def wrapped(intermediate_result):
+            result = scipy.optimize.OptimizeResult(intermediate_result)
+            result.x = raveler.unflatten_value(result.x)
+            return callback(intermediate_result=result)
+
+        return wrapped
+    return lambda xk, *rest: callback(raveler.unflatten_value(xk), *rest)
+
+
+def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=None, **options):
+    """``scipy.optimize.minimize`` with hodiff's exact derivatives; x0 may be a pytree.
+
+    f(x, *args, **kwargs) returns a scalar. hodiff supplies what ``method`` can use:
+    - "Newton-CG", "trust-ncg", "trust-krylov" (default), "trust-constr": ``jac`` and
+      ``hessp`` (exact Hessian-vector products from one recorded gradient per point);
+    - "dogleg", "trust-exact": ``jac`` and the dense ``hess`` (from batched HVPs);
+    - "CG", "BFGS", "L-BFGS-B", "TNC", "SLSQP" and others: ``jac`` only;
+    - "Nelder-Mead", "Powell", "COBYLA", "COBYQA": nothing (they use values only).
+    Other keyword arguments (``bounds``, ``constraints``, ``tol``, ``options`` ...)
+    go to scipy unchanged; bounds and constraints act on the flat vector
+    (leaves of x0 in ``hd.tree_flatten`` order, raveled in C order). ``callback``
+    receives x as a pytree like x0 (or ``intermediate_result`` with ``.x`` so).
+    The work is in float64 (as scipy's).
+
+    Returns scipy's ``OptimizeResult`` with ``x`` (and ``jac``) as pytrees like x0
+    (leaf shapes and dtypes of x0), plus ``x_flat``.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> rosen = lambda p: (1 - p["a"]) ** 2 + 100 * (p["b"] - p["a"] ** 2) ** 2
+    >>> result = hd.minimize(rosen, {"a": np.array(-1.2), "b": np.array(1.0)}, method="trust-ncg")
+    >>> bool(result.success), round(float(result.x["a"]), 5), round(float(result.x["b"]), 5)
+    (True, 1.0, 1.0)
+    """
+    for supplied in ("jac", "hess", "hessp"):
+        if supplied in options:
+            raise TypeError(f"hodiff.minimize supplies {supplied} itself (exactly); do not pass {supplied}=")
+    if not isinstance(method, str):
+        raise TypeError(f"hodiff.minimize: method must be a scipy method name, got {method!r}")
+    raveler = _Raveler(x0, "minimize")
+    key = method.lower()
+    second_order = key in _HESSP_METHODS or key in _HESS_METHODS
+    objective = _Objective(_closed(f, args, kwargs), raveler, second_order)
+    x0_flat = raveler.flatten_value(x0).astype(np.float64)
+    scipy_arguments = dict(options)
+    if key in _GRADIENT_FREE:
+        fun = objective.fun
+    else:
+        fun = objective.fun_and_jac
+        scipy_arguments["jac"] = True
+    if key in _HESSP_METHODS:
+        scipy_arguments["hessp"] = objective.hessp
+    elif key in _HESS_METHODS:
+        scipy_arguments["hess"] = objective.hess
+    result = scipy.optimize.minimize(fun, x0_flat, method=method, callback=_wrap_callback(callback, raveler),
+                                     **scipy_arguments)
+    result.x_flat = np.asarray(result.x)
+    result.x = raveler.unflatten_value(result.x)
+    for name in ("jac", "grad"):  # trust-constr calls the gradient "grad"
+        if name in result and np.shape(result[name]) == (raveler.size,):
+            result[name] = raveler.unflatten_value(result[name])
+    return result
+
+
+# ----------------------------------------------------------------- Gauss-Newton
+
+def ggn_vp(model, loss, params, v):
+    """Generalized Gauss-Newton product G v = J^T H_loss J v (Schraudolph 2002).
+
+    model:  params -> outputs z (an array or pytree), e.g. the logits of a batch
+    loss:   z -> scalar, e.g. mean cross-entropy of the logits against fixed labels
+    params, v: pytrees of the same structure and shapes
+    J is the Jacobian of the model at params and H_loss the Hessian of the loss
+    in z. G drops the term of the Hessian of f = loss(model(params)) that
+    involves the model's second derivatives, so for a convex loss (squared
+    error, cross-entropy on logits) G is positive semidefinite, and for a
+    linear model G equals the Hessian. Cost: one jvp through the model, one
+    Hessian-vector product of the loss (in z, usually cheap), one vjp.
+    Returns G v with the structure of params.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> model = lambda w: hnp.tensordot(A, w, axes=1)
+    >>> loss = lambda z: 0.5 * hnp.sum(z ** 2)           # H_loss = I, so G = A^T A
+    >>> hd.ggn_vp(model, loss, np.zeros(2), np.array([1.0, 0.0]))
+    array([10., 14.])
+    """
+    outputs, jacobian_v = jvp(model, (params,), (v,))
+    loss_hvp = jvp(grad(loss), (outputs,), (jacobian_v,))[1]
+    outputs_again, vjp_fn = vjp(model, params)
+    return vjp_fn(loss_hvp)[0]
+
+
+class GGNOperator(FlatOperator):
+    """J^T H_loss J at params as a ``FlatOperator`` (build it with ``hd.ggn_operator``)."""
+
+    def __init__(self, model, loss, params):
+        raveler = _Raveler(params, "ggn_operator")
+        params = raveler.unflatten_value(raveler.flatten_value(params).astype(raveler.dtype), dtypes=False)
+        # Record the model once for J v (forward replay) and once for J^T u (backward pass),
+        # and the loss's gradient once for H_loss products.
+        outputs, self._model_jvp = linearize(model, params)
+        _, self._model_vjp = vjp(model, params)
+        _, self._loss_hvp = linearize(grad(loss), outputs)
+        self._setup(raveler)
+
+    def _product(self, tree):
+        return self._model_vjp(self._loss_hvp(self._model_jvp(tree)))[0]
+
+
+def ggn_operator(model, loss, params):
+    """The Gauss-Newton matrix J^T H_loss J at params as a scipy ``LinearOperator`` (n, n).
+
+    Same maths as ``ggn_vp``, but the model and the loss gradient are recorded
+    once, so each product replays them (a forward sweep, a loss HVP and a
+    backward pass) without re-running the model. Flat layout as
+    ``hessian_operator``; ``flatten``/``unflatten``/``dense`` as there.
+    ``hessian_eigs``, ``hessian_trace`` and ``hessian_density`` accept it in
+    place of f (then x is not needed): the GGN's spectrum, trace and density.
+    """
+    return GGNOperator(model, loss, params)
