@@ -141,7 +141,13 @@ def run_pair(workload_key, peer_name, mode, threads, cpu, environment):
     else:
         problem = None
     if problem and missing:
-        records += [{"row": row, "case": case, **problem} for row, case in missing]
+        # Cases run in plan order: the first unreported one was running when
+        # the worker died; the rest never started.
+        first_row, first_case = missing[0]
+        records.append({"row": first_row, "case": first_case, **problem})
+        records += [{"row": row, "case": case, "status": "skipped",
+                     "error": f"not run: the worker died in {first_row} {first_case}"}
+                    for row, case in missing[1:]]
     elif problem and not records:
         records.append({"row": peer_name, "case": "*", **problem})
     if not records and not plan and process.returncode == 0:

@@ -22,11 +22,13 @@ def test_w1_floor_value_and_gradient():
 
 @pytest.mark.parametrize("k", sorted(wl.W6_EXPECTED))
 def test_w6_floor_derivatives(k):
+    pytest.importorskip("sympy")
     closed_form = wl.w6_closed_forms()[k]
     assert closed_form(wl.W6_POINT) == pytest.approx(wl.W6_EXPECTED[k], rel=1e-11)
 
 
 def test_w6_floor_goes_to_order_12():
+    pytest.importorskip("sympy")
     assert sorted(wl.w6_closed_forms()) == list(range(1, wl.W6_MAX_ORDER + 1))
 
 
@@ -69,6 +71,8 @@ def test_w5_and_w7_floor_shapes():
 
 @pytest.mark.parametrize("key", sorted(wl.WORKLOADS))
 def test_floor_peer_has_every_standard_case(key):
+    if key == "W6":
+        pytest.importorskip("sympy")
     workload = wl.WORKLOADS[key]
     floor_cases = {case.case for case in floor_peer.cases(key, workload.make_inputs())}
     assert {workload.floor_case(case) for case in workload.cases} <= floor_cases
