@@ -238,6 +238,12 @@ def header_lines(meta) -> list[str]:
         f"- Threads: {meta['threads']} per process ({meta['pinning']}); "
         f"OPENBLAS_CORETYPE={meta['openblas_coretype']}",
     ]
+    if "load_average" in meta:
+        at_start, at_end = meta["load_average"]
+        busy = " (other jobs shared the machine: absolute times are inflated)" if max(
+            at_start, at_end) > 1.5 else ""
+        lines.append(f"- 1-minute load average: {at_start:.1f} at start, {at_end:.1f} at end"
+                     + busy)
     pools = environment.get("threadpools")
     if isinstance(pools, list):
         for pool in pools:

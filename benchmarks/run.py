@@ -197,6 +197,7 @@ def main(argv=None) -> int:
     threads = args.threads or 1
     cpu = None if args.threads else pinned_cpu()
     environment = worker_environment(threads)
+    load_at_start = os.getloadavg()[0]
     started = time.perf_counter()
 
     selected, skipped = [], {}
@@ -243,6 +244,8 @@ def main(argv=None) -> int:
         "threads": threads,
         "pinning": f"pinned to CPU {cpu}" if cpu is not None else "not pinned",
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset"),
+        # Other jobs on the machine inflate absolute times: say so in the report.
+        "load_average": (load_at_start, os.getloadavg()[0]),
         "environment": environment_info, "peers": peer_info, "skipped": skipped,
     }
     text = report.render(meta, records)

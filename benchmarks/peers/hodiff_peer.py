@@ -101,8 +101,12 @@ def _mlp_loss(inputs):
     _, hnp = _api()
     try:
         from hodiff.scipy.special import logsumexp
-    except ImportError:
-        from hodiff.nn import logsumexp
+    except ImportError as special_error:
+        try:
+            from hodiff.nn import logsumexp
+        except ImportError as nn_error:
+            raise ImportError(f"no logsumexp: hodiff.scipy.special ({special_error}); "
+                              f"hodiff.nn ({nn_error})") from None
     X, labels = inputs["X"], inputs["y"]
     rows = np.arange(len(labels))
 
