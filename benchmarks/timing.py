@@ -35,8 +35,12 @@ QUICK = Limits(rep_target=0.020, max_repeats=7, budget=0.25, slow_call=6.0,
 LIMITS = {"full": FULL, "quick": QUICK}
 
 
-class CaseTimeout(Exception):
-    """Raised by the SIGALRM handler when a case runs past its time limit."""
+class CaseTimeout(BaseException):
+    """Raised by the SIGALRM handler when a case runs past its time limit.
+
+    A BaseException (like KeyboardInterrupt), so that a library's own
+    ``except Exception`` does not swallow it: jax's tracing machinery did.
+    """
 
 
 @dataclass
@@ -114,14 +118,15 @@ def _raise_timeout(signum, frame):
 
 
 class alarm:
-    """Context manager: raise CaseTimeout in the main thread after ``seconds``."""
+    """Context manager: raise CaseTimeout in the main thread after ``seconds``,
+    and again every second until the block is left, in case one is swallowed."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
 
     def __enter__(self):
         self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds, 1.0)
         return self
 
     def __exit__(self, *exc_info):
