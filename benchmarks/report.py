@@ -229,7 +229,8 @@ def w6_hodiff_table(records) -> str | None:
 def header_lines(meta) -> list[str]:
     environment = meta.get("environment", {})
     lines = [
-        f"- Date: {meta['date']} (mode: {meta['mode']}; wall time {meta['wall_time']})",
+        f"- Date: {meta['date']} (mode: {meta['mode']}; wall time "
+        f"{int(meta['wall_seconds'] // 60)} min {meta['wall_seconds'] % 60:.0f} s)",
         f"- Command: `{meta['command']}`",
         f"- Machine: {meta['cpu_model']}, {meta['cpu_count']} CPUs, "
         f"{meta['memory_gib']:.1f} GiB; {meta['platform']}",

@@ -65,6 +65,8 @@ def parse_args(argv=None):
                         metavar="FILE", help="where to write the report (default: %(default)s)")
     parser.add_argument("--no-results", action="store_true",
                         help="print the report only; do not write RESULTS.md")
+    parser.add_argument("--from-json", type=Path, default=None, metavar="FILE",
+                        help="measure nothing: render the report of a run saved with --json")
     return parser.parse_args(argv)
 
 
@@ -191,8 +193,20 @@ def missing_modules(peer_module) -> list[str]:
 
 # --- main ---------------------------------------------------------------------
 
+def write_report(meta, records, args) -> None:
+    text = report.render(meta, records)
+    print(text)
+    if not args.no_results:
+        args.results.write_text(text)
+        print(f"wrote {args.results}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        write_report(saved["meta"], saved["records"], args)
+        return 0
     mode = "quick" if args.quick else "full"
     threads = args.threads or 1
     cpu = None if args.threads else pinned_cpu()
@@ -236,7 +250,6 @@ def main(argv=None) -> int:
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "mode": mode,
-        "wall_time": f"{wall_seconds / 60:.0f} min {wall_seconds % 60:.0f} s",
         "wall_seconds": wall_seconds,
         "command": "python benchmarks/run.py " + shlex.join(sys.argv[1:] if argv is None else argv),
         "cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "memory_gib": memory_gib(),
@@ -248,11 +261,7 @@ def main(argv=None) -> int:
         "load_average": (load_at_start, os.getloadavg()[0]),
         "environment": environment_info, "peers": peer_info, "skipped": skipped,
     }
-    text = report.render(meta, records)
-    print(text)
-    if not args.no_results:
-        args.results.write_text(text)
-        print(f"wrote {args.results}", file=sys.stderr)
+    write_report(meta, records, args)
     if args.json:
         args.json.write_text(json.dumps({"meta": meta, "records": records}, indent=1,
                                         default=str))

@@ -54,7 +54,7 @@ class Measurement:
     slow: bool                        # measured once (cold) only: shown with *
     mem_mb: float | None              # peak RSS growth of the warm call
     mem_cold_mb: float | None         # the same for the cold call
-    results: list = field(default_factory=list)  # results of the cold and warm calls
+    results: list = field(default_factory=list)  # kept: results of the cold and warm calls
 
 
 # --- peak memory -------------------------------------------------------------
@@ -153,16 +153,23 @@ def _calls_per_repeat(thunk, warm_seconds: float, rep_target: float) -> tuple[in
     return max(1, math.ceil(rep_target / per_call)), per_call
 
 
-def measure(thunk, limits: Limits) -> Measurement:
-    """Time ``thunk`` as BENCHMARKS.md says. Raises CaseTimeout past the case limit."""
+def measure(thunk, limits: Limits, keep=lambda result: result) -> Measurement:
+    """Time ``thunk`` as BENCHMARKS.md says. Raises CaseTimeout past the case limit.
+
+    ``keep`` maps the cold and warm results to what is kept for checking,
+    untimed: a compact copy lets a result's graph (torch's grad_fn chain of
+    100,000 steps) be freed before the next call.
+    """
     with alarm(limits.case_timeout):
         first, mem_cold, cold_result = call_with_peak_memory(thunk)
+        cold_result = keep(cold_result)
         if first > limits.slow_call:
             return Measurement(first=first, median=first, minimum=first, repeats=1,
                                calls_per_repeat=1, iqr_over_median=None, slow=True,
                                mem_mb=mem_cold, mem_cold_mb=mem_cold,
                                results=[cold_result])
         warm, mem_warm, warm_result = call_with_peak_memory(thunk)
+        warm_result = keep(warm_result)
         calls, per_call = _calls_per_repeat(thunk, warm, limits.rep_target)
         repeat_seconds = calls * per_call
         repeats = min(limits.max_repeats, max(1, int(limits.budget / repeat_seconds)))

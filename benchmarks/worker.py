@@ -65,6 +65,22 @@ def environment_info(threads: int) -> dict:
     return info
 
 
+class NotComparable:
+    """A result that could not be flattened to float64, with the reason."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+def flatten_or_reason(result):
+    from benchmarks.workloads import flatten
+
+    try:
+        return flatten(result)
+    except Exception as error:
+        return NotComparable(describe_error(error))
+
+
 def run_case(case, reference, floor_median, workload, limits):
     """Build, time and check one case; return the record to emit."""
     from benchmarks.timing import CaseTimeout, measure
@@ -74,14 +90,11 @@ def run_case(case, reference, floor_median, workload, limits):
               "tol": workload.tolerance(case.case)}
     try:
         thunk = case.build()
-        measurement = measure(thunk, limits)
+        measurement = measure(thunk, limits, keep=flatten_or_reason)
     except CaseTimeout:
         record.update(status="timeout", error=f"still running after {limits.case_timeout:.0f} s")
         return record
-    except RecursionError as error:
-        record.update(status="error", error=describe_error(error))
-        return record
-    except Exception as error:  # a peer's failure must not end the run
+    except Exception as error:  # a peer's failure must not end the run (RecursionError too)
         record.update(status="error", error=describe_error(error),
                       traceback=traceback.format_exc(limit=-3))
         return record
@@ -95,14 +108,13 @@ def run_case(case, reference, floor_median, workload, limits):
     if reference is None:
         record["rel_err"] = None
         return record
-    try:
-        # Both the cold and the warm result must match (catches state kept
-        # between calls, such as gradients accumulated into leaves).
-        errors = [relative_error(result, reference) for result in measurement.results]
-    except Exception as error:
-        record.update(status="error", error="result not comparable: " + describe_error(error))
-        return record
-    record["rel_err"] = max(errors)
+    for result in measurement.results:
+        if isinstance(result, NotComparable):
+            record.update(status="error", error="result not comparable: " + result.reason)
+            return record
+    # Both the cold and the warm result must match (catches state kept between
+    # calls, such as gradients accumulated into leaves).
+    record["rel_err"] = max(relative_error(result, reference) for result in measurement.results)
     if not record["rel_err"] <= record["tol"]:
         record["status"] = "wrong"
     return record
