@@ -22,6 +22,7 @@ from .secondorder import (  # noqa: E402
 )
 from .testing import check_grads, numerical_jacobian  # noqa: E402
 from .transforms.batching import vmap  # noqa: E402
+from .transforms.custom import custom_jvp, custom_vjp, defjvp, defvjp, primitive  # noqa: E402
 from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
+    "primitive", "defvjp", "defjvp", "custom_vjp", "custom_jvp",
     "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
     "testing", "check_grads", "numerical_jacobian",

@@ -103,3 +103,11 @@ def test_vmap_inside_grad_and_grad_inside_vmap():
     np.testing.assert_allclose(per_example[1], 2 * np.sin(2 * x) * np.cos(2 * x), rtol=1e-12)
     total = hd.grad(lambda v: hnp.sum(hd.vmap(lambda row: hnp.sum(row * v))(np.eye(3))))(x)
     np.testing.assert_allclose(total, np.ones(3))
+
+
+@pytest.mark.parametrize("outer", [hd.grad, lambda f: (lambda x: hd.jvp(f, (x,), (1.0,))[1])])
+def test_inner_derivative_evaluated_at_the_outer_variable(outer):
+    # d/dx [x * d/dy (x y) at y = x] = d/dx [x^2] = 2x: the answer a confused nesting gets as 0 or 1.
+    assert outer(lambda x: x * hd.grad(lambda y: x * y)(x))(1.0) == pytest.approx(2.0)
+    # d/dx [d/dy (y^2 x) at y = x] = d/dx [2 x^2] = 4x
+    assert outer(lambda x: hd.grad(lambda y: y * y * x)(x))(1.0) == pytest.approx(4.0)

@@ -63,7 +63,7 @@ class Primitive:
     """
 
     def __init__(self, name, impl, *, vjp=None, jvp=None, batch=None, taylor=None, broadcasts=False,
-                 differentiable=True):
+                 differentiable=True, register=True):
         self.name = name
         self.impl = impl
         self.vjp = tuple(vjp) if isinstance(vjp, (list, tuple)) else vjp
@@ -72,7 +72,8 @@ class Primitive:
         self.taylor = taylor
         self.broadcasts = broadcasts
         self.differentiable = differentiable
-        registry[name] = self
+        if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
+            registry[name] = self
 
     def __call__(self, *args, **params):
         # bind's fast path, inlined: this is the cost of every operation.

@@ -1,3 +1,3 @@
-"""hodiff.scipy: differentiable counterparts of scipy functions (``special``, ``linalg``, ``stats`` ...)."""
+"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, .special, .stats)."""
 
 from . import linalg, special, stats  # noqa: F401

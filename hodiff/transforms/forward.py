@@ -2,12 +2,11 @@
 
 import numpy as np
 
-from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import Dual, ForwardTrace
-from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep
 from ._args import check_differentiable, dtype_of_value
+from .recording import Recording
 
 __all__ = ["jvp", "linearize"]
 
@@ -87,35 +86,18 @@ def linearize(f, *primals):
     """
     for i, primal in enumerate(primals):
         check_differentiable(primal, i, "linearize")
-    trace = ReverseTrace()
-    flat_primals, in_tree = tree_flatten(primals)
-    leaves = [trace.new_leaf(p) for p in flat_primals]
-    try:
-        with paused_cycle_collector():
-            result = f(*tree_unflatten(in_tree, leaves))
-    finally:
-        trace.alive = False
-    flat_out, out_tree = tree_flatten(result)
-    out_nodes = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
-                 for leaf in flat_out]
-    outs = [leaf.value if node is not None else leaf for leaf, node in zip(flat_out, out_nodes)]
-    input_nodes = [leaf.node for leaf in leaves]
+    recording = Recording(f, primals)
 
     def jvp_fn(*tangents):
         flat_tangents, tangent_tree = tree_flatten(tangents)
-        if tangent_tree != in_tree:
-            raise ValueError(f"linearize: tangents structure {tangent_tree!r} differs from primals {in_tree!r}")
-        for primal, tangent in zip(flat_primals, flat_tangents):
+        if tangent_tree != recording.in_tree:
+            raise ValueError(
+                f"linearize: tangents structure {tangent_tree!r} differs from primals {recording.in_tree!r}")
+        for primal, tangent in zip(recording.flat_primals, flat_tangents):
             if _shape(primal) != _shape(tangent):
                 raise ValueError(
                     f"linearize: tangent of shape {_shape(tangent)} for a primal of shape {_shape(primal)}")
-        seeds = {node: _as_tangent(t, p) for node, t, p in zip(input_nodes, flat_tangents, flat_primals)}
-        with paused_cycle_collector():
-            swept = forward_sweep([n for n in out_nodes if n is not None], seeds)
-        from ..primitives.shape import zeros_like
+        seeds = [_as_tangent(t, p) for t, p in zip(flat_tangents, recording.flat_primals)]
+        return tree_unflatten(recording.out_tree, recording.pushforward(*seeds))
 
-        out_tangents = [swept.get(node, zeros_like(out)) if node is not None else zeros_like(out)
-                        for node, out in zip(out_nodes, outs)]
-        return tree_unflatten(out_tree, out_tangents)
-
-    return tree_unflatten(out_tree, outs), jvp_fn
+    return recording.out, jvp_fn

@@ -39,12 +39,12 @@ import functools
 import numpy as np
 
 from ..core.trace import Tracer
-from ..core.tree import tree_flatten, tree_map, tree_unflatten
-from ..interpreters.reverse import ReverseTrace, ReverseTracer, backward_pass, forward_sweep
-from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
+from ..core.tree import tree_flatten, tree_unflatten
+from ..primitives.shape import concatenate, getitem, reshape, transpose
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
 from .batching import vmap
 from .forward import jvp
+from .recording import Recording
 
 __all__ = ["jacobian", "jacfwd", "jacrev", "convert_layout", "assemble_jacobian"]
 
@@ -164,49 +164,6 @@ def _result_dtype(values):
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
 
 
-# ----------------------------------------------------------------- recording once
-
-class _Recording:
-    """f evaluated once on reverse-mode leaves: pull cotangents back or push tangents forward."""
-
-    def __init__(self, f, primals, has_aux):
-        trace = ReverseTrace()
-        flat_primals, in_tree = tree_flatten(primals)
-        leaves = [trace.new_leaf(p) for p in flat_primals]
-        try:
-            result = f(*tree_unflatten(in_tree, leaves))
-        finally:
-            trace.alive = False
-
-        def lower(value):
-            return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
-
-        self.aux = None
-        if has_aux:
-            if not (isinstance(result, (tuple, list)) and len(result) == 2):
-                raise TypeError("has_aux=True needs f to return a pair (output, aux)")
-            result, aux = result
-            self.aux = tree_map(lower, aux)
-        flat_out, self.out_tree = tree_flatten(result)
-        self.out_values = [lower(leaf) for leaf in flat_out]
-        self.roots = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
-                      for leaf in flat_out]
-        self.flat_primals = flat_primals
-        self.input_nodes = [leaf.node for leaf in leaves]
-
-    def pullback(self, *cotangents):
-        starts = [(node, c) for node, c in zip(self.roots, cotangents) if node is not None]
-        found = backward_pass(starts, set(self.input_nodes)) if starts else {}
-        return [found[node] if node in found else zeros_like(primal)
-                for node, primal in zip(self.input_nodes, self.flat_primals)]
-
-    def pushforward(self, *tangents):
-        seeds = dict(zip(self.input_nodes, tangents))
-        swept = forward_sweep([node for node in self.roots if node is not None], seeds)
-        return [swept.get(node, zeros_like(value)) if node is not None else zeros_like(value)
-                for node, value in zip(self.roots, self.out_values)]
-
-
 # ----------------------------------------------------------------- the transforms
 
 def _check_complex(values, holomorphic, what, transform):
@@ -252,7 +209,7 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
             flat, flat_layout, out_tree, out_values, aux = _forward_columns(
                 f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux)
         else:
-            recording = _Recording(f_of_chosen, chosen, has_aux)
+            recording = Recording(f_of_chosen, chosen, has_aux)
             out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
             total_out = sum(_prod(_shape(v)) for v in out_values)
             use_forward = mode == "sweep" or mode == "auto" and (total_in <= total_out or (

@@ -4,11 +4,11 @@ import functools
 
 import numpy as np
 
-from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Primitive, Tracer
-from ..core.tree import tree_flatten, tree_map, tree_unflatten
-from ..interpreters.reverse import ReverseTrace, ReverseTracer, backward_pass
+from ..core.tree import tree_flatten, tree_unflatten
+from ..interpreters.reverse import ReverseTracer
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
+from .recording import Recording
 
 __all__ = ["vjp", "grad", "value_and_grad", "stop_gradient"]
 
@@ -80,47 +80,25 @@ def vjp(f, *primals, has_aux=False):
 
 def _vjp(f, primals, has_aux):
     """vjp without the argument checks (callers have made them)."""
-    trace = ReverseTrace()
-    flat_primals, in_tree = tree_flatten(primals)
-    leaves = [trace.new_leaf(p) for p in flat_primals]
-    try:
-        with paused_cycle_collector():
-            result = f(*tree_unflatten(in_tree, leaves))
-    finally:
-        trace.alive = False
-    if has_aux:
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise TypeError("has_aux=True needs f to return a pair (output, aux)")
-        result, aux = result
-        aux = tree_map(lambda leaf: _lower(leaf, trace), aux)
-    flat_out, out_tree = tree_flatten(result)
-    out_values = [_lower(leaf, trace) for leaf in flat_out]
-    roots = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None for leaf in flat_out]
-    input_nodes = [leaf.node for leaf in leaves]
+    recording = Recording(f, primals, has_aux)
+    out_values = recording.out_values
 
     def vjp_fn(cotangent):
         flat_cotangents, cotangent_tree = tree_flatten(cotangent)
-        if cotangent_tree != out_tree:
-            raise ValueError(f"vjp_fn: cotangent structure {cotangent_tree!r} does not match output {out_tree!r}")
-        starts = []
-        for node, ct, out in zip(roots, flat_cotangents, out_values):
+        if cotangent_tree != recording.out_tree:
+            raise ValueError(
+                f"vjp_fn: cotangent structure {cotangent_tree!r} does not match output {recording.out_tree!r}")
+        for ct, out in zip(flat_cotangents, out_values):
             if type(ct) is not float or type(out) not in _FLOATS:  # Python-float pairs match trivially
                 ct_shape = ct.shape if isinstance(ct, Tracer) else np.shape(ct)
                 out_shape = out.shape if isinstance(out, Tracer) else np.shape(out)
                 if ct_shape != out_shape:
                     raise ValueError(f"vjp_fn: cotangent of shape {ct_shape} for an output of shape {out_shape}")
-            if node is not None:
-                starts.append((node, ct))
-        with paused_cycle_collector():
-            found = backward_pass(starts, set(input_nodes))
-        flat_grads = [
-            _match_input(found[node], primal) if node in found else _zeros_like(primal)
-            for node, primal in zip(input_nodes, flat_primals)
-        ]
-        return tree_unflatten(in_tree, flat_grads)
+        gradients = recording.pullback(*flat_cotangents)
+        flat_grads = [_match_input(g, p) for g, p in zip(gradients, recording.flat_primals)]
+        return tree_unflatten(recording.in_tree, flat_grads)
 
-    out = tree_unflatten(out_tree, out_values)
-    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+    return (recording.out, vjp_fn, recording.aux) if has_aux else (recording.out, vjp_fn)
 
 
 def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):

@@ -1,0 +1,1 @@
+"""hodiff benchmark harness: workloads W1-W8 of BENCHMARKS.md, one module per peer."""
