@@ -6,8 +6,6 @@ shows all four; each gate's downstream gradient is upstream x local.
     python examples/gate_patterns.py
 """
 
-# requires: numpy.maximum   (hodiff functions this example uses beyond the core)
-
 import argparse
 
 import hodiff as hd

@@ -9,8 +9,6 @@
     python examples/higher_order.py [--order 8] [--quick]
 """
 
-# requires: hessian, derivative   (hodiff functions this example uses beyond the core)
-
 import argparse
 
 import numpy as np

@@ -8,8 +8,6 @@ For arrays, numerator is out_shape + in_shape and denominator in_shape + out_sha
     python examples/layouts.py [--quick]
 """
 
-# requires: jacobian, numpy.matmul, convert_layout   (hodiff functions this example uses beyond the core)
-
 import argparse
 
 import numpy as np

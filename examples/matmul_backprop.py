@@ -9,8 +9,6 @@ to show it agrees with the shortcut, which hodiff's VJP computes.
     python examples/matmul_backprop.py [--n 8 --d 16 --m 12] [--quick]
 """
 
-# requires: jacobian, numpy.matmul   (hodiff functions this example uses beyond the core)
-
 import argparse
 
 import numpy as np

@@ -7,8 +7,6 @@ entries of which at most n are non-zero.
     python examples/relu_jacobian.py [--size 2000] [--quick]
 """
 
-# requires: jacobian, nn.relu   (hodiff functions this example uses beyond the core)
-
 import argparse
 
 import numpy as np

@@ -25,8 +25,6 @@ Claims, each worked in the notes by hand and checked here against hodiff:
     python papers/backprop_lecture.py [--quick]
 """
 
-# requires: jacobian, convert_layout, trace_graph, numpy.maximum, numpy.matmul
-
 import argparse
 import math
 import os

@@ -31,8 +31,6 @@ spectrum (hd.hessian, then numpy.linalg.eigvalsh):
     python papers/hessian_density.py [--quick] [--png density.png]
 """
 
-# requires: hessian, hessian_operator, hessian_density, hessian_eigs, minimize, nn.cross_entropy
-
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):

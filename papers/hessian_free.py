@@ -34,8 +34,6 @@ G v product and of a gradient), is printed, not checked.
     python papers/hessian_free.py [--quick]
 """
 
-# requires: ggn_operator, ggn_vp, jacobian, hessian
-
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):

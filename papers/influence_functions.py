@@ -30,8 +30,6 @@ points with the highest loss:
     python papers/influence_functions.py [--quick]
 """
 
-# requires: hessian, hessian_operator, vmap, nn.softplus
-
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):

@@ -25,8 +25,6 @@ tanh network whose n weights grow with the hidden width:
     python papers/pearlmutter_hvp.py [--quick]
 """
 
-# requires: hvp, hessian, hessian_operator
-
 import os
 
 # One BLAS thread, set before numpy is imported: timings compare interpreter work, not thread scheduling.

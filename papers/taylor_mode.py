@@ -29,8 +29,6 @@ sin(x) exp(-x^2) (Leibniz's rule on the same), for k = 1..12:
     python papers/taylor_mode.py [--quick] [--max-order 12] [--max-nested 10]
 """
 
-# requires: derivative
-
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"):

@@ -1,27 +1,18 @@
 """Every examples/*.py and papers/*.py script runs, in quick mode, as a subprocess: none may rot.
 
-A script lists the hodiff functions it needs beyond the core on a line
-``# requires: jacobian, nn.relu``; while this build lacks one, the script is
-skipped with a reason naming it. Scripts must accept ``--quick``.
+Scripts must accept ``--quick``; a script that fails (say, a hodiff function
+it calls is gone) fails its test.
 """
 
 import os
 import pathlib
-import re
 import subprocess
 import sys
 
 import pytest
 
-from .requires import missing
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCRIPTS = sorted(ROOT.glob("examples/*.py")) + sorted(ROOT.glob("papers/*.py"))
-
-
-def required(script):
-    match = re.search(r"^# requires: ([\w., ]+)", script.read_text(), re.M)
-    return [name.strip() for name in match.group(1).split(",")] if match else []
 
 
 def test_there_are_examples():
@@ -32,9 +23,6 @@ def test_there_are_examples():
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[f"{s.parent.name}/{s.name}" for s in SCRIPTS])
 def test_script_runs(script, tmp_path):
-    absent = missing(*required(script))
-    if absent:
-        pytest.skip("requires " + ", ".join(f"hodiff.{name}" for name in absent) + " (not in this build yet)")
     env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
     # In a scratch directory, so files the script writes do not land in the repository.
     result = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True,
