@@ -12,21 +12,11 @@ import hodiff as hd
 import hodiff.numpy as hnp
 from hodiff.cli.demo import LECTURE_POINT, neuron, sigmoid_staged
 from hodiff.cli.main import main
+from hodiff.nn import relu, sigmoid
 from hodiff.viz import trace_graph
-
-from .requires import has, requires
 
 LECTURE_GRAD = (-0.1966, 0.3932, -0.3932, -0.5898, 0.1966)  # (w0, x0, w1, x1, w2), to 4 decimals
 finite = st.floats(-10, 10, allow_nan=False).filter(lambda v: abs(v) > 1e-3)
-
-
-def maximum(a, b):
-    """hnp.maximum when the build has it, else the lecture's max gate as a where."""
-    if has("numpy.maximum"):
-        return hnp.maximum(a, b)
-    from hodiff.core.trace import concrete_value
-
-    return hnp.where(concrete_value(a) >= concrete_value(b), a, b)
 
 
 # ---------------------------------------------------------------------- the sigmoid neuron
@@ -72,10 +62,7 @@ def test_sigmoid_shortcut():
     assert round(float(ds), 1) == 0.2
 
 
-@requires("nn.sigmoid")
 def test_nn_sigmoid_matches_the_staged_gates():
-    from hodiff.nn import sigmoid
-
     for z in (-3.0, 1.0, 4.0):
         assert float(hd.grad(sigmoid)(z)) == pytest.approx(float(hd.grad(sigmoid_staged)(z)), rel=1e-12)
 
@@ -107,28 +94,20 @@ def test_copy_adds(x, y, upstream):
 def test_max_routes(x, y, upstream):
     if x == y:
         return  # ties share the gradient (API.md section 11); the lecture's max has a winner
-    _, vjp_fn = hd.vjp(maximum, x, y)
+    _, vjp_fn = hd.vjp(hnp.maximum, x, y)
     dx, dy = vjp_fn(upstream)
     assert (float(dx), float(dy)) == ((upstream, 0.0) if x > y else (0.0, upstream))
 
 
 def test_the_lectures_circuit():
     # f = 2 (x y + max(z, w)) at x = 3, y = -4, z = 2, w = -1: every pattern in one graph.
-    f = lambda x, y, z, w: 2.0 * (x * y + maximum(z, w))
+    f = lambda x, y, z, w: 2.0 * (x * y + hnp.maximum(z, w))
     value, grads = hd.value_and_grad(f, argnums=(0, 1, 2, 3))(3.0, -4.0, 2.0, -1.0)
     assert float(value) == -20.0
     assert [float(g) for g in grads] == [-8.0, 6.0, 2.0, 0.0]
 
 
 # ---------------------------------------------------------------------- ReLU, matrix product
-
-def relu(x):
-    if has("nn.relu"):
-        from hodiff.nn import relu as nn_relu
-
-        return nn_relu(x)
-    return maximum(x, 0.0 * x)
-
 
 def test_relu_vjp_never_builds_the_jacobian():
     x = np.array([1.0, -2.0, 3.0, -1.0])
@@ -137,13 +116,10 @@ def test_relu_vjp_never_builds_the_jacobian():
     np.testing.assert_array_equal(vjp_fn(np.array([4.0, -1.0, 5.0, 9.0]))[0], [4.0, 0.0, 5.0, 0.0])
 
 
-@requires("jacobian", "nn.relu")
 def test_relu_jacobian_both_layouts():
-    from hodiff.nn import relu as nn_relu
-
     x = np.array([1.0, -2.0, 3.0, -1.0])
     for layout in ("numerator", "denominator"):
-        np.testing.assert_array_equal(hd.jacobian(nn_relu, layout=layout)(x), np.diag([1.0, 0.0, 1.0, 0.0]))
+        np.testing.assert_array_equal(hd.jacobian(relu, layout=layout)(x), np.diag([1.0, 0.0, 1.0, 0.0]))
 
 
 X = np.array([[2.0, 1.0, -3.0], [-3.0, 4.0, 2.0]])
@@ -163,7 +139,6 @@ def test_matmul_backprop_shortcut():
     np.testing.assert_allclose(dx, [[0.0, 16.0, -9.0], [-24.0, 9.0, -30.0]])
 
 
-@requires("jacobian")
 def test_matmul_jacobian_is_4d():
     J = hd.jacobian(product, argnums=0)(X, W)
     assert J.shape == (2, 4, 2, 3)  # (N, M, N, D), numerator layout
@@ -195,7 +170,6 @@ def test_higher_derivatives_of_the_sigmoid():
                                              s * (1 - s) * (1 - 6 * s + 6 * s * s)], rtol=1e-12)
 
 
-@requires("hessian")
 def test_hd_hessian_of_the_neuron():
     p = LECTURE_POINT
     H = hd.hessian(lambda w: neuron(w[0], p["x0"], w[1], p["x1"], w[2]))(np.array([p["w0"], p["w1"], p["w2"]]))
@@ -234,11 +208,11 @@ def test_demo_json(capsys):
     assert data["gates"]["grad"] == {"x": -8.0, "y": 6.0, "z": 2.0, "w": 0.0}
     assert data["relu"]["vjp"] == [4.0, 0.0, 5.0, 0.0]
     assert data["files"] == []
-    expected_skips = [name for name in ("jacobian", "jacobian", "hessian", "derivative") if not has(name)]
-    assert data["skipped"] == expected_skips
-    if has("jacobian"):
-        np.testing.assert_array_equal(data["relu"]["numerator"], np.diag([1.0, 0.0, 1.0, 0.0]))
-        assert data["matmul"]["jacobian_shape"] == [2, 4, 2, 3]
-        np.testing.assert_allclose(data["matmul"]["contracted"], data["matmul"]["shortcut_dx"])
-    if has("derivative"):
-        np.testing.assert_allclose(data["higher"]["taylor"], data["higher"]["sigmoid_derivatives"], rtol=1e-10)
+    assert "skipped" not in data
+    np.testing.assert_array_equal(data["relu"]["numerator"], np.diag([1.0, 0.0, 1.0, 0.0]))
+    np.testing.assert_array_equal(data["relu"]["denominator"], np.diag([1.0, 0.0, 1.0, 0.0]))
+    assert data["matmul"]["jacobian_shape"] == [2, 4, 2, 3]
+    np.testing.assert_allclose(data["matmul"]["contracted"], data["matmul"]["shortcut_dx"])
+    np.testing.assert_allclose(data["matmul"]["shortcut_dx"], [[0.0, 16.0, -9.0], [-24.0, 9.0, -30.0]])
+    np.testing.assert_allclose(data["higher"]["hessian"], data["higher"]["hessian_graph"], rtol=1e-10)
+    np.testing.assert_allclose(data["higher"]["taylor"], data["higher"]["sigmoid_derivatives"], rtol=1e-10)

@@ -8,12 +8,20 @@
 5. higher order: a Hessian and higher derivatives by differentiating the backward pass.
 
 Pictures of the graphs go to ``out_dir`` (SVG when Graphviz is installed, DOT text otherwise).
-Parts that need a hodiff function this build lacks say so and are skipped.
 """
 
 import pathlib
 
 import numpy as np
+
+import hodiff as hd
+
+from .. import numpy as hnp
+from ..nn import relu, sigmoid
+from ..viz import render, to_dot, trace_graph
+from ..viz.dot import GraphvizNotFoundError
+from ..viz.text import format_table
+from .commands import Result, fmt
 
 __all__ = ["run_demo", "neuron", "sigmoid_staged", "LECTURE_POINT"]
 
@@ -23,8 +31,6 @@ LECTURE_POINT = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
 
 def sigmoid_staged(z):
     """1 / (1 + exp(-z)) as the lecture stages it: the gates *-1, exp, +1, 1/x."""
-    import hodiff.numpy as hnp
-
     return 1.0 / (1.0 + hnp.exp(-z))
 
 
@@ -33,37 +39,14 @@ def neuron(w0, x0, w1, x1, w2):
     return sigmoid_staged(w0 * x0 + w1 * x1 + w2)
 
 
-def _maximum(a, b):
-    """max(a, b): hodiff.numpy.maximum when this build has it, else a where on the forward values."""
-    import hodiff.numpy as hnp
-    from hodiff.core.trace import concrete_value
-
-    maximum = vars(hnp).get("maximum")
-    if maximum is not None:
-        return maximum(a, b)
-    return hnp.where(concrete_value(a) >= concrete_value(b), a, b)
-
-
-def _relu(x):
-    """relu: hodiff.nn.relu when this build has it, else max(x, 0)."""
-    try:
-        from hodiff.nn import relu
-    except ImportError:
-        return _maximum(x, 0.0 * x)
-    return relu(x)
-
-
 class _Report:
     def __init__(self, precision):
         self.precision = precision
         self.lines = []
         self.data = {}
-        self.skipped = []
         self.files = []
 
     def fmt(self, value):
-        from .commands import fmt
-
         return fmt(value, self.precision)
 
     def inline(self, value):
@@ -82,21 +65,9 @@ class _Report:
         self.say(title)
         self.say("=" * len(title))
 
-    def skip(self, what, name):
-        self.skipped.append(name)
-        self.say(f"  ({what} skipped: it needs hodiff.{name}, which this build of hodiff does not have)")
-
-
-def _function(name):
-    import hodiff
-
-    return getattr(hodiff, name, None)
-
 
 def run_demo(out_dir="hodiff-demo", precision=4, files=True):
     """Run every section; returns a ``Result`` (text for people, data for ``--json``)."""
-    from .commands import Result
-
     report = _Report(precision)
     out = pathlib.Path(out_dir) if files else None
     if out is not None:
@@ -115,7 +86,6 @@ def run_demo(out_dir="hodiff-demo", precision=4, files=True):
     else:
         report.say("  none (--no-files)")
     report.data["files"] = [str(path) for path in report.files]
-    report.data["skipped"] = report.skipped
     return Result("\n".join(report.lines), report.data)
 
 
@@ -123,9 +93,6 @@ def _write_picture(report, out, graph, stem, **options):
     """SVG when Graphviz is installed, DOT text otherwise; records the file written."""
     if out is None:
         return
-    from ..viz import render, to_dot
-    from ..viz.dot import GraphvizNotFoundError
-
     try:
         path = render(graph, out / f"{stem}.svg", **options)
     except GraphvizNotFoundError:
@@ -137,12 +104,10 @@ def _write_picture(report, out, graph, stem, **options):
 # ---------------------------------------------------------------------- 1. the sigmoid neuron
 
 def _sigmoid_neuron(report, out):
-    import hodiff as hd
-
     report.section("1. The sigmoid neuron  f(w, x) = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))")
     point = ", ".join(f"{name} = {value:g}" for name, value in LECTURE_POINT.items())
     report.say(f"At {point}: forward values left to right, then gradients right to left.")
-    graph = hd.trace_graph(neuron, *LECTURE_POINT.values(), names=list(LECTURE_POINT))
+    graph = trace_graph(neuron, *LECTURE_POINT.values(), names=list(LECTURE_POINT))
     report.say(graph.to_table(precision=report.precision))
     value = float(graph.output.value)
     grads = {v.name: float(v.grad) for v in graph.inputs}
@@ -154,12 +119,10 @@ def _sigmoid_neuron(report, out):
     for edge in sorted(graph.edges, key=lambda edge: -edge.child.seq):  # backward order: output first
         rows.append([f"{graph.name(edge.child)} = {graph.op_label(edge.child)}", graph.name(edge.parent),
                      report.fmt(edge.upstream), report.fmt(edge.local), report.fmt(edge.grad)])
-    from ..viz.text import format_table
-
     report.say(format_table(["gate", "input", "upstream", "local", "downstream"], rows))
     # The sigmoid shortcut: d sigmoid / dz = (1 - s) s, the same number as backprop through the four gates.
     z = LECTURE_POINT["w0"] * LECTURE_POINT["x0"] + LECTURE_POINT["w1"] * LECTURE_POINT["x1"] + LECTURE_POINT["w2"]
-    sigmoid_value, sigmoid_grad = hd.value_and_grad(_sigmoid)(z)
+    sigmoid_value, sigmoid_grad = hd.value_and_grad(sigmoid)(z)
     shortcut = (1.0 - float(sigmoid_value)) * float(sigmoid_value)
     report.say(f"Sigmoid as one gate: d sigmoid/dz at z = {z:g} is {report.fmt(sigmoid_grad)} "
                f"= (1 - {report.fmt(sigmoid_value)}) x {report.fmt(sigmoid_value)} = {report.fmt(shortcut)}, "
@@ -171,26 +134,16 @@ def _sigmoid_neuron(report, out):
     _write_picture(report, out, graph, "sigmoid_neuron", show_local=True, title="the sigmoid neuron")
 
 
-def _sigmoid(z):
-    try:
-        from hodiff.nn import sigmoid
-    except ImportError:
-        return sigmoid_staged(z)
-    return sigmoid(z)
-
-
 # ---------------------------------------------------------------------- 2. gate patterns
 
 def _circuit(x, y, z, w):
     """The lecture's circuit f = 2 (x y + max(z, w)): every gate pattern in one graph."""
-    return 2.0 * (x * y + _maximum(z, w))
+    return 2.0 * (x * y + hnp.maximum(z, w))
 
 
 def _gate_patterns(report, out):
-    import hodiff as hd
-
     report.section("2. Gate patterns  f = 2 (x*y + max(z, w))  at x = 3, y = -4, z = 2, w = -1")
-    graph = hd.trace_graph(_circuit, 3.0, -4.0, 2.0, -1.0)
+    graph = trace_graph(_circuit, 3.0, -4.0, 2.0, -1.0)
     report.say(graph.to_table(precision=report.precision))
     g = {v.name: float(v.grad) for v in graph.inputs}
     upstream = 2.0  # what the *2 gate sends back into the add gate
@@ -199,7 +152,7 @@ def _gate_patterns(report, out):
     report.say(f"max routes:      z (the larger) gets {report.fmt(g['z'])}, w gets {report.fmt(g['w'])}.")
     report.say(f"multiply swaps:  x gets y x upstream = {report.fmt(g['x'])}, "
                f"y gets x x upstream = {report.fmt(g['y'])}.")
-    copy = hd.trace_graph(lambda a, b: a * b + a, 3.0, -4.0)
+    copy = trace_graph(lambda a, b: a * b + a, 3.0, -4.0)
     branches = [float(edge.grad) for edge in copy.edges if edge.parent is copy.inputs[0].node]
     report.say(f"copy adds:       in a*b + a at a = 3, b = -4, a feeds two gates; its branches send back "
                f"{' and '.join(report.fmt(b) for b in branches)}, and da = their sum = "
@@ -211,24 +164,18 @@ def _gate_patterns(report, out):
 # ---------------------------------------------------------------------- 3. ReLU Jacobian
 
 def _relu_jacobian(report):
-    import hodiff as hd
-
     x = np.array([1.0, -2.0, 3.0, -1.0])
     upstream = np.array([4.0, -1.0, 5.0, 9.0])
     report.section("3. The ReLU Jacobian at x = (1, -2, 3, -1)")
     data = report.data["relu"] = {}
-    jacobian = _function("jacobian")
-    if jacobian is None:
-        report.skip("the Jacobian", "jacobian")
-    else:
-        for layout in ("numerator", "denominator"):
-            J = jacobian(_relu, layout=layout)(x)
-            data[layout] = J.tolist()
-            report.say(f"dy/dx, {layout} layout (shape {J.shape}):")
-            report.say(report.fmt(J))
-        report.say("Diagonal (elementwise op), so both layouts are the same matrix diag(1, 0, 1, 0);")
-        report.say("and almost all zeros: for 4096 inputs it would have 16.8 million entries, 4096 non-zero.")
-    y, vjp_fn = hd.vjp(_relu, x)
+    for layout in ("numerator", "denominator"):
+        J = hd.jacobian(relu, layout=layout)(x)
+        data[layout] = J.tolist()
+        report.say(f"dy/dx, {layout} layout (shape {J.shape}):")
+        report.say(report.fmt(J))
+    report.say("Diagonal (elementwise op), so both layouts are the same matrix diag(1, 0, 1, 0);")
+    report.say("and almost all zeros: for 4096 inputs it would have 16.8 million entries, 4096 non-zero.")
+    y, vjp_fn = hd.vjp(relu, x)
     (downstream,) = vjp_fn(upstream)
     data["vjp"] = downstream.tolist()
     report.say(f"The VJP never builds it: upstream {report.inline(upstream)} -> downstream {report.inline(downstream)}"
@@ -238,9 +185,6 @@ def _relu_jacobian(report):
 # ---------------------------------------------------------------------- 4. matrix product
 
 def _matmul(report):
-    import hodiff as hd
-    import hodiff.numpy as hnp
-
     x = np.array([[2.0, 1.0, -3.0], [-3.0, 4.0, 2.0]])                                   # N x D
     W = np.array([[3.0, 2.0, 1.0, -1.0], [2.0, 1.0, 3.0, 2.0], [3.0, 2.0, 1.0, -2.0]])  # D x M
     dL_dy = np.array([[2.0, 3.0, -3.0, 9.0], [-8.0, 1.0, 4.0, 6.0]])                    # N x M
@@ -256,16 +200,12 @@ def _matmul(report):
     data = report.data["matmul"] = {"y": y.tolist(), "dL_dx": dL_dx.tolist(), "dL_dW": dL_dW.tolist(),
                                     "shortcut_dx": shortcut_dx.tolist(), "shortcut_dW": shortcut_dW.tolist()}
     report.say(f"y = {report.inline(y)}")
-    jacobian = _function("jacobian")
-    if jacobian is None:
-        report.skip("the 4-D Jacobian", "jacobian")
-    else:
-        J = jacobian(product, argnums=0)(x, W)
-        contracted = hnp.tensordot(dL_dy, J, axes=([0, 1], [0, 1]))
-        data["jacobian_shape"] = list(J.shape)
-        data["contracted"] = np.asarray(contracted).tolist()
-        report.say(f"dy/dx is 4-D: shape {J.shape} = (N, M, N, D), {J.size} numbers, mostly zeros;")
-        report.say(f"contracting it with dL/dy gives dL/dx = {report.inline(contracted)}")
+    J = hd.jacobian(product, argnums=0)(x, W)
+    contracted = hnp.tensordot(dL_dy, J, axes=([0, 1], [0, 1]))
+    data["jacobian_shape"] = list(J.shape)
+    data["contracted"] = np.asarray(contracted).tolist()
+    report.say(f"dy/dx is 4-D: shape {J.shape} = (N, M, N, D), {J.size} numbers, mostly zeros;")
+    report.say(f"contracting it with dL/dy gives dL/dx = {report.inline(contracted)}")
     entries = 64 * 4096 * 64 * 4096
     report.say(f"At the lecture's N = 64, D = M = 4096 it would hold {entries:.3g} numbers "
                f"({entries * 4 / 2**30:.0f} GiB in float32). Backprop never builds it:")
@@ -276,8 +216,6 @@ def _matmul(report):
 # ---------------------------------------------------------------------- 5. higher order
 
 def _higher_order(report, out):
-    import hodiff as hd
-
     report.section("5. Higher order: differentiating the backward pass")
     p = LECTURE_POINT
     names = ["w0", "w1", "w2"]
@@ -291,24 +229,20 @@ def _higher_order(report, out):
     H = np.stack(rows)
     report.say(report.fmt(H))
     z = p["w0"] * p["x0"] + p["w1"] * p["x1"] + p["w2"]
-    s = float(_sigmoid(z))
+    s = float(sigmoid(z))
     inputs = np.array([p["x0"], p["x1"], 1.0])
     formula = s * (1 - s) * (1 - 2 * s) * np.outer(inputs, inputs)
     report.say(f"(= s(1-s)(1-2s) x x^T with x = (x0, x1, 1): max difference {np.max(np.abs(H - formula)):.1e})")
     data = report.data["higher"] = {"hessian_graph": H.tolist()}
-    hessian = _function("hessian")
-    if hessian is None:
-        report.skip("hd.hessian", "hessian")
-    else:
-        H2 = np.asarray(hessian(lambda wv: neuron(wv[0], p["x0"], wv[1], p["x1"], wv[2]))(
-            np.array([p["w0"], p["w1"], p["w2"]])))
-        data["hessian"] = H2.tolist()
-        report.say(f"hd.hessian agrees: max difference {np.max(np.abs(H2 - H)):.1e}")
+    H2 = np.asarray(hd.hessian(lambda wv: neuron(wv[0], p["x0"], wv[1], p["x1"], wv[2]))(
+        np.array([p["w0"], p["w1"], p["w2"]])))
+    data["hessian"] = H2.tolist()
+    report.say(f"hd.hessian agrees: max difference {np.max(np.abs(H2 - H)):.1e}")
     _write_picture(report, out, f, "second_order", title="f and its recorded backward pass (purple)")
     # Higher derivatives of the sigmoid at the neuron's z = 1, by nesting grad: each grad
     # differentiates the previous backward pass.
     derivs = []
-    g = _sigmoid
+    g = sigmoid
     for _ in range(5):
         g = hd.grad(g)
         derivs.append(float(g(z)))
@@ -317,10 +251,6 @@ def _higher_order(report, out):
     report.say(f"(closed forms s(1-s), s(1-s)(1-2s), s(1-s)(1-6s+6s^2): "
                f"{', '.join(report.fmt(c) for c in closed)})")
     data.update(sigmoid_derivatives=derivs, closed_forms=closed)
-    derivative = _function("derivative")
-    if derivative is None:
-        report.skip("Taylor mode", "derivative")
-    else:
-        taylor = [float(derivative(_sigmoid, order=k)(z)) for k in range(1, 6)]
-        data["taylor"] = taylor
-        report.say(f"hd.derivative (Taylor mode, one pass per order): {', '.join(report.fmt(t) for t in taylor)}")
+    taylor = [float(hd.derivative(sigmoid, order=k)(z)) for k in range(1, 6)]
+    data["taylor"] = taylor
+    report.say(f"hd.derivative (Taylor mode, one pass per order): {', '.join(report.fmt(t) for t in taylor)}")
