@@ -7,12 +7,15 @@ wrong and where; ``main`` prints it and exits non-zero.
 
 import numpy as np
 
-from .expressions import Expression, ExpressionError, MissingFunctionError, parse_point
+import hodiff as hd
+
+from .expressions import Expression, ExpressionError, parse_point
 
 __all__ = ["CLIError", "Result", "Problem", "COMMANDS"]
 
 BAD_INPUT = 2      # the user's expression, point or options
-UNAVAILABLE = 1    # this installation cannot do it (Graphviz, a hodiff function missing), or a check failed
+UNAVAILABLE = 1    # cannot be done here (no Graphviz, a primitive lacking a rule, an unwritable file),
+#                    or a check failed
 
 
 class CLIError(Exception):
@@ -27,16 +30,6 @@ class Result:
     def __init__(self, text, data):
         self.text = text
         self.data = data
-
-
-def hodiff_function(name):
-    """``hodiff.<name>``, or a CLIError saying this build lacks it (transforms are looked up lazily)."""
-    import hodiff
-
-    function = getattr(hodiff, name, None)
-    if function is None:
-        raise CLIError(f"this needs hodiff.{name}, which this build of hodiff does not have", UNAVAILABLE)
-    return function
 
 
 # ---------------------------------------------------------------------- formatting
@@ -104,8 +97,6 @@ class Problem:
         self.precision = args.precision
         try:
             self.value = self.expression.evaluate(self.point, check_finite=True)
-        except MissingFunctionError as error:
-            raise CLIError(str(error), UNAVAILABLE) from None
         except ExpressionError as error:
             raise CLIError(str(error)) from None
         if np.asarray(self.value).dtype.kind not in "fiub":
@@ -139,8 +130,6 @@ class Problem:
                 result = compute()
         except CLIError:
             raise
-        except MissingFunctionError as error:
-            raise CLIError(str(error), UNAVAILABLE) from None
         except ExpressionError as error:
             raise CLIError(str(error)) from None
         except NotImplementedError as error:  # MissingRuleError: a primitive without the rule needed
@@ -184,8 +173,7 @@ def _flat_labels(names, values):
 def command_grad(args):
     problem = Problem(args)
     problem.require_scalar("grad", "use 'hodiff jacobian' for the derivative of every output")
-    value_and_grad = hodiff_function("value_and_grad")
-    _, grads = problem.run("gradient", lambda: value_and_grad(problem.f, argnums=tuple(range(len(problem.wrt))))(
+    _, grads = problem.run("gradient", lambda: hd.value_and_grad(problem.f, argnums=tuple(range(len(problem.wrt))))(
         *problem.wrt_values))
     p = problem.precision
     rows = [[name, fmt(problem.point[name], p), fmt(g, p)] for name, g in zip(problem.wrt, grads)]
@@ -202,7 +190,6 @@ def command_jacobian(args):
     problem = Problem(args)
     for name in problem.wrt:
         _check_matrix_size("Jacobian", np.size(problem.value) * np.size(problem.point[name]))
-    jacobian = hodiff_function("jacobian")
     layouts = ["numerator", "denominator"] if args.layout == "both" else [args.layout]
     p = problem.precision
     lines = problem.header() + ["", f"value  {fmt(problem.value, p)}   (shape {_shape(problem.value)})"]
@@ -213,7 +200,7 @@ def command_jacobian(args):
     for argnum, name in enumerate(problem.wrt):
         data["jacobian"][name] = {}
         for layout in layouts:
-            J = problem.run("Jacobian", lambda: jacobian(problem.f, argnums=argnum, layout=layout, mode=args.mode)(
+            J = problem.run("Jacobian", lambda: hd.jacobian(problem.f, argnums=argnum, layout=layout, mode=args.mode)(
                 *problem.wrt_values))
             lines += ["", f"df/d{name}, {layout} layout ({explain[layout]}), shape {_shape(J)}:", fmt(J, p)]
             data["jacobian"][name][layout] = to_json(J)
@@ -249,8 +236,8 @@ def command_hessian(args):
     problem.require_scalar("hessian", "a Hessian is the second derivative of a scalar")
     f_flat, flat, labels = _flat_problem(problem)
     _check_matrix_size("Hessian", len(flat) ** 2)
-    hessian = hodiff_function("hessian")
-    H = np.asarray(problem.run("Hessian", lambda: hessian(f_flat, mode=args.mode)(flat))).reshape(len(flat), len(flat))
+    H = np.asarray(problem.run("Hessian", lambda: hd.hessian(f_flat, mode=args.mode)(flat)))
+    H = H.reshape(len(flat), len(flat))
     p = problem.precision
     from ..viz.text import format_table
 
@@ -285,9 +272,8 @@ def command_derivative(args):
         raise CLIError(f"derivative needs a scalar or elementwise expression of {name}, but the value has shape "
                        f"{_shape(problem.value)} for {name} of shape {_shape(problem.point[name])}; "
                        "use 'hodiff jacobian'")
-    derivative = hodiff_function("derivative")
     value = problem.run(f"derivative of order {args.order}",
-                        lambda: derivative(problem.f, order=args.order, mode=args.mode)(problem.point[name]))
+                        lambda: hd.derivative(problem.f, order=args.order, mode=args.mode)(problem.point[name]))
     p = problem.precision
     label = f"d^{args.order}f/d{name}^{args.order}" if args.order != 1 else f"df/d{name}"
     lines = problem.header() + ["", f"value  {fmt(problem.value, p)}",
@@ -299,7 +285,6 @@ def command_derivative(args):
 
 def command_check(args):
     problem = Problem(args)
-    check_grads = hodiff_function("check_grads")
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     for mode in modes:
         if mode not in ("fwd", "rev"):
@@ -308,7 +293,7 @@ def command_check(args):
         raise CLIError(f"--order {args.order}: check_grads compares orders 1 to 4")
     try:
         with np.errstate(all="ignore"):
-            check_grads(problem.f, tuple(problem.wrt_values), modes=modes, order=args.order)
+            hd.check_grads(problem.f, tuple(problem.wrt_values), modes=modes, order=args.order)
     except AssertionError as error:
         raise CLIError(f"check failed: {' '.join(str(error).split())}", UNAVAILABLE) from None
     except (TypeError, ValueError, NotImplementedError) as error:

@@ -9,20 +9,23 @@ arguments whose values are constants. Attribute access, names starting with an
 underscore (``__import__``), lambdas, comprehensions, strings, and anything
 else are refused, as are expressions that are too long, too deeply nested or
 have too large a constant exponent. The checked tree is then evaluated by
-walking it with hodiff functions, looked up (lazily) in ``hodiff.nn``,
-``hodiff.numpy`` and ``hodiff.scipy.special``, so the result is differentiable
-by every transform.
+walking it with hodiff functions from ``hodiff.nn``, ``hodiff.numpy`` and
+``hodiff.scipy.special``, so the result is differentiable by every transform.
 """
 
 import ast
 import difflib
-import importlib
 import json
 import keyword
 import math
 import re
 
 import numpy as np
+
+from .. import nn
+from .. import numpy as hnp
+from ..numpy import linalg
+from ..scipy import special
 
 __all__ = ["ExpressionError", "Expression", "parse_point", "FUNCTIONS", "LIMITS"]
 
@@ -35,12 +38,10 @@ LIMITS = {
     "value_size": 10_000_000,  # entries of any intermediate value
 }
 
-# Whitelisted functions: name -> where to find it, in order ("module:attribute"). Only these names
-# can be called, and only from hodiff's own differentiable namespaces (never numpy's pass-through).
-_NP = "hodiff.numpy"
-_NN = "hodiff.nn"
-_SPECIAL = "hodiff.scipy.special"
-FUNCTIONS = {name: (f"{_NP}:{name}",) for name in [
+# Whitelisted functions: name -> the hodiff function. Only these names can be called, and only
+# hodiff's own differentiable functions (vars(), not getattr: never hodiff.numpy's pass-through
+# to plain numpy).
+FUNCTIONS = {name: vars(hnp)[name] for name in [
     # elementwise
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt", "square", "reciprocal",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh",
@@ -49,39 +50,22 @@ FUNCTIONS = {name: (f"{_NP}:{name}",) for name in [
     # reductions
     "sum", "mean", "prod", "var", "std", "amax", "amin", "cumsum", "cumprod",
     # shapes and linear algebra
-    "dot", "vdot", "inner", "outer", "matmul", "tensordot", "trace", "transpose", "reshape", "diag",
+    "dot", "inner", "outer", "matmul", "tensordot", "trace", "transpose", "reshape", "diag",
     "diagonal", "ravel", "concatenate", "stack", "kron",
 ]}
-FUNCTIONS.update({
-    "abs": (f"{_NP}:absolute", f"{_NP}:abs"),
-    "max": (f"{_NP}:max", f"{_NP}:amax"),
-    "min": (f"{_NP}:min", f"{_NP}:amin"),
-    "norm": (f"{_NP}.linalg:norm",),
-    "det": (f"{_NP}.linalg:det",),
-    "inv": (f"{_NP}.linalg:inv",),
-    "solve": (f"{_NP}.linalg:solve",),
-    # the lecture's activations and losses
-    "sigmoid": (f"{_NN}:sigmoid", f"{_SPECIAL}:expit"),
-    "relu": (f"{_NN}:relu",),
-    "leaky_relu": (f"{_NN}:leaky_relu",),
-    "softplus": (f"{_NN}:softplus",),
-    "gelu": (f"{_NN}:gelu",),
-    "softmax": (f"{_NN}:softmax",),
-    "log_softmax": (f"{_NN}:log_softmax",),
-    "logsumexp": (f"{_NN}:logsumexp", f"{_SPECIAL}:logsumexp"),
-    "cross_entropy": (f"{_NN}:cross_entropy",),
-    "mse": (f"{_NN}:mse",),
-    "erf": (f"{_SPECIAL}:erf",),
-    "expit": (f"{_SPECIAL}:expit",),
-    "logit": (f"{_SPECIAL}:logit",),
-    "gammaln": (f"{_SPECIAL}:gammaln",),
-})
+FUNCTIONS.update({"abs": hnp.absolute, "max": vars(hnp)["max"], "min": vars(hnp)["min"]})
+FUNCTIONS.update({name: vars(linalg)[name] for name in ["norm", "det", "inv", "solve"]})
+# the lecture's activations and losses
+FUNCTIONS.update({name: vars(nn)[name] for name in [
+    "sigmoid", "relu", "leaky_relu", "softplus", "gelu", "softmax", "log_softmax", "logsumexp",
+    "cross_entropy", "mse"]})
+FUNCTIONS.update({name: vars(special)[name] for name in ["erf", "expit", "logit", "gammaln"]})
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
-_BINARY = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
-           ast.Pow: "power", ast.MatMult: "matmul"}
-_COMPARE = {ast.Lt: "less", ast.LtE: "less_equal", ast.Gt: "greater", ast.GtE: "greater_equal",
-            ast.Eq: "equal", ast.NotEq: "not_equal"}
+_BINARY = {ast.Add: hnp.add, ast.Sub: hnp.subtract, ast.Mult: hnp.multiply, ast.Div: hnp.true_divide,
+           ast.Pow: hnp.power, ast.MatMult: hnp.matmul}
+_COMPARE = {ast.Lt: hnp.less, ast.LtE: hnp.less_equal, ast.Gt: hnp.greater, ast.GtE: hnp.greater_equal,
+            ast.Eq: hnp.equal, ast.NotEq: hnp.not_equal}
 _OPERATOR_TEXT = {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
                   ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~", ast.Is: "is",
                   ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
@@ -322,26 +306,19 @@ class Expression:
             value = self._eval(node.operand, env, check_finite)
             if isinstance(node.op, ast.UAdd):
                 return value
-            return self._apply(node, _function("negative", "unary -"), [value], check_finite)
+            return self._apply(node, hnp.negative, [value], check_finite)
         if isinstance(node, ast.BinOp):
             left = self._eval(node.left, env, check_finite)
             right = self._eval(node.right, env, check_finite)
-            name = _BINARY[type(node.op)]
-            return self._apply(node, _function(name, f"the operator {_symbol(node.op)}"), [left, right],
-                               check_finite)
+            return self._apply(node, _BINARY[type(node.op)], [left, right], check_finite)
         if isinstance(node, ast.Compare):
             left = self._eval(node.left, env, check_finite)
             right = self._eval(node.comparators[0], env, check_finite)
-            name = _COMPARE[type(node.ops[0])]
-            return self._apply(node, _function(name, "a comparison"), [left, right], False)
+            return self._apply(node, _COMPARE[type(node.ops[0])], [left, right], False)
         if isinstance(node, ast.Call):
             args = [self._eval(arg, env, check_finite) for arg in node.args]
             kwargs = {kw.arg: _constant_value(kw.value) for kw in node.keywords}
-            try:
-                function = resolve(node.func.id)
-            except MissingFunctionError as error:
-                raise _Located(node, str(error), MissingFunctionError) from None
-            return self._apply(node, function, args, check_finite, kwargs)
+            return self._apply(node, FUNCTIONS[node.func.id], args, check_finite, kwargs)
         raise _Located(node, f"{type(node).__name__} cannot be evaluated")  # pragma: no cover - checked
 
     def _apply(self, node, function, args, check_finite, kwargs=None):
@@ -352,7 +329,7 @@ class Expression:
             raise
         except ExpressionError as error:
             raise _Located(node, str(error), type(error)) from None
-        except NotImplementedError:  # MissingRuleError: a gap in this build, not the user's input
+        except NotImplementedError:  # MissingRuleError: a primitive lacks a rule; not the user's input
             raise
         except Exception as error:  # any failure of the op: say which sub-expression and why
             raise _Located(node, _describe(error)) from None
@@ -381,10 +358,6 @@ def _check_arity(function, args):
 
 def _plural(word, items):
     return word + ("s" if len(items) != 1 else "")
-
-
-def _symbol(op):
-    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]
 
 
 def _describe(error):
@@ -455,46 +428,7 @@ def _stack_items(*items):
 
     if not any(isinstance(item, Tracer) for item in items):
         return np.asarray(items, dtype=float)
-    stack = resolve("stack")
-    return stack(list(items))
-
-
-# ---------------------------------------------------------------------- lazy function lookup
-
-class MissingFunctionError(ExpressionError):
-    """A whitelisted function that this build of hodiff does not provide."""
-
-
-def _lookup(spec):
-    module_name, attribute = spec.split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    # The module's own namespace only: hodiff.numpy's pass-through to plain numpy is not differentiable.
-    return vars(module).get(attribute)
-
-
-def _function(name, what):
-    """hodiff.numpy's ``name``, looked up when called (the operators' implementations)."""
-
-    def call(*args, **kwargs):
-        function = _lookup(f"{_NP}:{name}")
-        if function is None:
-            raise MissingFunctionError(f"{what} needs hodiff.numpy.{name}, which this build of hodiff does not have")
-        return function(*args, **kwargs)
-
-    return call
-
-
-def resolve(name):
-    """The hodiff function a whitelisted name stands for (MissingFunctionError if this build lacks it)."""
-    for spec in FUNCTIONS[name]:
-        function = _lookup(spec)
-        if function is not None:
-            return function
-    places = " or ".join(f"{spec.split(':')[0]}.{spec.split(':')[1]}" for spec in FUNCTIONS[name])
-    raise MissingFunctionError(f"{name}() needs {places}, which this build of hodiff does not have")
+    return hnp.stack(list(items))
 
 
 # ---------------------------------------------------------------------- the point (--at)
