@@ -26,6 +26,7 @@ import math
 import operator
 
 import numpy as np
+from scipy.special import expit as _expit
 
 from ..core.trace import Primitive, Tracer
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
@@ -511,13 +512,44 @@ hypot = elementwise(
 hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0)."
 
 
-def _logaddexp_weight(scale_exp):
-    """d/dx logaddexp(x, y) = exp(x - ans), with x == ans (x = +inf, or y negligible) giving 1."""
+def _softmax_weight(name, log_base):
+    """The derivative of logaddexp (log_base 1) or logaddexp2 (log_base ln 2) in its first argument.
 
-    def derivative(ans, x, y):
-        return scale_exp(where(equal(x, ans), 0.0, subtract(x, ans)))
+    d/dx log_b(b^x + b^y) = b^x / (b^x + b^y) = expit(ln(b) (x - y)): one
+    primitive, the logistic sigmoid of the difference (softplus' = expit),
+    so its own derivative is ln(b) w (1 - w) from its answer w alone. The
+    weight of y is the same primitive on (y, x). Where x and y are the same
+    infinity the difference is nan and the two weights split evenly (1/2).
+    """
 
-    return derivative
+    def impl(x, y):
+        with np.errstate(invalid="ignore"):
+            difference = np.subtract(x, y)
+        if log_base != 1.0:
+            difference = np.multiply(difference, log_base)
+        weight = _expit(difference)
+        if np.isnan(weight).any():
+            weight = np.where(np.equal(x, y), np.asarray(0.5, dtype=np.result_type(weight)), weight)
+        return weight
+
+    def slope(ans, x, y):
+        # w (1 - w), times ln(b); exactly 0 where w is 0 or 1 (saturated, or x = y = inf)
+        spread = multiply(ans, subtract(1.0, ans))
+        return spread if log_base == 1.0 else multiply(spread, log_base)
+
+    def taylor(ans, primals, series):
+        xs, ys = (_broadcast_like(s, ans) for s in series)
+        difference = S.scale(S.minus(xs, ys), log_base)
+        return S.finish_series(S.riccati(ans, difference, 0, 1, -1), ans, S.order_of(series))
+
+    weight = elementwise(name, impl, (slope, lambda ans, x, y: negative(slope(ans, x, y))), taylor=taylor)
+    argument = "x - y" if log_base == 1.0 else "ln(2) (x - y)"
+    weight.__doc__ = f"expit({argument}): d/dx of {name[:-len('_weight')]}(x, y)."
+    return weight
+
+
+logaddexp_weight = _softmax_weight("logaddexp_weight", 1.0)
+logaddexp2_weight = _softmax_weight("logaddexp2_weight", _LN2)
 
 
 def _logaddexp_series(ans, x0, y0, xs, ys):
@@ -538,10 +570,10 @@ def _taylor_logaddexp(ans, primals, series):
 
 logaddexp = elementwise(
     "logaddexp", np.logaddexp,
-    (_logaddexp_weight(exp), lambda ans, x, y: _logaddexp_weight(exp)(ans, y, x)),
+    (lambda ans, x, y: logaddexp_weight(x, y), lambda ans, x, y: logaddexp_weight(y, x)),
     taylor=_taylor_logaddexp,
 )
-logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = exp(x - ans)."
+logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = expit(x - y) (logaddexp_weight)."
 
 
 def _taylor_logaddexp2(ans, primals, series):
@@ -554,7 +586,7 @@ def _taylor_logaddexp2(ans, primals, series):
 
 logaddexp2 = elementwise(
     "logaddexp2", np.logaddexp2,
-    (_logaddexp_weight(exp2), lambda ans, x, y: _logaddexp_weight(exp2)(ans, y, x)),
+    (lambda ans, x, y: logaddexp2_weight(x, y), lambda ans, x, y: logaddexp2_weight(y, x)),
     taylor=_taylor_logaddexp2,
 )
 
