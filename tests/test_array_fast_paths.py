@@ -135,3 +135,150 @@ def test_softplus_hessian_of_the_benchmark_objective():
     expected = (A.T * (s * (1 - s))) @ A + np.eye(8)
     for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
         np.testing.assert_allclose(hd.hessian(f, mode=mode)(x), expected, rtol=1e-12)
+
+
+# ----------------------------------------------------------------- tanh_chain and multiply3
+
+def test_tanh_chain_and_multiply3_values_and_derivatives():
+    t, y, c = _random(3, 4), _random(4), _random(3, 1)
+    np.testing.assert_array_equal(E.tanh_chain(t, y), t * (1 - y * y))
+    np.testing.assert_array_equal(E.tanh_chain(y, y), y * (1 - y * y))  # the in-place branch
+    np.testing.assert_array_equal(E.multiply3(t, y, c, scale=-2.0), t * y * -2.0 * c)
+    assert E.tanh_chain(0.5, 0.25) == 0.5 * (1 - 0.25 * 0.25) and type(E.tanh_chain(0.5, 0.25)) is float
+    assert E.tanh_chain(np.float32(2.0), np.ones(2, np.float32)).dtype == np.float32
+    hd.check_grads(lambda t, y: E.tanh_chain(t, y), (t, y), order=2)
+    hd.check_grads(lambda a, b, c: E.multiply3(a, b, c, scale=-2.0), (t, y, c), order=2)
+
+
+def test_tanh_derivatives_to_third_order():
+    x = _random(5)
+    h = np.tanh(x)
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(hnp.tanh(x)))(x), 1 - h ** 2, rtol=1e-15)
+    np.testing.assert_allclose(hd.hessian(lambda x: hnp.sum(hnp.tanh(x)))(x), np.diag(-2 * h * (1 - h ** 2)),
+                               rtol=1e-14)
+    third = hd.grad(hd.grad(hd.grad(hnp.tanh)))
+    for xi, hi in zip(x, h):
+        assert float(third(xi)) == pytest.approx((1 - hi ** 2) * (6 * hi ** 2 - 2), rel=1e-13)
+
+
+# ----------------------------------------------------------------- hvp: forward over one reverse recording
+
+def _mlp(X, labels):
+    rows = np.arange(len(labels))
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        z = hnp.matmul(hnp.tanh(hnp.matmul(X, W1) + b1), W2) + b2
+        return hnp.mean(hd.scipy.special.logsumexp(z, axis=1) - z[rows, labels])
+
+    return loss
+
+
+def _mlp_problem():
+    X, labels = _random(7, 5), RNG.integers(0, 3, 7)
+    params = (_random(5, 4), _random(4), _random(4, 3), _random(3))
+    direction = tuple(_random(*p.shape) for p in params)
+    return _mlp(X, labels), params, direction
+
+
+def test_hvp_is_jvp_of_grad_exactly():
+    loss, params, direction = _mlp_problem()
+    hv = hd.hvp(loss, (params,), (direction,))
+    reference = hd.jvp(hd.grad(loss), (params,), (direction,))[1]
+    for a, b in zip(hv[0], reference):
+        np.testing.assert_array_equal(a, b)
+    for mode in ("rev-rev", "rev-fwd"):
+        for a, b in zip(hd.hvp(loss, (params,), (direction,), mode=mode)[0], reference):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+FUNCTIONS = {
+    "reused leaf": (lambda x, y: hnp.sum(x * x * y + hnp.sin(x)), (_random(3), _random(3))),
+    "broadcast leaf": (lambda x, y: hnp.sum(hnp.exp(x + y) * y), (_random(2, 3), _random(3))),
+    "leaf is the output": (lambda x, y: x, (0.7, 0.2)),
+    "output is constant": (lambda x, y: hnp.sum(np.ones(2)) + 0.0 * 3.0, (_random(2), _random(2))),
+    "scalar floats": (lambda x, y: hnp.sin(x * y) * x, (0.3, -1.2)),
+    "tensordot, reshape, transpose": (
+        lambda x, y: hnp.sum(hnp.cos(hnp.tensordot(hnp.reshape(x, (2, 3)), hnp.transpose(y), axes=1))),
+        (_random(6), _random(4, 3))),
+    "getitem, subtract, negative": (lambda x, y: hnp.sum(-(x[1:] - y[:2]) ** 3), (_random(3), _random(3))),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_hvp_matches_every_mode(name):
+    f, primals = FUNCTIONS[name]
+    tangents = tuple(np.ones_like(p) * 0.5 if isinstance(p, np.ndarray) else 0.5 for p in primals)
+    hv = hd.hvp(f, primals, tangents)
+    reference = hd.jvp(hd.grad(f, argnums=(0, 1)), primals, tangents)[1]
+    for a, b, p in zip(hv, reference, primals):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+        assert np.shape(a) == np.shape(p) and np.result_type(a) == np.result_type(p)
+    for mode in ("rev-rev", "rev-fwd"):
+        for a, b in zip(hd.hvp(f, primals, tangents, mode=mode), hv):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_keeps_float32():
+    x = _random(4, dtype=np.float32)
+    (hv,) = hd.hvp(lambda x: hnp.sum(hnp.tanh(x) * x), (x,), (np.ones(4, np.float32),))
+    assert hv.dtype == np.float32
+
+
+def test_hvp_nests():
+    A = _random(4, 4)
+
+    def f(x):
+        return hnp.sum(hnp.tanh(hnp.matmul(A, x)) ** 2)
+
+    x, v = _random(4), _random(4)
+    # derivative of the HVP: d/dx <H(x) v, w> = T(x)[v, w], symmetric in the three slots
+    w = _random(4)
+    d1 = hd.grad(lambda x: hnp.sum(hd.hvp(f, (x,), (v,))[0] * w))(x)
+    d2 = hd.grad(lambda x: hnp.sum(hd.hvp(f, (x,), (w,), mode="rev-rev")[0] * v))(x)
+    np.testing.assert_allclose(d1, d2, rtol=1e-12, atol=1e-14)
+    # under vmap: a batch of directions is the Hessian's columns
+    H = hd.vmap(lambda v: hd.hvp(f, (x,), (v,))[0])(np.eye(4))
+    np.testing.assert_allclose(H, hd.hessian(f, mode="rev-rev")(x), rtol=1e-12, atol=1e-14)
+    # jvp of the hvp along the primal
+    _, dhv = hd.jvp(lambda x: hd.hvp(f, (x,), (v,))[0], (x,), (w,))
+    np.testing.assert_allclose(dhv, d1, rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_errors_name_the_problem():
+    with pytest.raises(TypeError, match="scalar"):
+        hd.hvp(lambda x: x * 2, (np.ones(3),), (np.ones(3),))
+    with pytest.raises(ValueError, match="tangent of shape"):
+        hd.hvp(lambda x: hnp.sum(x), (np.ones(3),), (np.ones(2),))
+
+
+# The VJP rules that the hvp's tangent-only path trusts not to read some arguments really do not.
+READS_CASES = [
+    (E.add, (_random(2, 3), _random(3)), {}),
+    (E.subtract, (_random(2, 3), _random(2, 3)), {}),
+    (E.negative, (_random(3),), {}),
+    (E.multiply, (_random(2, 3), _random(3)), {}),
+    (hnp.matmul, (_random(2, 3), _random(3, 4)), {}),
+    (hnp.matmul, (_random(3), _random(3, 4)), {}),
+    (hnp.matmul, (_random(2, 3), _random(3)), {}),
+    (hnp.matmul, (_random(5, 2, 3), _random(3)), {}),
+    (hd.primitives.shape.tensordot, (_random(2, 3, 4), _random(4, 3)), {"axes": ((1, 2), (1, 0))}),
+    (hd.primitives.shape.reshape, (_random(2, 3),), {"shape": (3, 2)}),
+    (hd.primitives.shape.sum, (_random(2, 3),), {"axis": (1,), "keepdims": False}),
+    (hd.primitives.shape.broadcast_to, (_random(3),), {"shape": (2, 3)}),
+    (hd.primitives.shape.transpose, (_random(2, 3, 4),), {"axes": (2, 0, 1)}),
+    (hd.primitives.shape.getitem, (_random(4, 3),), {"index": (slice(1, 3), 0)}),
+]
+
+
+@pytest.mark.parametrize("primitive, args, params", READS_CASES, ids=lambda c: getattr(c, "name", ""))
+def test_vjp_reads_table_is_true(primitive, args, params):
+    from hodiff.transforms.forward_over_reverse import VJP_READS
+
+    ans = primitive(*args, **params)
+    g = _random(*np.shape(ans))
+    for argnum, reads in enumerate(VJP_READS[primitive]):
+        expected = primitive.vjp_rule(argnum)(g, ans, *args, **params)
+        perturbed = [a if i in reads else a + 1.5 for i, a in enumerate(args)]
+        np.testing.assert_array_equal(primitive.vjp_rule(argnum)(g, ans + 2.5, *perturbed, **params), expected)
+    assert primitive in VJP_READS
