@@ -282,3 +282,61 @@ def test_vjp_reads_table_is_true(primitive, args, params):
         perturbed = [a if i in reads else a + 1.5 for i, a in enumerate(args)]
         np.testing.assert_array_equal(primitive.vjp_rule(argnum)(g, ans + 2.5, *perturbed, **params), expected)
     assert primitive in VJP_READS
+
+
+# ----------------------------------------------------------------- jacobian(mode="auto") and batched duals
+
+def test_auto_jacobian_same_result_on_every_call_and_mode():
+    B = _random(7, 3)
+
+    def f(x):
+        return {"y": hnp.tanh(hnp.matmul(B, x)), "c": np.ones(2)}, hnp.sum(x)  # a constant output leaf, aux
+
+    jac = hd.jacobian(f, mode="auto", has_aux=True)
+    x = _random(3)
+    first, aux1 = jac(x)  # records, then sweeps (3 inputs <= 9 outputs)
+    second, aux2 = jac(x)  # plain forward mode from now on
+    fwd, _ = hd.jacobian(f, mode="fwd", has_aux=True)(x)
+    rev, _ = hd.jacobian(f, mode="rev", has_aux=True)(x)
+    for J in (second, fwd, rev):
+        np.testing.assert_allclose(J["y"], first["y"], rtol=1e-14, atol=1e-16)
+        np.testing.assert_array_equal(J["c"], np.zeros((2, 3)))
+    assert float(aux1) == float(aux2) == pytest.approx(float(np.sum(x)))
+    np.testing.assert_allclose(second["y"], (1 - np.tanh(B @ x) ** 2)[:, None] * B, rtol=1e-13)
+
+
+def test_auto_jacobian_decides_again_when_the_output_shrinks():
+    size = {"n": 6}
+
+    def f(x):
+        return hnp.sin(hnp.concatenate([x, x])[: size["n"]])
+
+    jac = hd.jacobian(f)
+    x = _random(4)
+    for n in (6, 6, 2, 2, 8):
+        size["n"] = n
+        expected = np.diag(np.cos(np.concatenate([x, x]))[:n]) if n <= 4 else None
+        J = jac(x)
+        reference = hd.jacobian(f, mode="rev")(x)
+        assert J.shape == (n, 4)
+        np.testing.assert_allclose(J, reference, rtol=1e-15)
+        if expected is not None:
+            np.testing.assert_allclose(J[:, :n], expected, rtol=1e-15)
+
+
+def test_forward_jacobian_of_pytrees_with_complex_outputs_and_float32():
+    x = {"a": _random(2, dtype=np.float32), "b": _random(3, dtype=np.float32)}
+
+    def f(p):
+        return [hnp.exp(1j * p["a"]), p["b"] * p["a"][0]]
+
+    J = hd.jacfwd(f)(x)
+    assert J[0]["a"].dtype == np.complex64  # the blocks share one flat matrix: complex64 throughout
+    assert hd.jacfwd(lambda p: p["b"] * p["a"][0])(x)["b"].dtype == np.float32
+    np.testing.assert_allclose(J[0]["a"], np.diag(1j * np.exp(1j * x["a"])), rtol=1e-6)
+    np.testing.assert_allclose(J[1]["a"], np.outer(x["b"], [1, 0]), rtol=1e-6)
+    np.testing.assert_allclose(J[1]["b"], x["a"][0] * np.eye(3), rtol=1e-6)
+    # nested: the Hessian of a scalar function through jacfwd's batched duals
+    H = hd.jacfwd(hd.jacfwd(lambda v: hnp.sum(hnp.sin(v) * v[0])))(np.array([0.3, -0.7]))
+    H_rev = hd.hessian(lambda v: hnp.sum(hnp.sin(v) * v[0]), mode="rev-rev")(np.array([0.3, -0.7]))
+    np.testing.assert_allclose(H, H_rev, rtol=1e-14)
