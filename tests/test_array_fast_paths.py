@@ -92,10 +92,15 @@ def test_logaddexp_weight_is_the_softmax_weight():
         expected = np.exp(x - np.logaddexp(x, y))
     expected[[5, 6]] = 0.5  # the same infinity twice: the weights split evenly
     expected[7] = 1.0  # x = inf outweighs any finite y
-    np.testing.assert_allclose(E.logaddexp_weight(x, y), expected, rtol=1e-14)
-    np.testing.assert_allclose(E.logaddexp_weight(x, y) + E.logaddexp_weight(y, x), np.where(np.isnan(y), np.nan, 1))
-    np.testing.assert_allclose(E.logaddexp2_weight(x[:5], y[:5]), 2.0 ** x[:5] / (2.0 ** x[:5] + 2.0 ** y[:5]),
+    np.testing.assert_allclose(E.logaddexp_weight(1.0, x, y), expected, rtol=1e-14)
+    both = E.logaddexp_weight(1.0, x, y) + E.logaddexp_weight(1.0, y, x)
+    np.testing.assert_allclose(both, np.where(np.isnan(y), np.nan, 1))
+    np.testing.assert_allclose(E.logaddexp2_weight(1.0, x[:5], y[:5]), 2.0 ** x[:5] / (2.0 ** x[:5] + 2.0 ** y[:5]),
                                rtol=1e-15)
+    g = _random(2, 9)
+    np.testing.assert_array_equal(E.logaddexp_weight(g, x, y), g * E.logaddexp_weight(1.0, x, y))
+    hd.check_grads(lambda g, a, b: E.logaddexp_weight(g, a, b), (g[:, :4], _random(4), _random(2, 4)), order=2)
+    hd.check_grads(lambda g, a, b: E.logaddexp2_weight(g, a, b), (g[:, :4], _random(4), _random(2, 4)), order=2)
 
 
 @pytest.mark.parametrize("function, log_base", [(hnp.logaddexp, 1.0), (hnp.logaddexp2, np.log(2.0))])
@@ -340,3 +345,30 @@ def test_forward_jacobian_of_pytrees_with_complex_outputs_and_float32():
     H = hd.jacfwd(hd.jacfwd(lambda v: hnp.sum(hnp.sin(v) * v[0])))(np.array([0.3, -0.7]))
     H_rev = hd.hessian(lambda v: hnp.sum(hnp.sin(v) * v[0]), mode="rev-rev")(np.array([0.3, -0.7]))
     np.testing.assert_allclose(H, H_rev, rtol=1e-14)
+
+
+# ----------------------------------------------------------------- the identity basis meets a matrix
+
+def test_identity_basis_through_a_matrix_is_the_matrix():
+    A = _random(5, 3)
+    for f, expected in ((lambda x: hnp.matmul(A, x), A), (lambda x: hnp.matmul(x, A.T), A)):
+        for J in (hd.jacfwd(f)(_random(3)), hd.jacobian(f)(_random(3))):
+            np.testing.assert_array_equal(J, expected)
+            assert not np.shares_memory(J, A)  # a copy: writing into J must not change A
+    # dtypes follow the product's: a float32 basis (float32 input) against a float64 matrix gives float64
+    assert hd.jacfwd(lambda x: hnp.matmul(A, x))(np.ones(3, np.float32)).dtype == np.float64
+    Az = A + 1j * _random(5, 3)
+    np.testing.assert_array_equal(hd.jacfwd(lambda x: hnp.matmul(Az, x))(_random(3)), Az)
+
+
+def test_identity_shortcut_only_for_exact_identities_and_finite_matrices():
+    A = _random(4, 3)
+    almost = np.eye(3)
+    almost[2, 0] = 1e-300  # one more nonzero: not the identity
+    out = hd.vmap(lambda v: hnp.matmul(A, v))(almost)
+    np.testing.assert_array_equal(out, np.stack([A @ v for v in almost]))
+    A[1, 2] = np.inf  # 0 * inf: the product's other entries are nan, as numpy computes them
+    with np.errstate(invalid="ignore"):
+        expected = np.eye(3) @ A.T
+        np.testing.assert_array_equal(hd.vmap(lambda v: hnp.matmul(A, v))(np.eye(3)), expected)
+    assert np.isnan(expected).any()

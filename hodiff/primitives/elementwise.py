@@ -591,16 +591,19 @@ hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken
 
 
 def _softmax_weight(name, log_base):
-    """The derivative of logaddexp (log_base 1) or logaddexp2 (log_base ln 2) in its first argument.
+    """g times the derivative of logaddexp (log_base 1) or logaddexp2 (log_base ln 2) in x.
 
-    d/dx log_b(b^x + b^y) = b^x / (b^x + b^y) = expit(ln(b) (x - y)): one
-    primitive, the logistic sigmoid of the difference (softplus' = expit),
-    so its own derivative is ln(b) w (1 - w) from its answer w alone. The
-    weight of y is the same primitive on (y, x). Where x and y are the same
+    d/dx log_b(b^x + b^y) = b^x / (b^x + b^y) = w = expit(ln(b) (x - y)), the
+    logistic sigmoid of the difference (softplus' = expit). The primitive is
+    g * w, the whole JVP (g a tangent) or VJP (g a cotangent), so that
+    derivatives of it see one node: its slope in x is ln(b) g w (1 - w),
+    computed on the unbatched g, x, y before it meets a batch of tangents
+    (one pass over a Hessian's (n, ...) tangents instead of two). The weight
+    of y is the same primitive on (g, y, x). Where x and y are the same
     infinity the difference is nan and the two weights split evenly (1/2).
     """
 
-    def impl(x, y):
+    def weight_of(x, y):
         with np.errstate(invalid="ignore"):
             difference = np.subtract(x, y)
         if log_base != 1.0:
@@ -610,24 +613,43 @@ def _softmax_weight(name, log_base):
             weight = np.where(np.equal(x, y), np.asarray(0.5, dtype=np.result_type(weight)), weight)
         return weight
 
-    def slope(ans, x, y):
-        # w (1 - w), times ln(b); exactly 0 where w is 0 or 1 (saturated, or x = y = inf)
-        spread = multiply(ans, subtract(1.0, ans))
-        return spread if log_base == 1.0 else multiply(spread, log_base)
+    def impl(g, x, y):
+        return np.multiply(g, weight_of(x, y))
+
+    def linear_in_g(t, ans, g, x, y):
+        return primitive(t, x, y)
+
+    def slope(sign):
+        def rule(t, ans, g, x, y):
+            w = primitive(1.0, x, y)
+            # ln(b) g w (1 - w): exactly 0 where w is 0 or 1 (saturated, or x = y = inf)
+            return multiply(t, multiply3(g, w, subtract(1.0, w), scale=sign * log_base))
+
+        return rule
 
     def taylor(ans, primals, series):
-        xs, ys = (_broadcast_like(s, ans) for s in series)
+        g0, x0, y0 = primals
+        gs, xs, ys = _binary_series(ans, series)
         difference = S.scale(S.minus(xs, ys), log_base)
-        return S.finish_series(S.riccati(ans, difference, 0, 1, -1), ans, S.order_of(series))
+        w0 = primitive(1.0, x0, y0)
+        ws = None if difference is None else S.riccati(w0, _broadcast_like(difference, w0), 0, 1, -1)
+        return S.finish_series(S.product(g0, gs, w0, ws), ans, S.order_of(series))
 
-    weight = elementwise(name, impl, (slope, lambda ans, x, y: negative(slope(ans, x, y))), taylor=taylor)
+    rules = (linear_in_g, slope(1.0), slope(-1.0))
+    primitive = Primitive(name, impl, vjp=rules, jvp=rules, taylor=taylor, broadcasts=True)
+    primitive.batch = batch_elementwise(primitive)
     argument = "x - y" if log_base == 1.0 else "ln(2) (x - y)"
-    weight.__doc__ = f"expit({argument}): d/dx of {name[:-len('_weight')]}(x, y)."
-    return weight
+    primitive.__doc__ = f"g * expit({argument}): g times d/dx of {name[:-len('_weight')]}(x, y)."
+    return primitive
 
 
 logaddexp_weight = _softmax_weight("logaddexp_weight", 1.0)
 logaddexp2_weight = _softmax_weight("logaddexp2_weight", _LN2)
+
+
+def _logaddexp_rules(weight):
+    rules = (lambda g, ans, x, y: weight(g, x, y), lambda g, ans, x, y: weight(g, y, x))
+    return {"vjp": rules, "jvp": rules}
 
 
 def _logaddexp_series(ans, x0, y0, xs, ys):
@@ -646,11 +668,9 @@ def _taylor_logaddexp(ans, primals, series):
     return S.finish_series(_logaddexp_series(ans, *primals, xs, ys), ans, S.order_of(series))
 
 
-logaddexp = elementwise(
-    "logaddexp", np.logaddexp,
-    (lambda ans, x, y: logaddexp_weight(x, y), lambda ans, x, y: logaddexp_weight(y, x)),
-    taylor=_taylor_logaddexp,
-)
+logaddexp = Primitive("logaddexp", np.logaddexp, taylor=_taylor_logaddexp, broadcasts=True,
+                      **_logaddexp_rules(logaddexp_weight))
+logaddexp.batch = batch_elementwise(logaddexp)
 logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = expit(x - y) (logaddexp_weight)."
 
 
@@ -662,11 +682,9 @@ def _taylor_logaddexp2(ans, primals, series):
     return S.finish_series(S.scale(natural, 1.0 / _LN2), ans, S.order_of(series))
 
 
-logaddexp2 = elementwise(
-    "logaddexp2", np.logaddexp2,
-    (lambda ans, x, y: logaddexp2_weight(x, y), lambda ans, x, y: logaddexp2_weight(y, x)),
-    taylor=_taylor_logaddexp2,
-)
+logaddexp2 = Primitive("logaddexp2", np.logaddexp2, taylor=_taylor_logaddexp2, broadcasts=True,
+                       **_logaddexp_rules(logaddexp2_weight))
+logaddexp2.batch = batch_elementwise(logaddexp2)
 
 
 # --------------------------------------------------------------- selection between arguments
