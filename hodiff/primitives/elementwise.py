@@ -413,6 +413,41 @@ multiply3.__doc__ = """a * b * scale * c (scale a Python number) in one output a
 terms of the rules (tanh_chain's -2 t y dy) without two temporaries; rounds as ((a * b) * scale) * c."""
 
 
+def _tanh_chain_tangent_impl(dt, t, y, dy):
+    out = _tanh_chain_impl(dt, y)
+    second = _multiply3_impl(t, y, dy, -2.0)
+    if type(out) is np.ndarray and out.shape == np.shape(second) and np.result_type(out, second) == out.dtype:
+        return np.add(out, second, out=out)  # out is this call's own array
+    return np.add(out, second)
+
+
+def _taylor_tanh_chain_tangent(ans, primals, series):
+    (dt0, t0, y0, dy0), (dts, ts, ys, dys) = primals, _binary_series(ans, series)
+    slope = subtract(1.0, multiply(y0, y0))
+    first = S.product(dt0, dts, slope, S.scale(S.square(y0, ys), -1.0))
+    ty_series = S.product(t0, ts, y0, ys)
+    second = S.scale(S.product(multiply(t0, y0), ty_series, dy0, dys), -2.0)
+    return S.finish_series(S.plus(first, second), ans, S.order_of(series))
+
+
+def _tanh_chain_tangent_dy_mixed(g, ans, dt, t, y, dy):
+    return multiply(g, multiply(add(multiply(dt, y), multiply(t, dy)), -2.0))
+
+
+_tanh_chain_tangent_rules = (
+    lambda g, ans, dt, t, y, dy: tanh_chain(g, y),
+    lambda g, ans, dt, t, y, dy: multiply3(y, dy, g, scale=-2.0),
+    _tanh_chain_tangent_dy_mixed,
+    lambda g, ans, dt, t, y, dy: multiply3(t, y, g, scale=-2.0),
+)
+tanh_chain_tangent = Primitive("tanh_chain_tangent", _tanh_chain_tangent_impl, vjp=_tanh_chain_tangent_rules,
+                               jvp=_tanh_chain_tangent_rules, taylor=_taylor_tanh_chain_tangent, broadcasts=True)
+tanh_chain_tangent.batch = batch_elementwise(tanh_chain_tangent)
+tanh_chain_tangent.__doc__ = """dt * (1 - y**2) - 2 t y dy: the tangent of tanh_chain(t, y) when both t and y
+carry one (forward over reverse through tanh). One output array; the same rounding as
+tanh_chain(dt, y) + multiply3(t, y, dy, scale=-2.0)."""
+
+
 def _tanh_rule(incoming, ans, x):
     return tanh_chain(incoming, ans)
 
