@@ -76,6 +76,8 @@ def _matmul_vjp_a(g, ans, a, b):
             return multiply(g, b)
         ga = multiply(_expand(g, -1), b)  # g (..., n) outer b (k,)
     elif a_ndim == 1:
+        if b_ndim == 2:
+            return matmul(b, g)  # (k, m) @ (m,): no stack axes to sum over
         ga = _drop_axis(matmul(_expand(g, -2), _swap_last(b)), -2)  # (..., 1, m) @ (..., m, k)
     else:
         ga = matmul(g, _swap_last(b))
@@ -91,10 +93,67 @@ def _matmul_vjp_b(g, ans, a, b):
             return multiply(g, a)
         gb = multiply(_expand(a, -1), _expand(g, -2))  # a (k,) outer g (..., m)
     elif b_ndim == 1:
+        if a_ndim == 2:
+            return matmul(g, a)  # (n,) @ (n, k): A.T g without transposing A
         gb = _drop_axis(matmul(_expand(g, -2), a), -2)  # (..., 1, n) @ (..., n, k)
     else:
         gb = matmul(_swap_last(a), g)
     return sum_to_shape(gb, shape_of(b))
+
+
+def _matmul_one_operand_batched(a, b, a_batched, a_ndim, b_ndim):
+    """One matmul call for a batched operand against an unbatched vector or matrix, or None.
+
+    Batched tangents and cotangents (Jacobians, Hessians, Taylor series) meet
+    constant matrices here. numpy's matmul loops over stack axes (one small
+    BLAS call per batch member: B matrix-vector products); stacking the batch
+    into the rows of one operand instead makes a single matrix product.
+    """
+    if a_batched:
+        if b_ndim > 2:
+            return None
+        if a_ndim == 1:
+            if b_ndim == 2 and _is_identity(a) and _all_finite(b):
+                return _identity_product(b, a)  # a basis of tangents x_i = e_i: x_i @ b is row i of b
+            return matmul(a, b)  # (B, k) @ (k, m) or (B, k) @ (k,): rows are the members
+        lead = tuple(shape_of(a))[:-1]  # (B, ..., n): every row of every member
+        rows = 1
+        for n in lead:
+            rows *= n
+        out = matmul(reshape(a, shape=(rows, shape_of(a)[-1])), b)
+        return reshape(out, shape=lead + tuple(shape_of(b))[1:])
+    if a_ndim > 2 or b_ndim != 1:
+        return None
+    if a_ndim == 2 and _is_identity(b) and _all_finite(a):
+        return _identity_product(_swap_last(a), b)  # a @ e_i is column i of a
+    # b holds B vectors (B, k): a @ b_i for all i is b @ a.T (a vector a: b @ a).
+    return matmul(b, _swap_last(a) if a_ndim == 2 else a)
+
+
+def _is_identity(x):
+    """Whether x is a plain square identity matrix: the basis that Jacobians and Hessians push.
+
+    O(1) for anything else (its first row gives it away), one pass over x otherwise.
+    """
+    if type(x) is not np.ndarray or x.ndim != 2 or x.shape[0] != x.shape[1] or x.dtype.kind not in "fc":
+        return False
+    n = x.shape[0]
+    if x[0, 0] != 1 or (n > 1 and x[0, 1] != 0):
+        return False
+    return np.count_nonzero(x) == n and bool(np.all(np.diagonal(x) == 1))
+
+
+def _all_finite(x):
+    return type(x) is np.ndarray and x.dtype.kind in "fc" and bool(np.isfinite(x).all())
+
+
+def _identity_product(m, identity):
+    """I @ m (or m @ I): m itself, as a fresh C-ordered array of the product's dtype.
+
+    Exact where the product is (every entry is one term times 1 plus zeros), which is why m must be
+    finite: 0 * inf would make the product's other entries nan.
+    """
+    return np.array(m, dtype=np.result_type(m, identity), order="C")
 
 
 def _matmul_batch(values, batched):
@@ -103,6 +162,10 @@ def _matmul_batch(values, batched):
     _check_matmul(_Member(a, a_batched), _Member(b, b_batched))
     size = shape_of(a)[0] if a_batched else shape_of(b)[0]
     a_ndim, b_ndim = ndim_of(a) - a_batched, ndim_of(b) - b_batched
+    if a_batched != b_batched:
+        out = _matmul_one_operand_batched(a, b, a_batched, a_ndim, b_ndim)
+        if out is not None:
+            return out
     drop = []
     # Vector members become matrices so the batch axis is never mistaken for a matrix axis.
     if a_ndim == 1:

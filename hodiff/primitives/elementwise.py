@@ -26,6 +26,7 @@ import math
 import operator
 
 import numpy as np
+from scipy.special import expit as _expit
 
 from ..core.trace import Primitive, Tracer
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
@@ -339,8 +340,121 @@ def _taylor_tanh(ans, primals, series):
     return _in_order(y_newest_first, order)
 
 
-tanh = elementwise("tanh", scalar_fast_unary(math.tanh, np.tanh), (lambda ans, x: subtract(1.0, multiply(ans, ans)),),
-                   taylor=_taylor_tanh)
+_FLOAT_SCALARS = (float, np.float64)
+
+
+def _tanh_chain_impl(t, y):
+    if type(t) in _FLOAT_SCALARS and type(y) in _FLOAT_SCALARS:
+        return t * (1.0 - y * y)
+    slope = np.multiply(y, y)
+    if slope.ndim == 0:
+        return np.multiply(t, 1.0 - slope)
+    np.subtract(1.0, slope, out=slope)  # one buffer for y*y and 1 - y*y
+    if np.shape(t) == slope.shape and np.result_type(t, slope) == slope.dtype:
+        return np.multiply(t, slope, out=slope)
+    return np.multiply(t, slope)
+
+
+def _taylor_tanh_chain(ans, primals, series):
+    (t0, y0), (ts, ys) = primals, _binary_series(ans, series)
+    slope_series = S.scale(S.square(y0, ys), -1.0)  # of 1 - y^2
+    slope = subtract(1.0, multiply(y0, y0))
+    return S.finish_series(S.product(t0, ts, slope, slope_series), ans, S.order_of(series))
+
+
+def _tanh_chain_dt(g, ans, t, y):
+    return tanh_chain(g, y)
+
+
+def _tanh_chain_dy(g, ans, t, y):
+    return multiply3(t, y, g, scale=-2.0)
+
+
+tanh_chain = Primitive("tanh_chain", _tanh_chain_impl, vjp=(_tanh_chain_dt, _tanh_chain_dy),
+                       jvp=(_tanh_chain_dt, _tanh_chain_dy), taylor=_taylor_tanh_chain, broadcasts=True)
+tanh_chain.batch = batch_elementwise(tanh_chain)
+tanh_chain.__doc__ = """t * (1 - y**2): tanh's chain-rule factor (y = tanh(x)) applied to a tangent or cotangent t.
+
+One primitive in tanh's JVP and VJP instead of three (y*y, 1 - ., t * .): one
+output array, y*y computed in place; the same rounding as t * (1 - y*y).
+"""
+
+
+def _multiply3_impl(a, b, c, scale=1.0):
+    if type(a) in _FLOAT_SCALARS and type(b) in _FLOAT_SCALARS and type(c) in _FLOAT_SCALARS:
+        return a * b * scale * c
+    out = np.multiply(a, b)
+    if np.ndim(out) == 0:
+        return np.multiply(np.multiply(out, scale), c)
+    np.multiply(out, scale, out=out)
+    if np.shape(c) == out.shape and np.result_type(out, c) == out.dtype:
+        return np.multiply(out, c, out=out)
+    return np.multiply(out, c)
+
+
+def _multiply3_rule(position):
+    def rule(g, ans, a, b, c, scale=1.0):
+        others = [x for i, x in enumerate((a, b, c)) if i != position]
+        return multiply3(others[0], others[1], g, scale=scale)  # trilinear: the same product with g in place
+
+    return rule
+
+
+def _taylor_multiply3(ans, primals, series, scale=1.0):
+    (a0, b0, c0), (a_s, b_s, c_s) = primals, _binary_series(ans, series)
+    ab_series = S.product(a0, a_s, b0, b_s)
+    return S.finish_series(S.scale(S.product(multiply(a0, b0), ab_series, c0, c_s), scale), ans, S.order_of(series))
+
+
+multiply3 = Primitive("multiply3", _multiply3_impl, vjp=tuple(_multiply3_rule(i) for i in range(3)),
+                      jvp=tuple(_multiply3_rule(i) for i in range(3)), taylor=_taylor_multiply3, broadcasts=True)
+multiply3.batch = batch_elementwise(multiply3)
+multiply3.__doc__ = """a * b * scale * c (scale a Python number) in one output array: the second-order
+terms of the rules (tanh_chain's -2 t y dy) without two temporaries; rounds as ((a * b) * scale) * c."""
+
+
+def _tanh_chain_tangent_impl(dt, t, y, dy):
+    out = _tanh_chain_impl(dt, y)
+    second = _multiply3_impl(t, y, dy, -2.0)
+    if type(out) is np.ndarray and out.shape == np.shape(second) and np.result_type(out, second) == out.dtype:
+        return np.add(out, second, out=out)  # out is this call's own array
+    return np.add(out, second)
+
+
+def _taylor_tanh_chain_tangent(ans, primals, series):
+    (dt0, t0, y0, dy0), (dts, ts, ys, dys) = primals, _binary_series(ans, series)
+    slope = subtract(1.0, multiply(y0, y0))
+    first = S.product(dt0, dts, slope, S.scale(S.square(y0, ys), -1.0))
+    ty_series = S.product(t0, ts, y0, ys)
+    second = S.scale(S.product(multiply(t0, y0), ty_series, dy0, dys), -2.0)
+    return S.finish_series(S.plus(first, second), ans, S.order_of(series))
+
+
+def _tanh_chain_tangent_dy_mixed(g, ans, dt, t, y, dy):
+    return multiply(g, multiply(add(multiply(dt, y), multiply(t, dy)), -2.0))
+
+
+_tanh_chain_tangent_rules = (
+    lambda g, ans, dt, t, y, dy: tanh_chain(g, y),
+    lambda g, ans, dt, t, y, dy: multiply3(y, dy, g, scale=-2.0),
+    _tanh_chain_tangent_dy_mixed,
+    lambda g, ans, dt, t, y, dy: multiply3(t, y, g, scale=-2.0),
+)
+tanh_chain_tangent = Primitive("tanh_chain_tangent", _tanh_chain_tangent_impl, vjp=_tanh_chain_tangent_rules,
+                               jvp=_tanh_chain_tangent_rules, taylor=_taylor_tanh_chain_tangent, broadcasts=True)
+tanh_chain_tangent.batch = batch_elementwise(tanh_chain_tangent)
+tanh_chain_tangent.__doc__ = """dt * (1 - y**2) - 2 t y dy: the tangent of tanh_chain(t, y) when both t and y
+carry one (forward over reverse through tanh). One output array; the same rounding as
+tanh_chain(dt, y) + multiply3(t, y, dy, scale=-2.0)."""
+
+
+def _tanh_rule(incoming, ans, x):
+    return tanh_chain(incoming, ans)
+
+
+tanh = Primitive("tanh", scalar_fast_unary(math.tanh, np.tanh), vjp=(_tanh_rule,), jvp=(_tanh_rule,),
+                 taylor=_taylor_tanh, broadcasts=True)
+tanh.batch = batch_elementwise(tanh)
 
 sqrt = elementwise("sqrt", scalar_fast_unary(math.sqrt, np.sqrt), (lambda ans, x: true_divide(0.5, ans),),
                    taylor=lambda ans, primals, series: _taylor_pow_const(ans, primals[0], series[0], 0.5))
@@ -511,13 +625,66 @@ hypot = elementwise(
 hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0)."
 
 
-def _logaddexp_weight(scale_exp):
-    """d/dx logaddexp(x, y) = exp(x - ans), with x == ans (x = +inf, or y negligible) giving 1."""
+def _softmax_weight(name, log_base):
+    """g times the derivative of logaddexp (log_base 1) or logaddexp2 (log_base ln 2) in x.
 
-    def derivative(ans, x, y):
-        return scale_exp(where(equal(x, ans), 0.0, subtract(x, ans)))
+    d/dx log_b(b^x + b^y) = b^x / (b^x + b^y) = w = expit(ln(b) (x - y)), the
+    logistic sigmoid of the difference (softplus' = expit). The primitive is
+    g * w, the whole JVP (g a tangent) or VJP (g a cotangent), so that
+    derivatives of it see one node: its slope in x is ln(b) g w (1 - w),
+    computed on the unbatched g, x, y before it meets a batch of tangents
+    (one pass over a Hessian's (n, ...) tangents instead of two). The weight
+    of y is the same primitive on (g, y, x). Where x and y are the same
+    infinity the difference is nan and the two weights split evenly (1/2).
+    """
 
-    return derivative
+    def weight_of(x, y):
+        with np.errstate(invalid="ignore"):
+            difference = np.subtract(x, y)
+        if log_base != 1.0:
+            difference = np.multiply(difference, log_base)
+        weight = _expit(difference)
+        if np.isnan(weight).any():
+            weight = np.where(np.equal(x, y), np.asarray(0.5, dtype=np.result_type(weight)), weight)
+        return weight
+
+    def impl(g, x, y):
+        return np.multiply(g, weight_of(x, y))
+
+    def linear_in_g(t, ans, g, x, y):
+        return primitive(t, x, y)
+
+    def slope(sign):
+        def rule(t, ans, g, x, y):
+            w = primitive(1.0, x, y)
+            # ln(b) g w (1 - w): exactly 0 where w is 0 or 1 (saturated, or x = y = inf)
+            return multiply(t, multiply3(g, w, subtract(1.0, w), scale=sign * log_base))
+
+        return rule
+
+    def taylor(ans, primals, series):
+        g0, x0, y0 = primals
+        gs, xs, ys = _binary_series(ans, series)
+        difference = S.scale(S.minus(xs, ys), log_base)
+        w0 = primitive(1.0, x0, y0)
+        ws = None if difference is None else S.riccati(w0, _broadcast_like(difference, w0), 0, 1, -1)
+        return S.finish_series(S.product(g0, gs, w0, ws), ans, S.order_of(series))
+
+    rules = (linear_in_g, slope(1.0), slope(-1.0))
+    primitive = Primitive(name, impl, vjp=rules, jvp=rules, taylor=taylor, broadcasts=True)
+    primitive.batch = batch_elementwise(primitive)
+    argument = "x - y" if log_base == 1.0 else "ln(2) (x - y)"
+    primitive.__doc__ = f"g * expit({argument}): g times d/dx of {name[:-len('_weight')]}(x, y)."
+    return primitive
+
+
+logaddexp_weight = _softmax_weight("logaddexp_weight", 1.0)
+logaddexp2_weight = _softmax_weight("logaddexp2_weight", _LN2)
+
+
+def _logaddexp_rules(weight):
+    rules = (lambda g, ans, x, y: weight(g, x, y), lambda g, ans, x, y: weight(g, y, x))
+    return {"vjp": rules, "jvp": rules}
 
 
 def _logaddexp_series(ans, x0, y0, xs, ys):
@@ -536,12 +703,10 @@ def _taylor_logaddexp(ans, primals, series):
     return S.finish_series(_logaddexp_series(ans, *primals, xs, ys), ans, S.order_of(series))
 
 
-logaddexp = elementwise(
-    "logaddexp", np.logaddexp,
-    (_logaddexp_weight(exp), lambda ans, x, y: _logaddexp_weight(exp)(ans, y, x)),
-    taylor=_taylor_logaddexp,
-)
-logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = exp(x - ans)."
+logaddexp = Primitive("logaddexp", np.logaddexp, taylor=_taylor_logaddexp, broadcasts=True,
+                      **_logaddexp_rules(logaddexp_weight))
+logaddexp.batch = batch_elementwise(logaddexp)
+logaddexp.__doc__ = "log(exp(x) + exp(y)) without overflow; d/dx = expit(x - y) (logaddexp_weight)."
 
 
 def _taylor_logaddexp2(ans, primals, series):
@@ -552,11 +717,9 @@ def _taylor_logaddexp2(ans, primals, series):
     return S.finish_series(S.scale(natural, 1.0 / _LN2), ans, S.order_of(series))
 
 
-logaddexp2 = elementwise(
-    "logaddexp2", np.logaddexp2,
-    (_logaddexp_weight(exp2), lambda ans, x, y: _logaddexp_weight(exp2)(ans, y, x)),
-    taylor=_taylor_logaddexp2,
-)
+logaddexp2 = Primitive("logaddexp2", np.logaddexp2, taylor=_taylor_logaddexp2, broadcasts=True,
+                       **_logaddexp_rules(logaddexp2_weight))
+logaddexp2.batch = batch_elementwise(logaddexp2)
 
 
 # --------------------------------------------------------------- selection between arguments

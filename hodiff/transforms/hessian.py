@@ -34,6 +34,7 @@ import numbers
 from ..core.tree import tree_flatten
 from ._args import check_differentiable
 from .forward import jvp
+from .forward_over_reverse import hvp_forward_over_reverse
 from .jacobian import _check_layout, _make_jacobian, jacfwd, jacrev
 from .reverse import grad, vjp
 
@@ -101,7 +102,8 @@ def hvp(f, primals, tangents, *, mode="fwd-rev"):
     primals, tangents = tuple(primals), tuple(tangents)
     argnums = tuple(range(len(primals)))
     if mode == "fwd-rev":
-        return tuple(jvp(grad(f, argnums), primals, tangents)[1])
+        # jvp(grad(f)) on one recording of f, without the gradient itself (forward_over_reverse.py)
+        return hvp_forward_over_reverse(f, primals, tangents)
     if mode == "rev-rev":
         return tuple(vjp(grad(f, argnums), *primals)[1](tangents))
     if mode == "rev-fwd":

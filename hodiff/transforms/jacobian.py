@@ -39,10 +39,11 @@ import functools
 import numpy as np
 
 from ..core.trace import Tracer
-from ..core.tree import tree_flatten, tree_unflatten
-from ..primitives.shape import concatenate, getitem, reshape, transpose
+from ..core.tree import tree_flatten, tree_map, tree_unflatten
+from ..interpreters.batch import BatchTrace, BatchTracer, materialize
+from ..interpreters.forward import Dual, ForwardTrace
+from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
-from .batching import vmap
 from .forward import jvp
 from .recording import Recording
 
@@ -112,9 +113,18 @@ def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shape
     (``"denominator"``), M and N being the total sizes of the output and
     input leaves, flattened in pytree order.
     """
+    if len(out_shapes) == 1 and len(in_shapes) == 1:  # one block: reshaped (and transposed) at most
+        in_shape, out_shape = tuple(in_shapes[0]), tuple(out_shapes[0])
+        if flat_layout == "numerator":
+            piece = _reshaped(flat, out_shape + in_shape)
+            piece = convert_layout(piece, in_shape, out_shape, "numerator", layout)
+        else:
+            piece = _reshaped(flat, in_shape + out_shape)
+            piece = convert_layout(piece, in_shape, out_shape, "denominator", layout)
+        return tree_unflatten(out_tree, [tree_unflatten(in_tree, [piece])])
     out_offsets = np.cumsum([0] + [_prod(s) for s in out_shapes])
     in_offsets = np.cumsum([0] + [_prod(s) for s in in_shapes])
-    single = len(out_shapes) == 1 and len(in_shapes) == 1
+    single = False
     result = []
     for k, out_shape in enumerate(out_shapes):
         blocks = []
@@ -136,6 +146,9 @@ def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shape
 
 def _basis(sizes_and_shapes, dtypes, total):
     """Rows of the N x N identity cut into leaves: leaf j gets shape (N,) + shape_j."""
+    if len(sizes_and_shapes) == 1:
+        (size, shape), (dtype,) = sizes_and_shapes[0], dtypes
+        return [np.eye(total, dtype=dtype).reshape((total,) + tuple(shape))]
     leaves = []
     start = 0
     for (size, shape), dtype in zip(sizes_and_shapes, dtypes):
@@ -146,9 +159,13 @@ def _basis(sizes_and_shapes, dtypes, total):
     return leaves
 
 
+def _reshaped(x, shape):
+    return x if _shape(x) == shape else reshape(x, shape=shape)
+
+
 def _join_columns(arrays, count):
     """(count, ...) arrays -> one (count, sum of sizes) matrix."""
-    pieces = [reshape(a, shape=(count, _prod(_shape(a)[1:]))) for a in arrays]
+    pieces = [_reshaped(a, (count, _prod(_shape(a)[1:]))) for a in arrays]
     if len(pieces) == 1:
         return pieces[0]
     return concatenate(*pieces, axis=1)
@@ -166,9 +183,17 @@ def _result_dtype(values):
 
 # ----------------------------------------------------------------- the transforms
 
+def _is_complex(value):
+    if type(value) is np.ndarray:
+        return value.dtype.kind == "c"  # the common case, without numpy's dtype hierarchy
+    if type(value) is float:
+        return False
+    return np.issubdtype(dtype_of_value(value), np.complexfloating)
+
+
 def _check_complex(values, holomorphic, what, transform):
     for value in values:
-        is_complex = np.issubdtype(dtype_of_value(value), np.complexfloating)
+        is_complex = _is_complex(value)
         if holomorphic and not is_complex:
             raise TypeError(
                 f"{transform} with holomorphic=True requires complex {what}, but got dtype "
@@ -180,12 +205,24 @@ def _check_complex(values, holomorphic, what, transform):
                 "complex values use hd.vjp / hd.jvp directly or split into real and imaginary parts.")
 
 
+_MAX_SIGNATURES = 64  # input signatures remembered per jacobian function (mode="auto")
+
+
+def _dtype_key(leaf):
+    return leaf.dtype if type(leaf) is np.ndarray else type(leaf) if type(leaf) in (float, complex) \
+        else dtype_of_value(leaf)
+
+
 def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
     """The Jacobian transform; ``mode="sweep"`` (internal) records f once and always pushes the basis
     of tangents forward through the recorded graph (forward mode over a recording)."""
     _check_layout(layout, transform)
     if mode not in _MODES + ("sweep",):
         raise ValueError(f"{transform}: mode must be one of {_MODES}, got {mode!r}")
+    # mode="auto" learns the output size from the recording it makes; once an input signature is known
+    # to map to at least as many outputs, later calls run plain forward mode (batched jvp), which skips
+    # the recording and is the faster forward mode. The choice never changes the result.
+    forward_signatures = set()
 
     @functools.wraps(f)
     def jacobian_f(*args, **kwargs):
@@ -205,16 +242,22 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
         in_shapes = [_shape(leaf) for leaf in flat_in]
         in_sizes = [_prod(s) for s in in_shapes]
         total_in = sum(in_sizes)
-        if mode == "fwd":
+        signature = (in_tree, tuple(in_shapes), tuple(_dtype_key(leaf) for leaf in flat_in)) if mode == "auto" else None
+        if mode == "fwd" or signature in forward_signatures:
             flat, flat_layout, out_tree, out_values, aux = _forward_columns(
                 f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux)
+            if signature is not None and sum(_prod(_shape(v)) for v in out_values) < total_in and not (
+                    not holomorphic and any(_is_complex(v) for v in out_values)):
+                forward_signatures.discard(signature)  # the output shrank: record and decide again next time
         else:
             recording = Recording(f_of_chosen, chosen, has_aux)
             out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
             total_out = sum(_prod(_shape(v)) for v in out_values)
             use_forward = mode == "sweep" or mode == "auto" and (total_in <= total_out or (
-                not holomorphic and any(np.issubdtype(dtype_of_value(v), np.complexfloating) for v in out_values)))
+                not holomorphic and any(_is_complex(v) for v in out_values)))
             if use_forward:
+                if signature is not None and len(forward_signatures) < _MAX_SIGNATURES:
+                    forward_signatures.add(signature)
                 flat = _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values)
                 flat_layout = "denominator"
             else:
@@ -253,7 +296,7 @@ def _pulled_rows(recording, out_values, total_out, total_in):
     if total_out == 1:
         rows = [_expand_single(r) for r in recording.pullback(*[b[0] for b in basis])]
     else:
-        rows = vmap(recording.pullback)(*basis)
+        rows = _batched(recording.pullback, basis, total_out)
     return _join_columns(rows, total_out)
 
 
@@ -266,8 +309,18 @@ def _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values
     if total_in == 1:
         columns = [_expand_single(c) for c in recording.pushforward(*[b[0] for b in basis])]
     else:
-        columns = vmap(recording.pushforward)(*basis)
+        columns = _batched(recording.pushforward, basis, total_in)
     return _join_columns(columns, total_in)
+
+
+def _batched(function, leaves, size):
+    """``vmap(function)(*leaves)`` for a function of flat array leaves returning a list of leaves."""
+    trace = BatchTrace()
+    try:
+        out = function(*[BatchTracer(leaf, trace) for leaf in leaves])
+    finally:
+        trace.alive = False
+    return [materialize(leaf, trace, size) for leaf in out]
 
 
 def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux):
@@ -294,7 +347,7 @@ def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in
     elif total_in == 1:
         columns = [_expand_single(c) for c in tangents_out(*tree_unflatten(chosen_tree, [b[0] for b in basis]))]
     else:
-        columns = vmap(tangents_out)(*tree_unflatten(chosen_tree, basis))
+        columns = _batched_tangents(function, chosen, basis, total_in, seen)
     out_values, out_tree = tree_flatten(seen["out"])
     total_out = sum(_prod(_shape(v)) for v in out_values)
     if total_in == 0 or total_out == 0:
@@ -302,6 +355,30 @@ def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in
     else:
         flat = _join_columns(columns, total_in)
     return flat, "denominator", out_tree, out_values, seen["aux"]
+
+
+def _batched_tangents(function, chosen, basis, size, seen):
+    """``vmap`` of ``jvp`` over the basis, as one forward pass of duals whose tangents are batched."""
+    flat_primals, in_tree = tree_flatten(chosen)
+    batch_trace = BatchTrace()  # below the duals' trace: JVP rules map over the batch
+    trace = ForwardTrace(batch_trace=batch_trace)
+    duals = [Dual._make(p, BatchTracer(b, batch_trace), trace) for p, b in zip(flat_primals, basis)]
+    try:
+        out, aux = function(*tree_unflatten(in_tree, duals))
+    finally:
+        trace.alive = batch_trace.alive = False
+    flat_out, out_tree = tree_flatten(out)
+    outs, columns = [], []
+    for leaf in flat_out:
+        if isinstance(leaf, Dual) and leaf._trace is trace:
+            outs.append(leaf.primal)
+            columns.append(materialize(leaf._tangent, batch_trace, size))
+        else:
+            outs.append(leaf)
+            columns.append(materialize(zeros_like(leaf), batch_trace, size))
+    seen["out"] = tree_unflatten(out_tree, outs)
+    seen["aux"] = tree_map(lambda leaf: leaf.primal if isinstance(leaf, Dual) and leaf._trace is trace else leaf, aux)
+    return columns
 
 
 def jacobian(f, argnums=0, *, layout="numerator", mode="auto", has_aux=False, holomorphic=False):

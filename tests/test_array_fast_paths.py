@@ -1,0 +1,318 @@
+"""The fast paths of the array workloads give the slow paths' numbers (to rounding) and dtypes.
+
+Each fast path is checked against an independent reference (numpy, a Python
+loop over batch members, a closed form) and, where it changes how a rule
+computes, under nesting (a derivative of the fast path) as well.
+"""
+
+import numpy as np
+import pytest
+
+import hodiff as hd
+import hodiff.numpy as hnp
+from hodiff.primitives import elementwise as E
+
+RNG = np.random.default_rng(11)
+
+
+def _random(*shape, dtype=np.float64):
+    return RNG.uniform(-1, 1, shape).astype(dtype)
+
+
+# ----------------------------------------------------------------- matmul with one batched operand
+
+# (member shape of a, member shape of b, which operand is batched)
+ONE_SIDE_BATCHED = [
+    ((4,), (4, 3), "a"),        # rows of a Jacobian against a matrix: one (B, k) @ (k, m)
+    ((4,), (4,), "a"),          # batched vectors against a vector: (B, k) @ (k,)
+    ((2, 4), (4, 3), "a"),      # batched matrices: stacked into (B * 2, k) rows
+    ((2, 5, 4), (4,), "a"),     # stacked members against a vector
+    ((3, 4), (4,), "b"),        # a @ b_i for B vectors b_i: b @ a.T
+    ((4,), (4,), "b"),
+    ((4,), (2, 4, 3), "a"),     # b has stack axes: numpy's own loop (no fast path)
+    ((2, 3, 4), (4,), "b"),     # a has stack axes: numpy's own loop
+    ((3, 4), (4, 2), "b"),      # batched matrices b: numpy's own loop
+]
+
+
+@pytest.mark.parametrize("a_shape, b_shape, side", ONE_SIDE_BATCHED, ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128], ids=lambda d: np.dtype(d).name)
+def test_matmul_with_one_batched_operand_matches_a_loop(a_shape, b_shape, side, dtype):
+    size = 5
+    a = _random(*(((size,) if side == "a" else ()) + a_shape), dtype=dtype)
+    b = _random(*(((size,) if side == "b" else ()) + b_shape), dtype=dtype)
+    if dtype == np.complex128:
+        a = a + 1j * _random(*a.shape)
+        b = b + 1j * _random(*b.shape)
+    out = hd.vmap(hnp.matmul, in_axes=(0, None) if side == "a" else (None, 0))(a, b)
+    expected = np.stack([a[i] @ b if side == "a" else a @ b[i] for i in range(size)])
+    assert out.dtype == expected.dtype and out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+def test_matmul_batch_fast_path_keeps_numpys_shape_errors():
+    with pytest.raises(ValueError, match="contracted dimensions differ"):
+        hd.vmap(hnp.matmul, in_axes=(0, None))(np.ones((3, 4)), np.ones((5, 2)))
+    with pytest.raises(ValueError, match="contracted dimensions differ"):
+        hd.vmap(hnp.matmul, in_axes=(None, 0))(np.ones((2, 4)), np.ones((3, 5)))
+
+
+@pytest.mark.parametrize("mode", ["fwd", "rev"])
+def test_jacobians_of_matrix_vector_products(mode):
+    A, x = _random(6, 4), _random(4)
+    J = hd.jacobian(lambda x: hnp.tanh(hnp.matmul(A, x)), mode=mode)(x)
+    np.testing.assert_allclose(J, (1 - np.tanh(A @ x) ** 2)[:, None] * A, rtol=1e-13)
+    J = hd.jacobian(lambda x: hnp.tanh(hnp.matmul(x, A.T)), mode=mode)(x)  # the vector on the left
+    np.testing.assert_allclose(J, (1 - np.tanh(A @ x) ** 2)[:, None] * A, rtol=1e-13)
+
+
+def test_matrix_vector_vjps_without_stack_axes():
+    A, x, y = _random(3, 4), _random(4), _random(3)
+    gA, gx = hd.grad(lambda A, x: hnp.sum(hnp.sin(hnp.matmul(A, x))), argnums=(0, 1))(A, x)
+    c = np.cos(A @ x)
+    np.testing.assert_allclose(gA, np.outer(c, x), rtol=1e-13)
+    np.testing.assert_allclose(gx, A.T @ c, rtol=1e-13)
+    gy, gA = hd.grad(lambda y, A: hnp.sum(hnp.sin(hnp.matmul(y, A))), argnums=(0, 1))(y, A)
+    c = np.cos(y @ A)
+    np.testing.assert_allclose(gy, A @ c, rtol=1e-13)
+    np.testing.assert_allclose(gA, np.outer(y, c), rtol=1e-13)
+    # nested: the Hessian of the fast-path gradient, every mode
+    f = lambda x: hnp.sum(hnp.sin(hnp.matmul(A, x)))  # noqa: E731
+    expected = -(A.T * np.sin(A @ x)) @ A
+    for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
+        np.testing.assert_allclose(hd.hessian(f, mode=mode)(x), expected, rtol=1e-12, atol=1e-14)
+
+
+# ----------------------------------------------------------------- logaddexp's derivative: expit(x - y)
+
+def test_logaddexp_weight_is_the_softmax_weight():
+    x = np.array([-1.0, 0.5, 3.0, -40.0, 800.0, np.inf, -np.inf, np.inf, 1.0])
+    y = np.array([2.0, 0.5, -2.0, 0.0, 0.0, np.inf, -np.inf, 1.0, np.nan])
+    with np.errstate(invalid="ignore", over="ignore"):
+        expected = np.exp(x - np.logaddexp(x, y))
+    expected[[5, 6]] = 0.5  # the same infinity twice: the weights split evenly
+    expected[7] = 1.0  # x = inf outweighs any finite y
+    np.testing.assert_allclose(E.logaddexp_weight(1.0, x, y), expected, rtol=1e-14)
+    both = E.logaddexp_weight(1.0, x, y) + E.logaddexp_weight(1.0, y, x)
+    np.testing.assert_allclose(both, np.where(np.isnan(y), np.nan, 1))
+    np.testing.assert_allclose(E.logaddexp2_weight(1.0, x[:5], y[:5]), 2.0 ** x[:5] / (2.0 ** x[:5] + 2.0 ** y[:5]),
+                               rtol=1e-15)
+    g = _random(2, 9)
+    np.testing.assert_array_equal(E.logaddexp_weight(g, x, y), g * E.logaddexp_weight(1.0, x, y))
+    hd.check_grads(lambda g, a, b: E.logaddexp_weight(g, a, b), (g[:, :4], _random(4), _random(2, 4)), order=2)
+    hd.check_grads(lambda g, a, b: E.logaddexp2_weight(g, a, b), (g[:, :4], _random(4), _random(2, 4)), order=2)
+
+
+@pytest.mark.parametrize("function, log_base", [(hnp.logaddexp, 1.0), (hnp.logaddexp2, np.log(2.0))])
+def test_logaddexp_derivatives_to_third_order(function, log_base):
+    x, y = np.array([0.3, -1.2, 2.0]), np.array([-0.4, 0.7, 2.0])
+    w = 1.0 / (1.0 + np.exp(-log_base * (x - y)))
+    gx, gy = hd.grad(lambda x, y: hnp.sum(function(x, y)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, w, rtol=1e-14)
+    np.testing.assert_allclose(gy, 1 - w, rtol=1e-14)
+    second = log_base * w * (1 - w)
+    np.testing.assert_allclose(hd.hessian(lambda x: hnp.sum(function(x, y)))(x), np.diag(second), rtol=1e-13)
+    third = log_base ** 2 * w * (1 - w) * (1 - 2 * w)
+    d3 = hd.grad(hd.grad(hd.grad(lambda t: function(t, 0.25))))
+    for xi, expected in zip(x, log_base ** 2 * (lambda w: w * (1 - w) * (1 - 2 * w))(
+            1.0 / (1.0 + np.exp(-log_base * (x - 0.25))))):
+        assert float(d3(xi)) == pytest.approx(expected, rel=1e-12)
+    assert third.shape == x.shape
+
+
+def test_logaddexp_weight_keeps_float32_and_limits():
+    x = np.array([0.5, -3.0], dtype=np.float32)
+    assert hd.grad(lambda x: hnp.sum(hnp.logaddexp(0.0, x)))(x).dtype == np.float32
+    assert hd.hessian(lambda x: hnp.sum(hnp.logaddexp2(x, 0.0)))(x).dtype == np.float32
+    with np.errstate(invalid="raise", divide="raise", over="raise"):
+        assert float(hd.grad(lambda x: hnp.logaddexp(x, 0.0))(-np.inf)) == 0.0
+        assert float(hd.grad(lambda x: hnp.logaddexp(x, 0.0))(np.inf)) == 1.0
+        assert float(hd.grad(hd.grad(lambda x: hnp.logaddexp(x, 0.0)))(800.0)) == 0.0
+
+
+def test_softplus_hessian_of_the_benchmark_objective():
+    A, x = _random(30, 8), _random(8)
+
+    def f(x):
+        return hnp.sum(hnp.logaddexp(0.0, hnp.matmul(A, x))) + 0.5 * hnp.matmul(x, x)
+
+    s = 1 / (1 + np.exp(-(A @ x)))
+    expected = (A.T * (s * (1 - s))) @ A + np.eye(8)
+    for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
+        np.testing.assert_allclose(hd.hessian(f, mode=mode)(x), expected, rtol=1e-12)
+
+
+# ----------------------------------------------------------------- tanh_chain and multiply3
+
+def test_tanh_chain_and_multiply3_values_and_derivatives():
+    t, y, c = _random(3, 4), _random(4), _random(3, 1)
+    np.testing.assert_array_equal(E.tanh_chain(t, y), t * (1 - y * y))
+    np.testing.assert_array_equal(E.tanh_chain(y, y), y * (1 - y * y))  # the in-place branch
+    np.testing.assert_array_equal(E.multiply3(t, y, c, scale=-2.0), t * y * -2.0 * c)
+    assert E.tanh_chain(0.5, 0.25) == 0.5 * (1 - 0.25 * 0.25) and type(E.tanh_chain(0.5, 0.25)) is float
+    assert E.tanh_chain(np.float32(2.0), np.ones(2, np.float32)).dtype == np.float32
+    hd.check_grads(lambda t, y: E.tanh_chain(t, y), (t, y), order=2)
+    hd.check_grads(lambda a, b, c: E.multiply3(a, b, c, scale=-2.0), (t, y, c), order=2)
+
+
+def test_tanh_chain_tangent_is_the_sum_of_the_two_rules():
+    dt, t, y, dy = _random(3, 4), _random(3, 4), _random(4), _random(3, 1)
+    np.testing.assert_array_equal(E.tanh_chain_tangent(dt, t, y, dy),
+                                  E.tanh_chain(dt, y) + E.multiply3(t, y, dy, scale=-2.0))
+    _, tangent = hd.jvp(E.tanh_chain, (t, y), (dt, np.broadcast_to(dy, (3, 4))[0]))
+    np.testing.assert_allclose(E.tanh_chain_tangent(dt, t, y, np.broadcast_to(dy, (3, 4))[0]), tangent, rtol=1e-15)
+    hd.check_grads(lambda *a: E.tanh_chain_tangent(*a), (dt, t, y, dy), order=2)
+
+
+def test_tanh_derivatives_to_third_order():
+    x = _random(5)
+    h = np.tanh(x)
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(hnp.tanh(x)))(x), 1 - h ** 2, rtol=1e-15)
+    np.testing.assert_allclose(hd.hessian(lambda x: hnp.sum(hnp.tanh(x)))(x), np.diag(-2 * h * (1 - h ** 2)),
+                               rtol=1e-14)
+    third = hd.grad(hd.grad(hd.grad(hnp.tanh)))
+    for xi, hi in zip(x, h):
+        assert float(third(xi)) == pytest.approx((1 - hi ** 2) * (6 * hi ** 2 - 2), rel=1e-13)
+
+
+# ----------------------------------------------------------------- hvp: forward over one reverse recording
+
+def _mlp(X, labels):
+    rows = np.arange(len(labels))
+
+    def loss(params):
+        W1, b1, W2, b2 = params
+        z = hnp.matmul(hnp.tanh(hnp.matmul(X, W1) + b1), W2) + b2
+        return hnp.mean(hd.scipy.special.logsumexp(z, axis=1) - z[rows, labels])
+
+    return loss
+
+
+def _mlp_problem():
+    X, labels = _random(7, 5), RNG.integers(0, 3, 7)
+    params = (_random(5, 4), _random(4), _random(4, 3), _random(3))
+    direction = tuple(_random(*p.shape) for p in params)
+    return _mlp(X, labels), params, direction
+
+
+def test_hvp_is_jvp_of_grad_exactly():
+    loss, params, direction = _mlp_problem()
+    hv = hd.hvp(loss, (params,), (direction,))
+    reference = hd.jvp(hd.grad(loss), (params,), (direction,))[1]
+    for a, b in zip(hv[0], reference):
+        np.testing.assert_array_equal(a, b)
+    for mode in ("rev-rev", "rev-fwd"):
+        for a, b in zip(hd.hvp(loss, (params,), (direction,), mode=mode)[0], reference):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_hvp_of_a_narrow_layer_uses_joint_tangents():
+    # g_z @ W2.T with k = 2: d(g @ B) = [dg, g] @ [B; dB] in one product
+    X, labels = _random(9, 5), RNG.integers(0, 2, 9)
+    params = (_random(5, 16), _random(16), _random(16, 2), _random(2))
+    direction = tuple(_random(*p.shape) for p in params)
+    loss = _mlp(X, labels)
+    hv = hd.hvp(loss, (params,), (direction,))[0]
+    reference = hd.jvp(hd.grad(loss), (params,), (direction,))[1]
+    for a, b in zip(hv, reference):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    H = hd.hessian(lambda W2: loss((params[0], params[1], W2, params[3])), mode="rev-rev")(params[2])
+    np.testing.assert_allclose(hv[2], np.tensordot(H, direction[2], axes=2) + hd.jvp(
+        lambda p: hd.grad(loss)(p)[2], (params,), ((direction[0], direction[1], 0 * direction[2], direction[3]),))[1],
+        rtol=1e-12, atol=1e-14)
+
+
+FUNCTIONS = {
+    "reused leaf": (lambda x, y: hnp.sum(x * x * y + hnp.sin(x)), (_random(3), _random(3))),
+    "broadcast leaf": (lambda x, y: hnp.sum(hnp.exp(x + y) * y), (_random(2, 3), _random(3))),
+    "leaf is the output": (lambda x, y: x, (0.7, 0.2)),
+    "output is constant": (lambda x, y: hnp.sum(np.ones(2)) + 0.0 * 3.0, (_random(2), _random(2))),
+    "scalar floats": (lambda x, y: hnp.sin(x * y) * x, (0.3, -1.2)),
+    "tensordot, reshape, transpose": (
+        lambda x, y: hnp.sum(hnp.cos(hnp.tensordot(hnp.reshape(x, (2, 3)), hnp.transpose(y), axes=1))),
+        (_random(6), _random(4, 3))),
+    "getitem, subtract, negative": (lambda x, y: hnp.sum(-(x[1:] - y[:2]) ** 3), (_random(3), _random(3))),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_hvp_matches_every_mode(name):
+    f, primals = FUNCTIONS[name]
+    tangents = tuple(np.ones_like(p) * 0.5 if isinstance(p, np.ndarray) else 0.5 for p in primals)
+    hv = hd.hvp(f, primals, tangents)
+    reference = hd.jvp(hd.grad(f, argnums=(0, 1)), primals, tangents)[1]
+    for a, b, p in zip(hv, reference, primals):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+        assert np.shape(a) == np.shape(p) and np.result_type(a) == np.result_type(p)
+    for mode in ("rev-rev", "rev-fwd"):
+        for a, b in zip(hd.hvp(f, primals, tangents, mode=mode), hv):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_keeps_float32():
+    x = _random(4, dtype=np.float32)
+    (hv,) = hd.hvp(lambda x: hnp.sum(hnp.tanh(x) * x), (x,), (np.ones(4, np.float32),))
+    assert hv.dtype == np.float32
+
+
+def test_hvp_nests():
+    A = _random(4, 4)
+
+    def f(x):
+        return hnp.sum(hnp.tanh(hnp.matmul(A, x)) ** 2)
+
+    x, v = _random(4), _random(4)
+    # derivative of the HVP: d/dx <H(x) v, w> = T(x)[v, w], symmetric in the three slots
+    w = _random(4)
+    d1 = hd.grad(lambda x: hnp.sum(hd.hvp(f, (x,), (v,))[0] * w))(x)
+    d2 = hd.grad(lambda x: hnp.sum(hd.hvp(f, (x,), (w,), mode="rev-rev")[0] * v))(x)
+    np.testing.assert_allclose(d1, d2, rtol=1e-12, atol=1e-14)
+    # under vmap: a batch of directions is the Hessian's columns
+    H = hd.vmap(lambda v: hd.hvp(f, (x,), (v,))[0])(np.eye(4))
+    np.testing.assert_allclose(H, hd.hessian(f, mode="rev-rev")(x), rtol=1e-12, atol=1e-14)
+    # jvp of the hvp along the primal
+    _, dhv = hd.jvp(lambda x: hd.hvp(f, (x,), (v,))[0], (x,), (w,))
+    np.testing.assert_allclose(dhv, d1, rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_errors_name_the_problem():
+    with pytest.raises(TypeError, match="scalar"):
+        hd.hvp(lambda x: x * 2, (np.ones(3),), (np.ones(3),))
+    with pytest.raises(ValueError, match="tangent of shape"):
+        hd.hvp(lambda x: hnp.sum(x), (np.ones(3),), (np.ones(2),))
+
+
+# The rules that the hvp trusts not to read some values (to skip them, or not to record them) really do not.
+READS_CASES = [
+    (E.add, (_random(2, 3), _random(3)), {}),
+    (E.subtract, (_random(2, 3), _random(2, 3)), {}),
+    (E.negative, (_random(3),), {}),
+    (E.multiply, (_random(2, 3), _random(3)), {}),
+    (hnp.matmul, (_random(2, 3), _random(3, 4)), {}),
+    (hnp.matmul, (_random(3), _random(3, 4)), {}),
+    (hnp.matmul, (_random(2, 3), _random(3)), {}),
+    (hnp.matmul, (_random(5, 2, 3), _random(3)), {}),
+    (hd.primitives.shape.tensordot, (_random(2, 3, 4), _random(4, 3)), {"axes": ((1, 2), (1, 0))}),
+    (hd.primitives.shape.reshape, (_random(2, 3),), {"shape": (3, 2)}),
+    (hd.primitives.shape.sum, (_random(2, 3),), {"axis": (1,), "keepdims": False}),
+    (hd.primitives.shape.broadcast_to, (_random(3),), {"shape": (2, 3)}),
+    (hd.primitives.shape.transpose, (_random(2, 3, 4),), {"axes": (2, 0, 1)}),
+    (hd.primitives.shape.getitem, (_random(4, 3),), {"index": (slice(1, 3), 0)}),
+    (E.tanh, (_random(2, 3),), {}),
+]
+
+
+@pytest.mark.parametrize("primitive, args, params", READS_CASES, ids=lambda c: getattr(c, "name", ""))
+def test_rule_reads_table_is_true(primitive, args, params):
+    from hodiff.transforms.forward_over_reverse import RULE_READS
+
+    reads_answer, per_argument = RULE_READS[primitive]
+    ans = primitive(*args, **params)
+    g = _random(*np.shape(ans))
+    for argnum, reads in enumerate(per_argument):
+        perturbed = [a if i in reads else a + 1.5 for i, a in enumerate(args)]
+        other_ans = ans if reads_answer else ans + 2.5
+        tangent = _random(*np.shape(args[argnum]))
+        for rule, incoming in ((primitive.vjp_rule(argnum), g), (primitive.jvp_rule(argnum), tangent)):
+            np.testing.assert_array_equal(rule(incoming, other_ans, *perturbed, **params),
+                                          rule(incoming, ans, *args, **params))
