@@ -36,9 +36,9 @@ _node_ids = itertools.count()
 # Set by the primitives package: hodiff's add, and sum-to-shape for broadcasting.
 _ops = {}
 
-# Types the fast rules accept (values, cotangents): no tracer, and no numpy scalar or complex
-# Python number, whose arithmetic differs from the primitives' implementations in type.
-_FAST_TYPES = frozenset({float, int, np.ndarray})
+# Types the fast rules accept (values, cotangents): no tracer, no Python complex (the primitives
+# send it to numpy, Python arithmetic would keep it complex) and no other numpy scalar type.
+_FAST_TYPES = frozenset({float, int, np.ndarray, np.float64})
 _FAST_ERRORS = (ArithmeticError, ValueError)  # raised by Python float arithmetic where numpy gives inf/nan
 
 
