@@ -60,10 +60,23 @@ class Primitive:
     against each other: reverse mode then sums cotangents back to each
     argument's shape, and forward mode broadcasts tangents to the output's
     shape, in one place (the interpreters), so rules need not.
+
+    Optional accelerators (speed only; tests/test_fast_paths.py checks that
+    they give the very numbers and dtypes of the general path):
+
+    - ``scalar_impl(*floats)``: the implementation when every argument is a
+      Python float (a C function such as ``math.sin`` or ``operator.mul``); an
+      ``ArithmeticError`` or ``ValueError`` from it means "use ``impl``";
+    - ``fast_vjp[i]`` / ``fast_jvp[i]``: rule i for plain values only (floats,
+      ints and ndarrays, no tracer anywhere), computing exactly what
+      ``vjp[i]`` / ``jvp[i]`` compute then, with numpy and Python arithmetic
+      instead of nested primitive calls. The interpreters use them when no
+      outer transform is recording; an ``ArithmeticError`` or ``ValueError``
+      falls back to the general rules.
     """
 
     def __init__(self, name, impl, *, vjp=None, jvp=None, batch=None, taylor=None, broadcasts=False,
-                 differentiable=True, register=True):
+                 differentiable=True, register=True, scalar_impl=None, fast_vjp=None, fast_jvp=None):
         self.name = name
         self.impl = impl
         self.vjp = tuple(vjp) if isinstance(vjp, (list, tuple)) else vjp
@@ -72,6 +85,9 @@ class Primitive:
         self.taylor = taylor
         self.broadcasts = broadcasts
         self.differentiable = differentiable
+        self.scalar_impl = scalar_impl
+        self.fast_vjp = tuple(fast_vjp) if fast_vjp is not None else None
+        self.fast_jvp = tuple(fast_jvp) if fast_jvp is not None else None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
             registry[name] = self
 
@@ -80,7 +96,9 @@ class Primitive:
         for arg in args:
             if isinstance(arg, Tracer):
                 return _bind_traced(self, args, params)
-        return self.impl(*args, **params)
+        if params:
+            return self.impl(*args, **params)
+        return self.impl(*args)
 
     def __repr__(self):
         return f"<hodiff primitive {self.name}>"
@@ -115,7 +133,7 @@ def _bind_traced(primitive, args, params):
     for arg in args:
         if isinstance(arg, Tracer):
             trace = arg._trace
-            if top is None or trace.level > top.level:
+            if top is None or (trace is not top and trace.level > top.level):
                 top = trace
     if not primitive.differentiable and not top.maps_nondiff:
         # Strip derivative tracers; a trace that maps non-differentiable ops (batching) then processes it.
@@ -167,6 +185,8 @@ class Trace:
 
 
 def _shape(x):
+    if x.__class__ is float:
+        return ()  # the scalar chains of nested forward mode ask this at every level
     return x.shape if hasattr(x, "shape") else np.shape(x)
 
 

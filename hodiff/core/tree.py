@@ -5,19 +5,21 @@ does) and a ``TreeDef`` that ``tree_unflatten`` uses to rebuild the structure.
 ``None`` is an empty subtree (it has no leaves), as in JAX.
 """
 
-__all__ = ["TreeDef", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure"]
+__all__ = ["LEAF", "TreeDef", "tree_flatten", "tree_unflatten", "tree_map", "tree_leaves", "tree_structure"]
 
 
 class TreeDef:
     """The structure of a pytree: a node kind, its metadata and its children."""
 
-    __slots__ = ("kind", "meta", "children", "num_leaves")
+    __slots__ = ("kind", "meta", "children", "num_leaves", "flat")
 
     def __init__(self, kind, meta=None, children=()):
         self.kind = kind  # "leaf", "none", tuple, list or dict
         self.meta = meta  # sorted dict keys, or None
         self.children = children
         self.num_leaves = 1 if kind == "leaf" else sum(c.num_leaves for c in children)
+        # A leaf, or a tuple of leaves (a transform's arguments, most of the time): a fast path.
+        self.flat = kind == "leaf" or (kind is tuple and all(c.kind == "leaf" for c in children))
 
     def __eq__(self, other):
         return (
@@ -44,10 +46,25 @@ class TreeDef:
 
 _LEAF = TreeDef("leaf")
 _NONE = TreeDef("none")
+_FLAT_TUPLES = {}  # n -> the TreeDef of a tuple of n leaves
+LEAF = _LEAF  # the structure of a single leaf (one instance: compare with `is`)
 
 
 def tree_flatten(tree):
     """Return ``(leaves, treedef)`` for a pytree; a non-container is one leaf."""
+    kind = type(tree)
+    if kind is tuple:
+        for child in tree:
+            child_kind = type(child)
+            if child_kind is tuple or child_kind is list or child_kind is dict or child is None:
+                break
+        else:  # a tuple of leaves: no recursion, and one shared TreeDef per length
+            treedef = _FLAT_TUPLES.get(len(tree))
+            if treedef is None:
+                treedef = _FLAT_TUPLES.setdefault(len(tree), TreeDef(tuple, None, (_LEAF,) * len(tree)))
+            return list(tree), treedef
+    elif kind is not list and kind is not dict and tree is not None:
+        return [tree], _LEAF
     leaves = []
     return leaves, _flatten_into(tree, leaves)
 
@@ -67,6 +84,13 @@ def _flatten_into(tree, leaves):
 
 def tree_unflatten(treedef, leaves):
     """Rebuild the pytree described by ``treedef`` from ``leaves`` (any iterable)."""
+    if treedef.flat:
+        if type(leaves) is not list and type(leaves) is not tuple:
+            leaves = list(leaves)
+        if len(leaves) != treedef.num_leaves:
+            raise ValueError(f"too many leaves for tree structure {treedef!r}" if len(leaves) > treedef.num_leaves
+                             else "too few leaves for the tree structure")
+        return leaves[0] if treedef.kind == "leaf" else tuple(leaves)
     leaves = iter(leaves)
     tree = _unflatten_from(treedef, leaves)
     if next(leaves, _LEAF) is not _LEAF:

@@ -5,11 +5,21 @@ values, its answer and links to the nodes of its traced arguments. Nothing
 points from a node to the tracer that carries it, so graphs hold no reference
 cycles and die with their last tracer.
 
-The backward pass pops nodes in decreasing creation order from a heap (an
-iterative topological order: every consumer of a node was created after it),
-so graphs of any depth are walked without recursion. Cotangents are combined
-with hodiff primitives, so when an outer transform is tracing them the
-backward pass is itself recorded and can be differentiated again.
+Two backward passes walk these graphs without recursion:
+
+- ``backward_pass`` (the graph API, pictures): pops nodes in decreasing
+  creation order from a heap (an iterative topological order: every consumer
+  of a node was created after it), whatever graph the roots lead to;
+- ``tape_backward`` (the transforms: vjp, grad, jacrev ...): a transform's own
+  trace keeps a *tape*, its nodes in creation order, each node's ``seq`` being
+  its position there; the backward pass is a reversed walk over the tape with
+  the pending cotangents in a list, no heap and no dict.
+
+Cotangents are combined with hodiff primitives, so when an outer transform is
+tracing them the backward pass is itself recorded and can be differentiated
+again. When nothing is traced (plain floats and arrays), primitives' fast
+rules replace the general ones (see ``Primitive``) and sums of cotangents are
+accumulated in place into arrays the pass itself allocated.
 """
 
 import heapq
@@ -19,18 +29,29 @@ import numpy as np
 
 from ..core.trace import Trace, Tracer
 
-__all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "unbroadcast"]
+__all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "tape_backward", "unbroadcast"]
 
 _node_ids = itertools.count()
 
 # Set by the primitives package: hodiff's add, and sum-to-shape for broadcasting.
 _ops = {}
 
+# Types the fast rules accept (values, cotangents): no tracer, no Python complex (the primitives
+# send it to numpy, Python arithmetic would keep it complex) and no other numpy scalar type.
+_FAST_TYPES = frozenset({float, int, np.ndarray, np.float64})
+_FAST_ERRORS = (ArithmeticError, ValueError)  # raised by Python float arithmetic where numpy gives inf/nan
+
 
 class Node:
-    """One recorded operation (or a leaf when ``primitive`` is None)."""
+    """One recorded operation (or a leaf when ``primitive`` is None).
 
-    __slots__ = ("seq", "primitive", "args", "params", "ans", "parents", "argnums", "grad", "__weakref__")
+    ``seq`` orders nodes by creation: a global counter, or the node's position
+    in its trace's tape. ``fast`` is the primitive's ``fast_vjp`` when every
+    recorded value is plain (None otherwise).
+    """
+
+    __slots__ = ("seq", "primitive", "args", "params", "ans", "parents", "argnums", "grad", "fast",
+                 "__weakref__")
 
     def __init__(self, primitive, args, params, ans, parents, argnums):
         self.seq = next(_node_ids)
@@ -41,6 +62,10 @@ class Node:
         self.parents = parents
         self.argnums = argnums
         self.grad = None  # accumulated gradient, used by graph-API leaves only
+        self.fast = None
+
+
+_new = object.__new__
 
 
 class ReverseTracer(Tracer):
@@ -62,50 +87,154 @@ class ReverseTracer(Tracer):
 
 
 class ReverseTrace(Trace):
-    """Records nodes. ``tracer_type`` is ``ReverseTracer`` (or the graph API's ``Variable``)."""
+    """Records nodes. ``tracer_type`` is ``ReverseTracer`` (or the graph API's ``Variable``).
+
+    With ``tape=True`` the trace keeps its nodes, leaves included, in creation
+    order in ``self.tape`` (for ``tape_backward``); the graph API's persistent
+    trace has none (its graphs must die with their Variables).
+    """
 
     kind = "reverse-mode"
-    __slots__ = ("tracer_type",)
+    __slots__ = ("tracer_type", "tape")
 
-    def __init__(self, level=None, tracer_type=ReverseTracer):
+    def __init__(self, level=None, tracer_type=ReverseTracer, tape=False):
         super().__init__(level)
         self.tracer_type = tracer_type
+        self.tape = [] if tape else None
 
     def new_leaf(self, value):
-        return self.make_tracer(value, Node(None, (), None, value, (), ()))
+        return self.make_tracer(value, self.add_node(Node(None, (), None, value, (), ())))
+
+    def add_node(self, node):
+        """Give a node made outside ``process`` (leaves, custom_vjp calls) its place on the tape."""
+        tape = self.tape
+        if tape is not None:
+            node.seq = len(tape)
+            tape.append(node)
+        return node
 
     def make_tracer(self, value, node):
-        tracer = self.tracer_type.__new__(self.tracer_type)
+        tracer = _new(self.tracer_type)
         tracer._trace = self
         tracer.value = value
         tracer.node = node
         return tracer
 
     def process(self, primitive, args, params):
-        values = []
-        parents = []
-        argnums = []
-        lower_tracers = False  # values traced by outer transforms must go back through bind
-        i = 0
-        for arg in args:
-            if isinstance(arg, Tracer):
-                if arg._trace is self:
-                    parents.append(arg.node)
-                    argnums.append(i)
-                    arg = arg.value
-                    if isinstance(arg, Tracer):
-                        lower_tracers = True
+        # One and two arguments (nearly every op) are unrolled: this is the cost of each traced op.
+        nested = False  # a value traced by an outer transform: the op goes back through bind
+        if len(args) == 2:
+            x, y = args
+            parent_x = parent_y = None
+            if isinstance(x, Tracer):
+                if x._trace is self:
+                    parent_x = x.node
+                    x = x.value
+                    if isinstance(x, Tracer):
+                        nested = True
                 else:
-                    lower_tracers = True
-            values.append(arg)
-            i += 1
-        values = tuple(values)
-        ans = primitive(*values, **params) if lower_tracers else primitive.impl(*values, **params)
-        # Shared empty params and interned argnums keep long scalar graphs small (W8: ~100 B/node).
-        argnums = tuple(argnums)
-        node = Node(primitive, values, params or _NO_PARAMS, ans, tuple(parents),
-                    _interned_argnums.setdefault(argnums, argnums))
-        tracer = self.tracer_type.__new__(self.tracer_type)
+                    nested = True
+            if isinstance(y, Tracer):
+                if y._trace is self:
+                    parent_y = y.node
+                    y = y.value
+                    if isinstance(y, Tracer):
+                        nested = True
+                else:
+                    nested = True
+            values = (x, y)
+            if parent_y is None:
+                parents, argnums = ((parent_x,), _ARG0) if parent_x is not None else ((), ())
+            elif parent_x is None:
+                parents, argnums = (parent_y,), _ARG1
+            else:
+                parents, argnums = (parent_x, parent_y), _ARG01
+            if nested:
+                ans = primitive(x, y, **params)
+                fast = None
+            else:
+                fast = primitive.fast_vjp
+                x_class, y_class = x.__class__, y.__class__
+                if x_class is float and y_class is float and primitive.scalar_impl is not None:
+                    try:
+                        ans = primitive.scalar_impl(x, y)
+                    except _FAST_ERRORS:
+                        ans = primitive.impl(x, y)
+                else:
+                    ans = primitive.impl(x, y, **params) if params else primitive.impl(x, y)
+                    if x_class not in _FAST_TYPES or y_class not in _FAST_TYPES:
+                        fast = None
+        elif len(args) == 1:
+            x = args[0]
+            parents, argnums = (), ()
+            if isinstance(x, Tracer):
+                if x._trace is self:
+                    parents, argnums = (x.node,), _ARG0
+                    x = x.value
+                    if isinstance(x, Tracer):
+                        nested = True
+                else:
+                    nested = True
+            values = (x,)
+            if nested:
+                ans = primitive(x, **params)
+                fast = None
+            else:
+                fast = primitive.fast_vjp
+                if x.__class__ is float and primitive.scalar_impl is not None:
+                    try:
+                        ans = primitive.scalar_impl(x)
+                    except _FAST_ERRORS:
+                        ans = primitive.impl(x)
+                else:
+                    ans = primitive.impl(x, **params) if params else primitive.impl(x)
+                    if x.__class__ not in _FAST_TYPES:
+                        fast = None
+        else:
+            values = []
+            parent_list = []
+            argnum_list = []
+            plain = True
+            i = 0
+            for arg in args:
+                if isinstance(arg, Tracer):
+                    if arg._trace is self:
+                        parent_list.append(arg.node)
+                        argnum_list.append(i)
+                        arg = arg.value
+                        if isinstance(arg, Tracer):
+                            nested = True
+                    else:
+                        nested = True
+                if arg.__class__ not in _FAST_TYPES:
+                    plain = False
+                values.append(arg)
+                i += 1
+            values = tuple(values)
+            parents = tuple(parent_list)
+            argnums = tuple(argnum_list)
+            argnums = _interned_argnums.setdefault(argnums, argnums)  # long graphs share them
+            if nested:
+                ans = primitive(*values, **params)
+            else:
+                ans = primitive.impl(*values, **params)
+            fast = primitive.fast_vjp if plain and not nested else None
+        node = _new(Node)
+        node.primitive = primitive
+        node.args = values
+        node.params = params or _NO_PARAMS  # one shared empty dict keeps long scalar graphs small
+        node.ans = ans
+        node.parents = parents
+        node.argnums = argnums
+        node.grad = None
+        node.fast = fast
+        tape = self.tape
+        if tape is not None:
+            node.seq = len(tape)
+            tape.append(node)
+        else:
+            node.seq = next(_node_ids)
+        tracer = _new(self.tracer_type)
         tracer._trace = self
         tracer.value = ans
         tracer.node = node
@@ -113,7 +242,8 @@ class ReverseTrace(Trace):
 
 
 _NO_PARAMS = {}
-_interned_argnums = {}
+_ARG0, _ARG1, _ARG01 = (0,), (1,), (0, 1)
+_interned_argnums = {(): (), _ARG0: _ARG0, _ARG1: _ARG1, _ARG01: _ARG01}
 _SCALAR_TYPES = (float, int, complex)
 
 
@@ -126,6 +256,127 @@ def unbroadcast(cotangent, arg):
     if cotangent_shape == shape:
         return cotangent
     return _ops["sum_to_shape"](cotangent, shape)
+
+
+def _contributions(node, cotangent, args, ans, params):
+    """(parent, cotangent contribution) for each traced argument of ``node``: the general rules."""
+    primitive = node.primitive
+    rules = primitive.vjp
+    out = []
+    for parent, argnum in zip(node.parents, node.argnums):
+        rule = rules[argnum] if type(rules) is tuple and argnum < len(rules) else primitive.vjp_rule(argnum)
+        if rule is None:
+            continue
+        try:
+            contribution = rule(cotangent, ans, *args, **params)
+        except Exception as error:
+            error.add_note(f"(in the reverse-mode rule of primitive '{primitive.name}', argument {argnum})")
+            raise
+        if primitive.broadcasts:
+            contribution = unbroadcast(contribution, args[argnum])
+        out.append((parent, contribution))
+    return out
+
+
+def _fast_contributions(node, cotangent):
+    """The same as ``_contributions`` through the primitive's fast rules, or None to use the general ones.
+
+    Only for plain values: the node's (``node.fast`` is set) and the cotangent's.
+    """
+    rules, args, ans, params = node.fast, node.args, node.ans, node.params
+    broadcasts = node.primitive.broadcasts
+    out = []
+    try:
+        for parent, argnum in zip(node.parents, node.argnums):
+            rule = rules[argnum]
+            if rule is not None:
+                contribution = rule(cotangent, ans, *args, **params)
+                if broadcasts and contribution.__class__ is not float:
+                    contribution = unbroadcast(contribution, args[argnum])
+                out.append((parent, contribution))
+    except _FAST_ERRORS:
+        return None
+    return out
+
+
+def tape_backward(tape, roots, consume=False):
+    """Propagate cotangents from ``roots`` back through the nodes of one tape.
+
+    tape:    a trace's nodes in creation order (``node.seq`` = position).
+    roots:   list of (node, cotangent) pairs, nodes of this tape.
+    consume: the caller will not walk this tape again: each node is dropped
+             from it once processed, so its values can be freed during the pass.
+    Returns the list of pending cotangents by position: for a leaf, its total
+    cotangent (None where nothing reached it); other entries are None.
+    """
+    add = _ops["add"]
+    pending = [None] * len(tape)
+    owned = set()  # positions whose pending array this pass allocated: safe to add into in place
+    for node, cotangent in roots:
+        _accumulate(pending, owned, node.seq, cotangent, add)
+    for position in range(len(tape) - 1, -1, -1):
+        cotangent = pending[position]
+        if cotangent is None:
+            continue
+        node = tape[position]
+        if node.primitive is None:
+            continue  # a leaf: its total stays in pending
+        pending[position] = None
+        contributions = None
+        fast = node.fast
+        if fast is not None and cotangent.__class__ in _FAST_TYPES:
+            # Plain values all the way: the fast rules, inline (this loop is the cost of a backward pass).
+            args, ans, params = node.args, node.ans, node.params
+            broadcasts = node.primitive.broadcasts
+            contributions = []
+            try:
+                for parent, argnum in zip(node.parents, node.argnums):
+                    rule = fast[argnum]
+                    if rule is not None:
+                        contribution = rule(cotangent, ans, *args, **params)
+                        if broadcasts and contribution.__class__ is not float:
+                            contribution = unbroadcast(contribution, args[argnum])
+                        contributions.append((parent, contribution))
+            except _FAST_ERRORS:
+                contributions = None  # Python arithmetic refused (x/0 ...): the general rules decide
+        if contributions is None:
+            contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
+        for parent, contribution in contributions:
+            index = parent.seq
+            if pending[index] is None:
+                pending[index] = contribution
+            else:
+                _accumulate(pending, owned, index, contribution, add)
+        if consume:  # values this node kept for its rules are freed now, not at the end of the pass
+            tape[position] = None
+            node.args = node.ans = node.parents = None
+    return pending
+
+
+_ndarray = np.ndarray
+_np_add = np.add
+
+
+def _accumulate(pending, owned, position, contribution, add):
+    """pending[position] += contribution, in place when the pass owns the array and nothing is traced."""
+    current = pending[position]
+    if current is None:
+        pending[position] = contribution
+        return
+    current_class, contribution_class = current.__class__, contribution.__class__
+    if current_class is float and contribution_class is float:
+        pending[position] = current + contribution  # what add's implementation does for two floats
+    elif current_class is _ndarray and contribution_class is _ndarray \
+            and current.shape == contribution.shape and current.dtype == contribution.dtype:
+        if position in owned:
+            _np_add(current, contribution, out=current)
+        else:
+            total = _np_add(current, contribution)
+            pending[position] = total
+            if total.__class__ is _ndarray:  # (0-d arrays add up to numpy scalars)
+                owned.add(position)
+    else:
+        pending[position] = add(current, contribution)
 
 
 def backward_pass(roots, wanted, rebuild=None):
@@ -156,24 +407,17 @@ def backward_pass(roots, wanted, rebuild=None):
             found[node] = cotangent
         if primitive is None:
             continue
-        args, ans, params = node.args, node.ans, node.params
+        contributions = None
         if rebuild is not None:
-            args = list(args)
+            args = list(node.args)
             for parent, argnum in zip(node.parents, node.argnums):
                 args[argnum] = rebuild(args[argnum], parent)
-            ans = rebuild(ans, node)
-        rules = primitive.vjp
-        for parent, argnum in zip(node.parents, node.argnums):
-            rule = rules[argnum] if type(rules) is tuple and argnum < len(rules) else primitive.vjp_rule(argnum)
-            if rule is None:
-                continue
-            try:
-                contribution = rule(cotangent, ans, *args, **params)
-            except Exception as error:
-                error.add_note(f"(in the reverse-mode rule of primitive '{primitive.name}', argument {argnum})")
-                raise
-            if primitive.broadcasts:
-                contribution = unbroadcast(contribution, args[argnum])
+            contributions = _contributions(node, cotangent, args, rebuild(node.ans, node), node.params)
+        elif node.fast is not None and cotangent.__class__ in _FAST_TYPES:
+            contributions = _fast_contributions(node, cotangent)
+        if contributions is None:
+            contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
+        for parent, contribution in contributions:
             if parent in pending:
                 pending[parent] = add(pending[parent], contribution)
             else:

@@ -460,6 +460,66 @@ sqrt = elementwise("sqrt", scalar_fast_unary(math.sqrt, np.sqrt), (lambda ans, x
                    taylor=lambda ans, primals, series: _taylor_pow_const(ans, primals[0], series[0], 0.5))
 
 
+# --------------------------------------------------------------- fast paths of the basic ops
+#
+# For plain values (no outer transform recording) the interpreters call these
+# instead of the rules above (see Primitive: scalar_impl, fast_vjp, fast_jvp).
+# Each computes exactly what its general rule computes then: the general rules
+# call the primitives, whose implementations reduce to the same Python float
+# operator or numpy ufunc on plain values (scalar_fast_unary/_binary). Python
+# float arithmetic raises where numpy returns inf or nan (x / 0.0, math.log(0));
+# the interpreters then fall back to the general rules. tests/test_fast_paths.py
+# compares both paths, numbers and types.
+
+_FLOATS = (float, np.float64)  # the types scalar_fast_unary sends to the math module
+
+
+def _through(math_function, ufunc):
+    """math_function for (numpy) floats, ufunc otherwise: the dispatch of scalar_fast_unary."""
+
+    def plain(x):
+        return math_function(x) if x.__class__ in _FLOATS else ufunc(x)
+
+    return plain
+
+
+_plain_sin, _plain_cos = _through(math.sin, np.sin), _through(math.cos, np.cos)
+
+add.scalar_impl = operator.add
+add.fast_vjp = add.vjp
+add.fast_jvp = add.jvp
+subtract.scalar_impl = operator.sub
+subtract.fast_vjp = (lambda g, ans, x, y: g, lambda g, ans, x, y: -g)
+subtract.fast_jvp = (lambda t, ans, x, y: t, lambda t, ans, x, y: -t)
+negative.scalar_impl = operator.neg
+negative.fast_vjp = (lambda g, ans, x: -g,)
+negative.fast_jvp = (lambda t, ans, x: -t,)
+multiply.scalar_impl = operator.mul
+multiply.fast_vjp = (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+multiply.fast_jvp = (lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
+true_divide.scalar_impl = operator.truediv
+true_divide.fast_vjp = (lambda g, ans, x, y: g * (1.0 / y), lambda g, ans, x, y: g * -(ans / y))
+true_divide.fast_jvp = (lambda t, ans, x, y: t * (1.0 / y), lambda t, ans, x, y: t * -(ans / y))
+exp.scalar_impl = math.exp
+exp.fast_vjp = (lambda g, ans, x: g * ans,)
+exp.fast_jvp = (lambda t, ans, x: t * ans,)
+log.scalar_impl = math.log
+log.fast_vjp = (lambda g, ans, x: g * (1.0 / x),)
+log.fast_jvp = (lambda t, ans, x: t * (1.0 / x),)
+sin.scalar_impl = math.sin
+sin.fast_vjp = (lambda g, ans, x: g * _plain_cos(x),)
+sin.fast_jvp = (lambda t, ans, x: t * _plain_cos(x),)
+cos.scalar_impl = math.cos
+cos.fast_vjp = (lambda g, ans, x: g * -_plain_sin(x),)
+cos.fast_jvp = (lambda t, ans, x: t * -_plain_sin(x),)
+tanh.scalar_impl = math.tanh
+tanh.fast_vjp = (lambda g, ans, x: g * (1.0 - ans * ans),)
+tanh.fast_jvp = (lambda t, ans, x: t * (1.0 - ans * ans),)
+sqrt.scalar_impl = math.sqrt
+sqrt.fast_vjp = (lambda g, ans, x: g * (0.5 / ans),)
+sqrt.fast_jvp = (lambda t, ans, x: t * (0.5 / ans),)
+
+
 # --------------------------------------------------------------- more elementary functions
 # Taylor rules below use the series helpers of ``series.py`` (imported as S at
 # the end of this module; rules only run after import).

@@ -70,6 +70,22 @@ def install_array_methods():
 
     def binary(name, reflected=False):
         function = api[name]
+        if isinstance(function, Primitive) and function.differentiable:
+            # self is a tracer: when other is a constant or a tracer of the same trace, that
+            # trace is the top one and bind reduces to its process (the cost of x * y).
+            if reflected:
+                def method(self, other):
+                    trace = self._trace
+                    if (not isinstance(other, Tracer) or other._trace is trace) and trace.alive:
+                        return trace.process(function, (other, self), _NO_PARAMS)
+                    return _bind_traced(function, (other, self), _NO_PARAMS)
+            else:
+                def method(self, other):
+                    trace = self._trace
+                    if (not isinstance(other, Tracer) or other._trace is trace) and trace.alive:
+                        return trace.process(function, (self, other), _NO_PARAMS)
+                    return _bind_traced(function, (self, other), _NO_PARAMS)
+            return method
         if isinstance(function, Primitive):  # self is a tracer: skip bind's search for one
             if reflected:
                 return lambda self, other: _bind_traced(function, (other, self), _NO_PARAMS)
@@ -84,7 +100,15 @@ def install_array_methods():
         if name in api:
             setattr(Tracer, f"__{dunder}__", binary(name))
             setattr(Tracer, f"__r{dunder}__", binary(name, reflected=True))
-    Tracer.__neg__ = lambda self: api["negative"](self)
+    negative = api["negative"]
+
+    def neg(self):
+        trace = self._trace
+        if trace.alive:
+            return trace.process(negative, (self,), _NO_PARAMS)
+        return _bind_traced(negative, (self,), _NO_PARAMS)
+
+    Tracer.__neg__ = neg
     Tracer.__pos__ = lambda self: self
     if "absolute" in api:
         Tracer.__abs__ = lambda self: api["absolute"](self)

@@ -46,6 +46,9 @@ _INEXACT_KINDS = "fc"
 
 def check_differentiable(tree, argnum, transform):
     """TypeError naming the argument when a leaf is not float or complex (as JAX does)."""
+    kind = type(tree)
+    if kind is float or (kind is np.ndarray and tree.dtype.kind in _INEXACT_KINDS):
+        return
     for leaf in tree_flatten(tree)[0]:
         kind = type(leaf)
         if kind is float or kind is complex or (kind is np.ndarray and leaf.dtype.kind in _INEXACT_KINDS):

@@ -223,7 +223,7 @@ class custom_vjp:
         out, residuals = self.fwd(*values)
         params = {"residuals": residuals, "cache": {}}
         node = Node(self.primitive, tuple(values), params, out, tuple(parents), tuple(argnums))
-        return trace.make_tracer(out, node)
+        return trace.make_tracer(out, trace.add_node(node))
 
     def _vjp_for(self, argnum):
         def rule(g, ans, *args, residuals, cache):

@@ -5,7 +5,7 @@ import functools
 import numpy as np
 
 from ..core.trace import Primitive, Tracer
-from ..core.tree import tree_flatten, tree_unflatten
+from ..core.tree import LEAF, tree_flatten, tree_unflatten
 from ..interpreters.reverse import ReverseTracer
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
 from .recording import Recording
@@ -37,8 +37,11 @@ def _zeros_like(value):
 
 def _match_input(gradient, primal):
     """Give a gradient the input's dtype (and Python scalars' numpy scalar form)."""
-    if type(primal) is float and type(gradient) in (float, np.float64):
+    gradient_type = type(gradient)
+    if type(primal) is float and (gradient_type is float or gradient_type is np.float64):
         return np.float64(gradient)
+    if gradient_type is np.ndarray and type(primal) is np.ndarray and gradient.dtype == primal.dtype:
+        return gradient  # what the general path below returns, without its dtype machinery
     dtype = dtype_of_value(primal)
     if isinstance(gradient, Tracer):
         # Traced (an outer transform differentiates the gradient): the same projection, with primitives.
@@ -117,29 +120,49 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
     1.381773
     """
 
+    argnum_cache = {}  # number of positional arguments -> (argnums tuple, single)
+
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
-        argnums_tuple, single = normalize_argnums(argnums, len(args), "grad")
+        normalized = argnum_cache.get(len(args))
+        if normalized is None:
+            normalized = argnum_cache[len(args)] = normalize_argnums(argnums, len(args), "grad")
+        argnums_tuple, single = normalized
         for argnum in argnums_tuple:
             check_differentiable(args[argnum], argnum, "grad")
-
-        def f_of_chosen(*chosen):
-            full = list(args)
-            for argnum, value in zip(argnums_tuple, chosen):
-                full[argnum] = value
-            return f(*full, **kwargs)
-
-        chosen = tuple(args[a] for a in argnums_tuple)
-        if has_aux:
-            out, vjp_fn, aux = _vjp(f_of_chosen, chosen, has_aux=True)
+        if not kwargs and len(argnums_tuple) == len(args) and argnums_tuple == _identity(len(args)):
+            f_of_chosen, chosen = f, args  # every argument, in order: no wrapper
         else:
-            out, vjp_fn = _vjp(f_of_chosen, chosen, has_aux=False)
+            def f_of_chosen(*chosen):
+                full = list(args)
+                for argnum, value in zip(argnums_tuple, chosen):
+                    full[argnum] = value
+                return f(*full, **kwargs)
+
+            chosen = tuple(args[a] for a in argnums_tuple)
+        recording = Recording(f_of_chosen, chosen, has_aux)
+        out = recording.out
         seed = _scalar_seed(out, holomorphic)
-        gradients = vjp_fn(seed)
+        if recording.out_tree is not LEAF:
+            raise ValueError(f"grad: f returned {recording.out_tree!r}, not one scalar")  # e.g. None
+        # The recording is used once: its values are freed during the backward pass.
+        flat_grads = [_match_input(g, p) for g, p in zip(recording.pullback(seed, consume=True),
+                                                         recording.flat_primals)]
+        gradients = tree_unflatten(recording.in_tree, flat_grads)
         gradients = gradients[0] if single else gradients
-        return ((out, aux), gradients) if has_aux else (out, gradients)
+        return ((out, recording.aux), gradients) if has_aux else (out, gradients)
 
     return value_and_grad_f
+
+
+def _identity(n):
+    identity = _IDENTITIES.get(n)
+    if identity is None:
+        identity = _IDENTITIES[n] = tuple(range(n))
+    return identity
+
+
+_IDENTITIES = {}
 
 
 def grad(f, argnums=0, has_aux=False, holomorphic=False):
