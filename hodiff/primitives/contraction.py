@@ -50,8 +50,12 @@ def letters(count, avoid=""):
 
 # --------------------------------------------------------------- matmul
 
+def _shape(x):
+    return x.shape if type(x) is np.ndarray else tuple(shape_of(x))  # ndarrays first: rules run per call
+
+
 def _swap_last(x):
-    ndim = ndim_of(x)
+    ndim = len(_shape(x))
     return transpose(x, axes=tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
 
 
@@ -68,7 +72,7 @@ def _expand(x, axis):
 
 
 def _matmul_vjp_a(g, ans, a, b):
-    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    a_ndim, b_ndim = len(_shape(a)), len(_shape(b))
     if a_ndim == 2 and b_ndim == 2:
         return matmul(g, _swap_last(b))  # the MLP's hot path: one matmul, b.T is a view
     if b_ndim == 1:
@@ -85,7 +89,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
-    a_ndim, b_ndim = ndim_of(a), ndim_of(b)
+    a_ndim, b_ndim = len(_shape(a)), len(_shape(b))
     if a_ndim == 2 and b_ndim == 2:
         return matmul(_swap_last(a), g)
     if a_ndim == 1:
@@ -101,27 +105,30 @@ def _matmul_vjp_b(g, ans, a, b):
     return sum_to_shape(gb, shape_of(b))
 
 
-def _matmul_one_operand_batched(a, b, a_batched, a_ndim, b_ndim):
+def _matmul_one_operand_batched(a, b, a_batched, a_shape, b_shape):
     """One matmul call for a batched operand against an unbatched vector or matrix, or None.
 
     Batched tangents and cotangents (Jacobians, Hessians, Taylor series) meet
     constant matrices here. numpy's matmul loops over stack axes (one small
     BLAS call per batch member: B matrix-vector products); stacking the batch
     into the rows of one operand instead makes a single matrix product.
+    ``a_shape``, ``b_shape`` are the full shapes (batch axis included).
     """
     if a_batched:
+        a_ndim, b_ndim = len(a_shape) - 1, len(b_shape)
         if b_ndim > 2:
             return None
         if a_ndim == 1:
             if b_ndim == 2 and _is_identity(a) and _all_finite(b):
                 return _identity_product(b, a)  # a basis of tangents x_i = e_i: x_i @ b is row i of b
             return matmul(a, b)  # (B, k) @ (k, m) or (B, k) @ (k,): rows are the members
-        lead = tuple(shape_of(a))[:-1]  # (B, ..., n): every row of every member
+        lead = tuple(a_shape[:-1])  # (B, ..., n): every row of every member
         rows = 1
         for n in lead:
             rows *= n
-        out = matmul(reshape(a, shape=(rows, shape_of(a)[-1])), b)
-        return reshape(out, shape=lead + tuple(shape_of(b))[1:])
+        out = matmul(reshape(a, shape=(rows, a_shape[-1])), b)
+        return reshape(out, shape=lead + tuple(b_shape[1:]))
+    a_ndim, b_ndim = len(a_shape), len(b_shape) - 1
     if a_ndim > 2 or b_ndim != 1:
         return None
     if a_ndim == 2 and _is_identity(b) and _all_finite(a):
@@ -159,11 +166,12 @@ def _identity_product(m, identity):
 def _matmul_batch(values, batched):
     a, b = values
     a_batched, b_batched = batched
-    _check_matmul(_Member(a, a_batched), _Member(b, b_batched))
-    size = shape_of(a)[0] if a_batched else shape_of(b)[0]
-    a_ndim, b_ndim = ndim_of(a) - a_batched, ndim_of(b) - b_batched
+    a_shape, b_shape = _shape(a), _shape(b)
+    _check_matmul_shapes(a_shape[a_batched:], b_shape[b_batched:])
+    size = a_shape[0] if a_batched else b_shape[0]
+    a_ndim, b_ndim = len(a_shape) - a_batched, len(b_shape) - b_batched
     if a_batched != b_batched:
-        out = _matmul_one_operand_batched(a, b, a_batched, a_ndim, b_ndim)
+        out = _matmul_one_operand_batched(a, b, a_batched, a_shape, b_shape)
         if out is not None:
             return out
     drop = []
@@ -190,15 +198,12 @@ def _matmul_batch(values, batched):
     return out
 
 
-class _Member:
-    """The shape of one batch member, for error messages that talk about the user's shapes."""
-
-    def __init__(self, value, batched):
-        self.shape = tuple(shape_of(value))[1 if batched else 0:]
-
-
 def _check_matmul(a, b):
-    a_shape, b_shape = shape_of(a), shape_of(b)
+    _check_matmul_shapes(shape_of(a), shape_of(b))
+
+
+def _check_matmul_shapes(a_shape, b_shape):
+    """numpy's errors for operands (batch members: the user's shapes) of these shapes."""
     if not a_shape or not b_shape:
         raise ValueError("matmul: Input operand does not have enough dimensions (scalars are not allowed; "
                          "use multiply or *)")

@@ -61,6 +61,8 @@ def _prod(shape):
 
 
 def _shape(x):
+    if type(x) is np.ndarray:
+        return x.shape
     return tuple(x.shape) if isinstance(x, Tracer) else np.shape(x)
 
 
@@ -176,6 +178,8 @@ def _expand_single(value):
 
 
 def _result_dtype(values):
+    if len(values) == 1 and type(values[0]) is np.ndarray and values[0].dtype.kind in "fc":
+        return values[0].dtype  # the common case, without numpy's type promotion
     dtypes = [dtype_of_value(v) for v in values]
     dtype = np.result_type(*dtypes) if dtypes else np.dtype(float)
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(float)
