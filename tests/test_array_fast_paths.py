@@ -249,6 +249,15 @@ def test_hvp_matches_every_mode(name):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
+def test_hvp_of_complex_inputs_matches_jvp_of_grad():
+    z, v = _random(3) + 1j * _random(3), _random(3) + 1j * _random(3)
+
+    def f(z):
+        return hnp.sum(hnp.real(z * z * hnp.conj(z)) + hnp.abs(z) ** 2)
+
+    np.testing.assert_allclose(hd.hvp(f, (z,), (v,))[0], hd.jvp(hd.grad(f), (z,), (v,))[1], rtol=1e-14)
+
+
 def test_hvp_keeps_float32():
     x = _random(4, dtype=np.float32)
     (hv,) = hd.hvp(lambda x: hnp.sum(hnp.tanh(x) * x), (x,), (np.ones(4, np.float32),))

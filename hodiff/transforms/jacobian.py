@@ -19,11 +19,14 @@ How the blocks are computed (no Python loop over rows or columns):
 - reverse mode (``jacrev``): f runs once, recording its graph; every row
   comes out of ONE backward pass run under ``vmap`` over the basis of output
   cotangents (batched cotangents);
-- forward mode (``jacfwd``): one forward pass under ``vmap`` over the basis
-  of input tangents (batched tangents through ``jvp``), no graph recorded;
+- forward mode (``jacfwd``): one forward pass of duals whose tangents are
+  the batched basis of input tangents (``vmap`` of ``jvp``), no graph recorded;
 - ``mode="auto"``: f runs once, recording its graph, then columns come from
   a batched forward sweep of the recorded graph when the input is no larger
   than the output (n_in <= n_out), else rows from the batched backward pass.
+  Once a call has chosen columns, later calls with inputs of the same
+  structure, shapes and dtypes run plain forward mode (no recording), the
+  faster of the two forward modes; the result is the same either way.
 
 Complex values follow JAX: with ``holomorphic=False`` (default) the
 differentiated inputs must be real (and, for reverse mode, the outputs too;
@@ -126,7 +129,6 @@ def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shape
         return tree_unflatten(out_tree, [tree_unflatten(in_tree, [piece])])
     out_offsets = np.cumsum([0] + [_prod(s) for s in out_shapes])
     in_offsets = np.cumsum([0] + [_prod(s) for s in in_shapes])
-    single = False
     result = []
     for k, out_shape in enumerate(out_shapes):
         blocks = []
@@ -134,11 +136,11 @@ def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shape
             rows = slice(int(out_offsets[k]), int(out_offsets[k + 1]))
             cols = slice(int(in_offsets[j]), int(in_offsets[j + 1]))
             if flat_layout == "numerator":
-                piece = flat if single else getitem(flat, index=(rows, cols))
+                piece = getitem(flat, index=(rows, cols))
                 piece = reshape(piece, shape=tuple(out_shape) + tuple(in_shape))
                 piece = convert_layout(piece, in_shape, out_shape, "numerator", layout)
             else:
-                piece = flat if single else getitem(flat, index=(cols, rows))
+                piece = getitem(flat, index=(cols, rows))
                 piece = reshape(piece, shape=tuple(in_shape) + tuple(out_shape))
                 piece = convert_layout(piece, in_shape, out_shape, "denominator", layout)
             blocks.append(piece)
@@ -328,7 +330,7 @@ def _batched(function, leaves, size):
 
 
 def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in, has_aux):
-    """Forward mode without a graph: ``jvp`` under ``vmap`` over the basis of input tangents."""
+    """Forward mode without a graph: ``jvp`` with the basis of input tangents as batched tangents."""
     seen = {}
     chosen_tree = tree_flatten(chosen)[1]
 
