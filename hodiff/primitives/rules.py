@@ -88,17 +88,16 @@ def batch_elementwise(primitive):
     """Batch rule for broadcasting elementwise ops: align ranks behind the batch axis."""
 
     def rule(values, batched, **params):
-        from . import shape as S
+        # Runs for every elementwise op of a batched sweep (Jacobians, Hessians): shapes read once.
+        shapes = [v.shape if type(v) is np.ndarray else shape_of(v) for v in values]
+        member_ndims = [len(shape) - 1 if b else len(shape) for shape, b in zip(shapes, batched)]
+        out_ndim = max(member_ndims)
+        aligned = list(values)
+        for i, (shape, is_batched, member_ndim) in enumerate(zip(shapes, batched, member_ndims)):
+            if is_batched and member_ndim < out_ndim:
+                from .shape import reshape
 
-        out_ndim = max(ndim_of(v) - (1 if b else 0) for v, b in zip(values, batched))
-        aligned = []
-        for value, is_batched in zip(values, batched):
-            if is_batched:
-                member_ndim = ndim_of(value) - 1
-                if member_ndim < out_ndim:
-                    shape = shape_of(value)
-                    value = S.reshape(value, shape=(shape[0],) + (1,) * (out_ndim - member_ndim) + shape[1:])
-            aligned.append(value)
+                aligned[i] = reshape(values[i], shape=(shape[0],) + (1,) * (out_ndim - member_ndim) + tuple(shape[1:]))
         return primitive(*aligned, **params)
 
     return rule
