@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # job -> (workload, peer, case, overridden inputs): the same thunks the harness times.
 JOBS = {
     "w1": ("W1", "hodiff", "vg", None), "w1floor": ("W1", "floor", "vg", None),
+    "w1micrograd": ("W1", "micrograd", "vg", None), "w8micrograd": ("W8", "micrograd", "grad", {"steps": 100}),
     "w2": ("W2", "hodiff", "grad", None), "w2floor": ("W2", "floor", "grad", None),
     "w2fwd": ("W2", "hodiff", "fwd", None), "w2fwdfloor": ("W2", "floor", "fwd", None),
     # W8 with 100 steps (400 ops): the full 100,000 would take an hour under valgrind.
@@ -39,7 +40,7 @@ JOBS = {
 }
 
 # Extra calls measured (default 5): more for cheap calls, to average the collector's passes.
-CALLS = {"w1": 50, "w1floor": 200, "w8floor": 50, "w6floor": 200, "w2fwdfloor": 20, "w2floor": 20}
+CALLS = {"w1": 50, "w1micrograd": 50, "w1floor": 200, "w8floor": 50, "w6floor": 200, "w2fwdfloor": 20, "w2floor": 20}
 
 
 def _thunk(job):
@@ -53,7 +54,9 @@ def _thunk(job):
         inputs = dict(inputs, **extra)
     elif extra is not None:
         row = f"hodiff {extra}"
-    for candidate in peers.load(peer).cases(workload, inputs):
+    module = peers.load(peer)
+    module.setup(1)  # a peer imports its library here (micrograd's Value)
+    for candidate in module.cases(workload, inputs):
         if candidate.case == case and (row is None or candidate.row == row):
             return candidate.build()
     raise KeyError(job)

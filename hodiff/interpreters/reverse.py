@@ -27,7 +27,7 @@ import itertools
 
 import numpy as np
 
-from ..core.trace import Trace, Tracer
+from ..core.trace import Trace, Tracer, _levels
 
 __all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "tape_backward", "unbroadcast"]
 
@@ -39,6 +39,7 @@ _ops = {}
 # Types the fast rules accept (values, cotangents): no tracer, no Python complex (the primitives
 # send it to numpy, Python arithmetic would keep it complex) and no other numpy scalar type.
 _FAST_TYPES = frozenset({float, int, np.ndarray, np.float64})
+_ndarray = np.ndarray
 _FAST_ERRORS = (ArithmeticError, ValueError)  # raised by Python float arithmetic where numpy gives inf/nan
 
 
@@ -98,15 +99,33 @@ class ReverseTrace(Trace):
     __slots__ = ("tracer_type", "tape")
 
     def __init__(self, level=None, tracer_type=ReverseTracer, tape=False):
-        super().__init__(level)
+        # Trace.__init__ spelled out: every transform call makes one of these.
+        self.level = next(_levels) if level is None else level
+        self.alive = True
+        self.default_child = None
         self.tracer_type = tracer_type
         self.tape = [] if tape else None
 
     def new_leaf(self, value):
-        return self.make_tracer(value, self.add_node(Node(None, (), None, value, (), ())))
+        """A tracer of ``value`` whose node is a leaf (an input of the recorded function)."""
+        node = _new(Node)
+        node.primitive = node.params = node.grad = node.fast = None
+        node.args = node.parents = node.argnums = ()
+        node.ans = value
+        tape = self.tape
+        if tape is not None:
+            node.seq = len(tape)
+            tape.append(node)
+        else:
+            node.seq = next(_node_ids)
+        tracer = _new(self.tracer_type)
+        tracer._trace = self
+        tracer.value = value
+        tracer.node = node
+        return tracer
 
     def add_node(self, node):
-        """Give a node made outside ``process`` (leaves, custom_vjp calls) its place on the tape."""
+        """Give a node made outside ``process`` (custom_vjp calls) its place on the tape."""
         tape = self.tape
         if tape is not None:
             node.seq = len(tape)
@@ -122,74 +141,58 @@ class ReverseTrace(Trace):
 
     def process(self, primitive, args, params):
         # One and two arguments (nearly every op) are unrolled: this is the cost of each traced op.
-        nested = False  # a value traced by an outer transform: the op goes back through bind
+        # An argument is this trace's tracer (unwrapped to its value, its node a parent) or a
+        # constant. Values of the plain types (_FAST_TYPES) are computed here; anything else (an
+        # outer transform's tracer, as a constant or under this trace's value) goes back
+        # through bind, so the outer trace interprets the op, and the fast rules are off.
+        mine = self.tracer_type
         if len(args) == 2:
             x, y = args
-            parent_x = parent_y = None
-            if isinstance(x, Tracer):
-                if x._trace is self:
-                    parent_x = x.node
-                    x = x.value
-                    if isinstance(x, Tracer):
-                        nested = True
-                else:
-                    nested = True
-            if isinstance(y, Tracer):
-                if y._trace is self:
-                    parent_y = y.node
-                    y = y.value
-                    if isinstance(y, Tracer):
-                        nested = True
-                else:
-                    nested = True
-            values = (x, y)
-            if parent_y is None:
-                parents, argnums = ((parent_x,), _ARG0) if parent_x is not None else ((), ())
-            elif parent_x is None:
-                parents, argnums = (parent_y,), _ARG1
+            if x.__class__ is mine and x._trace is self:
+                parent_x = x.node
+                x = x.value
             else:
-                parents, argnums = (parent_x, parent_y), _ARG01
-            if nested:
+                parent_x = None
+            if y.__class__ is mine and y._trace is self:
+                parent_y = y.node
+                y = y.value
+                if parent_x is None:
+                    parents, argnums = (parent_y,), _ARG1
+                else:
+                    parents, argnums = (parent_x, parent_y), _ARG01
+            else:
+                parents, argnums = (parent_x,), _ARG0
+            values = (x, y)
+            x_class, y_class = x.__class__, y.__class__
+            if x_class is float and y_class is float and primitive.scalar_impl is not None:
+                fast = primitive.fast_vjp
+                try:
+                    ans = primitive.scalar_impl(x, y)
+                except _FAST_ERRORS:
+                    ans = primitive.impl(x, y)
+            elif x_class in _FAST_TYPES and y_class in _FAST_TYPES:
+                fast = primitive.fast_vjp
+                ans = primitive.impl(x, y, **params) if params else primitive.impl(x, y)
+            else:
                 ans = primitive(x, y, **params)
                 fast = None
-            else:
-                fast = primitive.fast_vjp
-                x_class, y_class = x.__class__, y.__class__
-                if x_class is float and y_class is float and primitive.scalar_impl is not None:
-                    try:
-                        ans = primitive.scalar_impl(x, y)
-                    except _FAST_ERRORS:
-                        ans = primitive.impl(x, y)
-                else:
-                    ans = primitive.impl(x, y, **params) if params else primitive.impl(x, y)
-                    if x_class not in _FAST_TYPES or y_class not in _FAST_TYPES:
-                        fast = None
         elif len(args) == 1:
             x = args[0]
-            parents, argnums = (), ()
-            if isinstance(x, Tracer):
-                if x._trace is self:
-                    parents, argnums = (x.node,), _ARG0
-                    x = x.value
-                    if isinstance(x, Tracer):
-                        nested = True
-                else:
-                    nested = True
+            parents, argnums = (x.node,), _ARG0  # bind chose this trace: its one argument is ours
+            x = x.value
             values = (x,)
-            if nested:
+            if x.__class__ is float and primitive.scalar_impl is not None:
+                fast = primitive.fast_vjp
+                try:
+                    ans = primitive.scalar_impl(x)
+                except _FAST_ERRORS:
+                    ans = primitive.impl(x)
+            elif x.__class__ in _FAST_TYPES:
+                fast = primitive.fast_vjp
+                ans = primitive.impl(x, **params) if params else primitive.impl(x)
+            else:
                 ans = primitive(x, **params)
                 fast = None
-            else:
-                fast = primitive.fast_vjp
-                if x.__class__ is float and primitive.scalar_impl is not None:
-                    try:
-                        ans = primitive.scalar_impl(x)
-                    except _FAST_ERRORS:
-                        ans = primitive.impl(x)
-                else:
-                    ans = primitive.impl(x, **params) if params else primitive.impl(x)
-                    if x.__class__ not in _FAST_TYPES:
-                        fast = None
         else:
             values = []
             parent_list = []
@@ -197,15 +200,10 @@ class ReverseTrace(Trace):
             plain = True
             i = 0
             for arg in args:
-                if isinstance(arg, Tracer):
-                    if arg._trace is self:
-                        parent_list.append(arg.node)
-                        argnum_list.append(i)
-                        arg = arg.value
-                        if isinstance(arg, Tracer):
-                            nested = True
-                    else:
-                        nested = True
+                if arg.__class__ is mine and arg._trace is self:
+                    parent_list.append(arg.node)
+                    argnum_list.append(i)
+                    arg = arg.value
                 if arg.__class__ not in _FAST_TYPES:
                     plain = False
                 values.append(arg)
@@ -214,11 +212,12 @@ class ReverseTrace(Trace):
             parents = tuple(parent_list)
             argnums = tuple(argnum_list)
             argnums = _interned_argnums.setdefault(argnums, argnums)  # long graphs share them
-            if nested:
-                ans = primitive(*values, **params)
-            else:
+            if plain:
                 ans = primitive.impl(*values, **params)
-            fast = primitive.fast_vjp if plain and not nested else None
+                fast = primitive.fast_vjp
+            else:
+                ans = primitive(*values, **params)
+                fast = None
         node = _new(Node)
         node.primitive = primitive
         node.args = values
@@ -234,7 +233,7 @@ class ReverseTrace(Trace):
             tape.append(node)
         else:
             node.seq = next(_node_ids)
-        tracer = _new(self.tracer_type)
+        tracer = _new(mine)
         tracer._trace = self
         tracer.value = ans
         tracer.node = node
@@ -278,24 +277,39 @@ def _contributions(node, cotangent, args, ans, params):
     return out
 
 
-def _fast_contributions(node, cotangent):
+def _fast_contributions(node, cotangent, rules):
     """The same as ``_contributions`` through the primitive's fast rules, or None to use the general ones.
 
-    Only for plain values: the node's (``node.fast`` is set) and the cotangent's.
+    Only for plain values: the node's (``rules`` is its ``node.fast``) and the cotangent's. Calls
+    are spelled out for one and two arguments: star-arguments and zip cost more than a rule.
     """
-    rules, args, ans, params = node.fast, node.args, node.ans, node.params
-    broadcasts = node.primitive.broadcasts
+    cotangent_class = cotangent.__class__
+    if cotangent_class is not float and cotangent_class is not _ndarray and cotangent_class not in _FAST_TYPES:
+        return None
+    args, ans, params = node.args, node.ans, node.params
+    parents, argnums = node.parents, node.argnums
     out = []
     try:
-        for parent, argnum in zip(node.parents, node.argnums):
+        for i in range(len(parents)):
+            argnum = argnums[i]
             rule = rules[argnum]
-            if rule is not None:
+            if rule is None:
+                continue
+            if params:
                 contribution = rule(cotangent, ans, *args, **params)
-                if broadcasts and contribution.__class__ is not float:
-                    contribution = unbroadcast(contribution, args[argnum])
-                out.append((parent, contribution))
+            elif len(args) == 2:
+                contribution = rule(cotangent, ans, args[0], args[1])
+            elif len(args) == 1:
+                contribution = rule(cotangent, ans, args[0])
+            else:
+                contribution = rule(cotangent, ans, *args)
+            if contribution.__class__ is not float and node.primitive.broadcasts:
+                contribution = unbroadcast(contribution, args[argnum])
+            if len(parents) == 1:
+                return ((parents[0], contribution),)
+            out.append((parents[i], contribution))
     except _FAST_ERRORS:
-        return None
+        return None  # Python arithmetic refused (x / 0 ...): the general rules decide
     return out
 
 
@@ -319,32 +333,58 @@ def tape_backward(tape, roots, consume=False):
         if cotangent is None:
             continue
         node = tape[position]
-        if node.primitive is None:
+        fast = node.fast
+        contributions = None
+        if fast is not None and node.params is _NO_PARAMS and len(node.parents) == 1:
+            # One traced argument, plain values, no parameters (most scalar and elementwise ops):
+            # the fast rule called inline. This is the cost of a backward pass.
+            cotangent_class = cotangent.__class__
+            if cotangent_class is float or cotangent_class is _ndarray or cotangent_class in _FAST_TYPES:
+                args = node.args
+                argnum = node.argnums[0]
+                rule = fast[argnum]
+                try:
+                    if rule is None:
+                        contribution = None
+                    elif len(args) == 1:
+                        contribution = rule(cotangent, node.ans, args[0])
+                    elif len(args) == 2:
+                        contribution = rule(cotangent, node.ans, args[0], args[1])
+                    else:
+                        contribution = rule(cotangent, node.ans, *args)
+                except _FAST_ERRORS:
+                    pass  # Python arithmetic refused (x / 0 ...): the general rules decide below
+                else:
+                    pending[position] = None
+                    if contribution is not None:
+                        if contribution.__class__ is not float and node.primitive.broadcasts:
+                            contribution = unbroadcast(contribution, args[argnum])
+                        index = node.parents[0].seq
+                        current = pending[index]
+                        if current is None:
+                            pending[index] = contribution
+                        elif current.__class__ is float and contribution.__class__ is float:
+                            pending[index] = current + contribution  # what add does for two floats
+                        else:
+                            _accumulate(pending, owned, index, contribution, add)
+                    if consume:
+                        tape[position] = None
+                        node.args = node.ans = node.parents = None
+                    continue
+        elif fast is not None:
+            contributions = _fast_contributions(node, cotangent, fast)
+        elif node.primitive is None:
             continue  # a leaf: its total stays in pending
         pending[position] = None
-        contributions = None
-        fast = node.fast
-        if fast is not None and cotangent.__class__ in _FAST_TYPES:
-            # Plain values all the way: the fast rules, inline (this loop is the cost of a backward pass).
-            args, ans, params = node.args, node.ans, node.params
-            broadcasts = node.primitive.broadcasts
-            contributions = []
-            try:
-                for parent, argnum in zip(node.parents, node.argnums):
-                    rule = fast[argnum]
-                    if rule is not None:
-                        contribution = rule(cotangent, ans, *args, **params)
-                        if broadcasts and contribution.__class__ is not float:
-                            contribution = unbroadcast(contribution, args[argnum])
-                        contributions.append((parent, contribution))
-            except _FAST_ERRORS:
-                contributions = None  # Python arithmetic refused (x/0 ...): the general rules decide
         if contributions is None:
             contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
         for parent, contribution in contributions:
             index = parent.seq
-            if pending[index] is None:
+            current = pending[index]
+            if current is None:
                 pending[index] = contribution
+            elif current.__class__ is float and contribution.__class__ is float:
+                pending[index] = current + contribution
             else:
                 _accumulate(pending, owned, index, contribution, add)
         if consume:  # values this node kept for its rules are freed now, not at the end of the pass
@@ -353,7 +393,6 @@ def tape_backward(tape, roots, consume=False):
     return pending
 
 
-_ndarray = np.ndarray
 _np_add = np.add
 
 
@@ -413,8 +452,8 @@ def backward_pass(roots, wanted, rebuild=None):
             for parent, argnum in zip(node.parents, node.argnums):
                 args[argnum] = rebuild(args[argnum], parent)
             contributions = _contributions(node, cotangent, args, rebuild(node.ans, node), node.params)
-        elif node.fast is not None and cotangent.__class__ in _FAST_TYPES:
-            contributions = _fast_contributions(node, cotangent)
+        elif node.fast is not None:
+            contributions = _fast_contributions(node, cotangent, node.fast)
         if contributions is None:
             contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
         for parent, contribution in contributions:

@@ -43,7 +43,7 @@ from .elementwise import (
     true_divide,
     where,
 )
-from .rules import batch_elementwise, elementwise, ndim_of, shape_of, shift_axis
+from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis
 from .shape import expand_dims, reshape
 from .shape import sum as _sum
 
@@ -74,9 +74,19 @@ def _float_result(function):
 
 # --------------------------------------------------------------- logistic family
 
-expit = elementwise("expit", sp.expit, (lambda ans, x: multiply(ans, subtract(1.0, ans)),),
+def _expit_float(x):
+    """scipy's expit for a Python float, bit for bit (scipy computes 1 / (1 + exp(-x)) too);
+    math.exp overflows (x < -709.78) where scipy returns 0.0: the caller then asks scipy."""
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+expit = elementwise("expit", scalar_fast_unary(_expit_float, sp.expit),
+                    (lambda ans, x: multiply(ans, subtract(1.0, ans)),),
                     taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 0, 1, -1)))
 expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative ans (1 - ans)."
+# The sigmoid neuron is the lecture's example: plain-value fast paths as the basic ops have them.
+expit.scalar_impl = _expit_float
+expit.fast_vjp = expit.fast_jvp = (lambda g, ans, x: g * (ans * (1.0 - ans)),)
 
 
 def _integral_of_sigmoid(x0, xs, sign):

@@ -9,10 +9,21 @@ again.
 
 import gc
 
-from ..core.tree import tree_flatten, tree_map, tree_unflatten
+from ..core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, tape_backward
 
 __all__ = ["Recording"]
+
+
+def _zeros_like(value):
+    from ..primitives.shape import zeros_like  # (the primitives import the interpreters)
+
+    return zeros_like(value)
+
+
+def _lower(value, trace):
+    """An output seen from outside ``trace``: a tracer's value, or a constant as it is."""
+    return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
 
 
 class Recording:
@@ -27,35 +38,35 @@ class Recording:
 
     def __init__(self, f, primals, has_aux=False):
         trace = ReverseTrace(tape=True)
-        self.flat_primals, self.in_tree = tree_flatten(primals)
-        leaves = [trace.new_leaf(p) for p in self.flat_primals]
+        self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
+        new_leaf = trace.new_leaf
+        leaves = [new_leaf(p) for p in flat_primals]
         # The cycle collector is paused while f records (see core/gcpause.py), inline: this is
         # every transform's entry and exit.
         collecting = gc.isenabled()
         if collecting:
             gc.disable()
         try:
-            result = f(*tree_unflatten(self.in_tree, leaves))
+            result = f(*leaves) if in_tree.flat and in_tree is not LEAF else f(*tree_unflatten(in_tree, leaves))
         finally:
             trace.alive = False
             if collecting:
                 gc.enable()
         self.tape = trace.tape
-
-        def lower(value):
-            return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
-
+        self.input_nodes = [leaf.node for leaf in leaves]
         self.aux = None
         if has_aux:
             if not (isinstance(result, (tuple, list)) and len(result) == 2):
                 raise TypeError("has_aux=True needs f to return a pair (output, aux)")
             result, aux = result
-            self.aux = tree_map(lower, aux)
+            self.aux = tree_map(lambda value: _lower(value, trace), aux)
+        if result.__class__ is ReverseTracer and result._trace is trace:  # one traced output: most calls
+            self.out_tree, self.out_values, self.roots = LEAF, [result.value], [result.node]
+            return
         flat_out, self.out_tree = tree_flatten(result)
-        self.out_values = [lower(leaf) for leaf in flat_out]
+        self.out_values = [_lower(leaf, trace) for leaf in flat_out]
         self.roots = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
                       for leaf in flat_out]
-        self.input_nodes = [leaf.node for leaf in leaves]
 
     @property
     def out(self):
@@ -68,35 +79,30 @@ class Recording:
         freed during the pass (the recording cannot be pulled back again).
         """
         starts = [(node, c) for node, c in zip(self.roots, flat_cotangents) if node is not None]
-        pending = None
-        if starts:
-            collecting = gc.isenabled()
+        if not starts:  # no output depends on the inputs
+            return [_zeros_like(primal) for primal in self.flat_primals]
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            pending = tape_backward(self.tape, starts, consume)
+        finally:
             if collecting:
-                gc.disable()
-            try:
-                pending = tape_backward(self.tape, starts, consume)
-            finally:
-                if collecting:
-                    gc.enable()
-            if consume:
-                self.tape = self.roots = None
+                gc.enable()
+        if consume:
+            self.tape = self.roots = None
         gradients = []
         for node, primal in zip(self.input_nodes, self.flat_primals):
-            gradient = pending[node.seq] if pending is not None else None
-            if gradient is None:
-                from ..primitives.shape import zeros_like
-
-                gradient = zeros_like(primal)
-            gradients.append(gradient)
+            gradient = pending[node.seq]
+            gradients.append(_zeros_like(primal) if gradient is None else gradient)  # None: not reached
         return gradients
 
     def pushforward(self, *flat_tangents):
         """One tangent per input leaf -> one per output leaf (zeros where unreached)."""
         from ..core.gcpause import paused_cycle_collector
-        from ..primitives.shape import zeros_like
 
         seeds = dict(zip(self.input_nodes, flat_tangents))
         with paused_cycle_collector():
             swept = forward_sweep([node for node in self.roots if node is not None], seeds)
-        return [swept.get(node, zeros_like(value)) if node is not None else zeros_like(value)
+        return [swept.get(node, _zeros_like(value)) if node is not None else _zeros_like(value)
                 for node, value in zip(self.roots, self.out_values)]

@@ -6,7 +6,6 @@ import numpy as np
 
 from ..core.trace import Primitive, Tracer
 from ..core.tree import LEAF, tree_flatten, tree_unflatten
-from ..interpreters.reverse import ReverseTracer
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
 from .recording import Recording
 
@@ -22,17 +21,7 @@ stop_gradient.__doc__ = """x, as a constant to every transform (its derivative i
 
 
 _FLOATS = (float, np.float64)
-
-
-def _lower(value, trace):
-    """A traced output seen from outside ``trace``: its value, or itself if it is a constant."""
-    return value.value if isinstance(value, ReverseTracer) and value._trace is trace else value
-
-
-def _zeros_like(value):
-    from ..primitives.shape import zeros_like
-
-    return zeros_like(value)
+_float64 = np.float64
 
 
 def _match_input(gradient, primal):
@@ -120,17 +109,19 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
     1.381773
     """
 
-    argnum_cache = {}  # number of positional arguments -> (argnums tuple, single)
+    argnum_cache = {}  # number of positional arguments -> (argnums tuple, single, all arguments in order)
 
     @functools.wraps(f)
     def value_and_grad_f(*args, **kwargs):
         normalized = argnum_cache.get(len(args))
         if normalized is None:
-            normalized = argnum_cache[len(args)] = normalize_argnums(argnums, len(args), "grad")
-        argnums_tuple, single = normalized
+            argnums_tuple, single = normalize_argnums(argnums, len(args), "grad")
+            normalized = argnum_cache[len(args)] = argnums_tuple, single, argnums_tuple == tuple(range(len(args)))
+        argnums_tuple, single, every = normalized
         for argnum in argnums_tuple:
-            check_differentiable(args[argnum], argnum, "grad")
-        if not kwargs and len(argnums_tuple) == len(args) and argnums_tuple == _identity(len(args)):
+            if args[argnum].__class__ is not float:  # floats pass; everything else is checked
+                check_differentiable(args[argnum], argnum, "grad")
+        if every and not kwargs:
             f_of_chosen, chosen = f, args  # every argument, in order: no wrapper
         else:
             def f_of_chosen(*chosen):
@@ -141,28 +132,22 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
 
             chosen = tuple(args[a] for a in argnums_tuple)
         recording = Recording(f_of_chosen, chosen, has_aux)
-        out = recording.out
+        out = recording.out_values[0] if recording.out_tree is LEAF else recording.out
         seed = _scalar_seed(out, holomorphic)
         if recording.out_tree is not LEAF:
             raise ValueError(f"grad: f returned {recording.out_tree!r}, not one scalar")  # e.g. None
         # The recording is used once: its values are freed during the backward pass.
-        flat_grads = [_match_input(g, p) for g, p in zip(recording.pullback(seed, consume=True),
-                                                         recording.flat_primals)]
+        flat_grads = recording.pullback(seed, consume=True)
+        for i, (gradient, primal) in enumerate(zip(flat_grads, recording.flat_primals)):
+            if gradient.__class__ is float and primal.__class__ is float:
+                flat_grads[i] = _float64(gradient)  # what _match_input gives, without its dispatch
+            else:
+                flat_grads[i] = _match_input(gradient, primal)
         gradients = tree_unflatten(recording.in_tree, flat_grads)
         gradients = gradients[0] if single else gradients
         return ((out, recording.aux), gradients) if has_aux else (out, gradients)
 
     return value_and_grad_f
-
-
-def _identity(n):
-    identity = _IDENTITIES.get(n)
-    if identity is None:
-        identity = _IDENTITIES[n] = tuple(range(n))
-    return identity
-
-
-_IDENTITIES = {}
 
 
 def grad(f, argnums=0, has_aux=False, holomorphic=False):
