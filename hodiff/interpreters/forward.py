@@ -128,19 +128,61 @@ class ForwardTrace(Trace):
         return dual
 
     def _general2(self, primitive, x, y, tx, ty, ans, params):
-        """The dual of ``ans`` = primitive(x, y) through the general JVP rules (tx, ty: tangents or None)."""
+        """The dual of ``ans`` = primitive(x, y) through the general JVP rules (tx, ty: tangents or None).
+
+        The rules' primitives go through bind, so a traced (x, y, ans or tangent) is differentiated by
+        its own trace: this is the path of every hyper-dual.
+        """
+        rules = primitive.jvp
+        if rules.__class__ is tuple and len(rules) == 2:
+            rule_x, rule_y = rules
+        else:
+            rule_x = primitive.jvp_rule(0) if tx is not None else None
+            rule_y = primitive.jvp_rule(1) if ty is not None else None
         tangent = None
-        if tx is not None:
-            tangent = _contribution(primitive, 0, tx, ans, (x, y), params)
-        if ty is not None:
-            contribution = _contribution(primitive, 1, ty, ans, (x, y), params)
-            if contribution is not None:
-                tangent = contribution if tangent is None else _bind2(_ops["add"], tangent, contribution, _NO_PARAMS)
-        return self._finish(primitive, ans, tangent)
+        if tx is not None and rule_x is not None:
+            try:
+                tangent = rule_x(tx, ans, x, y, **params) if params else rule_x(tx, ans, x, y)
+            except Exception as error:
+                _annotate(error, primitive, 0)
+                raise
+        if ty is not None and rule_y is not None:
+            try:
+                contribution = rule_y(ty, ans, x, y, **params) if params else rule_y(ty, ans, x, y)
+            except Exception as error:
+                _annotate(error, primitive, 1)
+                raise
+            tangent = contribution if tangent is None else _bind2(_ops["add"], tangent, contribution, _NO_PARAMS)
+        if tangent is None:
+            tangent = _ops["zeros_like"](ans)
+        elif primitive.broadcasts:
+            tangent = _broadcast_tangent(tangent, ans)
+        dual = _new(Dual)
+        dual._trace = self
+        dual._primal = ans
+        dual._tangent = tangent
+        return dual
 
     def _general1(self, primitive, x, tx, ans, params):
         """The dual of ``ans`` = primitive(x) through the general JVP rule."""
-        return self._finish(primitive, ans, _contribution(primitive, 0, tx, ans, (x,), params))
+        rules = primitive.jvp
+        rule = rules[0] if rules.__class__ is tuple and rules else primitive.jvp_rule(0)
+        tangent = None
+        if rule is not None:
+            try:
+                tangent = rule(tx, ans, x, **params) if params else rule(tx, ans, x)
+            except Exception as error:
+                _annotate(error, primitive, 0)
+                raise
+        if tangent is None:
+            tangent = _ops["zeros_like"](ans)
+        elif primitive.broadcasts:
+            tangent = _broadcast_tangent(tangent, ans)
+        dual = _new(Dual)
+        dual._trace = self
+        dual._primal = ans
+        dual._tangent = tangent
+        return dual
 
     def _general(self, primitive, args, params):
         """Any number of arguments, through bind and the general rules."""
@@ -171,9 +213,7 @@ class ForwardTrace(Trace):
         if tangent is None:
             tangent = _ops["zeros_like"](ans)
         elif primitive.broadcasts:
-            out_shape = _shape(ans)
-            if _shape(tangent) != out_shape:
-                tangent = _ops["broadcast_to"](tangent, shape=out_shape)
+            tangent = _broadcast_tangent(tangent, ans)
         dual = _new(Dual)
         dual._trace = self
         dual._primal = ans
@@ -190,8 +230,27 @@ def _contribution(primitive, argnum, tangent, ans, primals, params):
     try:
         return rule(tangent, ans, *primals, **params)
     except Exception as error:
-        error.add_note(f"(in the forward-mode rule of primitive '{primitive.name}', argument {argnum})")
+        _annotate(error, primitive, argnum)
         raise
+
+
+def _annotate(error, primitive, argnum):
+    error.add_note(f"(in the forward-mode rule of primitive '{primitive.name}', argument {argnum})")
+
+
+def _broadcast_tangent(tangent, ans):
+    """An elementwise op's tangent broadcast to its answer's shape (when an argument was broadcast)."""
+    inner_tangent, inner_ans = tangent, ans
+    while inner_tangent.__class__ is Dual:
+        inner_tangent = inner_tangent._primal
+    while inner_ans.__class__ is Dual:
+        inner_ans = inner_ans._primal
+    if inner_tangent.__class__ in _FLOATS and inner_ans.__class__ in _FLOATS:
+        return tangent  # scalars (the chains of nested scalar derivatives): nothing to broadcast
+    out_shape = _shape(inner_ans)
+    if _shape(inner_tangent) != out_shape:
+        return _ops["broadcast_to"](tangent, shape=out_shape)
+    return tangent
 
 
 def _bind2(primitive, x, y, params):
