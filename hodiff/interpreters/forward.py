@@ -9,6 +9,15 @@ perturbation, so mixed partials come out exactly.
 A tangent may carry a leading batch axis (``batched=True``): it is then a
 batch tracer (see ``batch.py``) one level below the dual's trace, and every
 JVP rule pushes all directions at once without a Python loop.
+
+Speed (nested scalar derivatives apply ``process`` ~2.8^k times for order k):
+one- and two-argument ops are unrolled; plain primals (no tracer) are
+computed by the primitive's implementation directly (``scalar_impl`` for
+floats), and when the tangents are plain too the primitive's ``fast_jvp``
+rules replace the general ones (see ``Primitive``). A hyper-dual's primal
+and tangents are traced by lower levels: they go through bind and the
+general rules, so each level differentiates the rules of the level above.
+tests/test_fast_paths.py checks both paths give the same numbers and types.
 """
 
 import numpy as np
@@ -53,10 +62,20 @@ class ForwardTrace(Trace):
                         nested = True
                 else:
                     nested = True
-            if nested:
-                return self._general2(primitive, x, y, tx, ty, _bind2(primitive, x, y, params), params)
+            if nested:  # bind, without its search when one live trace holds every traced primal
+                if isinstance(x, Tracer):
+                    trace = x._trace
+                    single = not isinstance(y, Tracer) or y._trace is trace
+                else:
+                    trace = y._trace
+                    single = True
+                if single and trace.alive and primitive.differentiable:
+                    ans = trace.process(primitive, (x, y), params)
+                else:
+                    ans = primitive(x, y, **params)
+                return self._general2(primitive, x, y, tx, ty, ans, params)
             x_class, y_class = x.__class__, y.__class__
-            if x_class in _FLOATS and y_class in _FLOATS and primitive.scalar_impl is not None:
+            if x_class in _FLOATS and y_class in _FLOATS and primitive.scalar_impl is not None and not params:
                 try:
                     ans = primitive.scalar_impl(x, y)
                 except _FAST_ERRORS:
@@ -96,7 +115,7 @@ class ForwardTrace(Trace):
             if isinstance(x, Tracer):
                 return self._general1(primitive, x, tx, _bind1(primitive, x, params), params)
             x_class = x.__class__
-            if x_class in _FLOATS and primitive.scalar_impl is not None:
+            if x_class in _FLOATS and primitive.scalar_impl is not None and not params:
                 try:
                     ans = primitive.scalar_impl(x)
                 except _FAST_ERRORS:
