@@ -1,0 +1,265 @@
+"""The scalar fast paths give exactly the general path's numbers and types.
+
+Primitives may carry accelerators (see ``Primitive``): ``scalar_impl`` for
+Python floats and ``fast_jvp`` / ``fast_vjp`` rules for plain values. Two
+levels of checks:
+
+- rule by rule, over every registered primitive that has them: on plain
+  inputs (floats, np.float64, ints, 0-d and broadcast arrays, values where
+  Python arithmetic raises) the fast rule returns what the general rule
+  returns, bit for bit and of the same type, or raises an error the
+  interpreters fall back on;
+- forward mode end to end: ``ForwardTrace.process`` (unrolled paths, plain
+  primals without bind, fast rules) against a trace that always takes the
+  general path (bind and the general rules), on jvps nested up to three
+  deep, so hyper-duals, constants of other levels and perturbation confusion
+  are covered too. The fast rules must never see a tracer.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import hodiff as hd
+import hodiff.numpy as hnp
+from hodiff.core.trace import Tracer, registry
+from hodiff.interpreters import forward as forward_interpreter
+from hodiff.transforms import forward as forward_transform
+
+FAST_ERRORS = (ArithmeticError, ValueError)  # the interpreters' fallback signal
+
+UNARY_INPUTS = [0.7, -1.3, 0.0, 2.5, 800.0, np.float64(0.4), np.float64(-2.0), 3,
+                np.array(0.3), np.array([0.2, -0.5, 0.0, 1.5]), np.array([[0.1, 0.9]])]
+BINARY_INPUTS = [(0.7, -1.3), (2.0, 0.0), (0.0, 0.0), (1e300, 1e300), (np.float64(0.4), 3), (2, 0.5),
+                 (np.float64(1.5), np.float64(-0.25)), (np.array(0.3), 1.2), (0.6, np.array([0.2, -0.5, 1.5])),
+                 (np.array([[0.1], [2.0]]), np.array([0.2, -0.5, 1.5])), (np.array([1.0, 0.0]), np.array([0.0, 0.0]))]
+INCOMING = [1.0, np.float64(-0.5), np.array(2.0), 0.0]  # tangents / cotangents of scalar answers
+
+
+def _same(a, b):
+    """Bit-for-bit equal and of the same type (and dtype and shape for arrays); nan equals nan."""
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, Tracer):
+        _same(a.primal, b.primal)
+        _same(a._tangent, b._tangent)
+        return
+    if isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    if isinstance(a, (np.ndarray, np.generic)):
+        assert a.dtype == b.dtype and a.shape == b.shape, (a, b)
+    np.testing.assert_array_equal(a, b)
+
+
+def _outcome(function, *args, **params):
+    """('value', result) or ('fallback', None) when the call raises an error the interpreters catch."""
+    with np.errstate(all="ignore"):
+        try:
+            return "value", function(*args, **params)
+        except FAST_ERRORS:
+            return "fallback", None
+
+
+def _with_fast(attribute):
+    return sorted((name for name, p in registry.items() if getattr(p, attribute) is not None))
+
+
+def _inputs(primitive):
+    arity = len(primitive.jvp) if isinstance(primitive.jvp, tuple) else len(primitive.fast_jvp)
+    return UNARY_INPUTS if arity == 1 else BINARY_INPUTS if arity == 2 else []
+
+
+def _args(inputs):
+    return inputs if isinstance(inputs, tuple) else (inputs,)
+
+
+def test_there_are_fast_paths_to_check():
+    assert {"add", "multiply", "sin", "exp"} <= set(_with_fast("fast_jvp")) & set(_with_fast("scalar_impl"))
+
+
+@pytest.mark.parametrize("name", _with_fast("scalar_impl"))
+def test_scalar_impl_is_the_implementation_on_floats(name):
+    primitive = registry[name]
+    floats = [0.7, -1.3, 0.0, 800.0, 1e300, np.float64(0.4), np.float64(-2.0), np.float64(0.0)]
+    arity = len(primitive.jvp) if isinstance(primitive.jvp, tuple) else 1
+    cases = [(x,) for x in floats] if arity == 1 else [(x, y) for x in floats for y in floats]
+    for args in cases:
+        kind, fast = _outcome(primitive.scalar_impl, *args)
+        if kind == "value":  # (an error means: use impl)
+            with np.errstate(all="ignore"):
+                _same(fast, primitive.impl(*args))
+
+
+@pytest.mark.parametrize("table", ["fast_jvp", "fast_vjp"])
+@pytest.mark.parametrize("name", sorted(set(_with_fast("fast_jvp")) | set(_with_fast("fast_vjp"))))
+def test_fast_rules_are_the_general_rules_on_plain_values(name, table):
+    primitive = registry[name]
+    fast_rules = getattr(primitive, table)
+    if fast_rules is None:
+        pytest.skip(f"{name} has no {table}")
+    general = primitive.jvp_rule if table == "fast_jvp" else primitive.vjp_rule
+    checked = 0
+    for inputs in _inputs(primitive):
+        args = _args(inputs)
+        with np.errstate(all="ignore"):
+            ans = primitive(*args)
+        for argnum, fast_rule in enumerate(fast_rules):
+            rule = general(argnum)
+            if fast_rule is None:
+                assert rule is None
+                continue
+            # A tangent has its argument's shape; a cotangent the answer's.
+            incoming_shape = np.shape(args[argnum]) if table == "fast_jvp" else np.shape(ans)
+            for incoming in INCOMING:
+                if np.shape(incoming) != () and incoming_shape != ():
+                    continue
+                incoming = incoming if incoming_shape == () else np.full(incoming_shape, incoming)
+                kind, fast = _outcome(fast_rule, incoming, ans, *args)
+                if kind == "fallback":
+                    continue
+                with np.errstate(all="ignore"):
+                    _same(fast, rule(incoming, ans, *args))
+                checked += 1
+    assert checked > 10
+
+
+# ----------------------------------------------------------------- forward mode, end to end
+
+class GeneralForwardTrace(forward_interpreter.ForwardTrace):
+    """Forward mode without its fast paths: every op through bind and the general rules."""
+
+    __slots__ = ()
+
+    def process(self, primitive, args, params):
+        return self._general(primitive, args, params)
+
+
+@pytest.fixture
+def no_tracers_in_fast_rules(monkeypatch):
+    """Every fast_jvp rule asserts it gets plain values only; yields the list of rules called."""
+    called = []
+
+    def guarded(name, rule):
+        def check(*args, **params):
+            assert not any(isinstance(a, Tracer) for a in args), f"{name}'s fast rule got a tracer"
+            called.append(name)
+            return rule(*args, **params)
+        return check
+
+    for name in _with_fast("fast_jvp"):
+        primitive = registry[name]
+        rules = tuple(None if r is None else guarded(name, r) for r in primitive.fast_jvp)
+        monkeypatch.setattr(primitive, "fast_jvp", rules)
+    return called
+
+
+def _run_both(monkeypatch, compute):
+    """compute() with the fast forward paths and with the general one only."""
+    fast = compute()
+    with monkeypatch.context() as patch:
+        patch.setattr(forward_transform, "ForwardTrace", GeneralForwardTrace)
+        general = compute()
+    return fast, general
+
+
+def _nested_derivatives(f, x, depth):
+    """[f(x), f'(x), ..., f^(depth)(x)] along ones, by jvp nested ``depth`` deep (each level also
+    returns its primal, so every primal and tangent of every level is compared)."""
+    def level(g):
+        def h(x):
+            direction = np.ones(np.shape(x)) if not isinstance(x, Tracer) else np.ones(x.shape)
+            return hd.jvp(g, (x,), (direction,))
+        return h
+
+    g = f
+    for _ in range(depth):
+        g = level(g)
+    return g(x)
+
+
+SCALAR_FUNCTIONS = {
+    "benchmark W6": lambda x: hnp.sin(x) * hnp.exp(-x * x / 2),
+    "quotient": lambda x: x / (1.0 + x * x) - 2 / x,
+    "log, sqrt": lambda x: hnp.log(x * x) + hnp.sqrt(x * x + 1.0),
+    "tanh, cos, negative": lambda x: -hnp.tanh(hnp.cos(x) - x),
+    "no fast rule": lambda x: hnp.arctan2(x, 2.0) * hnp.power(x, 3) + hnp.maximum(x, 0.5),
+    "int constants": lambda x: 3 * x - 2 + x * 2,
+    "x minus x": lambda x: (x - x) * hnp.exp(x),
+    "constant output": lambda x: 2.5,
+}
+POINTS = [0.7, -1.2, np.float64(0.3), np.array(1.1), np.array([0.5, -0.8, 2.0]),
+          np.array([0.5, 1.5], dtype=np.float32)]
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("point", POINTS, ids=repr)
+@pytest.mark.parametrize("name", SCALAR_FUNCTIONS)
+def test_forward_fast_paths_match_the_general_path(monkeypatch, no_tracers_in_fast_rules, name, point, depth):
+    f = SCALAR_FUNCTIONS[name]
+    fast, general = _run_both(monkeypatch, lambda: _nested_derivatives(f, point, depth))
+    _same(fast, general)
+
+
+@pytest.mark.parametrize("x", [0.0, 1e200, -1e200])
+def test_forward_falls_back_where_python_arithmetic_raises(monkeypatch, x):
+    def f(x):  # 1/0, log(0), exp overflow, x * x overflow: Python raises or gives inf where numpy warns
+        return 1.0 / x + hnp.log(hnp.abs(x)) + hnp.exp(x) + x * x
+
+    with np.errstate(all="ignore"):
+        fast, general = _run_both(monkeypatch, lambda: _nested_derivatives(f, x, 2))
+    _same(fast, general)
+
+
+def test_forward_broadcasting_and_mixed_levels_match_the_general_path(monkeypatch, no_tracers_in_fast_rules):
+    A = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
+    v = np.array([0.1, 0.2, 0.3])
+
+    def f(x, y):
+        # x (3,) broadcast against (2, 3) constants; y scalar broadcast; an inner jvp closing over x
+        inner = hd.jvp(lambda t: hnp.sin(t * x) * y, (0.4,), (1.0,))[1]
+        broadcast = hnp.sum(x + A) + hnp.sum(y - A) + hnp.sum(-(A - x))  # tangents broadcast to (2, 3)
+        return hnp.sum(hnp.exp(A * x) / (1.0 + y * y)) + hnp.sum(inner * A) + broadcast
+
+    def compute():
+        first = hd.jvp(f, (v, 0.6), (np.ones(3), 0.5))
+        second = hd.jvp(lambda x: hd.jvp(lambda y: f(x, y), (0.6,), (1.0,))[1], (v,), (np.ones(3),))
+        return first, second
+
+    fast, general = _run_both(monkeypatch, compute)
+    _same(fast, general)
+    assert no_tracers_in_fast_rules  # the fast rules did run
+
+
+def test_nested_scalar_derivatives_use_the_fast_rules_at_the_plain_level(no_tracers_in_fast_rules):
+    value = hd.derivative(SCALAR_FUNCTIONS["benchmark W6"], order=4, mode="nested")(0.7)
+    assert value == pytest.approx(8.08198990423, rel=1e-10)
+    assert {"multiply", "add", "sin", "exp"} <= set(no_tracers_in_fast_rules)
+
+
+def test_perturbation_confusion_on_the_fast_paths(monkeypatch):
+    def compute():
+        # d/dx [x * d/dy (x * y)] = 2x: the inner derivative treats the outer x as a constant
+        f = lambda x: x * hd.jvp(lambda y: x * y, (1.0,), (1.0,))[1]  # noqa: E731
+        g = lambda x: x * hd.jvp(lambda y: x + y, (1.0,), (1.0,))[1]  # noqa: E731
+        return hd.jvp(f, (3.0,), (1.0,)), hd.jvp(g, (1.0,), (1.0,))
+
+    fast, general = _run_both(monkeypatch, compute)
+    _same(fast, general)
+    (value, slope), (_, one) = fast
+    assert (float(value), float(slope), float(one)) == (9.0, 6.0, 1.0)
+
+
+def test_user_duals_with_int_tangents_or_tags_match_the_general_rules():
+    # An int tangent is not a fast-rule tangent: the general rule multiply(1, 3) makes a numpy
+    # integer of it, where Python's 1 * 3 would stay an int.
+    _same((hd.Dual(2.0, 1) * 3).tangent, hnp.multiply(1, 3))
+    _same((hd.Dual(2, 1) * 3).tangent, hnp.multiply(1, 3))
+    _same((hd.Dual(2.0, 1) * hd.Dual(0.5, 2)).tangent, hnp.add(hnp.multiply(1, 0.5), hnp.multiply(2.0, 2)))
+    # hyper-duals of two tags: d2/dxdy [sin(x y) y] = 2 y cos(x y) - x y^2 sin(x y)
+    x = hd.Dual(2.0, 1.0, tag="fast-paths-inner")
+    y = hd.Dual(3.0, 1.0, tag="fast-paths-outer")
+    out = hnp.sin(x * y) * y
+    assert out.tangent.tangent == pytest.approx(6.0 * math.cos(6.0) - 18.0 * math.sin(6.0), rel=1e-14)
