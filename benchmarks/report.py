@@ -340,6 +340,8 @@ def scale_table(scale) -> str:
                      per_unit, f"{good['rel_err']:.1e}", short(result.get("error", ""))])
     headers = ["workload", "largest that ran", "smallest that did not", "time of the largest call",
                "peak address space", "peak RSS (VmHWM)", "growth per unit, largest run", "rel err", "problem"]
+    if not any(row[-1] for row in rows):  # no problem to show
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
     return markdown_table(headers, rows)
 
 
@@ -347,7 +349,7 @@ def scale_section(scale) -> str:
     """The "## Scale" section of RESULTS.md, from scale.py's JSON."""
     meta = scale["meta"]
     bases = [r for r in scale["results"] if r.get("base_as") is not None]
-    base = (f"{_mib(bases[0]['base_as'])} of address space ({_mib(bases[0]['base_rss'])} resident)"
+    base = (f"{_mib(bases[0]['base_as'])} of address space ({_mib(bases[0]['base_rss'])} resident in a probe)"
             if bases else "(not measured)")
     lines = [f"{SCALE_HEADING} ({_cap_text(meta['limit'])})", "",
              f"- Date: {meta['date']} ({meta['mode']}; {meta['wall_seconds']:.0f} s, budget "
@@ -356,7 +358,8 @@ def scale_section(scale) -> str:
              f"- Machine: {meta['machine']}; {meta['blas_threads']} BLAS thread; hodiff from {meta['hodiff_path']}",
              f"- The cap is `RLIMIT_AS` on each probe's process ({meta['limit']:,} bytes of virtual address "
              f"space), which counts the interpreter, numpy, OpenBLAS, scipy and hodiff already mapped "
-             f"after the imports: {base}. Peak RSS (VmHWM) is the physical memory of the largest call.",
+             f"after the imports: {base}. Peak RSS (VmHWM) is the physical memory of the largest call "
+             f"(the probes are forked after the imports, so their base RSS is what they touched).",
              "", scale_table(scale)]
     notes = [f"- {result['workload']}: stopped: {result['stopped']}" for result in scale["results"]
              if result.get("stopped")]

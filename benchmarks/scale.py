@@ -69,11 +69,13 @@ import time
 import traceback
 from pathlib import Path
 
-# One BLAS thread, set before numpy is imported (the forked probes inherit the loaded library).
+# One BLAS thread, set before numpy is imported (the forked probes inherit the loaded library); only
+# when run as a script, so that importing this module (tests) leaves the environment alone.
 _ONE_THREAD = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "BLIS_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-for _name in _ONE_THREAD:
-    os.environ[_name] = "1"
+if __name__ == "__main__":
+    for _name in _ONE_THREAD:
+        os.environ[_name] = "1"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # so that `python benchmarks/scale.py` finds the packages
@@ -406,6 +408,8 @@ def parse_args(argv=None):
                         help="RESULTS.md whose Scale section to replace (default benchmarks/RESULTS.md; "
                              "quick: none)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--from-json", type=Path, default=None, metavar="FILE",
+                        help="measure nothing: print the figures saved in FILE and put them in RESULTS.md")
     args = parser.parse_args(argv)
     try:
         parse_limit(args.limit or "1")
@@ -437,6 +441,11 @@ def main(argv=None) -> int:
     def log(text):
         print(text, file=sys.stderr, flush=True)
 
+    if args.from_json:
+        data = json.loads(args.from_json.read_text())
+        print(report.scale_table(data))
+        write_outputs(data, None, results_path, log)
+        return 0
     order = [w for w in ("hessian", "chain") if w in args.workloads]  # the Hessian's probes are short
     started = time.perf_counter()
     end = started + settings.budget
@@ -448,7 +457,8 @@ def main(argv=None) -> int:
     data = {
         "meta": {
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": "python benchmarks/scale.py " + shlex.join(sys.argv[1:] if argv is None else argv),
+            "command": " ".join(["python benchmarks/scale.py", shlex.join(sys.argv[1:] if argv is None else argv)]
+                                ).strip(),
             "mode": mode, "limit": settings.limit, "budget": settings.budget,
             "wall_seconds": time.perf_counter() - started,
             "machine": machine_description(), "hodiff_path": hodiff.__file__,
