@@ -285,6 +285,16 @@ def _line(x0, y0, x1, y1):
     return slope, y1 - slope * x1
 
 
+def _wrong(record, workload):
+    """Why a call that ran does not count, or None: its check failed or could not run."""
+    if record.get("rel_err") is None:
+        return f"{UNIT[workload]}={record['size']:,} ran but was not checked: {record.get('why')}"
+    if record["rel_err"] > record["tol"]:
+        return (f"wrong result at {UNIT[workload]}={record['size']:,}: "
+                f"rel err {record['rel_err']:.1e} > {record['tol']:g}")
+    return None
+
+
 def search(workload, settings, deadline, log):
     """Calibrate, bracket and bisect; returns a dict for scale.json."""
     small, large = settings.calibration[workload]
@@ -297,8 +307,8 @@ def search(workload, settings, deadline, log):
         if not record.get("fit"):
             result["error"] = f"calibration at {UNIT[workload]}={size:,} failed: {record.get('why')}"
             return result
-        if record.get("rel_err") is None or record["rel_err"] > record["tol"]:
-            result["error"] = f"wrong result at {UNIT[workload]}={size:,}: rel err {record.get('rel_err')}"
+        if _wrong(record, workload):
+            result["error"] = _wrong(record, workload)
             return result
         calibration.append(record)
     first, second = calibration
@@ -352,7 +362,8 @@ def search(workload, settings, deadline, log):
         if record["fit"]:
             verdict = (f"ran in {record['seconds']:.1f} s (wall {record['wall']:.1f} s), peak address space "
                        f"{record['peak_as'] / MiB:,.0f} MiB, peak RSS {record['peak_rss'] / MiB:,.0f} MiB, "
-                       f"rel err {record.get('rel_err'):.1e}")
+                       + (f"rel err {record['rel_err']:.1e}" if record.get("rel_err") is not None
+                          else record.get("why", "not checked")))
         else:
             verdict = f"did not fit: {record['why']} (wall {record['wall']:.1f} s)"
         log(f"  {UNIT[workload]}={size:,}: {verdict}")
@@ -360,8 +371,8 @@ def search(workload, settings, deadline, log):
             result["error"] = f"{UNIT[workload]}={size:,}: {record['why']}"
             break
         if record["fit"]:
-            if record.get("rel_err") is None or record["rel_err"] > record["tol"]:
-                result["error"] = f"wrong result at {UNIT[workload]}={size:,}: rel err {record.get('rel_err')}"
+            if _wrong(record, workload):
+                result["error"] = _wrong(record, workload)
                 break
             good = record
         else:
