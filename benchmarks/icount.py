@@ -37,10 +37,15 @@ JOBS = {
     "w8": ("W8", "hodiff", "grad", {"steps": 100}), "w8floor": ("W8", "floor", "grad", {"steps": 100}),
     "w6nested": ("W6", "hodiff", "k8", "nested"), "w6nested4": ("W6", "hodiff", "k4", "nested"),
     "w6taylor": ("W6", "hodiff", "k8", "taylor"), "w6floor": ("W6", "floor", "k8", None),
+    # W7: mode="auto" against the fixed modes (auto's warm calls must cost what the faster mode costs).
+    "w7autotall": ("W7", "hodiff", "auto:tall", None), "w7fwdtall": ("W7", "hodiff", "fwd:tall", None),
+    "w7revtall": ("W7", "hodiff", "rev:tall", None),
+    "w7autowide": ("W7", "hodiff", "auto:wide", None), "w7revwide": ("W7", "hodiff", "rev:wide", None),
 }
 
 # Extra calls measured (default 5): more for cheap calls, to average the collector's passes.
-CALLS = {"w1": 50, "w1micrograd": 50, "w1floor": 200, "w8floor": 50, "w6floor": 200, "w2fwdfloor": 20, "w2floor": 20}
+CALLS = {"w1": 50, "w1micrograd": 50, "w7autotall": 20, "w7fwdtall": 20, "w7autowide": 20, "w7revwide": 20,
+         "w1floor": 200, "w8floor": 50, "w6floor": 200, "w2fwdfloor": 20, "w2floor": 20}
 
 
 def _thunk(job):

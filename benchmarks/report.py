@@ -276,8 +276,11 @@ def error_lines(records) -> list[str]:
             for (row, status, message), cases in hits.items()]
 
 
-def render(meta, records) -> str:
-    """The whole report (printed to the terminal and written as RESULTS.md)."""
+def render(meta, records, scale=None) -> str:
+    """The whole report (printed to the terminal and written as RESULTS.md).
+
+    ``scale``: benchmarks/scale.py's figures (its JSON), rendered as the last section.
+    """
     parts = ["# hodiff benchmark results", "", *header_lines(meta), "",
              "Times are medians over repeats of back-to-back calls; `first` is the cold call "
              "(tracing, JIT). `x floor` divides by the numpy floor re-timed in the same "
@@ -292,4 +295,86 @@ def render(meta, records) -> str:
     errors = error_lines(records)
     if errors:
         parts += ["", "## Errors, timeouts and wrong results", "", *errors]
-    return "\n".join(parts) + "\n"
+    text = "\n".join(parts) + "\n"
+    return with_scale_section(text, scale_section(scale)) if scale else text
+
+
+# --- the Scale section (benchmarks/scale.py) ------------------------------------
+# scale.py writes its figures to benchmarks/scale.json and replaces this section
+# of RESULTS.md in place; run.py appends it again from scale.json whenever it
+# rewrites RESULTS.md, so a harness run does not lose it.
+
+SCALE_HEADING = "## Scale"
+_SCALE_NAMES = {"chain": "W8 scalar chain (steps)", "hessian": "W5 full Hessian (n)"}
+
+
+def _mib(value) -> str:
+    return f"{value / 2**20:,.0f} MiB" if value is not None else "-"
+
+
+def _cap_text(limit) -> str:
+    return f"{limit / 2**30:g} GiB" if limit >= 2**30 else f"{limit / 2**20:g} MiB"
+
+
+def scale_table(scale) -> str:
+    """One row per workload: the largest size that ran under the cap, the smallest that did not."""
+    rows = []
+    for result in scale["results"]:
+        name = _SCALE_NAMES.get(result["workload"], result["workload"])
+        good, bad = result.get("good"), result.get("bad")
+        if good is None:
+            rows.append([name, "-", f"{bad['size']:,} ({bad['why']})" if bad else "-", "-", "-", "-", "-",
+                         "-", short(result.get("error", result.get("stopped", "no capped probe ran")))])
+            continue
+        grown_as = good["peak_as"] - good["base_as"]
+        grown_rss = good["peak_rss"] - good["base_rss"]
+        if result["workload"] == "chain":
+            per_unit = f"{grown_as / good['size']:,.0f} B/step ({grown_rss / good['size']:,.0f} B RSS)"
+        else:
+            entries = good["size"] ** 2
+            per_unit = (f"{grown_as / entries:.1f} B per n^2 ({grown_as / (8 * entries):.1f} n x n float64 "
+                        f"arrays; RSS {grown_rss / (8 * entries):.1f})")
+        rows.append([name, f"{good['size']:,}",
+                     f"{bad['size']:,} ({bad['why']})" if bad else "not found in the budget",
+                     format_seconds(good["seconds"]), _mib(good["peak_as"]), _mib(good["peak_rss"]),
+                     per_unit, f"{good['rel_err']:.1e}", short(result.get("error", ""))])
+    headers = ["workload", "largest that ran", "smallest that did not", "time of the largest call",
+               "peak address space", "peak RSS (VmHWM)", "growth per unit, largest run", "rel err", "problem"]
+    if not any(row[-1] for row in rows):  # no problem to show
+        headers, rows = headers[:-1], [row[:-1] for row in rows]
+    return markdown_table(headers, rows)
+
+
+def scale_section(scale) -> str:
+    """The "## Scale" section of RESULTS.md, from scale.py's JSON."""
+    meta = scale["meta"]
+    bases = [r for r in scale["results"] if r.get("base_as") is not None]
+    base = (f"{_mib(bases[0]['base_as'])} of address space ({_mib(bases[0]['base_rss'])} resident in a probe)"
+            if bases else "(not measured)")
+    lines = [f"{SCALE_HEADING} ({_cap_text(meta['limit'])})", "",
+             f"- Date: {meta['date']} ({meta['mode']}; {meta['wall_seconds']:.0f} s, budget "
+             f"{meta['budget']:.0f} s; 1-minute load average at the end {meta['load_average']:.1f})",
+             f"- Command: `{meta['command']}`",
+             f"- Machine: {meta['machine']}; {meta['blas_threads']} BLAS thread; hodiff from {meta['hodiff_path']}",
+             f"- The cap is `RLIMIT_AS` on each probe's process ({meta['limit']:,} bytes of virtual address "
+             f"space), which counts the interpreter, numpy, OpenBLAS, scipy and hodiff already mapped "
+             f"after the imports: {base}. Peak RSS (VmHWM) is the physical memory of the largest call "
+             f"(the probes are forked after the imports, so their base RSS is what they touched).",
+             "", scale_table(scale)]
+    notes = [f"- {result['workload']}: stopped: {result['stopped']}" for result in scale["results"]
+             if result.get("stopped")]
+    notes += [f"- {result['workload']}: {result['error']}" for result in scale["results"] if result.get("error")]
+    if notes:
+        lines += [""] + notes
+    return "\n".join(lines) + "\n"
+
+
+def with_scale_section(text: str, section: str) -> str:
+    """``text`` with its Scale section (heading to the next "## " heading) replaced, or ``section`` appended."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.startswith(SCALE_HEADING)), None)
+    if start is None:
+        return (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
+    stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    after = "".join(lines[stop:])
+    return "".join(lines[:start]) + section + ("\n" + after if after else "")

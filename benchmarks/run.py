@@ -67,6 +67,9 @@ def parse_args(argv=None):
                         help="print the report only; do not write RESULTS.md")
     parser.add_argument("--from-json", type=Path, default=None, metavar="FILE",
                         help="measure nothing: render the report of a run saved with --json")
+    parser.add_argument("--scale", type=Path, default=REPO_ROOT / "benchmarks" / "scale.json",
+                        metavar="FILE", help="figures of benchmarks/scale.py, appended to the report as "
+                                             "its Scale section if the file exists (default: %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -194,7 +197,9 @@ def missing_modules(peer_module) -> list[str]:
 # --- main ---------------------------------------------------------------------
 
 def write_report(meta, records, args) -> None:
-    text = report.render(meta, records)
+    # The Scale section comes from benchmarks/scale.py's last run, kept in its own file.
+    scale = json.loads(args.scale.read_text()) if args.scale and args.scale.exists() else None
+    text = report.render(meta, records, scale)
     print(text)
     if not args.no_results:
         args.results.write_text(text)
