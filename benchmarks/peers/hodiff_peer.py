@@ -7,7 +7,7 @@ Calls made, all on float64 numpy arrays or Python floats:
     hd.hessian(f)(x)                            default mode
     hd.jacobian(f, mode="rev" | "fwd" | "auto")(x)
     hd.derivative(g, order=k, mode="taylor" | "nested")(0.7)   for k = 1..12
-    hodiff.numpy: sin, tanh, exp, logaddexp, matmul, sum, mean; arithmetic
+    hd.nn.sigmoid (W1); hodiff.numpy: sin, tanh, exp, logaddexp, matmul, sum, mean; arithmetic
         operators; fancy indexing z[rows, labels] of a traced (256, 10) array
         by two int64 arrays
     logsumexp(z, axis=1) from hodiff.scipy.special (hodiff.nn as a fallback)
@@ -51,8 +51,8 @@ def w1(inputs):
     def build():
         hd, hnp = _api()
 
-        def neuron(w0, x0, w1, x1, w2):
-            return 1.0 / (1.0 + hnp.exp(-(w0 * x0 + w1 * x1 + w2)))
+        def neuron(w0, x0, w1, x1, w2):  # the logistic sigmoid as one op, as torch.sigmoid and jax.nn.sigmoid
+            return hd.nn.sigmoid(w0 * x0 + w1 * x1 + w2)
 
         value_and_grad = hd.value_and_grad(neuron, argnums=(0, 1, 2, 3, 4))
         return lambda: value_and_grad(*args)

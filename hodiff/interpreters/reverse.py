@@ -327,7 +327,10 @@ def tape_backward(tape, roots, consume=False):
     pending = [None] * len(tape)
     owned = set()  # positions whose pending array this pass allocated: safe to add into in place
     for node, cotangent in roots:
-        _accumulate(pending, owned, node.seq, cotangent, add)
+        if pending[node.seq] is None:
+            pending[node.seq] = cotangent
+        else:
+            _accumulate(pending, owned, node.seq, cotangent, add)
     for position in range(len(tape) - 1, -1, -1):
         cotangent = pending[position]
         if cotangent is None:

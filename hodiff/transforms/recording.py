@@ -78,7 +78,11 @@ class Recording:
         ``consume=True``: this is the last pullback; the recorded values are
         freed during the pass (the recording cannot be pulled back again).
         """
-        starts = [(node, c) for node, c in zip(self.roots, flat_cotangents) if node is not None]
+        roots = self.roots
+        if len(roots) == 1:  # one output (grad, most vjps)
+            starts = [(roots[0], flat_cotangents[0])] if roots[0] is not None else []
+        else:
+            starts = [(node, c) for node, c in zip(roots, flat_cotangents) if node is not None]
         if not starts:  # no output depends on the inputs
             return [_zeros_like(primal) for primal in self.flat_primals]
         collecting = gc.isenabled()
@@ -91,10 +95,10 @@ class Recording:
                 gc.enable()
         if consume:
             self.tape = self.roots = None
-        gradients = []
-        for node, primal in zip(self.input_nodes, self.flat_primals):
-            gradient = pending[node.seq]
-            gradients.append(_zeros_like(primal) if gradient is None else gradient)  # None: not reached
+        gradients = [pending[node.seq] for node in self.input_nodes]
+        for i, gradient in enumerate(gradients):
+            if gradient is None:  # an input the outputs do not depend on
+                gradients[i] = _zeros_like(self.flat_primals[i])
         return gradients
 
     def pushforward(self, *flat_tangents):
