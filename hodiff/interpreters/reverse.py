@@ -164,7 +164,7 @@ class ReverseTrace(Trace):
                 parents, argnums = (parent_x,), _ARG0
             values = (x, y)
             x_class, y_class = x.__class__, y.__class__
-            if x_class is float and y_class is float and primitive.scalar_impl is not None:
+            if x_class is float and y_class is float and primitive.scalar_impl is not None and not params:
                 fast = primitive.fast_vjp
                 try:
                     ans = primitive.scalar_impl(x, y)
@@ -181,7 +181,7 @@ class ReverseTrace(Trace):
             parents, argnums = (x.node,), _ARG0  # bind chose this trace: its one argument is ours
             x = x.value
             values = (x,)
-            if x.__class__ is float and primitive.scalar_impl is not None:
+            if x.__class__ is float and primitive.scalar_impl is not None and not params:
                 fast = primitive.fast_vjp
                 try:
                     ans = primitive.scalar_impl(x)
