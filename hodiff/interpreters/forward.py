@@ -172,15 +172,7 @@ class ForwardTrace(Trace):
                 _annotate(error, primitive, 1)
                 raise
             tangent = contribution if tangent is None else _bind2(_ops["add"], tangent, contribution, _NO_PARAMS)
-        if tangent is None:
-            tangent = _ops["zeros_like"](ans)
-        elif primitive.broadcasts:
-            tangent = _broadcast_tangent(tangent, ans)
-        dual = _new(Dual)
-        dual._trace = self
-        dual._primal = ans
-        dual._tangent = tangent
-        return dual
+        return self._finish(primitive, ans, tangent)
 
     def _general1(self, primitive, x, tx, ans, params):
         """The dual of ``ans`` = primitive(x) through the general JVP rule."""
@@ -193,15 +185,7 @@ class ForwardTrace(Trace):
             except Exception as error:
                 _annotate(error, primitive, 0)
                 raise
-        if tangent is None:
-            tangent = _ops["zeros_like"](ans)
-        elif primitive.broadcasts:
-            tangent = _broadcast_tangent(tangent, ans)
-        dual = _new(Dual)
-        dual._trace = self
-        dual._primal = ans
-        dual._tangent = tangent
-        return dual
+        return self._finish(primitive, ans, tangent)
 
     def _general(self, primitive, args, params):
         """Any number of arguments, through bind and the general rules."""
