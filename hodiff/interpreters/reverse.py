@@ -374,6 +374,18 @@ def tape_backward(tape, roots, consume=False):
                         tape[position] = None
                         node.args = node.ans = node.parents = None
                     continue
+        elif fast is not None and cotangent.__class__ is float and node.ans.__class__ is float \
+                and len(node.parents) == 2 and len(node.args) == 2 and node.params is _NO_PARAMS:
+            # Two traced Python floats (x * y, x + y): both fast rules inline; scalars need no unbroadcast.
+            x, y = node.args
+            rule_x, rule_y = fast
+            try:
+                contribution_x = rule_x(cotangent, node.ans, x, y)
+                contribution_y = rule_y(cotangent, node.ans, x, y)
+            except _FAST_ERRORS:
+                pass  # the general rules decide below
+            else:
+                contributions = ((node.parents[0], contribution_x), (node.parents[1], contribution_y))
         elif fast is not None:
             contributions = _fast_contributions(node, cotangent, fast)
         elif node.primitive is None:
