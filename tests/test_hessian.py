@@ -223,3 +223,18 @@ def test_hessian_of_a_pytree_input_nests_dicts_like_jax():
         np.testing.assert_allclose(H["a"]["b"], [2.0, 4.0])
         np.testing.assert_allclose(H["b"]["a"], [2.0, 4.0])
         assert float(H["b"]["b"]) == 0.0
+
+
+def test_forward_sweep_drops_intermediate_tangents_and_keeps_the_outputs():
+    """A sweep (linearize, full Hessians) holds a tangent only until its last consumer read it."""
+    from hodiff.interpreters.reverse import forward_sweep
+    from hodiff.transforms.recording import Recording
+
+    x = np.array([0.3, -0.4, 1.2])
+    recording = Recording(lambda x: hnp.sin(x * 2.0) * hnp.exp(x) + x, (x,))
+    (leaf,), (root,) = recording.input_nodes, recording.roots
+    tangent = np.array([1.0, 2.0, -1.0])
+    swept = forward_sweep([root], {leaf: tangent})
+    assert set(swept) == {leaf, root}  # the four intermediate nodes' tangents are gone
+    expected = (2 * np.cos(2 * x) * np.exp(x) + np.sin(2 * x) * np.exp(x) + 1) * tangent
+    np.testing.assert_allclose(swept[root], expected, rtol=1e-14)

@@ -499,12 +499,21 @@ def graph_nodes(outputs):
 def forward_sweep(outputs, seeds):
     """Push tangents forward through a recorded graph using each node's JVP rules.
 
-    seeds: {leaf node: tangent}. Returns {node: tangent} for every node
-    reached; nodes whose inputs carry no tangent are left out (zero).
+    seeds: {leaf node: tangent}. Returns {node: tangent} for the ``outputs``
+    (and seeds) reached; a node whose inputs carry no tangent is left out
+    (zero). An intermediate node's tangent is dropped once its last consumer
+    has read it, so the sweep holds only the tangents still needed (a full
+    Hessian's sweep pushes n x n tangents through every node).
     """
     add = _ops["add"]
     tangents = dict(seeds)
-    for node in graph_nodes(outputs):
+    nodes = graph_nodes(outputs)
+    uses = {}  # node -> consumers not yet swept
+    for node in nodes:
+        for parent in node.parents:
+            uses[parent] = uses.get(parent, 0) + 1
+    keep = set(outputs) | set(seeds)
+    for node in nodes:
         primitive = node.primitive
         if primitive is None:
             continue
@@ -518,6 +527,10 @@ def forward_sweep(outputs, seeds):
                 continue
             contribution = rule(tangent, node.ans, *node.args, **node.params)
             tangent_out = contribution if tangent_out is None else add(tangent_out, contribution)
+        for parent in node.parents:
+            uses[parent] -= 1
+            if uses[parent] == 0 and parent not in keep:
+                tangents.pop(parent, None)
         if tangent_out is not None:
             if primitive.broadcasts:
                 out_shape = node.ans.shape if hasattr(node.ans, "shape") else np.shape(node.ans)
