@@ -97,13 +97,11 @@ def test_scalar_impl_is_the_implementation_on_floats(name):
                 _same(fast, primitive.impl(*args))
 
 
-@pytest.mark.parametrize("table", ["fast_jvp", "fast_vjp"])
-@pytest.mark.parametrize("name", sorted(set(_with_fast("fast_jvp")) | set(_with_fast("fast_vjp"))))
+@pytest.mark.parametrize(("name", "table"), [(name, table) for table in ("fast_jvp", "fast_vjp")
+                                              for name in _with_fast(table)])
 def test_fast_rules_are_the_general_rules_on_plain_values(name, table):
     primitive = registry[name]
     fast_rules = getattr(primitive, table)
-    if fast_rules is None:
-        pytest.skip(f"{name} has no {table}")
     general = primitive.jvp_rule if table == "fast_jvp" else primitive.vjp_rule
     checked = 0
     for inputs in _inputs(primitive):

@@ -112,24 +112,16 @@ class ReverseTrace(Trace):
         node.primitive = node.params = node.grad = node.fast = None
         node.args = node.parents = node.argnums = ()
         node.ans = value
+        return self.make_tracer(value, self.add_node(node))
+
+    def add_node(self, node):
+        """Give a node its place: its position on the tape, or a global creation number without one."""
         tape = self.tape
         if tape is not None:
             node.seq = len(tape)
             tape.append(node)
         else:
             node.seq = next(_node_ids)
-        tracer = _new(self.tracer_type)
-        tracer._trace = self
-        tracer.value = value
-        tracer.node = node
-        return tracer
-
-    def add_node(self, node):
-        """Give a node made outside ``process`` (custom_vjp calls) its place on the tape."""
-        tape = self.tape
-        if tape is not None:
-            node.seq = len(tape)
-            tape.append(node)
         return node
 
     def make_tracer(self, value, node):
@@ -227,7 +219,7 @@ class ReverseTrace(Trace):
         node.argnums = argnums
         node.grad = None
         node.fast = fast
-        tape = self.tape
+        tape = self.tape  # add_node and make_tracer, inline: this is every op's cost
         if tape is not None:
             node.seq = len(tape)
             tape.append(node)
@@ -305,8 +297,6 @@ def _fast_contributions(node, cotangent, rules):
                 contribution = rule(cotangent, ans, *args)
             if contribution.__class__ is not float and node.primitive.broadcasts:
                 contribution = unbroadcast(contribution, args[argnum])
-            if len(parents) == 1:
-                return ((parents[0], contribution),)
             out.append((parents[i], contribution))
     except _FAST_ERRORS:
         return None  # Python arithmetic refused (x / 0 ...): the general rules decide

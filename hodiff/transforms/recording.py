@@ -47,7 +47,7 @@ class Recording:
         if collecting:
             gc.disable()
         try:
-            result = f(*leaves) if in_tree.flat and in_tree is not LEAF else f(*tree_unflatten(in_tree, leaves))
+            result = f(*tree_unflatten(in_tree, leaves))
         finally:
             trace.alive = False
             if collecting:

@@ -21,7 +21,6 @@ stop_gradient.__doc__ = """x, as a constant to every transform (its derivative i
 
 
 _FLOATS = (float, np.float64)
-_float64 = np.float64
 
 
 def _match_input(gradient, primal):
@@ -119,8 +118,7 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
             normalized = argnum_cache[len(args)] = argnums_tuple, single, argnums_tuple == tuple(range(len(args)))
         argnums_tuple, single, every = normalized
         for argnum in argnums_tuple:
-            if args[argnum].__class__ is not float:  # floats pass; everything else is checked
-                check_differentiable(args[argnum], argnum, "grad")
+            check_differentiable(args[argnum], argnum, "grad")
         if every and not kwargs:
             f_of_chosen, chosen = f, args  # every argument, in order: no wrapper
         else:
@@ -137,12 +135,8 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
         if recording.out_tree is not LEAF:
             raise ValueError(f"grad: f returned {recording.out_tree!r}, not one scalar")  # e.g. None
         # The recording is used once: its values are freed during the backward pass.
-        flat_grads = recording.pullback(seed, consume=True)
-        for i, (gradient, primal) in enumerate(zip(flat_grads, recording.flat_primals)):
-            if gradient.__class__ is float and primal.__class__ is float:
-                flat_grads[i] = _float64(gradient)  # what _match_input gives, without its dispatch
-            else:
-                flat_grads[i] = _match_input(gradient, primal)
+        flat_grads = [_match_input(g, p) for g, p in zip(recording.pullback(seed, consume=True),
+                                                         recording.flat_primals)]
         gradients = tree_unflatten(recording.in_tree, flat_grads)
         gradients = gradients[0] if single else gradients
         return ((out, recording.aux), gradients) if has_aux else (out, gradients)
