@@ -51,17 +51,6 @@ def jvp(f, primals, tangents):
     >>> float(out), float(tangent)
     (0.0, 2.0)
     """
-    if primals.__class__ is tuple and len(primals) == 1 and tangents.__class__ is tuple and len(tangents) == 1:
-        tangent = _scalar_tangent(primals[0], tangents[0])
-        if tangent is not None:  # one real scalar (each level of nested derivatives): no pytrees
-            trace = ForwardTrace()
-            try:
-                result = f(Dual._make(primals[0], tangent, trace))
-            finally:
-                trace.alive = False
-            if result.__class__ is Dual and result._trace is trace:
-                return result._primal, result._tangent
-            return _unpack(result, trace)
     flat_primals, flat_tangents, in_tree = _flatten_pair(primals, tangents, "jvp")
     trace = ForwardTrace()
     duals = [Dual._make(p, _as_tangent(t, p), trace) for p, t in zip(flat_primals, flat_tangents)]
@@ -86,24 +75,6 @@ def _unpack(result, trace):
             outs.append(leaf)
             out_tangents.append(zeros_like(leaf))
     return tree_unflatten(out_tree, outs), tree_unflatten(out_tree, out_tangents)
-
-
-_FLOAT64 = np.dtype(np.float64)
-
-
-def _scalar_tangent(primal, tangent):
-    """The tangent as ``jvp`` makes it (a 0-d float64 array) when ``primal`` is a real scalar: a float,
-    np.float64, or a chain of duals around one, and ``tangent`` a float or a 0-d float64 array. None for
-    anything else (the general path checks and converts it)."""
-    while primal.__class__ is Dual:
-        primal = primal._primal
-    if primal.__class__ is not float and primal.__class__ is not np.float64:
-        return None
-    if tangent.__class__ is float:
-        return np.asarray(tangent, dtype=_FLOAT64)
-    if tangent.__class__ is np.ndarray and tangent.shape == () and tangent.dtype == _FLOAT64:
-        return tangent  # (np.asarray returns it as it is)
-    return None
 
 
 def linearize(f, *primals):

@@ -215,10 +215,7 @@ def derivative(f, order=1, *, mode="taylor"):
     @functools.wraps(f)
     def nested_derivative(x):
         check_differentiable(x, 0, "derivative")
-        if x.__class__ is float:
-            direction = np.ones((), dtype=np.float64)  # what the general line gives, without its dtype queries
-        else:
-            direction = np.ones(_shape(x), dtype=_inexact_dtype(x))
+        direction = np.ones(_shape(x), dtype=_inexact_dtype(x))
         g = f
         for _ in range(order):
             g = _directional(g, direction)
