@@ -291,7 +291,8 @@ def test_hvp_errors_name_the_problem():
         hd.hvp(lambda x: hnp.sum(x), (np.ones(3),), (np.ones(2),))
 
 
-# The rules that the hvp trusts not to read some values (to skip them, or not to record them) really do not.
+# Primitive.declare_reads: the values a recording may drop (stub) and the hvp may skip.
+# Every declaration is here (test_every_declared_primitive_has_a_case).
 READS_CASES = [
     (E.add, (_random(2, 3), _random(3)), {}),
     (E.subtract, (_random(2, 3), _random(2, 3)), {}),
@@ -307,21 +308,64 @@ READS_CASES = [
     (hd.primitives.shape.broadcast_to, (_random(3),), {"shape": (2, 3)}),
     (hd.primitives.shape.transpose, (_random(2, 3, 4),), {"axes": (2, 0, 1)}),
     (hd.primitives.shape.getitem, (_random(4, 3),), {"index": (slice(1, 3), 0)}),
+    (hd.primitives.shape.index_add, (_random(2, 3),), {"index": (np.array([0, 2]),), "shape": (4, 3)}),
+    (hd.primitives.reductions.mean_p, (_random(2, 3),), {"axis": (0,), "keepdims": True}),
+    (hd.primitives.reductions.cumsum_p, (_random(2, 3),), {"axis": 1, "reverse": True}),
     (E.tanh, (_random(2, 3),), {}),
+    (E.exp, (_random(2, 3),), {}),
+    (E.log, (_random(2, 3) + 2.0,), {}),
+    (E.sin, (_random(2, 3),), {}),
+    (E.cos, (_random(2, 3),), {}),
+    (hd.primitives.special.expit, (_random(2, 3),), {}),
 ]
 
 
-@pytest.mark.parametrize("primitive, args, params", READS_CASES, ids=lambda c: getattr(c, "name", ""))
-def test_rule_reads_table_is_true(primitive, args, params):
-    from hodiff.transforms.forward_over_reverse import RULE_READS
+def _rules_of(primitive, argnum, params):
+    """(rule, takes a cotangent) for argument argnum: vjp, jvp, and the fast ones when they apply."""
+    rules = [(primitive.vjp_rule(argnum), True), (primitive.jvp_rule(argnum), False)]
+    if not params and primitive.fast_vjp is not None:
+        rules.append((primitive.fast_vjp[argnum], True))
+    if not params and primitive.fast_jvp is not None:
+        rules.append((primitive.fast_jvp[argnum], False))
+    return rules
 
-    reads_answer, per_argument = RULE_READS[primitive]
+
+@pytest.mark.parametrize("primitive, args, params", READS_CASES, ids=lambda c: getattr(c, "name", ""))
+def test_declared_reads_are_true(primitive, args, params):
+    reads_answer, per_argument = primitive.reads
     ans = primitive(*args, **params)
-    g = _random(*np.shape(ans))
     for argnum, reads in enumerate(per_argument):
         perturbed = [a if i in reads else a + 1.5 for i, a in enumerate(args)]
         other_ans = ans if reads_answer else ans + 2.5
-        tangent = _random(*np.shape(args[argnum]))
-        for rule, incoming in ((primitive.vjp_rule(argnum), g), (primitive.jvp_rule(argnum), tangent)):
-            np.testing.assert_array_equal(rule(incoming, other_ans, *perturbed, **params),
-                                          rule(incoming, ans, *args, **params))
+        for rule, takes_cotangent in _rules_of(primitive, argnum, params):
+            seed = _random(*np.shape(ans if takes_cotangent else args[argnum]))
+            np.testing.assert_array_equal(rule(seed, other_ans, *perturbed, **params),
+                                          rule(seed, ans, *args, **params))
+
+
+def test_every_declared_primitive_has_a_case():
+    from hodiff.core.trace import registry
+
+    declared = {p for p in registry.values() if p.reads is not None}
+    assert declared == {case[0] for case in READS_CASES}
+
+
+def test_a_recording_frees_the_values_no_rule_reads():
+    import weakref
+
+    X, W, b = _random(64, 80), _random(80, 70), _random(70)
+    refs = {}
+
+    def layer(W):
+        product = hnp.matmul(X, W)            # read by no rule: freed once the add has it
+        pre = product + b                     # read by no rule: freed once tanh has it
+        hidden = hnp.tanh(pre)                # read by tanh's rule: kept
+        refs.update(product=weakref.ref(product.primal), pre=weakref.ref(pre.primal),
+                    hidden=weakref.ref(hidden.primal))
+        return hnp.sum(hidden * hidden)
+
+    value, pullback = hd.vjp(layer, W)
+    assert refs["product"]() is None and refs["pre"]() is None
+    assert refs["hidden"]() is not None
+    h = np.tanh(X @ W + b)
+    np.testing.assert_allclose(pullback(1.0)[0], X.T @ (2 * h * (1 - h * h)), rtol=1e-12)

@@ -128,6 +128,21 @@ def test_fast_rules_are_the_general_rules_on_plain_values(name, table):
     assert checked > 10
 
 
+@pytest.mark.parametrize("name", _with_fast("inplace_vjp"))
+def test_inplace_vjp_is_the_fast_vjp_written_into_the_cotangent(name):
+    primitive = registry[name]
+    rng = np.random.default_rng(5)
+    for dtype in (np.float64, np.float32):
+        x = rng.uniform(0.2, 2.0, (3, 5)).astype(dtype)
+        ans = primitive(x)
+        cotangent = rng.uniform(-1, 1, ans.shape).astype(dtype)
+        expected = primitive.fast_vjp[0](cotangent, ans, x)
+        buffer = cotangent.copy()
+        result = primitive.inplace_vjp(buffer, ans, x)
+        assert result is buffer
+        _same(result, expected)
+
+
 # ----------------------------------------------------------------- forward mode, end to end
 
 class GeneralForwardTrace(forward_interpreter.ForwardTrace):
@@ -270,9 +285,9 @@ def test_user_duals_with_int_tangents_or_tags_match_the_general_rules():
 # ----------------------------------------------------------------- reverse mode, end to end
 
 def _without_fast_paths(monkeypatch):
-    """Every registered primitive without scalar_impl, fast_vjp and fast_jvp: the general path only."""
+    """Every registered primitive without its accelerators: the general path only."""
     for primitive in registry.values():
-        for attribute in ("scalar_impl", "fast_vjp", "fast_jvp"):
+        for attribute in ("scalar_impl", "fast_vjp", "fast_jvp", "inplace_vjp"):
             if getattr(primitive, attribute) is not None:
                 monkeypatch.setattr(primitive, attribute, None)
 
@@ -302,6 +317,41 @@ def test_reverse_fast_paths_match_the_general_path(monkeypatch, name, arguments)
         return value, gradient, second
 
     fast = compute()
+    with monkeypatch.context() as patch:
+        _without_fast_paths(patch)
+        general = compute()
+    _same(fast, general)
+
+
+def test_reverse_inplace_rules_reuse_only_cotangents_nothing_else_holds(monkeypatch):
+    """Big arrays: the backward pass writes unary rules' results into cotangents it alone holds."""
+    x = np.random.default_rng(6).uniform(0.2, 2.0, (80, 60))  # 4,800 elements: big enough
+
+    def f(x):
+        shared = hnp.sin(x)  # two consumers: its cotangent is a sum the pass allocated
+        y = hnp.tanh(hnp.exp(shared) * 0.5) + 2.0 * hnp.sqrt(hd.nn.sigmoid(hnp.cos(x)) + 1.0) \
+            - hnp.log(x * x + 1.0) + shared * shared
+        z = y * 3.0 + hnp.tanh(y)  # one cotangent handed to both terms: tanh must not write into it
+        return hnp.sum(-hnp.tanh(z) * x)
+
+    seed = np.full((80, 60), 0.5)  # a cotangent the caller keeps: never written into
+    seed_before = seed.copy()
+
+    def compute():
+        value, pullback = hd.vjp(lambda x: -hnp.tanh(hnp.exp(x) * 0.3), x)
+        return hd.value_and_grad(f)(x), pullback(seed)
+
+    calls = []
+    with monkeypatch.context() as patch:
+        for primitive in registry.values():
+            if primitive.inplace_vjp is not None:
+                def counted(g, ans, x, inplace=primitive.inplace_vjp, name=primitive.name):
+                    calls.append(name)
+                    return inplace(g, ans, x)
+                patch.setattr(primitive, "inplace_vjp", counted)
+        fast = compute()
+    assert {"tanh", "exp", "sin", "negative", "sqrt", "expit", "cos", "log"} <= set(calls)
+    np.testing.assert_array_equal(seed, seed_before)
     with monkeypatch.context() as patch:
         _without_fast_paths(patch)
         general = compute()

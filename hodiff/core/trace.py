@@ -73,7 +73,15 @@ class Primitive:
       ``vjp[i]`` / ``jvp[i]`` compute then, with numpy and Python arithmetic
       instead of nested primitive calls. The interpreters use them when no
       outer transform is recording; an ``ArithmeticError`` or ``ValueError``
-      falls back to the general rules.
+      falls back to the general rules;
+    - ``reads``, set by ``declare_reads``: which values the vjp and jvp
+      rules (general and fast) read; a reverse-mode recording stores stubs for the
+      rest (``ReverseTrace(lean=True)``), so ``tanh(X @ W + b)`` keeps
+      tanh's answer, not ``X @ W`` nor ``X @ W + b``. Without it a recording
+      keeps every value;
+    - ``inplace_vjp(g, ans, x) -> g`` (one-argument primitives with
+      ``fast_vjp``): ``fast_vjp[0]``'s result written into ``g``'s buffer,
+      used by the backward pass when it holds the only reference to ``g``.
     """
 
     def __init__(self, name, impl, *, vjp=None, jvp=None, batch=None, taylor=None, broadcasts=False,
@@ -89,6 +97,8 @@ class Primitive:
         self.scalar_impl = scalar_impl
         self.fast_vjp = tuple(fast_vjp) if fast_vjp is not None else None
         self.fast_jvp = tuple(fast_jvp) if fast_jvp is not None else None
+        self.reads = self.unread = None
+        self.inplace_vjp = None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
             registry[name] = self
 
@@ -103,6 +113,18 @@ class Primitive:
 
     def __repr__(self):
         return f"<hodiff primitive {self.name}>"
+
+    def declare_reads(self, answer, arguments):
+        """The rules read the answer only if ``answer``; argument i's rules read the arguments in ``arguments[i]``.
+
+        Shapes and dtypes do not count as reads. tests/test_array_fast_paths.py
+        checks each declaration by perturbing the values it says are not read.
+        """
+        arguments = tuple(tuple(read) for read in arguments)
+        read = {argnum for argnums in arguments for argnum in argnums}
+        self.reads = (bool(answer), arguments)
+        # What a recording may drop: (the answer?, the arguments no rule reads)
+        self.unread = (not answer, tuple(i for i in range(len(arguments)) if i not in read))
 
     def vjp_rule(self, argnum):
         rules = self.vjp

@@ -24,6 +24,7 @@ accumulated in place into arrays the pass itself allocated.
 
 import heapq
 import itertools
+from sys import getrefcount as _getrefcount
 
 import numpy as np
 
@@ -93,18 +94,25 @@ class ReverseTrace(Trace):
     With ``tape=True`` the trace keeps its nodes, leaves included, in creation
     order in ``self.tape`` (for ``tape_backward``); the graph API's persistent
     trace has none (its graphs must die with their Variables).
+
+    With ``lean=True`` (the transforms' recordings) a node keeps only the
+    values its primitive's rules read (``Primitive.declare_reads``): an array
+    no rule reads is replaced by a stub of the same shape and dtype, so it is
+    freed as soon as the function being recorded lets go of it. The graph API
+    keeps every value, to show it.
     """
 
     kind = "reverse-mode"
-    __slots__ = ("tracer_type", "tape")
+    __slots__ = ("tracer_type", "tape", "lean")
 
-    def __init__(self, level=None, tracer_type=ReverseTracer, tape=False):
+    def __init__(self, level=None, tracer_type=ReverseTracer, tape=False, lean=False):
         # Trace.__init__ spelled out: every transform call makes one of these.
         self.level = next(_levels) if level is None else level
         self.alive = True
         self.default_child = None
         self.tracer_type = tracer_type
         self.tape = [] if tape else None
+        self.lean = lean
 
     def new_leaf(self, value):
         """A tracer of ``value`` whose node is a leaf (an input of the recorded function)."""
@@ -219,6 +227,10 @@ class ReverseTrace(Trace):
         node.argnums = argnums
         node.grad = None
         node.fast = fast
+        if ans.__class__ is not float and primitive.unread is not None and self.lean:
+            # (an elementwise op's arguments are no bigger than its answer: a small answer has nothing to drop)
+            if not primitive.broadcasts or ans.__class__ is _ndarray and ans.size >= _BIG:
+                _drop_unread(node, primitive.unread)
         tape = self.tape  # add_node and make_tracer, inline: this is every op's cost
         if tape is not None:
             node.seq = len(tape)
@@ -230,6 +242,36 @@ class ReverseTrace(Trace):
         tracer.value = ans
         tracer.node = node
         return tracer
+
+
+_BIG = 4096  # elements: below this, stubs and in-place writes cost more than the memory they save
+
+
+def _stub(array):
+    """A stand-in with the array's shape and dtype and no memory of its own (a broadcast zero)."""
+    return np.broadcast_to(np.zeros((), dtype=array.dtype), array.shape)
+
+
+def _may_overwrite(cotangent, like):
+    """Whether a cotangent that nothing else references may take a result shaped like ``like``."""
+    flags = cotangent.flags
+    return flags.owndata and flags.writeable and like.__class__ is _ndarray \
+        and cotangent.shape == like.shape and cotangent.dtype == like.dtype
+
+
+def _drop_unread(node, unread):
+    """Stub the node's big values that no rule of its primitive reads (``Primitive.unread``)."""
+    answer, argnums = unread
+    if answer:
+        ans = node.ans
+        if ans.__class__ is _ndarray and ans.size >= _BIG:
+            node.ans = _stub(ans)
+    for argnum in argnums:
+        value = node.args[argnum]
+        if value.__class__ is _ndarray and value.size >= _BIG:
+            args = list(node.args)
+            args[argnum] = _stub(value)
+            node.args = tuple(args)
 
 
 _NO_PARAMS = {}
@@ -327,7 +369,7 @@ def tape_backward(tape, roots, consume=False):
             continue
         node = tape[position]
         fast = node.fast
-        contributions = None
+        contribution = contributions = current = None  # (references left from the last node hide sole ownership)
         if fast is not None and node.params is _NO_PARAMS and len(node.parents) == 1:
             # One traced argument, plain values, no parameters (most scalar and elementwise ops):
             # the fast rule called inline. This is the cost of a backward pass.
@@ -340,7 +382,14 @@ def tape_backward(tape, roots, consume=False):
                     if rule is None:
                         contribution = None
                     elif len(args) == 1:
-                        contribution = rule(cotangent, node.ans, args[0])
+                        inplace = node.primitive.inplace_vjp
+                        if inplace is not None and cotangent_class is _ndarray and cotangent.size >= _BIG \
+                                and _getrefcount(cotangent) == 3 and _may_overwrite(cotangent, node.ans):
+                            # The only references are this local and pending's slot (and getrefcount's
+                            # argument): the cotangent's buffer is reused, no fresh memory.
+                            contribution = inplace(cotangent, node.ans, args[0])
+                        else:
+                            contribution = rule(cotangent, node.ans, args[0])
                     elif len(args) == 2:
                         contribution = rule(cotangent, node.ans, args[0], args[1])
                     else:

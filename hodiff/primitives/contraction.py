@@ -237,6 +237,7 @@ matmul = Primitive(
     batch=_matmul_batch,
 )
 matmul.taylor = taylor_bilinear(matmul)
+matmul.declare_reads(answer=False, arguments=((1,), (0,)))
 matmul.__doc__ = """a @ b with numpy's matmul semantics: (..., n, k) @ (..., k, m) -> (..., n, m).
 
 VJPs for 2-D operands: g @ b.T and a.T @ g. Stack axes broadcast (and

@@ -165,6 +165,11 @@ multiply = Primitive("multiply", scalar_fast_binary(operator.mul, np.multiply),
                      broadcasts=True)
 multiply.batch = batch_elementwise(multiply)
 
+add.declare_reads(answer=False, arguments=((), ()))
+subtract.declare_reads(answer=False, arguments=((), ()))
+negative.declare_reads(answer=False, arguments=((),))
+multiply.declare_reads(answer=False, arguments=((1,), (0,)))
+
 
 _cauchy_index_cache = {}
 
@@ -317,11 +322,16 @@ def _sin_cos_series(s0, c0, x_series, signs=_COS_SIN_SIGNS):
     return _S.getitem(both, index=(slice(None), 1)), _S.getitem(both, index=(slice(None), 0))
 
 
+exp.declare_reads(answer=True, arguments=((),))
+log.declare_reads(answer=False, arguments=((0,),))
+
 sin = elementwise("sin", scalar_fast_unary(math.sin, np.sin), (lambda ans, x: cos(x),),
                   taylor=lambda ans, primals, series: _sin_cos_series(ans, cos(primals[0]), series[0])[0])
 
 cos = elementwise("cos", scalar_fast_unary(math.cos, np.cos), (lambda ans, x: negative(sin(x)),),
                   taylor=lambda ans, primals, series: _sin_cos_series(sin(primals[0]), ans, series[0])[1])
+sin.declare_reads(answer=False, arguments=((0,),))
+cos.declare_reads(answer=False, arguments=((0,),))
 
 
 def _taylor_tanh(ans, primals, series):
@@ -455,6 +465,7 @@ def _tanh_rule(incoming, ans, x):
 tanh = Primitive("tanh", scalar_fast_unary(math.tanh, np.tanh), vjp=(_tanh_rule,), jvp=(_tanh_rule,),
                  taylor=_taylor_tanh, broadcasts=True)
 tanh.batch = batch_elementwise(tanh)
+tanh.declare_reads(answer=True, arguments=((),))
 
 sqrt = elementwise("sqrt", scalar_fast_unary(math.sqrt, np.sqrt), (lambda ans, x: true_divide(0.5, ans),),
                    taylor=lambda ans, primals, series: _taylor_pow_const(ans, primals[0], series[0], 0.5))
@@ -518,6 +529,16 @@ tanh.fast_jvp = (lambda t, ans, x: t * (1.0 - ans * ans),)
 sqrt.scalar_impl = math.sqrt
 sqrt.fast_vjp = (lambda g, ans, x: g * (0.5 / ans),)
 sqrt.fast_jvp = (lambda t, ans, x: t * (0.5 / ans),)
+
+# The fast VJPs above as Primitive.inplace_vjp: the same products, written into the cotangent.
+_multiply_into = np.multiply
+negative.inplace_vjp = lambda g, ans, x: np.negative(g, out=g)
+exp.inplace_vjp = lambda g, ans, x: _multiply_into(g, ans, out=g)
+log.inplace_vjp = lambda g, ans, x: _multiply_into(g, 1.0 / x, out=g)
+sin.inplace_vjp = lambda g, ans, x: _multiply_into(g, np.cos(x), out=g)
+cos.inplace_vjp = lambda g, ans, x: _multiply_into(g, -np.sin(x), out=g)
+tanh.inplace_vjp = lambda g, ans, x: _multiply_into(g, 1.0 - ans * ans, out=g)
+sqrt.inplace_vjp = lambda g, ans, x: _multiply_into(g, 0.5 / ans, out=g)
 
 
 # --------------------------------------------------------------- more elementary functions

@@ -223,4 +223,5 @@ def linear(name, impl, transpose, *, batch=None, taylor=True):
     primitive.jvp = (lambda t, ans, x, **params: primitive(t, **params),)
     if taylor:
         primitive.taylor = taylor_linear(primitive)
+    primitive.declare_reads(answer=False, arguments=((),))  # the transpose reads x's shape only
     return primitive

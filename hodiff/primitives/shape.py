@@ -367,6 +367,7 @@ tensordot = Primitive(
     batch=_tensordot_batch,
 )
 tensordot.taylor = taylor_bilinear(tensordot)
+tensordot.declare_reads(answer=False, arguments=((1,), (0,)))
 
 
 # --------------------------------------------------------------- gathering along an axis

@@ -87,6 +87,8 @@ expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; deriv
 # The sigmoid neuron is the lecture's example: plain-value fast paths as the basic ops have them.
 expit.scalar_impl = _expit_float
 expit.fast_vjp = expit.fast_jvp = (lambda g, ans, x: g * (ans * (1.0 - ans)),)
+expit.inplace_vjp = lambda g, ans, x: np.multiply(g, ans * (1.0 - ans), out=g)
+expit.declare_reads(answer=True, arguments=((),))
 
 
 def _integral_of_sigmoid(x0, xs, sign):

@@ -12,14 +12,14 @@ the backward pass runs with dual cotangents (value, tangent), each VJP rule
 evaluated under a forward trace, so the tangent of every cotangent comes out
 exactly as ``jvp(grad(f))`` computes it. A contribution to an input is only
 needed for its tangent: when the rule reads no value that carries a tangent
-(``RULE_READS`` below), the rule is linear in the cotangent alone, so the
+(``Primitive.declare_reads``), the rule is linear in the cotangent alone, so the
 tangent is the rule applied to the cotangent's tangent, and the value is
 never computed.
 
 Memory is kept down too (fresh memory is what an HVP pays for in page
 faults: numpy's big temporaries come from the heap, which glibc trims after
 each call): the recording keeps only the values some rule reads
-(``RULE_READS``; for ``tanh(X @ W + b)`` that is tanh's answer, not ``X @ W``
+(``ReverseTrace(lean=True)``; for ``tanh(X @ W + b)`` that is tanh's answer, not ``X @ W``
 nor ``X @ W + b``), the forward sweep drops a tangent once nothing reads it,
 and where the backward pass meets an operation with every argument carrying
 a tangent, ``JOINT_JVP`` gives the output tangent in one array instead of a
@@ -32,8 +32,6 @@ like any transform (a derivative of an HVP, an HVP under vmap).
 
 import heapq
 
-import numpy as np
-
 from ..core.gcpause import paused_cycle_collector
 from ..core.trace import bind
 from ..core.tree import tree_flatten, tree_unflatten
@@ -45,27 +43,7 @@ from ..primitives.rules import shape_of
 from .forward import _as_tangent, _flatten_pair
 from .reverse import _match_input, _scalar_seed
 
-__all__ = ["hvp_forward_over_reverse", "RULE_READS"]
-
-# RULE_READS[P] = (reads_answer, reads): the JVP rule and the VJP rule of argument i of primitive P
-# use the values of the arguments listed in reads[i] (shapes do not count) and the answer only if
-# reads_answer. A primitive that is not listed is treated as reading everything.
-# tests/test_array_fast_paths.py checks each entry by perturbing what it says is not read.
-RULE_READS = {
-    elementwise.add: (False, ((), ())),
-    elementwise.subtract: (False, ((), ())),
-    elementwise.negative: (False, ((),)),
-    elementwise.multiply: (False, ((1,), (0,))),
-    elementwise.tanh: (True, ((),)),
-    contraction.matmul: (False, ((1,), (0,))),
-    shape.tensordot: (False, ((1,), (0,))),
-    shape.reshape: (False, ((),)),
-    shape.sum: (False, ((),)),
-    shape.broadcast_to: (False, ((),)),
-    shape.transpose: (False, ((),)),
-    shape.getitem: (False, ((),)),
-}
-
+__all__ = ["hvp_forward_over_reverse"]
 
 
 def _tanh_chain_joint(tangents, ans, t, y):
@@ -107,9 +85,6 @@ class _JointForwardTrace(ForwardTrace):
         return super().process(primitive, args, params)
 
 
-_STUB_SIZE = 4096  # smaller unread values are kept: a stub would cost more than it saves
-
-
 def hvp_forward_over_reverse(f, primals, tangents):
     """H v for scalar ``f`` at ``primals`` (tuples, one entry per argument, pytrees allowed).
 
@@ -136,34 +111,9 @@ def hvp_forward_over_reverse(f, primals, tangents):
     return tuple(tree_unflatten(in_tree, flat))
 
 
-class _LeanTrace(ReverseTrace):
-    """A reverse trace whose nodes keep only the values their rules read (RULE_READS)."""
-
-    __slots__ = ()
-
-    def process(self, primitive, args, params):
-        tracer = super().process(primitive, args, params)
-        reads = RULE_READS.get(primitive)
-        if reads is not None:
-            node = tracer.node
-            reads_answer, per_argument = reads
-            read = {argnum for argnums in per_argument for argnum in argnums}
-            node.args = tuple(value if i in read else _stub(value) for i, value in enumerate(node.args))
-            if not reads_answer:
-                node.ans = _stub(node.ans)
-        return tracer
-
-
-def _stub(value):
-    """A stand-in with the value's shape and dtype and no memory of its own (a broadcast zero)."""
-    if type(value) is np.ndarray and value.size >= _STUB_SIZE:
-        return np.broadcast_to(np.zeros((), dtype=value.dtype), value.shape)
-    return value
-
-
 def _record(f, flat_primals, in_tree):
     """f on reverse-mode leaves: (output, its node or None, the input nodes)."""
-    trace = _LeanTrace()
+    trace = ReverseTrace(lean=True)
     leaves = [trace.new_leaf(p) for p in flat_primals]
     try:
         with paused_cycle_collector():
@@ -181,8 +131,8 @@ def _sweep(root, seeds):
     """``forward_sweep`` that keeps only the tangents the dual backward pass reads.
 
     A tangent is dropped once the last node consuming it has its own tangent,
-    unless a VJP rule reads the value it belongs to (a rule outside
-    ``RULE_READS`` reads its answer and all its arguments). For an MLP layer
+    unless a VJP rule reads the value it belongs to (a primitive without
+    ``reads`` declared reads its answer and all its arguments). For an MLP layer
     that leaves the tangents of ``X @ W`` and of ``X @ W + b`` to die early:
     only tanh's answer is read backward.
     """
@@ -195,7 +145,7 @@ def _sweep(root, seeds):
             uses[parent] = uses.get(parent, 0) + 1
         if node.primitive is None:
             continue
-        reads = RULE_READS.get(node.primitive)
+        reads = node.primitive.reads
         if reads is None:
             kept.add(node)
             kept.update(node.parents)
@@ -259,7 +209,7 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
         # Consumers come first in this order: the node's own tangent is needed for the last time now.
         ans_tangent = node_tangents.pop(node, None)
         ans = node.ans if ans_tangent is None else Dual._make(node.ans, ans_tangent, trace)
-        reads = RULE_READS.get(primitive)
+        reads = primitive.reads
         if reads is not None and reads[0] and ans_tangent is not None:
             reads = None  # the rule reads the answer, which carries a tangent
         rules = primitive.vjp

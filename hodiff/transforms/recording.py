@@ -37,7 +37,7 @@ class Recording:
     """
 
     def __init__(self, f, primals, has_aux=False):
-        trace = ReverseTrace(tape=True)
+        trace = ReverseTrace(tape=True, lean=True)
         self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
         new_leaf = trace.new_leaf
         leaves = [new_leaf(p) for p in flat_primals]
