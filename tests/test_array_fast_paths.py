@@ -232,6 +232,12 @@ FUNCTIONS = {
         lambda x, y: hnp.sum(hnp.cos(hnp.tensordot(hnp.reshape(x, (2, 3)), hnp.transpose(y), axes=1))),
         (_random(6), _random(4, 3))),
     "getitem, subtract, negative": (lambda x, y: hnp.sum(-(x[1:] - y[:2]) ** 3), (_random(3), _random(3))),
+    # only tangents below the nonlinearity: a linear node with two consumers, one of them reading it
+    "linear part shared": (lambda x, y: hnp.sum(hnp.exp(2.0 * x - y) + hnp.sin(2.0 * x - y) * y),
+                           (_random(3), _random(3))),
+    "linear layer under tanh": (lambda x, y: hnp.sum(hnp.tanh(hnp.matmul(hnp.reshape(x, (2, 3)), y) + 1.0)),
+                                (_random(6), _random(3, 4))),
+    "linear function": (lambda x, y: hnp.sum(x * 3.0 - y), (_random(3), _random(3))),
 }
 
 
@@ -247,6 +253,24 @@ def test_hvp_matches_every_mode(name):
     for mode in ("rev-rev", "rev-fwd"):
         for a, b in zip(hd.hvp(f, primals, tangents, mode=mode), hv):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_hvp_computes_no_cotangent_value_below_the_mlps_nonlinearity():
+    from hodiff.core.tree import tree_flatten
+    from hodiff.interpreters.reverse import graph_nodes
+    from hodiff.transforms import forward_over_reverse as fr
+
+    loss, params, direction = _mlp_problem()
+    flat, tree = tree_flatten((params,))
+    _, root, inputs = fr._record(loss, flat, tree)
+    node_tangents = fr._sweep(root, dict(zip(inputs, tree_flatten((direction,))[0])))
+    order = graph_nodes([root])
+    wanted = fr._value_wanted(order, node_tangents)
+    first_layer = next(node for node in order if node.primitive is hnp.matmul)  # X @ W1
+    tanh = next(node for node in order if node.primitive is E.tanh)
+    plus_b1 = tanh.parents[0]
+    assert tanh in wanted and first_layer not in wanted and plus_b1 not in wanted
+    assert root in wanted
 
 
 def test_hvp_of_complex_inputs_matches_jvp_of_grad():

@@ -185,9 +185,46 @@ def _tangent_of(value, trace):
     return value._tangent if isinstance(value, Dual) and value._trace is trace else None
 
 
+def _value_wanted(order, node_tangents):
+    """The nodes whose cotangent's value, not only its tangent, the dual backward pass needs.
+
+    order: the graph's nodes, parents before consumers. A VJP rule is linear in
+    the cotangent, so when it reads no value that carries a tangent (its
+    primitive's ``reads``), the tangent of its contribution is the rule applied
+    to the cotangent's tangent. A node's cotangent value is wanted only where
+    one of its rules reads such a value, or where it feeds a parent whose value
+    is wanted. For an MLP that is the output layer: below tanh, only tangents
+    travel (the cotangent of ``X @ W + b`` is never computed).
+    """
+    wanted = set()
+    for node in order:
+        primitive = node.primitive
+        if primitive is None:
+            continue
+        reads = primitive.reads
+        answer_carries = node in node_tangents
+        carrying = {argnum for parent, argnum in zip(node.parents, node.argnums) if parent in node_tangents}
+        for parent, argnum in zip(node.parents, node.argnums):
+            if parent in wanted:
+                wanted.add(node)
+            elif reads is None:
+                if carrying or answer_carries:
+                    wanted.add(node)
+            elif (reads[0] and answer_carries) or not carrying.isdisjoint(reads[1][argnum]):
+                wanted.add(node)
+    return wanted
+
+
 def _dual_backward_pass(root, seed, node_tangents, trace):
-    """The backward pass from ``root`` with dual cotangents; returns {leaf node: cotangent tangent}."""
+    """The backward pass from ``root`` with dual cotangents; returns {leaf node: cotangent tangent}.
+
+    Nodes outside ``_value_wanted`` get plain tangents as cotangents (their
+    values are never computed); the others get duals.
+    """
     add = _reverse_ops["add"]
+    value_wanted = _value_wanted(graph_nodes([root]), node_tangents)
+    if root not in value_wanted:
+        return {}  # no rule reads a value with a tangent: f is linear along them, the seed has none
     pending = {root: seed}
     heap = [(-root.seq, root)]
     found = {}
@@ -199,28 +236,32 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
             continue
         params = node.params
         plain_args = node.args
-        args = list(plain_args)
-        carries_tangent = set()
-        for parent, argnum in zip(node.parents, node.argnums):
-            tangent = node_tangents.get(parent)
-            if tangent is not None:
-                args[argnum] = Dual._make(plain_args[argnum], tangent, trace)
-                carries_tangent.add(argnum)
         # Consumers come first in this order: the node's own tangent is needed for the last time now.
         ans_tangent = node_tangents.pop(node, None)
-        ans = node.ans if ans_tangent is None else Dual._make(node.ans, ans_tangent, trace)
-        reads = primitive.reads
-        if reads is not None and reads[0] and ans_tangent is not None:
-            reads = None  # the rule reads the answer, which carries a tangent
+        duals = node in value_wanted
+        if duals:
+            args = list(plain_args)
+            carries_tangent = set()
+            for parent, argnum in zip(node.parents, node.argnums):
+                tangent = node_tangents.get(parent)
+                if tangent is not None:
+                    args[argnum] = Dual._make(plain_args[argnum], tangent, trace)
+                    carries_tangent.add(argnum)
+            ans = node.ans if ans_tangent is None else Dual._make(node.ans, ans_tangent, trace)
+            cotangent_tangent = _tangent_of(cotangent, trace)
+            reads = primitive.reads
+            if reads is not None and reads[0] and ans_tangent is not None:
+                reads = None  # the rule reads the answer, which carries a tangent
+        else:
+            cotangent_tangent = cotangent  # a plain tangent
         rules = primitive.vjp
         for parent, argnum in zip(node.parents, node.argnums):
             rule = rules[argnum] if type(rules) is tuple and argnum < len(rules) else primitive.vjp_rule(argnum)
             if rule is None:
                 continue
-            if parent.primitive is None:
-                # An input: only the tangent of its cotangent is wanted.
-                if reads is not None and carries_tangent.isdisjoint(reads[1][argnum]):
-                    cotangent_tangent = _tangent_of(cotangent, trace)
+            if parent not in value_wanted:
+                # An input or a node wanting only its tangent: the tangent of the contribution.
+                if not duals or reads is not None and carries_tangent.isdisjoint(reads[1][argnum]):
                     if cotangent_tangent is None:
                         continue  # the contribution is a constant: its tangent is zero
                     contribution = rule(cotangent_tangent, node.ans, *plain_args, **params)
@@ -228,16 +269,18 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
                     contribution = _tangent_of(rule(cotangent, ans, *args, **params), trace)
                     if contribution is None:
                         continue
-                if primitive.broadcasts:
-                    contribution = unbroadcast(contribution, plain_args[argnum])
-                found[parent] = contribution if parent not in found else add(found[parent], contribution)
-                continue
-            contribution = rule(cotangent, ans, *args, **params)
+            else:
+                contribution = rule(cotangent, ans, *args, **params)
             if primitive.broadcasts:
                 contribution = unbroadcast(contribution, plain_args[argnum])
-            if parent in pending:
+            if parent.primitive is None:
+                found[parent] = contribution if parent not in found else add(found[parent], contribution)
+            elif parent in pending:
                 pending[parent] = add(pending[parent], contribution)
             else:
                 pending[parent] = contribution
                 heapq.heappush(heap, (-parent.seq, parent))
+        # Each hvp records afresh and walks its recording once: the node's values go now, not at the end.
+        node.args = node.ans = None
+        cotangent = cotangent_tangent = contribution = ans = args = plain_args = None
     return found
