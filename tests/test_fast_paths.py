@@ -350,7 +350,10 @@ def test_reverse_inplace_rules_reuse_only_cotangents_nothing_else_holds(monkeypa
                     return inplace(g, ans, x)
                 patch.setattr(primitive, "inplace_vjp", counted)
         fast = compute()
-    assert {"tanh", "exp", "sin", "negative", "sqrt", "expit", "cos", "log"} <= set(calls)
+    from hodiff.interpreters.reverse import _SOLE_OWNER_REFS
+
+    if _SOLE_OWNER_REFS > 0:  # (off where sys.getrefcount may not count every reference)
+        assert {"tanh", "exp", "sin", "negative", "sqrt", "expit", "cos", "log"} <= set(calls)
     np.testing.assert_array_equal(seed, seed_before)
     with monkeypatch.context() as patch:
         _without_fast_paths(patch)

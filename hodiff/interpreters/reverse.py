@@ -24,6 +24,7 @@ accumulated in place into arrays the pass itself allocated.
 
 import heapq
 import itertools
+import sys
 from sys import getrefcount as _getrefcount
 
 import numpy as np
@@ -244,6 +245,10 @@ class ReverseTrace(Trace):
         return tracer
 
 
+# A cotangent the backward pass alone holds is read off sys.getrefcount: the pass's local, pending's
+# slot and getrefcount's own argument make 3. CPython before 3.14 counts every reference; later
+# versions may leave borrowed ones uncounted, so there the in-place rules stay off (-1 never matches).
+_SOLE_OWNER_REFS = 3 if sys.implementation.name == "cpython" and sys.version_info < (3, 14) else -1
 _BIG = 4096  # elements: below this, stubs and in-place writes cost more than the memory they save
 
 
@@ -384,9 +389,9 @@ def tape_backward(tape, roots, consume=False):
                     elif len(args) == 1:
                         inplace = node.primitive.inplace_vjp
                         if inplace is not None and cotangent_class is _ndarray and cotangent.size >= _BIG \
-                                and _getrefcount(cotangent) == 3 and _may_overwrite(cotangent, node.ans):
-                            # The only references are this local and pending's slot (and getrefcount's
-                            # argument): the cotangent's buffer is reused, no fresh memory.
+                                and _getrefcount(cotangent) == _SOLE_OWNER_REFS \
+                                and _may_overwrite(cotangent, node.ans):
+                            # Nothing but this pass holds the cotangent: its buffer is reused, no fresh memory.
                             contribution = inplace(cotangent, node.ans, args[0])
                         else:
                             contribution = rule(cotangent, node.ans, args[0])
