@@ -104,6 +104,14 @@ class Primitive:
 
     def __call__(self, *args, **params):
         # bind's fast path, inlined: this is the cost of every operation.
+        if len(args) == 1:
+            x = args[0]
+            if isinstance(x, Tracer):
+                trace = x._trace  # one argument: its trace is the top one, no search
+                if trace.alive and self.differentiable:
+                    return trace.process(self, args, params)
+                return _bind_traced(self, args, params)
+            return self.impl(x, **params) if params else self.impl(x)
         for arg in args:
             if isinstance(arg, Tracer):
                 return _bind_traced(self, args, params)

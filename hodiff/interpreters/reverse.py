@@ -287,6 +287,8 @@ _SCALAR_TYPES = (float, int, complex)
 
 def unbroadcast(cotangent, arg):
     """Sum ``cotangent`` over the axes along which ``arg`` was broadcast to the output."""
+    if cotangent.__class__ is _ndarray and arg.__class__ is _ndarray and cotangent.shape == arg.shape:
+        return cotangent  # most calls: an elementwise op on equal shapes
     if type(cotangent) in _SCALAR_TYPES:
         return cotangent  # a Python scalar cotangent means a scalar output: nothing was broadcast
     shape = arg.shape if hasattr(arg, "shape") else np.shape(arg)
