@@ -71,11 +71,12 @@ def _start(job, calls):
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                sys.executable, os.path.abspath(__file__), "--run", job, str(calls)]
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0", **_ONE_THREAD))
+                            env=dict(os.environ, PYTHONPATH=ROOT, PYTHONHASHSEED="0", **ONE_THREAD))
 
 
 # OpenBLAS's idle threads spin a varying number of instructions: one thread, as the harness runs.
-_ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+# (benchmarks/pagefaults.py sets these too: this module imports no numpy, so it can be imported first.)
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                                       "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
 
