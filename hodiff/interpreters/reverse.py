@@ -115,13 +115,17 @@ class ReverseTrace(Trace):
         self.tape = [] if tape else None
         self.lean = lean
 
-    def new_leaf(self, value):
-        """A tracer of ``value`` whose node is a leaf (an input of the recorded function)."""
-        node = _new(Node)
-        node.primitive = node.params = node.grad = node.fast = None
-        node.args = node.parents = node.argnums = ()
-        node.ans = value
-        return self.make_tracer(value, self.add_node(node))
+    def new_leaves(self, values):
+        """Tracers of ``values`` whose nodes are leaves (the inputs of the recorded function), in order."""
+        add_node, make_tracer = self.add_node, self.make_tracer
+        tracers = []
+        for value in values:
+            node = _new(Node)
+            node.primitive = node.params = node.grad = node.fast = None
+            node.args = node.parents = node.argnums = ()
+            node.ans = value
+            tracers.append(make_tracer(value, add_node(node)))
+        return tracers
 
     def add_node(self, node):
         """Give a node its place: its position on the tape, or a global creation number without one."""

@@ -114,7 +114,7 @@ def hvp_forward_over_reverse(f, primals, tangents):
 def _record(f, flat_primals, in_tree):
     """f on reverse-mode leaves: (output, its node or None, the input nodes)."""
     trace = ReverseTrace(lean=True)
-    leaves = [trace.new_leaf(p) for p in flat_primals]
+    leaves = trace.new_leaves(flat_primals)
     try:
         with paused_cycle_collector():
             result = f(*tree_unflatten(in_tree, leaves))

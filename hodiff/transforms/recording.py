@@ -39,8 +39,7 @@ class Recording:
     def __init__(self, f, primals, has_aux=False):
         trace = ReverseTrace(tape=True, lean=True)
         self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
-        new_leaf = trace.new_leaf
-        leaves = [new_leaf(p) for p in flat_primals]
+        leaves = trace.new_leaves(flat_primals)
         # The cycle collector is paused while f records (see core/gcpause.py), inline: this is
         # every transform's entry and exit.
         collecting = gc.isenabled()
