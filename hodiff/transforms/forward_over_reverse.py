@@ -185,33 +185,38 @@ def _tangent_of(value, trace):
     return value._tangent if isinstance(value, Dual) and value._trace is trace else None
 
 
+def _reads_a_tangent(primitive, argnum, carrying, answer_carries):
+    """Whether argument argnum's VJP rule reads a value that carries a tangent.
+
+    carrying: the argnums whose values carry one; answer_carries: the answer
+    does. A primitive without declared ``reads`` reads everything. When this is
+    False the rule, linear in the cotangent, gives the contribution's tangent
+    from the cotangent's tangent alone.
+    """
+    reads = primitive.reads
+    if reads is None:
+        return bool(carrying) or answer_carries
+    return (reads[0] and answer_carries) or not carrying.isdisjoint(reads[1][argnum])
+
+
 def _value_wanted(order, node_tangents):
     """The nodes whose cotangent's value, not only its tangent, the dual backward pass needs.
 
-    order: the graph's nodes, parents before consumers. A VJP rule is linear in
-    the cotangent, so when it reads no value that carries a tangent (its
-    primitive's ``reads``), the tangent of its contribution is the rule applied
-    to the cotangent's tangent. A node's cotangent value is wanted only where
-    one of its rules reads such a value, or where it feeds a parent whose value
-    is wanted. For an MLP that is the output layer: below tanh, only tangents
+    order: the graph's nodes, parents before consumers. A node's cotangent
+    value is wanted only where one of its rules reads a value carrying a
+    tangent (``_reads_a_tangent``), or where it feeds a parent whose value is
+    wanted. For an MLP that is the output layer: below tanh, only tangents
     travel (the cotangent of ``X @ W + b`` is never computed).
     """
     wanted = set()
     for node in order:
-        primitive = node.primitive
-        if primitive is None:
+        if node.primitive is None:
             continue
-        reads = primitive.reads
         answer_carries = node in node_tangents
         carrying = {argnum for parent, argnum in zip(node.parents, node.argnums) if parent in node_tangents}
-        for parent, argnum in zip(node.parents, node.argnums):
-            if parent in wanted:
-                wanted.add(node)
-            elif reads is None:
-                if carrying or answer_carries:
-                    wanted.add(node)
-            elif (reads[0] and answer_carries) or not carrying.isdisjoint(reads[1][argnum]):
-                wanted.add(node)
+        if any(parent in wanted or _reads_a_tangent(node.primitive, argnum, carrying, answer_carries)
+               for parent, argnum in zip(node.parents, node.argnums)):
+            wanted.add(node)
     return wanted
 
 
@@ -249,9 +254,6 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
                     carries_tangent.add(argnum)
             ans = node.ans if ans_tangent is None else Dual._make(node.ans, ans_tangent, trace)
             cotangent_tangent = _tangent_of(cotangent, trace)
-            reads = primitive.reads
-            if reads is not None and reads[0] and ans_tangent is not None:
-                reads = None  # the rule reads the answer, which carries a tangent
         else:
             cotangent_tangent = cotangent  # a plain tangent
         rules = primitive.vjp
@@ -261,7 +263,7 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
                 continue
             if parent not in value_wanted:
                 # An input or a node wanting only its tangent: the tangent of the contribution.
-                if not duals or reads is not None and carries_tangent.isdisjoint(reads[1][argnum]):
+                if not duals or not _reads_a_tangent(primitive, argnum, carries_tangent, ans_tangent is not None):
                     if cotangent_tangent is None:
                         continue  # the contribution is a constant: its tangent is zero
                     contribution = rule(cotangent_tangent, node.ans, *plain_args, **params)
