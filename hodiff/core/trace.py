@@ -270,12 +270,17 @@ class Tracer:
         return bool(concrete_value(self))
 
     def __float__(self):
-        raise TracedConversionError(
-            "float() of a traced value would drop its derivative; "
-            "use hd.stop_gradient(x) first if that is what you mean"
-        )
+        raise TracedConversionError(_conversion_message("float()"))
 
-    __int__ = __complex__ = __float__
+    def __int__(self):
+        raise TracedConversionError(_conversion_message("int()"))
+
+    def __complex__(self):
+        raise TracedConversionError(_conversion_message("complex()"))
+
+    def item(self, *args):
+        """Refused as float(x) is: a Python number would drop the derivative."""
+        raise TracedConversionError(_conversion_message(".item()"))
 
     def __index__(self):
         raise TracedConversionError("a traced value cannot be used as an index or size")
@@ -306,6 +311,11 @@ class Tracer:
 
     def __hash__(self):
         return id(self)
+
+
+def _conversion_message(conversion):
+    return (f"{conversion} of a traced value would drop its derivative; "
+            "use hd.stop_gradient(x) first if that is what you mean")
 
 
 def concrete_value(x):

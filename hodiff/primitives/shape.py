@@ -480,8 +480,14 @@ def take_along_axis(arr, indices, axis=-1):
 # --------------------------------------------------------------- reshaping compositions
 
 def _array(x):
-    """Tracers as they are; anything else as a numpy array (lists, scalars)."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
+    """Tracers as they are; anything else as an array (lists and tuples holding tracers: stacked)."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, (list, tuple)):
+        from .creation import asarray  # lists of traced values: numpy's shape and dtype, stacked
+
+        return asarray(x)
+    return np.asarray(x)
 
 
 def ravel(a, order="C"):
@@ -618,6 +624,47 @@ def split(ary, indices_or_sections, axis=0):
         if indices_or_sections <= 0 or length % indices_or_sections:
             raise ValueError("array split does not result in an equal division")
     return array_split(ary, indices_or_sections, axis)
+
+
+def vsplit(ary, indices_or_sections):
+    """numpy.vsplit: split along axis 0 (arrays of 2 or more dimensions)."""
+    if ndim_of(_array(ary)) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return split(ary, indices_or_sections, 0)
+
+
+def hsplit(ary, indices_or_sections):
+    """numpy.hsplit: split along axis 1 (axis 0 for 1-D arrays)."""
+    ndim = ndim_of(_array(ary))
+    if ndim == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return split(ary, indices_or_sections, 1 if ndim > 1 else 0)
+
+
+def dsplit(ary, indices_or_sections):
+    """numpy.dsplit: split along axis 2 (arrays of 3 or more dimensions)."""
+    if ndim_of(_array(ary)) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(ary, indices_or_sections, 2)
+
+
+def rollaxis(a, axis, start=0):
+    """numpy.rollaxis: move ``axis`` to sit before position ``start`` (a transpose)."""
+    a = _array(a)
+    n = ndim_of(a)
+    axis = _normalize_axis(axis, n)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in")
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return transpose(a, axes=tuple(axes))
 
 
 def flip(m, axis=None):
@@ -850,6 +897,11 @@ NUMPY_API = {
     "column_stack": column_stack,
     "split": split,
     "array_split": array_split,
+    "vsplit": vsplit,
+    "hsplit": hsplit,
+    "dsplit": dsplit,
+    "row_stack": vstack,
+    "rollaxis": rollaxis,
     "flip": flip,
     "fliplr": lambda m: flip(m, 1),
     "flipud": lambda m: flip(m, 0),

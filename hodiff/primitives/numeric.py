@@ -1,0 +1,318 @@
+"""numpy's numeric helpers as compositions: diff, gradient, cross, select, nan_to_num, partition.
+
+Each is written with hodiff primitives (slices, arithmetic, ``where``,
+``take_along_axis``), so every mode works with no rules of their own; the one
+new primitive, ``argpartition``, has zero derivative (like argsort) and a
+batch rule. With no traced argument numpy itself is called, so plain values
+get numpy's exact answers and errors.
+"""
+
+import warnings
+
+import numpy as np
+
+from ..core.trace import Primitive, Tracer
+from .elementwise import cast, equal, imag, isnan, real, where
+from .rules import dtype_of, ndim_of, shape_of
+from .shape import (
+    _array,
+    _normalize_axis,
+    broadcast_to,
+    concatenate,
+    getitem,
+    moveaxis,
+    reshape,
+    stack,
+    take_along_axis_p,
+)
+
+__all__ = ["diff", "gradient", "cross", "select", "nan_to_num", "partition", "argpartition"]
+
+
+def _traced(*values):
+    from .creation import _holds_tracer
+
+    return any(_holds_tracer(v) for v in values)
+
+
+def _along(axis, ndim, item):
+    """An index that applies ``item`` along ``axis`` and takes everything elsewhere."""
+    return (slice(None),) * axis + (item,) + (slice(None),) * (ndim - axis - 1)
+
+
+# --------------------------------------------------------------- diff
+
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """numpy.diff: the n-th forward difference along ``axis`` (a[1:] - a[:-1], n times).
+
+    ``prepend``/``append`` are joined first (scalars broadcast to one slice),
+    as in numpy; they may be traced too.
+    """
+    if not _traced(a, None if prepend is np._NoValue else prepend, None if append is np._NoValue else append):
+        return np.diff(a, n, axis, prepend, append)
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    a = _array(a)
+    ndim = ndim_of(a)
+    if ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = _normalize_axis(axis, ndim)
+    parts = []
+    for extra in (prepend, None, append):
+        if extra is None:
+            parts.append(a)
+            continue
+        if extra is np._NoValue:
+            continue
+        extra = _array(extra)
+        if ndim_of(extra) == 0:
+            shape = list(shape_of(a))
+            shape[axis] = 1
+            extra = broadcast_to(extra, shape=tuple(shape))
+        parts.append(extra)
+    if len(parts) > 1:
+        dtype = np.result_type(*[dtype_of(p) for p in parts])
+        a = concatenate(*[cast(p, dtype, copy=False) if isinstance(p, Tracer) else np.asarray(p, dtype)
+                          for p in parts], axis=axis)
+    upper, lower = _along(axis, ndim, slice(1, None)), _along(axis, ndim, slice(None, -1))
+    for _ in range(n):
+        a = getitem(a, index=upper) - getitem(a, index=lower)
+    return a
+
+
+# --------------------------------------------------------------- gradient
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """numpy.gradient: second-order central differences inside, one-sided ones at the edges.
+
+    Differentiable in ``f`` (spacings are plain: scalars or 1-D coordinates).
+    Returns one array for one axis, else a tuple with one array per axis,
+    each of f's shape and dtype (float64 for integer f), as numpy.
+    """
+    if not _traced(f):
+        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    if _traced(*varargs):
+        raise TypeError("hodiff.numpy.gradient is differentiable in f only: pass plain spacings "
+                        "(use hd.stop_gradient on traced ones)")
+    f = _array(f)
+    ndim = ndim_of(f)
+    axes = tuple(range(ndim)) if axis is None else tuple(np.lib.array_utils.normalize_axis_tuple(axis, ndim))
+    spacings = _spacings(varargs, axes, shape_of(f))
+    if edge_order > 2:
+        raise ValueError("'edge_order' greater than 2 not supported")
+    otype = dtype_of(f) if np.issubdtype(dtype_of(f), np.inexact) else np.dtype(np.float64)
+    f = cast(f, otype, copy=False)
+    outs = []
+    for ax, dx in zip(axes, spacings):
+        if shape_of(f)[ax] < edge_order + 1:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+
+        def part(item, ax=ax):
+            return getitem(f, index=_along(ax, ndim, item))
+
+        uniform = np.ndim(dx) == 0
+        if uniform:
+            interior = (part(slice(2, None)) - part(slice(None, -2))) / (2.0 * dx)
+        else:
+            shape = [1] * ndim
+            shape[ax] = -1
+            dx1, dx2 = dx[:-1], dx[1:]
+            a = (-dx2 / (dx1 * (dx1 + dx2))).reshape(shape)
+            b = ((dx2 - dx1) / (dx1 * dx2)).reshape(shape)
+            c = (dx1 / (dx2 * (dx1 + dx2))).reshape(shape)
+            interior = a * part(slice(None, -2)) + b * part(slice(1, -1)) + c * part(slice(2, None))
+        first, last = slice(0, 1), slice(-1, None)
+        if edge_order == 1:
+            start = (part(slice(1, 2)) - part(first)) / (dx if uniform else dx[0])
+            end = (part(last) - part(slice(-2, -1))) / (dx if uniform else dx[-1])
+        else:
+            if uniform:
+                a, b, c = -1.5 / dx, 2.0 / dx, -0.5 / dx
+            else:
+                dx1, dx2 = dx[0], dx[1]
+                a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))
+                b = (dx1 + dx2) / (dx1 * dx2)
+                c = -dx1 / (dx2 * (dx1 + dx2))
+            start = a * part(first) + b * part(slice(1, 2)) + c * part(slice(2, 3))
+            if uniform:
+                a, b, c = 0.5 / dx, -2.0 / dx, 1.5 / dx
+            else:
+                dx1, dx2 = dx[-2], dx[-1]
+                a = dx2 / (dx1 * (dx1 + dx2))
+                b = -(dx2 + dx1) / (dx1 * dx2)
+                c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))
+            end = a * part(slice(-3, -2)) + b * part(slice(-2, -1)) + c * part(last)
+        out = concatenate(*[cast(p, otype, copy=False) for p in (start, interior, end)], axis=ax)
+        outs.append(out)
+    return outs[0] if len(axes) == 1 else tuple(outs)
+
+
+def _spacings(varargs, axes, shape):
+    """numpy.gradient's spacing per axis: a scalar, or the differences of 1-D coordinates."""
+    if not varargs:
+        return [1.0] * len(axes)
+    if len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        return list(varargs) * len(axes)
+    if len(varargs) != len(axes):
+        raise TypeError("invalid number of arguments")
+    spacings = []
+    for ax, distances in zip(axes, varargs):
+        distances = np.asanyarray(distances)
+        if distances.ndim == 0:
+            spacings.append(distances)
+            continue
+        if distances.ndim != 1:
+            raise ValueError("distances must be either scalars or 1d")
+        if len(distances) != shape[ax]:
+            raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+        if np.issubdtype(distances.dtype, np.integer):
+            distances = distances.astype(np.float64)
+        steps = np.diff(distances)
+        spacings.append(steps[0] if (steps == steps[0]).all() else steps)
+    return spacings
+
+
+# --------------------------------------------------------------- cross
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """numpy.cross of 3-vectors (and 2-vectors, deprecated in numpy 2) along the given axes.
+
+    Broadcasts over the other axes; the components are products of a's and
+    b's components, so it is bilinear in (a, b).
+    """
+    if not _traced(a, b):
+        return np.cross(a, b, axisa, axisb, axisc, axis)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _array(a), _array(b)
+    a = moveaxis(a, _normalize_axis(axisa, ndim_of(a)), -1)
+    b = moveaxis(b, _normalize_axis(axisb, ndim_of(b)), -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    if na == 2 or nb == 2:
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of 3-dimensional vectors "
+                      "instead. (deprecated in NumPy 2.0)", DeprecationWarning, stacklevel=2)
+    dtype = np.result_type(dtype_of(a), dtype_of(b))
+    a, b = cast(a, dtype, copy=False), cast(b, dtype, copy=False)
+    a0, a1 = a[..., 0], a[..., 1]
+    b0, b1 = b[..., 0], b[..., 1]
+    z = a0 * b1 - a1 * b0
+    if na == 2 and nb == 2:
+        return z
+    if na == 3 and nb == 3:
+        a2, b2 = a[..., 2], b[..., 2]
+        x, y = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2
+    elif na == 2:
+        b2 = b[..., 2]
+        x, y = a1 * b2, -(a0 * b2)
+    else:
+        a2 = a[..., 2]
+        x, y = -(a2 * b1), a2 * b0
+    shape = np.broadcast_shapes(tuple(shape_of(x)), tuple(shape_of(y)), tuple(shape_of(z)))
+    out = stack(*[broadcast_to(c, shape=shape) if tuple(shape_of(c)) != shape else c for c in (x, y, z)],
+                axis=-1)
+    return moveaxis(out, -1, _normalize_axis(axisc, len(shape) + 1))
+
+
+# --------------------------------------------------------------- select, nan_to_num
+
+def select(condlist, choicelist, default=0):
+    """numpy.select: choicelist[i] where condlist[i] is the first true condition, else ``default``.
+
+    A chain of ``where`` from the last condition to the first (conditions
+    are bool arrays; choices and default may be traced).
+    """
+    if not _traced(condlist, choicelist, default):
+        return np.select(condlist, choicelist, default)
+    condlist, choicelist = list(condlist), list(choicelist)
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if not condlist:
+        raise ValueError("select with an empty condition list is not possible")
+    choices = [_array(c) for c in choicelist] + [_array(default)]
+    dtype = np.result_type(*[dtype_of(c) for c in choices])
+    for i, cond in enumerate(condlist):
+        cond_dtype = dtype_of(cond) if isinstance(cond, Tracer) else np.asarray(cond).dtype
+        if cond_dtype != np.bool_:
+            raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
+    choices = [cast(c, dtype, copy=False) if isinstance(c, Tracer) else np.asarray(c, dtype) for c in choices]
+    result = choices[-1]
+    for cond, choice in zip(reversed(condlist), reversed(choices[:-1])):
+        result = where(cond, choice, result)
+    return result
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """numpy.nan_to_num: NaN -> ``nan``, +inf -> ``posinf`` (default: the largest float), -inf -> ``neginf``.
+
+    The replaced entries are constants (zero derivative); the others pass
+    through (derivative one). Complex values: real and imaginary parts alike.
+    """
+    if not _traced(x, nan, posinf, neginf):
+        return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
+    x = _array(x)
+    dtype = dtype_of(x)
+    if not np.issubdtype(dtype, np.inexact):
+        return x
+    if np.issubdtype(dtype, np.complexfloating):
+        parts = [nan_to_num(part, nan=nan, posinf=posinf, neginf=neginf) for part in (real(x), imag(x))]
+        return cast(parts[0], dtype) + cast(parts[1], dtype) * 1j
+    info = np.finfo(dtype)
+    fills = [(isnan(x), nan), (equal(x, np.inf), info.max if posinf is None else posinf),
+             (equal(x, -np.inf), info.min if neginf is None else neginf)]
+    for mask, fill in fills:
+        fill = cast(fill, dtype, copy=False) if isinstance(fill, Tracer) else np.asarray(fill, dtype=dtype)
+        x = where(mask, fill, x)
+    return x
+
+
+# --------------------------------------------------------------- partition
+
+def _argpartition_batch(values, batched, kth, axis):
+    return argpartition_p(values[0], kth=kth, axis=axis + 1)
+
+
+argpartition_p = Primitive("argpartition", lambda x, kth, axis: np.argpartition(x, kth, axis=axis),
+                           differentiable=False)
+argpartition_p.batch = _argpartition_batch
+argpartition_p.__doc__ = "numpy.argpartition along a non-negative ``axis`` (zero derivative; batched under vmap)."
+
+
+def _partition_args(a, kth, axis):
+    a = _array(a)
+    if axis is None:
+        a, axis = reshape(a, shape=(-1,)), 0
+    axis = _normalize_axis(axis, ndim_of(a))
+    kth = int(kth) if np.ndim(kth) == 0 else tuple(int(k) for k in np.ravel(kth))
+    return a, kth, axis
+
+
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """numpy.argpartition (zero derivative; batched under vmap)."""
+    if order is not None:
+        raise TypeError("hodiff.numpy.argpartition: order= is not supported")
+    a, kth, axis = _partition_args(a, kth, axis)
+    return argpartition_p(a, kth=kth, axis=axis)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """numpy.partition: ``a`` gathered along ``axis`` by argpartition, so the k-th entry is in sorted place.
+
+    The derivative follows the entries where they moved (take_along_axis).
+    """
+    if not _traced(a):
+        return np.partition(a, kth, axis=axis, kind=kind, order=order)
+    if order is not None:
+        raise TypeError("hodiff.numpy.partition: order= is not supported")
+    a, kth, axis = _partition_args(a, kth, axis)
+    return take_along_axis_p(a, argpartition_p(a, kth=kth, axis=axis), axis=axis)
+
+
+NUMPY_API = {
+    "diff": diff, "gradient": gradient, "cross": cross, "select": select, "nan_to_num": nan_to_num,
+    "partition": partition, "argpartition": argpartition,
+}

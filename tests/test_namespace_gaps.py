@@ -1,0 +1,248 @@
+"""The hodiff.numpy gaps autograd's own tests exposed (issue 13, item 3).
+
+Values against numpy itself, derivatives in every mode: the rows of
+tables/namespace_gaps.py run through check_grads (fwd/rev, order 2, finite
+differences) in test_systematic and here through vmap, Taylor mode, Duals and
+the graph API against other routes of hodiff. Each of these raised on the
+main branch before (TracedConversionError or AttributeError).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import hodiff as hd
+import hodiff.numpy as hnp
+from hodiff.core.errors import TracedConversionError
+
+from . import every_mode
+from .tables import namespace_gaps
+
+ROWS = namespace_gaps.ROWS
+BATCHABLE = [row for row in ROWS if row.name not in namespace_gaps.NOT_BATCHABLE]
+
+
+@pytest.mark.parametrize("row", BATCHABLE, ids=str)
+def test_vmap_matches_a_loop(row):
+    every_mode.assert_vmap_matches_loop(row)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+def test_taylor_matches_nested_forward_mode(row):
+    every_mode.assert_taylor_matches_nested_forward(row)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+def test_graph_api_variables_match_grad(row):
+    every_mode.assert_graph_api_matches_grad(row)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=str)
+def test_duals_match_jvp(row):
+    every_mode.assert_duals_match_jvp(row)
+
+
+# ----------------------------------------------------------------- values: numpy's, traced or not
+
+_RNG = np.random.default_rng(13)
+_A, _B = _RNG.standard_normal((4, 3)), _RNG.standard_normal((4, 3))
+_NONFINITE = np.array([1.5, np.nan, np.inf, -np.inf, -0.5])
+
+# (name, numpy's function of plain arrays, the same through hnp): compared on plain values and
+# with the first argument traced (the value computed under reverse mode).
+VALUE_CASES = [
+    ("array", lambda x: np.array([[x[0, 0], 2.0], [x[1, 1], x[2, 0]]]),
+     lambda x: hnp.array([[x[0, 0], 2.0], [x[1, 1], x[2, 0]]])),
+    ("array[dtype]", lambda x: np.array([x[0], x[1]], dtype=np.float32),
+     lambda x: hnp.array([x[0], x[1]], dtype=np.float32)),
+    ("r_", lambda x: np.r_[x[0], 1:4, x[1, 0], 0:1:3j], lambda x: hnp.r_[x[0], 1:4, x[1, 0], 0:1:3j]),
+    ("r_[directive]", lambda x: np.r_["1,2,0", x[0], x[1]], lambda x: hnp.r_["1,2,0", x[0], x[1]]),
+    ("c_", lambda x: np.c_[x, _B, x[:, 0]], lambda x: hnp.c_[x, _B, x[:, 0]]),
+    ("c_[scalars]", lambda x: np.c_[1.5, x[0, 0], 2], lambda x: hnp.c_[1.5, x[0, 0], 2]),
+    ("linspace", lambda x: np.linspace(x[0, 0], x[1], 7), lambda x: hnp.linspace(x[0, 0], x[1], 7)),
+    ("linspace[axis=-1, no endpoint]", lambda x: np.linspace(x[0], x[1], 4, endpoint=False, axis=-1),
+     lambda x: hnp.linspace(x[0], x[1], 4, endpoint=False, axis=-1)),
+    ("linspace[num=0]", lambda x: np.linspace(x[0, 0], 1.0, 0), lambda x: hnp.linspace(x[0, 0], 1.0, 0)),
+    ("linspace[retstep]", lambda x: np.linspace(x[0, 0], 2.0, 5, retstep=True)[1],
+     lambda x: hnp.linspace(x[0, 0], 2.0, 5, retstep=True)[1]),
+    ("gradient", lambda x: np.gradient(x, 0.5, [0.0, 1.0, 3.0], edge_order=2),
+     lambda x: hnp.gradient(x, 0.5, [0.0, 1.0, 3.0], edge_order=2)),
+    ("diff", lambda x: np.diff(x, 2, axis=0, prepend=1.0), lambda x: hnp.diff(x, 2, axis=0, prepend=1.0)),
+    ("cross", lambda x: np.cross(x, _B, axisa=1, axisb=1, axisc=0),
+     lambda x: hnp.cross(x, _B, axisa=1, axisb=1, axisc=0)),
+    ("vsplit", lambda x: np.vsplit(x, [1, 3]), lambda x: hnp.vsplit(x, [1, 3])),
+    ("hsplit", lambda x: np.hsplit(x, 3), lambda x: hnp.hsplit(x, 3)),
+    ("dsplit", lambda x: np.dsplit(x.reshape(2, 2, 3), [1]), lambda x: hnp.dsplit(x.reshape(2, 2, 3), [1])),
+    ("row_stack", lambda x: np.vstack([x[0], _B]), lambda x: hnp.row_stack([x[0], _B])),
+    ("select", lambda x: np.select([x > 0, _B > 0], [x, _B * 2], default=-1.0),
+     lambda x: hnp.select([x > 0, _B > 0], [x, _B * 2], default=-1.0)),
+    ("partition", lambda x: np.partition(x, 1, axis=0), lambda x: hnp.partition(x, 1, axis=0)),
+    ("partition[several kth]", lambda x: np.partition(x.ravel(), (2, 7)),
+     lambda x: hnp.partition(x.ravel(), (2, 7))),
+    ("argpartition", lambda x: np.argpartition(x, 2), lambda x: hnp.argpartition(x, 2)),
+    ("rollaxis", lambda x: np.rollaxis(x.reshape(2, 2, 3), 2, 1),
+     lambda x: hnp.rollaxis(x.reshape(2, 2, 3), 2, 1)),
+    ("nan_to_num", lambda x: np.nan_to_num(x[0, :1] * 0 + _NONFINITE, posinf=7.0),
+     lambda x: hnp.nan_to_num(x[0, :1] * 0 + _NONFINITE, posinf=7.0)),
+    ("nan_to_num[complex]", lambda x: np.nan_to_num(x[0, :1] * 1j + _NONFINITE),
+     lambda x: hnp.nan_to_num(x[0, :1] * 1j + _NONFINITE)),
+    ("mean of a tuple", lambda x: np.mean((x[0], x[1] * 2), axis=1), lambda x: hnp.mean((x[0], x[1] * 2), axis=1)),
+    ("int64", lambda x: np.int64(x * 3), lambda x: hnp.int64(x * 3)),
+]
+
+
+def _traced_value(function, x):
+    return hd.vjp(function, x)[0]
+
+
+@pytest.mark.parametrize("name, reference, function", VALUE_CASES, ids=[c[0] for c in VALUE_CASES])
+def test_values_are_numpys_plain_and_traced(name, reference, function):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        expected = reference(_A)
+        for got in (function(_A), _traced_value(function, _A)):
+            for e, g in zip(*(v if isinstance(v, (list, tuple)) else [v] for v in (expected, got))):
+                assert np.result_type(g) == np.result_type(e), f"{name}: dtype {np.result_type(g)}"
+                np.testing.assert_array_equal(np.shape(g), np.shape(e))
+                np.testing.assert_allclose(g, e, rtol=1e-14, atol=1e-15)
+
+
+def test_untraced_arguments_get_numpy_itself():
+    x = np.arange(3.0)
+    assert hnp.asarray(x) is x
+    assert type(hnp.r_[x, 1:3]) is np.ndarray
+    with pytest.raises(ValueError, match="inhomogeneous"):
+        hnp.array([[1.0, 2.0], [3.0]])
+
+
+def test_ragged_traced_lists_raise_numpys_error():
+    with pytest.raises(ValueError, match="inhomogeneous"):
+        hd.grad(lambda x: hnp.sum(hnp.array([[x, x], [x]])))(1.0)
+
+
+# ----------------------------------------------------------------- autograd's own assertions
+
+def test_reductions_of_lists_of_traced_values():
+    # autograd's test_mean/std/var_list_of_boxes: exact values
+    for build in (list, tuple):
+        assert hd.grad(lambda x: hnp.mean(build([x, x + 2])))(0.0) == 1.0
+        assert hd.grad(lambda x: hnp.std(build([x, x + 2])))(0.0) == 0.0
+        assert hd.grad(lambda x: hnp.var(build([x, x + 2])))(0.0) == 0.0
+
+
+def test_array_of_scalars_against_the_closed_form():
+    # d/dx sum([[x, x*1, x+2.5], [x^2, x, x/2]]) = 1 + 1 + 1 + 2x + 1 + 1/2 = 4.5 + 2x
+    def f(x):
+        return hnp.sum(hnp.array([[x, x * 1.0, x + 2.5], [x ** 2, x, x / 2.0]]))
+
+    for x in (3.0, -0.5):
+        assert hd.grad(f)(x) == pytest.approx(4.5 + 2 * x, rel=1e-15)
+        assert hd.jvp(f, (x,), (1.0,))[1] == pytest.approx(4.5 + 2 * x, rel=1e-15)
+        coefficients = hd.taylor(f, x, 1.0, order=3)
+        np.testing.assert_allclose(coefficients, [f(x), 4.5 + 2 * x, 1.0, 0.0], rtol=1e-15)
+
+
+def test_linspace_against_the_closed_form():
+    # entry i = a + (b - a) i / (n - 1): d/da = 1 - i/(n-1), d/db = i/(n-1); the last entry is b itself
+    jacobian_a, jacobian_b = hd.jacobian(lambda a, b: hnp.linspace(a, b, 5), argnums=(0, 1))(1.2, -3.4)
+    np.testing.assert_allclose(jacobian_a, 1 - np.arange(5) / 4, rtol=1e-15, atol=1e-16)
+    np.testing.assert_allclose(jacobian_b, np.arange(5) / 4, rtol=1e-15, atol=1e-16)
+    assert hd.grad(lambda a: hnp.linspace(a, 2.0, 5)[-1])(1.0) == 0.0
+    assert hd.grad(lambda a: hnp.linspace(a, 2.0, 1)[0])(1.0) == 1.0
+
+
+def test_gradient_of_a_quadratic_is_exact():
+    # np.gradient is exact for quadratics inside (central) and with edge_order=2 at the edges:
+    # d/dc gradient(c x^2, x) = 2 x.
+    coordinates = np.array([0.0, 0.4, 1.1, 1.5, 2.6])
+    d = hd.jacobian(lambda c: hnp.gradient(c * coordinates ** 2, coordinates, edge_order=2))(1.7)
+    np.testing.assert_allclose(d, 2 * coordinates, rtol=1e-13, atol=1e-13)
+
+
+def test_cross_jacobian_is_the_skew_matrix():
+    # d(a x b)/db = [a]_x, the skew-symmetric matrix of a
+    a, b = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -0.7])
+    skew = np.array([[0, -a[2], a[1]], [a[2], 0, -a[0]], [-a[1], a[0], 0]])
+    np.testing.assert_allclose(hd.jacobian(lambda v: hnp.cross(a, v))(b), skew, rtol=1e-15)
+    np.testing.assert_allclose(hd.jacfwd(lambda u: hnp.cross(u, b))(a), -np.array(
+        [[0, -b[2], b[1]], [b[2], 0, -b[0]], [-b[1], b[0], 0]]), rtol=1e-15)
+
+
+def test_partition_follows_the_entries():
+    x = np.array([0.3, -1.2, 2.0, 0.1, 5.0, -3.0, 1.0])
+    weights = np.arange(1.0, 8.0)
+    gradient = hd.grad(lambda v: hnp.sum(hnp.partition(v, 3) * weights))(x)
+    order = np.argpartition(x, 3)
+    expected = np.zeros(7)
+    expected[order] = weights
+    np.testing.assert_allclose(gradient, expected)
+    assert hnp.partition(x, 3)[3] == np.sort(x)[3]
+
+
+def test_nan_to_num_passes_finite_entries_and_stops_the_rest():
+    x = np.array([0.5, 1.0, 2.0, 3.0])
+    gradient = hd.grad(lambda v: hnp.sum(hnp.nan_to_num(v + np.array([0.0, np.nan, np.inf, -np.inf]))))(x)
+    np.testing.assert_array_equal(gradient, [1.0, 0.0, 0.0, 0.0])
+
+
+def test_casting_to_int_is_a_constant_in_every_mode():
+    # autograd's test_cast_to_int, and astype(int) / round(...).astype(int): no derivative, no error
+    def f(w):
+        indices = hnp.int64(w[:, -1])
+        assert indices.dtype == np.int64
+        return hnp.sum(w[:, :-1][indices]) + hnp.sum(hnp.round(w).astype(int)) + hnp.sum(w.astype("int32"))
+
+    w = np.array([[0.5, 1.5, 1.2], [2.0, -1.0, 0.7], [0.1, 0.2, 2.9]])
+    expected = np.zeros_like(w)
+    for row in np.int64(w[:, -1]):
+        expected[row, :-1] += 1.0
+    np.testing.assert_array_equal(hd.grad(f)(w), expected)
+    np.testing.assert_array_equal(hd.jvp(f, (w,), (np.ones_like(w),))[1], expected.sum())
+    np.testing.assert_allclose(hd.taylor(f, w, np.ones_like(w), order=2)[1:], [expected.sum(), 0.0])
+    assert np.dtype(hnp.int64) == np.int64 and np.zeros(2, dtype=hnp.int32).dtype == np.int32
+    assert hnp.int64(3) == 3 and type(hnp.int64(3)) is np.int64
+
+
+def test_splits_need_numpys_dimensions():
+    with pytest.raises(ValueError, match="2 or more"):
+        hd.grad(lambda x: hnp.sum(hnp.vsplit(x, 2)[0]))(np.ones(4))
+    with pytest.raises(ValueError, match="3 or more"):
+        hd.grad(lambda x: hnp.sum(hnp.dsplit(x, 2)[0]))(np.ones((2, 4)))
+    with pytest.raises(np.exceptions.AxisError):
+        hd.grad(lambda x: hnp.sum(hnp.rollaxis(x, 0, 5)))(np.ones((2, 4)))
+
+
+# ----------------------------------------------------------------- truthiness and conversions
+
+def _in_every_mode(function, x):
+    """function's value computed under grad, jvp, Taylor, a Dual and a Variable."""
+    return [hd.value_and_grad(function)(x)[0], hd.jvp(function, (x,), (1.0,))[0],
+            hd.taylor(function, x, 1.0, order=2)[0], function(hd.Dual(x, 1.0)).primal,
+            function(hd.Variable(x)).value]
+
+
+def test_python_control_flow_reads_the_value_in_every_mode():
+    def f(x):
+        assert x
+        assert hnp.reshape(x, (1, 1))
+        if x > 1.0:
+            return x * x
+        return -x
+
+    assert _in_every_mode(f, 2.0) == [4.0] * 5
+    assert _in_every_mode(f, 0.5) == [-0.5] * 5
+
+
+def test_truth_of_a_larger_traced_array_is_numpys_error():
+    with pytest.raises(ValueError, match="truth value of an array with more than one element"):
+        hd.grad(lambda x: hnp.sum(x) if x else 0.0)(np.ones(2))
+
+
+@pytest.mark.parametrize("convert, name", [(lambda x: x.item(), ".item()"), (int, "int()"),
+                                           (float, "float()"), (complex, "complex()")])
+def test_conversions_to_python_numbers_name_themselves(convert, name):
+    for run in (lambda f: hd.grad(f)(1.5), lambda f: hd.jvp(f, (1.5,), (1.0,)),
+                lambda f: hd.vmap(f)(np.ones(2)), lambda f: f(hd.Variable(1.5))):
+        with pytest.raises(TracedConversionError, match=f"^{name.replace('(', '[(]').replace(')', '[)]')} of a traced"):
+            run(lambda x: convert(x * 2.0))
