@@ -305,7 +305,7 @@ class Tracer:
     def __setitem__(self, index, value):
         raise TypeError(
             "traced arrays are immutable: x[i] = v would silently break the derivative. "
-            "Build the array functionally, e.g. hnp.where(mask, v, x), "
+            "Build the array functionally: x = x.at[i].set(v) (or .add(v) for x[i] += v), hnp.where(mask, v, x), "
             "hnp.concatenate([...]) or hnp.stack([...])."
         )
 

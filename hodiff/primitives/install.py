@@ -13,6 +13,8 @@ from ..core.trace import Primitive, Tracer, _bind_traced
 from ..interpreters import batch, forward, reverse, taylor
 from . import namespace
 from .elementwise import add, multiply
+from .indexing import at as _at
+from .indexing import normalize_index as _normalize_index
 from .shape import broadcast_to, expand_dims, getitem, reshape, stack, sum_to_shape, transpose, zeros_like
 
 _NO_PARAMS = {}
@@ -49,20 +51,6 @@ def install_interpreter_ops():
                       expand_dims=expand_dims, shape=np.shape)
     taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner,
                        broadcast_series=_broadcast_series)
-
-
-def _normalize_index(index):
-    """Indices for ``x[index]``: lists become arrays; traced indices are refused."""
-    items = index if isinstance(index, tuple) else (index,)
-    normalized = []
-    for item in items:
-        if isinstance(item, Tracer):
-            raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
-                            "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
-        if isinstance(item, list):
-            item = np.asarray(item)
-        normalized.append(item)
-    return tuple(normalized) if isinstance(index, tuple) else normalized[0]
 
 
 def install_array_methods():
@@ -117,6 +105,7 @@ def install_array_methods():
         if name in api:
             setattr(Tracer, f"__{dunder}__", binary(name))
     Tracer.__getitem__ = lambda self, index: getitem(self, index=_normalize_index(index))
+    Tracer.at = property(_at, doc="Functional index updates: x.at[index].set(v), .add(v), .multiply(v), .get() ...")
     Tracer.T = property(lambda self: transpose(self))
     Tracer.reshape = lambda self, *shape, order="C": reshape(  # order: numpy.reshape(tracer) passes it
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
