@@ -8,6 +8,7 @@ cases the docstrings promise, numpy 2 semantics, batching and Taylor rules.
 
 import numpy as np
 import pytest
+import scipy.differentiate as sdiff
 import scipy.linalg as sla
 
 import hodiff as hd
@@ -31,6 +32,43 @@ def spd(n, *stack):
 
 def sym(x):
     return (x + np.swapaxes(x, -1, -2)) / 2
+
+
+def onto_lower(g):
+    """A symmetric gradient g as the gradient of a function that reads the lower triangle only:
+    off-diagonal entries count twice below the diagonal, zero above."""
+    return np.tril(g + np.swapaxes(g, -1, -2)) - g * np.eye(g.shape[-1])
+
+
+def _vectorized(f, unflatten):
+    """f of one array as scipy.differentiate wants it: columns of a (size, ...) array in, (...) out."""
+    def vectorized(z):
+        out = np.empty(z.shape[1:])
+        for index in np.ndindex(*z.shape[1:]):
+            out[index] = f(unflatten(z[(slice(None),) + index]))
+        return out
+    return vectorized
+
+
+def central_gradient(f, x):
+    """Gradient of a real scalar numpy function at x by scipy.differentiate (central differences,
+    error controlled). Complex x: df/dRe - i df/dIm, the convention of docs/api.md."""
+    x = np.asarray(x)
+    size = x.size
+    if np.iscomplexobj(x):
+        point = np.concatenate([x.real.ravel(), x.imag.ravel()])
+        unflatten = lambda z: (z[:size] + 1j * z[size:]).reshape(x.shape)  # noqa: E731
+    else:
+        point, unflatten = x.ravel(), lambda z: z.reshape(x.shape)  # noqa: E731
+    # A small first step: eigen/singular vectors of numpy's may flip sign far from x.
+    d = sdiff.jacobian(_vectorized(f, unflatten), point, initial_step=1e-3).df
+    return (d[:size] - 1j * d[size:]).reshape(x.shape) if np.iscomplexobj(x) else d.reshape(x.shape)
+
+
+def central_second_derivative(f, x, direction):
+    """d^2/dt^2 f(x + t direction) at 0, by scipy.differentiate.hessian of the numpy function."""
+    return float(sdiff.hessian(_vectorized(lambda t: f(x + t[0] * direction), lambda z: z), np.zeros(1),
+                               initial_step=1e-2).ddf[0, 0])
 
 
 # ------------------------------------------------------------------ closed forms
@@ -86,10 +124,11 @@ def test_cholesky_second_derivative_of_logdet_matches_inverse_identity():
         diagonal = hnp.linalg.cholesky(a)[np.arange(3), np.arange(3)]
         return 2 * hnp.sum(hnp.log(diagonal))
 
-    np.testing.assert_allclose(hd.grad(logdet)(a), np.linalg.inv(a), rtol=1e-10)
+    # cholesky reads the lower triangle: the symmetric gradients folded into it.
+    np.testing.assert_allclose(hd.grad(logdet)(a), onto_lower(np.linalg.inv(a)), rtol=1e-10)
     _, hvp = hd.jvp(hd.grad(logdet), (a,), (da,))
     inv = np.linalg.inv(a)
-    np.testing.assert_allclose(hvp, -inv @ da @ inv, rtol=1e-9)
+    np.testing.assert_allclose(hvp, onto_lower(-inv @ da @ inv), rtol=1e-9, atol=1e-14)
 
 
 # ------------------------------------------------------------------ decompositions
@@ -109,8 +148,10 @@ def test_eigh_reconstructs_and_its_derivative_reconstructs_the_direction():
 def test_eigenvalue_gradients_are_right_with_repeated_eigenvalues():
     q, _ = np.linalg.qr(RNG.standard_normal((3, 3)))
     a = q @ np.diag([2.0, 2.0, 5.0]) @ q.T  # a double eigenvalue
-    # sum(w^2) = ||A||_F^2 for symmetric A: gradient 2A; sum(w) = trace: gradient I.
-    np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.linalg.eigvalsh(a) ** 2))(a), 2 * a, atol=1e-10)
+    # sum(w^2) = ||A||_F^2 for symmetric A: gradient 2A (of the symmetric function; eigvalsh reads
+    # the lower triangle); sum(w) = trace: gradient I.
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.linalg.eigvalsh(a) ** 2))(a), onto_lower(2 * a),
+                               atol=1e-10)
     np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.linalg.eigh(a)[0]))(np.eye(3)), np.eye(3), atol=1e-12)
     _, tangent = hd.jvp(hnp.linalg.eigvalsh, (np.eye(3),), (np.diag([1.0, 2.0, 3.0]),))
     assert np.all(np.isfinite(tangent))
@@ -364,7 +405,7 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="full_matrices"):
         hd.grad(lambda a: hnp.sum(hnp.linalg.svd(a)[0]))(np.ones((3, 2)))
     with pytest.raises(TypeError, match="complex"):
-        hd.grad(lambda a: hnp.real(hnp.sum(hnp.linalg.eigh(a)[0])))(np.eye(2) + 0j)
+        hd.grad(lambda a: hnp.real(hnp.sum(hnp.linalg.qr(a)[1])))(np.eye(2) + 0j)
     with pytest.raises(TypeError, match="integer"):
         hnp.linalg.matrix_power(np.eye(2), 1.5)
 
@@ -389,3 +430,82 @@ def test_complex_holomorphic_inverse_follows_the_transpose_convention():
     inv_t = np.linalg.inv(a).T  # transpose, no conjugation
     np.testing.assert_allclose(hd.vjp(hnp.linalg.inv, a)[1](g)[0], -inv_t @ g @ inv_t, rtol=1e-12)
     hd.check_grads(lambda a: hnp.linalg.det(a), (a,), order=2)
+
+
+# ------------------------------------------------------------------ one triangle read: numpy's function
+
+_W = np.random.default_rng(11).standard_normal((4, 4))
+_C = np.array([0.3, -1.2, 0.7, 2.0])
+HODIFF, NUMPY = (hnp, hnp.linalg, hsl), (np, np.linalg, sla)
+
+# (name, f(xp, linalg, scipy.linalg, a) -> scalar, complex input?)
+ONE_TRIANGLE = [
+    ("eigvalsh[L]", lambda xp, la, sl, a: xp.sum(la.eigvalsh(a) * _C), False),
+    ("eigvalsh[U]", lambda xp, la, sl, a: xp.sum(la.eigvalsh(a, "U") * _C), False),
+    ("eigh[vectors, U]", lambda xp, la, sl, a: xp.sum(la.eigh(a, UPLO="U")[1] * _W), False),
+    ("eigh[values and vectors, L]", lambda xp, la, sl, a: xp.sum(la.eigh(a)[1] ** 3 * _W) + xp.sum(la.eigh(a)[0]),
+     False),
+    ("eigvalsh[L, complex]", lambda xp, la, sl, a: xp.sum(la.eigvalsh(a) * _C), True),
+    ("eigh[|vectors|, U, complex]", lambda xp, la, sl, a: xp.sum(xp.abs(la.eigh(a, "U")[1]) * _W), True),
+    ("cholesky", lambda xp, la, sl, a: xp.sum(la.cholesky(a) * _W), False),
+    ("cholesky[upper]", lambda xp, la, sl, a: xp.sum(la.cholesky(a, upper=True) * _W), False),
+    ("scipy cholesky", lambda xp, la, sl, a: xp.sum(sl.cholesky(a) * _W), False),
+    ("scipy cholesky[lower]", lambda xp, la, sl, a: xp.sum(sl.cholesky(a, lower=True) * _W), False),
+    ("scipy cho_solve(cho_factor)", lambda xp, la, sl, a: xp.sum(sl.cho_solve(sl.cho_factor(a), _W)), False),
+    ("scipy eigh[upper]", lambda xp, la, sl, a: xp.sum(sl.eigh(a, lower=False)[1] ** 2 * _W), False),
+    ("scipy eigvalsh", lambda xp, la, sl, a: xp.sum(sl.eigvalsh(a) * _C), False),
+    ("scipy solve[sym]", lambda xp, la, sl, a: xp.sum(sl.solve(a, _W, assume_a="sym")), False),
+    ("scipy solve[pos, lower]", lambda xp, la, sl, a: xp.sum(sl.solve(a, _W, assume_a="pos", lower=True)), False),
+    ("scipy solve[her, complex]", lambda xp, la, sl, a: xp.sum(xp.abs(sl.solve(a, _W, assume_a="her"))), True),
+    ("scipy solve[sym, complex]", lambda xp, la, sl, a: xp.sum(xp.abs(sl.solve(a, _W, assume_a="sym"))), True),
+    ("scipy solve[tridiagonal]", lambda xp, la, sl, a: xp.sum(sl.solve(a, _W, assume_a="tridiagonal")), False),
+    ("scipy solve[upper triangular]", lambda xp, la, sl, a: xp.sum(sl.solve(a, _W, assume_a="upper triangular")),
+     False),
+    ("scipy solve[diagonal]", lambda xp, la, sl, a: xp.sum(sl.solve(a, _W, assume_a="diagonal")), False),
+]
+
+
+def _nonsymmetric(complex_input, seed=3):
+    """A positive definite matrix plus a NON-symmetric perturbation (either triangle is SPD-read)."""
+    rng = np.random.default_rng(seed)
+    m = rng.standard_normal((4, 4))
+    a = m @ m.T + 4 * np.eye(4) + 0.5 * rng.standard_normal((4, 4))
+    if complex_input:
+        a = a + 0.5j * rng.standard_normal((4, 4))
+    return a
+
+
+@pytest.mark.parametrize("name, f, complex_input", ONE_TRIANGLE, ids=[row[0] for row in ONE_TRIANGLE])
+def test_one_triangle_functions_differentiate_numpys_function_on_nonsymmetric_input(name, f, complex_input):
+    a = _nonsymmetric(complex_input)
+    expected = central_gradient(lambda x: f(*NUMPY, x), a)
+    np.testing.assert_allclose(f(*HODIFF, a), f(*NUMPY, a), rtol=1e-10)
+    np.testing.assert_allclose(hd.grad(lambda x: f(*HODIFF, x))(a), expected, atol=1e-7)   # reverse
+    direction = np.random.default_rng(5).standard_normal(a.shape) * (1 + 1j if complex_input else 1)
+    _, tangent = hd.jvp(lambda x: f(*HODIFF, x), (a,), (direction,))                        # forward
+    np.testing.assert_allclose(tangent, np.sum(np.real(expected * direction)), atol=1e-7)
+    stack = np.stack([a, _nonsymmetric(complex_input, seed=4)])                              # batched
+    batched = hd.vmap(hd.grad(lambda x: f(*HODIFF, x)))(stack)
+    np.testing.assert_allclose(batched[1], central_gradient(lambda x: f(*NUMPY, x), stack[1]), atol=1e-7)
+
+
+@pytest.mark.parametrize("name, f", [(n, f) for n, f, c in ONE_TRIANGLE if not c and "solve[" not in n][:6])
+def test_one_triangle_second_derivatives_taylor_and_nested_match_numpy(name, f):
+    a = _nonsymmetric(False)
+    direction = np.random.default_rng(6).standard_normal(a.shape)
+    along = lambda t: f(*HODIFF, a + t * direction)  # noqa: E731
+    taylor = hd.derivative(along, order=2)(0.0)
+    nested = hd.derivative(along, order=2, mode="nested")(0.0)
+    np.testing.assert_allclose(taylor, nested, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(taylor, central_second_derivative(lambda x: f(*NUMPY, x), a, direction),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_one_triangle_gradient_of_a_symmetric_input_is_the_symmetric_one_folded_into_the_triangle():
+    a = spd(4)
+    symmetric = 2 * a  # d/dA sum(w^2) = d/dA ||A||_F^2 for the symmetric function
+    lower = hd.grad(lambda x: hnp.sum(hnp.linalg.eigvalsh(x) ** 2))(a)
+    upper = hd.grad(lambda x: hnp.sum(hnp.linalg.eigvalsh(x, "U") ** 2))(a)
+    np.testing.assert_allclose(lower, onto_lower(symmetric), atol=1e-10)
+    np.testing.assert_allclose(upper, onto_lower(symmetric).T, atol=1e-10)
+    np.testing.assert_allclose(sym(lower), sym(upper), atol=1e-10)  # same on symmetric directions

@@ -17,10 +17,17 @@ public function unpacks by (differentiable) indexing:
 
 Conventions (as JAX and PyTorch):
 
-- ``cholesky`` and ``eigh`` read one triangle of a matrix that is assumed
-  symmetric; their derivatives are those of the symmetric function, i.e. the
-  incoming tangent is symmetrized, (dA + dA^T)/2, and cotangents come back
-  symmetric. Differentiate them as functions of symmetric matrices.
+- ``cholesky``, ``eigh``/``eigvalsh`` (and scipy's ``cholesky``,
+  ``cho_factor``, ``eigh``, ``solve(assume_a='sym'/'her'/'pos')``) read one
+  triangle, as numpy and scipy do, and are differentiated as exactly that
+  function: the matrix is rebuilt from the read triangle (mirrored, conjugated
+  for Hermitian; a complex diagonal keeps its real part) before the
+  symmetric decomposition, so the derivative is zero in the unread triangle
+  and an off-diagonal entry of the read one stands for both mirror entries
+  (HIPS autograd's convention). A symmetric input and a symmetric direction
+  get the derivative of the symmetric function; a gradient is not symmetric
+  (JAX, which symmetrizes (A + A^H)/2 first, returns the symmetric one:
+  G_jax = (G + G^T)/2 off the diagonal).
 - ``eigh``/``svd`` derivatives of the eigenvectors / singular vectors need
   distinct eigenvalues / singular values: the terms 1/(w_j - w_i) are set to
   zero where two values coincide to rounding, so first derivatives of the
@@ -64,6 +71,7 @@ from .elementwise import (
     add,
     conj,
     greater,
+    imag as _imag,
     multiply,
     negative,
     not_equal,
@@ -95,6 +103,39 @@ def _mT(x):
 
 def _sym(x):
     return multiply(add(x, _mT(x)), 0.5)
+
+
+def _is_complex(x):
+    return np.issubdtype(dtype_of(x), np.complexfloating)
+
+
+def _H(x):
+    """Conjugate transpose of the last two axes (the transpose for real stacks)."""
+    return conj(_mT(x)) if _is_complex(x) else _mT(x)
+
+
+def _herm(x):
+    """(x + x^H) / 2: the Hermitian (symmetric, for real x) part."""
+    return multiply(add(x, _H(x)), 0.5)
+
+
+def _real_dtype(dtype):
+    return np.dtype(dtype).type(0).real.dtype
+
+
+def _hermitian_from_triangle(a, lower):
+    """The Hermitian (real: symmetric) matrix that LAPACK sees when it reads one triangle of ``a``.
+
+    Lower (``lower``) or upper triangle of a stack (..., n, n) mirrored onto the
+    other; a complex diagonal keeps its real part only (as ``heevd``/``potrf``
+    read it). The rebuilt matrix holds the read triangle bit for bit, so a
+    decomposition of it gives the very numbers of numpy's call on ``a``.
+    """
+    n = shape_of(a)[-1]
+    real_dtype = _real_dtype(dtype_of(a))
+    strict = multiply(a, _triangle_mask(n, lower, True, real_dtype))
+    diagonal_part = multiply(real(a) if _is_complex(a) else a, _eye(n, real_dtype))
+    return add(add(strict, _H(strict)), diagonal_part)
 
 
 def _diagonal(x):
@@ -469,26 +510,36 @@ def _gap_inverse(values, squared=False):
 
 
 def _eigh_parts(packed):
-    return S.getitem(packed, index=(Ellipsis, 0, slice(None))), S.getitem(packed, index=(Ellipsis, slice(1, None),
-                                                                                          slice(None)))
+    """(eigenvalues (..., n), eigenvectors (..., n, n)) of eigh's packed output (values real)."""
+    values = S.getitem(packed, index=(Ellipsis, 0, slice(None)))
+    vectors = S.getitem(packed, index=(Ellipsis, slice(1, None), slice(None)))
+    return (real(values) if _is_complex(values) else values), vectors
 
 
 def _eigh_jvp(t, ans, a, UPLO="L"):
+    # H = (t + t^H)/2, M = V^H H V: dw = Re diag(M), dV = V (F o M), the gauge
+    # where V^H dV has a zero diagonal (JAX's); for real V it is numpy's.
     w, v = _eigh_parts(ans)
-    m = matmul(_mT(v), matmul(_sym(t), v))
+    m = matmul(_H(v), matmul(_herm(t), v))
     dw = _diagonal(m)
+    dw = real(dw) if _is_complex(dw) else dw
     dv = matmul(v, multiply(_gap_inverse(w), m))
+    if _is_complex(dv) and not _is_complex(dw):
+        dw = multiply(dw, 1.0 + 0.0j)
     return S.concatenate(S.expand_dims(dw, -2), dv, axis=-2)
 
 
 def _eigh_vjp(g, ans, a, UPLO="L"):
+    # The transpose of the JVP under the pairing Re(sum(a * b)) (no conjugation).
     w, v = _eigh_parts(ans)
     gw, gv = _eigh_parts(g)
     inner = add(_diag_embed(gw), multiply(_gap_inverse(w), matmul(_mT(v), gv)))
-    return _sym(matmul(v, matmul(inner, _mT(v))))
+    return _herm(matmul(conj(v) if _is_complex(v) else v, matmul(inner, _mT(v))))
 
 
-# A (..., n, n) symmetric -> (..., n+1, n): eigenvalues (ascending) in row 0, eigenvectors below.
+# A (..., n, n) Hermitian (real: symmetric) -> (..., n+1, n): eigenvalues (ascending) in row 0,
+# eigenvectors below. Its rules are those of the Hermitian function (tangents made Hermitian);
+# np_eigh hands it the matrix rebuilt from the triangle numpy reads.
 eigh = Primitive("eigh", _eigh_impl, vjp=(_eigh_vjp,), jvp=(_eigh_jvp,))
 eigh.batch = _batch_unary(eigh)
 
@@ -497,14 +548,15 @@ eigh.batch = _batch_unary(eigh)
 
 def _svd_impl(a):
     u, s, vh = np.linalg.svd(a, full_matrices=False)
-    return np.concatenate([u, s[..., None, :], np.swapaxes(vh, -1, -2)], axis=-2)
+    return np.concatenate([u, s[..., None, :].astype(u.dtype), np.conj(np.swapaxes(vh, -1, -2))], axis=-2)
 
 
 def _svd_parts(packed, m):
+    """(U (..., m, k), s (..., k) real, V (..., n, k)) of svd's packed output; A = U diag(s) V^H."""
     u = S.getitem(packed, index=(Ellipsis, slice(0, m), slice(None)))
     s = S.getitem(packed, index=(Ellipsis, m, slice(None)))
     v = S.getitem(packed, index=(Ellipsis, slice(m + 1, None), slice(None)))
-    return u, s, v
+    return u, (real(s) if _is_complex(s) else s), v
 
 
 def _safe_reciprocal(s):
@@ -516,47 +568,68 @@ def _safe_reciprocal(s):
     return where(nonzero, true_divide(ones, where(nonzero, s, ones)), S.zeros_like(s))
 
 
+def _phase_term(dp, s):
+    """i Im(diag(dP)) / s as a diagonal matrix: the phase change of complex singular vectors,
+    put on U (JAX's and autograd's gauge); zero singular values contribute zero."""
+    return _diag_embed(multiply(multiply(_imag(_diagonal(dp)),
+                                         _safe_reciprocal(s)), 1j))
+
+
 def _svd_jvp(t, ans, a):
     m, n = shape_of(a)[-2:]
     k = min(m, n)
     u, s, v = _svd_parts(ans, m)
-    dp = matmul(_mT(u), matmul(t, v))
+    complex_case = _is_complex(u) or _is_complex(t)
+    dp = matmul(_H(u), matmul(t, v))
     ds = _diagonal(dp)
+    ds = real(ds) if _is_complex(ds) else ds
     f = _gap_inverse(s, squared=True)
     x = _scale_columns(dp, s)
     y = _scale_rows(dp, s)
-    du = matmul(u, multiply(f, add(x, _mT(x))))
-    dv = matmul(v, multiply(f, add(y, _mT(y))))
+    du = matmul(u, multiply(f, add(x, _H(x))))
+    dv = matmul(v, multiply(f, add(y, _H(y))))
+    if complex_case:
+        du = add(du, matmul(u, _phase_term(dp, s)))
     if m > k:
-        du = add(du, _scale_columns(subtract(matmul(t, v), matmul(u, matmul(_mT(u), matmul(t, v)))),
-                                    _safe_reciprocal(s)))
+        tv = matmul(t, v)
+        du = add(du, _scale_columns(subtract(tv, matmul(u, matmul(_H(u), tv))), _safe_reciprocal(s)))
     if n > k:
-        tu = matmul(_mT(t), u)
-        dv = add(dv, _scale_columns(subtract(tu, matmul(v, matmul(_mT(v), tu))), _safe_reciprocal(s)))
+        tu = matmul(_H(t), u)
+        dv = add(dv, _scale_columns(subtract(tu, matmul(v, matmul(_H(v), tu))), _safe_reciprocal(s)))
+    if _is_complex(du) and not _is_complex(ds):
+        ds = multiply(ds, 1.0 + 0.0j)
     return S.concatenate(du, S.expand_dims(ds, -2), dv, axis=-2)
 
 
 def _svd_vjp(g, ans, a):
-    # The transpose of the JVP above, term by term.
+    # The transpose of the JVP above, term by term, under the pairing Re(sum(a * b)).
     m, n = shape_of(a)[-2:]
     k = min(m, n)
     u, s, v = _svd_parts(ans, m)
     gu, gs, gv = _svd_parts(g, m)
+    complex_case = _is_complex(u) or _is_complex(g)
     f = _gap_inverse(s, squared=True)
-    hu = multiply(f, matmul(_mT(u), gu))
+    utgu = matmul(_mT(u), gu)
+    hu = multiply(f, utgu)
     hv = multiply(f, matmul(_mT(v), gv))
-    dp_bar = add(add(_diag_embed(gs), _scale_columns(add(hu, _mT(hu)), s)), _scale_rows(add(hv, _mT(hv)), s))
-    a_bar = matmul(u, matmul(dp_bar, _mT(v)))
-    if m > k:
-        scaled = _scale_columns(subtract(gu, matmul(u, matmul(_mT(u), gu))), _safe_reciprocal(s))
-        a_bar = add(a_bar, matmul(scaled, _mT(v)))
-    if n > k:
-        scaled = _scale_columns(subtract(gv, matmul(v, matmul(_mT(v), gv))), _safe_reciprocal(s))
-        a_bar = add(a_bar, matmul(u, _mT(scaled)))
+    dp_bar = add(add(_diag_embed(gs), _scale_columns(add(hu, _H(hu)), s)), _scale_rows(add(hv, _H(hv)), s))
+    if complex_case:  # transpose of i Im(diag dP)/s: i Im(diag(U^T gU))/s
+        dp_bar = add(dp_bar, _phase_term(utgu, s))
+    u_left = conj(u) if _is_complex(u) else u
+    a_bar = matmul(u_left, matmul(dp_bar, _mT(v)))
+    if m > k:  # transpose of t -> (I - U U^H) t V S^{-1}
+        q = _scale_columns(gu, _safe_reciprocal(s))
+        a_bar = add(a_bar, matmul(subtract(q, matmul(u_left, matmul(_mT(u), q))), _mT(v)))
+    if n > k:  # transpose of t -> (I - V V^H) t^H U S^{-1}, then of t -> t^H
+        q = _scale_columns(gv, _safe_reciprocal(s))
+        v_left = conj(v) if _is_complex(v) else v
+        r = matmul(subtract(q, matmul(v_left, matmul(_mT(v), q))), _mT(u))
+        a_bar = add(a_bar, _H(r))
     return a_bar
 
 
-# A (..., m, n) -> (..., m+1+n, k), k = min(m, n): U, then s (descending) as one row, then V = Vh^T.
+# A (..., m, n) -> (..., m+1+n, k), k = min(m, n): U, then s (descending) as one row, then
+# V = Vh^H (for real A, Vh^T); complex A gives a complex packed array (s with zero imaginary part).
 svd = Primitive("svd", _svd_impl, vjp=(_svd_vjp,), jvp=(_svd_jvp,))
 svd.batch = _batch_unary(svd)
 
@@ -902,8 +975,12 @@ def np_slogdet(a):
 def np_cholesky(a, /, *, upper=False):
     """Cholesky factor of symmetric positive definite matrices (..., n, n): L lower with L L^T = A.
 
-    ``upper=True`` returns L^T. Only the lower triangle of A is read; the
-    derivative is that of the symmetric function (dA symmetrized), as in JAX.
+    ``upper=True`` returns U = L^T. As numpy, only one triangle of A is read
+    (the lower one; the upper one if ``upper``), and the derivative is that of
+    this function: zero in the other triangle, an off-diagonal entry of the
+    read triangle standing for both mirror entries. For a symmetric A and a
+    symmetric direction dA this is the derivative of the symmetric function;
+    a gradient, unlike JAX's symmetric one, lives in the read triangle.
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> out, tangent = hd.jvp(hnp.linalg.cholesky, (np.eye(2) * 4.0,), (np.eye(2),))
@@ -913,24 +990,36 @@ def np_cholesky(a, /, *, upper=False):
     """
     a = _inexact(a)
     _check_square(a, "cholesky")
+    if not isinstance(a, Tracer):
+        return np.linalg.cholesky(a, upper=upper)
     _check_real(a, "cholesky")
-    low = cholesky(a)
+    low = cholesky(_hermitian_from_triangle(a, lower=not upper))
     return _mT(low) if upper else low
 
 
 def np_eigh(a, UPLO="L"):
-    """Eigenvalues (ascending) and eigenvectors (columns) of symmetric matrices (..., n, n).
+    """Eigenvalues (ascending) and eigenvectors (columns) of Hermitian (real: symmetric) matrices (..., n, n).
 
-    Returns ``EighResult(eigenvalues (..., n), eigenvectors (..., n, n))``.
-    The derivative treats A as symmetric (dA symmetrized). Eigenvector
-    derivatives need distinct eigenvalues; eigenvalue derivatives,
-    dw_i = v_i^T dA v_i, are right even with repeated eigenvalues (see the
-    module docstring).
+    Returns ``EighResult(eigenvalues (..., n) real, eigenvectors (..., n, n))``.
+    As numpy, only the lower triangle of A is read (the upper one if
+    ``UPLO='U'``; the imaginary part of a complex diagonal is ignored), and the
+    derivative is that of this function in every mode: zero in the unread
+    triangle. A symmetric A gets, for a symmetric direction dA,
+    dw_i = v_i^H dA v_i (right even with repeated eigenvalues); its gradient
+    G lives in the read triangle (G = 2 tril(S, -1) + diag(S) for UPLO='L',
+    with S the symmetric gradient JAX returns). Eigenvector derivatives need
+    distinct eigenvalues (module docstring). Complex eigenvectors have an
+    arbitrary phase: their derivative is the one with V^H dV zero on the
+    diagonal, so only phase-invariant functions of them (|v|, v v^H) match
+    numpy's to finite differences.
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> hd.grad(lambda A: hnp.linalg.eigh(A)[0][1])(np.diag([1.0, 3.0]))
     array([[0., 0.],
            [0., 1.]])
+    >>> hd.grad(lambda A: hnp.linalg.eigvalsh(A)[1])(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    array([[0.5, 0. ],
+           [1. , 0.5]])
     """
     a = _inexact(a)
     _check_square(a, "eigh")
@@ -938,13 +1027,12 @@ def np_eigh(a, UPLO="L"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     if not isinstance(a, Tracer):
         return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
-    _check_real(a, "eigh")
-    w, v = _eigh_parts(eigh(a, UPLO=UPLO))
+    w, v = _eigh_parts(eigh(_hermitian_from_triangle(a, UPLO == "L"), UPLO=UPLO))
     return EighResult(w, v)
 
 
 def np_eigvalsh(a, UPLO="L"):
-    """Eigenvalues (ascending) of symmetric matrices (..., n, n) -> (..., n); dw_i = v_i^T dA v_i."""
+    """Eigenvalues (ascending) of Hermitian matrices (..., n, n) -> (..., n), reading one triangle (see eigh)."""
     return np_eigh(a, UPLO)[0]
 
 
@@ -969,7 +1057,6 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         if not compute_uv:
             return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=False, hermitian=hermitian)
         return SVDResult(*np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian))
-    _check_real(a, "svd")
     m, n = shape_of(a)[-2:]
     if compute_uv and full_matrices and m != n:
         raise ValueError("svd: differentiating full_matrices=True is only possible for square matrices "
@@ -977,7 +1064,7 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     u, s, v = _svd_parts(svd(a), m)
     if not compute_uv:
         return s
-    return SVDResult(u, s, _mT(v))
+    return SVDResult(u, s, _H(v))
 
 
 def np_qr(a, mode="reduced"):
@@ -1449,10 +1536,13 @@ def sp_solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwri
 def sp_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Cholesky factor (scipy.linalg.cholesky): upper U with U^T U = A by default, lower L if ``lower``.
 
-    A (..., n, n) symmetric positive definite; the derivative treats A as symmetric.
+    A (..., n, n) symmetric positive definite; as scipy, only the upper
+    triangle is read (the lower one if ``lower``), and the derivative is that
+    of this function (zero in the unread triangle).
     """
-    factor = np_cholesky(a)
-    return factor if lower else _mT(factor)
+    if not isinstance(a, Tracer):
+        return _sla.cholesky(a, lower=lower, check_finite=check_finite)
+    return np_cholesky(a, upper=not lower)
 
 
 def sp_cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
@@ -1572,11 +1662,53 @@ def sp_inv(a, overwrite_a=False, check_finite=True):
 
 def sp_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True, assume_a=None,
              transposed=False):
-    """x with a x = b (a transposed if ``transposed``); b (n,) or (n, k) (as scipy.linalg.solve)."""
+    """x with a x = b (a transposed if ``transposed``); b (n,) or (..., n, k) (as scipy.linalg.solve).
+
+    As scipy, ``assume_a`` says which entries of a are read, and the
+    derivative is that of this function (zero for the entries not read):
+    'sym'/'her'/'pos' (and their long names) read the upper triangle (the
+    lower one if ``lower``), mirrored (conjugated for 'her'/'pos'; a complex
+    diagonal keeps its real part there); 'diagonal', 'tridiagonal', 'upper
+    triangular', 'lower triangular' read those entries; None, 'gen',
+    'general' and 'banded' read all of a.
+    """
     a = _inexact(a)
+    if assume_a is not None and assume_a not in _ASSUME_A:
+        raise ValueError(f"solve: assume_a must be one of {sorted(_ASSUME_A)} or None, got {assume_a!r}")
+    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+        return _sla.solve(a, b, lower=lower, check_finite=check_finite, assume_a=assume_a, transposed=transposed)
+    _check_square(a, "solve")
+    a = _read_by_solve(a, _ASSUME_A.get(assume_a, "general"), bool(lower))
     if transposed:
         a = _mT(a)
     return np_solve(a, b)
+
+
+_ASSUME_A = {
+    "gen": "general", "general": "general", "banded": "general",
+    "sym": "symmetric", "symmetric": "symmetric", "her": "hermitian", "hermitian": "hermitian",
+    "pos": "hermitian", "positive definite": "hermitian", "diagonal": "diagonal",
+    "tridiagonal": "tridiagonal", "upper triangular": "upper", "lower triangular": "lower",
+}
+
+
+def _read_by_solve(a, structure, lower):
+    """The matrix scipy.linalg.solve works with, given ``assume_a``'s structure (see sp_solve)."""
+    n = shape_of(a)[-1]
+    real_dtype = _real_dtype(dtype_of(a))
+    if structure == "general":
+        return a
+    if structure == "hermitian" or (structure == "symmetric" and not _is_complex(a)):
+        return _hermitian_from_triangle(a, lower)
+    if structure == "symmetric":  # complex symmetric: mirrored without conjugation
+        strict = multiply(a, _triangle_mask(n, lower, True, real_dtype))
+        return add(add(strict, _mT(strict)), multiply(a, _eye(n, real_dtype)))
+    if structure == "diagonal":
+        return multiply(a, _eye(n, real_dtype))
+    if structure == "tridiagonal":
+        band = np.triu(np.tril(np.ones((n, n), dtype=real_dtype), 1), -1)
+        return multiply(a, band)
+    return multiply(a, _triangle_mask(n, structure == "lower", False, real_dtype))
 
 
 def sp_pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
