@@ -509,3 +509,69 @@ def test_one_triangle_gradient_of_a_symmetric_input_is_the_symmetric_one_folded_
     np.testing.assert_allclose(lower, onto_lower(symmetric), atol=1e-10)
     np.testing.assert_allclose(upper, onto_lower(symmetric).T, atol=1e-10)
     np.testing.assert_allclose(sym(lower), sym(upper), atol=1e-10)  # same on symmetric directions
+
+
+# ------------------------------------------------------------------ complex decompositions and eig
+
+def _eig_matrix(kind, rng):
+    if kind == "real, complex spectrum":
+        return rng.standard_normal((4, 4))
+    if kind == "real, real spectrum":
+        q = rng.standard_normal((4, 4))
+        return q @ np.diag([1.0, 2.0, 3.0, 4.0]) @ np.linalg.inv(q)
+    return rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4))
+
+
+@pytest.mark.parametrize("kind", ["real, complex spectrum", "real, real spectrum", "complex"])
+def test_eig_values_and_numpys_own_vectors_match_central_differences(kind):
+    # Not only |v|: the eigenvectors' derivative keeps numpy's normalization and gauge.
+    rng = np.random.default_rng(21)
+    a = _eig_matrix(kind, rng)
+    weights = [rng.standard_normal((4, 4)) for _ in range(2)] + [rng.standard_normal(4) for _ in range(2)]
+
+    def f(xp, linalg, x):
+        w, v = linalg.eig(x)
+        return (xp.sum(xp.real(v) * weights[0]) + xp.sum(xp.imag(v) * weights[1])
+                + xp.sum(xp.real(w) * weights[2]) + xp.sum(xp.imag(w) * weights[3]))
+
+    expected = central_gradient(lambda x: f(np, np.linalg, x), a)
+    gradient = hd.grad(lambda x: f(hnp, hnp.linalg, x))(a)
+    assert gradient.dtype == a.dtype
+    np.testing.assert_allclose(gradient, expected, atol=1e-7)
+    direction = rng.standard_normal(a.shape) * (1 + 1j if np.iscomplexobj(a) else 1)
+    _, tangent = hd.jvp(lambda x: f(hnp, hnp.linalg, x), (a,), (direction,))
+    np.testing.assert_allclose(tangent, np.sum(np.real(expected * direction)), atol=1e-7)
+
+
+def test_eig_batched_gradient_matches_a_loop():
+    rng = np.random.default_rng(22)
+    stack = rng.standard_normal((3, 4, 4)) + 1j * rng.standard_normal((3, 4, 4))
+    f = lambda x: hnp.sum(hnp.abs(hnp.linalg.eig(x)[1])) + hnp.sum(hnp.real(hnp.linalg.eig(x)[0]))  # noqa: E731
+    batched = hd.vmap(hd.grad(f))(stack)
+    whole = hd.grad(lambda x: hnp.sum(hd.vmap(f)(x)))(stack)
+    for k in range(3):
+        np.testing.assert_allclose(batched[k], hd.grad(f)(stack[k]), atol=1e-10)
+        np.testing.assert_allclose(whole[k], hd.grad(f)(stack[k]), atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (4, 4), (5, 3)])
+def test_complex_svd_and_nuclear_norm_match_central_differences(shape):
+    rng = np.random.default_rng(23)
+    a = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    k = min(shape)
+    wu, ws, wv = rng.standard_normal((shape[0], k)), rng.standard_normal(k), rng.standard_normal((k, shape[1]))
+
+    def f(xp, linalg, x):
+        u, s, vh = linalg.svd(x, full_matrices=False)
+        return xp.sum(xp.abs(u) * wu) + xp.sum(s * ws) + xp.sum(xp.abs(vh) * wv) + linalg.norm(x, "nuc")
+
+    expected = central_gradient(lambda x: f(np, np.linalg, x), a)
+    np.testing.assert_allclose(hd.grad(lambda x: f(hnp, hnp.linalg, x))(a), expected, atol=1e-7)
+    direction = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    _, tangent = hd.jvp(lambda x: f(hnp, hnp.linalg, x), (a,), (direction,))
+    np.testing.assert_allclose(tangent, np.sum(np.real(expected * direction)), atol=1e-7)
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    _, (du, ds, dvh) = hd.jvp(lambda x: tuple(hnp.linalg.svd(x, full_matrices=False)), (a,), (direction,))
+    # the pieces' tangents rebuild the direction: d(U S Vh) = dA
+    rebuilt = du * s @ vh + (u * ds) @ vh + (u * s) @ dvh
+    np.testing.assert_allclose(rebuilt, direction, atol=1e-10)

@@ -45,9 +45,13 @@ Conventions (as JAX and PyTorch):
   ``solve_triangular``, ``lu_factor``/``lu_solve``, ``solve_sylvester``,
   ``expm`` and ``sqrtm`` are holomorphic and their rules (plain transposes, no
   conjugation) follow JAX's convention for complex values; the Frobenius and
-  vector norms take |x|. The decompositions (cholesky, eigh, svd, qr),
-  slogdet and pinv (which involve conjugate transposes) are differentiated for
-  real matrices only, and say so when given a traced complex matrix.
+  vector norms take |x|. ``eigh`` (Hermitian), ``svd`` and ``eig`` are
+  differentiated for complex matrices too (the transposes of their JVPs under
+  the pairing Re(sum(a b))); complex eigen/singular vectors of eigh/svd are
+  defined up to a phase, so only phase-invariant functions of them are the
+  derivative of numpy's (eig keeps LAPACK's gauge: its vectors' derivative is
+  numpy's). cholesky, qr, slogdet and pinv are differentiated for real
+  matrices only, and say so when given a traced complex matrix.
 
 Taylor rules: ``inv`` and ``solve`` (the recurrence
 A_0 X_k = B_k - sum_j A_j X_{k-j}), ``det`` and ``slogdet`` (through the
@@ -70,8 +74,9 @@ from .elementwise import (
     absolute,
     add,
     conj,
+    equal,
     greater,
-    imag as _imag,
+    imag,
     multiply,
     negative,
     not_equal,
@@ -82,12 +87,12 @@ from .elementwise import (
     true_divide,
     where,
 )
-from .reductions import amax, amin
+from .reductions import amax, amin, argmax
 from .rules import dtype_of, ndim_of, shape_of
 from .shape import diagonal
 
 __all__ = [
-    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv",
+    "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eig", "svd", "qr", "pinv",
     "solve_triangular", "lu", "expm", "sqrtm", "solve_sylvester",
     "LINALG_API", "SCIPY_LINALG_API",
 ]
@@ -571,7 +576,7 @@ def _safe_reciprocal(s):
 def _phase_term(dp, s):
     """i Im(diag(dP)) / s as a diagonal matrix: the phase change of complex singular vectors,
     put on U (JAX's and autograd's gauge); zero singular values contribute zero."""
-    return _diag_embed(multiply(multiply(_imag(_diagonal(dp)),
+    return _diag_embed(multiply(multiply(imag(_diagonal(dp)),
                                          _safe_reciprocal(s)), 1j))
 
 
@@ -632,6 +637,84 @@ def _svd_vjp(g, ans, a):
 # V = Vh^H (for real A, Vh^T); complex A gives a complex packed array (s with zero imaginary part).
 svd = Primitive("svd", _svd_impl, vjp=(_svd_vjp,), jvp=(_svd_jvp,))
 svd.batch = _batch_unary(svd)
+
+
+# ===================================================================== eig (general square matrices)
+
+def _eig_impl(a):
+    w, v = np.linalg.eig(a)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _complex_gap_inverse(w):
+    """F[i, j] = 1 / (w_j - w_i) for distinct (complex) eigenvalues, else 0."""
+    n = shape_of(w)[-1]
+    diff = subtract(S.expand_dims(w, -2), S.expand_dims(w, -1))
+    size = real(multiply(diff, conj(diff))) if _is_complex(diff) else multiply(diff, diff)
+    magnitude = real(multiply(w, conj(w))) if _is_complex(w) else multiply(w, w)
+    scale = S.expand_dims(S.expand_dims(S.sum(magnitude, axis=-1), -1), -1)
+    eps = np.finfo(_real_dtype(dtype_of(w))).eps
+    distinct = greater(size, multiply(scale, (4.0 * n * eps) ** 2))
+    ones = S.ones_like(diff)
+    return where(distinct, true_divide(ones, where(distinct, diff, ones)), S.zeros_like(diff))
+
+
+def _largest_entry_mask(v):
+    """E (..., n, n): 1 at the entry of largest modulus of each column of v, 0 elsewhere (a plain value).
+
+    LAPACK's geev makes that entry of each (unit) eigenvector real: its gauge.
+    """
+    n = shape_of(v)[-2]
+    modulus = real(multiply(v, conj(v))) if _is_complex(v) else multiply(v, v)
+    rows = np.arange(n).reshape((n, 1))
+    return where(equal(S.expand_dims(argmax(modulus, axis=-2), -2), rows),
+                 np.ones((), dtype=_real_dtype(dtype_of(v))), np.zeros((), dtype=_real_dtype(dtype_of(v))))
+
+
+def _eig_parts(packed):
+    return (S.getitem(packed, index=(Ellipsis, 0, slice(None))),
+            S.getitem(packed, index=(Ellipsis, slice(1, None), slice(None))))
+
+
+def _eig_jvp(t, ans, a):
+    # M = V^{-1} dA V: dw = diag(M); dV = V (F o M) + V diag(alpha), alpha keeping numpy's gauge:
+    # unit columns (Re v_j^H dv_j = 0) whose largest entry stays real (Im dv_j[p_j] = 0).
+    w, v = _eig_parts(ans)
+    m = solve(v, matmul(t, v))
+    dw = _diagonal(m)
+    du = matmul(v, multiply(_complex_gap_inverse(w), m))
+    if not (_is_complex(du) or _is_complex(v)):  # real eigenvectors: only their norm is fixed
+        alpha = negative(S.sum(multiply(v, du), axis=-2))
+        return S.concatenate(S.expand_dims(dw, -2), add(du, _scale_columns(v, alpha)), axis=-2)
+    mask = _largest_entry_mask(v)
+    norm_part = real(S.sum(multiply(conj(v), du), axis=-2))
+    phase_part = true_divide(imag(S.sum(multiply(mask, du), axis=-2)), real(S.sum(multiply(mask, v), axis=-2)))
+    alpha = add(negative(norm_part), multiply(phase_part, -1j))
+    return S.concatenate(S.expand_dims(dw, -2), add(du, _scale_columns(v, alpha)), axis=-2)
+
+
+def _eig_vjp(g, ans, a):
+    # The transpose of the JVP under the pairing Re(sum(a * b)).
+    w, v = _eig_parts(ans)
+    gw, gv = _eig_parts(g)
+    du_bar = gv
+    if not (_is_complex(v) or _is_complex(g)):
+        du_bar = subtract(du_bar, _scale_columns(v, S.sum(multiply(v, gv), axis=-2)))
+    else:
+        mask = _largest_entry_mask(v)
+        weight = S.sum(multiply(v, gv), axis=-2)  # cotangent of alpha
+        vp = real(S.sum(multiply(mask, v), axis=-2))
+        du_bar = subtract(du_bar, _scale_columns(conj(v), real(weight)))
+        du_bar = subtract(du_bar, multiply(_scale_columns(mask, true_divide(imag(weight), vp)), 1j))
+    m_bar = add(multiply(_complex_gap_inverse(w), matmul(_mT(v), du_bar)), _diag_embed(gw))
+    a_bar = solve(_mT(v), matmul(m_bar, _mT(v)))
+    return real(a_bar) if _is_complex(a_bar) and not _is_complex(a) else a_bar
+
+
+# A (..., n, n) -> (..., n+1, n): eigenvalues in row 0, unit eigenvectors (columns, largest entry
+# real: LAPACK's gauge) below; complex unless numpy finds every eigenvalue of the stack real.
+eig = Primitive("eig", _eig_impl, vjp=(_eig_vjp,), jvp=(_eig_jvp,))
+eig.batch = _batch_unary(eig)
 
 
 # ===================================================================== qr (m >= n)
@@ -1029,6 +1112,43 @@ def np_eigh(a, UPLO="L"):
         return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
     w, v = _eigh_parts(eigh(_hermitian_from_triangle(a, UPLO == "L"), UPLO=UPLO))
     return EighResult(w, v)
+
+
+EigResult = collections.namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+
+
+def np_eig(a):
+    """Eigenvalues and right eigenvectors (columns) of general square matrices (..., n, n).
+
+    Returns ``EigResult(eigenvalues (..., n), eigenvectors (..., n, n))`` as
+    numpy: complex unless every eigenvalue is real, eigenvectors of unit norm
+    with their largest entry real (LAPACK's gauge). Differentiated for real
+    and complex input, in both modes: dw = diag(V^{-1} dA V); the eigenvector
+    derivative keeps numpy's normalization and gauge, so it is the derivative
+    of numpy's own eigenvectors (up to a sign flip of a real eigenvector, a
+    constant). Needs distinct eigenvalues (the derivative of the vectors, and
+    of the values beyond first order, does not exist at repeated ones; the
+    1/(w_j - w_i) terms are zeroed there). A real input gets a real gradient.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> hd.grad(lambda A: hnp.real(hnp.linalg.eig(A)[0][0]))(np.array([[2.0, 1.0], [0.0, 1.0]]))  # u v^T
+    array([[1., 0.],
+           [1., 0.]])
+    """
+    a = _inexact(a)
+    _check_square(a, "eig")
+    if not isinstance(a, Tracer):
+        return EigResult(*np.linalg.eig(a))
+    return EigResult(*_eig_parts(eig(a)))
+
+
+def np_eigvals(a):
+    """Eigenvalues of general square matrices (..., n, n) -> (..., n) (see eig)."""
+    a = _inexact(a)
+    if not isinstance(a, Tracer):
+        _check_square(a, "eigvals")
+        return np.linalg.eigvals(a)
+    return np_eig(a)[0]
 
 
 def np_eigvalsh(a, UPLO="L"):
@@ -1483,7 +1603,8 @@ def np_linalg_matmul(x1, x2, /):
 
 LINALG_API = {
     "inv": np_inv, "solve": np_solve, "det": np_det, "slogdet": np_slogdet, "cholesky": np_cholesky,
-    "eigh": np_eigh, "eigvalsh": np_eigvalsh, "svd": np_svd, "qr": np_qr, "pinv": np_pinv,
+    "eigh": np_eigh, "eigvalsh": np_eigvalsh, "eig": np_eig, "eigvals": np_eigvals, "svd": np_svd, "qr": np_qr,
+    "pinv": np_pinv,
     "matrix_power": np_matrix_power, "multi_dot": np_multi_dot, "lstsq": np_lstsq,
     "tensorinv": np_tensorinv, "tensorsolve": np_tensorsolve, "matrix_transpose": np_matrix_transpose,
     "norm": np_norm, "vector_norm": np_vector_norm, "matrix_norm": np_matrix_norm, "svdvals": np_svdvals,

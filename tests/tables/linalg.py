@@ -47,6 +47,21 @@ def flat(*arrays):
     return hnp.concatenate([hnp.reshape(a, (-1,)) for a in arrays])
 
 
+def complex_of(re, im):
+    return re + 1j * im
+
+
+def svd_abs(a):
+    """|U|, s, |Vh| of a complex matrix: invariant under the singular pairs' arbitrary phases."""
+    u, s, vh = hnp.linalg.svd(a, full_matrices=False)
+    return flat(hnp.abs(u), s, hnp.abs(vh))
+
+
+def eig_abs(a):
+    w, v = hnp.linalg.eig(a)
+    return flat(hnp.abs(w), hnp.abs(v))
+
+
 def svd_usv(a):
     u, s, vh = hnp.linalg.svd(a, full_matrices=False)
     return flat(u * u, s, vh * vh)
@@ -93,6 +108,30 @@ ROWS = [
     Row("linalg.pinv[wide, stack]", hnp.linalg.pinv, normal((2, 2, 4))),
     Row("linalg.lstsq", lambda a, b: hnp.linalg.lstsq(a, b)[0], normal((5, 3), (5,))),
     Row("linalg.lstsq[residuals]", lambda a, b: hnp.linalg.lstsq(a, b)[1], normal((5, 3), (5, 2))),
+    # ---------------------------------------------------------------- complex decompositions and eig
+    # (complex inputs from two real arguments, real outputs: checked against central differences of
+    # the real-imaginary split; phase-invariant functions of the vectors)
+    Row("linalg.eigh[complex, values, |vectors|]",
+        lambda re, im: flat(*[hnp.abs(x) for x in hnp.linalg.eigh(complex_of(re, im))]),
+        normal((4, 4), (4, 4))),
+    Row("linalg.eigh[complex, UPLO=U, stack]",
+        lambda re, im: hnp.linalg.eigvalsh(complex_of(re, im), UPLO="U"), normal((2, 3, 3), (2, 3, 3))),
+    Row("linalg.svd[complex, |U|, s, |Vh|, tall]", lambda re, im: svd_abs(complex_of(re, im)), normal((4, 3), (4, 3))),
+    Row("linalg.svd[complex, |U|, s, |Vh|, wide, stack]", lambda re, im: svd_abs(complex_of(re, im)),
+        normal((2, 2, 3), (2, 2, 3))),
+    Row("linalg.svd[complex, square, reconstruct]",
+        lambda re, im: (lambda usv: hnp.abs((usv[0] * usv[1][..., None, :]) @ usv[2]))(
+            hnp.linalg.svd(complex_of(re, im))), normal((3, 3), (3, 3))),
+    Row("linalg.norm[nuc, complex]", lambda re, im: hnp.linalg.norm(complex_of(re, im), "nuc"), normal((4, 3), (4, 3))),
+    Row("linalg.eig[real, |w|, |v|]", eig_abs, normal((4, 4))),
+    Row("linalg.eig[complex, w parts, |v|]",
+        lambda re, im: (lambda wv: flat(hnp.real(wv[0]), hnp.imag(wv[0]), hnp.abs(wv[1])))(
+            hnp.linalg.eig(complex_of(re, im))), normal((4, 4), (4, 4))),
+    Row("linalg.eig[complex, stack, vectors' parts]",
+        lambda re, im: (lambda v: flat(hnp.real(v), hnp.imag(v)))(hnp.linalg.eig(complex_of(re, im))[1]),
+        normal((2, 3, 3), (2, 3, 3))),
+    Row("linalg.eigvals[real, spectrum shifted real]", lambda a: hnp.real(hnp.linalg.eigvals(a @ mT(a) + a * 0.1)),
+        normal((3, 3))),
     # ---------------------------------------------------------------- norms
     Row("linalg.norm[2, vector]", hnp.linalg.norm, normal((5,))),
     Row("linalg.norm[fro, flattened 3-D]", hnp.linalg.norm, normal((2, 3, 2))),
