@@ -10,7 +10,7 @@ _install()
 from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
-from .interpreters.forward import Dual  # noqa: E402
+from .interpreters.forward import Dual, Perturbation  # noqa: E402
 from .secondorder import (  # noqa: E402
     ggn_operator,
     ggn_vp,
@@ -36,7 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
     "primitive", "defvjp", "defjvp", "custom_vjp", "custom_jvp",
-    "Dual", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
+    "Dual", "Perturbation", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
     "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",

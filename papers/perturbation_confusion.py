@@ -14,17 +14,19 @@ has its own perturbation (its own tag, or level): then
 
 while an implementation whose perturbations are all alike computes 2 (the
 inner D sees the outer perturbation of x as its own). hodiff gives every
-transform call (jvp, grad, ...) a fresh level, and user-made hd.Dual values a
-tag of the user's choosing.
+transform call (jvp, grad, ...) a fresh level, and every hand-made hd.Dual a
+fresh perturbation, inner to those made before it, so even the naive
+operator D(f)(x) = f(hd.Dual(x, 1.0)).tangent nests correctly.
 
 The script computes six nested examples through every combination of
 operators: forward over forward (jvp), reverse over reverse (grad), both
-mixes, hand-made hd.Dual values with a fresh tag per invocation, and the graph
-API (Variables, grad_of with create_graph=True). Each must equal its closed
-form to 1e-12. A last column uses untagged hd.Duals, which share one
-perturbation: on the examples whose inner point is a constant it must
-reproduce the confusion (the paper's 2 for the first), showing the examples
-do detect it.
+mixes, raw hd.Duals with the naive D above, hd.Duals on an hd.Perturbation
+made per invocation (the operator that is right even when f ignores x), and
+the graph API (Variables, grad_of with create_graph=True). Each must equal its
+closed form to 1e-12. A last column puts every invocation's Dual on one
+shared hd.Perturbation, the confused implementation: on the examples whose
+inner point is a constant it must reproduce the confusion (the paper's 2 for
+the first), showing the examples do detect it.
 
   E1  d/dx [x * d/dy (x + y) at y=1]                          = 1      (the paper's example)
   E2  d/dx [x * d/dy (x * y) at y=2]                          = 2x
@@ -63,18 +65,28 @@ def grad_D(f):
     return hd.grad(f)
 
 
+def raw_dual_D(f):
+    """The naive operator on raw Duals: each hd.Dual is a fresh perturbation, inner to earlier ones."""
+    return lambda x: f(hd.Dual(x, 1.0)).tangent
+
+
 def dual_D(f):
-    """Hand-made forward mode: a fresh tag per invocation, as Siskind & Pearlmutter prescribe."""
+    """A perturbation per invocation, as Siskind & Pearlmutter prescribe; eps.tangent reads its own part."""
     def df(x):
-        tag = object()
-        # Adding a zero dual of the tag makes the result carry the tag even when f ignores x.
-        return (f(hd.Dual(x, 1.0, tag=tag)) + hd.Dual(0.0, 0.0, tag=tag)).tangent
+        eps = hd.Perturbation()
+        return eps.tangent(f(hd.Dual(x, 1.0, tag=eps)))  # (zero when f ignores x)
     return df
 
 
-def untagged_D(f):
-    """Untagged duals share one perturbation: the confused implementation of the 2005 paper."""
-    return lambda x: (f(hd.Dual(x, 1.0)) + hd.Dual(0.0, 0.0)).tangent
+SHARED = hd.Perturbation()
+
+
+def shared_D(f):
+    """Every invocation on one shared perturbation: the confused implementation of the 2005 paper."""
+    return lambda x: SHARED.tangent(f(hd.Dual(x, 1.0, tag=SHARED)))
+
+
+untagged_D = shared_D  # (the name earlier versions of this script gave the confused operator)
 
 
 def graph_D(f):
@@ -118,16 +130,17 @@ EXAMPLES = {
         lambda f: lambda x: Di(lambda u: shift(u)(f)(x))(0.0)), lambda x: -math.sin(x)),
     "E6": (lambda Do, Di, x: Do(lambda theta: newton_argmin(theta, Di, steps=25))(x), argmin_closed),
 }
-# Examples whose inner derivative is taken at a constant point: untagged duals must confuse them.
+# Examples whose inner derivative is taken at a constant point: one shared perturbation must confuse them.
 CONFUSABLE = ("E1", "E2", "E3", "E4", "E5")
-PAPER_CONFUSED_E1 = 2.0  # what a tagless implementation returns for E1 (at every x: d/dx [2 x])
+PAPER_CONFUSED_E1 = 2.0  # what an implementation with one perturbation returns for E1 (at every x: d/dx [2 x])
 
 MODES = {
     "jvp.jvp": (jvp_D, jvp_D),
     "grad.grad": (grad_D, grad_D),
     "jvp.grad": (jvp_D, grad_D),
     "grad.jvp": (grad_D, jvp_D),
-    "Dual+tags": (dual_D, dual_D),
+    "raw Dual": (raw_dual_D, raw_dual_D),
+    "Perturbation": (dual_D, dual_D),
     "graph API": (graph_D, graph_D),
 }
 
@@ -146,10 +159,11 @@ def check(results, expected, untagged):
                 failures.append(f"{example} via {mode}: {value!r}, expected {want!r} (perturbation confusion?)")
     for example in CONFUSABLE:
         if example in untagged and abs(untagged[example] - expected[example]) < 1e-6:
-            failures.append(f"{example}: untagged duals gave the right answer {untagged[example]!r}; "
+            failures.append(f"{example}: one shared perturbation gave the right answer {untagged[example]!r}; "
                             "the example no longer demonstrates confusion")
     if "E1" in untagged and untagged["E1"] != PAPER_CONFUSED_E1:
-        failures.append(f"E1: untagged duals gave {untagged['E1']!r}, not the paper's confused {PAPER_CONFUSED_E1}")
+        failures.append(f"E1: one shared perturbation gave {untagged['E1']!r}, "
+                        f"not the paper's confused {PAPER_CONFUSED_E1}")
     return failures
 
 
@@ -166,25 +180,25 @@ def main(argv=None):
             expected[name] = closed(x)
             results[name] = {mode: as_float(example(Do, Di, x)) for mode, (Do, Di) in MODES.items()}
             if name in CONFUSABLE:
-                untagged[name] = as_float(example(untagged_D, untagged_D, x))
+                untagged[name] = as_float(example(shared_D, shared_D, x))
         failures += [f"x={x}: {message}" for message in check(results, expected, untagged)]
 
         if x == points[0]:
             print(f"Nested derivatives at x = {x}: every mode against the closed form")
-            print(f"{'':4} {'closed form':>12} " + " ".join(f"{mode:>10}" for mode in MODES) + f" {'untagged':>10}")
+            print(f"{'':4} {'closed form':>12} " + " ".join(f"{mode:>12}" for mode in MODES) + f" {'shared eps':>12}")
             for name in EXAMPLES:
-                confused = f"{untagged[name]:>10.6g}" if name in untagged else f"{'-':>10}"
+                confused = f"{untagged[name]:>12.6g}" if name in untagged else f"{'-':>12}"
                 print(f"{name:4} {expected[name]:>12.6g} "
-                      + " ".join(f"{results[name][mode]:>10.6g}" for mode in MODES) + f" {confused}")
-            print("(jvp.grad: jvp outside, grad inside; untagged: hd.Duals sharing one perturbation, "
-                  "the confused implementation)")
+                      + " ".join(f"{results[name][mode]:>12.6g}" for mode in MODES) + f" {confused}")
+            print("(jvp.grad: jvp outside, grad inside; raw Dual: D(f)(x) = f(hd.Dual(x, 1.0)).tangent; "
+                  "shared eps: every D's Dual on one hd.Perturbation, the confused implementation)")
     if len(points) > 1:
         print(f"\nAlso checked at x = {', '.join(f'{x:g}' for x in points[1:])}.")
 
     if failures:
         sys.exit("perturbation_confusion.py: CLAIM NOT REPRODUCED\n  " + "\n  ".join(failures))
     print(f"Reproduced: {len(EXAMPLES)} nested examples x {len(MODES)} modes exact (<= {TOLERANCE:g}); "
-          f"untagged duals confuse E1 to {PAPER_CONFUSED_E1:g} as the paper says.")
+          f"one shared perturbation confuses E1 to {PAPER_CONFUSED_E1:g} as the paper says.")
 
 
 if __name__ == "__main__":

@@ -274,7 +274,9 @@ def test_user_duals_with_int_tangents_or_tags_match_the_general_rules():
     # integer of it, where Python's 1 * 3 would stay an int.
     _same((hd.Dual(2.0, 1) * 3).tangent, hnp.multiply(1, 3))
     _same((hd.Dual(2, 1) * 3).tangent, hnp.multiply(1, 3))
-    _same((hd.Dual(2.0, 1) * hd.Dual(0.5, 2)).tangent, hnp.add(hnp.multiply(1, 0.5), hnp.multiply(2.0, 2)))
+    shared = hd.Perturbation()
+    _same((hd.Dual(2.0, 1, tag=shared) * hd.Dual(0.5, 2, tag=shared)).tangent,
+          hnp.add(hnp.multiply(1, 0.5), hnp.multiply(2.0, 2)))
     # hyper-duals of two tags: d2/dxdy [sin(x y) y] = 2 y cos(x y) - x y^2 sin(x y)
     x = hd.Dual(2.0, 1.0, tag="fast-paths-inner")
     y = hd.Dual(3.0, 1.0, tag="fast-paths-outer")

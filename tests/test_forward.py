@@ -14,10 +14,14 @@ def test_dual_has_primal_and_tangent_and_operators():
     assert y.tangent == pytest.approx(2 * 2 + 3 + 1 / 4)
 
 
-def test_duals_built_side_by_side_share_one_perturbation():
-    x = hd.Dual(2.0, 1.0)
-    y = hd.Dual(5.0, 0.0)
+def test_duals_on_one_perturbation_share_it_and_untagged_ones_do_not():
+    eps = hd.Perturbation()
+    x = hd.Dual(2.0, 1.0, tag=eps)
+    y = hd.Dual(5.0, 0.0, tag=eps)
     assert (x * y).tangent == 5.0
+    # Untagged duals are two perturbations: the later (y) is inner, so .tangent is d/dy, a dual in x.
+    x, y = hd.Dual(2.0, 1.0), hd.Dual(5.0, 1.0)
+    assert ((x * y).tangent.primal, (x * y).tangent.tangent) == (2.0, 1.0)
 
 
 def test_nested_jvp_confusion_pattern():
@@ -102,6 +106,6 @@ def test_dual_mismatched_shapes_and_nesting_order_are_refused():
         hd.Dual(np.ones(3), np.ones((2, 3)))
     early = hd.Dual(1.0, 1.0, tag="made-first")
     late_tag_dual = hd.Dual(2.0, 1.0, tag="made-second")
-    with pytest.raises(ValueError, match="deeper level"):
+    with pytest.raises(ValueError, match="made after the tag"):
         hd.Dual(late_tag_dual, 0.0, tag="made-first")
     del early

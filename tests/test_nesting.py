@@ -50,7 +50,7 @@ def test_closure_over_outer_traced_value():
 
 
 def test_mixed_partials_with_nested_duals_of_distinct_tags():
-    # f(x, y) = x^2 y^3, d2f/dxdy = 6 x y^2; the tag made first is the inner perturbation.
+    # f(x, y) = x^2 y^3, d2f/dxdy = 6 x y^2; the tag made first is the outer perturbation.
     x_inner = hd.Dual(2.0, 1.0, tag="x-direction")
     y_outer = hd.Dual(3.0, 1.0, tag="y-direction")
     out = x_inner * x_inner * y_outer * y_outer * y_outer

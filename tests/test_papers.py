@@ -69,12 +69,13 @@ def test_perturbation_confusion_operators():
     paper = load("perturbation_confusion")
     example, closed = paper.EXAMPLES["E1"]
     assert example(paper.dual_D, paper.dual_D, 1.0) == closed(1.0) == 1.0
-    assert example(paper.untagged_D, paper.untagged_D, 1.0) == 2.0
+    assert example(paper.raw_dual_D, paper.raw_dual_D, 1.0) == 1.0  # raw Duals: a fresh perturbation each
+    assert example(paper.shared_D, paper.shared_D, 1.0) == 2.0
 
 
 def test_perturbation_confusion_exits_nonzero_when_a_mode_confuses(monkeypatch, capsys):
     paper = load("perturbation_confusion")
-    monkeypatch.setitem(paper.MODES, "confused", (paper.untagged_D, paper.untagged_D))
+    monkeypatch.setitem(paper.MODES, "confused", (paper.shared_D, paper.shared_D))
     monkeypatch.setattr(paper, "EXAMPLES", {"E1": paper.EXAMPLES["E1"]})
     with pytest.raises(SystemExit) as exit_info:
         paper.main(["--quick"])

@@ -201,12 +201,11 @@ class Trace:
 
     kind = "abstract"
     maps_nondiff = False  # see Primitive(differentiable=False)
-    __slots__ = ("level", "alive", "default_child", "__weakref__")
+    __slots__ = ("level", "alive", "__weakref__")
 
     def __init__(self, level=None):
         self.level = new_level() if level is None else level
         self.alive = True
-        self.default_child = None  # the trace of user-made Duals built on top of this one
 
     def process(self, primitive, args, params):  # pragma: no cover - interface
         raise NotImplementedError

@@ -85,6 +85,13 @@ def materialize(value, trace, size=None):
     """
     if isinstance(value, BatchTracer) and value._trace is trace:
         return value.value
+    if value.__class__ is not BatchTracer and isinstance(value, Tracer) and value._trace.level > trace.level:
+        from .forward import Dual, Perturbation
+
+        if value.__class__ is Dual and isinstance(value._trace, Perturbation):
+            # A hand-made Dual made inside the batched function (see forward.lift_inner_duals): its parts
+            return Dual._make(materialize(value._primal, trace, size), materialize(value._tangent, trace, size),
+                              value._trace)
     if size is None:
         return value
     shape = value.shape if isinstance(value, Tracer) else _ops["shape"](value)

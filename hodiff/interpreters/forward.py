@@ -20,11 +20,15 @@ general rules, so each level differentiates the rules of the level above.
 tests/test_fast_paths.py checks both paths give the same numbers and types.
 """
 
+import weakref
+
 import numpy as np
 
-from ..core.trace import Trace, Tracer, find_top_trace
+from ..core.errors import EscapedTracerError
+from ..core.trace import Trace, Tracer, find_top_trace, new_level
+from ..core.tree import tree_map
 
-__all__ = ["Dual", "ForwardTrace"]
+__all__ = ["Dual", "ForwardTrace", "Perturbation"]
 
 _ops = {}  # set by the primitives package: add, broadcast_to, zeros_like
 
@@ -306,12 +310,25 @@ def _shape(value):
 class Dual(Tracer):
     """A dual number or dual array: ``primal + tangent * eps`` with eps**2 = 0.
 
-    ``Dual(primal, tangent)`` makes a dual on a shared default trace, so duals
-    built separately combine as one perturbation. ``tag=...`` (any hashable)
-    selects another perturbation: duals of different tags nest (hyper-duals),
-    the later-created tag being the inner one. With ``batched=True`` the
-    tangent has a leading axis of B directions, pushed through at once;
-    ``.tangent`` then has shape (B,) + primal shape.
+    ``Dual(primal, tangent)`` makes a fresh perturbation eps, inner to every
+    perturbation and transform that exists when it is made (like a ``jvp``
+    called at that point), so a derivative operator written with Duals nests
+    without perturbation confusion. Arithmetic mixing Duals of different
+    perturbations works like nested ``jvp``: the answer is a Dual of the
+    innermost (latest) perturbation among the arguments, whose ``.primal`` and
+    ``.tangent`` carry the outer ones (they are Duals themselves).
+
+    ``tag=`` puts several Duals on one perturbation: a ``Perturbation``
+    (``hd.Perturbation()``, or ``d.perturbation`` of an existing Dual ``d``),
+    or any hashable key (the duals made with one key while any of them lives
+    share a perturbation). With ``batched=True`` the tangent has a leading axis
+    of B directions, pushed through at once; ``.tangent`` then has shape
+    (B,) + primal shape.
+
+    >>> import hodiff as hd
+    >>> D = lambda f: lambda x: f(hd.Dual(x, 1.0)).tangent
+    >>> float(D(lambda x: x * D(lambda y: x + y)(1.0))(1.0))  # Siskind & Pearlmutter: 1, not 2
+    1.0
     """
 
     __slots__ = ("_primal", "_tangent")
@@ -327,7 +344,7 @@ class Dual(Tracer):
         if batched:
             from .batch import BatchTracer
 
-            tangent = BatchTracer(tangent, trace.batch_trace)
+            tangent = BatchTracer(tangent, trace.batch_trace_for_user())
         self._trace = trace
         self._primal = primal
         self._tangent = tangent
@@ -342,11 +359,18 @@ class Dual(Tracer):
 
     @property
     def primal(self):
+        """The value with this Dual's perturbation set to 0 (a Dual of the outer perturbations, if any)."""
         return self._primal
 
     @property
     def tangent(self):
-        """The tangent; for batched duals an array of shape (B,) + primal shape."""
+        """The coefficient of this Dual's own perturbation (the innermost it carries).
+
+        A value of the primal's shape that carries the outer perturbations; for
+        batched duals an array of shape (B,) + primal shape. To read the
+        derivative with respect to a perturbation that may not be the
+        innermost (or may be absent), use ``Perturbation.tangent``.
+        """
         tangent = self._tangent
         batch_trace = self._trace.batch_trace
         if batch_trace is not None:
@@ -355,47 +379,223 @@ class Dual(Tracer):
             return materialize(tangent, batch_trace)
         return tangent
 
+    @property
+    def perturbation(self):
+        """This Dual's perturbation: pass it as ``tag=`` to put other Duals on it, or read parts with it."""
+        trace = self._trace
+        if not isinstance(trace, Perturbation):
+            raise TypeError(f"this Dual is a value traced by a {trace.kind} transform (hd.jvp, jacfwd, ...), "
+                            "not a hand-made hd.Dual; it has no user perturbation")
+        return trace
+
     def __repr__(self):
         return f"Dual({self._primal!r}, {self.tangent!r})"
 
 
-_tagged_traces = {}
+class Perturbation(ForwardTrace):
+    """One infinitesimal eps (eps**2 = 0) that hand-made Duals can share.
+
+    ``eps = hd.Perturbation()`` is inner to every perturbation and transform
+    made before it. ``hd.Dual(x, v, tag=eps)`` is ``x + v eps``; Duals on one
+    perturbation add their directional derivatives. ``eps.tangent(y)`` is the
+    coefficient of eps in ``y`` (the derivative along the seeded directions),
+    ``eps.primal(y)`` the rest; both take a pytree, read through values that
+    carry perturbations inner to eps (keeping those), and give zeros/the value
+    itself for values that do not carry eps. So a derivative operator that is
+    right even when f ignores its argument is::
+
+        def D(f):
+            def df(x):
+                eps = hd.Perturbation()
+                return eps.tangent(f(hd.Dual(x, 1.0, tag=eps)))
+            return df
+
+    >>> import hodiff as hd
+    >>> eps = hd.Perturbation()
+    >>> x, y = hd.Dual(2.0, 1.0, tag=eps), hd.Dual(5.0, 3.0, tag=eps)
+    >>> float((x * y).tangent)  # d/dt [(2 + t)(5 + 3t)] at 0 = 5 + 2 * 3
+    11.0
+    """
+
+    kind = "hand-made Dual (forward-mode)"
+    __slots__ = ("_batch_level",)
+
+    def __init__(self):
+        # Batched tangents live one level below their duals: that level is reserved now, the batch
+        # trace made when the first batched Dual of this perturbation is.
+        self._batch_level = new_level()
+        super().__init__(level=new_level())
+
+    def batch_trace_for_user(self):
+        if self.batch_trace is None:
+            from .batch import BatchTrace
+
+            self.batch_trace = BatchTrace(level=self._batch_level)
+        return self.batch_trace
+
+    def tangent(self, value):
+        """The coefficient of this perturbation in ``value`` (a pytree): zeros where it is absent."""
+        return tree_map(lambda leaf: _part(leaf, self, True, False), value)
+
+    def primal(self, value):
+        """``value`` (a pytree) with this perturbation set to 0: the value itself where it is absent."""
+        return tree_map(lambda leaf: _part(leaf, self, False, False), value)
+
+    def __repr__(self):
+        return f"<hd.Perturbation level={self.level}>"
+
+
+def _part(value, perturbation, tangent, inside):
+    """The primal part (tangent=False) or the coefficient of ``perturbation`` in ``value``.
+
+    A value carrying perturbations inner to it is a Dual (or batch tracer) of those, built of the
+    parts of its components; ``inside``: we are within such an inner value.
+    """
+    if not isinstance(value, Tracer):
+        return _ops["zeros_like"](value) if tangent else value
+    trace = value._trace
+    if trace is perturbation:
+        if not tangent:
+            return value._primal
+        if inside and isinstance(value._tangent, Tracer) and value._tangent._trace is trace.batch_trace:
+            raise NotImplementedError(
+                "reading the batched tangent of a perturbation through a value that carries an inner "
+                "perturbation is not supported; read the inner perturbation's parts first")
+        return value.tangent
+    if trace.level < perturbation.level:  # an outer value: it cannot carry the (inner) perturbation
+        return _ops["zeros_like"](value) if tangent else value
+    if not trace.alive:
+        raise EscapedTracerError(
+            f"reading a part of a value traced by a {trace.kind} transform that has already returned "
+            "(an escaped tracer)")
+    if value.__class__ is Dual:
+        return Dual._make(_part(value._primal, perturbation, tangent, True),
+                          _part(value._tangent, perturbation, tangent, True), trace)
+    from .batch import BatchTracer
+
+    if value.__class__ is BatchTracer:  # (batched tangents of an inner Dual, or an inner vmap)
+        return BatchTracer(_part(value.value, perturbation, tangent, True), trace)
+    raise TypeError(
+        f"Perturbation.{'tangent' if tangent else 'primal'}: the value is traced by a {trace.kind} "
+        "transform running inside the perturbation; read the perturbation's part of the result "
+        "outside that transform (its parts commute with differentiation)")
+
+
+_tagged_perturbations = weakref.WeakValueDictionary()  # tag -> Perturbation, forgotten with its last Dual
 
 
 def _user_trace(tag, values):
-    """The persistent trace behind user-made duals of ``tag``.
-
-    With tag=None the trace sits just above the innermost trace among
-    ``values``, so duals built inside a transform work and duals built side
-    by side in one scope share one perturbation.
-    """
-    base = find_top_trace(values)
+    """The perturbation of a hand-made Dual: a fresh one, ``tag`` itself, or the one of key ``tag``."""
     if tag is None:
-        holder = base if base is not None else _ROOT
-        if holder.default_child is None:
-            holder.default_child = _new_user_trace()
-        return holder.default_child
-    trace = _tagged_traces.get(tag)
-    if trace is None:
-        trace = _tagged_traces[tag] = _new_user_trace()
+        return Perturbation()  # above every level handed out so far, so above any tracer in values
+    if isinstance(tag, Perturbation):
+        trace = tag
+    else:
+        try:
+            trace = _tagged_perturbations.get(tag)
+        except TypeError:
+            raise TypeError(f"Dual: tag must be an hd.Perturbation or hashable, got {type(tag).__name__}") from None
+        if trace is None:
+            trace = _tagged_perturbations[tag] = Perturbation()
+    base = find_top_trace(values)
     if base is not None and base.level >= trace.level:
         raise ValueError(
-            f"Dual with tag {tag!r} wraps a value traced at a deeper level; "
-            "create the inner dual's tag after the outer one's"
-        )
+            f"Dual with tag {tag!r}: the primal or tangent carries a perturbation or transform made "
+            "after the tag's, which would have to sit inside it; make the tag's perturbation first, "
+            "or write x + v * hd.Dual(0.0, 1.0, tag=...) (arithmetic nests them correctly)")
     return trace
 
 
-def _new_user_trace():
-    # User duals may mix batched and plain tangents, so each has a batch trace
-    # (created first: batched tangents live one level below their duals).
-    from .batch import BatchTrace
+# ------------------------------------------------------------- hand-made Duals returned from a transform
+#
+# A Dual made inside a transform's function is inner to the transform (its perturbation is newer), so
+# when f returns one that depends on the transform's input, say p + t eps with p and t traced by the
+# transform, the transform would see a constant. ``lift_inner_duals`` rewrites such an output, while
+# the transform's trace is still alive, as attach(p, t) = p + t eps: a primitive applied to the
+# transform's tracers, whose rules are linear (jvp: tp + tt eps; vjp: ct and ct eps; ...), so every
+# transform differentiates it like any other op and hands back Duals of the inner perturbation.
 
-    return ForwardTrace(batch_trace=BatchTrace())
+def _embed_tangent(value, perturbation):
+    """``value * eps`` (zero primal), as a Dual of ``perturbation`` (value: plain or traced below it)."""
+    if not isinstance(value, Tracer) or value._trace.level < perturbation.level:
+        return Dual._make(_ops["zeros_like"](value), value, perturbation)
+    return _ops["multiply"](value, Dual._make(0.0, 1.0, perturbation))  # (a value inner to eps: arithmetic nests)
 
 
-class _Root:
-    default_child = None
+def _attach_impl(primal, tangent, *, perturbation):
+    return Dual._make(primal, tangent, perturbation)
 
 
-_ROOT = _Root()
+def _attach_jvp_tangent(tangent_in, ans, primal, tangent, *, perturbation):
+    return _embed_tangent(tangent_in, perturbation)
+
+
+def _attach_vjp_tangent(cotangent, ans, primal, tangent, *, perturbation):
+    return _embed_tangent(cotangent, perturbation)
+
+
+def _attach_batch(values, batched, *, perturbation):
+    primal, tangent = values  # an unbatched one broadcasts against the batched one's leading axis
+    return _ops["add"](primal, _embed_tangent(tangent, perturbation))
+
+
+def _attach_taylor(ans, primals, series, *, perturbation):
+    primal_series, tangent_series = series
+    if tangent_series is None:
+        return primal_series
+    embedded = _embed_tangent(tangent_series, perturbation)
+    return embedded if primal_series is None else _ops["add"](primal_series, embedded)
+
+
+def _identity_rule(gradient, ans, primal, tangent, *, perturbation):
+    return gradient
+
+
+def _attach_primitive():
+    from ..core.trace import Primitive
+
+    return Primitive("attach_perturbation", _attach_impl, register=False,
+                     jvp=(_identity_rule, _attach_jvp_tangent), vjp=(_identity_rule, _attach_vjp_tangent),
+                     batch=_attach_batch, taylor=_attach_taylor)
+
+
+attach_perturbation = _attach_primitive()
+
+
+def lift_inner_duals(result, trace):
+    """f's ``result`` for the transform of ``trace``, with the hand-made Duals made inside f re-expressed.
+
+    Call it while ``trace`` is alive. A leaf that is a Dual of a perturbation inner to ``trace``
+    and depends on the transform's input becomes ``attach_perturbation`` applied to its (lifted)
+    parts: a tracer of ``trace``, so the transform differentiates it, and its outputs are Duals of
+    that perturbation. Other leaves are returned as they are.
+    """
+    result_class = result.__class__
+    if result_class is float or result_class is np.ndarray or (
+            isinstance(result, Tracer) and result._trace is trace):
+        return result  # nearly every call: nothing to lift
+    return tree_map(lambda leaf: _lift(leaf, trace) if leaf.__class__ is Dual else leaf, result)
+
+
+def _lift(value, trace):
+    if value.__class__ is not Dual:
+        return value
+    perturbation = value._trace
+    if perturbation.level <= trace.level or not isinstance(perturbation, Perturbation):
+        return value  # outer to the transform (its tracers hold it), or the transform's own
+    primal = _lift(value._primal, trace)
+    tangent = value._tangent
+    batched = isinstance(tangent, Tracer) and tangent._trace is perturbation.batch_trace
+    if not batched:
+        tangent = _lift(tangent, trace)
+    if not (_inner_to(primal, trace) or _inner_to(tangent if not batched else tangent.value, trace)):
+        return value  # made inside f but independent of the transform's input: a constant to it
+    if batched:
+        raise NotImplementedError(
+            "f returned a hand-made Dual with batched tangents that depends on the transform's input; "
+            "read its .tangent (or .primal) inside f, or make the Dual before calling the transform")
+    return attach_perturbation(primal, tangent, perturbation=perturbation)
+
+
+def _inner_to(value, trace):
+    return isinstance(value, Tracer) and value._trace.level >= trace.level

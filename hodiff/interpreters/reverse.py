@@ -110,7 +110,6 @@ class ReverseTrace(Trace):
         # Trace.__init__ spelled out: every transform call makes one of these.
         self.level = next(_levels) if level is None else level
         self.alive = True
-        self.default_child = None
         self.tracer_type = tracer_type
         self.tape = [] if tape else None
         self.lean = lean

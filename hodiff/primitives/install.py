@@ -46,7 +46,7 @@ def _index(x, k):
 
 def install_interpreter_ops():
     reverse._ops.update(add=add, sum_to_shape=sum_to_shape, broadcast_to=broadcast_to)
-    forward._ops.update(add=add, broadcast_to=broadcast_to, zeros_like=zeros_like)
+    forward._ops.update(add=add, multiply=multiply, broadcast_to=broadcast_to, zeros_like=zeros_like)
     batch._ops.update(stack=lambda xs: stack(*xs, axis=0), index=_index, broadcast_to=broadcast_to,
                       expand_dims=expand_dims, shape=np.shape)
     taylor._ops.update(stack=lambda xs: stack(*xs, axis=0), zeros_like=zeros_like, horner=_horner,

@@ -11,6 +11,7 @@ import numpy as np
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.batch import BatchTrace, BatchTracer, materialize
+from ..interpreters.forward import lift_inner_duals
 
 __all__ = ["vmap"]
 
@@ -50,7 +51,7 @@ def vmap(f, in_axes=0):
         wrapped = [tree_map(lambda leaf: BatchTracer(leaf, trace), arg) if axis == 0 else arg
                    for arg, axis in zip(args, axes)]
         try:
-            out = f(*wrapped)
+            out = lift_inner_duals(f(*wrapped), trace)
         finally:
             trace.alive = False
         flat, tree = tree_flatten(out)

@@ -4,7 +4,7 @@ import numpy as np
 
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_unflatten
-from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
 from ._args import check_differentiable, dtype_of_value
 from .recording import Recording
 
@@ -55,7 +55,7 @@ def jvp(f, primals, tangents):
     trace = ForwardTrace()
     duals = [Dual._make(p, _as_tangent(t, p), trace) for p, t in zip(flat_primals, flat_tangents)]
     try:
-        result = f(*tree_unflatten(in_tree, duals))
+        result = lift_inner_duals(f(*tree_unflatten(in_tree, duals)), trace)
     finally:
         trace.alive = False
     return _unpack(result, trace)

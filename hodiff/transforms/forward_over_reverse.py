@@ -35,7 +35,7 @@ import heapq
 from ..core.gcpause import paused_cycle_collector
 from ..core.trace import bind
 from ..core.tree import tree_flatten, tree_unflatten
-from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, graph_nodes, unbroadcast
 from ..interpreters.reverse import _ops as _reverse_ops
 from ..primitives import contraction, elementwise, shape
@@ -117,7 +117,7 @@ def _record(f, flat_primals, in_tree):
     leaves = trace.new_leaves(flat_primals)
     try:
         with paused_cycle_collector():
-            result = f(*tree_unflatten(in_tree, leaves))
+            result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
     finally:
         trace.alive = False
     flat_out, out_tree = tree_flatten(result)

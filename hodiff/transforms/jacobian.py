@@ -44,7 +44,7 @@ import numpy as np
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.batch import BatchTrace, BatchTracer, materialize
-from ..interpreters.forward import Dual, ForwardTrace
+from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
 from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
 from .forward import jvp
@@ -371,6 +371,7 @@ def _batched_tangents(function, chosen, basis, size, seen):
     duals = [Dual._make(p, BatchTracer(b, batch_trace), trace) for p, b in zip(flat_primals, basis)]
     try:
         out, aux = function(*tree_unflatten(in_tree, duals))
+        out = lift_inner_duals(out, trace)
     finally:
         trace.alive = batch_trace.alive = False
     flat_out, out_tree = tree_flatten(out)

@@ -10,6 +10,7 @@ again.
 import gc
 
 from ..core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
+from ..interpreters.forward import lift_inner_duals
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, tape_backward
 
 __all__ = ["Recording"]
@@ -46,7 +47,7 @@ class Recording:
         if collecting:
             gc.disable()
         try:
-            result = f(*tree_unflatten(in_tree, leaves))
+            result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
         finally:
             trace.alive = False
             if collecting:

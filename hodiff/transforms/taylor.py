@@ -20,6 +20,7 @@ import numpy as np
 
 from ..core.trace import Tracer, registry
 from ..core.tree import tree_flatten, tree_unflatten
+from ..interpreters.forward import lift_inner_duals
 from ..interpreters.taylor import TaylorTrace, TaylorTracer
 from ..primitives.shape import concatenate, reshape
 from ._args import check_differentiable, dtype_of_value
@@ -48,7 +49,7 @@ def _propagate(f, flat_primals, flat_series, in_tree, order):
     trace = TaylorTrace(order)
     tracers = [TaylorTracer(p, s, trace) for p, s in zip(flat_primals, flat_series)]
     try:
-        result = f(*tree_unflatten(in_tree, tracers))
+        result = lift_inner_duals(f(*tree_unflatten(in_tree, tracers)), trace)
     finally:
         trace.alive = False
     flat_out, out_tree = tree_flatten(result)
