@@ -248,7 +248,8 @@ def test_lstm_row_writes_match_stacking():
 def test_at_is_a_property_of_every_traced_value():
     x, v = np.arange(4.0), 5.0
     expected = np.array([0.0, 5.0, 2.0, 3.0])
-    dual = hd.Dual(x, np.ones(4)).at[1].set(hd.Dual(v, 2.0))
+    eps = hd.Perturbation()  # both Duals on one perturbation: one joint direction
+    dual = hd.Dual(x, np.ones(4), tag=eps).at[1].set(hd.Dual(v, 2.0, tag=eps))
     np.testing.assert_array_equal(dual.primal, expected)
     np.testing.assert_array_equal(dual.tangent, [1.0, 2.0, 1.0, 1.0])
     variable, value = hd.Variable(x), hd.Variable(v)
