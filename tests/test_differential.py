@@ -1,0 +1,193 @@
+"""Differential fuzzing: random programs, every route to their derivatives must agree.
+
+The generator and the driver are public (``hodiff.testing.fuzz``, whose
+docstring lists the routes, the tolerances and the constructs left out on
+purpose with the convention that excludes each). Here hypothesis draws the
+programs (derandomized by the CI profile in conftest.py) and shrinks a failure
+to a small program whose reproducer is printed.
+
+CI runs a bounded number of programs per route family; a long run before a
+release: ``HODIFF_FUZZ_EXAMPLES=5000 python -m pytest tests/test_differential.py``
+or ``python -m hodiff.testing.fuzz --programs 5000``.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import hodiff as hd
+import hodiff.numpy as hnp
+from hodiff.testing import fuzz
+from hodiff.testing.fuzz import Program, assert_routes_agree, compare_routes, programs, random_program
+
+
+def examples(ci_count):
+    """``ci_count`` programs in CI; ``HODIFF_FUZZ_EXAMPLES`` programs in a long run."""
+    return settings(max_examples=int(os.environ.get("HODIFF_FUZZ_EXAMPLES", ci_count)))
+
+
+F64 = ("float64",)
+
+
+# ---------------------------------------------------------------- the fuzzed routes
+
+@examples(12)
+@given(programs(kind="gradient", dtypes=F64))
+def test_gradient_routes_agree(program):
+    assert_routes_agree(program, ["gradient"])
+
+
+@examples(12)
+@given(programs(kind="any", dtypes=F64))
+def test_jacobian_routes_agree(program):
+    assert_routes_agree(program, ["jacobian"])
+
+
+@examples(10)
+@given(programs(kind="gradient", dtypes=F64))
+def test_hessian_and_hvp_routes_agree(program):
+    assert_routes_agree(program, ["hessian"])
+
+
+@examples(10)
+@given(programs(kind="gradient", dtypes=F64))
+def test_graph_api_agrees_with_grad(program):
+    assert_routes_agree(program, ["graph"])
+
+
+@examples(10)
+@given(programs(kind="any", dtypes=F64))
+def test_taylor_jet_and_nested_agree(program):
+    assert_routes_agree(program, ["taylor"])
+
+
+@examples(10)
+@given(programs(kind="scalar", dtypes=F64))
+def test_derivative_taylor_and_nested_agree_to_order_6(program):
+    assert_routes_agree(program, ["derivative"])
+
+
+@examples(10)
+@given(programs(kind="any", dtypes=F64))
+def test_vmap_agrees_with_a_loop(program):
+    assert_routes_agree(program, ["vmap"])
+
+
+@examples(10)
+@given(programs(kind="gradient", dtypes=("float32",)))
+def test_float32_stays_float32_on_every_route(program):
+    assert_routes_agree(program, ["float32"])
+
+
+# ---------------------------------------------------------------- seeds: programs that found bugs
+
+# Issue 12's programs: powers with base 0 where the function is analytic.
+SEEDS = [
+    ("lambda x: x ** 2", 0.0),
+    ("lambda x: x ** 3", 0.0),
+    ("lambda x: hnp.sin(x) * hnp.exp(-x ** 2 / 2)", 0.0),
+    ("lambda x: 1.0 / (1.0 + x ** 2)", 0.0),
+    ("lambda x: x ** 2 * hnp.cos(x)", 0.0),
+    ("lambda x: hnp.sum(x ** 4)", np.array([0.0, 1.0, -0.5])),
+    # the exponent passes through 0 in the nested derivatives of x ** (x + 1) at x = 1... see test below
+    ("lambda x: hnp.power(1.5 + x, x + 1.0)", 1.0),
+]
+
+
+@pytest.mark.parametrize("source, point", SEEDS, ids=[s for s, _ in SEEDS])
+def test_seed_programs(source, point):
+    assert_routes_agree(Program(source, np.asarray(point, dtype=np.float64)))
+
+
+# ---------------------------------------------------------------- the fuzzer itself
+
+def test_programs_print_as_python_that_rebuilds_them():
+    for seed in range(40):
+        program = random_program(seed)
+        again = eval(repr(program), {"Program": Program, "np": np})  # noqa: S307
+        assert again.source == program.source
+        assert again.point.dtype == program.point.dtype
+        np.testing.assert_array_equal(again.point, program.point)
+        namespace = {}
+        exec(program.reproducer(), namespace)  # noqa: S102
+        np.testing.assert_array_equal(np.asarray(namespace["f"](namespace["x"])), np.asarray(program(program.point)))
+
+
+def test_generator_reaches_the_whole_namespace():
+    sources = " ".join(random_program(seed, kind=kind).source
+                       for seed in range(150) for kind in ("any", "gradient", "scalar"))
+    for construct in ("hnp.linalg.det", "hnp.linalg.solve", "hnp.linalg.inv", "hnp.linalg.cholesky",
+                      "hnp.linalg.eigh", "hnp.linalg.slogdet", "hnp.linalg.norm", "hnp.einsum",
+                      "hnp.tensordot", " @ ", "hnp.where", "hnp.concatenate", "hnp.stack", "hnp.reshape",
+                      "hnp.transpose", "hnp.moveaxis", "hnp.squeeze", "hnp.expand_dims", "[::2]",
+                      "axis=", "keepdims=True", "hsp.", "hnn.", "** 2", "** 3", "hnp.log", "hnp.sqrt"):
+        assert construct in sources, construct
+    points = [random_program(seed, kind="scalar").point for seed in range(60)]
+    assert any(p == 0.0 for p in points) and any(p == 1.0 for p in points) and any(p == -1.0 for p in points)
+    assert any(p.dtype == np.float32 for p in points) and any(p.dtype == np.float64 for p in points)
+
+
+def test_the_driver_reports_a_wrong_forward_rule():
+    # A forward rule that is off by a factor 2: reverse mode (which transposes
+    # it) agrees with forward mode, but central differences do not.
+    @hd.custom_jvp
+    def wrong_sin(x):
+        return hnp.sin(x)
+
+    @wrong_sin.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return wrong_sin(x), 2.0 * hnp.cos(x) * t
+
+    program = Program("lambda x: hnp.sum(wrong_sin(x))", np.array([0.3, -1.0]))
+    program.function = lambda x: hnp.sum(wrong_sin(x))
+    report = compare_routes(program, ["gradient", "jacobian"])
+    failed = {(c.route, c.reference) for c in report.failures}
+    assert ("grad", "central differences") in failed
+    assert ("jacobian(mode='rev')", "central differences") in failed
+    with pytest.raises(AssertionError, match="lambda x: hnp.sum"):
+        assert_routes_agree(program, ["gradient"])
+
+
+def test_the_driver_reports_reverse_and_forward_rules_that_differ():
+    @hd.primitive
+    def cube(x):
+        return np.asarray(x) ** 3
+
+    hd.defvjp(cube, lambda ans, x: lambda g: g * 3.0 * x ** 2)
+    hd.defjvp(cube, lambda t, ans, x: t * 3.0 * x)          # wrong: should be 3 x^2
+    program = Program("lambda x: hnp.sum(cube(x))", np.array([0.5, 2.0]))
+    program.function = lambda x: hnp.sum(cube(x))
+    failed = {(c.route, c.reference) for c in compare_routes(program, ["gradient"]).failures}
+    assert ("jacobian(mode='fwd')", "grad") in failed
+    assert ("grad", "central differences") not in failed
+
+
+def test_the_float32_check_reports_a_promoting_route():
+    # f itself keeps float32, but its derivative rule multiplies by a float64 array.
+    @hd.primitive
+    def scaled(x):
+        return np.asarray(x) * np.float32(2.0)
+
+    hd.defvjp(scaled, lambda ans, x: lambda g: g * np.float64(2.0) * np.ones(np.shape(x)))
+    hd.defjvp(scaled, lambda t, ans, x: t * np.ones(np.shape(x)) * 2.0)
+    program = Program("lambda x: hnp.sum(scaled(x))", np.array([1.0, 2.0], dtype=np.float32))
+    program.function = lambda x: hnp.sum(scaled(x))
+    report = compare_routes(program, ["float32"])
+    assert any("dtype float64" in c.detail for c in report.failures)
+
+
+def test_fd_tolerance_comes_from_scipy_error_estimate():
+    # The FD check passes an exact gradient and fails one that is off by far
+    # more than scipy's error estimate, with no per-program tolerance.
+    program = Program("lambda x: hnp.sum(hnp.exp(hnp.sin(x)))", np.array([0.25, -1.5]))
+    checker = fuzz._Checker(fuzz.Report(program), "gradient")
+    df, err, ok = fuzz._fd_jacobian(program)
+    exact = np.cos(program.point) * np.exp(np.sin(program.point))
+    checker.against_fd("exact", exact.reshape(df.shape), "fd", (df, err, ok))
+    checker.against_fd("off by 1e-5", (exact * (1 + 1e-5)).reshape(df.shape), "fd", (df, err, ok))
+    first, second = checker.report.comparisons
+    assert first.ok and not second.ok
+    assert first.tolerance < 1e-5
