@@ -389,3 +389,21 @@ def test_traced_gradient_of_a_real_input_is_real():
     gradient_tangent = hd.jvp(hd.grad(f), (0.5,), (1.0,))[1]
     assert not np.iscomplexobj(gradient_tangent)
     assert float(gradient_tangent) == pytest.approx(4.0)  # f = 2 x^2
+
+
+def test_power_second_derivatives_where_the_exponent_is_zero():
+    # Found by the differential fuzzer: guarding y - 1 at y = 0 dropped d/dy of
+    # the x-rule, so nested/Hessian routes were wrong wherever a traced exponent was 0.
+    import sympy as sp
+
+    s, t = sp.symbols("s t")
+    f = s**t
+    point = {s: 2, t: 0}
+    expected = np.array([[float(sp.diff(f, a, b).subs(point)) for b in (s, t)] for a in (s, t)])
+    for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
+        H = hd.hessian(lambda v: hnp.power(v[0], v[1]), mode=mode)(np.array([2.0, 0.0]))
+        np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12)
+    u = sp.symbols("u")
+    third = float(sp.diff((sp.Rational(3, 2) + u) ** (u + 1), u, 3).subs(u, 1))
+    nested = hd.derivative(lambda x: hnp.power(1.5 + x, x + 1.0), order=3, mode="nested")(1.0)
+    np.testing.assert_allclose(nested, third, rtol=1e-12)

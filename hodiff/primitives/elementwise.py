@@ -274,7 +274,11 @@ def _taylor_power(ans, primals, series):
 
 def _power_dx(ans, x, y):
     # y * x**(y-1), written so that y = 0 gives 0 rather than 0 * inf at x = 0.
-    return multiply(y, power(x, where(y != 0, subtract(y, 1), 1)))
+    # The exponent is guarded only where both x and y are 0: guarding at y = 0
+    # alone would freeze y - 1 there and drop this rule's own derivative in y
+    # (x**(y-1) + y x**(y-1) log x), a wrong second derivative of x**y.
+    exponent = subtract(y, 1)
+    return multiply(y, power(x, where(y != 0, exponent, where(x != 0, exponent, 1))))
 
 
 def _power_dy(ans, x, y):
