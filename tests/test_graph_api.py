@@ -93,3 +93,16 @@ def test_variables_inside_a_transform():
     gradient = hd.grad(lambda x: x * w)(2.0)  # the gradient is a Variable: still a node of w's graph
     gradient.backward()
     assert float(gradient.value) == 3.0 and w.grad == 1.0
+
+
+def test_grad_of_a_constant_output_is_zero():
+    # Found by the differential fuzzer: the gradient of a linear function is a
+    # plain number, and grad_of of it raised "'numpy.float64' object is not iterable".
+    v = hd.Variable(0.0)
+    (g,) = hd.grad_of(v * 2.0, [v], create_graph=True)
+    assert hd.grad_of(g * 1.0, [v]) == (0.0,)
+    w = hd.Variable(1.0)
+    (g3,) = hd.grad_of(w**3, [w], create_graph=True)  # 3 w**2, a Variable
+    assert hd.grad_of([g3, 5.0], [w]) == (6.0,)
+    with pytest.raises(TypeError, match="outputs must be Variables"):
+        hd.grad_of(["not a value"], [w])

@@ -124,9 +124,12 @@ def grad_of(outputs, inputs, gradients=None, create_graph=False):
     Returns a tuple with one gradient per input (zeros for an input the
     outputs do not depend on); nothing is accumulated into ``.grad``.
     ``gradients`` gives the upstream cotangent of each output (default: ones,
-    for one-element outputs).
+    for one-element outputs). An output that is a plain number or array (say
+    the gradient of a linear function, which depends on no Variable)
+    contributes zero.
     """
-    outputs = [outputs] if isinstance(outputs, Variable) else list(outputs)
+    constant = (numbers.Number, np.ndarray, np.generic)
+    outputs = [outputs] if isinstance(outputs, (Variable,) + constant) else list(outputs)
     single = isinstance(inputs, Variable)
     inputs = [inputs] if single else list(inputs)
     for x in inputs:
@@ -138,8 +141,10 @@ def grad_of(outputs, inputs, gradients=None, create_graph=False):
         gradients = [gradients]
     roots = []
     for out, gradient in zip(outputs, gradients):
+        if isinstance(out, constant) and not isinstance(out, Tracer):
+            continue  # depends on no Variable: its gradient is zero
         if not isinstance(out, Variable):
-            raise TypeError(f"grad_of: outputs must be Variables, got {type(out).__name__}")
+            raise TypeError(f"grad_of: outputs must be Variables (or constants), got {type(out).__name__}")
         shape = np.shape(out.value)
         if gradient is None:
             if int(np.prod(shape, dtype=np.int64)) != 1:
