@@ -9,9 +9,11 @@ goes unchecked.
 """
 
 import dataclasses
+import math
 import zlib
 from typing import Callable
 
+import mpmath
 import numpy as np
 import pytest
 
@@ -245,3 +247,36 @@ def test_series_of_a_broadcast_argument_gets_the_output_shape():
     x = np.arange(6.0).reshape(2, 3)
     coefficients = hd.taylor(lambda y: (x + y) * (x + y), np.ones(3), np.ones(3), order=2)
     np.testing.assert_allclose(coefficients, np.stack([(x + 1) ** 2, 2 * (x + 1), np.ones((2, 3))]))
+
+
+# Integer powers are polynomials in their base: their Taylor rule multiplies
+# series (binary powering), exact at a zero base and stable to high order.
+# Issue 12: the division recurrence gave nan at base 0 and lost every digit by
+# order 24 for a non-linear base. Reference: mpmath at 60 digits.
+INTEGER_POWERS = [
+    ("sin(x)**2", lambda x: hnp.sin(x) ** 2, lambda t: mpmath.sin(t) ** 2),
+    ("cos(x)**3", lambda x: hnp.cos(x) ** 3, lambda t: mpmath.cos(t) ** 3),
+    ("tanh(x)**2", lambda x: hnp.tanh(x) ** 2, lambda t: mpmath.tanh(t) ** 2),
+    ("(1+x**2)**2", lambda x: (1 + x ** 2) ** 2, lambda t: (1 + t ** 2) ** 2),
+    ("sin(x)**7.0", lambda x: hnp.sin(x) ** 7.0, lambda t: mpmath.sin(t) ** 7),
+]
+
+
+@pytest.mark.parametrize("order", [16, 24, 64])
+@pytest.mark.parametrize("name, f, reference", INTEGER_POWERS, ids=[p[0] for p in INTEGER_POWERS])
+@pytest.mark.parametrize("x0", [0.0, 0.3])
+def test_integer_powers_are_exact_to_high_order(name, f, reference, order, x0):
+    with mpmath.workdps(60):
+        expected = np.array([float(c) for c in mpmath.taylor(reference, mpmath.mpf(x0), order)])
+    got = hd.taylor(f, x0, 1.0, order=order)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-14 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("p", [2, 3, 4, 5])
+def test_integer_powers_at_a_zero_base_in_an_array(p):
+    x = np.array([0.0, 1.0, -2.0])
+    for k in range(1, p + 2):
+        expected = math.perm(p, k) * x ** (p - k) if k <= p else np.zeros(3)
+        np.testing.assert_allclose(hd.derivative(lambda x: x ** p, order=k)(x), expected, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(hd.derivative(lambda x: x ** p, order=k, mode="nested")(x), expected,
+                                   rtol=1e-13, atol=1e-13)

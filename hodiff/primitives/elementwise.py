@@ -261,10 +261,37 @@ def _taylor_pow_const(y0, x0, x_series, p):
     return _linear_recurrence(matrix, y0, order)
 
 
+def _taylor_pow_natural(x0, x_series, n):
+    """Series of x**n for a constant natural n by binary powering of truncated series.
+
+    Cauchy products only, no division by x_0: exact where x_0 = 0 (x**n is a
+    polynomial, analytic everywhere) and free of the recurrence's error growth
+    at high order. O(log n) products of O(K^2) terms each.
+    """
+    if n == 0:
+        return _S.zeros_like(x_series)
+    result, base = None, (x0, x_series)
+    while True:
+        if n & 1:
+            if result is None:
+                result = base
+            else:
+                value = multiply(result[0], base[0])
+                result = (value, _taylor_multiply(value, (result[0], base[0]), (result[1], base[1])))
+        n >>= 1
+        if not n:
+            return result[1]
+        value = multiply(base[0], base[0])
+        base = (value, _taylor_multiply(value, (base[0], base[0]), (base[1], base[1])))
+
+
 def _taylor_power(ans, primals, series):
     (x0, p0), (x_series, p_series) = primals, series
     if p_series is None and np.ndim(p0) == 0 and not hasattr(p0, "_trace"):
-        return _taylor_pow_const(ans, x0, x_series, float(p0))
+        p = float(p0)
+        if p.is_integer() and 0 <= p <= 1024:
+            return _taylor_pow_natural(x0, x_series, int(p))
+        return _taylor_pow_const(ans, x0, x_series, p)
     # x**p = exp(p log x) when the exponent varies too (x > 0).
     log_x = log(x0)
     log_series = _taylor_log_from(x0, x_series) if x_series is not None else None
