@@ -15,17 +15,25 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 
 import hodiff as hd
 import hodiff.numpy as hnp
 from hodiff.testing import fuzz
 from hodiff.testing.fuzz import Program, assert_routes_agree, compare_routes, programs, random_program
 
+LONG_RUN = "HODIFF_FUZZ_EXAMPLES" in os.environ
+
 
 def examples(ci_count):
-    """``ci_count`` programs in CI; ``HODIFF_FUZZ_EXAMPLES`` programs in a long run."""
-    return settings(max_examples=int(os.environ.get("HODIFF_FUZZ_EXAMPLES", ci_count)))
+    """``ci_count`` programs in CI; ``HODIFF_FUZZ_EXAMPLES`` programs in a long run.
+
+    CI does not shrink (one shrink of a Hessian failure took 325 s): a failure
+    there prints its unshrunk program's reproducer; the long run shrinks.
+    """
+    if LONG_RUN:
+        return settings(max_examples=int(os.environ["HODIFF_FUZZ_EXAMPLES"]))
+    return settings(max_examples=ci_count, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
 F64 = ("float64",)
@@ -33,48 +41,51 @@ F64 = ("float64",)
 
 # ---------------------------------------------------------------- the fuzzed routes
 
-@examples(12)
+@examples(40)
 @given(programs(kind="gradient", dtypes=F64))
 def test_gradient_routes_agree(program):
     assert_routes_agree(program, ["gradient"])
 
 
-@examples(12)
+@examples(40)
 @given(programs(kind="any", dtypes=F64))
 def test_jacobian_routes_agree(program):
     assert_routes_agree(program, ["jacobian"])
 
 
-@examples(10)
+@examples(30)
 @given(programs(kind="gradient", dtypes=F64))
 def test_hessian_and_hvp_routes_agree(program):
     assert_routes_agree(program, ["hessian"])
 
 
-@examples(10)
+@examples(30)
 @given(programs(kind="gradient", dtypes=F64))
 def test_graph_api_agrees_with_grad(program):
     assert_routes_agree(program, ["graph"])
 
 
-@examples(10)
+@examples(30)
 @given(programs(kind="any", dtypes=F64))
 def test_taylor_jet_and_nested_agree(program):
     assert_routes_agree(program, ["taylor"])
 
 
-@examples(10)
+@examples(30)
 @given(programs(kind="scalar", dtypes=F64))
 def test_derivative_taylor_and_nested_agree_to_order_6(program):
     assert_routes_agree(program, ["derivative"])
 
 
-@examples(10)
+@examples(30)
 @given(programs(kind="any", dtypes=F64))
 def test_vmap_agrees_with_a_loop(program):
     assert_routes_agree(program, ["vmap"])
 
 
+# Open defect, issue 12 item 2: jvp, jacobian, hessian and jet still promote
+# float32 to float64 (docs/api.md says so). strict: this fails loudly once fixed.
+@pytest.mark.xfail(strict=True, reason="issue 12 item 2: float32 becomes float64 on forward-mode routes")
 @examples(10)
 @given(programs(kind="gradient", dtypes=("float32",)))
 def test_float32_stays_float32_on_every_route(program):

@@ -93,9 +93,16 @@ import warnings
 import numpy as np
 
 __all__ = [
-    "Program", "Report", "Comparison", "CHECKS",
-    "generate_program", "random_program", "programs",
-    "compare_routes", "assert_routes_agree", "main",
+    "Program",
+    "Report",
+    "Comparison",
+    "CHECKS",
+    "generate_program",
+    "random_program",
+    "programs",
+    "compare_routes",
+    "assert_routes_agree",
+    "main",
 ]
 
 CHECKS = ("gradient", "jacobian", "hessian", "graph", "taylor", "derivative", "vmap", "float32")
@@ -115,6 +122,7 @@ DERIVATIVE_ORDER = 6
 # Programs
 # --------------------------------------------------------------------------
 
+
 def _namespace():
     import hodiff.nn as hnn
     import hodiff.numpy as hnp
@@ -124,7 +132,7 @@ def _namespace():
 
 
 def _array_text(array):
-    """Nested-list source of ``array`` with each entry's shortest repr in its own dtype ('1.218', not '1.2180000543')."""
+    """Nested-list source of ``array``, each entry as its shortest repr in its own dtype ("1.218")."""
     array = np.asarray(array)
     if array.ndim == 0:
         return str(array.item()) if array.dtype == bool else str(array[()])
@@ -177,10 +185,12 @@ class Program:
 
     def reproducer(self):
         """Python lines that rebuild ``f`` and ``x`` (paste and call any hodiff transform)."""
-        return ("import numpy as np, hodiff as hd, hodiff.numpy as hnp, "
-                "hodiff.scipy.special as hsp, hodiff.nn as hnn\n"
-                f"f = {self.source}\n"
-                f"x = {self.point_source()}")
+        return (
+            "import numpy as np, hodiff as hd, hodiff.numpy as hnp, "
+            "hodiff.scipy.special as hsp, hodiff.nn as hnn\n"
+            f"f = {self.source}\n"
+            f"x = {self.point_source()}"
+        )
 
     def __repr__(self):
         return f"Program({self.source!r}, {self.point_source()})"
@@ -203,6 +213,7 @@ class _Node:
 # --------------------------------------------------------------------------
 # Sources of randomness: hypothesis (shrinks) or random.Random (campaigns)
 # --------------------------------------------------------------------------
+
 
 class _RandomSource:
     def __init__(self, seed):
@@ -241,50 +252,109 @@ class _Rejected(Exception):
 # Elementwise templates, smooth everywhere on the reals ({0} is the argument).
 # Option 0 of each list is the simplest (hypothesis shrinks towards it).
 UNARY = (
-    "hnp.sin({0})", "hnp.cos({0})", "hnp.tanh({0})", "hnp.exp({0})", "hnp.arctan({0})",
-    "hnp.arcsinh({0})", "hnp.expm1({0})", "hnp.sinh({0})", "hnp.cosh({0})", "hnp.square({0})",
-    "(-{0})", "hnp.sinc({0})",
+    "hnp.sin({0})",
+    "hnp.cos({0})",
+    "hnp.tanh({0})",
+    "hnp.exp({0})",
+    "hnp.arctan({0})",
+    "hnp.arcsinh({0})",
+    "hnp.expm1({0})",
+    "hnp.sinh({0})",
+    "hnp.cosh({0})",
+    "hnp.square({0})",
+    "(-{0})",
+    "hnp.sinc({0})",
     # powers with any base, 0 included: analytic everywhere
-    "{0} ** 2", "{0} ** 3", "{0} ** 4", "{0} ** 1", "{0} ** 0", "hnp.power({0}, 2)",
+    "{0} ** 2",
+    "{0} ** 3",
+    "{0} ** 4",
+    "{0} ** 1",
+    "{0} ** 0",
+    "hnp.power({0}, 2)",
     # logs, roots, reciprocals and real powers of positive things
-    "hnp.log(1.0 + {0} ** 2)", "hnp.log1p({0} ** 2)", "hnp.log(hnn.softplus({0}))",
-    "hnp.log(hnp.cosh({0}))", "hnp.log2(2.0 + hnp.sin({0}))", "hnp.log10(1.5 + hnp.cos({0}))",
-    "hnp.sqrt(1.0 + {0} ** 2)", "hnp.sqrt(hnp.exp({0}))", "1.0 / (1.0 + {0} ** 2)",
-    "hnp.reciprocal(2.0 + hnp.sin({0}))", "(1.0 + {0} ** 2) ** 1.5", "(1.0 + {0} ** 2) ** -0.5",
-    "hnp.exp({0}) ** 0.5", "2.0 ** {0}", "hnp.power(1.5, {0})", "hnp.cbrt(2.0 + hnp.sin({0}))",
-    "hnp.arcsin(0.5 * hnp.tanh({0}))", "hnp.arccos(0.5 * hnp.tanh({0}))",
-    "hnp.arctanh(0.5 * hnp.tanh({0}))", "hnp.arccosh(2.0 + {0} ** 2)",
+    "hnp.log(1.0 + {0} ** 2)",
+    "hnp.log1p({0} ** 2)",
+    "hnp.log(hnn.softplus({0}))",
+    "hnp.log(hnp.cosh({0}))",
+    "hnp.log2(2.0 + hnp.sin({0}))",
+    "hnp.log10(1.5 + hnp.cos({0}))",
+    "hnp.sqrt(1.0 + {0} ** 2)",
+    "hnp.sqrt(hnp.exp({0}))",
+    "1.0 / (1.0 + {0} ** 2)",
+    "hnp.reciprocal(2.0 + hnp.sin({0}))",
+    "(1.0 + {0} ** 2) ** 1.5",
+    "(1.0 + {0} ** 2) ** -0.5",
+    "hnp.exp({0}) ** 0.5",
+    "2.0 ** {0}",
+    "hnp.power(1.5, {0})",
+    "hnp.cbrt(2.0 + hnp.sin({0}))",
+    "hnp.arcsin(0.5 * hnp.tanh({0}))",
+    "hnp.arccos(0.5 * hnp.tanh({0}))",
+    "hnp.arctanh(0.5 * hnp.tanh({0}))",
+    "hnp.arccosh(2.0 + {0} ** 2)",
     # scipy.special
-    "hsp.expit({0})", "hsp.erf({0})", "hsp.erfc({0})", "hsp.ndtr({0})", "hsp.log_ndtr({0})",
-    "hsp.gammaln(0.5 + {0} ** 2)", "hsp.digamma(0.5 + {0} ** 2)", "hsp.polygamma(1, 1.0 + {0} ** 2)",
-    "hsp.gamma(1.0 + hnp.sin({0}) ** 2)", "hsp.logit(0.5 + 0.4 * hnp.tanh({0}))",
-    "hsp.erfinv(0.5 * hnp.tanh({0}))", "hsp.ndtri(0.5 + 0.4 * hnp.tanh({0}))",
-    "hsp.i0({0})", "hsp.i1({0})", "hsp.erfcx({0})", "hsp.log_expit({0})", "hsp.softplus({0})",
+    "hsp.expit({0})",
+    "hsp.erf({0})",
+    "hsp.erfc({0})",
+    "hsp.ndtr({0})",
+    "hsp.log_ndtr({0})",
+    "hsp.gammaln(0.5 + {0} ** 2)",
+    "hsp.digamma(0.5 + {0} ** 2)",
+    "hsp.polygamma(1, 1.0 + {0} ** 2)",
+    "hsp.gamma(1.0 + hnp.sin({0}) ** 2)",
+    "hsp.logit(0.5 + 0.4 * hnp.tanh({0}))",
+    "hsp.erfinv(0.5 * hnp.tanh({0}))",
+    "hsp.ndtri(0.5 + 0.4 * hnp.tanh({0}))",
+    "hsp.i0({0})",
+    "hsp.i1({0})",
+    "hsp.erfcx({0})",
+    "hsp.log_expit({0})",
+    "hsp.softplus({0})",
     # hodiff.nn activations (relu and leaky_relu are excluded: kink at 0, see the module docstring)
-    "hnn.sigmoid({0})", "hnn.softplus({0})", "hnn.gelu({0})", "hnn.silu({0})", "hnn.log_sigmoid({0})",
+    "hnn.sigmoid({0})",
+    "hnn.softplus({0})",
+    "hnn.gelu({0})",
+    "hnn.silu({0})",
+    "hnn.log_sigmoid({0})",
 )
 
 # Binary templates; the arguments broadcast against each other.
 BINARY = (
-    "({0} + {1})", "({0} * {1})", "({0} - {1})", "({0} / (1.0 + {1} ** 2))",
-    "({0} / (2.0 + hnp.cos({1})))", "hnp.arctan2({0}, 2.0 + {1} ** 2)",
-    "hnp.hypot(1.0 + {0} ** 2, {1})", "(1.0 + {0} ** 2) ** hnp.tanh({1})",
-    "hsp.xlogy({0}, 1.0 + {1} ** 2)", "hsp.xlog1py({0}, {1} ** 2)", "hnp.logaddexp({0}, {1})",
-    "hsp.betaln(1.0 + {0} ** 2, 1.0 + {1} ** 2)", "hnp.power(1.5 + hnp.sin({0}), {1})",
-    "hnp.multiply({0}, {1})", "hnp.true_divide({0}, 3.0 + hnp.sin({1}))",
+    "({0} + {1})",
+    "({0} * {1})",
+    "({0} - {1})",
+    "({0} / (1.0 + {1} ** 2))",
+    "({0} / (2.0 + hnp.cos({1})))",
+    "hnp.arctan2({0}, 2.0 + {1} ** 2)",
+    "hnp.hypot(1.0 + {0} ** 2, {1})",
+    "(1.0 + {0} ** 2) ** hnp.tanh({1})",
+    "hsp.xlogy({0}, 1.0 + {1} ** 2)",
+    "hsp.xlog1py({0}, {1} ** 2)",
+    "hnp.logaddexp({0}, {1})",
+    "hsp.betaln(1.0 + {0} ** 2, 1.0 + {1} ** 2)",
+    "hnp.power(1.5 + hnp.sin({0}), {1})",
+    "hnp.multiply({0}, {1})",
+    "hnp.true_divide({0}, 3.0 + hnp.sin({1}))",
 )
 
 # Reductions over an axis: (template, keepdims allowed). {0} argument, {1} the axis text.
 REDUCTIONS = (
-    "hnp.sum({0}{1})", "hnp.mean({0}{1})", "hnp.prod({0}{1})", "hnp.var({0}{1})",
-    "hsp.logsumexp({0}{1})", "hnn.logsumexp({0}{1})",
+    "hnp.sum({0}{1})",
+    "hnp.mean({0}{1})",
+    "hnp.prod({0}{1})",
+    "hnp.var({0}{1})",
+    "hsp.logsumexp({0}{1})",
+    "hnn.logsumexp({0}{1})",
     "hnp.linalg.norm(1.5 + hnp.tanh({0}){1})",
 )
 
 # Shape-preserving ops along an axis.
 AXIS_MAPS = (
-    "hnn.softmax({0}, axis={1})", "hnn.log_softmax({0}, axis={1})", "hnp.cumsum({0}, axis={1})",
-    "hnp.flip({0}, axis={1})", "hsp.softmax({0}, axis={1})",
+    "hnn.softmax({0}, axis={1})",
+    "hnn.log_softmax({0}, axis={1})",
+    "hnp.cumsum({0}, axis={1})",
+    "hnp.flip({0}, axis={1})",
+    "hsp.softmax({0}, axis={1})",
 )
 
 # Well-conditioned 2x2 and 3x3 constants for the linear-algebra families.
@@ -332,8 +402,11 @@ class _Generator:
         return _Node(_literal(value, self.dtype), shape, False)
 
     def combine(self, template, children, shape):
-        return _Node(template.format(*[c.code for c in children]), shape,
-                     any(c.uses_input for c in children))
+        # Children go in parenthesized (a bare name needs none): templates put
+        # postfix operators (x[i], .T, ** 2) after them, which bind tighter than
+        # most of what a child can be.
+        codes = [c.code if c.code.isidentifier() else f"({c.code})" for c in children]
+        return _Node(template.format(*codes), shape, any(c.uses_input for c in children))
 
     def broadcastable_to(self, shape):
         """A shape that broadcasts to ``shape``: itself, a suffix, or with some axes set to 1."""
@@ -341,7 +414,7 @@ class _Generator:
         if choice == 0 or not shape:
             return shape
         if choice == 1:
-            return shape[self.integer(0, len(shape)):]
+            return shape[self.integer(0, len(shape)) :]
         return tuple(1 if self.integer(0, 1) else n for n in shape)
 
     # leaves ----------------------------------------------------------------
@@ -375,9 +448,23 @@ class _Generator:
         if depth <= 0 or self.nodes_left <= 0:
             return self.leaf(shape)
         self.nodes_left -= 1
-        families = [self.leaf, self.unary, self.binary, self.unary, self.binary, self.reduction,
-                    self.axis_map, self.reshape, self.transpose, self.index, self.contraction,
-                    self.where, self.join, self.linalg, self.broadcast]
+        families = [
+            self.leaf,
+            self.unary,
+            self.binary,
+            self.unary,
+            self.binary,
+            self.reduction,
+            self.axis_map,
+            self.reshape,
+            self.transpose,
+            self.index,
+            self.contraction,
+            self.where,
+            self.join,
+            self.linalg,
+            self.broadcast,
+        ]
         family = self.pick(families)
         if family == self.leaf:
             return self.leaf(shape)
@@ -402,7 +489,7 @@ class _Generator:
             return self.combine(template.replace("{1}", axis), [self.expression(child_shape, depth)], shape)
         if 1 in shape and self.integer(0, 1) == 0:
             axis = shape.index(1)
-            child_shape = shape[:axis] + (size,) + shape[axis + 1:]
+            child_shape = shape[:axis] + (size,) + shape[axis + 1 :]
             text = f", axis={axis}, keepdims=True"
         else:
             axis = self.integer(0, len(shape))
@@ -420,8 +507,7 @@ class _Generator:
 
     def reshape(self, shape, depth):
         size = _size(shape)
-        candidates = [(size,)] + [s for s in ((2, size // 2), (size // 2, 2), (1, size), (size, 1))
-                                  if _size(s) == size]
+        candidates = [(size,)] + [s for s in ((2, size // 2), (size // 2, 2), (1, size), (size, 1)) if _size(s) == size]
         child_shape = self.pick(candidates)
         choice = self.integer(0, 2)
         child = self.expression(child_shape, depth)
@@ -436,29 +522,31 @@ class _Generator:
         if n == 0:
             return None
         choice = self.integer(0, 4)
-        if choice == 0 and n >= 2:                                      # transpose with axes
+        if choice == 0 and n >= 2:  # transpose with axes
             axes = list(range(n))
             self._shuffle(axes)
             child_shape = [0] * n
             for i, a in enumerate(axes):
                 child_shape[a] = shape[i]
-            return self.combine(f"hnp.transpose({{0}}, {tuple(axes)!r})",
-                                [self.expression(tuple(child_shape), depth)], shape)
-        if choice == 1 and n == 2:                                      # .T
+            return self.combine(
+                f"hnp.transpose({{0}}, {tuple(axes)!r})", [self.expression(tuple(child_shape), depth)], shape
+            )
+        if choice == 1 and n == 2:  # .T
             return self.combine("{0}.T", [self.expression(shape[::-1], depth)], shape)
-        if choice == 2 and n >= 2:                                      # moveaxis / swapaxes
+        if choice == 2 and n >= 2:  # moveaxis / swapaxes
             source, destination = self.integer(0, n - 1), self.integer(0, n - 1)
             child_shape = np.moveaxis(np.empty(shape), destination, source).shape
             name = self.pick(("moveaxis", "swapaxes"))
             if name == "swapaxes":
                 child_shape = np.swapaxes(np.empty(shape), source, destination).shape
-            return self.combine(f"hnp.{name}({{0}}, {source}, {destination})",
-                                [self.expression(child_shape, depth)], shape)
-        if choice == 3 and 1 in shape:                                  # expand_dims
+            return self.combine(
+                f"hnp.{name}({{0}}, {source}, {destination})", [self.expression(child_shape, depth)], shape
+            )
+        if choice == 3 and 1 in shape:  # expand_dims
             axis = shape.index(1)
-            child_shape = shape[:axis] + shape[axis + 1:]
+            child_shape = shape[:axis] + shape[axis + 1 :]
             return self.combine(f"hnp.expand_dims({{0}}, {axis})", [self.expression(child_shape, depth)], shape)
-        axis = self.integer(0, n)                                       # squeeze
+        axis = self.integer(0, n)  # squeeze
         child_shape = shape[:axis] + (1,) + shape[axis:]
         return self.combine(f"hnp.squeeze({{0}}, axis={axis})", [self.expression(child_shape, depth)], shape)
 
@@ -473,22 +561,22 @@ class _Generator:
 
     def index(self, shape, depth):
         choice = self.integer(0, 4)
-        if choice == 0 or not shape:                                    # integer index
+        if choice == 0 or not shape:  # integer index
             size = self.integer(2, 3)
             i = self.integer(-size, size - 1)
             return self.combine(f"{{0}}[{i}]", [self.expression((size,) + shape, depth)], shape)
         n, rest = shape[0], shape[1:]
-        if choice == 1:                                                 # a slice
+        if choice == 1:  # a slice
             extra = self.integer(0, 2)
             start = self.integer(0, extra)
             return self.combine(f"{{0}}[{start}:{start + n}]", [self.expression((n + extra,) + rest, depth)], shape)
-        if choice == 2:                                                 # a step
+        if choice == 2:  # a step
             return self.combine("{0}[::2]", [self.expression((2 * n - 1,) + rest, depth)], shape)
-        if choice == 3:                                                 # integer array, repeats allowed
+        if choice == 3:  # integer array, repeats allowed
             size = self.integer(1, 3)
             picks = [self.integer(0, size - 1) for _ in range(n)]
             return self.combine(f"{{0}}[np.array({picks!r})]", [self.expression((size,) + rest, depth)], shape)
-        size = self.integer(2, 3)                                       # ellipsis, last axis
+        size = self.integer(2, 3)  # ellipsis, last axis
         i = self.integer(0, size - 1)
         return self.combine(f"{{0}}[..., {i}]", [self.expression(shape + (size,), depth)], shape)
 
@@ -501,31 +589,56 @@ class _Generator:
             if choice == 1:
                 return self.combine("hnp.trace({0})", [self.expression((k, k), depth)], shape)
             if choice == 2:
-                return self.combine("hnp.einsum('ij,ij->', {0}, {1})",
-                                    [self.expression((2, k), depth), self.expression((2, k), depth)], shape)
-            return self.combine("hnp.tensordot({0}, {1}, axes=2)",
-                                [self.expression((k, 2), depth), self.expression((k, 2), depth)], shape)
+                return self.combine(
+                    "hnp.einsum('ij,ij->', {0}, {1})",
+                    [self.expression((2, k), depth), self.expression((2, k), depth)],
+                    shape,
+                )
+            return self.combine(
+                "hnp.tensordot({0}, {1}, axes=2)",
+                [self.expression((k, 2), depth), self.expression((k, 2), depth)],
+                shape,
+            )
         if len(shape) == 1:
             n = shape[0]
             if choice == 0:
-                return self.combine("({0} @ {1})", [self.expression((k,), depth), self.expression((k, n), depth)], shape)
+                return self.combine(
+                    "({0} @ {1})", [self.expression((k,), depth), self.expression((k, n), depth)], shape
+                )
             if choice == 1:
-                return self.combine("hnp.matmul({0}, {1})", [self.expression((n, k), depth), self.expression((k,), depth)], shape)
+                return self.combine(
+                    "hnp.matmul({0}, {1})", [self.expression((n, k), depth), self.expression((k,), depth)], shape
+                )
             if choice == 2:
-                return self.combine("hnp.einsum('ji,j->i', {0}, {1})",
-                                    [self.expression((k, n), depth), self.expression((k,), depth)], shape)
-            return self.combine("hnp.dot({0}, {1})", [self.expression((n, k), depth), self.expression((k,), depth)], shape)
+                return self.combine(
+                    "hnp.einsum('ji,j->i', {0}, {1})",
+                    [self.expression((k, n), depth), self.expression((k,), depth)],
+                    shape,
+                )
+            return self.combine(
+                "hnp.dot({0}, {1})", [self.expression((n, k), depth), self.expression((k,), depth)], shape
+            )
         if len(shape) == 2:
             m, n = shape
             if choice == 0:
-                return self.combine("({0} @ {1})", [self.expression((m, k), depth), self.expression((k, n), depth)], shape)
+                return self.combine(
+                    "({0} @ {1})", [self.expression((m, k), depth), self.expression((k, n), depth)], shape
+                )
             if choice == 1:
-                return self.combine("hnp.outer({0}, {1})", [self.expression((m,), depth), self.expression((n,), depth)], shape)
+                return self.combine(
+                    "hnp.outer({0}, {1})", [self.expression((m,), depth), self.expression((n,), depth)], shape
+                )
             if choice == 2:
-                return self.combine("hnp.einsum('ki,jk->ij', {0}, {1})",
-                                    [self.expression((k, m), depth), self.expression((n, k), depth)], shape)
-            return self.combine("hnp.tensordot({0}, {1}, axes=1)",
-                                [self.expression((m, k), depth), self.expression((k, n), depth)], shape)
+                return self.combine(
+                    "hnp.einsum('ki,jk->ij', {0}, {1})",
+                    [self.expression((k, m), depth), self.expression((n, k), depth)],
+                    shape,
+                )
+            return self.combine(
+                "hnp.tensordot({0}, {1}, axes=1)",
+                [self.expression((m, k), depth), self.expression((k, n), depth)],
+                shape,
+            )
         return None
 
     def where(self, shape, depth):
@@ -537,13 +650,15 @@ class _Generator:
     def join(self, shape, depth):
         if not shape:
             return None
-        if self.integer(0, 1) == 0 and shape[0] >= 2:                   # concatenate along 0
+        if self.integer(0, 1) == 0 and shape[0] >= 2:  # concatenate along 0
             first = self.integer(1, shape[0] - 1)
-            children = [self.expression((first,) + shape[1:], depth),
-                        self.expression((shape[0] - first,) + shape[1:], depth)]
+            children = [
+                self.expression((first,) + shape[1:], depth),
+                self.expression((shape[0] - first,) + shape[1:], depth),
+            ]
             return self.combine("hnp.concatenate([{0}, {1}])", children, shape)
-        axis = self.integer(0, len(shape) - 1)                          # stack along axis
-        rest = shape[:axis] + shape[axis + 1:]
+        axis = self.integer(0, len(shape) - 1)  # stack along axis
+        rest = shape[:axis] + shape[axis + 1 :]
         children = [self.expression(rest, depth) for _ in range(shape[axis])]
         slots = ", ".join("{%d}" % i for i in range(len(children)))
         return self.combine(f"hnp.stack([{slots}], axis={axis})", children, shape)
@@ -557,8 +672,11 @@ class _Generator:
     def _symmetric(self, n, depth):
         """D + t + t^T with t = 0.1 tanh(c): symmetric positive definite, eigenvalues >= 0.4 apart."""
         base = _literal(_SEPARATED[n].astype(self.dtype), self.dtype)
-        return self.combine(f"(lambda t: {base} + t + hnp.swapaxes(t, 0, 1))(0.1 * hnp.tanh({{0}}))",
-                            [self.expression((n, n), depth)], (n, n))
+        return self.combine(
+            f"(lambda t: {base} + t + hnp.swapaxes(t, 0, 1))(0.1 * hnp.tanh({{0}}))",
+            [self.expression((n, n), depth)],
+            (n, n),
+        )
 
     def linalg(self, shape, depth):
         choice = self.integer(0, 4)
@@ -576,13 +694,17 @@ class _Generator:
         if len(shape) == 1 and shape[0] in (2, 3):
             n = shape[0]
             if choice == 0:
-                return self.combine("hnp.linalg.solve({0}, {1})", [self._matrix(n, depth), self.expression((n,), depth)], shape)
+                return self.combine(
+                    "hnp.linalg.solve({0}, {1})", [self._matrix(n, depth), self.expression((n,), depth)], shape
+                )
             if choice == 1:
                 return self.combine("hnp.linalg.eigvalsh({0})", [self._symmetric(n, depth)], shape)
             if choice == 2:
                 return self.combine("hnp.linalg.eigh({0})[0]", [self._symmetric(n, depth)], shape)
             if choice == 3:
-                return self.combine("hnp.linalg.norm(1.5 + hnp.tanh({0}), axis=-1)", [self.expression((n, 2), depth)], shape)
+                return self.combine(
+                    "hnp.linalg.norm(1.5 + hnp.tanh({0}), axis=-1)", [self.expression((n, 2), depth)], shape
+                )
             return self.combine("hnp.linalg.inv({0})[0]", [self._matrix(n, depth)], shape)
         if len(shape) == 2 and shape[0] == shape[1] and shape[0] in (2, 3):
             n = shape[0]
@@ -593,7 +715,9 @@ class _Generator:
             if choice == 2:
                 # Eigenvectors are defined up to sign; their squares are not.
                 return self.combine("hnp.linalg.eigh({0})[1] ** 2", [self._symmetric(n, depth)], shape)
-            return self.combine("hnp.linalg.solve({0}, {1})", [self._matrix(n, depth), self.expression((n, n), depth)], shape)
+            return self.combine(
+                "hnp.linalg.solve({0}, {1})", [self._matrix(n, depth), self.expression((n, n), depth)], shape
+            )
         return None
 
 
@@ -649,8 +773,9 @@ def random_program(seed, *, kind="any", max_depth=3, max_nodes=10, dtypes=("floa
     rng = random.Random(seed)
     while True:
         try:
-            return generate_program(_RandomSource(rng.getrandbits(64)), kind=kind, max_depth=max_depth,
-                                    max_nodes=max_nodes, dtypes=dtypes)
+            return generate_program(
+                _RandomSource(rng.getrandbits(64)), kind=kind, max_depth=max_depth, max_nodes=max_nodes, dtypes=dtypes
+            )
         except _Rejected:
             continue
 
@@ -663,8 +788,9 @@ def programs(*, kind="any", max_depth=3, max_nodes=10, dtypes=("float64", "float
     @st.composite
     def strategy(draw):
         try:
-            return generate_program(_HypothesisSource(draw), kind=kind, max_depth=max_depth,
-                                    max_nodes=max_nodes, dtypes=dtypes)
+            return generate_program(
+                _HypothesisSource(draw), kind=kind, max_depth=max_depth, max_nodes=max_nodes, dtypes=dtypes
+            )
         except _Rejected:
             assume(False)
 
@@ -674,6 +800,7 @@ def programs(*, kind="any", max_depth=3, max_nodes=10, dtypes=("float64", "float
 # --------------------------------------------------------------------------
 # The comparison driver
 # --------------------------------------------------------------------------
+
 
 class Comparison:
     """One comparison: ``route`` against ``reference``, its error and tolerance."""
@@ -690,8 +817,10 @@ class Comparison:
 
     def __repr__(self):
         status = "ok" if self.ok else "FAIL"
-        return (f"[{status}] {self.check}: {self.route} vs {self.reference}: "
-                f"error {self.error:.3g} (tolerance {self.tolerance:.3g}){self.detail}")
+        return (
+            f"[{status}] {self.check}: {self.route} vs {self.reference}: "
+            f"error {self.error:.3g} (tolerance {self.tolerance:.3g}){self.detail}"
+        )
 
 
 class Report:
@@ -711,8 +840,10 @@ class Report:
         return not self.failures
 
     def summary(self):
-        lines = [f"{len(self.comparisons)} comparisons, {len(self.failures)} failures, program:",
-                 self.program.reproducer()]
+        lines = [
+            f"{len(self.comparisons)} comparisons, {len(self.failures)} failures, program:",
+            self.program.reproducer(),
+        ]
         lines += [repr(c) for c in self.failures]
         return "\n".join(lines)
 
@@ -739,8 +870,11 @@ class _Checker:
                 return thunk()
         except Exception as error:  # noqa: BLE001 - any crash of a route is a finding
             last = traceback.extract_tb(error.__traceback__)[-1]
-            self.fail(route, "(raised)", f"\n    {type(error).__name__}: {error} "
-                      f"[{last.filename.rsplit('/', 1)[-1]}:{last.lineno}]")
+            self.fail(
+                route,
+                "(raised)",
+                f"\n    {type(error).__name__}: {error} [{last.filename.rsplit('/', 1)[-1]}:{last.lineno}]",
+            )
             return None
 
     def agree(self, route, value, reference_name, reference, rtol=ROUTE_RTOL, dtype=None):
@@ -758,8 +892,11 @@ class _Checker:
             self.fail(route, reference_name, f"\n    shape {a.shape}, expected {b.shape}")
             return
         if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            self.fail(route, reference_name, f"\n    non-finite at a smooth point:\n    {route} = {_show(a)}"
-                      f"\n    {reference_name} = {_show(b)}")
+            self.fail(
+                route,
+                reference_name,
+                f"\n    non-finite at a smooth point:\n    {route} = {_show(a)}\n    {reference_name} = {_show(b)}",
+            )
             return
         error = float(np.max(np.abs(a - b), initial=0.0))
         scale = max(1.0, float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
@@ -783,13 +920,19 @@ class _Checker:
         excess = np.where(use, np.abs(a - df) / np.where(use, bound, 1.0), 0.0)
         worst = np.unravel_index(np.argmax(excess), excess.shape)
         error, tolerance = float(abs(a[worst] - df[worst])), float(bound[worst])
-        detail = "" if error <= tolerance else (
-            f"\n    worst entry {tuple(int(i) for i in worst)}: {route} {a[worst]!r}, {fd_name} {df[worst]!r} "
-            f"(scipy error estimate {err[worst]:.3g})\n    {route} = {_show(a)}\n    {fd_name} = {_show(df)}")
+        detail = (
+            ""
+            if error <= tolerance
+            else (
+                f"\n    worst entry {tuple(int(i) for i in worst)}: {route} {a[worst]!r}, {fd_name} {df[worst]!r} "
+                f"(scipy error estimate {err[worst]:.3g})\n    {route} = {_show(a)}\n    {fd_name} = {_show(df)}"
+            )
+        )
         self.report.comparisons.append(Comparison(self.check, route, fd_name, error, tolerance, detail))
 
 
 # central differences ---------------------------------------------------------
+
 
 def _loop_points(function, out_size):
     """Wrap ``function`` (one 1-d point -> 1-d values) for scipy's (m, ...batch) calling convention."""
@@ -812,8 +955,12 @@ def _fd_jacobian(program):
     out_size = _size(np.shape(program(x)))
     flat = lambda p: np.asarray(program(p.reshape(x.shape)), dtype=np.float64).ravel()  # noqa: E731
     with np.errstate(all="ignore"):
-        result = jacobian(_loop_points(flat, out_size), x.ravel() if x.ndim else x.reshape(1),
-                          tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL), initial_step=0.1)
+        result = jacobian(
+            _loop_points(flat, out_size),
+            x.ravel() if x.ndim else x.reshape(1),
+            tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL),
+            initial_step=0.1,
+        )
     return result.df, result.error, result.success
 
 
@@ -825,8 +972,12 @@ def _fd_hessian(program):
     flat = lambda p: np.asarray(program(p.reshape(x.shape)), dtype=np.float64).reshape(1)  # noqa: E731
     vectorized = _loop_points(flat, 1)
     with np.errstate(all="ignore"):
-        result = hessian(lambda p: vectorized(p)[0], x.ravel() if x.ndim else x.reshape(1),
-                         tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL), initial_step=0.1)
+        result = hessian(
+            lambda p: vectorized(p)[0],
+            x.ravel() if x.ndim else x.reshape(1),
+            tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL),
+            initial_step=0.1,
+        )
     return result.ddf, result.error, result.success
 
 
@@ -837,16 +988,18 @@ def _fd_along(function, x, v):
     shape = np.shape(function(x))
     flat = lambda t: np.asarray(function(x + t[0] * v), dtype=np.float64).ravel()  # noqa: E731
     with np.errstate(all="ignore"):
-        result = jacobian(_loop_points(flat, _size(shape)), np.zeros(1),
-                          tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL), initial_step=0.1)
+        result = jacobian(
+            _loop_points(flat, _size(shape)), np.zeros(1), tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL), initial_step=0.1
+        )
     return tuple(np.reshape(a, shape) for a in (result.df, result.error, result.success))
 
 
 # the checks -----------------------------------------------------------------
 
+
 def _directions(program):
     """Fixed pseudo-random direction v and cotangent u for this program (float64)."""
-    rng = np.random.default_rng(abs(hash(program.source)) % (2 ** 32))
+    rng = np.random.default_rng(abs(hash(program.source)) % (2**32))
     x = program.point
     out_shape = np.shape(program(x.astype(np.float64)))
     v = np.round(rng.uniform(-1.0, 1.0, x.shape), 2)
@@ -898,8 +1051,10 @@ def _check_jacobian(program, checker, cache):
         for layout in ("numerator", "denominator"):
             if mode == "rev" and layout == "numerator":
                 continue
-            J = checker.run(f"jacobian(mode={mode!r}, layout={layout!r})",
-                            lambda mode=mode, layout=layout: hd.jacobian(program, mode=mode, layout=layout)(x))
+            J = checker.run(
+                f"jacobian(mode={mode!r}, layout={layout!r})",
+                lambda mode=mode, layout=layout: hd.jacobian(program, mode=mode, layout=layout)(x),
+            )
             expected = reference
             if layout == "denominator" and reference is not None:
                 expected = _numerator_to_denominator(reference, x.shape, out_shape)
@@ -924,13 +1079,19 @@ def _check_hessian(program, checker, cache):
     x = program.point.astype(np.float64)
     n = _size(x.shape)
     modes = ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd")
-    H = {mode: checker.run(f"hessian(mode={mode!r})", lambda mode=mode: hd.hessian(program, mode=mode)(x))
-         for mode in modes}
+    H = {
+        mode: checker.run(f"hessian(mode={mode!r})", lambda mode=mode: hd.hessian(program, mode=mode)(x))
+        for mode in modes
+    }
     reference = H["fwd-rev"]
     for mode in modes[1:]:
         checker.agree(f"hessian(mode={mode!r})", H[mode], "hessian(mode='fwd-rev')", reference)
-    checker.agree("derivative_tensor(order=2)", checker.run("derivative_tensor(order=2)",
-                  lambda: hd.derivative_tensor(program, 2)(x)), "hessian(mode='fwd-rev')", reference)
+    checker.agree(
+        "derivative_tensor(order=2)",
+        checker.run("derivative_tensor(order=2)", lambda: hd.derivative_tensor(program, 2)(x)),
+        "hessian(mode='fwd-rev')",
+        reference,
+    )
     if reference is None:
         return
     cache["hessian"] = reference
@@ -974,8 +1135,12 @@ def _check_graph(program, checker, cache):
         H = checker.run("hessian(mode='fwd-rev')", lambda: hd.hessian(program)(x))
     if H is not None:
         expected = (np.asarray(H).reshape(_size(x.shape), -1) @ v.ravel()).reshape(x.shape)
-        checker.agree("grad_of(create_graph=True) twice", checker.run("grad_of(create_graph=True)", double_backward),
-                      "hessian @ v", expected)
+        checker.agree(
+            "grad_of(create_graph=True) twice",
+            checker.run("grad_of(create_graph=True)", double_backward),
+            "hessian @ v",
+            expected,
+        )
 
 
 def _check_taylor(program, checker, cache):
@@ -989,8 +1154,12 @@ def _check_taylor(program, checker, cache):
     coefficients = checker.run("taylor", lambda: hd.taylor(program, x, v, order=K))
     if coefficients is not None:
         for k in range(K + 1):
-            checker.agree(f"taylor c_{k} * {k}!", np.asarray(coefficients)[k] * math.factorial(k),
-                          f"nested jvp order {k}", directional[k])
+            checker.agree(
+                f"taylor c_{k} * {k}!",
+                np.asarray(coefficients)[k] * math.factorial(k),
+                f"nested jvp order {k}",
+                directional[k],
+            )
     out = checker.run("jet", lambda: hd.jet(program, (x,), ([v] + [np.zeros_like(v)] * (K - 1),)))
     if out is not None:
         checker.agree("jet primal", out[0], "f(x)", program(x))
@@ -999,17 +1168,27 @@ def _check_taylor(program, checker, cache):
     ones = np.ones_like(x)
     for k in (1, 2, 3):
         for mode in ("taylor", "nested"):
-            value = checker.run(f"derivative(order={k}, mode={mode!r})",
-                                lambda k=k, mode=mode: hd.derivative(program, order=k, mode=mode)(x))
+            value = checker.run(
+                f"derivative(order={k}, mode={mode!r})",
+                lambda k=k, mode=mode: hd.derivative(program, order=k, mode=mode)(x),
+            )
             along_ones = _nested_directional(program, ones, k)[k]
-            checker.agree(f"derivative(order={k}, mode={mode!r})", value,
-                          f"nested jvp order {k} along ones", checker.run("nested along ones", lambda: along_ones(x)))
+            checker.agree(
+                f"derivative(order={k}, mode={mode!r})",
+                value,
+                f"nested jvp order {k} along ones",
+                checker.run("nested along ones", lambda: along_ones(x)),
+            )
     if directional[K - 1] is not None:
         fd = _fd_along(lambda y: nested[K - 1](y), x, v)
         checker.against_fd(f"nested jvp order {K}", directional[K], f"central differences of order {K - 1}", fd)
         if coefficients is not None:
-            checker.against_fd(f"taylor c_{K} * {K}!", np.asarray(coefficients)[K] * math.factorial(K),
-                               f"central differences of order {K - 1}", fd)
+            checker.against_fd(
+                f"taylor c_{K} * {K}!",
+                np.asarray(coefficients)[K] * math.factorial(K),
+                f"central differences of order {K - 1}",
+                fd,
+            )
 
 
 def _check_derivative(program, checker, cache):
@@ -1017,16 +1196,17 @@ def _check_derivative(program, checker, cache):
 
     x = program.point.astype(np.float64)
     for k in range(1, DERIVATIVE_ORDER + 1):
-        taylor = checker.run(f"derivative(order={k}, mode='taylor')",
-                             lambda k=k: hd.derivative(program, order=k)(x))
-        nested = checker.run(f"derivative(order={k}, mode='nested')",
-                             lambda k=k: hd.derivative(program, order=k, mode="nested")(x))
+        taylor = checker.run(f"derivative(order={k}, mode='taylor')", lambda k=k: hd.derivative(program, order=k)(x))
+        nested = checker.run(
+            f"derivative(order={k}, mode='nested')", lambda k=k: hd.derivative(program, order=k, mode="nested")(x)
+        )
         checker.agree(f"derivative(order={k}, mode='taylor')", taylor, f"derivative(order={k}, mode='nested')", nested)
         if k <= 4:
             below = (lambda y: program(y)) if k == 1 else hd.derivative(program, order=k - 1, mode="nested")
             fd = _fd_along(below, x, np.float64(1.0))
-            checker.against_fd(f"derivative(order={k}, mode='nested')", nested,
-                               f"central differences of order {k - 1}", fd)
+            checker.against_fd(
+                f"derivative(order={k}, mode='nested')", nested, f"central differences of order {k - 1}", fd
+            )
 
 
 def _check_vmap(program, checker, cache):
@@ -1039,8 +1219,12 @@ def _check_vmap(program, checker, cache):
     checker.agree("vmap(f)", checker.run("vmap(f)", lambda: hd.vmap(program)(batch)), "loop of f", looped)
     if np.shape(program(x)) == ():
         grads = checker.run("loop of grad", lambda: np.stack([np.asarray(hd.grad(program)(b)) for b in batch]))
-        checker.agree("vmap(grad(f))", checker.run("vmap(grad(f))", lambda: hd.vmap(hd.grad(program))(batch)),
-                      "loop of grad", grads)
+        checker.agree(
+            "vmap(grad(f))",
+            checker.run("vmap(grad(f))", lambda: hd.vmap(hd.grad(program))(batch)),
+            "loop of grad",
+            grads,
+        )
 
 
 def _f32_routes(program, scalar, scalar_input):
@@ -1048,26 +1232,34 @@ def _f32_routes(program, scalar, scalar_input):
     import hodiff as hd
 
     f = program
-    routes = [("f", lambda x: f(x)),
-              ("jacobian(mode='rev')", lambda x: hd.jacobian(f, mode="rev")(x)),
-              ("jacobian(mode='fwd')", lambda x: hd.jacobian(f, mode="fwd")(x)),
-              ("jvp", lambda x: hd.jvp(f, (x,), (np.ones_like(x),))[1]),
-              ("vjp", lambda x: hd.vjp(f, x)[1](np.ones_like(f(x)))[0]),
-              ("taylor", lambda x: hd.taylor(f, x, np.ones_like(x), order=3)),
-              ("jet", lambda x: hd.jet(f, (x,), ([np.ones_like(x), np.zeros_like(x)],))[1][1]),
-              ("derivative(order=2, mode='taylor')", lambda x: hd.derivative(f, order=2)(x)),
-              ("derivative(order=2, mode='nested')", lambda x: hd.derivative(f, order=2, mode="nested")(x)),
-              ("vmap(f)", lambda x: hd.vmap(f)(np.stack([x, x]))[0])]
+    routes = [
+        ("f", lambda x: f(x)),
+        ("jacobian(mode='rev')", lambda x: hd.jacobian(f, mode="rev")(x)),
+        ("jacobian(mode='fwd')", lambda x: hd.jacobian(f, mode="fwd")(x)),
+        ("jvp", lambda x: hd.jvp(f, (x,), (np.ones_like(x),))[1]),
+        ("vjp", lambda x: hd.vjp(f, x)[1](np.ones_like(f(x)))[0]),
+        ("taylor", lambda x: hd.taylor(f, x, np.ones_like(x), order=3)),
+        ("jet", lambda x: hd.jet(f, (x,), ([np.ones_like(x), np.zeros_like(x)],))[1][1]),
+        ("derivative(order=2, mode='taylor')", lambda x: hd.derivative(f, order=2)(x)),
+        ("derivative(order=2, mode='nested')", lambda x: hd.derivative(f, order=2, mode="nested")(x)),
+        ("vmap(f)", lambda x: hd.vmap(f)(np.stack([x, x]))[0]),
+    ]
     if scalar:
         routes += [("grad", lambda x: hd.grad(f)(x))]
-        routes += [(f"hessian(mode={m!r})", lambda x, m=m: hd.hessian(f, mode=m)(x))
-                   for m in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd")]
-        routes += [(f"hvp(mode={m!r})", lambda x, m=m: hd.hvp(f, (x,), (np.ones_like(x),), mode=m)[0])
-                   for m in ("fwd-rev", "rev-rev", "rev-fwd")]
-        routes += [("vhp", lambda x: hd.vhp(f, (x,), (np.ones_like(x),))[0]),
-                   ("jacrev(grad)", lambda x: hd.jacrev(hd.grad(f))(x)),
-                   ("derivative_tensor(order=2)", lambda x: hd.derivative_tensor(f, 2)(x)),
-                   ("Variable.backward", lambda x: _graph_grad(f, x))]
+        routes += [
+            (f"hessian(mode={m!r})", lambda x, m=m: hd.hessian(f, mode=m)(x))
+            for m in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd")
+        ]
+        routes += [
+            (f"hvp(mode={m!r})", lambda x, m=m: hd.hvp(f, (x,), (np.ones_like(x),), mode=m)[0])
+            for m in ("fwd-rev", "rev-rev", "rev-fwd")
+        ]
+        routes += [
+            ("vhp", lambda x: hd.vhp(f, (x,), (np.ones_like(x),))[0]),
+            ("jacrev(grad)", lambda x: hd.jacrev(hd.grad(f))(x)),
+            ("derivative_tensor(order=2)", lambda x: hd.derivative_tensor(f, 2)(x)),
+            ("Variable.backward", lambda x: _graph_grad(f, x)),
+        ]
     return routes
 
 
@@ -1085,21 +1277,32 @@ def _check_float32(program, checker, cache):
     value32 = np.asarray(program(x32))
     value64 = np.asarray(program(x64))
     if value32.dtype != np.float32:
-        return   # the program itself promotes (a float64 constant): nothing to ask of the routes
+        return  # the program itself promotes (a float64 constant): nothing to ask of the routes
     scale = max(1.0, float(np.max(np.abs(value64), initial=0.0)))
     forward_error = float(np.max(np.abs(value32 - value64), initial=0.0)) / scale
     rtol = max(F32_RTOL, 64.0 * forward_error)
     scalar = value64.shape == ()
     for name, route in _f32_routes(program, scalar, x32.shape == ()):
         reference = checker.run(name + " (float64)", lambda route=route: route(x64))
-        checker.agree(name + " (float32)", checker.run(name + " (float32)", lambda route=route: route(x32)),
-                      name + " (float64)", reference, rtol=rtol, dtype=np.float32)
+        checker.agree(
+            name + " (float32)",
+            checker.run(name + " (float32)", lambda route=route: route(x32)),
+            name + " (float64)",
+            reference,
+            rtol=rtol,
+            dtype=np.float32,
+        )
 
 
 _CHECK_FUNCTIONS = {
-    "gradient": _check_gradient, "jacobian": _check_jacobian, "hessian": _check_hessian,
-    "graph": _check_graph, "taylor": _check_taylor, "derivative": _check_derivative,
-    "vmap": _check_vmap, "float32": _check_float32,
+    "gradient": _check_gradient,
+    "jacobian": _check_jacobian,
+    "hessian": _check_hessian,
+    "graph": _check_graph,
+    "taylor": _check_taylor,
+    "derivative": _check_derivative,
+    "vmap": _check_vmap,
+    "float32": _check_float32,
 }
 
 
@@ -1141,6 +1344,7 @@ def assert_routes_agree(program, checks=None):
 # The long run
 # --------------------------------------------------------------------------
 
+
 def main(argv=None):
     """``python -m hodiff.testing.fuzz --programs N``: a campaign; prints each failure and a tally."""
     import argparse
@@ -1151,8 +1355,12 @@ def main(argv=None):
     parser.add_argument("--programs", type=int, default=200, help="how many programs to draw (default 200)")
     parser.add_argument("--seed", type=int, default=0, help="first seed; program i uses seed + i")
     parser.add_argument("--checks", default="", help="comma-separated subset of " + ",".join(CHECKS))
-    parser.add_argument("--kind", default="mixed", choices=("mixed", "any", "gradient", "scalar"),
-                        help="program kind; mixed cycles scalar, gradient and any")
+    parser.add_argument(
+        "--kind",
+        default="mixed",
+        choices=("mixed", "any", "gradient", "scalar"),
+        help="program kind; mixed cycles scalar, gradient and any",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the tally")
     arguments = parser.parse_args(argv)
     checks = [c for c in arguments.checks.split(",") if c] or None
@@ -1175,8 +1383,10 @@ def main(argv=None):
             if not arguments.quiet:
                 print(f"--- seed {seed}: " + report.summary(), flush=True)
     elapsed = time.time() - start
-    print(f"{arguments.programs} programs, {comparisons} comparisons, {failures} failed comparisons "
-          f"in {failing_programs} programs, {skipped} unconverged FD entries skipped, {elapsed:.0f} s")
+    print(
+        f"{arguments.programs} programs, {comparisons} comparisons, {failures} failed comparisons "
+        f"in {failing_programs} programs, {skipped} unconverged FD entries skipped, {elapsed:.0f} s"
+    )
     for route, count in by_route.most_common():
         print(f"  {count:6d}  {route}")
     return 1 if failures else 0
