@@ -300,8 +300,11 @@ def _taylor_power(ans, primals, series):
 
 
 def _power_dx(ans, x, y):
-    # y * x**(y-1), written so that y = 0 gives 0 rather than 0 * inf at x = 0.
-    # The exponent is guarded only where both x and y are 0: guarding at y = 0
+    # y * x**(y-1), written so that y = 0 gives 0 rather than 0 * inf at x = 0. A Python exponent
+    # stays a Python number: where() would make it a float64/int64 array, and float32 ** that is float64.
+    if type(y) is int or type(y) is float:
+        return multiply(y, power(x, y - 1 if y != 0 else 1))
+    # A traced exponent is guarded only where both x and y are 0: guarding at y = 0
     # alone would freeze y - 1 there and drop this rule's own derivative in y
     # (x**(y-1) + y x**(y-1) log x), a wrong second derivative of x**y.
     exponent = subtract(y, 1)
@@ -309,7 +312,9 @@ def _power_dx(ans, x, y):
 
 
 def _power_dy(ans, x, y):
-    # log(x) * x**y, with the limit 0 at x = 0 (as autograd does).
+    # log(x) * x**y, with the limit 0 at x = 0 (as autograd does); a Python base stays a Python number.
+    if type(x) is int or type(x) is float:
+        return multiply(ans, log(x if x != 0 else 1.0))
     return multiply(ans, log(where(x != 0, x, 1)))
 
 
@@ -843,10 +848,10 @@ def _float_dtype(value):
 
 def _selection_weight(ans, x, y):
     """1 where x alone gave the answer, 1/2 at a tie with y, 0 elsewhere (autograd's convention)."""
-    hit_x = equal(x, ans)
-    hit_y = equal(y, ans)
-    weight = where(hit_x, where(hit_y, 0.5, 1.0), 0.0)
-    return astype(weight, dtype=_float_dtype(ans))
+    # Built in the answer's precision (where() of Python floats would be a float64 array).
+    dtype = _float_dtype(ans)
+    hit_x = astype(equal(x, ans), dtype=dtype)
+    return subtract(hit_x, multiply(multiply(hit_x, astype(equal(y, ans), dtype=dtype)), 0.5))
 
 
 def _taylor_selection(ans, primals, series):

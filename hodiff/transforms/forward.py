@@ -36,7 +36,16 @@ def _as_tangent(tangent, primal):
     """Tangents take their primal's dtype, as JAX requires."""
     if isinstance(tangent, Tracer):
         return tangent
-    return np.asarray(tangent, dtype=dtype_of_value(primal))
+    dtype = dtype_of_value(primal)
+    tangent_type = type(tangent)
+    if (tangent_type is float or tangent_type is int or tangent_type is complex) and (
+            type(primal) is float or type(primal) is complex
+            or isinstance(primal, Tracer) and primal.shape == () and (dtype == np.float64 or dtype == np.complex128)):
+        # A Python scalar's tangent stays a Python scalar (weak under NEP 50, like JAX's weak types),
+        # also for a traced scalar of Python's precision (nested derivatives in t): a 0-d float64
+        # array would turn every float32 value it meets into float64.
+        return complex(tangent) if dtype.kind == "c" else float(tangent)
+    return np.asarray(tangent, dtype=dtype)
 
 
 def jvp(f, primals, tangents):

@@ -45,6 +45,7 @@ from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.batch import BatchTrace, BatchTracer, materialize
 from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
+from ..primitives.elementwise import real
 from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
 from ._args import check_differentiable, dtype_of_value, normalize_argnums
 from .forward import jvp
@@ -272,6 +273,7 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
                     # One output entry (a gradient): its cotangents are the blocks, reshaped at most.
                     gradients = recording.pullback(*[np.ones(_shape(v), dtype=_result_dtype([v]))
                                                      for v in out_values])
+                    gradients = _real_for_real(gradients, flat_in)
                     J = _gradient_blocks(gradients, _shape(out_values[0]), in_shapes, in_tree, out_tree, layout)
                     return (J, aux) if has_aux else J
                 flat = _pulled_rows(recording, out_values, total_out, total_in)
@@ -303,7 +305,15 @@ def _pulled_rows(recording, out_values, total_out, total_in):
         rows = [_expand_single(r) for r in recording.pullback(*[b[0] for b in basis])]
     else:
         rows = _batched(recording.pullback, basis, total_out)
-    return _join_columns(rows, total_out)
+    return _join_columns(_real_for_real(rows, recording.flat_primals), total_out)
+
+
+def _real_for_real(cotangents, primals):
+    """Cotangents of real inputs without the meaningless imaginary part a complex intermediate gave them.
+
+    (As ``grad`` does: the pairing Re(a b) sees only the real part for a real input.)
+    """
+    return [real(c) if _is_complex(c) and not _is_complex(p) else c for c, p in zip(cotangents, primals)]
 
 
 def _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values):
@@ -347,12 +357,15 @@ def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in
         seen["out"], seen["aux"] = out, aux  # primal values: not batched, not traced by this jvp
         return tree_flatten(out_tangent)[0]
 
-    basis = _basis(list(zip(in_sizes, in_shapes)), [_result_dtype([x]) for x in flat_in], max(total_in, 1))
-    if total_in == 0:
-        columns = tangents_out(*tree_unflatten(chosen_tree, [b[:0].reshape(s) for b, s in zip(basis, in_shapes)]))
+    dtypes = [_result_dtype([x]) for x in flat_in]
+    if total_in == 0:  # no columns: one jvp with the (empty) zero tangents gives the outputs
+        tangents_out(*tree_unflatten(chosen_tree, [np.zeros(s, dtype=d) for s, d in zip(in_shapes, dtypes)]))
+        columns = None
     elif total_in == 1:
+        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in)
         columns = [_expand_single(c) for c in tangents_out(*tree_unflatten(chosen_tree, [b[0] for b in basis]))]
     else:
+        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in)
         columns = _batched_tangents(function, chosen, basis, total_in, seen)
     out_values, out_tree = tree_flatten(seen["out"])
     total_out = sum(_prod(_shape(v)) for v in out_values)

@@ -174,15 +174,20 @@ def jet(f, primals, series):
     for array, primal in zip(arrays, flat_primals):
         if array is None:
             array = np.zeros((order,) + _shape(primal), dtype=_inexact_dtype(primal))
-        flat_series.append(array * to_coefficients.reshape((order,) + (1,) * len(_shape(primal))))
+        flat_series.append(array * _weights_like(to_coefficients, array).reshape((order,) + (1,) * len(_shape(primal))))
     in_tree = tree_flatten(tuple(primals))[1]
     primals_out, series_out, out_tree = _propagate(f, flat_primals, flat_series, in_tree, order)
     to_derivatives = np.array([float(math.factorial(j)) for j in range(1, order + 1)])
     terms_out = []
     for s, p in zip(series_out, primals_out):
-        derivatives = s * to_derivatives.reshape((order,) + (1,) * len(_shape(p)))
+        derivatives = s * _weights_like(to_derivatives, s).reshape((order,) + (1,) * len(_shape(p)))
         terms_out.append([derivatives[j] for j in range(order)])
     return tree_unflatten(out_tree, primals_out), tree_unflatten(out_tree, terms_out)
+
+
+def _weights_like(weights, value):
+    """numpy weights in ``value``'s real precision (float32 series stay float32)."""
+    return weights.astype(np.finfo(_inexact_dtype(value)).dtype, copy=False)
 
 
 def derivative(f, order=1, *, mode="taylor"):
