@@ -83,9 +83,6 @@ def test_vmap_agrees_with_a_loop(program):
     assert_routes_agree(program, ["vmap"])
 
 
-# Open defect, issue 12 item 2: jvp, jacobian, hessian and jet still promote
-# float32 to float64 (docs/api.md says so). strict: this fails loudly once fixed.
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: float32 becomes float64 on forward-mode routes")
 @examples(10)
 @given(programs(kind="gradient", dtypes=("float32",)))
 def test_float32_stays_float32_on_every_route(program):

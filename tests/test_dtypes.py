@@ -200,6 +200,23 @@ _VMAP_REFUSES = {
 }
 
 
+
+def _declared_not_batchable():
+    """Rows that table modules declare not batchable (``NOT_BATCHABLE``), with their own reasons."""
+    import importlib
+    import pkgutil
+
+    from . import tables
+
+    names = set()
+    for module_info in pkgutil.iter_modules(tables.__path__):
+        names |= set(getattr(importlib.import_module(f"{tables.__name__}.{module_info.name}"), "NOT_BATCHABLE", ()))
+    return names
+
+
+_VMAP_REFUSES.update(dict.fromkeys(_declared_not_batchable(), "declared NOT_BATCHABLE by its table"))
+
+
 @pytest.mark.parametrize("row", ROWS, ids=str)
 def test_every_row_keeps_float32_in_every_route(row):
     for name, thunk in _row_routes(row).items():

@@ -234,7 +234,9 @@ def select(condlist, choicelist, default=0):
     if not condlist:
         raise ValueError("select with an empty condition list is not possible")
     choices = [_array(c) for c in choicelist] + [_array(default)]
-    dtype = np.result_type(*[dtype_of(c) for c in choices])
+    # A Python-scalar default is weak (NEP 50), as in numpy.select: float32 choices stay float32.
+    weak = type(default) in (bool, int, float, complex)
+    dtype = np.result_type(*[dtype_of(c) for c in choices[:-1]], *([default] if weak else [dtype_of(choices[-1])]))
     for i, cond in enumerate(condlist):
         cond_dtype = dtype_of(cond) if isinstance(cond, Tracer) else np.asarray(cond).dtype
         if cond_dtype != np.bool_:
