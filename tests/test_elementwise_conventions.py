@@ -407,3 +407,21 @@ def test_power_second_derivatives_where_the_exponent_is_zero():
     third = float(sp.diff((sp.Rational(3, 2) + u) ** (u + 1), u, 3).subs(u, 1))
     nested = hd.derivative(lambda x: hnp.power(1.5 + x, x + 1.0), order=3, mode="nested")(1.0)
     np.testing.assert_allclose(nested, third, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, shift", [("xlogy", 0), ("xlog1py", 1)])
+def test_xlogy_mixed_second_derivative_at_x_zero(name, shift):
+    # Found by the differential fuzzer: the d/dy rule x / y was guarded to 0 at
+    # x = 0, which made it constant in x there: d2/dxdy came out 0, not 1 / y.
+    import sympy as sp
+
+    function = getattr(hsp, name)
+    s, t = sp.symbols("s t")
+    f = s * sp.log(t + shift)
+    point = {s: 0, t: 2}
+    expected = np.array([[float(sp.diff(f, a, b).subs(point)) for b in (s, t)] for a in (s, t)])
+    for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
+        H = hd.hessian(lambda v: function(v[0], v[1]), mode=mode)(np.array([0.0, 2.0]))
+        np.testing.assert_allclose(H, expected, rtol=1e-14, atol=1e-14)
+    # The convention at the 0 log 0 point itself is kept: d/dy = 0 there.
+    assert hd.grad(lambda v: function(v[0], v[1]))(np.array([0.0, -float(shift)]))[1] == 0.0

@@ -397,8 +397,12 @@ def _taylor_xlogy(log_of):
 
 
 def _x_over(x, y):
-    """x / y, and 0 where x = 0 (also at y = 0): the d/dy of x log y with xlogy's 0 log 0 = 0."""
-    return where(equal(x, 0), 0.0, true_divide(x, where(equal(x, 0), 1.0, y)))
+    """x / y, and 0 where x = y = 0: the d/dy of x log y with xlogy's 0 log 0 = 0.
+
+    Guarded only where both are 0: a guard at x = 0 alone would make this rule
+    constant in x there and lose d2/dxdy (x log y) = 1 / y (found by the fuzzer).
+    """
+    return true_divide(x, where(equal(y, 0), where(equal(x, 0), 1.0, y), y))
 
 
 xlogy = elementwise(
