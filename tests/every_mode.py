@@ -69,3 +69,21 @@ def assert_duals_match_jvp(row):
     eps = hd.Perturbation()
     out = row.function(*[hd.Dual(a, t, tag=eps) for a, t in zip(args, tangents)])
     np.testing.assert_allclose(out.tangent, expected, rtol=1e-12, atol=1e-12)
+
+
+CHECKS = {
+    "vmap": assert_vmap_matches_loop,
+    "taylor": assert_taylor_matches_nested_forward,
+    "graph": assert_graph_api_matches_grad,
+    "duals": assert_duals_match_jvp,
+}
+
+
+def cases(rows, checks=tuple(CHECKS), not_batchable=()):
+    """pytest params (check, row) for every row through every named check; rows named in
+    ``not_batchable`` skip vmap (their tables say why). Use with ``ids=str``-like ids below."""
+    import pytest
+
+    return [pytest.param(CHECKS[check], row, id=f"{check}-{row}")
+            for check in checks for row in rows
+            if not (check == "vmap" and row.name in not_batchable)]

@@ -20,27 +20,11 @@ from . import every_mode
 from .tables import namespace_gaps
 
 ROWS = namespace_gaps.ROWS
-BATCHABLE = [row for row in ROWS if row.name not in namespace_gaps.NOT_BATCHABLE]
 
 
-@pytest.mark.parametrize("row", BATCHABLE, ids=str)
-def test_vmap_matches_a_loop(row):
-    every_mode.assert_vmap_matches_loop(row)
-
-
-@pytest.mark.parametrize("row", ROWS, ids=str)
-def test_taylor_matches_nested_forward_mode(row):
-    every_mode.assert_taylor_matches_nested_forward(row)
-
-
-@pytest.mark.parametrize("row", ROWS, ids=str)
-def test_graph_api_variables_match_grad(row):
-    every_mode.assert_graph_api_matches_grad(row)
-
-
-@pytest.mark.parametrize("row", ROWS, ids=str)
-def test_duals_match_jvp(row):
-    every_mode.assert_duals_match_jvp(row)
+@pytest.mark.parametrize("check, row", every_mode.cases(ROWS, not_batchable=namespace_gaps.NOT_BATCHABLE))
+def test_every_mode_agrees_with_another_route(check, row):
+    check(row)
 
 
 # ----------------------------------------------------------------- values: numpy's, traced or not
