@@ -9,7 +9,7 @@ import numpy as np
 
 import hodiff as hd
 
-from .expressions import Expression, ExpressionError, parse_point
+from .expressions import LIMITS, Expression, ExpressionError, parse_point
 
 __all__ = ["CLIError", "Result", "Problem", "COMMANDS"]
 
@@ -99,6 +99,7 @@ class Problem:
             self.value = self.expression.evaluate(self.point, check_finite=True)
         except ExpressionError as error:
             raise CLIError(str(error)) from None
+        self.largest = self.expression.largest
         if np.asarray(self.value).dtype.kind not in "fiub":
             raise CLIError(f"the value of {self.expression.text!r} at this point is not real "
                            f"(dtype {np.asarray(self.value).dtype})")
@@ -122,6 +123,18 @@ class Problem:
         if np.size(self.value) != 1:
             raise CLIError(f"{command} needs an expression with one value, but {self.expression.text!r} has "
                            f"shape {_shape(self.value)} at this point; {suggestion}")
+
+    def check_batch(self, what, batch):
+        """Refuse, before computing, a transform that evaluates f on ``batch`` tangents at once.
+
+        Batched Jacobians and Hessians (and Taylor mode's coefficients) hold ``batch`` copies
+        of every intermediate value, so the largest one, times ``batch``, must fit the limit.
+        """
+        size, node = self.largest
+        if batch > 1 and size * batch > LIMITS["value_size"]:
+            raise CLIError(f"the {what} evaluates the expression on {batch} tangents at once, so its largest "
+                           f"value ({size} entries, {self.expression.describe(node)}) would need {size * batch} "
+                           f"entries; the limit is {LIMITS['value_size']} (nothing was computed)")
 
     def run(self, what, compute):
         """Run a transform; its failures become one line, and non-finite results are refused."""
@@ -190,6 +203,9 @@ def command_jacobian(args):
     problem = Problem(args)
     for name in problem.wrt:
         _check_matrix_size("Jacobian", np.size(problem.value) * np.size(problem.point[name]))
+        n_in, n_out = np.size(problem.point[name]), np.size(problem.value)
+        batch = {"fwd": n_in, "rev": n_out if n_out > 1 else 1, "auto": min(n_in, n_out)}[args.mode]
+        problem.check_batch(f"Jacobian in {args.mode} mode", batch)
     layouts = ["numerator", "denominator"] if args.layout == "both" else [args.layout]
     p = problem.precision
     lines = problem.header() + ["", f"value  {fmt(problem.value, p)}   (shape {_shape(problem.value)})"]
@@ -236,6 +252,7 @@ def command_hessian(args):
     problem.require_scalar("hessian", "a Hessian is the second derivative of a scalar")
     f_flat, flat, labels = _flat_problem(problem)
     _check_matrix_size("Hessian", len(flat) ** 2)
+    problem.check_batch("Hessian", len(flat))
     H = np.asarray(problem.run("Hessian", lambda: hd.hessian(f_flat, mode=args.mode)(flat)))
     H = H.reshape(len(flat), len(flat))
     p = problem.precision
@@ -253,8 +270,10 @@ def command_hessian(args):
     return Result("\n".join(lines), data)
 
 
-# Taylor mode costs ~k^2; nesting grad k times can cost ~2^k.
-MAX_ORDER = {"taylor": 64, "nested": 12}
+# Taylor mode costs ~k^2. Nested forward mode multiplies the work by ~2.5-3 per order (each rule's
+# operations are differentiated again): order 12 of a 20-node expression took 30 s, order 8 of a
+# 391-node one 4.6 s (docs/cli.md), so the command line nests at most 8 times.
+MAX_ORDER = {"taylor": 64, "nested": 8}
 MAX_MATRIX = 10_000_000  # entries of a Jacobian or Hessian the CLI will build
 
 
@@ -263,6 +282,10 @@ def command_derivative(args):
     if len(problem.wrt) != 1:
         raise CLIError(f"derivative differentiates one variable, but the expression has {len(problem.wrt)} "
                        f"({', '.join(problem.wrt)}); choose one with --wrt")
+    if args.mode == "nested" and args.order > MAX_ORDER["nested"] and 0 <= args.order <= MAX_ORDER["taylor"]:
+        raise CLIError(f"--order {args.order}: nested mode's work grows ~3x per order, so the command line "
+                       f"nests at most {MAX_ORDER['nested']} times; use --mode taylor (the default, work ~k^2) "
+                       "for higher orders")
     if not 0 <= args.order <= MAX_ORDER[args.mode]:
         raise CLIError(f"--order {args.order}: the order must be between 0 and {MAX_ORDER[args.mode]} "
                        f"in {args.mode} mode")
@@ -272,6 +295,8 @@ def command_derivative(args):
         raise CLIError(f"derivative needs a scalar or elementwise expression of {name}, but the value has shape "
                        f"{_shape(problem.value)} for {name} of shape {_shape(problem.point[name])}; "
                        "use 'hodiff jacobian'")
+    if args.mode == "taylor":
+        problem.check_batch(f"derivative of order {args.order} in Taylor mode", args.order + 1)
     value = problem.run(f"derivative of order {args.order}",
                         lambda: hd.derivative(problem.f, order=args.order, mode=args.mode)(problem.point[name]))
     p = problem.precision

@@ -26,6 +26,7 @@ from .. import nn
 from .. import numpy as hnp
 from ..numpy import linalg
 from ..scipy import special
+from .shapes import predicted_size
 
 __all__ = ["ExpressionError", "Expression", "parse_point", "FUNCTIONS", "LIMITS"]
 
@@ -64,6 +65,8 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 
 _BINARY = {ast.Add: hnp.add, ast.Sub: hnp.subtract, ast.Mult: hnp.multiply, ast.Div: hnp.true_divide,
            ast.Pow: hnp.power, ast.MatMult: hnp.matmul}
+_BINARY_NAME = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "true_divide",
+                ast.Pow: "power", ast.MatMult: "matmul"}
 _COMPARE = {ast.Lt: hnp.less, ast.LtE: hnp.less_equal, ast.Gt: hnp.greater, ast.GtE: hnp.greater_equal,
             ast.Eq: hnp.equal, ast.NotEq: hnp.not_equal}
 _OPERATOR_TEXT = {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
@@ -148,6 +151,13 @@ class Expression:
         self._check(tree)
 
     # ------------------------------------------------------------------ checking
+
+    def describe(self, node):
+        """``'outer(x, x)' at column 5``: where a node is, for messages."""
+        segment = ast.get_source_segment(self.text, node) if hasattr(node, "col_offset") else None
+        if segment and len(segment) > 60:
+            segment = segment[:28] + "..." + segment[-28:]
+        return f"{segment!r} at column {_column(node)}" if segment else f"column {_column(node)}"
 
     def _fail(self, node, message, error_type=ExpressionError):
         segment = ast.get_source_segment(self.text, node) if hasattr(node, "col_offset") else None
@@ -285,6 +295,10 @@ class Expression:
         missing = [name for name in self.names if name not in env]
         if missing:
             raise ExpressionError(f"no value for {_plural('variable', missing)} {', '.join(missing)}")
+        # The largest value met (entries, node): the transforms that batch the evaluation check it.
+        self.largest = (0, None)
+        # A variable's value is never folded as a constant: Python floats become numpy floats.
+        env = {name: np.float64(value) if type(value) is float else value for name, value in env.items()}
         try:
             with np.errstate(all="ignore"):
                 return self._eval(self.tree.body, env, check_finite)
@@ -298,30 +312,44 @@ class Expression:
             return env[node.id] if node.id in env else CONSTANTS[node.id]
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [self._eval(item, env, check_finite) for item in node.elts]
-            return self._apply(node, _stack_items, items, check_finite)
+            return self._apply(node, _stack_items, items, check_finite, name="list")
         if isinstance(node, ast.Subscript):
             value = self._eval(node.value, env, check_finite)
-            return self._apply(node, lambda v: _index(v, _index_value(node.slice)), [value], check_finite)
+            return self._apply(node, lambda v: _index(v, _index_value(node.slice)), [value], check_finite,
+                               name="index")
         if isinstance(node, ast.UnaryOp):
             value = self._eval(node.operand, env, check_finite)
             if isinstance(node.op, ast.UAdd):
                 return value
-            return self._apply(node, hnp.negative, [value], check_finite)
+            if _is_number(value):
+                return -value
+            return self._apply(node, hnp.negative, [value], check_finite, name="negative")
         if isinstance(node, ast.BinOp):
             left = self._eval(node.left, env, check_finite)
             right = self._eval(node.right, env, check_finite)
-            return self._apply(node, _BINARY[type(node.op)], [left, right], check_finite)
+            if _is_number(left) and _is_number(right):
+                return _fold(node, left, right)
+            return self._apply(node, _BINARY[type(node.op)], [left, right], check_finite,
+                               name=_BINARY_NAME[type(node.op)])
         if isinstance(node, ast.Compare):
             left = self._eval(node.left, env, check_finite)
             right = self._eval(node.comparators[0], env, check_finite)
-            return self._apply(node, _COMPARE[type(node.ops[0])], [left, right], False)
+            return self._apply(node, _COMPARE[type(node.ops[0])], [left, right], False, name="less")
         if isinstance(node, ast.Call):
             args = [self._eval(arg, env, check_finite) for arg in node.args]
             kwargs = {kw.arg: _constant_value(kw.value) for kw in node.keywords}
-            return self._apply(node, FUNCTIONS[node.func.id], args, check_finite, kwargs)
+            return self._apply(node, FUNCTIONS[node.func.id], args, check_finite, kwargs, name=node.func.id)
         raise _Located(node, f"{type(node).__name__} cannot be evaluated")  # pragma: no cover - checked
 
-    def _apply(self, node, function, args, check_finite, kwargs=None):
+    def _apply(self, node, function, args, check_finite, kwargs=None, name=None):
+        args = _float_constants(args)
+        # The size is checked before computing: a refused value is never allocated.
+        size = predicted_size(name, args, kwargs or {})
+        if size is not None and size > LIMITS["value_size"]:
+            raise _Located(node, f"the value would have {size} entries; the limit is {LIMITS['value_size']} "
+                                 "(nothing was computed)")
+        if size is not None and size > self.largest[0]:
+            self.largest = (size, node)
         try:
             _check_arity(function, args)
             result = function(*args, **(kwargs or {}))
@@ -340,6 +368,80 @@ class Expression:
             kind = "nan" if np.any(np.isnan(np.asarray(result))) else "infinite"
             raise _Located(node, f"the value is {kind} at this point")
         return result
+
+
+# ---------------------------------------------------------------------- constants
+
+# Constant sub-expressions ("(2**52)**2", "2**-2", "pi/2") are folded in Python: integers exactly
+# (Python ints do not overflow), floats in IEEE double. numpy would compute int op int in int64 and
+# wrap around without a word, so integers never reach numpy's integer arithmetic: see _float_constants.
+_MAX_BITS = 1100            # a power a**b of ints with more bits than this is not computed (it overflows)
+_EXACT_INT = 2**53          # larger Python ints go to numpy as floats (as numpy would for a float partner)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, np.generic)
+
+
+def _fold(node, left, right):
+    """``left op right`` for two Python numbers: exact for ints, refused where float64 cannot hold it."""
+    op = type(node.op)
+    text = _OPERATOR_SYMBOL.get(op, "?")
+    try:
+        if op is ast.Pow and isinstance(left, int) and isinstance(right, int) and right > 0 \
+                and abs(left) > 1 and (abs(left).bit_length() - 1) * right > _MAX_BITS:
+            raise OverflowError
+        if op is ast.MatMult:
+            raise TypeError("'@' needs arrays, not numbers")
+        value = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+                 ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}[op](left, right)
+    except ZeroDivisionError:
+        what = "0 to a negative power" if op is ast.Pow else "division by zero"
+        raise _Located(node, f"{what} in a constant sub-expression ('{text}')") from None
+    except OverflowError:
+        raise _Located(node, "the constant sub-expression overflows float64 (its magnitude is above 1.8e308)") \
+            from None
+    except TypeError as error:
+        raise _Located(node, f"bad arguments: {error}") from None
+    if isinstance(value, complex):
+        raise _Located(node, "a negative constant to a fractional power is not real")
+    if isinstance(value, int) and abs(value) > _EXACT_INT:
+        try:
+            float(value)
+        except OverflowError:
+            raise _Located(node, "the constant sub-expression overflows float64 (its magnitude is above "
+                                 "1.8e308)") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Located(node, "the constant sub-expression overflows float64 (its magnitude is above 1.8e308)")
+    return value
+
+
+_OPERATOR_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+
+
+def _is_integer(value):
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return False
+    if isinstance(value, int):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return isinstance(value, (np.ndarray, np.generic)) and dtype is not None and dtype.kind in "iu"
+
+
+def _float_constants(args):
+    """Arguments for a hodiff function, with integers kept out of numpy's wrapping int64 arithmetic.
+
+    Python ints beyond 2**53 become floats. When every positional argument is an integer
+    ("square(3037000500)", "dot(2**40, 2**40)") the first becomes float64, so numpy computes in
+    float64 (where an overflow is an inf, which is reported) and later positions (an axis, as
+    in "sum(3, 0)") keep their integer meaning.
+    """
+    args = [float(a) if isinstance(a, int) and not isinstance(a, bool) and abs(a) > _EXACT_INT else a
+            for a in args]
+    if args and all(_is_integer(a) for a in args):
+        first = args[0]
+        args[0] = float(first) if isinstance(first, int) else np.asarray(first, dtype=np.float64)
+    return args
 
 
 def _check_arity(function, args):
