@@ -62,6 +62,13 @@ FUNCTIONS.update({name: vars(nn)[name] for name in [
     "cross_entropy", "mse"]})
 FUNCTIONS.update({name: vars(special)[name] for name in ["erf", "expit", "logit", "gammaln"]})
 CONSTANTS = {"pi": math.pi, "e": math.e}
+# Positional arguments from this position on are options (axis, shape, axes, offset), not arrays:
+# a constant there is passed as written ("reshape(x, (2, 1))" gets the tuple (2, 1), not an array of floats).
+STATIC_FROM = {name: 1 for name in [
+    "sum", "mean", "prod", "var", "std", "amax", "amin", "max", "min", "cumsum", "cumprod", "transpose",
+    "reshape", "diag", "diagonal", "trace", "concatenate", "stack", "norm", "softmax", "log_softmax",
+    "logsumexp"]}
+STATIC_FROM["tensordot"] = 2
 
 _BINARY = {ast.Add: hnp.add, ast.Sub: hnp.subtract, ast.Mult: hnp.multiply, ast.Div: hnp.true_divide,
            ast.Pow: hnp.power, ast.MatMult: hnp.matmul}
@@ -167,18 +174,24 @@ class Expression:
         raise error_type(f"{message}{where} at column {_column(node)}")
 
     def _check(self, tree):
-        count = 0
-        stack = [(tree.body, 1)]
+        # ast.walk is iterative, and the length limit bounds the count: counted first, so a long flat
+        # sum "x+x+...+x" is "too many operations", not "too deep".
+        count = sum(1 for node in ast.walk(tree.body) if isinstance(node, ast.expr))
+        if count > LIMITS["nodes"]:
+            raise ExpressionError(f"the expression is too big: too many operations ({count} syntax nodes; "
+                                  f"the limit is {LIMITS['nodes']})")
+        stack = [(tree.body, 1, True)]
         while stack:
-            node, depth = stack.pop()
-            count += 1
-            if count > LIMITS["nodes"]:
-                raise ExpressionError(f"the expression is too big (more than {LIMITS['nodes']} syntax nodes)")
+            node, depth, chain = stack.pop()  # chain: only binary operators from the top down to here
             if depth > LIMITS["depth"]:
+                if chain:
+                    self._fail(node, f"too many operations in a row: a chain of binary operators nests {depth} "
+                                     f"levels deep; the limit is {LIMITS['depth']} (sum(...) adds an array's "
+                                     "entries in one operation)")
                 self._fail(node, f"the expression nests {depth} levels deep; the limit is {LIMITS['depth']}")
             # Reversed so that names are met (and listed) in reading order.
             for child in reversed(self._check_node(node)):
-                stack.append((child, depth + 1))
+                stack.append((child, depth + 1, chain and isinstance(node, ast.BinOp)))
 
     def _check_node(self, node):
         """Check one node; return the children to check (expressions only)."""
@@ -223,6 +236,9 @@ class Expression:
         self._fail(node, f"{type(node).__name__} is not allowed in expressions")
 
     def _check_name(self, name, node):
+        if not name.isascii():
+            hint = "; write pi" if name == "\u03c0" else ""
+            self._fail(node, f"non-ASCII names are not allowed ({name!r}): use ASCII letters, digits and '_'{hint}")
         if name.startswith("_"):
             self._fail(node, f"names starting with '_' are not allowed ({name!r})")
 
@@ -271,7 +287,8 @@ class Expression:
         name = node.func.id
         self._check_name(name, node.func)
         if name not in FUNCTIONS:
-            close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+            # cutoff 0.7: "sigmod" -> sigmoid, "tanhh" -> tanh, but not "print" -> expit
+            close = difflib.get_close_matches(name, list(FUNCTIONS), n=1, cutoff=0.7)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             self._fail(node.func, f"unknown function {name!r}{hint}")
         if name not in self.functions:
@@ -282,6 +299,10 @@ class Expression:
             self._check_name(kw.arg, node)
             if not _is_constant(kw.value):
                 self._fail(kw.value, f"the keyword argument {kw.arg}= must be a constant")
+        try:  # "exp()", "sum(x, foo=1)": the bad call, before any complaint about the point
+            _check_signature(name, FUNCTIONS[name], node.args, [kw.arg for kw in node.keywords])
+        except TypeError as error:
+            self._fail(node, f"bad arguments: {error}")
         return list(node.args)
 
     # ------------------------------------------------------------------ evaluating
@@ -327,6 +348,8 @@ class Expression:
         if isinstance(node, ast.BinOp):
             left = self._eval(node.left, env, check_finite)
             right = self._eval(node.right, env, check_finite)
+            if isinstance(node.op, ast.Pow) and _is_number(right) and abs(right) > LIMITS["exponent"]:
+                raise _Located(node, f"the exponent {right:g} is too large (the limit is {LIMITS['exponent']})")
             if _is_number(left) and _is_number(right):
                 return _fold(node, left, right)
             return self._apply(node, _BINARY[type(node.op)], [left, right], check_finite,
@@ -336,7 +359,9 @@ class Expression:
             right = self._eval(node.comparators[0], env, check_finite)
             return self._apply(node, _COMPARE[type(node.ops[0])], [left, right], False, name="less")
         if isinstance(node, ast.Call):
-            args = [self._eval(arg, env, check_finite) for arg in node.args]
+            static = STATIC_FROM.get(node.func.id, len(node.args))
+            args = [_constant_value(arg) if i >= static and _is_constant(arg) else self._eval(arg, env, check_finite)
+                    for i, arg in enumerate(node.args)]
             kwargs = {kw.arg: _constant_value(kw.value) for kw in node.keywords}
             return self._apply(node, FUNCTIONS[node.func.id], args, check_finite, kwargs, name=node.func.id)
         raise _Located(node, f"{type(node).__name__} cannot be evaluated")  # pragma: no cover - checked
@@ -360,7 +385,11 @@ class Expression:
         except NotImplementedError:  # MissingRuleError: a primitive lacks a rule; not the user's input
             raise
         except Exception as error:  # any failure of the op: say which sub-expression and why
-            raise _Located(node, _describe(error)) from None
+            message = _describe(error)
+            if name and name not in ("list", "index"):  # "_np_sum() got ...": the name the user wrote
+                message = re.sub(r"^(bad arguments: )?[\w.]+\(\)", lambda m: f"{m.group(1) or ''}{name}()",
+                                 message)
+            raise _Located(node, message) from None
         size = result.size if hasattr(result, "size") else 1
         if size > LIMITS["value_size"]:
             raise _Located(node, f"the value has {size} entries; the limit is {LIMITS['value_size']}")
@@ -456,6 +485,23 @@ def _check_arity(function, args):
     if isinstance(rules, tuple) and len(args) != len(rules):
         arity = len(rules)
         raise TypeError(f"{function.name} takes {arity} argument{'s' if arity != 1 else ''}, got {len(args)}")
+
+
+def _check_signature(name, function, args, keywords):
+    """Refuse a call whose arguments cannot bind, naming the function as the user wrote it."""
+    import inspect
+
+    _check_arity(function, args)
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # pragma: no cover - every whitelisted function has one
+        return
+    if isinstance(getattr(function, "vjp", None), tuple):
+        return  # a primitive: its arity was checked above
+    try:
+        signature.bind(*[None] * len(args), **dict.fromkeys(keywords))
+    except TypeError as error:
+        raise TypeError(f"{name}() {error}") from None
 
 
 def _plural(word, items):
