@@ -145,7 +145,7 @@ def test_graph_without_graphviz_says_how_to_install_it(capsys, tmp_path, monkeyp
     monkeypatch.setitem(sys.modules, "graphviz", None)
     status, out, err = run(capsys, "graph", NEURON, "--at", *LECTURE_AT, "-o", str(tmp_path / "g.svg"))
     assert status == 1
-    assert err.count("\n") == 1 and "apt-get install graphviz" in err and "pip install hodiff[viz]" in err
+    assert err.count("\n") == 1 and "apt-get install graphviz" in err and "pip install 'hodiff[viz]'" in err
     assert "-o " + str(tmp_path / "g") + ".dot" in err
 
 
@@ -280,9 +280,9 @@ BAD_INPUTS = [
     (["grad", "1/x", "--at", "x=0"], 2, "the value is infinite at this point, in '1/x'"),
     (["grad", "sqrt(x)", "--at", "x=0"], 2, "the gradient is not finite (nan or inf) at this point"),
     (["grad", "x", "--at", "x:1"], 2, "--at expects name=value, got 'x:1'"),
-    (["grad", "x", "--at", "x=abc"], 2, "--at x=abc: 'abc' is not a number or a list of numbers"),
+    (["grad", "x", "--at", "x=abc"], 2, "--at x='abc': not a number or a list of numbers"),
     (["grad", "sum(x)", "--at", "x=[[1,2],[3]]"], 2, "ragged"),
-    (["grad", "x", "--at", "x=NaN"], 2, "--at x=NaN: the value is not finite"),
+    (["grad", "x", "--at", "x=NaN"], 2, "--at x='NaN': the value is not finite"),
     (["grad", "x", "--at", "x=1", "x=2"], 2, "'x' is given twice"),
     (["grad", "exp(x)", "--at", "exp=1"], 2, "'exp' is the name of a function"),
     (["grad", "x", "--at", "x=true"], 2, "values must be numbers"),
@@ -303,7 +303,7 @@ BAD_INPUTS = [
     (["derivative", "sum(x)", "--at", "x=[1,2]", "--order", "2"], 2, "needs a scalar or elementwise expression"),
     (["derivative", "x", "--at", "x=1", "--order", "two"], 2, "argument --order: invalid int value: 'two'"),
     (["hessian", "x*x", "--at", "x=[1,2]"], 2, "hessian needs an expression with one value"),
-    (["grad", "x*y", "--at", "x=1", "y=2", "--wrt", "z"], 2, "--wrt z: 'z' is not a variable"),
+    (["grad", "x*y", "--at", "x=1", "y=2", "--wrt", "z"], 2, "--wrt 'z': not a variable"),
     (["jacobian", "x", "--at", "x=1", "--layout", "upside"], 2, "invalid choice: 'upside'"),
     (["graph", "x*x", "--at", "x=1", "-o", "g.xyz"], 2, "unknown format 'xyz'"),
     (["grad", "x", "--at", "x=1", "--precision", "0"], 2, "--precision 0: use 1 to 17"),

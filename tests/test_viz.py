@@ -257,7 +257,7 @@ def test_without_dot_render_fails_in_one_clear_line(tmp_path, monkeypatch, witho
         render(graph, tmp_path / "g.svg")
     message = str(error.value)
     assert "\n" not in message
-    assert "apt-get install graphviz" in message and "pip install hodiff[viz]" in message
+    assert "apt-get install graphviz" in message and "pip install 'hodiff[viz]'" in message
     assert to_dot(graph).startswith("digraph")  # still works
     assert render(graph, tmp_path / "g.dot").exists()
     assert set(graph._repr_mimebundle_()) == {"text/plain"}

@@ -9,7 +9,7 @@ import numpy as np
 
 import hodiff as hd
 
-from .expressions import LIMITS, Expression, ExpressionError, parse_point
+from .expressions import LIMITS, Expression, ExpressionError, parse_point, shown
 
 __all__ = ["CLIError", "Result", "Problem", "COMMANDS"]
 
@@ -41,6 +41,11 @@ def fmt(value, precision=6):
         return _scalar(array[()], precision)
     return np.array2string(array, separator=", ", threshold=1000, edgeitems=4, max_line_width=110,
                            formatter={"all": lambda v: _scalar(v, precision)})
+
+
+def cell(value, precision=6):
+    """``fmt`` on one line, for a table cell: a matrix's rows are joined, so columns stay aligned."""
+    return " ".join(line.strip() for line in fmt(value, precision).splitlines())
 
 
 def _scalar(v, precision):
@@ -88,10 +93,10 @@ class Problem:
             self.wrt = [name.strip() for name in wrt.split(",") if name.strip()]
             for name in self.wrt:
                 if name not in self.point:
-                    raise CLIError(f"--wrt {name}: {name!r} is not a variable of the expression "
+                    raise CLIError(f"--wrt {shown(name)}: not a variable of the expression "
                                    f"({', '.join(used)})")
             if len(set(self.wrt)) != len(self.wrt):
-                raise CLIError(f"--wrt {wrt}: a variable is named twice")
+                raise CLIError(f"--wrt {shown(wrt)}: a variable is named twice")
         else:
             self.wrt = list(self.point)
         self.precision = args.precision
@@ -116,7 +121,7 @@ class Problem:
         return [self.point[name] for name in self.wrt]
 
     def header(self):
-        point = ", ".join(f"{name} = {fmt(value, self.precision)}" for name, value in self.point.items())
+        point = ", ".join(f"{name} = {cell(value, self.precision)}" for name, value in self.point.items())
         return [f"f = {self.expression.text}", f"at {point}"]
 
     def require_scalar(self, command, suggestion):
@@ -189,7 +194,7 @@ def command_grad(args):
     _, grads = problem.run("gradient", lambda: hd.value_and_grad(problem.f, argnums=tuple(range(len(problem.wrt))))(
         *problem.wrt_values))
     p = problem.precision
-    rows = [[name, fmt(problem.point[name], p), fmt(g, p)] for name, g in zip(problem.wrt, grads)]
+    rows = [[name, cell(problem.point[name], p), cell(g, p)] for name, g in zip(problem.wrt, grads)]
     from ..viz.text import format_table
 
     text = "\n".join(problem.header() + ["", f"value  {fmt(problem.value, p)}", "",
@@ -339,7 +344,8 @@ def command_graph(args):
     rows = graph.rows()
     note = "" if graph.has_grads else " (no gradients: the output has more than one value)"
     lines = problem.header() + ["", f"{len(rows)} nodes{note}:", graph.to_table(precision=problem.precision,
-                                                                                max_items=8)]
+                                                                                max_items=8,
+                                                                                max_rows=args.max_nodes)]
     data = problem.base_data()
     data["nodes"] = [{"name": row["name"], "kind": row["kind"], "op": row["op"], "inputs": row["inputs"],
                       "value": to_json(row["value"]),

@@ -11,6 +11,7 @@ Pictures of the graphs go to ``out_dir`` (SVG when Graphviz is installed, DOT te
 """
 
 import pathlib
+import shlex
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from ..nn import relu, sigmoid
 from ..viz import render, to_dot, trace_graph
 from ..viz.dot import GraphvizNotFoundError
 from ..viz.text import format_table
-from .commands import Result, fmt
+from .commands import UNAVAILABLE, CLIError, Result, fmt
+from .expressions import shown
 
 __all__ = ["run_demo", "neuron", "sigmoid_staged", "LECTURE_POINT"]
 
@@ -71,18 +73,33 @@ def run_demo(out_dir="hodiff-demo", precision=4, files=True):
     report = _Report(precision)
     out = pathlib.Path(out_dir) if files else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    with np.errstate(all="ignore"):
-        _sigmoid_neuron(report, out)
-        _gate_patterns(report, out)
-        _relu_jacobian(report)
-        _matmul(report)
-        _higher_order(report, out)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            reason = "it is a file" if isinstance(error, FileExistsError) else (error.strerror or str(error))
+            raise CLIError(f"--out {shown(out_dir)}: cannot create directory ({reason}); choose another "
+                           "--out, or --no-files", UNAVAILABLE) from None
+    try:
+        with np.errstate(all="ignore"):
+            _sigmoid_neuron(report, out)
+            _gate_patterns(report, out)
+            _relu_jacobian(report)
+            _matmul(report)
+            _higher_order(report, out)
+    except OSError as error:
+        raise CLIError(f"--out {shown(out_dir)}: cannot write the pictures ({error.strerror or error})",
+                       UNAVAILABLE) from None
     report.section("Files")
     if report.files:
         report.say(f"The pictures are in {out.resolve()}:")
         for path in report.files:
             report.say(f"  wrote {path}")
+        dot_files = [path for path in report.files if path.suffix == ".dot"]
+        if dot_files:
+            report.say(f"Graphviz's `dot` program was not found, so these are DOT text: to get pictures, "
+                       f"install Graphviz (`sudo apt-get install graphviz`, `brew install graphviz`) and run "
+                       f"the demo again, or convert one with `dot -Tsvg {shlex.quote(str(dot_files[0]))} -o "
+                       f"{shlex.quote(str(dot_files[0].with_suffix('.svg')))}`")
     else:
         report.say("  none (--no-files)")
     report.data["files"] = [str(path) for path in report.files]

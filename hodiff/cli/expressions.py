@@ -28,7 +28,7 @@ from ..numpy import linalg
 from ..scipy import special
 from .shapes import predicted_size
 
-__all__ = ["ExpressionError", "Expression", "parse_point", "FUNCTIONS", "LIMITS"]
+__all__ = ["ExpressionError", "Expression", "parse_point", "shown", "FUNCTIONS", "LIMITS"]
 
 LIMITS = {
     "length": 2000,        # characters in an expression
@@ -584,11 +584,30 @@ def _stack_items(*items):
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
+def shown(text, limit=40):
+    """``text`` for an error line: quoted, control characters escaped, at most ~``limit`` characters.
+
+    A value typed on the command line is never echoed raw: a newline in it would
+    forge a second stderr line, and a 170 KB list would make a 170 KB line.
+
+    >>> print(shown("1\\nhodiff: forged"))
+    '1\\nhodiff: forged'
+    >>> print(shown("9" * 400))
+    '999999999999999...999999999999999' (400 characters)
+    """
+    quoted = repr(str(text))
+    if len(quoted) <= limit:
+        return quoted
+    half = (limit - 8) // 2
+    return f"{quoted[:half]}...{quoted[-half:]} ({len(str(text))} characters)"
+
+
 def parse_point(items):
     """``["w0=2", "x=[1,-2,3,-1]"]`` -> ``{"w0": 2.0, "x": array([1., -2., 3., -1.])}`` (insertion-ordered).
 
     Values are JSON numbers or (nested, rectangular) lists of numbers; they
-    become floats (scalars) or float64 arrays, and must be finite.
+    become floats (scalars) or float64 arrays, and must be finite. Error
+    messages quote the value with ``shown`` (escaped, shortened).
 
     >>> parse_point(["w0=2", "x=[1,-2]"])
     {'w0': 2.0, 'x': array([ 1., -2.])}
@@ -598,41 +617,54 @@ def parse_point(items):
         name, sep, text = item.partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not name:
-            raise ExpressionError(f"--at expects name=value, got {item!r} (put the expression before --at)")
+            raise ExpressionError(f"--at expects name=value, got {shown(item)} (put the expression before --at)")
         if not _NAME.match(name) or keyword.iskeyword(name):
-            raise ExpressionError(f"--at {item}: {name!r} is not a valid variable name")
+            ascii_hint = "" if name.isascii() else " (names are ASCII letters, digits and '_')"
+            raise ExpressionError(f"--at: {shown(name)} is not a valid variable name{ascii_hint}")
+        at = f"--at {name}="
         if name in FUNCTIONS or name in CONSTANTS:
-            raise ExpressionError(f"--at {item}: {name!r} is the name of a "
+            raise ExpressionError(f"{at}...: {name!r} is the name of a "
                                   f"{'function' if name in FUNCTIONS else 'constant'}; pick another variable name")
         if name in point:
-            raise ExpressionError(f"--at {item}: {name!r} is given twice")
+            raise ExpressionError(f"{at}...: {name!r} is given twice")
         if not text:
-            raise ExpressionError(f"--at {item}: no value after '='")
+            raise ExpressionError(f"{at}: no value after '='")
         try:
-            raw = json.loads(text)
+            # Python refuses int() of more than 4300 digits; such a number is out of range anyway
+            raw = json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else float(digits))
         except (ValueError, RecursionError):
-            raise ExpressionError(f"--at {item}: {text!r} is not a number or a list of numbers "
+            raise ExpressionError(f"{at}{shown(text)}: not a number or a list of numbers "
                                   "(write x=2.5 or \"x=[1,-2,3]\")") from None
-        point[name] = _point_value(raw, item)
+        point[name] = _point_value(raw, at + shown(text))
     return point
 
 
-def _point_value(raw, item):
-    def has_bad(value):
-        if isinstance(value, list):
-            return any(has_bad(v) for v in value)
-        return isinstance(value, bool) or not isinstance(value, (int, float))
+def _point_value(raw, where):
+    def leaves(value):
+        stack = [value]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, list):
+                stack.extend(value)
+            else:
+                yield value
 
-    if has_bad(raw):
-        raise ExpressionError(f"--at {item}: values must be numbers or lists of numbers")
+    for value in leaves(raw):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExpressionError(f"{where}: values must be numbers or lists of numbers")
+        if isinstance(value, int) and abs(value) > 1.7976931348623157e308:
+            digits = len(str(abs(value)))
+            raise ExpressionError(f"{where}: a number is out of range ({digits} digits; float64 holds "
+                                  "magnitudes up to 1.8e308)")
     try:
         array = np.asarray(raw, dtype=float)
     except (ValueError, OverflowError):
-        raise ExpressionError(f"--at {item}: the nested lists are ragged (rows of different lengths)") from None
+        raise ExpressionError(f"{where}: the nested lists are ragged (rows of different lengths)") from None
     if array.size == 0:
-        raise ExpressionError(f"--at {item}: the list is empty")
+        raise ExpressionError(f"{where}: the list is empty")
     if array.size > LIMITS["point_size"]:
-        raise ExpressionError(f"--at {item}: {array.size} entries; the limit is {LIMITS['point_size']}")
+        raise ExpressionError(f"{where}: {array.size} entries; the limit is {LIMITS['point_size']}")
     if not np.all(np.isfinite(array)):
-        raise ExpressionError(f"--at {item}: the value is not finite (nan or inf)")
+        raise ExpressionError(f"{where}: the value is not finite (nan or inf, or out of range: float64 holds "
+                              "magnitudes up to 1.8e308)")
     return float(array) if array.ndim == 0 else array

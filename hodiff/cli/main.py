@@ -61,17 +61,27 @@ def build_parser():
                                    description="The Jacobian of each variable, in the numerator layout "
                                                "(output axes first, as JAX/PyTorch), the denominator layout "
                                                "(input axes first, the lecture's), or both.")
-    jacobian.add_argument("--layout", choices=["numerator", "denominator", "both"], default="numerator")
-    jacobian.add_argument("--mode", choices=["auto", "fwd", "rev"], default="auto")
+    jacobian.add_argument("--layout", choices=["numerator", "denominator", "both"], default="numerator",
+                          help="numerator: output axes first, shape out + in (JAX, PyTorch; the default); "
+                               "denominator: input axes first, shape in + out (the lecture's); both")
+    jacobian.add_argument("--mode", choices=["auto", "fwd", "rev"], default="auto",
+                          help="fwd: forward mode, batched over the input entries; rev: reverse mode, batched "
+                               "over the output entries; auto (default): fwd when the input is no larger "
+                               "than the output, else rev")
     hessian = commands.add_parser("hessian", parents=[common], help="Hessian of a scalar expression",
                                   description="The Hessian of a scalar expression; with several variables "
                                               "they are flattened in order into one vector.")
-    hessian.add_argument("--mode", choices=["fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"], default="fwd-rev")
+    hessian.add_argument("--mode", choices=["fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"], default="fwd-rev",
+                         help="outer-inner differentiation: fwd-rev (default) is forward mode over the "
+                              "gradient; all four give the same matrix")
     derivative = commands.add_parser("derivative", parents=[common], help="k-th derivative in one variable",
                                      description="The k-th derivative of a scalar (or elementwise) "
                                                  "expression of one variable.")
     derivative.add_argument("--order", type=int, required=True, help="the order k")
-    derivative.add_argument("--mode", choices=["taylor", "nested"], default="taylor")
+    derivative.add_argument("--mode", choices=["taylor", "nested"], default="taylor",
+                            help="taylor (default): one pass with truncated Taylor series, work ~k^2, "
+                                 "orders up to 64; nested: forward mode nested k times, work grows ~3x per "
+                                 "order, orders up to 8")
     check = commands.add_parser("check", parents=[common], help="compare modes with finite differences",
                                 description="Compare forward and reverse mode with finite differences "
                                             "(hd.check_grads); exit status 1 when they disagree.")
@@ -110,7 +120,7 @@ def main(argv=None):
             raise CLIError(f"--precision {args.precision}: use 1 to 17 significant digits")
         result = COMMANDS[args.command](args)
     except CLIError as error:
-        message = str(error)
+        message = _one_line(str(error))
         print(message if message.startswith("hodiff") else f"{command}: error: {message}", file=sys.stderr)
         return error.status
     except KeyboardInterrupt:
@@ -119,7 +129,7 @@ def main(argv=None):
     except Exception as error:  # a bug in hodiff: still one line, unless asked for the traceback
         if os.environ.get("HODIFF_TRACEBACK"):
             raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        message = _one_line(str(error).strip().splitlines()[0]) if str(error).strip() else ""
         print(f"{command}: internal error: {type(error).__name__}: {message} "
               "(please report it; HODIFF_TRACEBACK=1 shows the traceback)", file=sys.stderr)
         return 3
@@ -128,6 +138,12 @@ def main(argv=None):
     else:
         print(result.text)
     return 0
+
+
+def _one_line(message, limit=2000):
+    """Every error is one line of bounded length, whatever a value echoed into it contains."""
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return message if len(message) <= limit else message[:limit - 40] + f"... ({len(message)} characters)"
 
 
 def _protect_expression(argv, parser):

@@ -125,7 +125,7 @@ def _diag(args, kwargs):
         except (TypeError, ValueError):
             return None
         return (shape[0] + k) ** 2
-    return _size(args[0])
+    return min(shape) if len(shape) == 2 else _size(args[0])  # the diagonal of a matrix (k = 0: exact)
 
 
 def _total(args, kwargs):

@@ -7,7 +7,7 @@ d f / d node (red); every edge shows the gradient sent back along it. With
 ``show_local=True`` each edge also shows the split ``upstream x local`` that
 gives that gradient. ``to_dot`` needs nothing installed; ``render`` needs
 Graphviz's ``dot`` program (and uses the ``graphviz`` Python package when it is
-installed: ``pip install hodiff[viz]``).
+installed: ``pip install 'hodiff[viz]'``).
 """
 
 import html
@@ -28,8 +28,11 @@ BACKWARD_COLOR = "#8250df"  # nodes recorded by backward(create_graph=True)
 
 RENDER_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg")
 
-INSTALL_HINT = ("install Graphviz with `apt-get install graphviz` (or `brew install graphviz`, "
-                "`conda install graphviz`) and the Python package with `pip install hodiff[viz]`; "
+# Only the `dot` program is needed (render runs it directly without the Python package). The pip
+# command is quoted: an unquoted hodiff[viz] is a glob in zsh ("no matches found").
+INSTALL_HINT = ("install Graphviz's `dot` program with `sudo apt-get install graphviz` (Debian, Ubuntu), "
+                "`brew install graphviz` (macOS) or `conda install graphviz`; the Python package is optional "
+                "(`pip install 'hodiff[viz]'`, or `pip install graphviz` in a source checkout); "
                 "hd.to_dot(...) gives the DOT text without them")
 
 
