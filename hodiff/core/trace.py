@@ -232,8 +232,8 @@ class Tracer:
     __slots__ = ("_trace",)
     __array_priority__ = 1000
 
-    # Filled in by the numpy namespace: numpy ufunc -> hodiff function.
-    _ufunc_table = {}
+    # Filled in by the numpy namespace: a numpy/scipy.special function -> hodiff's, or None.
+    _counterpart = staticmethod(lambda function: None)
 
     @property
     def primal(self):  # pragma: no cover - interface
@@ -291,15 +291,25 @@ class Tracer:
             "(import hodiff.numpy as hnp), or hd.stop_gradient(x) to treat it as a constant."
         )
 
+    # numpy's dispatch protocols (NEP 13 and NEP 18) give one rule for plain numpy and
+    # scipy.special called on a traced value: hodiff's function of the same name runs
+    # (np.where(x > 0, x, 0) is hnp.where(...)); a function hodiff does not differentiate is
+    # refused by name. Duck-typed helpers such as np.shape keep numpy's own implementation.
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        function = self._ufunc_table.get(ufunc.__name__) if method == "__call__" else None
-        if function is None or kwargs:
-            raise TracedConversionError(
-                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} "
-                f"is not differentiable by hodiff with these arguments; use "
-                f"hodiff.numpy.{ufunc.__name__} on traced values"
-            )
+        function = self._counterpart(ufunc) if method == "__call__" and not kwargs else None
+        if function is None:
+            suffix = "" if method == "__call__" else "." + method
+            raise TracedConversionError(_not_differentiable_message(ufunc, suffix, bool(kwargs)))
         return function(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        function = self._counterpart(func)
+        if function is not None:
+            return function(*args, **kwargs)
+        try:
+            return func._implementation(*args, **kwargs)
+        except TracedConversionError as error:
+            raise TracedConversionError(_not_differentiable_message(func)) from error
 
     def __setitem__(self, index, value):
         raise TypeError(
@@ -312,9 +322,23 @@ class Tracer:
         return id(self)
 
 
+def _not_differentiable_message(function, suffix="", keywords=False):
+    from ..primitives.install import _qualified_name
+
+    name = _qualified_name(function)
+    hodiff_name = "hodiff." + name
+    if keywords:
+        return (f"{name}{suffix} was called on a traced value with keyword arguments hodiff does not "
+                f"differentiate; call {hodiff_name} without them (write out= and where= functionally)")
+    return (f"{name}{suffix} is not differentiable by hodiff and was called on a traced value; use a "
+            f"differentiable function of {hodiff_name.rsplit('.', 1)[0]} (its __all__ lists them), "
+            "hd.stop_gradient(x) to treat the value as a constant, or @hd.primitive with rules")
+
+
 def _conversion_message(conversion):
-    return (f"{conversion} of a traced value would drop its derivative; "
-            "use hd.stop_gradient(x) first if that is what you mean")
+    return (f"{conversion} of a traced value would drop its derivative; use hd.stop_gradient(x) first "
+            "if that is what you mean. (numpy calls float() when a traced value is written into a numpy "
+            "array, y[i] = x: build the array functionally, hnp.array([...]) or y = hnp.at(y)[i].set(x).)")
 
 
 def concrete_value(x):

@@ -307,6 +307,22 @@ def _shape(value):
     return np.shape(value)
 
 
+def _checked_dtypes(primal, tangent):
+    """The rule every transform follows: a float or complex primal (an integer one is refused as
+    grad and jvp refuse it); an integer tangent is taken in the primal's precision, as jvp does."""
+    if primal.__class__ is float and tangent.__class__ is float:
+        return primal, tangent  # the common case, without numpy's dtype machinery
+    if not isinstance(primal, Tracer):
+        from ..transforms._args import check_differentiable
+
+        check_differentiable(primal, "0 (the primal)", "Dual", argnums_hint=False)
+    if not isinstance(tangent, Tracer) and np.result_type(tangent).kind in "biu":
+        dtype = primal.dtype if hasattr(primal, "dtype") else np.result_type(primal)
+        tangent = np.asarray(tangent).astype(dtype)
+        tangent = tangent[()] if tangent.ndim == 0 else tangent
+    return primal, tangent
+
+
 class Dual(Tracer):
     """A dual number or dual array: ``primal + tangent * eps`` with eps**2 = 0.
 
@@ -334,6 +350,7 @@ class Dual(Tracer):
     __slots__ = ("_primal", "_tangent")
 
     def __init__(self, primal, tangent, *, batched=False, tag=None):
+        primal, tangent = _checked_dtypes(primal, tangent)
         trace = _user_trace(tag, (primal, tangent))
         primal_shape = np.shape(primal) if not isinstance(primal, Tracer) else primal.shape
         tangent_shape = np.shape(tangent) if not isinstance(tangent, Tracer) else tangent.shape

@@ -121,8 +121,33 @@ def install_array_methods():
     if "real" in api:
         Tracer.real = property(lambda self: api["real"](self))
         Tracer.imag = property(lambda self: api["imag"](self))
-    Tracer._ufunc_table = {name: function for name, function in api.items()
-                           if isinstance(getattr(np, name, None), np.ufunc)}
+    Tracer._counterpart = staticmethod(counterpart)
+
+
+def counterpart(function):
+    """hodiff's differentiable function standing for a numpy or scipy.special function or
+    ufunc (``np.where`` -> ``hnp.where``, ``scipy.special.expit`` -> ``hsp.expit``), or None."""
+    import scipy.special
+
+    from .special import SCIPY_SPECIAL_API
+
+    name = getattr(function, "__name__", None)
+    for module, api in [(np, namespace.NUMPY_API), (np.linalg, namespace.LINALG_API),
+                        (np.fft, namespace.FFT_API), (scipy.special, SCIPY_SPECIAL_API)]:
+        if getattr(module, name, None) is function:
+            return api.get(name)
+    return None
+
+
+def _qualified_name(function):
+    """'numpy.linalg.norm', 'scipy.special.expit': where a user finds the function."""
+    import scipy.special
+
+    for prefix, module in [("numpy", np), ("numpy.linalg", np.linalg), ("numpy.fft", np.fft),
+                           ("scipy.special", scipy.special)]:
+        if getattr(module, function.__name__, None) is function:
+            return f"{prefix}.{function.__name__}"
+    return getattr(function, "__module__", "numpy") + "." + function.__name__
 
 
 def _method(function):

@@ -44,7 +44,7 @@ def is_inexact(x):
 _INEXACT_KINDS = "fc"
 
 
-def check_differentiable(tree, argnum, transform):
+def check_differentiable(tree, argnum, transform, argnums_hint=True):
     """TypeError naming the argument when a leaf is not float or complex (as JAX does)."""
     kind = type(tree)
     if kind is float or (kind is np.ndarray and tree.dtype.kind in _INEXACT_KINDS):
@@ -63,6 +63,6 @@ def check_differentiable(tree, argnum, transform):
         if not np.issubdtype(dtype, np.inexact):
             raise TypeError(
                 f"{transform} requires real- or complex-valued inputs (float or complex dtype), but "
-                f"argument {argnum} has dtype {dtype}. Pass floats (2.0, not 2) or use x.astype(float); "
-                "to hold an argument fixed, leave it out of argnums."
+                f"argument {argnum} has dtype {dtype}. Pass floats (2.0, not 2) or use x.astype(float)"
+                + ("; to hold an argument fixed, leave it out of argnums." if argnums_hint else ".")
             )
