@@ -7,8 +7,7 @@ through it (``forward_sweep``), as many times as wanted, without evaluating f
 again.
 """
 
-import gc
-
+from ..core import gcpause
 from ..core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, tape_backward
@@ -41,17 +40,13 @@ class Recording:
         trace = ReverseTrace(tape=True, lean=True)
         self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
         leaves = trace.new_leaves(flat_primals)
-        # The cycle collector is paused while f records (see core/gcpause.py), inline: this is
-        # every transform's entry and exit.
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
+        # The cycle collector is paused while f records (see core/gcpause.py).
+        paused = gcpause.pause()
         try:
             result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
         finally:
             trace.alive = False
-            if collecting:
-                gc.enable()
+            gcpause.resume(paused)
         self.tape = trace.tape
         self.input_nodes = [leaf.node for leaf in leaves]
         self.aux = None
@@ -85,14 +80,11 @@ class Recording:
             starts = [(node, c) for node, c in zip(roots, flat_cotangents) if node is not None]
         if not starts:  # no output depends on the inputs
             return [_zeros_like(primal) for primal in self.flat_primals]
-        collecting = gc.isenabled()
-        if collecting:
-            gc.disable()
+        paused = gcpause.pause()
         try:
             pending = tape_backward(self.tape, starts, consume)
         finally:
-            if collecting:
-                gc.enable()
+            gcpause.resume(paused)
         if consume:
             self.tape = self.roots = None
         gradients = [pending[node.seq] for node in self.input_nodes]
