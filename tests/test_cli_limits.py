@@ -292,3 +292,32 @@ def test_demo_out_that_cannot_be_a_directory(capsys, tmp_path, where):
         where.write_text("")
     err = refused(capsys, "demo", "--out", str(where), status=1)
     assert "cannot create directory" in err and "internal error" not in err
+
+
+def test_demo_pictures_read_as_the_lecture(capsys, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # DOT text, so the test needs no Graphviz
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    status, out, err = run(capsys, "demo", "--out", str(tmp_path))
+    assert status == 0, err
+    second = (tmp_path / "second_order.dot").read_text()
+    assert '"x0" [' in second and '"x1" [' in second       # inputs kept, not folded into "*-1", "*-2"
+    assert '"x0" -> "df/dw0"' in second                    # df/dw0 = x0 * upstream, drawn from x0
+    assert "Each purple (dashed) node is one operation of a gate&#x27;s backward rule" in second
+    assert 'size="7.5,10"' in second and "rankdir=TB" in second
+    gates = (tmp_path / "gate_patterns.dot").read_text()
+    assert "f = *2" not in gates and "<b>f</b><br/><b>*2</b>" in gates
+    # the two gradients converging on max (from z and w) are each tied to their own edge
+    for parent in ("z", "w"):
+        edge = next(line for line in gates.splitlines() if line.startswith(f'  "{parent}" -> '))
+        assert "decorate=true" in edge
+
+
+def test_default_parameters_are_not_in_op_labels():
+    import hodiff.numpy as hnp
+
+    graph = hd.trace_graph(lambda x: hnp.sum(x * x) + hnp.sum(x, axis=0, keepdims=True)[0], np.ones(3))
+    ops = [row["op"] for row in graph.rows()]
+    assert "sum" in ops and "sum(axis=0, keepdims=True)" in ops
+    assert not any("keepdims=False" in op for op in ops)

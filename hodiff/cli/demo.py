@@ -106,15 +106,22 @@ def run_demo(out_dir="hodiff-demo", precision=4, files=True):
     return Result("\n".join(report.lines), report.data)
 
 
-def _write_picture(report, out, graph, stem, **options):
-    """SVG when Graphviz is installed, DOT text otherwise; records the file written."""
+def _write_picture(report, out, graph, stem, page=None, **options):
+    """SVG when Graphviz is installed, DOT text otherwise; records the file written.
+
+    ``page``: (width, height) in inches the picture is scaled down to fit, ranks packed closer.
+    """
     if out is None:
         return
+    dot = to_dot(graph, **options)
+    if page is not None:
+        dot = dot.replace("digraph hodiff {\n", f"digraph hodiff {{\n  size=\"{page[0]},{page[1]}\"; "
+                                                   "ranksep=0.25; nodesep=0.2;\n", 1)
     try:
-        path = render(graph, out / f"{stem}.svg", **options)
+        path = render(dot, out / f"{stem}.svg")
     except GraphvizNotFoundError:
         path = out / f"{stem}.dot"
-        path.write_text(to_dot(graph, **options))
+        path.write_text(dot)
     report.files.append(path)
 
 
@@ -232,12 +239,24 @@ def _matmul(report):
 
 # ---------------------------------------------------------------------- 5. higher order
 
+SECOND_ORDER_CAPTION = (
+    "The neuron f = 1/(1 + exp(-(w0 x0 + w1 x1 + w2))) and its recorded backward pass\n"
+    "Each purple (dashed) node is one operation of a gate's backward rule,\n"
+    "recorded as graph nodes so that it can be differentiated again:\n"
+    "1/x sends back -upstream/x^2 ('/', '*-1', '*1'); exp sends back upstream * exp ('*');\n"
+    "*-1 sends back -upstream (df/dw2: the + gates pass it on unchanged);\n"
+    "w0*x0 sends x0 * upstream to w0 (df/dw0) and w0 * upstream to x0 (df/dx0)")
+
+
 def _higher_order(report, out):
     report.section("5. Higher order: differentiating the backward pass")
     p = LECTURE_POINT
     names = ["w0", "w1", "w2"]
     w = [hd.Variable(p[name], name=name) for name in names]
-    f = neuron(w[0], p["x0"], w[1], p["x1"], w[2])
+    # x0 and x1 are Variables too, so the picture keeps their input nodes (as constants they would
+    # be folded into the gates' labels, "*-1"); the Hessian below is taken in w only.
+    x0, x1 = hd.Variable(p["x0"], name="x0"), hd.Variable(p["x1"], name="x1")
+    f = neuron(w[0], x0, w[1], x1, w[2])
     f.name = "f"
     f.backward(create_graph=True)
     report.say("backward(create_graph=True) records the backward pass: the gradients are graph nodes,")
@@ -255,7 +274,7 @@ def _higher_order(report, out):
         np.array([p["w0"], p["w1"], p["w2"]])))
     data["hessian"] = H2.tolist()
     report.say(f"hd.hessian agrees: max difference {np.max(np.abs(H2 - H)):.1e}")
-    _write_picture(report, out, f, "second_order", title="f and its recorded backward pass (purple)")
+    _write_picture(report, out, f, "second_order", page=(7.5, 10), rankdir="TB", title=SECOND_ORDER_CAPTION)
     # Higher derivatives of the sigmoid at the neuron's z = 1, by nesting grad: each grad
     # differentiates the previous backward pass.
     derivs = []

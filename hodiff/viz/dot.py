@@ -10,6 +10,7 @@ Graphviz's ``dot`` program (and uses the ``graphviz`` Python package when it is
 installed: ``pip install 'hodiff[viz]'``).
 """
 
+import collections
 import html
 import pathlib
 import shutil
@@ -91,7 +92,9 @@ def to_dot(node_or_graph, show_grads=True, *, show_local=False, precision=4, max
     if hidden:
         legend += f"<br/>{hidden} of {len(graph.nodes)} nodes collapsed (max_nodes={max_nodes})"
     if title:
-        legend = f"<b>{html.escape(title)}</b><br/>" + legend
+        # a title may have several lines (a caption): the first is bold
+        first, *rest = html.escape(title).split("\n")
+        legend = f"<b>{first}</b><br/>" + "".join(f"{line}<br/>" for line in rest) + legend
     lines = [
         "digraph hodiff {",
         f"  rankdir={rankdir};",
@@ -106,7 +109,8 @@ def to_dot(node_or_graph, show_grads=True, *, show_local=False, precision=4, max
         name = graph.name(node)
         head = html.escape(name) if node.primitive is None else html.escape(graph.op_label(node))
         if node.primitive is not None and (kind in ("output", "gradient") or node in node_names):
-            head = f"{html.escape(name)} = {head}"
+            # the name on its own line: "f" over "*2", not "f = *2"
+            head = f"{html.escape(name)}</b><br/><b>{head}"
         label = f"<b>{head}</b><br/><font color=\"{VALUE_COLOR}\">{fmt(graph.value(node))}</font>"
         grad = graph.grad(node) if show_grads else None
         if grad is not None:
@@ -120,15 +124,17 @@ def to_dot(node_or_graph, show_grads=True, *, show_local=False, precision=4, max
         lines.append(f"  {_quote(name)} [{', '.join(attributes)}];")
     edges = graph.edges if graph.edges else [
         _PlainEdge(parent, node, argnum) for node in graph.nodes for parent, argnum in zip(node.parents, node.argnums)]
+    edges = [edge for edge in edges if edge.child in visible and edge.parent in visible]
+    incoming = collections.Counter(edge.child for edge in edges)
     for edge in edges:
-        if edge.child not in visible or edge.parent not in visible:
-            continue
         attributes = []
         if show_grads and edge.grad is not None:
             parts = [f"<font color=\"{GRAD_COLOR}\">{fmt(edge.grad)}</font>"]
             if show_local:
                 parts.append(f"<font color=\"{LOCAL_COLOR}\">{_local_text(edge, fmt)}</font>")
             attributes.append(f"label=<{'<br/>'.join(parts)}>")
+            if incoming[edge.child] > 1:  # edges converging on one node: tie each label to its edge
+                attributes.append("decorate=true")
         if edge.child in graph.backward_nodes:
             attributes.append(f"color=\"{BACKWARD_COLOR}\"")
         suffix = f" [{', '.join(attributes)}]" if attributes else ""

@@ -234,7 +234,9 @@ class Graph:
 
         traced = set(node.argnums)
         constants = {i: arg for i, arg in enumerate(node.args) if i not in traced}
-        params = {k: v for k, v in (node.params or {}).items() if v is not None}
+        # Parameters at their defaults are not shown: "sum", not "sum(keepdims=False)".
+        params = {k: v for k, v in (node.params or {}).items()
+                  if v is not None and not (k in _DEFAULT_PARAMS and _same(v, _DEFAULT_PARAMS[k]))}
         symbol = _SYMBOLS.get(primitive.name)
         if symbol is not None and len(node.args) == 2 and not params:
             if not constants:
@@ -317,6 +319,13 @@ class Graph:
 
     def __str__(self):
         return self.to_table()
+
+
+_DEFAULT_PARAMS = {"keepdims": False, "ddof": 0}
+
+
+def _same(value, default):
+    return type(value) is type(default) and value == default
 
 
 def trace_graph(f, *args, names=None, backward=True, create_graph=False):
