@@ -37,6 +37,7 @@ LIMITS = {
     "exponent": 100,       # largest constant exponent |p| in x**p
     "point_size": 10_000,  # entries of one --at value
     "value_size": 10_000_000,  # entries of any intermediate value
+    "total_size": 50_000_000,  # entries of all the values together (a reverse pass keeps every one)
 }
 
 # Whitelisted functions: name -> the hodiff function. Only these names can be called, and only
@@ -318,6 +319,7 @@ class Expression:
             raise ExpressionError(f"no value for {_plural('variable', missing)} {', '.join(missing)}")
         # The largest value met (entries, node): the transforms that batch the evaluation check it.
         self.largest = (0, None)
+        self.total = 0
         # A variable's value is never folded as a constant: Python floats become numpy floats.
         env = {name: np.float64(value) if type(value) is float else value for name, value in env.items()}
         try:
@@ -375,6 +377,10 @@ class Expression:
                                  "(nothing was computed)")
         if size is not None and size > self.largest[0]:
             self.largest = (size, node)
+        self.total += size or 0
+        if self.total > LIMITS["total_size"]:
+            raise _Located(node, f"the values computed so far add up to {self.total} entries (a gradient keeps "
+                                 f"every one); the limit is {LIMITS['total_size']} (nothing more was computed)")
         try:
             _check_arity(function, args)
             result = function(*args, **(kwargs or {}))
