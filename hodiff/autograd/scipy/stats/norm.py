@@ -1,0 +1,5 @@
+"""autograd.scipy.stats.norm: the functions of hodiff.scipy.stats.norm (logpdf, pdf, cdf, ... as hodiff has them)."""
+
+from ._distribution import forward_to as _forward_to
+
+__getattr__ = _forward_to("norm")

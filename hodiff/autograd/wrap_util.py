@@ -1,0 +1,50 @@
+"""``unary_to_nary``: autograd's way of turning an operator on f(x) into one on f(*args) with ``argnum``."""
+
+import functools
+import numbers
+
+__all__ = ["unary_to_nary", "substitute", "get_name"]
+
+
+def get_name(fun):
+    return getattr(fun, "__name__", "[unknown name]")
+
+
+def substitute(args, argnum, x):
+    """``args`` with the differentiated position(s) replaced: one value for an int argnum, a tuple for a tuple."""
+    args = list(args)
+    if isinstance(argnum, numbers.Integral):
+        args[argnum] = x
+    else:
+        for i, value in zip(argnum, x):
+            args[i] = value
+    return tuple(args)
+
+
+def unary_to_nary(unary_operator):
+    """``unary_operator(f, x, *op_args)`` -> ``operator(fun, argnum=0, *op_args)(*args, **kwargs)``.
+
+    With an int argnum, f(x) is fun with args[argnum] = x; with a tuple of
+    argnums, x is the tuple of those arguments (as in autograd).
+    """
+
+    @functools.wraps(unary_operator)
+    def nary_operator(fun, argnum=0, *op_args, **op_kwargs):
+        def nary_f(*args, **kwargs):
+            def unary_f(x):
+                return fun(*substitute(args, argnum, x), **kwargs)
+
+            unary_f.__name__ = get_name(fun)
+            if isinstance(argnum, numbers.Integral):
+                x = args[argnum]
+            else:
+                x = tuple(args[i] for i in argnum)
+            return unary_operator(unary_f, x, *op_args, **op_kwargs)
+
+        operator_name, fun_name = get_name(unary_operator), get_name(fun)
+        nary_f.__name__ = f"{operator_name}_of_{fun_name}_wrt_argnum_{argnum}"
+        nary_f.__doc__ = (f"    {operator_name} of function {fun_name} with respect to argument number {argnum}: "
+                          f"takes the arguments of {fun_name} and returns its {operator_name} there.")
+        return nary_f
+
+    return nary_operator
