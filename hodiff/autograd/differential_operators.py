@@ -120,6 +120,12 @@ make_jvp.__doc__ = "``make_jvp(fun, argnum=0)(*args) -> jvp``; ``jvp(v)`` is ``(
 
 
 def _scalar_check(ans, name):
+    leaves = tree_flatten(ans)[0]
+    if leaves and not all(_np.issubdtype(_dtype(leaf), _np.inexact) for leaf in leaves):
+        raise TypeError(
+            f"{name}: the output has dtype {_dtype(leaves[0])}, which cannot be differentiated "
+            "(autograd's rule: only float and complex outputs); did the function return a comparison "
+            "or a count, e.g. np.allclose?")
     if _size(ans) != 1 or isinstance(ans, (tuple, list, dict)) or _is_complex(ans):
         raise TypeError(
             f"{name} only applies to real scalar-output functions; {name} got an output of shape "

@@ -254,6 +254,12 @@ def _inexact(x):
     """Integer inputs become float64 (as numpy.linalg does)."""
     if isinstance(x, Tracer):
         return x
+    if isinstance(x, (list, tuple)):  # a list may hold traced values: hnp.array stacks them differentiably
+        from .shape import _array
+
+        x = _array(x)
+        if isinstance(x, Tracer):
+            return x
     x = np.asarray(x)
     return x if np.issubdtype(x.dtype, np.inexact) else x.astype(np.float64)
 

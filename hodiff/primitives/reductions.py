@@ -374,6 +374,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     Except over one element with ddof=0: std is then identically 0, and so is
     its derivative (of every order); it is computed as the (zero) variance.
     """
+    a = _array(a)
     if ddof == 0 and correction is None and _reduced_count(shape_of(a), _axes(axis, ndim_of(a))) == 1:
         return var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
     return sqrt(var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean, correction=correction))

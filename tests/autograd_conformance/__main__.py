@@ -66,9 +66,13 @@ def main(argv):
         tree = unpack(sdist, work)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        selection = [a for a in argv if not a.startswith("-")] or ["tests"]
-        options = [a for a in argv if a.startswith("-")]
-        command = [sys.executable, "-m", "pytest", "-c", str(HERE / "pytest.ini"), "--rootdir", str(tree),
+        # Paths of autograd's tree (tests/...) select; every other argument is passed to pytest as it is.
+        selection = [] if any(a.startswith("tests") for a in argv) else ["tests"]
+        options = list(argv)
+        # The ini file goes into the tree: pytest >= 9 roots its collection at the common ancestor of the
+        # ini file and the tests, so an ini file elsewhere would have it collect unrelated directories.
+        shutil.copy(HERE / "pytest.ini", tree / "pytest.ini")
+        command = [sys.executable, "-m", "pytest", "-c", str(tree / "pytest.ini"), "--rootdir", str(tree),
                    "-p", "tests.autograd_conformance.alias", "-p", "no:cacheprovider",
                    "-q", "-rfEX", "--tb=short", *options, *selection]
         result = subprocess.run(command, cwd=tree, env=env)

@@ -1,0 +1,126 @@
+"""hodiff.autograd (issue 13 items 1, 2): autograd's API on hodiff, and the hodiff gaps its suite exposed.
+
+References: sympy closed forms, central differences, and numpy's own functions; the
+full autograd 1.9.1 suite runs with ``python -m tests.autograd_conformance``.
+"""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import hodiff as hd
+import hodiff.numpy as hnp
+
+import hodiff.autograd as autograd
+import hodiff.autograd.numpy as anp
+from hodiff.autograd import grad
+from hodiff.autograd.test_util import check_grads
+
+
+def central(f, x, h=1e-6):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+# ----------------------------------------------------------------- hodiff gaps (fail on old main)
+
+def test_std_of_a_list_of_traced_values_matches_sympy():
+    t = sp.symbols("t")
+    v = [t, 2 * t, sp.Integer(3)]
+    m = sum(v) / 3
+    expected = float(sp.diff(sp.sqrt(sum((vi - m) ** 2 for vi in v) / 3), t).subs(t, 1))
+    assert hd.grad(lambda x: hnp.std([x, 2 * x, 3.0]))(1.0) == pytest.approx(expected, rel=1e-12)
+
+
+def test_std_over_one_element_has_zero_derivative_not_nan():
+    # std of a single value is identically 0 (old main: sqrt'(0) gave nan)
+    x = np.array([[2.0, -1.0, 0.5]])
+    g = hd.grad(lambda a: hnp.sum(hnp.std(a, axis=0)))(x)
+    np.testing.assert_array_equal(g, np.zeros_like(x))
+    assert hd.grad(lambda a: hnp.std(a))(np.array([3.0])) == pytest.approx([0.0])
+    # the derivative of ones elsewhere is unchanged: central difference
+    y = np.array([1.0, 2.0, 4.0])
+    assert hd.grad(lambda s: hnp.std(y * s))(1.5) == pytest.approx(central(lambda s: np.std(y * s), 1.5), rel=1e-6)
+
+
+@pytest.mark.parametrize("container", [list, tuple])
+def test_norm_of_a_container_of_traced_values(container):
+    # d/dx sqrt(x^2 + (x + 2)^2) = (2x + 2) / norm; at x = 0.5: 3 / sqrt(6.5)
+    value = hd.grad(lambda x: hnp.linalg.norm(container([x, x + 2])))(0.5)
+    assert value == pytest.approx(3.0 / np.sqrt(6.5), rel=1e-12)
+
+
+# ----------------------------------------------------------------- hodiff.autograd semantics
+
+def test_predicates_see_values_inside_a_differentiated_function():
+    # autograd evaluates allclose / iscomplex on values: `assert` and `if` on them work
+    def f(x):
+        assert anp.allclose(x, (x * 3.0) / 3.0)
+        return anp.sum(x ** 2) if not anp.iscomplex(x[0]) else 0.0
+
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(grad(f)(x), 2 * x)
+    with pytest.raises(TypeError, match="vmap"):
+        hd.vmap(lambda r: anp.allclose(r, 0.0))(np.ones((2, 3)))
+
+
+def test_grad_of_a_boolean_output_is_refused():
+    with pytest.raises(TypeError, match="cannot be differentiated"):
+        grad(lambda x: anp.allclose(x, x))(np.ones(3))
+
+
+def test_where_of_python_scalars_and_without_x_y():
+    assert type(anp.where(True, 1, 2)) is int
+    assert anp.where(False, [1, 2], [3, 4]) == [3, 4]
+    np.testing.assert_array_equal(anp.where([True, False, True])[0], [0, 2])
+    # array case stays differentiable: d/dx sum(where(c, x^2, x)) = where(c, 2x, 1)
+    c = np.array([True, False, True])
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(grad(lambda a: anp.sum(anp.where(c, a ** 2, a)))(x), [2.0, 1.0, 6.0])
+
+
+def test_make_diagonal_inverts_diagonal_and_is_differentiable():
+    D = np.random.default_rng(0).standard_normal((3, 4))
+    A = anp.make_diagonal(D, axis1=-1, axis2=-2)
+    assert A.shape == (3, 4, 4)
+    for i in range(3):
+        np.testing.assert_array_equal(np.diag(A[i]), D[i])
+        np.testing.assert_array_equal(A[i] - np.diag(D[i]), 0.0)
+    W = np.arange(48.0).reshape(3, 4, 4)
+    # d/dD sum(W * make_diagonal(D)) = the diagonals of W
+    np.testing.assert_array_equal(grad(lambda d: anp.sum(W * anp.make_diagonal(d, axis1=-1, axis2=-2)))(D),
+                                  np.diagonal(W, axis1=-1, axis2=-2))
+
+
+def test_real_if_close_follows_numpy():
+    z = np.array([1.0 + 1e-20j, 2.0 + 0j])
+    assert not np.iscomplexobj(anp.real_if_close(z))
+    np.testing.assert_allclose(grad(lambda x: anp.sum(anp.real_if_close(x * (1 + 0j)) ** 2))(np.array([1.0, 2.0])),
+                               [2.0, 4.0])
+
+
+def test_operators_match_closed_forms():
+    f = lambda x, y: anp.sin(x) * y ** 2  # noqa: E731
+    assert grad(f, 1)(0.3, 2.0) == pytest.approx(np.sin(0.3) * 4.0)
+    value, g = autograd.value_and_grad(f)(0.3, 2.0)
+    assert value == pytest.approx(np.sin(0.3) * 4) and g == pytest.approx(np.cos(0.3) * 4)
+    assert autograd.deriv(anp.sin)(0.3) == pytest.approx(np.cos(0.3))
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(autograd.elementwise_grad(anp.tanh)(x), 1 - np.tanh(x) ** 2)
+    np.testing.assert_allclose(autograd.jacobian(lambda v: anp.outer(v, v))(x).shape, (3, 3, 3))
+    np.testing.assert_allclose(autograd.hessian(lambda v: anp.sum(v ** 3))(x), np.diag(6 * x))
+    v = np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(autograd.hessian_tensor_product(lambda a: anp.sum(a ** 3))(x, v), 6 * x * v)
+    assert autograd.holomorphic_grad(lambda z: z ** 2)(1.0 + 2.0j) == pytest.approx(2.0 + 4.0j)
+    check_grads(lambda a: anp.sum(anp.exp(a) * anp.sin(a)), modes=["fwd", "rev"], order=2)(x)
+
+
+def test_primitive_with_autograd_rule_signatures():
+    @autograd.primitive
+    def cube(x):
+        return x ** 3
+
+    autograd.defvjp(cube, lambda ans, x: lambda g: g * 3 * x ** 2)
+    autograd.defjvp(cube, lambda g, ans, x: g * 3 * x ** 2)
+    assert grad(cube)(2.0) == pytest.approx(12.0)
+    assert grad(grad(cube))(2.0) == pytest.approx(12.0)  # the rule is differentiable again
+    assert autograd.deriv(cube)(2.0) == pytest.approx(12.0)
