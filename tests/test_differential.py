@@ -212,3 +212,13 @@ def test_routes_of_a_float32_program_agree_to_float32_precision():
     report.comparisons.clear()
     fuzz._Checker(report, "hessian").agree("wrong", 0.5851, "right", 0.5844)
     assert not report.ok
+
+
+def test_a_float32_program_meets_central_differences_to_float32_precision():
+    # Found by the long run (seed 50682): the 4th Taylor coefficient of a float32 program is
+    # 2.3e-7 from scipy's float64 differences (float32 rounding), over the float64 tolerance.
+    source = ("lambda x: ((((hnp.stack([(x[0]), (-0.51)], axis=0)) @ (hnp.einsum('ji,j->i', (hnp.reshape("
+              'hnp.ravel(x)[np.array([0, 0, 1, 0])], (2, 2))), x)))) / (1.0 + ((1.0 + (hsp.softplus((x[0]'
+              '))) ** 2) ** hnp.tanh((hnp.reshape((np.array([[-0.48]], dtype=np.float32)), ())))) ** 2))')
+    report = compare_routes(Program(source, np.array([2.0, -1.0], dtype=np.float32)))
+    assert report.ok, report.summary()

@@ -918,7 +918,9 @@ class _Checker:
         if not np.all(np.isfinite(a)):
             self.fail(route, fd_name, f"\n    non-finite at a smooth point: {_show(a)}\n    {fd_name} = {_show(df)}")
             return
-        bound = FD_SAFETY * (err + FD_ATOL + FD_RTOL * np.abs(df))
+        # A float32 program's routes carry float32 rounding; scipy differences it in float64.
+        rtol = F32_RTOL if self.report.program.dtype == np.float32 else FD_RTOL
+        bound = FD_SAFETY * (err + FD_ATOL + rtol * np.abs(df))
         use = success & np.isfinite(df) & np.isfinite(err)
         self.report.skipped_fd_entries += int(np.size(use) - np.count_nonzero(use))
         if not np.any(use):
