@@ -66,3 +66,18 @@ def check_differentiable(tree, argnum, transform, argnums_hint=True):
                 f"argument {argnum} has dtype {dtype}. Pass floats (2.0, not 2) or use x.astype(float)"
                 + ("; to hold an argument fixed, leave it out of argnums." if argnums_hint else ".")
             )
+
+
+def list_of_numbers_hint(args, argnums, transform):
+    """A sentence for an error raised inside f when a differentiated argument is a list/tuple of numbers:
+    hodiff (like JAX) treats it as a pytree of separate scalars, not an array. None when none is."""
+    for argnum in argnums:
+        arg = args[argnum]
+        if isinstance(arg, (list, tuple)) and arg and all(
+                type(leaf) in (int, float, complex) or isinstance(leaf, np.number) or
+                (isinstance(leaf, Tracer) and not leaf.shape) for leaf in tree_flatten(arg)[0]):
+            return (f"{transform}: argument {argnum} is a {type(arg).__name__} of numbers, which hodiff "
+                    f"(like JAX) treats as a pytree of separate scalars, not an array (its gradient is a "
+                    f"{type(arg).__name__} too); to use it as an array, pass np.array(x), or stack it "
+                    f"inside f with hnp.array(x) / hnp.stack(x)")
+    return None

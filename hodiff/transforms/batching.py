@@ -16,16 +16,21 @@ from ..interpreters.forward import lift_inner_duals
 __all__ = ["vmap"]
 
 
-def vmap(f, in_axes=0):
-    """Return f mapped over axis 0 of the arguments whose ``in_axes`` entry is 0.
+def vmap(f, in_axes=0, out_axes=0):
+    """Return f mapped over axis ``in_axes`` of its arguments; the outputs carry the batch at ``out_axes``.
 
-    ``in_axes`` is 0 (every argument), or a tuple with 0 or None per
-    argument (None: the argument is shared by all members). Outputs carry
-    the batch as their axis 0.
+    ``in_axes`` is an int (every argument is mapped over that axis), or a
+    tuple with an int or None per argument (None: the argument is shared by
+    all members). ``out_axes`` is an int for every output, or a tuple with an
+    int per entry of a tuple output. Negative axes count from the end (of the
+    argument; of the output including its batch axis), as in JAX. Every
+    mapped argument must have the same length along its axis.
 
     >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
     >>> hd.vmap(lambda v, w: hnp.sum(v * w), in_axes=(0, None))(np.eye(2), np.array([3.0, 4.0]))
     array([3., 4.])
+    >>> hd.vmap(lambda col: 2 * col, in_axes=1, out_axes=1)(np.ones((3, 2))).shape
+    (3, 2)
     """
 
     @functools.wraps(f)
@@ -34,27 +39,75 @@ def vmap(f, in_axes=0):
         if len(axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes)} entries for {len(args)} arguments")
         sizes = set()
-        for arg, axis in zip(args, axes):
+        moved = []
+        for i, (arg, axis) in enumerate(zip(args, axes)):
             if axis is None:
+                moved.append(arg)
                 continue
-            if axis != 0:
-                raise ValueError("vmap: only in_axes entries 0 and None are supported")
-            for leaf in tree_flatten(arg)[0]:
+            if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+                raise TypeError(f"vmap: in_axes entries are ints or None, got {axis!r} for argument {i}")
+            _refuse_list_of_numbers(arg, i)
+            leaves, tree = tree_flatten(arg)
+            new_leaves = []
+            for leaf in leaves:
                 shape = leaf.shape if isinstance(leaf, Tracer) else np.shape(leaf)
                 if not shape:
-                    raise ValueError("vmap: a mapped argument has no axis 0 (it is a scalar)")
-                sizes.add(shape[0])
+                    raise ValueError(f"vmap: mapped argument {i} has no axis {axis} (it is a scalar)")
+                if not -len(shape) <= axis < len(shape):
+                    raise ValueError(f"vmap: in_axes={axis} is out of range for argument {i} of shape {shape}")
+                a = int(axis) % len(shape)
+                sizes.add(shape[a])
+                new_leaves.append(leaf if a == 0 else _moveaxis(leaf, a, 0))
+            moved.append(tree_unflatten(tree, new_leaves))
         if len(sizes) != 1:
-            raise ValueError(f"vmap: mapped arguments must share one axis-0 size, got {sorted(sizes)}")
+            raise ValueError(f"vmap: mapped arguments must share one size along their in_axes, got {sorted(sizes)}")
         (size,) = sizes
         trace = BatchTrace()
-        wrapped = [tree_map(lambda leaf: BatchTracer(leaf, trace), arg) if axis == 0 else arg
-                   for arg, axis in zip(args, axes)]
+        wrapped = [tree_map(lambda leaf: BatchTracer(leaf, trace), arg) if axis is not None else arg
+                   for arg, axis in zip(moved, axes)]
         try:
             out = lift_inner_duals(f(*wrapped), trace)
         finally:
             trace.alive = False
-        flat, tree = tree_flatten(out)
-        return tree_unflatten(tree, [materialize(leaf, trace, size) for leaf in flat])
+        if isinstance(out_axes, (tuple, list)):
+            if not isinstance(out, tuple) or len(out) != len(out_axes):
+                raise ValueError(f"vmap: out_axes has {len(out_axes)} entries, but f returned "
+                                 f"{type(out).__name__ if not isinstance(out, tuple) else len(out)}")
+            return tuple(_batched_output(o, trace, size, a) for o, a in zip(out, out_axes))
+        return _batched_output(out, trace, size, out_axes)
 
     return batched_f
+
+
+def _batched_output(out, trace, size, out_axis):
+    """The output pytree, its batch (axis 0 while mapped) moved to ``out_axis``."""
+    if out_axis is None or isinstance(out_axis, bool) or not isinstance(out_axis, (int, np.integer)):
+        raise TypeError(f"vmap: out_axes entries are ints, got {out_axis!r}")
+    flat, tree = tree_flatten(out)
+    leaves = []
+    for leaf in flat:
+        leaf = materialize(leaf, trace, size)
+        ndim = len(leaf.shape if isinstance(leaf, Tracer) else np.shape(leaf))
+        if not -ndim <= out_axis < ndim:
+            raise ValueError(f"vmap: out_axes={out_axis} is out of range for an output with {ndim} axes "
+                             "(the batch axis included)")
+        a = int(out_axis) % ndim
+        leaves.append(leaf if a == 0 else _moveaxis(leaf, 0, a))
+    return tree_unflatten(tree, leaves)
+
+
+def _moveaxis(x, source, destination):
+    from ..primitives.shape import moveaxis
+
+    return moveaxis(x, source, destination)
+
+
+def _refuse_list_of_numbers(arg, i):
+    """A list of numbers is a pytree of scalars, not an array: say so, and how to stack it."""
+    if isinstance(arg, (list, tuple)) and arg and all(
+            isinstance(leaf, (int, float, complex, np.number)) or
+            (isinstance(leaf, Tracer) and not leaf.shape) for leaf in tree_flatten(arg)[0]):
+        raise TypeError(
+            f"vmap: argument {i} is a {type(arg).__name__} of numbers, which hodiff (like JAX) treats as a "
+            f"pytree of separate scalars, not an array, so it has no axis to map over; stack it first: "
+            f"hnp.array(x) (or hnp.stack(x) for a list of arrays)")

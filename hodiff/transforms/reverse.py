@@ -6,7 +6,7 @@ import numpy as np
 
 from ..core.trace import Primitive, Tracer
 from ..core.tree import LEAF, tree_flatten, tree_unflatten
-from ._args import check_differentiable, dtype_of_value, normalize_argnums
+from ._args import check_differentiable, dtype_of_value, list_of_numbers_hint, normalize_argnums
 from .recording import Recording
 
 __all__ = ["vjp", "grad", "value_and_grad", "stop_gradient"]
@@ -119,6 +119,8 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
         argnums_tuple, single, every = normalized
         for argnum in argnums_tuple:
             check_differentiable(args[argnum], argnum, "grad")
+            if holomorphic:
+                _check_holomorphic_input(args[argnum], argnum)
         if every and not kwargs:
             f_of_chosen, chosen = f, args  # every argument, in order: no wrapper
         else:
@@ -129,7 +131,13 @@ def value_and_grad(f, argnums=0, has_aux=False, holomorphic=False):
                 return f(*full, **kwargs)
 
             chosen = tuple(args[a] for a in argnums_tuple)
-        recording = Recording(f_of_chosen, chosen, has_aux)
+        try:
+            recording = Recording(f_of_chosen, chosen, has_aux)
+        except TypeError as error:
+            hint = list_of_numbers_hint(args, argnums_tuple, "grad")
+            if hint is None:
+                raise
+            raise TypeError(f"{error}\n{hint}") from error
         out = recording.out_values[0] if recording.out_tree is LEAF else recording.out
         seed = _scalar_seed(out, holomorphic)
         if recording.out_tree is not LEAF:
@@ -161,6 +169,16 @@ def grad(f, argnums=0, has_aux=False, holomorphic=False):
         return (gradients, result[1]) if has_aux else gradients
 
     return grad_f
+
+
+def _check_holomorphic_input(tree, argnum):
+    """TypeError (as JAX) when holomorphic=True is given a real argument: f'(z) needs complex z."""
+    for leaf in tree_flatten(tree)[0]:
+        dtype = dtype_of_value(leaf)
+        if not np.issubdtype(dtype, np.complexfloating):
+            raise TypeError(
+                f"grad with holomorphic=True requires complex inputs, but argument {argnum} has dtype "
+                f"{dtype}; cast with x.astype(complex) (or pass 1.0 + 0j) or drop holomorphic=True")
 
 
 def _scalar_seed(out, holomorphic):
