@@ -124,3 +124,17 @@ def test_primitive_with_autograd_rule_signatures():
     assert grad(cube)(2.0) == pytest.approx(12.0)
     assert grad(grad(cube))(2.0) == pytest.approx(12.0)  # the rule is differentiable again
     assert autograd.deriv(cube)(2.0) == pytest.approx(12.0)
+
+
+def test_hessian_of_a_primitive_with_only_a_vjp_rule_is_reverse_over_reverse():
+    # autograd's hessian needs VJP rules only; hodiff's forward-over-reverse would need a JVP rule
+    @autograd.primitive
+    def logsumexp(x):
+        return np.log(np.sum(np.exp(x)))
+
+    autograd.defvjp(logsumexp, lambda ans, x: lambda g: g * anp.exp(x - ans))
+    v = np.array([0.5, -1.0, 2.0])
+    p = np.exp(v) / np.sum(np.exp(v))
+    np.testing.assert_allclose(autograd.hessian(logsumexp)(v), np.diag(p) - np.outer(p, p), rtol=1e-12)
+    u = np.array([1.0, 0.0, -1.0])
+    np.testing.assert_allclose(autograd.hessian_tensor_product(logsumexp)(v, u), (np.diag(p) - np.outer(p, p)) @ u)

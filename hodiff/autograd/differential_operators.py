@@ -23,6 +23,7 @@ from collections import OrderedDict
 import numpy as _np
 
 from .. import numpy as hnp
+from ..core.errors import MissingRuleError
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map
 from ..transforms.batching import vmap as _vmap
@@ -230,6 +231,9 @@ def hessian(fun, x):
     if _is_real_array(x):
         try:
             return _hessian(fun, layout="numerator")(x)
+        except MissingRuleError as error:
+            if error.mode != "jvp":
+                raise  # a primitive with VJP rules only (autograd's usual case): reverse over reverse
         except TypeError:
             if not _is_complex(fun(x)):
                 raise
@@ -263,7 +267,11 @@ def hessian_tensor_product(fun, argnum=0):
             def unary(z):
                 return fun(*args[:argnum], z, *args[argnum + 1:], **kwargs)
 
-            return _hvp(unary, (args[argnum],), (vector,))[0]
+            try:
+                return _hvp(unary, (args[argnum],), (vector,))[0]
+            except MissingRuleError as error:
+                if error.mode != "jvp":
+                    raise  # VJP rules only: the gradient of <grad fun, tensor> below, as autograd
         return vector_dot_grad_grad(*args, vector, **kwargs)
 
     return hessian_product
