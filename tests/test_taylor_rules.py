@@ -280,3 +280,42 @@ def test_integer_powers_at_a_zero_base_in_an_array(p):
         np.testing.assert_allclose(hd.derivative(lambda x: x ** p, order=k)(x), expected, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(hd.derivative(lambda x: x ** p, order=k, mode="nested")(x), expected,
                                    rtol=1e-13, atol=1e-13)
+
+
+# Fractional and negative powers at a zero base (issue 12 item 1): the recurrence divides by
+# the base, so main gave nan at every order. Reference: nested differentiation (the
+# derivatives numpy's own formulas give): equal where it is finite, non-finite where it is not.
+ZERO_BASE = [
+    ("x**2.5", lambda x: x ** 2.5),
+    ("2*x**3.5", lambda x: 2 * x ** 3.5),
+    ("(x+x**2)**2.5", lambda x: (x + x ** 2) ** 2.5),
+    ("sin(x)**1.5", lambda x: hnp.sin(x) ** 1.5),
+    ("x**4.5*cos(x)", lambda x: x ** 4.5 * hnp.cos(x)),
+    ("sqrt(x)", hnp.sqrt),
+    ("cbrt(x)", hnp.cbrt),
+    ("x**-2.0", lambda x: x ** -2.0),
+    ("arcsin(1-x)", lambda x: hnp.arcsin(1 - x)),
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name, f", ZERO_BASE, ids=[c[0] for c in ZERO_BASE])
+def test_taylor_mode_at_a_zero_base_agrees_with_nested_mode(name, f):
+    x = np.array([0.0, 0.5, 2.0])
+    for k in range(1, 7):
+        taylor, nested = hd.derivative(f, order=k)(x), hd.derivative(f, order=k, mode="nested")(x)
+        assert np.array_equal(np.isfinite(taylor), np.isfinite(nested)), (k, taylor, nested)
+        finite = np.isfinite(nested)
+        np.testing.assert_allclose(taylor[finite], nested[finite], rtol=1e-12, atol=1e-12, err_msg=f"order {k}")
+
+
+def test_fractional_power_at_zero_is_exact_below_its_order():
+    # t**2.5 along x(t) = t: coefficients 0, 0, 0 then 0**(-1/2) = inf; and x**2.5 in float32
+    for dtype in (np.float64, np.float32):
+        coefficients = hd.taylor(lambda x: x ** 2.5, dtype(0), dtype(1), order=4)
+        assert coefficients.dtype == dtype
+        assert coefficients[:3].tolist() == [0.0, 0.0, 0.0] and np.isinf(coefficients[3])
+    # and under reverse mode and vmap, the second derivative of x**3.5 at 0 (0) and at 1 (8.75)
+    assert float(hd.grad(hd.derivative(lambda y: y ** 3.5, order=2))(0.0)) == 0.0
+    np.testing.assert_allclose(hd.vmap(hd.derivative(lambda y: y ** 3.5, order=2))(np.array([0.0, 1.0])),
+                               [0.0, 8.75], rtol=1e-14)

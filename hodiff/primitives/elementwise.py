@@ -29,7 +29,8 @@ import operator
 import numpy as np
 from scipy.special import expit as _expit
 
-from ..core.trace import Primitive, Tracer
+from ..core.errors import TracedConversionError
+from ..core.trace import Primitive, Tracer, concrete_value
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
 from .rules import (
     batch_elementwise,
@@ -256,10 +257,48 @@ def _taylor_log_from(x0, x_series):
 
 
 def _taylor_pow_const(y0, x0, x_series, p):
-    """Series of y = x**p for constant p:  k x_0 y_k = sum_{j=1..k} (p j - (k - j)) x_j y_{k-j}."""
+    """Series of y = x**p for constant p:  k x_0 y_k = sum_{j=1..k} (p j - (k - j)) x_j y_{k-j}.
+
+    The recurrence divides by x_0; where x_0 = 0 the coefficients are those of
+    nested differentiation instead (``_pow_series_at_zero``): 0 below order p,
+    inf/nan above it, as numpy's 0**(p - k) gives.
+    """
     order = x_series.shape[0]
-    matrix = _recurrence_matrix(_weights("power", order, p), true_divide(x_series, x0))
-    return _linear_recurrence(matrix, y0, order)
+    at_zero = equal(x0, 0)
+    if not _may_hold_true(at_zero):
+        matrix = _recurrence_matrix(_weights("power", order, p), true_divide(x_series, x0))
+        return _linear_recurrence(matrix, y0, order)
+    safe_x0 = where(at_zero, 1.0, x0)
+    matrix = _recurrence_matrix(_weights("power", order, p), true_divide(x_series, safe_x0))
+    recurrence = _linear_recurrence(matrix, where(at_zero, 1.0, y0), order)
+    return where(at_zero, _pow_series_at_zero(x0, x_series, p), recurrence)
+
+
+def _may_hold_true(mask):
+    """Whether a boolean mask may hold True: its value where it has one (one member under vmap
+    would not stand for the batch, so a batched mask may always)."""
+    try:
+        return bool(np.any(concrete_value(mask)))
+    except TracedConversionError:
+        return True
+
+
+def _pow_series_at_zero(x0, x_series, p):
+    """Series of d(t)**p with d(0) = 0 (d = x_series): Faa di Bruno's sum_n f^(n)(0)/n! d^n with
+    f^(n)(0) = p (p-1) ... (p-n+1) 0**(p-n): 0 for n < p, +-inf for n > p (p not natural).
+    A power of d whose coefficient is exactly 0 contributes 0 (not inf * 0 = nan), as in nested mode."""
+    order = x_series.shape[0]
+    zero = _S.zeros_like(x0)
+    out, power, falling = _S.zeros_like(x_series), x_series, 1.0
+    for n in range(1, order + 1):
+        if n > 1:
+            power = _taylor_multiply(None, (zero, zero), (x_series, power))
+        falling *= p - n + 1
+        if n > p and falling != 0.0:
+            is_zero = equal(power, 0)
+            term = multiply(math.copysign(math.inf, falling), where(is_zero, 1.0, power))
+            out = add(out, where(is_zero, 0.0, term))
+    return out
 
 
 def _taylor_pow_natural(x0, x_series, n):
