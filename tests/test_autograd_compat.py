@@ -138,3 +138,14 @@ def test_hessian_of_a_primitive_with_only_a_vjp_rule_is_reverse_over_reverse():
     np.testing.assert_allclose(autograd.hessian(logsumexp)(v), np.diag(p) - np.outer(p, p), rtol=1e-12)
     u = np.array([1.0, 0.0, -1.0])
     np.testing.assert_allclose(autograd.hessian_tensor_product(logsumexp)(v, u), (np.diag(p) - np.outer(p, p)) @ u)
+
+
+def test_conformance_lists_give_a_reason_for_every_test_left_out():
+    from tests.autograd_conformance.alias import read_list
+
+    for name in ("deselected.txt", "known_failures.txt"):
+        entries = read_list(name)
+        assert entries, name
+        for test_id, reason in entries.items():
+            assert test_id.startswith("tests/test_") and ".py" in test_id, (name, test_id)
+            assert reason != "(no reason given)" and len(reason) > 10, (name, test_id)
