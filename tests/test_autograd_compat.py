@@ -149,3 +149,23 @@ def test_conformance_lists_give_a_reason_for_every_test_left_out():
         for test_id, reason in entries.items():
             assert test_id.startswith("tests/test_") and ".py" in test_id, (name, test_id)
             assert reason != "(no reason given)" and len(reason) > 10, (name, test_id)
+
+
+@pytest.mark.parametrize("mode", ["full", "valid", "same"])
+def test_convolve_matches_scipy_and_its_gradient_central_differences(mode):
+    import scipy.signal
+
+    from hodiff.autograd.scipy.signal import convolve
+
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((5, 4)), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(convolve(A, B, mode=mode), scipy.signal.convolve(A, B, mode=mode), atol=1e-12)
+    W = rng.standard_normal(scipy.signal.convolve(A, B, mode=mode).shape)
+    g = grad(lambda b: anp.sum(W * convolve(A, b, mode=mode)))(B)
+    numeric = np.zeros_like(B)
+    for i in np.ndindex(B.shape):
+        e = np.zeros_like(B)
+        e[i] = 1e-6
+        numeric[i] = (np.sum(W * scipy.signal.convolve(A, B + e, mode=mode))
+                      - np.sum(W * scipy.signal.convolve(A, B - e, mode=mode))) / 2e-6
+    np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)
