@@ -66,27 +66,24 @@ def _size(x):
     return sum(int(_np.prod(_shape(leaf), dtype=_np.int64)) for leaf in tree_flatten(x)[0])
 
 
-def _ones_like(x):
-    """Ones with the structure, shape and (inexact) dtype of x: autograd's ``vspace(x).ones()``."""
-    def ones(leaf):
+def _filled_like(x, value):
+    """``value`` with the structure, shape and (inexact) dtype of x: autograd's ``vspace(x).ones()`` / ``.zeros()``."""
+    def filled(leaf):
         dtype = _dtype(leaf)
         if not _np.issubdtype(dtype, _np.inexact):
             dtype = _np.dtype(float)
         shape = _shape(leaf)
-        return _np.ones(shape, dtype) if shape else dtype.type(1)
+        return _np.full(shape, value, dtype) if shape else dtype.type(value)
 
-    return tree_map(ones, x)
+    return tree_map(filled, x)
+
+
+def _ones_like(x):
+    return _filled_like(x, 1)
 
 
 def _zeros_like(x):
-    def zeros(leaf):
-        dtype = _dtype(leaf)
-        if not _np.issubdtype(dtype, _np.inexact):
-            dtype = _np.dtype(float)
-        shape = _shape(leaf)
-        return _np.zeros(shape, dtype) if shape else dtype.type(0)
-
-    return tree_map(zeros, x)
+    return _filled_like(x, 0)
 
 
 def _is_real_array(x):
@@ -186,7 +183,7 @@ def deriv(fun, x):
 def holomorphic_grad(fun, x):
     """f'(z) for holomorphic ``fun`` (the gradient of its real part); warns on a real input, as autograd does."""
     if not _is_complex(x):
-        warnings.warn("Input to holomorphic_grad is not complex")
+        warnings.warn("Input to holomorphic_grad is not complex", stacklevel=2)
     return grad(lambda z: hnp.real(fun(z)))(x)
 
 
