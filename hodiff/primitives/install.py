@@ -3,9 +3,12 @@
 - the interpreters get the primitives they combine values with (adding
   cotangents, undoing broadcasting, stacking a batch ...);
 - every tracer gets numpy's operators and array methods;
-- numpy ufuncs called on tracers are routed to the hodiff primitive of the
-  same name (``numpy.sin(x)`` works on a traced ``x``).
+- numpy functions and ufuncs, and scipy.special's, called on tracers are
+  routed to hodiff's function of the same name (``numpy.sin(x)``,
+  ``numpy.where(...)`` work on a traced ``x``; NEP 13 and NEP 18).
 """
+
+import functools
 
 import numpy as np
 
@@ -124,30 +127,35 @@ def install_array_methods():
     Tracer._counterpart = staticmethod(counterpart)
 
 
-def counterpart(function):
-    """hodiff's differentiable function standing for a numpy or scipy.special function or
-    ufunc (``np.where`` -> ``hnp.where``, ``scipy.special.expit`` -> ``hsp.expit``), or None."""
+def _namespaces():
+    """(where users find a function, numpy's module, hodiff's differentiable API for it)."""
     import scipy.special
 
     from .special import SCIPY_SPECIAL_API
 
+    return [("numpy", np, namespace.NUMPY_API), ("numpy.linalg", np.linalg, namespace.LINALG_API),
+            ("numpy.fft", np.fft, namespace.FFT_API), ("scipy.special", scipy.special, SCIPY_SPECIAL_API)]
+
+
+@functools.lru_cache(maxsize=None)
+def _home(function):
+    """(qualified name, hodiff's function or None) of a numpy/scipy.special function or ufunc."""
     name = getattr(function, "__name__", None)
-    for module, api in [(np, namespace.NUMPY_API), (np.linalg, namespace.LINALG_API),
-                        (np.fft, namespace.FFT_API), (scipy.special, SCIPY_SPECIAL_API)]:
+    for prefix, module, api in _namespaces():
         if getattr(module, name, None) is function:
-            return api.get(name)
-    return None
+            return f"{prefix}.{name}", api.get(name)
+    return f"{getattr(function, '__module__', 'numpy')}.{name}", None
+
+
+def counterpart(function):
+    """hodiff's differentiable function standing for a numpy or scipy.special function or
+    ufunc (``np.where`` -> ``hnp.where``, ``scipy.special.expit`` -> ``hsp.expit``), or None."""
+    return _home(function)[1]
 
 
 def _qualified_name(function):
     """'numpy.linalg.norm', 'scipy.special.expit': where a user finds the function."""
-    import scipy.special
-
-    for prefix, module in [("numpy", np), ("numpy.linalg", np.linalg), ("numpy.fft", np.fft),
-                           ("scipy.special", scipy.special)]:
-        if getattr(module, function.__name__, None) is function:
-            return f"{prefix}.{function.__name__}"
-    return getattr(function, "__module__", "numpy") + "." + function.__name__
+    return _home(function)[0]
 
 
 def _method(function):
