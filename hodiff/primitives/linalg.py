@@ -38,9 +38,10 @@ Conventions (as JAX and PyTorch):
   a non-square matrix also need 1/s for the extra subspace terms; a zero
   singular value contributes zero there (rank-deficient matrices: values'
   first derivatives right, vectors' not defined).
-- ``det``, ``inv``, ``solve`` need nonsingular matrices; their rules use the
-  inverse (the derivative of det at a singular matrix, the adjugate, is not
-  returned: it comes out as nan/inf).
+- ``det``'s derivative is the adjugate (from an SVD: exact at singular
+  matrices, of any rank, for first and second derivatives; third ones use the
+  inverse). ``inv`` and ``solve`` raise a LinAlgError naming themselves at a
+  singular matrix (as numpy); ``slogdet``'s derivative there is inf/nan.
 - Complex matrices: ``inv``, ``solve``, ``det``, ``matrix_power``,
   ``solve_triangular``, ``lu_factor``/``lu_solve``, ``solve_sylvester``,
   ``expm`` and ``sqrtm`` are holomorphic and their rules (plain transposes, no
@@ -278,8 +279,29 @@ def _inv_series(x0, a_series):
     return x
 
 
+def _singular(name, error):
+    return np.linalg.LinAlgError(
+        f"{name}: singular matrix ({error}): the inverse, and so its derivatives, does not exist there "
+        f"(numpy.linalg.{name} raises too); for a least-squares or pseudo-inverse answer use "
+        f"hodiff.numpy.linalg.lstsq or pinv")
+
+
+def _inv_impl(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError as error:
+        raise _singular("inv", error) from None
+
+
+def _solve_impl(a, b):
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError as error:
+        raise _singular("solve", error) from None
+
+
 inv = Primitive(
-    "inv", np.linalg.inv,
+    "inv", _inv_impl,
     vjp=(lambda g, ans, a: negative(matmul(_mT(ans), matmul(g, _mT(ans)))),),
     jvp=(lambda t, ans, a: negative(matmul(ans, matmul(t, ans))),),
     taylor=lambda ans, primals, series: _stack_terms(_inv_series(ans, series[0])[1:]),
@@ -309,7 +331,7 @@ def _solve_taylor(ans, primals, series):
 
 # A (..., n, n), B (..., n, k): X = A^{-1} B, stack axes broadcasting.
 solve = Primitive(
-    "solve", np.linalg.solve,
+    "solve", _solve_impl,
     vjp=(lambda g, ans, a, b: negative(matmul(solve(_mT(a), g), _mT(ans))),
          lambda g, ans, a, b: solve(_mT(a), g)),
     jvp=(lambda t, ans, a, b: negative(solve(a, matmul(t, ans))),
@@ -348,13 +370,146 @@ def _det_taylor(ans, primals, series):
     return _stack_terms(y[1:])
 
 
+# ----- the adjugate: det's derivative, exact at singular matrices too
+#
+# adj(A) = det(A) A^{-1} where A is invertible, and a polynomial in A's entries
+# everywhere (the transposed cofactors), so d det A = tr(adj(A) dA) holds at
+# every matrix. It is computed from an SVD A = U diag(s) V^H, exact at any rank:
+# adj(X Y) = adj(Y) adj(X) and adj(W) = det(W) W^H for unitary W give
+#     adj(A) = det(U) det(V^H) V diag(p) U^H,   p_i = prod_{k != i} s_k,
+# and, with F = U^H E V, its derivative in a direction E
+#     d adj(A)[E] = det(U) det(V^H) V D U^H,    D_ij = -F_ij q_ij (i != j),
+#     D_ii = sum_{k != i} q_ik F_kk,            q_ij = prod_{k != i, j} s_k,
+# products taken without division (at rank n-1 one p_i is nonzero, at rank n-2
+# adj(A) = 0 while some q_ij, and so d adj, is not).
+
+def _exclusive_products(s):
+    """(..., n) -> (..., n): prod_{k != i} s[..., k] for each i, by prefix and suffix products."""
+    ones = np.ones_like(s[..., :1])
+    prefix = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    suffix = np.flip(np.cumprod(np.concatenate([ones, np.flip(s[..., 1:], axis=-1)], axis=-1), axis=-1), axis=-1)
+    return prefix * suffix
+
+
+def _adjugate_frame(a):
+    """SVD of a stack (..., n, n): (c, U, s, V) with c = det(U) det(V^H), A = U diag(s) V^H."""
+    u, s, vh = np.linalg.svd(a)
+    s = s.astype(a.dtype, copy=False)
+    c = np.linalg.det(u) * np.linalg.det(vh)
+    return c[..., None, None], u, s, np.conj(np.swapaxes(vh, -1, -2))
+
+
+def _adjugate_impl(a):
+    a = np.asarray(a)
+    if a.shape[-1] == 0:
+        return np.zeros_like(a)
+    c, u, s, v = _adjugate_frame(a)
+    return (c * (v * _exclusive_products(s)[..., None, :]) @ np.conj(np.swapaxes(u, -1, -2))).astype(a.dtype)
+
+
+def _adjugate_jvp_impl(a, e):
+    a, e = np.asarray(a), np.asarray(e)
+    dtype = np.result_type(a, e)
+    n = a.shape[-1]
+    if n == 0:
+        return np.zeros(np.broadcast_shapes(a.shape, e.shape), dtype)
+    c, u, s, v = _adjugate_frame(a)
+    f = np.conj(np.swapaxes(u, -1, -2)) @ e @ v
+    pairs = np.broadcast_to(s[..., None, :], s.shape + (n,)).copy()
+    pairs[..., np.arange(n), np.arange(n)] = 1
+    q = _exclusive_products(pairs)                     # q[..., i, j] = prod_{k != i, j} s_k (i != j)
+    q[..., np.arange(n), np.arange(n)] = 0
+    d = -f * q
+    d[..., np.arange(n), np.arange(n)] = np.einsum("...ik,...k->...i", q, np.diagonal(f, axis1=-2, axis2=-1))
+    return (c * v @ d @ np.conj(np.swapaxes(u, -1, -2))).astype(dtype, copy=False)
+
+
+def _adjugate_third_jvp(t, ans, a, e):
+    """d/dA (d adj(A)[E])[T] where A is invertible (X = A^{-1}, symmetric in E and T):
+    det A [tr(XT)(tr(XE) X - XEX) - tr(XTXE) X - tr(XE) XTX + XTXEX + XEXTX]."""
+    x, d = inv(a), _trailing(det(a))
+    xt, xe = matmul(x, t), matmul(x, e)
+    xtx, xex = matmul(xt, x), matmul(xe, x)
+    tr_xt, tr_xe = _trailing(_trace(xt)), _trailing(_trace(xe))
+    total = multiply(tr_xt, subtract(multiply(tr_xe, x), xex))
+    total = subtract(total, multiply(_trailing(_trace(matmul(xt, xe))), x))
+    total = subtract(total, multiply(tr_xe, xtx))
+    total = add(total, add(matmul(xt, xex), matmul(xe, xtx)))
+    return multiply(d, total)
+
+
+def _adjugate_third_vjp(g, ans, a, e):
+    """The transpose of T -> _adjugate_third_jvp(T, ..., a, e) applied to G."""
+    x, d = inv(a), _trailing(det(a))
+    xe = matmul(x, e)
+    xex = matmul(xe, x)
+    gt = _mT(g)
+    tr_xe = _trailing(_trace(xe))
+    tr_gx = _trailing(_trace(matmul(gt, x)))
+    tr_gxex = _trailing(_trace(matmul(gt, xex)))
+    total = multiply(subtract(multiply(tr_xe, tr_gx), tr_gxex), x)
+    total = subtract(total, multiply(tr_xe, matmul(x, matmul(gt, x))))
+    total = subtract(total, multiply(tr_gx, xex))
+    total = add(total, add(matmul(xex, matmul(gt, x)), matmul(x, matmul(gt, xex))))
+    return multiply(d, _mT(total))
+
+
+# (..., n, n) -> (..., n, n): adj(A), with A @ adj(A) = det(A) I.
+adjugate = Primitive(
+    "adjugate", _adjugate_impl,
+    vjp=(lambda g, ans, a: _mT(adjugate_jvp(a, _mT(g))),),
+    jvp=(lambda t, ans, a: adjugate_jvp(a, t),),
+)
+adjugate.batch = _batch_unary(adjugate)
+
+# A (..., n, n), E (..., n, n) -> d adj(A)[E], linear in E (exact at any rank); its derivative
+# in A (third derivatives of det) uses the inverse, so it needs an invertible A.
+adjugate_jvp = Primitive(
+    "adjugate_jvp", _adjugate_jvp_impl,
+    vjp=(_adjugate_third_vjp, lambda g, ans, a, e: _mT(adjugate_jvp(a, _mT(g)))),
+    jvp=(_adjugate_third_jvp, lambda t, ans, a, e: adjugate_jvp(a, t)),
+    broadcasts=True,
+)
+adjugate_jvp.batch = _batch_stacked(adjugate_jvp, (2, 2))
+
+
+# d det A = tr(adj(A) dA): the adjugate, not det(A) A^{-1}, so that first and second
+# derivatives are exact at singular matrices as well (JAX's choice for the first).
 det = Primitive(
     "det", np.linalg.det,
-    vjp=(lambda g, ans, a: multiply(_trailing(multiply(g, ans)), _mT(inv(a))),),
-    jvp=(lambda t, ans, a: multiply(ans, _trace(solve(a, t))),),
+    vjp=(lambda g, ans, a: multiply(_trailing(g), _mT(adjugate(a))),),
+    jvp=(lambda t, ans, a: _trace(matmul(adjugate(a), t)),),
     taylor=_det_taylor,
 )
 det.batch = _batch_unary(det)
+
+
+def _inverse_with_poles_impl(a):
+    """A^{-1}, and adj(A)/det(A) = adj(A)/0 (inf, or nan where adj is 0) where A is exactly singular."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        pass
+    a = np.asarray(a)
+    out = np.empty_like(a)
+    for index in np.ndindex(a.shape[:-2]):
+        try:
+            out[index] = np.linalg.inv(a[index])
+        except np.linalg.LinAlgError:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[index] = _adjugate_impl(a[index]) / a.dtype.type(0)
+    return out
+
+
+# The derivative of log|det A| is A^{-T}, which is infinite at a singular matrix (as log|det A|
+# is -inf there): the inverse, or its poles, rather than numpy.linalg.inv's LinAlgError.
+inverse_with_poles = Primitive(
+    "inverse_with_poles", _inverse_with_poles_impl,
+    vjp=(lambda g, ans, a: negative(matmul(_mT(ans), matmul(g, _mT(ans)))),),
+    jvp=(lambda t, ans, a: negative(matmul(ans, matmul(t, ans))),),
+    taylor=lambda ans, primals, series: _stack_terms(_inv_series(ans, series[0])[1:]),
+)
+inverse_with_poles.batch = _batch_unary(inverse_with_poles)
 
 
 def _slogdet_impl(a):
@@ -364,20 +519,20 @@ def _slogdet_impl(a):
 
 def _slogdet_taylor(ans, primals, series):
     a0 = primals[0]
-    logdet = _logdet_series(a0, series[0], inv(a0))[1:]
+    logdet = _logdet_series(a0, series[0], inverse_with_poles(a0))[1:]
     zeros = S.zeros_like(logdet[0])
     return _stack_terms([S.stack(zeros, term, axis=-1) for term in logdet])
 
 
 def _slogdet_jvp(t, ans, a):
-    dlogdet = _trace(solve(a, t))
+    dlogdet = _trace(matmul(inverse_with_poles(a), t))
     return S.stack(S.zeros_like(dlogdet), dlogdet, axis=-1)
 
 
 # (..., n, n) -> (..., 2): [sign, log|det|]; the sign has zero derivative.
 slogdet = Primitive(
     "slogdet", _slogdet_impl,
-    vjp=(lambda g, ans, a: multiply(_trailing(S.getitem(g, index=(Ellipsis, 1))), _mT(inv(a))),),
+    vjp=(lambda g, ans, a: multiply(_trailing(S.getitem(g, index=(Ellipsis, 1))), _mT(inverse_with_poles(a))),),
     jvp=(_slogdet_jvp,),
     taylor=_slogdet_taylor,
 )
@@ -1030,7 +1185,10 @@ def np_solve(a, b):
 
 
 def np_det(a):
-    """Determinants of a stack (..., n, n) -> (...). d det A = det A tr(A^{-1} dA).
+    """Determinants of a stack (..., n, n) -> (...). d det A = tr(adj(A) dA) (= det A tr(A^{-1} dA)).
+
+    The adjugate makes first and second derivatives exact at singular matrices
+    too: the gradient of det at [[1, 2], [2, 4]] is [[4, -2], [-2, 1]].
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> hd.grad(hnp.linalg.det)(np.array([[2.0, 1.0], [1.0, 3.0]]))
