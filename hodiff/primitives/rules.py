@@ -205,9 +205,27 @@ def elementwise(name, impl, derivatives, *, taylor=None, zero_derivative=False):
     return primitive
 
 
+_WIDE = (np.float64, np.complex128)
+
+
+def weak(value, *origins):
+    """value, or the Python scalar it equals if it is a float64/complex128 numpy scalar computed
+    from Python scalars alone (no origin holds a float64/complex128 dtype).
+
+    Rules apply numpy to Python-scalar arguments too (log1p(y) of xlog1py's Python-float y);
+    numpy answers with a float64 scalar, which NEP 50 counts as strong, so the float32 series
+    or cotangents it meets would widen. As a Python scalar it stays weak, as y was.
+    """
+    # (dtype.type, not dtype: numpy's dtype compares equal to None)
+    if type(value) in _WIDE and not any(getattr(getattr(o, "dtype", None), "type", None) in _WIDE for o in origins):
+        return value.item()
+    return value
+
+
 def _scaled_by(derivative):
     def rule(incoming, ans, *args):
-        return incoming * derivative(ans, *args)
+        local = weak(derivative(ans, *args), ans, *args)
+        return incoming * local
 
     return rule
 

@@ -43,7 +43,7 @@ from .elementwise import (
     true_divide,
     where,
 )
-from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis
+from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
 from .shape import expand_dims, reshape
 from .shape import sum as _sum
 
@@ -61,7 +61,9 @@ _SQRT_HALF = math.sqrt(0.5)
 
 
 def _float_result(function):
-    """scipy's function, its answer cast to the inputs' float type (a few scipy functions widen float32)."""
+    """scipy's function, its answer cast to the inputs' float type: several two-argument scipy
+    functions (xlogy, xlog1py, polygamma, ...) resolve a Python float beside a float32 array to
+    their float64 loop, where numpy's NEP 50 keeps the Python scalar weak and the answer float32."""
 
     def impl(*args, **params):
         out = function(*args, **params)
@@ -281,8 +283,8 @@ gamma.__doc__ = "The Gamma function; derivative Gamma(x) digamma(x)."
 
 
 def betaln(a, b):
-    """log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b)."""
-    return subtract(add(gammaln(a), gammaln(b)), gammaln(add(a, b)))
+    """log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b); a Python float a or b stays weak."""
+    return subtract(add(weak(gammaln(a), a), weak(gammaln(b), b)), gammaln(add(a, b)))
 
 
 # --------------------------------------------------------------- modified Bessel functions
@@ -391,6 +393,7 @@ def _taylor_xlogy(log_of):
     def rule(ans, primals, series):
         (x0, y0), (xs, ys) = primals, series
         log_y0, log_ys = log_of(y0, ys)
+        log_y0 = weak(log_y0, y0)  # y a Python float: log y too
         return S.finish_series(S.product(x0, xs, log_y0, log_ys), ans, S.order_of(series))
 
     return rule
@@ -406,13 +409,13 @@ def _x_over(x, y):
 
 
 xlogy = elementwise(
-    "xlogy", sp.xlogy, (lambda ans, x, y: log(y), lambda ans, x, y: _x_over(x, y)),
+    "xlogy", _float_result(sp.xlogy), (lambda ans, x, y: log(y), lambda ans, x, y: _x_over(x, y)),
     taylor=_taylor_xlogy(lambda y0, ys: (log(y0), S.log_series(y0, ys))),
 )
 xlogy.__doc__ = "x log(y), 0 where x = 0; d/dx = log y, d/dy = x / y (0 where x = 0), as JAX."
 
 xlog1py = elementwise(
-    "xlog1py", sp.xlog1py, (lambda ans, x, y: log1p(y), lambda ans, x, y: _x_over(x, add(y, 1.0))),
+    "xlog1py", _float_result(sp.xlog1py), (lambda ans, x, y: log1p(y), lambda ans, x, y: _x_over(x, add(y, 1.0))),
     taylor=_taylor_xlogy(lambda y0, ys: (log1p(y0), S.log_series(add(y0, 1.0), ys))),
 )
 xlog1py.__doc__ = "x log(1 + y), 0 where x = 0; d/dx = log1p(y), d/dy = x / (1 + y)."
