@@ -1,3 +1,3 @@
-"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, .special, .stats)."""
+"""hodiff.scipy: differentiable scipy functions (hodiff.scipy.linalg, .special, .stats, .integrate)."""
 
-from . import linalg, special, stats  # noqa: F401
+from . import integrate, linalg, special, stats  # noqa: F401

@@ -1,8 +1,13 @@
-"""autograd.scipy.integrate: scipy.integrate's functions for plain values; traced values are refused by name."""
+"""autograd.scipy.integrate: ``odeint`` is hodiff.scipy.integrate.odeint (adjoint-method reverse mode, as
+autograd's, plus forward mode by the sensitivity equations); scipy.integrate's other functions are scipy's for
+plain values, and traced values are refused by name."""
 
 import scipy.integrate as _integrate
 
 from ...numpy import _not_differentiable
+from ...scipy.integrate import odeint
+
+__all__ = ["odeint"]
 
 
 def __getattr__(name):
