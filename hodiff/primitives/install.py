@@ -56,10 +56,38 @@ def install_interpreter_ops():
                        broadcast_series=_broadcast_series)
 
 
+_NUMPY_ARRAY_UFUNC = np.ndarray.__array_ufunc__
+_NEVER_DEFER = frozenset([float, int, complex, bool, np.ndarray, np.float64, np.float32, np.int64, np.complex128])
+
+
+def _defers_to(other):
+    """NEP 13's rule for ``tracer <op> other``: give way (NotImplemented) to a type that overrides
+    ``__array_ufunc__`` (xarray.DataArray, pandas objects ...) or sets it to None, as ndarray and
+    autograd's Box do: ``other``'s reflected operator, then its ``__array_ufunc__``, handle the
+    tracer (which reaches hodiff again through numpy's ufunc)."""
+    kind = type(other)
+    if kind in _NEVER_DEFER or isinstance(other, Tracer):
+        return False
+    override = getattr(kind, "__array_ufunc__", _NUMPY_ARRAY_UFUNC)
+    return override is None or override is not _NUMPY_ARRAY_UFUNC
+
+
 def install_array_methods():
     api = namespace.NUMPY_API
 
     def binary(name, reflected=False):
+        method = _binary(name, reflected)
+        if reflected:
+            return method
+
+        def deferring(self, other):
+            if type(other) not in _NEVER_DEFER and not isinstance(other, Tracer) and _defers_to(other):
+                return NotImplemented
+            return method(self, other)
+
+        return deferring
+
+    def _binary(name, reflected=False):
         function = api[name]
         if isinstance(function, Primitive) and function.differentiable:
             # self is a tracer: when other is a constant or a tracer of the same trace, that
