@@ -79,6 +79,8 @@ ROWS = [
     TaylorRow("true_divide", E.true_divide, lambda rng: (rng.uniform(-2, 2, 3), rng.uniform(0.5, 2, 3))),
     TaylorRow("power[const exponent]", E.power, lambda rng: (rng.uniform(0.3, 2, 3), 2.5), traced=(0,)),
     TaylorRow("power[array exponent]", E.power, _pos((3,), (3,))),
+    TaylorRow("series_product", E.series_product, _u((4, 3), (4, 3))),
+    TaylorRow("series_product[broadcast]", E.series_product, _u((4, 2, 3), (4, 2, 1))),
     TaylorRow("exp", E.exp, _u((3,))),
     TaylorRow("log", E.log, _pos((3,))),
     TaylorRow("sin", E.sin, _u((3,))),

@@ -31,6 +31,7 @@ from scipy.special import expit as _expit
 
 from ..core.errors import TracedConversionError
 from ..core.trace import Primitive, Tracer, concrete_value
+from .cauchy import series_product
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
 from .rules import (
     batch_elementwise,
@@ -92,22 +93,37 @@ def _weights(kind, order, p=None):
     return weights
 
 
-def _recurrence_matrix(weights, series, channels=None):
-    """M[k-1, j-1] = weights[k-1, j-1] * series[j-1], shape (K, K) + member shape.
+class _RecurrenceRows:
+    """The rows M[k-1, :k] = weights[k-1, :k] * series[:k] of a recurrence matrix, one k at a time.
 
-    With ``channels`` (a 1-d numpy array of signs) M gets a channel axis after
-    the two coefficient axes: M[k-1, j-1, c] = channels[c] * weights * series.
+    Never the whole (K, K) + member shape array: a row is made when the
+    recurrence reaches it (O(K x entries) memory, the cost of the history).
+    With ``channels`` (a 1-d numpy array of signs) a row gets a channel axis
+    after the coefficient axis: row[j-1, c] = channels[c] * weights * series.
     """
-    shape = shape_of(series)
-    member_ndim = len(shape) - 1
-    # numpy weights in the series' precision: float64 weights would turn float32 series into float64.
-    precision = np.finfo(dtype_of(series)).dtype
-    if channels is None:
-        weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
-        return multiply(weights, _S.reshape(series, shape=(1,) + shape))
-    weights = (weights[:, :, None] * channels).astype(precision).reshape(
-        weights.shape + channels.shape + (1,) * member_ndim)
-    return multiply(weights, _S.reshape(series, shape=(1,) + shape[:1] + (1,) + shape[1:]))
+
+    __slots__ = ("weights", "series")
+
+    def __init__(self, weights, series, channels=None):
+        shape = shape_of(series)
+        member_ndim = len(shape) - 1
+        # numpy weights in the series' precision: float64 weights would turn float32 series into float64.
+        precision = np.finfo(dtype_of(series)).dtype
+        if channels is None:
+            self.weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
+            self.series = series
+        else:
+            self.weights = (weights[:, :, None] * channels).astype(precision).reshape(
+                weights.shape + channels.shape + (1,) * member_ndim)
+            self.series = _S.reshape(series, shape=shape[:1] + (1,) + tuple(shape[1:]))
+
+    def row(self, k):
+        return multiply(self.weights[k - 1, :k], _S.getitem(self.series, index=slice(0, k)))
+
+
+def _recurrence_matrix(weights, series, channels=None):
+    """M[k-1, j-1] = weights[k-1, j-1] * series[j-1], handed out row by row (see _RecurrenceRows)."""
+    return _RecurrenceRows(weights, series, channels)
 
 
 def _history(value):
@@ -117,7 +133,7 @@ def _history(value):
 
 def _next_coefficient(matrix, k, history):
     """sum_{j=1..k} matrix[k-1, j-1] * history[j-1], kept with a leading axis of length 1."""
-    return _S.sum(multiply(_S.getitem(matrix, index=(k - 1, slice(0, k))), history), axis=0, keepdims=True)
+    return _S.sum(multiply(matrix.row(k), history), axis=0, keepdims=True)
 
 
 def _prepend(coefficient, history):
@@ -173,39 +189,25 @@ negative.declare_reads(answer=False, arguments=((),))
 multiply.declare_reads(answer=False, arguments=((1,), (0,)))
 
 
-_cauchy_index_cache = {}
-
-
-def _cauchy_index(order):
-    """index[k-1, j] = k - j for j <= k, else K + 1 (a zero row appended after b_0..b_K)."""
-    index = _cauchy_index_cache.get(order)
-    if index is None:
-        k = np.arange(1, order + 1)[:, None]
-        j = np.arange(order + 1)[None, :]
-        index = _cauchy_index_cache[order] = np.where(j <= k, k - j, order + 1)
-    return index
+def _full_series(primal, series, ndim):
+    """[primal, c_1, ..., c_K] as one (K+1,) + shape array, its member rank raised to ``ndim``."""
+    shape = tuple(shape_of(primal))
+    shape = (1,) * (ndim - len(shape)) + shape
+    series = _aligned(series, ndim)
+    return _S.concatenate(_S.reshape(primal, shape=(1,) + shape), series, axis=0)
 
 
 def _taylor_multiply(ans, primals, series):
-    """Cauchy product y_k = sum_{j=0..k} a_j b_{k-j}, all k at once.
+    """Cauchy product y_k = sum_{j=0..k} a_j b_{k-j}, all k in one ``series_product`` call.
 
-    The b coefficients are gathered into a (K, K+1) + shape Toeplitz array
-    (zero-padded above the anti-diagonal), multiplied by a_0..a_K and summed
-    over j: a fixed number of primitives whatever K is.
+    O(K x entries) memory (no (K, K) Toeplitz array), one primitive whatever K is.
     """
     (a0, b0), (a_series, b_series) = primals, series
     if a_series is None or b_series is None:
         return _taylor_multiply_one_series(ans, primals, series)
-    a_shape, b_shape = shape_of(a0), shape_of(b0)
-    ndim = max(len(a_shape), len(b_shape))
-    a_shape = (1,) * (ndim - len(a_shape)) + tuple(a_shape)
-    b_shape = (1,) * (ndim - len(b_shape)) + tuple(b_shape)
-    order = shape_of(a_series)[0]
-    a = _S.concatenate(_S.reshape(a0, shape=(1, 1) + a_shape),
-                       _S.reshape(a_series, shape=(1, order) + a_shape), axis=1)
-    b_first = _S.reshape(b0, shape=(1,) + b_shape)
-    b = _S.concatenate(b_first, _S.reshape(b_series, shape=(order,) + b_shape), _S.zeros_like(b_first), axis=0)
-    return _S.sum(multiply(a, _S.getitem(b, index=_cauchy_index(order))), axis=1)
+    ndim = max(len(shape_of(a0)), len(shape_of(b0)), len(shape_of(a_series)) - 1, len(shape_of(b_series)) - 1)
+    product = series_product(_full_series(a0, a_series, ndim), _full_series(b0, b_series, ndim))
+    return _S.getitem(product, index=slice(1, None))
 
 
 _taylor_multiply_one_series = taylor_bilinear(multiply)  # one constant factor: a batched multiply
@@ -323,6 +325,7 @@ def _taylor_pow_natural(x0, x_series, n):
             return result[1]
         value = multiply(base[0], base[0])
         base = (value, _taylor_multiply(value, (base[0], base[0]), (base[1], base[1])))
+
 
 
 def _taylor_power(ans, primals, series):

@@ -39,7 +39,7 @@ from .elementwise import (
     negative,
     subtract,
 )
-from .rules import shape_of
+from .rules import dtype_of, shape_of
 
 __all__ = [
     "order_of", "align", "finish_series", "scale", "plus", "minus", "times", "product", "square",
@@ -141,36 +141,43 @@ def pow_series(y0, w0, w_series, p):
     return None if w_series is None else _taylor_pow_const(y0, w0, w_series, p)
 
 
-_toeplitz_cache = {}
+_integrate_weights_cache = {}
 
 
-def _toeplitz_index(order):
-    """index[k-1, j-1] = k - j for j <= k, else K (a zero entry appended after v_0..v_{K-1})."""
-    index = _toeplitz_cache.get(order)
-    if index is None:
-        k = np.arange(1, order + 1)[:, None]
-        j = np.arange(1, order + 1)[None, :]
-        index = _toeplitz_cache[order] = np.where(j <= k, k - j, order)
-    return index
+def _integrate_weights(order, dtype):
+    """(j, 1/k) as numpy columns of shape (K+1,) and (K,) in the series' precision (j = 0..K, k = 1..K)."""
+    key = (order, np.dtype(dtype))
+    weights = _integrate_weights_cache.get(key)
+    if weights is None:
+        j = np.arange(order + 1, dtype=dtype)
+        weights = _integrate_weights_cache[key] = (j, (1.0 / j[1:]).astype(dtype))
+    return weights
 
 
 def integrate(x_series, v0, v_series):
-    """Series of y with y' = v(t) x'(t) (y0 is the caller's):  y_k = sum_{j=1..k} (j/k) x_j v_{k-j}.
+    """Series of y with y' = v(t) x'(t) (y0 is the caller's):  y_k = (1/k) sum_{j=1..k} j x_j v_{k-j}.
 
-    v is known in full, so all K coefficients come from one gather of
-    v_0..v_{K-1} into a Toeplitz array, one multiply and one sum.
+    v is known in full, so all K coefficients are one Cauchy product of
+    (0, 1 x_1, ..., K x_K) with (v_0, ..., v_K), scaled by 1/k: O(K x entries) memory.
     """
-    from .shape import concatenate, getitem, reshape, sum, zeros_like
+    from .cauchy import series_product
+    from .shape import concatenate, getitem, reshape, zeros_like
 
     if v_series is None:  # v constant: y_k = x_k v0
         return multiply(x_series, v0)
     order = shape_of(x_series)[0]
-    shape = tuple(shape_of(v_series))[1:]
-    first = reshape(v0, shape=(1,) + shape)
-    history = concatenate(first, getitem(v_series, index=slice(0, order - 1)), zeros_like(first), axis=0)
-    toeplitz = getitem(history, index=_toeplitz_index(order))  # (K, K) + shape: v_{k-j}
-    matrix = _recurrence_matrix(_weights("j/k", order), x_series)  # (j/k) x_j
-    return sum(multiply(matrix, toeplitz), axis=1)
+    ndim = max(len(shape_of(x_series)), len(shape_of(v_series))) - 1
+    x_series, v_series = align(x_series, ndim), align(v_series, ndim)
+    precision = np.finfo(np.result_type(dtype_of(x_series), dtype_of(v_series))).dtype
+    j, inverse_k = _integrate_weights(order, precision)
+    member = (1,) * ndim
+    first = reshape(zeros_like(getitem(x_series, index=slice(0, 1))), shape=(1,) + tuple(shape_of(x_series))[1:])
+    scaled_x = concatenate(first, multiply(x_series, j[1:].reshape((order,) + member)), axis=0)
+    v0_shape = tuple(shape_of(v0))
+    v0 = reshape(v0, shape=(1,) + (1,) * (ndim - len(v0_shape)) + v0_shape)
+    v_full = concatenate(v0, v_series, axis=0)
+    product = series_product(scaled_x, v_full)
+    return multiply(getitem(product, index=slice(1, None)), inverse_k.reshape((order,) + member))
 
 
 def riccati(y0, x_series, a, b, c):
@@ -201,23 +208,46 @@ def riccati(y0, x_series, a, b, c):
     return _in_order(y_newest_first, order)
 
 
+def _is_linear_path(x_series):
+    """Whether x(t) = x0 + c_1 t exactly: a plain array (no transform traces it) with c_2..c_K all zero."""
+    return isinstance(x_series, np.ndarray) and not np.any(x_series[1:])
+
+
 def compose(x0, x_series, coefficients):
     """Series of f(x(t)) from f's Taylor coefficients at x0: ``coefficients[n]`` = f^(n)(x0) / n!, n = 1..K.
 
     f(x0 + d) = sum_n coefficients[n] d^n with d(t) = x(t) - x0; the powers of
-    d come from K - 1 Cauchy products. For functions whose derivatives are
-    known in closed form but obey no short recurrence (polygamma, Bessel).
+    d come from K - 1 Cauchy products (O(K^3 x entries) work, O(K x entries)
+    memory). Along a straight line x0 + c_1 t (``derivative`` and ``taylor``
+    of a plain input) d^n = c_1^n t^n, no products needed. For functions whose
+    derivatives are known in closed form but obey no short recurrence
+    (polygamma, Bessel, sinc).
     """
-    from .shape import zeros_like
+    from .cauchy import series_product
+    from .shape import concatenate, getitem, reshape, stack, zeros_like
 
     order = shape_of(x_series)[0]
-    zero = zeros_like(x0)
-    power = x_series
+    if _is_linear_path(x_series):
+        slope = x_series[0]
+        terms = [multiply(coefficients[n], slope ** n) for n in range(1, order + 1)]
+        out_shape = np.broadcast_shapes(*(tuple(shape_of(term)) for term in terms))
+        return stack(*[term if tuple(shape_of(term)) == out_shape else _broadcast_to(term, out_shape)
+                       for term in terms], axis=0)
+    shape = tuple(shape_of(x_series))[1:]
+    zero = reshape(zeros_like(getitem(x_series, index=0)), shape=(1,) + shape)
+    d = concatenate(zero, x_series, axis=0)  # d(t) = x(t) - x0 with its zero constant term
+    power = d
     out = times(coefficients[1], x_series)
     for n in range(2, order + 1):
-        power = _taylor_multiply(None, (zero, zero), (x_series, power))
-        out = plus(out, times(coefficients[n], power))
+        power = series_product(power, d)
+        out = plus(out, times(coefficients[n], getitem(power, index=slice(1, None))))
     return out
+
+
+def _broadcast_to(value, shape):
+    from .shape import broadcast_to
+
+    return broadcast_to(value, shape=shape)
 
 
 def factorial_scale(values):
