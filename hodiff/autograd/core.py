@@ -11,7 +11,6 @@ machinery and node classes are internals with no hodiff counterpart
 from collections.abc import MutableMapping
 
 from ..core.trace import Primitive
-
 from .differential_operators import _make_jvp as make_jvp
 from .differential_operators import _make_vjp as make_vjp
 

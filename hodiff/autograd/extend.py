@@ -46,13 +46,17 @@ def _table(fun, kind, rules_by_argnum):
         try:
             return rules_by_argnum[argnum]
         except KeyError:
-            raise MissingRuleError(fun.name, kind, f"no {kind.upper()} rule was defined for argument {argnum}") from None
+            raise MissingRuleError(fun.name, kind,
+                                   f"no {kind.upper()} rule was defined for argument {argnum}") from None
 
     return rule_for
 
 
 def defvjp(fun, *vjpmakers, argnums=None):
-    """Reverse-mode rules ``maker(ans, *args, **kwargs) -> (lambda g: cotangent)``, for ``argnums`` (default 0, 1, ...)."""
+    """Reverse-mode rules ``maker(ans, *args, **kwargs) -> (lambda g: cotangent)``.
+
+    For ``argnums`` (default 0, 1, ...).
+    """
     _require(fun, "defvjp")
     rules = {}
     for argnum, maker in zip(count() if argnums is None else argnums, vjpmakers):

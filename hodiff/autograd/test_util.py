@@ -148,7 +148,7 @@ def _cotangent_function(f):
 
 
 @unary_to_nary
-def check_grads(f, x, modes=["fwd", "rev"], order=2):
+def check_grads(f, x, modes=("fwd", "rev"), order=2):
     """``check_grads(fun, argnum=0, modes=["fwd", "rev"], order=2)(*args)``: autograd's derivative check.
 
     Each mode's derivative function (x, v) -> J v or (x, v) -> v J is itself

@@ -7,6 +7,7 @@ import functools
 
 from ..core.trace import Tracer as Box
 from ..core.trace import concrete_value as getval
+
 __all__ = ["primitive", "notrace_primitive", "isbox", "getval", "Box"]
 
 

@@ -12,4 +12,6 @@ __all__ = ["odeint"]
 
 def __getattr__(name):
     attr = getattr(_integrate, name)
-    return _not_differentiable(f"scipy.integrate.{name}", attr) if callable(attr) and not isinstance(attr, type) else attr
+    if callable(attr) and not isinstance(attr, type):
+        return _not_differentiable(f"scipy.integrate.{name}", attr)
+    return attr

@@ -1,4 +1,7 @@
-"""autograd.scipy.stats.dirichlet: the functions of hodiff.scipy.stats.dirichlet (logpdf, pdf, cdf, ... as hodiff has them)."""
+"""autograd.scipy.stats.dirichlet: the functions of hodiff.scipy.stats.dirichlet.
+
+logpdf, pdf, cdf, ... as hodiff has them.
+"""
 
 from ._distribution import forward_to as _forward_to
 
