@@ -31,8 +31,8 @@ from scipy.special import expit as _expit
 
 from ..core.errors import TracedConversionError
 from ..core.trace import Primitive, Tracer, concrete_value
-from .cauchy import series_product
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
+from .cauchy import series_product
 from .rules import (
     batch_elementwise,
     dtype_of,
