@@ -258,6 +258,7 @@ def test_without_dot_render_fails_in_one_clear_line(tmp_path, monkeypatch, witho
     message = str(error.value)
     assert "\n" not in message
     assert "apt-get install graphviz" in message and "pip install 'hodiff[viz]'" in message
+    assert "pip install -e '.[viz]'" in message  # a source checkout; quoted, so zsh does not glob it
     assert to_dot(graph).startswith("digraph")  # still works
     assert render(graph, tmp_path / "g.dot").exists()
     assert set(graph._repr_mimebundle_()) == {"text/plain"}

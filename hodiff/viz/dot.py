@@ -33,7 +33,7 @@ RENDER_FORMATS = ("svg", "png", "pdf", "jpg", "jpeg")
 # command is quoted: an unquoted hodiff[viz] is a glob in zsh ("no matches found").
 INSTALL_HINT = ("install Graphviz's `dot` program with `sudo apt-get install graphviz` (Debian, Ubuntu), "
                 "`brew install graphviz` (macOS) or `conda install graphviz`; the Python package is optional "
-                "(`pip install 'hodiff[viz]'`, or `pip install graphviz` in a source checkout); "
+                "(`pip install 'hodiff[viz]'`, or `pip install -e '.[viz]'` in a source checkout); "
                 "hd.to_dot(...) gives the DOT text without them")
 
 
