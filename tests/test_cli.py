@@ -431,3 +431,13 @@ def test_random_expressions_never_crash(expression, command, x, y):
     assert status in (0, 1, 2), err.getvalue()
     if status:
         assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+def test_demo_sigmoid_neuron_picture_fits_a_page_unscaled(tmp_path):
+    from hodiff.cli.demo import run_demo
+
+    run_demo(out_dir=tmp_path)
+    root = ET.parse(tmp_path / "sigmoid_neuron.svg").getroot()
+    assert float(root.get("width").removesuffix("pt")) <= 7.5 * 72  # was 1463pt wide (rankdir LR)
+    assert "scale(1 1)" in ET.tostring(root, encoding="unicode")  # fits without shrinking the text

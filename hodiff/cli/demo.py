@@ -155,7 +155,8 @@ def _sigmoid_neuron(report, out):
                              "shortcut": shortcut,
                              "nodes": [{"name": r["name"], "op": r["op"], "value": float(r["value"]),
                                         "grad": float(r["grad"])} for r in graph.rows()]}
-    _write_picture(report, out, graph, "sigmoid_neuron", show_local=True, title="the sigmoid neuron")
+    _write_picture(report, out, graph, "sigmoid_neuron", page=(7.5, 10), rankdir="TB", show_local=True,
+                   title="the sigmoid neuron")
 
 
 # ---------------------------------------------------------------------- 2. gate patterns
