@@ -262,3 +262,18 @@ def test_without_dot_render_fails_in_one_clear_line(tmp_path, monkeypatch, witho
     assert to_dot(graph).startswith("digraph")  # still works
     assert render(graph, tmp_path / "g.dot").exists()
     assert set(graph._repr_mimebundle_()) == {"text/plain"}
+
+
+def test_backward_nodes_say_what_they_compute():
+    import hodiff as hd
+    from hodiff.cli.demo import LECTURE_POINT as P
+    from hodiff.cli.demo import neuron as lecture_neuron
+
+    w0, x0, w1, x1, w2 = (hd.Variable(P[n], name=n) for n in ("w0", "x0", "w1", "x1", "w2"))
+    f = lecture_neuron(w0, x0, w1, x1, w2)
+    f.backward(create_graph=True)
+    dot = to_dot(f)
+    # 1/x's rule -upstream/x^2 as nodes; the multiply gates swap their inputs (df/dw1 = upstream * x1)
+    for text in ("n7 = f / n6", "n8 = -n7", "n10 = n9 * n5", "df/dw2 = -n10", "df/dw1 = df/dw2 * x1",
+                 "df/dx0 = df/dw2 * w0", "<b>n5</b><br/><b>exp</b>"):
+        assert text in dot, text

@@ -254,6 +254,18 @@ class Graph:
         parts += [f"{k}={v!r}" for k, v in params.items()]
         return f"{primitive.name}({', '.join(parts)})" if parts else primitive.name
 
+    def formula(self, node):
+        """What a node computes from its inputs' names: 'f / n6', '-n7', 'exp(n4)', 'sum(n3, axis=0)'."""
+        operands = self.inputs_of(node)
+        symbol = _SYMBOLS.get(node.primitive.name)
+        params = [f"{k}={v!r}" for k, v in (node.params or {}).items()
+                  if v is not None and not (k in _DEFAULT_PARAMS and _same(v, _DEFAULT_PARAMS[k]))]
+        if symbol is not None and len(operands) == 2 and not params:
+            return f"{operands[0]} {symbol} {operands[1]}"
+        if node.primitive.name == "negative" and len(operands) == 1:
+            return f"-{operands[0]}"
+        return f"{node.primitive.name}({', '.join(operands + params)})"
+
     def inputs_of(self, node):
         """Names of a node's inputs in argument order (constants written out)."""
         from .text import format_value
