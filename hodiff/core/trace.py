@@ -13,6 +13,7 @@ how gradients become differentiable and every order of derivative works.
 """
 
 import itertools
+import weakref
 
 import numpy as np
 
@@ -22,6 +23,10 @@ __all__ = ["Primitive", "Trace", "Tracer", "bind", "new_level", "registry", "fin
 
 # Every primitive by name: the registry test walks it to find missing rules.
 registry = {}
+# Every primitive, users' included (hodiff.core.work counts their applications); and the hook
+# core.work sets while it counts, to count primitives made inside its block too.
+all_primitives = weakref.WeakSet()
+_on_new_primitive = None
 
 _levels = itertools.count(1)  # level 0 is the graph API's persistent trace
 
@@ -101,6 +106,9 @@ class Primitive:
         self.inplace_vjp = None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
             registry[name] = self
+        all_primitives.add(self)
+        if _on_new_primitive is not None:
+            _on_new_primitive(self)
 
     def __call__(self, *args, **params):
         # bind's fast path, inlined: this is the cost of every operation.

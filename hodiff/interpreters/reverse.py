@@ -29,6 +29,7 @@ from sys import getrefcount as _getrefcount
 
 import numpy as np
 
+from ..core import work as _work
 from ..core.trace import Trace, Tracer, _levels
 
 __all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "tape_backward", "unbroadcast"]
@@ -365,6 +366,8 @@ def tape_backward(tape, roots, consume=False):
     Returns the list of pending cotangents by position: for a leaf, its total
     cotangent (None where nothing reached it); other entries are None.
     """
+    if _work.active:  # counting work: the general rules and add, whatever the nodes recorded
+        return _general_tape_backward(tape, roots, consume)
     add = _ops["add"]
     pending = [None] * len(tape)
     owned = set()  # positions whose pending array this pass allocated: safe to add into in place
@@ -457,6 +460,30 @@ def tape_backward(tape, roots, consume=False):
     return pending
 
 
+def _general_tape_backward(tape, roots, consume):
+    """``tape_backward`` by the general rules only, every sum of cotangents an ``add``: what hodiff.core.work counts."""
+    add = _ops["add"]
+    pending = [None] * len(tape)
+    for node, cotangent in roots:
+        current = pending[node.seq]
+        pending[node.seq] = cotangent if current is None else add(current, cotangent)
+    for position in range(len(tape) - 1, -1, -1):
+        cotangent = pending[position]
+        if cotangent is None:
+            continue
+        node = tape[position]
+        if node.primitive is None:
+            continue  # a leaf: its total stays in pending
+        pending[position] = None
+        for parent, contribution in _contributions(node, cotangent, node.args, node.ans, node.params):
+            current = pending[parent.seq]
+            pending[parent.seq] = contribution if current is None else add(current, contribution)
+        if consume:
+            tape[position] = None
+            node.args = node.ans = node.parents = None
+    return pending
+
+
 _np_add = np.add
 
 
@@ -493,6 +520,7 @@ def backward_pass(roots, wanted, rebuild=None):
     Returns {node: cotangent} for the wanted nodes that were reached.
     """
     add = _ops["add"]
+    counting = _work.active  # hodiff.core.work: the general rules only
     pending = {}
     heap = []
     for node, cotangent in roots:
@@ -516,7 +544,7 @@ def backward_pass(roots, wanted, rebuild=None):
             for parent, argnum in zip(node.parents, node.argnums):
                 args[argnum] = rebuild(args[argnum], parent)
             contributions = _contributions(node, cotangent, args, rebuild(node.ans, node), node.params)
-        elif node.fast is not None:
+        elif node.fast is not None and not counting:
             contributions = _fast_contributions(node, cotangent, node.fast)
         if contributions is None:
             contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
