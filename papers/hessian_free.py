@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
-from hodiff.core.trace import registry  # noqa: E402
+from hodiff.core.work import count_work  # noqa: E402
 
 GGN_RTOL = 1e-10
 ITERATION_FACTOR = 20   # HF must reach GD's final loss in at most K / this many iterations
@@ -160,24 +160,15 @@ def gradient_descent(net, iterations, learning_rate):
 
 @contextlib.contextmanager
 def counting_work():
-    """matmul counts 2 m k n, every other primitive the entries it produces (as in pearlmutter_hvp.py)."""
+    """Count the work of every primitive applied inside the block: a deterministic stand-in for time.
+
+    matmul counts 2 m k n (its flops); every other primitive the number of entries it produces.
+    hodiff.core.work counts every application, on every path (fast paths and scalars included).
+    """
     work = collections.Counter()
-    saved = {name: primitive.impl for name, primitive in registry.items()}
-
-    def wrapped(name, impl):
-        def impl_counted(*args, **params):
-            out = impl(*args, **params)
-            work[name] += 2 * np.size(out) * np.shape(args[0])[-1] if name == "matmul" else np.size(out)
-            return out
-        return impl_counted
-
-    for name, primitive in registry.items():
-        primitive.impl = wrapped(name, primitive.impl)
-    try:
+    with count_work() as counted:
         yield work
-    finally:
-        for name, primitive in registry.items():
-            primitive.impl = saved[name]
+    work.update(counted.work())
 
 
 def ggn_checks(net, theta):

@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
-from hodiff.core.trace import registry  # noqa: E402
+from hodiff.core.work import count_work  # noqa: E402
 
 WORK_RATIO_BOUND = 6.0     # HVP work / gradient work, at every n
 WORK_RATIO_SPREAD = 1.25   # max / min of that ratio over n: a constant, not growing with n
@@ -71,27 +71,12 @@ def counting_work():
     """Count the work of every primitive applied inside the block: a deterministic stand-in for time.
 
     matmul counts 2 m k n (its flops); every other primitive the number of entries it produces.
+    hodiff.core.work counts every application, on every path (fast paths and scalars included).
     """
     work = collections.Counter()
-    saved = {name: primitive.impl for name, primitive in registry.items()}
-
-    def wrapped(name, impl):
-        def impl_counted(*args, **params):
-            out = impl(*args, **params)
-            if name == "matmul":
-                work[name] += 2 * np.size(out) * np.shape(args[0])[-1]
-            else:
-                work[name] += np.size(out)
-            return out
-        return impl_counted
-
-    for name, primitive in registry.items():
-        primitive.impl = wrapped(name, primitive.impl)
-    try:
+    with count_work() as counted:
         yield work
-    finally:
-        for name, primitive in registry.items():
-            primitive.impl = saved[name]
+    work.update(counted.work())
 
 
 def work_of(function):

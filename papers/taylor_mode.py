@@ -49,7 +49,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
-from hodiff.core.trace import registry  # noqa: E402
+from hodiff.core.work import count_work  # noqa: E402
 
 VALUE_RTOL = 1e-12
 TAYLOR_SLOPE_BOUND = 2.2     # log work / log k over the upper half of the orders: quadratic at most
@@ -79,25 +79,12 @@ FUNCTIONS = {"exp(-x^2)": (gaussian, gaussian_closed), "sin(x) exp(-x^2)": (sin_
 
 @contextlib.contextmanager
 def counting():
-    """Count primitive applications and the entries they produce inside the block (all interpreters)."""
+    """Count primitive applications and the entries they produce inside the block (hodiff.core.work: every path)."""
     calls, entries = collections.Counter(), collections.Counter()
-    saved = {name: primitive.impl for name, primitive in registry.items()}
-
-    def wrapped(name, impl):
-        def impl_counted(*args, **params):
-            out = impl(*args, **params)
-            calls[name] += 1
-            entries[name] += np.size(out)
-            return out
-        return impl_counted
-
-    for name, primitive in registry.items():
-        primitive.impl = wrapped(name, primitive.impl)
-    try:
+    with count_work() as counted:
         yield calls, entries
-    finally:
-        for name, primitive in registry.items():
-            primitive.impl = saved[name]
+    calls.update(counted.calls)
+    entries.update(counted.entries)
 
 
 def median_time(function, repeats):
