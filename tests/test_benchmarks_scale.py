@@ -50,8 +50,11 @@ def test_with_scale_section_replaces_only_its_own_section():
 def test_quick_run_finds_both_limits_and_updates_results(tmp_path):
     figures, results = tmp_path / "scale.json", tmp_path / "RESULTS.md"
     results.write_text("# hodiff benchmark results\n\n## Results\n\nthe table\n\n## Scale (8 GiB)\n\nstale\n")
+    # An unbounded time budget: the search stops at its resolution, never at the clock, so a
+    # loaded machine makes the run slower but not different (the quick budget of 12 s once
+    # left no time for a capped probe and failed).
     completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "--quick",
-                                "--json", str(figures), "--results", str(results)],
+                                "--budget", "1e6", "--json", str(figures), "--results", str(results)],
                                capture_output=True, text=True, cwd=tmp_path, timeout=240)
     assert completed.returncode == 0, completed.stderr[-3000:]
     data = json.loads(figures.read_text())
