@@ -10,6 +10,7 @@ order in every argument, in forward and reverse mode:
 | ``norm`` | logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf  (x, loc=0, scale=1) |
 | ``t`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, df, loc=0, scale=1) |
 | ``gamma`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, a, loc=0, scale=1) |
+| ``chi2`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, df, loc=0, scale=1) |
 | ``beta`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, a, b, loc=0, scale=1) |
 | ``poisson`` | logpmf, pmf, cdf, logcdf, sf, logsf  (k, mu, loc=0) |
 | ``multivariate_normal`` | logpdf, pdf  (x, mean=None, cov=1) |
@@ -47,7 +48,7 @@ from ..primitives.rules import dtype_of, shape_of
 from . import linalg as _linalg
 from . import special as _special
 
-__all__ = ["norm", "t", "gamma", "beta", "poisson", "multivariate_normal"]
+__all__ = ["norm", "t", "gamma", "chi2", "beta", "poisson", "dirichlet", "multivariate_normal"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -430,6 +431,56 @@ class _Gamma(_Distribution):
         return _log_probability(*reversed(self._cdf_sf(x, a, loc, scale)))
 
 
+# ----------------------------------------------------------------- chi-squared
+
+def _times_two(scale):
+    return 2.0 * scale if _is_python_number(scale) else hnp.multiply(scale, 2.0)
+
+
+def _half(df):
+    return 0.5 * df if _is_python_number(df) else hnp.multiply(df, 0.5)
+
+
+class _ChiSquared(_Distribution):
+    """The chi-squared distribution with ``df`` degrees of freedom (scipy.stats.chi2):
+    the gamma distribution with shape df/2 and scale 2 (times ``scale``), so its CDF is
+    P(df/2, z/2), the regularized lower incomplete gamma function (``gammainc_pair``,
+    differentiable in x and in df). df need not be an integer; df <= 0 gives nan."""
+
+    name = "chi2"
+
+    def logpdf(self, x, df, loc=0.0, scale=1.0):
+        """(df/2 - 1) log z - z/2 - log Gamma(df/2) - (df/2) log 2 - log scale for z = (x - loc)/scale >= 0.
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.chi2.logpdf(2.0, 3.0)), 6)
+        -1.572365
+        """
+        return gamma.logpdf(x, _half(df), loc, _times_two(scale))
+
+    def pdf(self, x, df, loc=0.0, scale=1.0):
+        return hnp.exp(self.logpdf(x, df, loc, scale))
+
+    def cdf(self, x, df, loc=0.0, scale=1.0):
+        """P(df/2, z/2), z = (x - loc)/scale (0 below the support).
+
+        >>> import hodiff.scipy.stats as hst
+        >>> round(float(hst.chi2.cdf(2.0, 3.0)), 8)
+        0.42759329
+        """
+        return gamma.cdf(x, _half(df), loc, _times_two(scale))
+
+    def logcdf(self, x, df, loc=0.0, scale=1.0):
+        return gamma.logcdf(x, _half(df), loc, _times_two(scale))
+
+    def sf(self, x, df, loc=0.0, scale=1.0):
+        """Q(df/2, z/2) = 1 - P(df/2, z/2), computed directly (accurate in the upper tail)."""
+        return gamma.sf(x, _half(df), loc, _times_two(scale))
+
+    def logsf(self, x, df, loc=0.0, scale=1.0):
+        return gamma.logsf(x, _half(df), loc, _times_two(scale))
+
+
 # ----------------------------------------------------------------- beta
 
 class _Beta(_Distribution):
@@ -588,6 +639,7 @@ class _MultivariateNormal(_Distribution):
 norm = _Normal()
 t = _StudentT()
 gamma = _Gamma()
+chi2 = _ChiSquared()
 beta = _Beta()
 poisson = _Poisson()
 multivariate_normal = _MultivariateNormal()
