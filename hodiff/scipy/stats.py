@@ -13,7 +13,8 @@ order in every argument, in forward and reverse mode:
 | ``chi2`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, df, loc=0, scale=1) |
 | ``beta`` | logpdf, pdf, cdf, logcdf, sf, logsf  (x, a, b, loc=0, scale=1) |
 | ``poisson`` | logpmf, pmf, cdf, logcdf, sf, logsf  (k, mu, loc=0) |
-| ``multivariate_normal`` | logpdf, pdf  (x, mean=None, cov=1) |
+| ``dirichlet`` | logpdf, pdf  (x, alpha) |
+| ``multivariate_normal`` | logpdf, pdf  (x, mean=None, cov=1, allow_singular=False), entropy  (mean=None, cov=1) |
 
 Arguments broadcast against each other as in numpy. As in scipy, values
 outside the support give logpdf = -inf (pdf = 0), with zero derivative, and
@@ -577,6 +578,68 @@ class _Poisson(_Distribution):
         return _log_probability(*reversed(self._cdf_sf(k, mu, loc)))
 
 
+# ----------------------------------------------------------------- Dirichlet
+
+class _Dirichlet(_Distribution):
+    """The Dirichlet distribution with concentrations ``alpha`` (scipy.stats.dirichlet).
+
+    As in scipy, x's FIRST axis holds the components: x is (K,) for one point or
+    (K, N...) for many, or has K - 1 components (the last is then 1 - their sum);
+    alpha is (K,), all > 0. x must lie on the simplex (entries in [0, 1] summing to 1
+    within 1e-9, an entry 0 only where alpha >= 1), else ValueError with scipy's message.
+    The value is sum_i (alpha_i - 1) log x_i - log B(alpha), shape x.shape[1:] squeezed
+    (scipy's output: length-1 axes removed). Derivatives in x are the partial derivatives
+    of that formula (x_i as independent variables; compose with x / sum(x) to stay on the
+    simplex), derivatives in alpha are digamma(sum alpha) - digamma(alpha_i) + log x_i
+    and on, to any order.
+    """
+
+    name = "dirichlet"
+
+    def _checked(self, x, alpha):
+        alpha_plain = _concrete(alpha)
+        if alpha_plain.size and np.min(alpha_plain) <= 0:
+            raise ValueError("dirichlet: all parameters alpha must be greater than 0")
+        if len(shape_of(alpha)) != 1:
+            raise ValueError(f"dirichlet: parameter vector 'alpha' must be one dimensional, "
+                             f"but alpha.shape = {shape_of(alpha)}")
+        k = shape_of(alpha)[0]
+        x_shape = shape_of(x)
+        if not x_shape or (x_shape[0] != k and x_shape[0] + 1 != k):
+            raise ValueError(f"dirichlet: x must have either the same number of entries in its first axis as, "
+                             f"or one entry fewer than, alpha, but alpha.shape = {shape_of(alpha)} "
+                             f"and x.shape = {x_shape}")
+        if x_shape[0] + 1 == k:
+            x = hnp.concatenate([x, hnp.expand_dims(1.0 - hnp.sum(x, axis=0), 0)], axis=0)
+        x_plain = _concrete(x)
+        if np.min(x_plain) < 0:
+            raise ValueError("dirichlet: each entry in 'x' must be greater than or equal to zero")
+        if np.max(x_plain) > 1:
+            raise ValueError("dirichlet: each entry in 'x' must be smaller or equal one")
+        alpha_column = hnp.reshape(alpha, (k,) + (1,) * (len(shape_of(x)) - 1))
+        if np.any(_concrete(_and(hnp.equal(x, 0), hnp.less(alpha_column, 1)))):
+            raise ValueError("dirichlet: each entry in 'x' must be greater than zero if its alpha is less than one")
+        total = _concrete(hnp.sum(x, axis=0))
+        if np.any(np.abs(total - 1.0) > 10e-10):
+            raise ValueError(f"dirichlet: the input vector 'x' must lie within the normal simplex, "
+                             f"but sum(x, axis=0) = {total}")
+        return x, alpha_column
+
+    def logpdf(self, x, alpha):
+        """sum_i (alpha_i - 1) log x_i + log Gamma(sum alpha) - sum_i log Gamma(alpha_i).
+
+        >>> import numpy as np, hodiff.scipy.stats as hst
+        >>> round(float(hst.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 3.0]))), 6)
+        1.695211
+        """
+        x, alpha_column = self._checked(x, alpha)
+        log_b = hnp.sum(_gammaln(alpha)) - _gammaln(hnp.sum(alpha))
+        return hnp.squeeze(hnp.sum(_xlogy(alpha_column - 1.0, x), axis=0) - log_b)
+
+    def pdf(self, x, alpha):
+        return hnp.exp(self.logpdf(x, alpha))
+
+
 # ----------------------------------------------------------------- multivariate normal
 
 class _MultivariateNormal(_Distribution):
@@ -642,4 +705,5 @@ gamma = _Gamma()
 chi2 = _ChiSquared()
 beta = _Beta()
 poisson = _Poisson()
+dirichlet = _Dirichlet()
 multivariate_normal = _MultivariateNormal()
