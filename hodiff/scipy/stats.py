@@ -645,58 +645,150 @@ class _Dirichlet(_Distribution):
 class _MultivariateNormal(_Distribution):
     """The multivariate normal N(mean, cov) (scipy.stats.multivariate_normal).
 
-    x: (d,) for one point or (..., d) for many (with d = 1 a trailing axis may be
-    left out, as scipy allows). mean: (d,) or None (zeros). cov: a scalar
-    (cov * I), a vector (a diagonal) or a (d, d) symmetric positive definite
-    matrix, used through its Cholesky factor (only its lower triangle is read,
-    so derivatives in cov live there too; parametrize cov = A A^T + ... to
-    differentiate through a symmetric matrix). Returns shape x.shape[:-1].
+    x: (..., d) (leading axes are points; with d = 1 a 1-D x is d = 1 points, as scipy
+    reads it). mean: (d,), a scalar for d = 1, or None (zeros). cov: a scalar (cov * I),
+    a vector (a diagonal) or a (d, d) symmetric positive (semi)definite matrix, used through
+    its Cholesky factor (only its lower triangle is read, as scipy's eigh reads it, so
+    derivatives in cov live there too; parametrize cov = A A^T + ... or symmetrize to
+    differentiate through a symmetric matrix). d comes from mean, else cov, else x.
+    The result has shape x.shape[:-1] with length-1 axes removed (scipy's squeeze).
+
+    Singularity is judged as scipy judges it: eigenvalues of cov (in float64) at most
+    1e6 * eps * their largest |value| are zero; a negative eigenvalue below that raises
+    ValueError; a zero one raises LinAlgError unless allow_singular=True. Then, as scipy,
+    the density is over the support mean + range(cov): the pseudo-determinant and the
+    pseudo-inverse (from eigh), -inf for x off the support. Its derivatives in x and mean
+    are those along the support (the component across it is 0: the pseudo-inverse); a
+    derivative in cov at a singular cov is refused (the density jumps where the rank
+    changes), as is batching cov there.
     """
 
     name = "multivariate_normal"
 
-    def logpdf(self, x, mean=None, cov=1.0):
-        """-(d log(2 pi) + log det cov + (x - mean)^T cov^-1 (x - mean)) / 2.
+    def _dimension(self, mean, cov, x=None):
+        """(d, cov's number of axes) from mean, else cov, else x, with scipy's shape checks."""
+        cov_shape = shape_of(cov)
+        if len(cov_shape) > 2:
+            raise ValueError(f"multivariate_normal: cov must be a scalar, a vector or a matrix, "
+                             f"got {len(cov_shape)} axes")
+        if len(cov_shape) == 2 and cov_shape[0] != cov_shape[1]:
+            raise ValueError(f"multivariate_normal: cov must be square if it is two dimensional, "
+                             f"but cov.shape = {cov_shape}")
+        if mean is not None:
+            d = int(np.prod(shape_of(mean), dtype=int))
+            if len(shape_of(mean)) > 1 or (len(shape_of(mean)) == 0 and len(cov_shape) and cov_shape[-1] != 1):
+                raise ValueError(f"multivariate_normal: mean must be a vector of length d (a scalar for d = 1), "
+                                 f"got shape {shape_of(mean)}")
+        elif cov_shape:
+            d = cov_shape[-1]
+        elif x is not None:
+            d = shape_of(x)[-1] if shape_of(x) else 1
+        else:
+            d = 1
+        if cov_shape and cov_shape[-1] != d:
+            raise ValueError(f"multivariate_normal: cov has shape {cov_shape}, expected ({d}, {d})"
+                             if len(cov_shape) == 2 else
+                             f"multivariate_normal: cov has {cov_shape[-1]} variances, expected {d}")
+        return d, len(cov_shape)
+
+    def _spectrum(self, cov, d, cov_ndim, allow_singular):
+        """(eigenvalues, eigenvectors or None, eps, singular) of cov's plain numbers, as scipy's _PSD."""
+        plain = _concrete(cov)
+        if cov_ndim == 2:
+            if np.all(np.isfinite(plain)):
+                spectrum, vectors = np.linalg.eigh(plain)  # numpy's eigh reads the lower triangle
+            else:
+                raise ValueError("multivariate_normal: cov has a non-finite entry")
+        else:
+            spectrum, vectors = np.broadcast_to(plain, (d,)), None
+        eps = 1e6 * np.finfo(float).eps * np.max(np.abs(spectrum))
+        if np.min(spectrum) < -eps:
+            raise ValueError("multivariate_normal: the covariance must be symmetric positive semidefinite "
+                             f"(it has the eigenvalue {np.min(spectrum):.3g})")
+        singular = bool(np.any(spectrum <= eps))
+        if singular and not allow_singular:
+            raise np.linalg.LinAlgError(
+                "multivariate_normal: when allow_singular is False, the covariance must be symmetric positive "
+                "definite (it has a zero eigenvalue); pass allow_singular=True for the density on its support")
+        if singular and isinstance(cov, Tracer):
+            raise ValueError(
+                "multivariate_normal: the derivative in cov (and batching over cov) at a singular covariance "
+                "(allow_singular=True) is not defined: the pseudo-determinant jumps where the rank changes. "
+                "Differentiate in x and mean only (cov a constant), or give a full-rank cov")
+        if vectors is None:
+            vectors = np.eye(d)
+        return spectrum, vectors, eps, singular
+
+    def _log_det(self, cov, d, cov_ndim):
+        """(log det cov, its Cholesky factor or None) for a positive definite cov (a diagonal directly)."""
+        if cov_ndim < 2:
+            return (hnp.sum(hnp.log(cov)) if cov_ndim else d * _log(cov)), None
+        factor = hnp.linalg.cholesky(cov)
+        index = np.arange(d)
+        return 2.0 * hnp.sum(hnp.log(factor[index, index])), factor
+
+    def logpdf(self, x, mean=None, cov=1.0, allow_singular=False):
+        """-(r log(2 pi) + log pdet cov + (x - mean)^T cov^+ (x - mean)) / 2, r = rank cov (d if nonsingular).
 
         >>> import numpy as np, hodiff.scipy.stats as hst
         >>> cov = np.array([[2.0, 0.5], [0.5, 1.0]])
         >>> round(float(hst.multivariate_normal.logpdf(np.array([1.0, -1.0]), np.zeros(2), cov)), 6)
         -3.260542
         """
-        cov_ndim = len(_concrete(cov).shape)
-        if cov_ndim > 2:
-            raise ValueError(f"multivariate_normal: cov must be a scalar, a vector or a matrix, got {cov_ndim} axes")
-        if mean is not None:
-            d = _concrete(mean).shape[-1] if _concrete(mean).ndim else 1
-        elif cov_ndim:
-            d = _concrete(cov).shape[-1]
-        else:
-            d = _concrete(x).shape[-1] if _concrete(x).ndim else 1
-        x_shape = _concrete(x).shape
-        if d == 1 and (not x_shape or x_shape[-1] != 1):
-            x = hnp.expand_dims(x, -1)
-            x_shape = x_shape + (1,)
+        d, cov_ndim = self._dimension(mean, cov, x)
+        x_shape = shape_of(x)
+        if not x_shape:
+            x = hnp.reshape(x, (1,))
+        elif len(x_shape) == 1:
+            x = hnp.expand_dims(x, -1 if d == 1 else 0)
+        x_shape = shape_of(x)
         if x_shape[-1] != d:
             raise ValueError(f"multivariate_normal: x has {x_shape[-1]} components in its last axis, "
                              f"but the distribution has dimension {d}")
-        diff = x if mean is None else x - mean
+        diff = x if mean is None else x - (hnp.reshape(mean, (1,)) if not shape_of(mean) else mean)
+        spectrum, vectors, eps, singular = self._spectrum(cov, d, cov_ndim, allow_singular)
+        if singular:  # cov is a constant here: pseudo-inverse and pseudo-determinant from its eigh
+            kept = spectrum > eps
+            dtype = dtype_of(diff)
+            whiten = (vectors[:, kept] / np.sqrt(spectrum[kept])).astype(dtype)
+            across = vectors[:, ~kept].astype(dtype)
+            rank, log_det = int(kept.sum()), float(np.sum(np.log(spectrum[kept])))
+            maha = hnp.sum(hnp.square(hnp.matmul(diff, whiten)), axis=-1)
+            off = hnp.sum(hnp.square(hnp.matmul(diff, across)), axis=-1)
+            value = -0.5 * (rank * math.log(2 * math.pi) + log_det + maha)
+            return hnp.squeeze(hnp.where(hnp.less(off, (1e3 * eps) ** 2), value, -np.inf))
         if cov_ndim < 2:  # cov * I or a diagonal: no factorization
             variances = hnp.zeros_like(diff) + cov
             maha = hnp.sum(diff * diff / variances, axis=-1)
             log_det = hnp.sum(hnp.log(variances), axis=-1)
         else:
-            if _concrete(cov).shape != (d, d):
-                raise ValueError(f"multivariate_normal: cov has shape {_concrete(cov).shape}, expected ({d}, {d})")
-            factor = hnp.linalg.cholesky(cov)
-            index = np.arange(d)
-            log_det = 2.0 * hnp.sum(hnp.log(factor[index, index]))
+            log_det, factor = self._log_det(cov, d, cov_ndim)
             flat = hnp.reshape(diff, (-1, d))
             whitened = _linalg.solve_triangular(factor, hnp.transpose(flat), lower=True)  # (d, N)
             maha = hnp.reshape(hnp.sum(whitened * whitened, axis=0), x_shape[:-1])
-        return -0.5 * (d * math.log(2 * math.pi) + log_det + maha)
+        return hnp.squeeze(-0.5 * (d * math.log(2 * math.pi) + log_det + maha))
 
-    def pdf(self, x, mean=None, cov=1.0):
-        return hnp.exp(self.logpdf(x, mean, cov))
+    def pdf(self, x, mean=None, cov=1.0, allow_singular=False):
+        return hnp.exp(self.logpdf(x, mean, cov, allow_singular))
+
+    def entropy(self, mean=None, cov=1.0):
+        """(r (log(2 pi) + 1) + log pdet cov) / 2, r = rank cov; singular covariances allowed, as in scipy.
+
+        mean only sets d (the entropy does not depend on it: its derivative there is 0).
+
+        >>> import numpy as np, hodiff.scipy.stats as hst
+        >>> round(float(hst.multivariate_normal.entropy(np.zeros(2), np.array([[2.0, 0.5], [0.5, 1.0]]))), 6)
+        3.117685
+        """
+        d, cov_ndim = self._dimension(mean, cov)
+        spectrum, _, eps, singular = self._spectrum(cov, d, cov_ndim, True)
+        if singular:
+            kept = spectrum[spectrum > eps]
+            value = 0.5 * (kept.size * (math.log(2 * math.pi) + 1.0) + float(np.sum(np.log(kept))))
+            return np.asarray(value, dtype=np.result_type(dtype_of(cov), 0.0) if cov_ndim else float)
+        log_det, _ = self._log_det(cov, d, cov_ndim)
+        value = 0.5 * (d * (math.log(2 * math.pi) + 1.0) + log_det)
+        return value
 
 
 norm = _Normal()
