@@ -241,4 +241,4 @@ def test_fitting_a_gamma_by_maximum_likelihood_with_minimize():
 
 def test_repr_names_the_distribution():
     assert repr(hst.norm) == "<hodiff.scipy.stats.norm>"
-    assert set(hst.__all__) == {"norm", "t", "gamma", "beta", "poisson", "multivariate_normal"}
+    assert set(hst.__all__) == {"norm", "t", "gamma", "chi2", "beta", "poisson", "dirichlet", "multivariate_normal"}

@@ -586,7 +586,7 @@ class _Dirichlet(_Distribution):
     As in scipy, x's FIRST axis holds the components: x is (K,) for one point or
     (K, N...) for many, or has K - 1 components (the last is then 1 - their sum);
     alpha is (K,), all > 0. x must lie on the simplex (entries in [0, 1] summing to 1
-    within 1e-9, an entry 0 only where alpha >= 1), else ValueError with scipy's message.
+    within 1e-9 (4 K ulps in float32), an entry 0 only where alpha >= 1), else ValueError with scipy's message.
     The value is sum_i (alpha_i - 1) log x_i - log B(alpha), shape x.shape[1:] squeezed
     (scipy's output: length-1 axes removed). Derivatives in x are the partial derivatives
     of that formula (x_i as independent variables; compose with x / sum(x) to stay on the
@@ -620,7 +620,9 @@ class _Dirichlet(_Distribution):
         if np.any(_concrete(_and(hnp.equal(x, 0), hnp.less(alpha_column, 1)))):
             raise ValueError("dirichlet: each entry in 'x' must be greater than zero if its alpha is less than one")
         total = _concrete(hnp.sum(x, axis=0))
-        if np.any(np.abs(total - 1.0) > 10e-10):
+        # scipy's tolerance, 1e-9; float32 points are rounded to ~1e-7, so theirs is a few ulps per entry
+        dtype = np.result_type(dtype_of(x), np.float16)
+        if np.any(np.abs(total - 1.0) > max(10e-10, 4 * k * float(np.finfo(dtype).eps))):
             raise ValueError(f"dirichlet: the input vector 'x' must lie within the normal simplex, "
                              f"but sum(x, axis=0) = {total}")
         return x, alpha_column
