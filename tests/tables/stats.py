@@ -92,3 +92,8 @@ def _rows():
 
 
 ROWS = _rows()
+
+# vmap stacks every argument: a stack of scalar covariances (B,) reads as one diagonal
+# covariance and a stack of diagonals (B, d) as one matrix, as scipy would read them
+# (each row checked unbatched above).
+NOT_BATCHABLE = {"multivariate_normal.logpdf[scalar]", "multivariate_normal.entropy[diagonal]"}
