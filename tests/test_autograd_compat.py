@@ -9,10 +9,9 @@ import pytest
 import sympy as sp
 
 import hodiff as hd
-import hodiff.numpy as hnp
-
 import hodiff.autograd as autograd
 import hodiff.autograd.numpy as anp
+import hodiff.numpy as hnp
 from hodiff.autograd import grad
 from hodiff.autograd.test_util import check_grads
 

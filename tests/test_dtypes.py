@@ -162,7 +162,7 @@ def real_routes(f, args):
     for mode in ("fwd", "rev", "auto"):
         for layout in ("numerator", "denominator"):
             routes[f"jacobian[{mode}, {layout}]"] = (
-                lambda m=mode, l=layout: hd.jacobian(f, argnums, mode=m, layout=l)(*args))
+                lambda m=mode, lay=layout: hd.jacobian(f, argnums, mode=m, layout=lay)(*args))
     for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd"):
         routes[f"hessian[{mode}]"] = lambda m=mode: hd.hessian(s, argnums, mode=m)(*args)
     for mode in ("fwd-rev", "rev-rev", "rev-fwd"):

@@ -1,4 +1,4 @@
-"""The package passes its own lint configuration (pyproject's [tool.ruff]); ruff comes with the test extra."""
+"""The package and its tests pass their own lint configuration (pyproject's [tool.ruff]); ruff comes with the test extra."""
 
 import pathlib
 import shutil
@@ -19,7 +19,7 @@ def _ruff():
 
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install '.[test]')")
-def test_ruff_check_hodiff_is_clean():
-    result = subprocess.run(_ruff() + ["check", "--no-cache", "--output-format", "concise", "hodiff"],
+def test_ruff_check_is_clean():
+    result = subprocess.run(_ruff() + ["check", "--no-cache", "--output-format", "concise", "hodiff", "tests"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
