@@ -259,6 +259,30 @@ def test_a_python_float_beside_float32_arrays_keeps_float32(row, position):
         _check_precision(thunk, np.float32, f"{row.name}, arg {position} a Python float / {name}")
 
 
+@pytest.mark.parametrize("name", ["exp", "log", "sin", "cos", "tanh", "sqrt"])
+def test_a_numpy_float64_scalar_stays_strong_as_in_numpy(name):
+    # hodiff sends float and np.float64 scalars through the math module for speed; an
+    # np.float64 must come back an np.float64, or it turns weak (NEP 50) beside float32
+    # and the value, a Dual's primal and a traced route disagree on the dtype (fuzz seed 130441).
+    function, reference = getattr(hnp, name), getattr(np, name)
+    c = np.float64(0.7)
+    assert type(function(c)) is type(reference(c)) is np.float64
+    assert type(hd.jvp(function, (c,), (np.float64(1.0),))[0]) is np.float64
+    x32 = np.array([0.5, 1.5], np.float32)
+
+    def f(x):
+        return x * function(c)
+
+    expected = (x32 * reference(c)).dtype  # numpy: float64
+    routes = real_routes(f, (x32,))
+    # the routes whose result has the output's dtype (gradients have the input's)
+    checked = ["jvp", "vmap", "taylor[4]"] + [name for name in routes if name.startswith("jacobian")]
+    assert np.asarray(f(x32)).dtype == expected, f"x * {name}(np.float64): value"
+    for route_name in checked:
+        for leaf in _leaves(routes[route_name]()):
+            assert np.result_type(leaf) == expected, f"x * {name}(np.float64) / {route_name}"
+
+
 # ----------------------------------------------------------------- every route on the functions
 
 REPRESENTATIVES = {

@@ -93,6 +93,8 @@ def test_scalar_impl_is_the_implementation_on_floats(name):
     for args in cases:
         kind, fast = _outcome(primitive.scalar_impl, *args)
         if kind == "value":  # (an error means: use impl)
+            if arity == 1 and type(args[0]) is np.float64:
+                fast = np.float64(fast)  # math.* gives a float: the forward interpreter restores the type
             with np.errstate(all="ignore"):
                 _same(fast, primitive.impl(*args))
 

@@ -1,4 +1,4 @@
-"""The package and its tests pass their own lint configuration (pyproject's [tool.ruff]); ruff comes with the test extra."""
+"""The package and its tests pass their own lint configuration (pyproject's [tool.ruff]; ruff: the test extra)."""
 
 import pathlib
 import shutil

@@ -70,7 +70,8 @@ class Primitive:
     they give the very numbers and dtypes of the general path):
 
     - ``scalar_impl(*floats)``: the implementation when every argument is a
-      Python float (forward mode: or np.float64) and there are no parameters
+      Python float (forward mode: or np.float64, whose type forward mode
+      restores on a unary result) and there are no parameters
       (a C function such as ``math.sin`` or ``operator.mul``); an
       ``ArithmeticError`` or ``ValueError`` from it means "use ``impl``";
     - ``fast_vjp[i]`` / ``fast_jvp[i]``: rule i for plain values only (floats,

@@ -122,6 +122,8 @@ class ForwardTrace(Trace):
             if x_class in _FLOATS and primitive.scalar_impl is not None and not params:
                 try:
                     ans = primitive.scalar_impl(x)
+                    if x_class is not float:  # math.* gives a float for an np.float64: keep it strong
+                        ans = np.float64(ans)
                 except _FAST_ERRORS:
                     ans = primitive.impl(x)
             else:

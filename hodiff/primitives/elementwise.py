@@ -561,14 +561,16 @@ sqrt = elementwise("sqrt", scalar_fast_unary(math.sqrt, np.sqrt), (lambda ans, x
 # the interpreters then fall back to the general rules. tests/test_fast_paths.py
 # compares both paths, numbers and types.
 
-_FLOATS = (float, np.float64)  # the types scalar_fast_unary sends to the math module
 
 
 def _through(math_function, ufunc):
     """math_function for (numpy) floats, ufunc otherwise: the dispatch of scalar_fast_unary."""
 
     def plain(x):
-        return math_function(x) if x.__class__ in _FLOATS else ufunc(x)
+        kind = x.__class__
+        if kind is float:
+            return math_function(x)
+        return np.float64(math_function(x)) if kind is np.float64 else ufunc(x)
 
     return plain
 

@@ -39,22 +39,25 @@ def dtype_of(x):
 
 # ----------------------------------------------------------------- fast scalar implementations
 
-_PY_FLOATS = (float, np.float64)
-
 
 def scalar_fast_unary(math_function, ufunc):
     """``ufunc``, but through ``math`` for Python floats (numpy's scalar path costs ~1 us).
 
     Where math raises (log(0), exp(1000), sqrt(-1)) numpy's answer (-inf, inf,
-    nan) is returned instead, so results never differ from numpy's.
+    nan) is returned instead, so results never differ from numpy's. The type does
+    not differ either: an np.float64 gives an np.float64 (NEP 50: it is strong
+    beside float32, where a Python float is weak).
     """
 
     def impl(x):
-        if type(x) in _PY_FLOATS:
+        kind = type(x)
+        if kind is float or kind is np.float64:
             try:
-                return math_function(x)
+                answer = math_function(x)
             except (ValueError, OverflowError, ZeroDivisionError):
                 pass
+            else:
+                return answer if kind is float else np.float64(answer)
         return ufunc(x)
 
     impl.__name__ = impl.__qualname__ = ufunc.__name__
