@@ -274,6 +274,24 @@ def test_integer_powers_are_exact_to_high_order(name, f, reference, order, x0):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-14 * np.abs(expected).max())
 
 
+# Issue 12 (fuzz seed 130308): logsumexp's Taylor rule summed the exp series of
+# x - y0 and took their log, cancelling terms of size x_1^k: with one dominant
+# entry of slope 215 its coefficients were -24 at order 4 in float32 and 4e-8 in
+# float64, for a true ~1e-16. Reference: mpmath at 60 digits.
+@pytest.mark.parametrize("dtype, atol", [(np.float64, 1e-14), (np.float32, 1e-5)])
+def test_logsumexp_with_a_dominant_steep_entry_is_exact_to_high_order(dtype, atol):
+    start, slope = np.array([50.0, 0.0, -1.0], dtype), np.array([215.0, 1.0, -3.0], dtype)
+
+    def reference(t):
+        return mpmath.log(sum(mpmath.exp(float(a) + float(b) * t) for a, b in zip(start, slope)))
+
+    with mpmath.workdps(60):
+        expected = np.array([float(c) for c in mpmath.taylor(reference, mpmath.mpf(0), 12)])
+    got = hd.taylor(lambda t: hsp.logsumexp(start + slope * t), dtype(0.0), dtype(1.0), order=12)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=0, atol=atol * np.abs(expected).max())
+
+
 @pytest.mark.parametrize("p", [2, 3, 4, 5])
 def test_integer_powers_at_a_zero_base_in_an_array(p):
     x = np.array([0.0, 1.0, -2.0])

@@ -468,12 +468,31 @@ def _softmax_of(ans, x, axis, keepdims):
 
 
 def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
-    """ans + log(s(t)) with s(t) = sum exp(x(t) - ans): no overflow, s(0) ~ 1."""
-    x0 = primals[0]
-    weights0 = _softmax_of(ans, x0, axis, keepdims)
-    weights = S.exp_series(weights0, series[0])  # (K,) + x.shape
-    totals = _sum(weights, axis=shift_axis(axis, ndim_of(x0)), keepdims=keepdims)
-    return S.log_series(_sum(weights0, axis=axis, keepdims=keepdims), totals)
+    """y(t) = c(t) + log(sum(exp(x(t) - c(t)))) with c(t) the series of the largest entry.
+
+    Shifting by the pivot's whole series (not only its value) keeps every exp
+    series small: the pivot's own is exactly 1 and the others grow like
+    the differences of slopes. (Shifting by y0 alone summed exp series that grow
+    like x_1^k and took their log, cancelling them: logsumexp([50 + 215 t, t])
+    came out -24 at order 4 in float32 and lost every digit of e^-50 215^k / k!
+    in float64.) Tied maxima share the pivot: c is their mean.
+    """
+    from .reductions import amax
+
+    x0, x_series = primals[0], series[0]
+    if x_series is None:
+        return None
+    series_axes = shift_axis(axis, ndim_of(x0))
+    top = amax(x0, axis=axis, keepdims=True)
+    top = where(isfinite(top), top, 0.0)  # all -inf (or an inf): nan coefficients, as before
+    pivots = where(equal(x0, top), full_like(x0, 1.0), full_like(x0, 0.0))  # in x's precision
+    count = _sum(pivots, axis=axis, keepdims=True)
+    count = where(greater(count, 0.0), count, 1.0)
+    pivot_series = true_divide(_sum(multiply(x_series, pivots), axis=series_axes, keepdims=True), count)
+    weights0 = exp(subtract(x0, top))
+    totals = _sum(S.exp_series(weights0, subtract(x_series, pivot_series)), axis=series_axes, keepdims=True)
+    result = add(pivot_series, S.log_series(_sum(weights0, axis=axis, keepdims=True), totals))
+    return reshape(result, shape=(shape_of(x_series)[0],) + tuple(shape_of(ans)))
 
 
 logsumexp_p = Primitive(
