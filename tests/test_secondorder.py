@@ -287,6 +287,75 @@ def test_trace_is_exact_for_a_diagonal_hessian_and_reproducible():
         hd.hessian_trace(f, x, samples=1)
 
 
+def _quadratic_with_spectrum(eigenvalues, seed=0):
+    """f(x) = x^T A x / 2 with A = U diag(eigenvalues) U^T for a random orthogonal U; returns (f, A)."""
+    n = len(eigenvalues)
+    basis, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))
+    matrix = (basis * eigenvalues) @ basis.T
+    return (lambda x: 0.5 * hnp.dot(x, matrix @ x)), matrix
+
+
+def _counted(operator):
+    """The operator, with a count of the HVPs its matmat computes (one per column)."""
+    counts = [0]
+    matmat = operator.matmat
+
+    def counting(block):
+        counts[0] += np.shape(block)[1]
+        return matmat(block)
+
+    operator.matmat = counting
+    return operator, counts
+
+
+def test_hutchpp_is_exact_when_the_sketch_holds_the_hessian():
+    # rank 5 <= samples // 3 = 6: the low-rank part is the whole trace, the deflated rest is zero.
+    rank = np.zeros(40)
+    rank[:5] = [3.0, -2.0, 1.5, 0.7, 0.2]
+    f, matrix = _quadratic_with_spectrum(rank)
+    operator, counts = _counted(hd.hessian_operator(f, np.zeros(40)))
+    estimate = hd.hessian_trace(operator, samples=18, seed=3, method="hutch++")
+    np.testing.assert_allclose(estimate.trace, np.trace(matrix), rtol=0, atol=1e-12)
+    assert estimate.stderr < 1e-12
+    assert estimate.matvecs == counts[0] == 18
+
+
+def test_hutchpp_is_unbiased_and_beats_hutchinson_on_a_decaying_spectrum():
+    # Meyer et al. 2021: with eigenvalues i^-2 most of the trace sits in a few directions,
+    # which the sketch captures; Hutchinson's error comes from all of them.
+    n, budget = 120, 30
+    f, matrix = _quadratic_with_spectrum(np.arange(1, n + 1, dtype=float) ** -2.0, seed=1)
+    operator = hd.hessian_operator(f, np.zeros(n))
+    exact = np.trace(matrix)
+    plus = np.array([hd.hessian_trace(operator, samples=budget, seed=s, method="hutch++").trace for s in range(60)])
+    plain = np.array([hd.hessian_trace(operator, samples=budget, seed=s).trace for s in range(60)])
+    assert abs(plus.mean() - exact) < 4 * plus.std(ddof=1) / np.sqrt(plus.size)  # unbiased
+    assert np.median(np.abs(plus - exact)) < np.median(np.abs(plain - exact)) / 3
+
+
+@pytest.mark.parametrize("method", ["hutchinson", "hutch++"])
+def test_trace_stops_at_the_target_relative_error(method):
+    f, matrix = _quadratic_with_spectrum(np.linspace(1.0, 2.0, 50), seed=2)
+    operator, counts = _counted(hd.hessian_operator(f, np.zeros(50)))
+    estimate = hd.hessian_trace(operator, samples=3000, seed=0, method=method, rtol=0.01, block=8)
+    assert estimate.matvecs == counts[0] < 3000
+    assert estimate.stderr <= 0.01 * abs(estimate.trace)
+    assert abs(estimate.trace - np.trace(matrix)) < 0.05 * np.trace(matrix)
+
+
+def test_trace_refuses_bad_options_by_name():
+    f = lambda x: hnp.sum(x ** 4)
+    x = np.ones(3)
+    with pytest.raises(ValueError, match="method='hutch'"):
+        hd.hessian_trace(f, x, method="hutch")
+    with pytest.raises(ValueError, match="samples=3 must be an integer >= 4 for method='hutch\\+\\+'"):
+        hd.hessian_trace(f, x, samples=3, method="hutch++")
+    with pytest.raises(ValueError, match="rtol=-1"):
+        hd.hessian_trace(f, x, rtol=-1)
+    with pytest.raises(ValueError, match="block=0"):
+        hd.hessian_trace(f, x, block=0)
+
+
 # ----------------------------------------------------------------- spectral density
 
 
