@@ -3,7 +3,8 @@
 One place per primitive: the scipy implementation (float32 stays float32),
 the derivative written with hodiff primitives (so every order works:
 gammaln' = digamma, digamma' = polygamma(1), polygamma(n)' = polygamma(n + 1),
-I_v' = (I_{v-1} + I_{v+1}) / 2, erf' = 2/sqrt(pi) exp(-x^2) ...), batching by
+I_v' = (I_{v-1} + I_{v+1}) / 2, J_v' = (J_{v-1} - J_{v+1}) / 2 (and Y_v alike),
+erf' = 2/sqrt(pi) exp(-x^2) ...), batching by
 broadcasting, and a Taylor rule:
 
 - from a first-order ODE in composition form (y' = F(x, y) x') where one
@@ -11,7 +12,7 @@ broadcasting, and a Taylor rule:
   ndtri, log_ndtr, xlogy, xlog1py;
 - from closed-form derivatives at the expansion point composed with the
   input series (``series.compose_terms``): gammaln, digamma, polygamma, the
-  Bessel functions I_v and their scaled forms.
+  Bessel functions I_v and their scaled forms, J_v and Y_v.
 
 ``logsumexp`` is a primitive too (reduction over ``axis``): stable, with the
 VJP g * softmax and a Taylor rule that never overflows. softmax and
@@ -50,6 +51,7 @@ from .shape import sum as _sum
 __all__ = [
     "expit", "logit", "log_expit", "softplus", "relu", "erf", "erfc", "erfinv", "erfcx", "ndtr", "ndtri",
     "log_ndtr", "gammaln", "digamma", "polygamma", "gamma", "betaln", "iv", "ive", "i0", "i1", "i0e", "i1e",
+    "jv", "yv", "j0", "j1", "y0", "y1",
     "xlogy", "xlog1py", "logsumexp", "softmax", "log_softmax",
 ]
 
@@ -305,8 +307,12 @@ def _ive_impl(x, v):
     return _float_result(sp.ive)(v, x)
 
 
-def _bessel_derivative_coefficients(function, ans, x0, v, order):
-    """f^(n)(x0) / n! for f = I_v:  I_v^(n) = 2^-n sum_k C(n, k) I_{v-n+2k} (from I_v' = (I_{v-1} + I_{v+1})/2)."""
+def _bessel_derivative_coefficients(function, ans, x0, v, order, parity=1):
+    """[f(x0), f'(x0)/1!, ..., f^(K)(x0)/K!] for a Bessel family f_v = function(x, v=v).
+
+    parity=1, f = I_v:        I_v^(n) = 2^-n sum_k C(n, k) I_{v-n+2k}        (from I_v' = (I_{v-1} + I_{v+1})/2);
+    parity=-1, f = J_v, Y_v:  f_v^(n) = 2^-n sum_k (-1)^k C(n, k) f_{v-n+2k}  (from f_v' = (f_{v-1} - f_{v+1})/2).
+    """
     cache = {v: ans}
 
     def at(order_v):
@@ -318,7 +324,7 @@ def _bessel_derivative_coefficients(function, ans, x0, v, order):
     for n in range(1, order + 1):
         acc = None
         for k in range(n + 1):
-            acc = S.t_add(acc, S.t_scale(at(v - n + 2 * k), math.comb(n, k)))
+            acc = S.t_add(acc, S.t_scale(at(v - n + 2 * k), math.comb(n, k) * parity ** k))
         coefficients.append(S.t_scale(acc, 1.0 / (2.0 ** n * math.factorial(n))))
     return coefficients
 
@@ -379,9 +385,91 @@ def i1e(x):
     return ive(x, v=1)
 
 
-def _static_order(v, name):
+# --------------------------------------------------------------- Bessel functions of the first and second kind
+
+def _reflected(function, x, v):
+    """f_v(x) for an integer order v < 0 from f_{-v}: J_{-n} = (-1)^n J_n and Y_{-n} = (-1)^n Y_n."""
+    out = function(x, -v)
+    return np.negative(out) if v % 2 else out
+
+
+def _jv_impl(x, v):
+    if isinstance(v, int) and v < 0:
+        return _reflected(_jv_impl, x, v)
+    if v == 0:
+        return sp.j0(x)
+    if v == 1:
+        return sp.j1(x)
+    return _float_result(sp.jv)(v, x)
+
+
+def _yv_impl(x, v):
+    if isinstance(v, int) and v < 0:
+        return _reflected(_yv_impl, x, v)
+    if v == 0:
+        return sp.y0(x)
+    if v == 1:
+        return sp.y1(x)
+    if isinstance(v, int):
+        return _float_result(sp.yn)(v, x)  # scipy's yn takes its int loop to float64: keep float32
+    return _float_result(sp.yv)(v, x)
+
+
+def _cylinder_derivative(function, x, v):
+    """d/dx f_v(x) = (f_{v-1}(x) - f_{v+1}(x)) / 2 for f = J, Y; at v = 0 exactly -f_1(x)."""
+    if v == 0:
+        return negative(function(x, v=1))
+    return multiply(subtract(function(x, v=v - 1), function(x, v=v + 1)), 0.5)
+
+
+def _cylinder_bessel(name, impl, doc):
+    primitive = Primitive(
+        name, impl,
+        vjp=(lambda g, ans, x, v: multiply(g, _cylinder_derivative(primitive, x, v)),),
+        jvp=(lambda t, ans, x, v: multiply(t, _cylinder_derivative(primitive, x, v)),),
+        taylor=_unary_taylor(lambda ans, x0, xs, v: S.compose(
+            x0, xs, _bessel_derivative_coefficients(primitive, ans, x0, v, S.order_of([xs]), parity=-1))),
+        broadcasts=True,
+    )
+    primitive.batch = batch_elementwise(primitive)
+    primitive.__doc__ = doc
+    return primitive
+
+
+jv = _cylinder_bessel(
+    "jv", _jv_impl,
+    "The Bessel function of the first kind J_v(x) of static real order ``v`` (elementwise, x's shape and "
+    "float dtype); J_v' = (J_{v-1} - J_{v+1}) / 2. Integer orders use scipy's j0, j1, and J_{-n} = (-1)^n J_n.")
+yv = _cylinder_bessel(
+    "yv", _yv_impl,
+    "The Bessel function of the second kind Y_v(x) of static real order ``v`` (elementwise, x's shape and "
+    "float dtype; nan for x < 0); Y_v' = (Y_{v-1} - Y_{v+1}) / 2. Integer orders use scipy's y0, y1, yn.")
+
+
+def j0(x):
+    """J_0(x); its derivative is -J_1(x)."""
+    return jv(x, v=0)
+
+
+def j1(x):
+    """J_1(x); its derivative is (J_0(x) - J_2(x)) / 2."""
+    return jv(x, v=1)
+
+
+def y0(x):
+    """Y_0(x) (x > 0); its derivative is -Y_1(x)."""
+    return yv(x, v=0)
+
+
+def y1(x):
+    """Y_1(x) (x > 0); its derivative is (Y_0(x) - Y_2(x)) / 2."""
+    return yv(x, v=1)
+
+
+def _static_order(v, name, argument="v"):
     if hasattr(v, "_trace") or np.ndim(v):
-        raise TypeError(f"{name}: the order v must be a Python number (hodiff does not differentiate in v)")
+        raise TypeError(f"{name}: the order {argument} must be a Python number "
+                        f"(hodiff does not differentiate in {argument})")
     return float(v) if not float(v).is_integer() else int(v)
 
 
@@ -553,6 +641,27 @@ def _ive_api(v, z):
     return ive(z, v=_static_order(v, "ive"))
 
 
+def _jv_api(v, z):
+    return jv(z, v=_static_order(v, "jv"))
+
+
+def _yv_api(v, z):
+    return yv(z, v=_static_order(v, "yv"))
+
+
+def _jn_api(n, x):
+    """scipy's jn: jv (any real order n, as scipy)."""
+    return jv(x, v=_static_order(n, "jn", "n"))
+
+
+def _yn_api(n, x):
+    """scipy's yn: Y_n of an integer order n."""
+    n = _static_order(n, "yn", "n")
+    if not isinstance(n, int):
+        raise TypeError(f"yn: the order n must be an integer, not {n} (scipy truncates it); use yv for a real order")
+    return yv(x, v=n)
+
+
 def _polygamma_api(n, x):
     if hasattr(n, "_trace") or np.ndim(n) or int(n) != n or n < 0:
         raise TypeError("polygamma: n must be a non-negative Python int (a static order)")
@@ -564,6 +673,7 @@ SCIPY_SPECIAL_API = {
     "erfinv": erfinv, "erfcx": erfcx, "ndtr": ndtr, "ndtri": ndtri, "log_ndtr": log_ndtr, "gammaln": gammaln,
     "digamma": digamma, "psi": digamma, "polygamma": _polygamma_api, "gamma": gamma, "betaln": betaln,
     "iv": _iv_api, "ive": _ive_api, "i0": i0, "i1": i1, "i0e": i0e, "i1e": i1e,
+    "jv": _jv_api, "yv": _yv_api, "jn": _jn_api, "yn": _yn_api, "j0": j0, "j1": j1, "y0": y0, "y1": y1,
     "xlogy": xlogy, "xlog1py": xlog1py, "logsumexp": logsumexp, "softmax": softmax,
     "log_softmax": log_softmax,
 }
