@@ -172,3 +172,24 @@ def test_backprop_lecture_checks(monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         paper.main(["--quick"])
     assert "gate patterns" in str(exit_info.value.code)
+
+
+# ----------------------------------------------------------------- Hutch++
+
+def test_hutchpp_checks():
+    paper = load("hutchpp")
+    theory = [0.1, 0.05]
+
+    def row(hutchinson, hutchpp, needed=(500.0, 40.0)):
+        return dict(errors={"hutchinson": [0.1 * hutchinson, 0.05 * hutchinson]}, theory=theory,
+                    slopes={"hutchinson": -0.5, "hutch++": hutchpp},
+                    needed={"hutchinson": needed[0], "hutch++": needed[1]})
+
+    assert paper.check({1: row(1.0, -1.0), 2: row(1.1, -2.0)}) == []
+    assert "closed form" in paper.check({1: row(2.0, -1.0), 2: row(1.0, -2.0)})[0]
+    assert "c = 1: Hutch++'s error falls" in paper.check({1: row(1.0, -0.55), 2: row(1.0, -2.0)})[0]
+    assert "steeper" in paper.check({1: row(1.0, -1.0), 2: row(1.0, -0.6)})[0]
+    assert "products for 1% error" in paper.check({1: row(1.0, -1.0, (500.0, 300.0)), 2: row(1.0, -2.0)})[0]
+    # The slope and the budget for a target come from a least-squares line through the errors.
+    fit = paper.slope(np.array([10, 100, 1000]), np.array([1.0, 0.1, 0.01]))
+    assert abs(fit[0] + 1.0) < 1e-12 and abs(paper.matvecs_for(0.001, fit) - 10000) < 1e-6
