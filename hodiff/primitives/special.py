@@ -24,7 +24,7 @@ import math
 import numpy as np
 import scipy.special as sp
 
-from ..core.trace import Primitive
+from ..core.trace import Primitive, concrete_value
 from . import series as S
 from .elementwise import (
     _is_complex,
@@ -53,6 +53,7 @@ __all__ = [
     "log_ndtr", "gammaln", "digamma", "polygamma", "gamma", "betaln", "iv", "ive", "i0", "i1", "i0e", "i1e",
     "jv", "yv", "j0", "j1", "y0", "y1",
     "xlogy", "xlog1py", "logsumexp", "softmax", "log_softmax",
+    "beta", "rgamma", "gammasgn", "erfcinv", "gammainc", "gammaincc", "betainc", "multigammaln",
 ]
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -287,6 +288,161 @@ gamma.__doc__ = "The Gamma function; derivative Gamma(x) digamma(x)."
 def betaln(a, b):
     """log |B(a, b)| = gammaln(a) + gammaln(b) - gammaln(a + b); a Python float a or b stays weak."""
     return subtract(add(weak(gammaln(a), a), weak(gammaln(b), b)), gammaln(add(a, b)))
+
+
+# --------------------------------------------------------------- beta, incomplete gamma/beta, erfcinv (issue 13)
+# The incomplete functions are differentiated in x only: d/da and d/db have no closed form
+# in scipy, so a traced a or b raises (a refusal, never a wrong number).
+
+def _gammaln_series(x0, xs, order):
+    """Series of gammaln(x(t)) (None for a constant x)."""
+    if xs is None:
+        return None
+    return S.compose(x0, xs, _polygamma_coefficients(gammaln(x0), x0, 0, order))
+
+
+def _not_in(name, argument, signature):
+    """The rule of an argument hodiff does not differentiate in: raises when a derivative in it is asked for."""
+    message = (f"{name}: hodiff differentiates {signature} in x only, not in {argument} (scipy gives no closed "
+               f"form for d/d{argument}); {argument} must not depend on the differentiated variables "
+               f"(hd.stop_gradient({argument}) treats it as a constant)")
+
+    def rule(*_args):
+        raise TypeError(message)
+
+    rule.message = message
+    return rule
+
+
+def _refuse_series(series, rules):
+    for s, rule in zip(series, rules):
+        if s is not None:
+            rule()
+
+
+def _beta_derivative(first):
+    def derivative(ans, a, b):
+        own = a if first else b
+        return multiply(ans, subtract(weak(digamma(own), own), digamma(add(a, b))))
+
+    return derivative
+
+
+def _taylor_beta(ans, primals, series):
+    """B(t) = B(a0, b0) exp(L(t) - L0), L = betaln: the sign of B is locally constant."""
+    (a0, b0), (a_series, b_series) = primals, series
+    order = S.order_of(series)
+    ndim = ndim_of(ans)
+    a_series, b_series = S.align(a_series, ndim), S.align(b_series, ndim)
+    log_series = S.minus(S.plus(_gammaln_series(a0, a_series, order), _gammaln_series(b0, b_series, order)),
+                         _gammaln_series(add(a0, b0), S.plus(a_series, b_series), order))
+    return S.finish_series(S.exp_series(ans, log_series), ans, order)
+
+
+beta = elementwise("beta", _float_result(sp.beta), (_beta_derivative(True), _beta_derivative(False)),
+                   taylor=_taylor_beta)
+beta.__doc__ = "B(a, b) = Gamma(a) Gamma(b) / Gamma(a + b); d/da = B (digamma(a) - digamma(a + b)), d/db alike."
+
+
+def _taylor_rgamma(ans, x0, xs):
+    # 1/Gamma(x(t)) = ans exp(-(gammaln(x(t)) - gammaln(x0))): the sign of Gamma is locally constant.
+    return S.exp_series(ans, S.scale(_gammaln_series(x0, xs, S.order_of([xs])), -1.0))
+
+
+rgamma = elementwise("rgamma", sp.rgamma, (lambda ans, x: negative(multiply(ans, digamma(x))),),
+                     taylor=_unary_taylor(_taylor_rgamma))
+rgamma.__doc__ = ("1 / Gamma(x); derivative -rgamma(x) digamma(x) (nan at the zeros x = 0, -1, -2, ..., "
+                  "where digamma has its poles).")
+
+gammasgn = Primitive("gammasgn", sp.gammasgn, differentiable=False, broadcasts=True)
+gammasgn.batch = batch_elementwise(gammasgn)
+gammasgn.__doc__ = "The sign of Gamma(x), piecewise constant: its derivative is 0 (as autograd)."
+
+erfcinv = elementwise(
+    "erfcinv", sp.erfcinv, (lambda ans, x: multiply(exp(multiply(ans, ans)), -_SQRT_PI_OVER_TWO),),
+    taylor=_term_rule(lambda ans, x: _exp_square_ode_terms(ans, x, -_SQRT_PI_OVER_TWO, 1.0)),
+)
+erfcinv.__doc__ = "The inverse of erfc on (0, 2); derivative -sqrt(pi)/2 exp(ans^2)."
+
+
+def _log_gamma_density(a, x):
+    """(a - 1) log x - x - gammaln(a): the log of d/dx gammainc(a, x) (a > 0)."""
+    return subtract(subtract(xlogy(subtract(a, 1.0), x), x), weak(gammaln(a), a))
+
+
+def _taylor_incomplete(sign, log_density, exponent_series, refusals):
+    """y' = sign exp(w(x)) x' with w = log_density(*constants, x) and w's series from
+    exponent_series(*constants, x0, xs): the x-derivative of the incomplete gamma and beta functions."""
+
+    def rule(ans, primals, series):
+        _refuse_series(series[:-1], refusals)
+        order = S.order_of(series)
+        *constants, x0 = primals
+        xs = S.finish_series(series[-1], ans, order)
+        density0 = multiply(exp(log_density(*constants, x0)), sign)
+        return S.integrate(xs, density0, S.exp_series(density0, exponent_series(*constants, x0, xs)))
+
+    return rule
+
+
+def _gamma_exponent_series(a, x0, xs):
+    return S.minus(S.times(subtract(a, 1.0), S.log_series(x0, xs)), xs)
+
+
+def _incomplete_gamma(name, function, sign):
+    refuse = _not_in(name, "a", f"{name}(a, x)")
+    primitive = elementwise(
+        name, _float_result(function),
+        (refuse, lambda ans, a, x: multiply(exp(_log_gamma_density(a, x)), sign)),
+        taylor=_taylor_incomplete(sign, _log_gamma_density, _gamma_exponent_series, (refuse,)),
+    )
+    return primitive
+
+
+gammainc = _incomplete_gamma("gammainc", sp.gammainc, 1.0)
+gammainc.__doc__ = ("The regularized lower incomplete gamma function P(a, x); d/dx = x^(a-1) exp(-x) / Gamma(a). "
+                    "Not differentiable in a (a traced a raises).")
+gammaincc = _incomplete_gamma("gammaincc", sp.gammaincc, -1.0)
+gammaincc.__doc__ = ("The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x); "
+                     "d/dx = -x^(a-1) exp(-x) / Gamma(a). Not differentiable in a (a traced a raises).")
+
+
+def _log_beta_density(a, b, x):
+    """(a - 1) log x + (b - 1) log(1 - x) - betaln(a, b): the log of d/dx betainc(a, b, x)."""
+    return subtract(add(xlogy(subtract(a, 1.0), x), xlog1py(subtract(b, 1.0), negative(x))),
+                    weak(betaln(a, b), a, b))
+
+
+def _beta_exponent_series(a, b, x0, xs):
+    return S.plus(S.times(subtract(a, 1.0), S.log_series(x0, xs)),
+                  S.times(subtract(b, 1.0), S.log_series(subtract(1.0, x0), S.scale(xs, -1.0))))
+
+
+_betainc_refusals = (_not_in("betainc", "a", "betainc(a, b, x)"), _not_in("betainc", "b", "betainc(a, b, x)"))
+betainc = elementwise(
+    "betainc", _float_result(sp.betainc),
+    _betainc_refusals + (lambda ans, a, b, x: exp(_log_beta_density(a, b, x)),),
+    taylor=_taylor_incomplete(1.0, _log_beta_density, _beta_exponent_series, _betainc_refusals),
+)
+betainc.__doc__ = ("The regularized incomplete beta function I_x(a, b); d/dx = x^(a-1) (1-x)^(b-1) / B(a, b). "
+                   "Not differentiable in a or b (a traced a or b raises).")
+
+_LOG_PI = math.log(math.pi)
+
+
+def multigammaln(a, d):
+    """log of the multivariate gamma function of dimension ``d`` (a static positive int):
+    d (d - 1) / 4 log(pi) + sum_{j=0}^{d-1} gammaln(a - j / 2), for a > (d - 1) / 2 (else ValueError,
+    as scipy). Same shape as a; derivative sum_j digamma(a - j / 2)."""
+    if hasattr(d, "_trace") or np.ndim(d) or float(d) != int(d) or int(d) < 1:
+        raise ValueError("multigammaln: d should be a positive integer (dimension), a static Python int")
+    d = int(d)
+    if np.any(np.asarray(concrete_value(a)) <= 0.5 * (d - 1)):
+        raise ValueError(f"multigammaln: condition a > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
+    out = gammaln(a)
+    for j in range(1, d):
+        out = add(out, gammaln(subtract(a, 0.5 * j)))
+    return add(out, d * (d - 1) * 0.25 * _LOG_PI)
 
 
 # --------------------------------------------------------------- modified Bessel functions
@@ -676,6 +832,8 @@ SCIPY_SPECIAL_API = {
     "jv": _jv_api, "yv": _yv_api, "jn": _jn_api, "yn": _yn_api, "j0": j0, "j1": j1, "y0": y0, "y1": y1,
     "xlogy": xlogy, "xlog1py": xlog1py, "logsumexp": logsumexp, "softmax": softmax,
     "log_softmax": log_softmax,
+    "beta": beta, "rgamma": rgamma, "gammasgn": gammasgn, "erfcinv": erfcinv, "gammainc": gammainc,
+    "gammaincc": gammaincc, "betainc": betainc, "multigammaln": multigammaln,
 }
 
 _ = shape_of  # re-exported for sibling modules
