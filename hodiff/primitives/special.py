@@ -12,7 +12,10 @@ broadcasting, and a Taylor rule:
   ndtri, log_ndtr, xlogy, xlog1py;
 - from closed-form derivatives at the expansion point composed with the
   input series (``series.compose_terms``): gammaln, digamma, polygamma, the
-  Bessel functions I_v and their scaled forms, J_v and Y_v.
+  Bessel functions I_v and their scaled forms, J_v and Y_v;
+- beta and rgamma: exp of the gammaln series (their sign is locally constant);
+  erfcinv: the ODE y' = -sqrt(pi)/2 exp(y^2) x'; gammainc, gammaincc, betainc
+  (in x only): y' = exp(w(x)) x' with w the log of their closed-form density.
 
 ``logsumexp`` is a primitive too (reduction over ``axis``): stable, with the
 VJP g * softmax and a Taylor rule that never overflows. softmax and
@@ -24,7 +27,8 @@ import math
 import numpy as np
 import scipy.special as sp
 
-from ..core.trace import Primitive, concrete_value
+from ..core.trace import Primitive, Tracer
+from ..interpreters.batch import BatchTracer
 from . import series as S
 from .elementwise import (
     _is_complex,
@@ -320,6 +324,18 @@ def _refuse_series(series, rules):
             rule()
 
 
+def _at_output_shape(ans, primals, series, order):
+    """Primals that carry a series, and their series, broadcast to the output's shape (a constant
+    stays as it is: a Python float stays weak)."""
+    from .shape import broadcast_to
+
+    shape = tuple(shape_of(ans))
+    primals = [p if s is None or tuple(shape_of(p)) == shape else broadcast_to(p, shape=shape)
+               for p, s in zip(primals, series)]
+    series = [None if s is None else S.finish_series(s, ans, order) for s in series]
+    return primals, series
+
+
 def _beta_derivative(first):
     def derivative(ans, a, b):
         own = a if first else b
@@ -330,10 +346,8 @@ def _beta_derivative(first):
 
 def _taylor_beta(ans, primals, series):
     """B(t) = B(a0, b0) exp(L(t) - L0), L = betaln: the sign of B is locally constant."""
-    (a0, b0), (a_series, b_series) = primals, series
     order = S.order_of(series)
-    ndim = ndim_of(ans)
-    a_series, b_series = S.align(a_series, ndim), S.align(b_series, ndim)
+    (a0, b0), (a_series, b_series) = _at_output_shape(ans, primals, series, order)
     log_series = S.minus(S.plus(_gammaln_series(a0, a_series, order), _gammaln_series(b0, b_series, order)),
                          _gammaln_series(add(a0, b0), S.plus(a_series, b_series), order))
     return S.finish_series(S.exp_series(ans, log_series), ans, order)
@@ -378,7 +392,7 @@ def _taylor_incomplete(sign, log_density, exponent_series, refusals):
         _refuse_series(series[:-1], refusals)
         order = S.order_of(series)
         *constants, x0 = primals
-        xs = S.finish_series(series[-1], ans, order)
+        (x0,), (xs,) = _at_output_shape(ans, (x0,), series[-1:], order)
         density0 = multiply(exp(log_density(*constants, x0)), sign)
         return S.integrate(xs, density0, S.exp_series(density0, exponent_series(*constants, x0, xs)))
 
@@ -430,6 +444,13 @@ betainc.__doc__ = ("The regularized incomplete beta function I_x(a, b); d/dx = x
 _LOG_PI = math.log(math.pi)
 
 
+def _every_value(x):
+    """The plain values under any tracers (a batched value: all its members, stacked)."""
+    while isinstance(x, Tracer):
+        x = x.value if isinstance(x, BatchTracer) else x.primal
+    return x
+
+
 def multigammaln(a, d):
     """log of the multivariate gamma function of dimension ``d`` (a static positive int):
     d (d - 1) / 4 log(pi) + sum_{j=0}^{d-1} gammaln(a - j / 2), for a > (d - 1) / 2 (else ValueError,
@@ -437,7 +458,7 @@ def multigammaln(a, d):
     if hasattr(d, "_trace") or np.ndim(d) or float(d) != int(d) or int(d) < 1:
         raise ValueError("multigammaln: d should be a positive integer (dimension), a static Python int")
     d = int(d)
-    if np.any(np.asarray(concrete_value(a)) <= 0.5 * (d - 1)):
+    if np.any(np.asarray(_every_value(a)) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: condition a > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
     out = gammaln(a)
     for j in range(1, d):

@@ -1,0 +1,146 @@
+"""beta, rgamma, gammasgn, erfcinv, gammainc, gammaincc, betainc, multigammaln (issue 13) against
+references nobody here wrote: closed-form first derivatives, and mpmath's derivatives of its own
+implementations (mpmath.diff at 30 digits) up to order 6, reached through hd.taylor (the Taylor
+rules), nested reverse mode and nested forward mode.
+"""
+
+import math
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import hodiff as hd
+import hodiff.scipy.special as hsp
+
+ORDER = 6
+
+
+def _mp(function):
+    return lambda t: function(mpmath.mpf(t))
+
+
+# name, hodiff function of one variable, mpmath reference, points
+CASES = [
+    ("beta(x, 1.7)", lambda x: hsp.beta(x, 1.7), _mp(lambda t: mpmath.beta(t, 1.7)), [0.4, 1.3, 2.9]),
+    ("beta(2.2, x)", lambda x: hsp.beta(2.2, x), _mp(lambda t: mpmath.beta(2.2, t)), [0.6, 1.8]),
+    ("beta(x, 2x) negative", lambda x: hsp.beta(x, 0.3 * x), _mp(lambda t: mpmath.beta(t, 0.3 * t)), [-1.4]),
+    ("rgamma", hsp.rgamma, _mp(mpmath.rgamma), [0.3, 1.7, 3.5, -1.5]),
+    ("erfcinv", hsp.erfcinv, _mp(lambda t: mpmath.erfinv(1 - t)), [0.1, 0.7, 1.0, 1.6]),
+    ("gammainc(2.5, x)", lambda x: hsp.gammainc(2.5, x),
+     _mp(lambda t: mpmath.gammainc(2.5, 0, t, regularized=True)), [0.4, 1.5, 6.0]),
+    ("gammainc(0.6, x)", lambda x: hsp.gammainc(0.6, x),
+     _mp(lambda t: mpmath.gammainc(0.6, 0, t, regularized=True)), [0.3, 2.0]),
+    ("gammaincc(1.5, x)", lambda x: hsp.gammaincc(1.5, x),
+     _mp(lambda t: mpmath.gammainc(1.5, t, mpmath.inf, regularized=True)), [0.5, 3.0]),
+    ("betainc(2.5, 1.5, x)", lambda x: hsp.betainc(2.5, 1.5, x),
+     _mp(lambda t: mpmath.betainc(2.5, 1.5, 0, t, regularized=True)), [0.15, 0.5, 0.85]),
+    ("betainc(0.7, 3, x)", lambda x: hsp.betainc(0.7, 3.0, x),
+     _mp(lambda t: mpmath.betainc(0.7, 3, 0, t, regularized=True)), [0.2, 0.6]),
+    ("multigammaln(x, 3)", lambda x: hsp.multigammaln(x, 3),
+     _mp(lambda t: 3 * 2 / 4 * mpmath.log(mpmath.pi) + sum(mpmath.loggamma(t - mpmath.mpf(j) / 2)
+                                                            for j in range(3))), [1.3, 4.5]),
+]
+
+
+def _mpmath_derivatives(reference, x, order):
+    with mpmath.workdps(30):
+        return np.array([float(mpmath.diff(reference, x, n)) for n in range(order + 1)])
+
+
+@pytest.mark.parametrize("name, function, reference, points", CASES, ids=[c[0] for c in CASES])
+def test_derivatives_to_order_six_match_mpmath(name, function, reference, points):
+    factorials = np.array([math.factorial(n) for n in range(ORDER + 1)], dtype=float)
+    for x in points:
+        expected = _mpmath_derivatives(reference, x, ORDER)
+        taylor = np.asarray(hd.taylor(function, x, 1.0, order=ORDER)) * factorials
+        np.testing.assert_allclose(taylor, expected, rtol=1e-9, atol=1e-12, err_msg=f"{name} at {x}: taylor")
+        nested_rev, nested_fwd = function, function
+        for n in range(1, 4):  # nested reverse and forward mode: orders 1..3
+            nested_rev, nested_fwd = hd.grad(nested_rev), hd.derivative(nested_fwd)
+            np.testing.assert_allclose(float(nested_rev(x)), expected[n], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name} at {x}: grad^{n}")
+            np.testing.assert_allclose(float(nested_fwd(x)), expected[n], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{name} at {x}: derivative^{n}")
+
+
+def test_first_derivatives_match_their_closed_forms():
+    x = np.array([0.2, 0.9, 2.5, 5.0])
+    for a in [0.5, 1.0, 3.2]:
+        density = x ** (a - 1) * np.exp(-x) / math.gamma(a)
+        np.testing.assert_allclose(hd.grad(lambda x: hsp.gammainc(a, x).sum())(x), density, rtol=1e-12)
+        np.testing.assert_allclose(hd.grad(lambda x: hsp.gammaincc(a, x).sum())(x), -density, rtol=1e-12)
+    u = np.array([0.05, 0.4, 0.7, 0.97])
+    for a, b in [(0.5, 0.5), (2.0, 3.5), (1.0, 1.0)]:
+        density = u ** (a - 1) * (1 - u) ** (b - 1) / math.gamma(a) / math.gamma(b) * math.gamma(a + b)
+        np.testing.assert_allclose(hd.grad(lambda x: hsp.betainc(a, b, x).sum())(u), density, rtol=1e-12)
+    y = np.array([0.05, 0.5, 1.0, 1.9])
+    np.testing.assert_allclose(hd.grad(lambda y: hsp.erfcinv(y).sum())(y),
+                               -math.sqrt(math.pi) / 2 * np.exp(sp.erfcinv(y) ** 2), rtol=1e-12)
+    a, b = np.array([0.7, 2.0, -1.5]), np.array([1.3, 0.4, 0.2])
+    da, db = hd.grad(lambda a, b: hsp.beta(a, b).sum(), argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(da, sp.beta(a, b) * (sp.digamma(a) - sp.digamma(a + b)), rtol=1e-12)
+    np.testing.assert_allclose(db, sp.beta(a, b) * (sp.digamma(b) - sp.digamma(a + b)), rtol=1e-12)
+    z = np.array([0.4, 1.0, 2.7, -0.5])
+    np.testing.assert_allclose(hd.grad(lambda z: hsp.rgamma(z).sum())(z), -sp.digamma(z) / sp.gamma(z), rtol=1e-12)
+
+
+def test_values_match_scipy_with_array_parameters():
+    rng = np.random.default_rng(3)
+    a, b, x = rng.uniform(0.3, 4, (2, 3)), rng.uniform(0.3, 4, 3), rng.uniform(0.05, 0.95, (2, 3))
+    np.testing.assert_array_equal(hsp.gammainc(a, 3 * x), sp.gammainc(a, 3 * x))
+    np.testing.assert_array_equal(hsp.gammaincc(a, 3 * x), sp.gammaincc(a, 3 * x))
+    np.testing.assert_array_equal(hsp.betainc(a, b, x), sp.betainc(a, b, x))
+    np.testing.assert_array_equal(hsp.beta(a, b), sp.beta(a, b))
+    np.testing.assert_array_equal(hsp.gammasgn(x - 1.5), sp.gammasgn(x - 1.5))
+    np.testing.assert_allclose(hsp.multigammaln(a + 2, 4), sp.multigammaln(a + 2, 4), rtol=1e-14)
+    # an array a broadcast against a scalar x: the Taylor rule's series takes the output's shape
+    coefficients = hd.taylor(lambda t: hsp.gammainc(a, t), 1.3, 1.0, order=3)
+    assert np.shape(coefficients) == (4, 2, 3)
+    np.testing.assert_allclose(coefficients[1], 1.3 ** (a - 1) * np.exp(-1.3) / sp.gamma(a), rtol=1e-12)
+    coefficients = hd.taylor(lambda t: hsp.beta(a, t), 1.3, 1.0, order=3)
+    assert np.shape(coefficients) == (4, 2, 3)
+    np.testing.assert_allclose(coefficients[1], sp.beta(a, 1.3) * (sp.digamma(1.3) - sp.digamma(a + 1.3)),
+                               rtol=1e-12)
+    # vmap over the parameter a (not a derivative in a): fine
+    np.testing.assert_allclose(hd.vmap(lambda a: hsp.gammainc(a, 1.3))(a[0]), sp.gammainc(a[0], 1.3), rtol=1e-15)
+
+
+def test_gammasgn_has_zero_derivative():
+    x = np.array([-2.5, -1.5, 0.5, 3.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: hsp.gammasgn(x).sum())(x), 0.0)
+    np.testing.assert_array_equal(hd.taylor(hsp.gammasgn, -1.5, 1.0, order=3), [1.0, 0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("call, argument", [
+    (lambda s: hsp.gammainc(s, 1.0), "a"), (lambda s: hsp.gammaincc(s, 1.0), "a"),
+    (lambda s: hsp.betainc(s, 2.0, 0.3), "a"), (lambda s: hsp.betainc(2.0, s, 0.3), "b"),
+])
+def test_derivatives_in_the_parameters_are_refused(call, argument):
+    name = r"\w+"
+    pattern = f"{name}: hodiff differentiates .* in x only, not in {argument}"
+    for transform in (hd.grad, hd.derivative, lambda f: (lambda s: hd.taylor(f, s, 1.0, order=3))):
+        with pytest.raises(TypeError, match=pattern):
+            transform(call)(1.5)
+
+
+def test_multigammaln_refuses_what_scipy_refuses():
+    with pytest.raises(ValueError, match="positive integer"):
+        hsp.multigammaln(3.0, 1.5)
+    with pytest.raises(ValueError, match="positive integer"):
+        hd.grad(lambda d: hsp.multigammaln(3.0, d))(2.0)
+    with pytest.raises(ValueError, match="not met"):
+        hd.grad(lambda a: hsp.multigammaln(a, 4))(1.4)  # a > (d - 1) / 2 = 1.5 fails
+    with pytest.raises(ValueError, match="not met"):
+        hd.vmap(lambda a: hsp.multigammaln(a, 4))(np.array([2.0, 1.4]))
+
+
+def test_float32_stays_float32_with_python_float_parameters():
+    x = np.float32([0.3, 0.6])
+    for function in [lambda x: hsp.gammainc(2.5, x), lambda x: hsp.gammaincc(0.5, x),
+                     lambda x: hsp.betainc(2.5, 1.5, x), lambda x: hsp.beta(1.5, x), hsp.erfcinv, hsp.rgamma,
+                     lambda x: hsp.multigammaln(x + 3, 2)]:
+        assert function(x).dtype == np.float32
+        assert hd.grad(lambda x: function(x).sum())(x).dtype == np.float32
+        assert hd.taylor(function, x, np.ones_like(x), order=3).dtype == np.float32
