@@ -1101,14 +1101,19 @@ solve_sylvester.batch = _batch_stacked(solve_sylvester, (2, 2, 2))
 def _sqrtm_impl(a):
     out = _sla.sqrtm(a)
     if not np.iscomplexobj(a) and np.iscomplexobj(out):
-        # scipy returns a complex result when rounding leaves tiny imaginary parts, or when A has
-        # negative eigenvalues (no real square root).
+        # scipy returns a complex result when rounding leaves tiny imaginary parts (then the real
+        # part is the real root), or when A has negative eigenvalues: then its complex principal
+        # root is the answer (as scipy's), of the complex dtype of a's precision.
         scale = max(1.0, float(np.abs(out).max(initial=0.0)))
-        if np.abs(out.imag).max(initial=0.0) > 100 * np.finfo(out.real.dtype).eps * scale:
-            raise ValueError("sqrtm: this real matrix has no real square root (it has negative eigenvalues); "
-                             "pass a complex matrix for the complex principal square root")
-        out = out.real
+        if np.abs(out.imag).max(initial=0.0) <= 100 * np.finfo(out.real.dtype).eps * scale:
+            return out.real.astype(a.dtype, copy=False)
+        return out.astype(np.result_type(a.dtype, np.complex64), copy=False)
     return out.astype(np.result_type(a, out.dtype) if np.iscomplexobj(a) else a.dtype, copy=False)
+
+
+def _real_for_real_input(g, a):
+    """The real part of a cotangent for a real input (the output was complex)."""
+    return real(g) if _is_complex(g) and not _is_complex(a) else g
 
 
 def _sqrtm_taylor(ans, primals, series):
@@ -1126,7 +1131,7 @@ def _sqrtm_taylor(ans, primals, series):
 # A (..., n, n) -> X = sqrtm(A) with X X = A:  X dX + dX X = dA.
 sqrtm = Primitive(
     "sqrtm", _sqrtm_impl,
-    vjp=(lambda g, ans, a: solve_sylvester(_mT(ans), _mT(ans), g),),
+    vjp=(lambda g, ans, a: _real_for_real_input(solve_sylvester(_mT(ans), _mT(ans), g), a),),
     jvp=(lambda t, ans, a: solve_sylvester(ans, ans, t),),
     taylor=_sqrtm_taylor,
 )
@@ -1905,14 +1910,24 @@ def sp_expm(A):
 
 
 def sp_sqrtm(A, disp=True, blocksize=64):
-    """Principal square root of a stack (..., n, n): X with X @ X = A.
+    """Principal square root of a stack (..., n, n): X with X @ X = A (scipy.linalg.sqrtm).
 
     The derivative solves the Sylvester equation X dX + dX X = dA. A real
-    matrix with negative eigenvalues is refused (it has no real square root).
+    matrix with negative eigenvalues has no real root: its complex principal
+    root is returned (complex128, complex64 for float32 input), as scipy's, and
+    the derivative in the real A is the real part of the complex one's
+    transpose. ``disp=False`` returns (X, errest) with scipy's error estimate
+    ||X X - A||_F^2 / ||A||_F (computed with hodiff ops); ``blocksize`` is
+    accepted and has no effect on the result.
     """
+    del blocksize
     a = _inexact(A)
     _check_square(a, "sqrtm")
-    return sqrtm(a)
+    x = sqrtm(a)
+    if disp is False:
+        residual = _two_norm(subtract(matmul(x, x), a), (-2, -1), False)
+        return x, true_divide(multiply(residual, residual), _two_norm(a, (-2, -1), False))
+    return x
 
 
 def sp_solve_sylvester(a, b, q):
