@@ -94,7 +94,7 @@ from .shape import diagonal
 
 __all__ = [
     "inv", "solve", "det", "slogdet", "cholesky", "eigh", "eig", "svd", "qr", "pinv",
-    "solve_triangular", "lu", "expm", "sqrtm", "solve_sylvester",
+    "solve_triangular", "lu", "expm", "sqrtm", "solve_sylvester", "solve_banded",
     "LINALG_API", "SCIPY_LINALG_API",
 ]
 
@@ -1138,6 +1138,95 @@ sqrtm = Primitive(
 sqrtm.batch = _batch_unary(sqrtm)
 
 
+# ===================================================================== banded systems (scipy.linalg.solve_banded)
+#
+# scipy's layout: ab (l + u + 1, n) holds A[i, j] at ab[u + i - j, j]; row r of ab is the diagonal
+# of offset u - r (superdiagonals first). Entries of ab outside the band's positions are ignored.
+
+def _band_positions(l, u, n, shift):
+    """(indices, mask): for each (r, j) of an (l + u + 1, n) array, the column j + shift(r) clipped
+    into [0, n) and whether it is in range (plain integer / boolean arrays)."""
+    r = np.arange(l + u + 1)[:, None]
+    column = np.arange(n)[None, :] + shift(r)
+    valid = (column >= 0) & (column < n)
+    return np.clip(column, 0, n - 1), valid
+
+
+def _gather(x, indices, axis_from_end):
+    """take_along_axis of x along axis ndim - axis_from_end, indices broadcast over the leading axes."""
+    nd = ndim_of(x)
+    indices = indices.reshape((1,) * (nd - indices.ndim) + indices.shape)
+    return S.take_along_axis_p(x, indices, axis=nd - axis_from_end)
+
+
+def _band_mask(valid, like):
+    return valid.astype(dtype_of(like))
+
+
+def _banded_matvec(ab, x, l, u):
+    """A x for the banded A of ab (..., m, n) and x (..., n, K):  y_i = sum_r ab[r, i + u - r] x[i + u - r]."""
+    n = shape_of(ab)[-1]
+    indices, valid = _band_positions(l, u, n, lambda r: u - r)
+    products = multiply(S.expand_dims(ab, -1), S.expand_dims(x, -3))  # (..., m, n, K)
+    picked = _gather(products, indices[:, :, None], 2)
+    return S.sum(multiply(picked, _band_mask(valid, picked)[:, :, None]), axis=-3)
+
+
+def _banded_transpose(ab, l, u):
+    """The ab (..., m, n) of A^T (whose band is (u, l)):  abT[r, j] = ab[m - 1 - r, j + r - l]."""
+    n = shape_of(ab)[-1]
+    indices, valid = _band_positions(l, u, n, lambda r: r - l)
+    flipped = S.getitem(ab, index=(Ellipsis, slice(None, None, -1), slice(None)))
+    return multiply(_gather(flipped, indices, 1), _band_mask(valid, flipped))
+
+
+def _banded_outer(gb, x, l, u):
+    """The band of gb x^T (gb, x (..., n, K)) in ab's layout:  out[r, j] = sum_K gb[j - u + r, K] x[j, K]."""
+    n = shape_of(x)[-2]
+    indices, valid = _band_positions(l, u, n, lambda r: r - u)
+    rows = _gather(S.expand_dims(gb, -3), indices[:, :, None], 2)  # (..., m, n, K)
+    out = S.sum(multiply(rows, S.expand_dims(x, -3)), axis=-1)
+    return multiply(out, _band_mask(valid, out))
+
+
+def _solve_banded_impl(ab, b, l, u):
+    stack = np.broadcast_shapes(ab.shape[:-2], b.shape[:-2])
+    out = np.empty(stack + b.shape[-2:], dtype=np.result_type(ab, b))
+    abs_ = np.broadcast_to(ab, stack + ab.shape[-2:])
+    bs = np.broadcast_to(b, stack + b.shape[-2:])
+    for index in np.ndindex(*stack):
+        try:
+            out[index] = _sla.solve_banded((l, u), abs_[index], bs[index], check_finite=False)
+        except np.linalg.LinAlgError as error:
+            raise np.linalg.LinAlgError(
+                f"solve_banded: singular matrix ({error}): the solution, and so its derivatives, does not "
+                f"exist there (scipy.linalg.solve_banded raises too); for a least-squares answer use "
+                f"hodiff.numpy.linalg.lstsq on the dense matrix") from None
+    return out
+
+
+def _solve_banded_vjp_ab(g, ans, ab, b, l, u):
+    gb = solve_banded(_banded_transpose(ab, l, u), g, l=u, u=l)
+    out = negative(_banded_outer(gb, ans, l, u))
+    return _real_for_real_input(S.sum_to_shape(out, shape_of(ab)), ab)
+
+
+def _solve_banded_vjp_b(g, ans, ab, b, l, u):
+    gb = solve_banded(_banded_transpose(ab, l, u), g, l=u, u=l)
+    return _real_for_real_input(S.sum_to_shape(gb, shape_of(b)), b)
+
+
+# ab (..., l + u + 1, n), b (..., n, K) -> x (..., n, K) with A x = b (stacks broadcast).
+# dx = A^{-1} (db - dA x); the cotangents: b's A^{-T} g, ab's the band of -(A^{-T} g) x^T in ab's layout.
+solve_banded = Primitive(
+    "solve_banded", _solve_banded_impl,
+    vjp=(_solve_banded_vjp_ab, _solve_banded_vjp_b),
+    jvp=(lambda t, ans, ab, b, l, u: negative(solve_banded(ab, _banded_matvec(t, ans, l, u), l=l, u=u)),
+         lambda t, ans, ab, b, l, u: solve_banded(ab, t, l=l, u=u)),
+)
+solve_banded.batch = _batch_stacked(solve_banded, (2, 2))
+
+
 # ===================================================================== public functions (numpy.linalg)
 
 SlogdetResult = collections.namedtuple("SlogdetResult", ["sign", "logabsdet"])
@@ -1930,6 +2019,47 @@ def sp_sqrtm(A, disp=True, blocksize=64):
     return x
 
 
+def sp_solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """x with A x = b for the banded A (scipy.linalg.solve_banded).
+
+    ``l_and_u = (l, u)``: the numbers of nonzero lower and upper diagonals
+    (plain ints). ab: (l + u + 1, M) in scipy's layout, A[i, j] = ab[u + i - j, j]
+    (entries of ab outside the band's positions are not read, and their
+    cotangents are zero); b: (M,) or (M, K). Differentiable in ab and b:
+    dx = A^{-1} (db - dA x). A singular A raises a LinAlgError naming
+    solve_banded. ``overwrite_*`` are accepted (nothing is overwritten).
+
+    >>> import numpy as np, hodiff.scipy.linalg as hsl
+    >>> hsl.solve_banded((1, 0), np.array([[2.0, 4.0], [1.0, 0.0]]), np.array([2.0, 5.0]))
+    array([1., 1.])
+    """
+    del overwrite_ab, overwrite_b
+    try:
+        l, u = (operator.index(v) for v in l_and_u)
+    except TypeError:
+        raise TypeError(f"solve_banded: l_and_u must be a pair of ints (the numbers of lower and upper "
+                        f"diagonals), got {l_and_u!r}") from None
+    if l < 0 or u < 0:
+        raise ValueError(f"solve_banded: l and u must be nonnegative, got {(l, u)}")
+    ab, b = _inexact(ab), _inexact(b)
+    if ndim_of(ab) != 2:
+        raise ValueError(f"solve_banded: ab must be 2-D (l + u + 1, M), got shape {tuple(shape_of(ab))}")
+    if shape_of(ab)[0] != l + u + 1:
+        raise ValueError(f"solve_banded: invalid values for the number of lower and upper diagonals: "
+                         f"l+u+1 ({l + u + 1}) does not equal ab.shape[0] ({shape_of(ab)[0]})")
+    n = shape_of(ab)[-1]
+    if ndim_of(b) not in (1, 2) or shape_of(b)[0] != n:
+        raise ValueError(f"solve_banded: shapes of ab {tuple(shape_of(ab))} and b {tuple(shape_of(b))} "
+                         f"are not compatible (b must be (M,) or (M, K) with M = ab.shape[1])")
+    if check_finite:  # plain values only: batched (vmap) values have no single value to look at
+        for name, x in (("ab", ab), ("b", b)):
+            if not isinstance(x, Tracer) and not np.all(np.isfinite(x)):
+                raise ValueError(f"solve_banded: {name} must not contain infs or NaNs")
+    if ndim_of(b) == 1:
+        return S.getitem(solve_banded(ab, S.expand_dims(b, -1), l=l, u=u), index=(Ellipsis, 0))
+    return solve_banded(ab, b, l=l, u=u)
+
+
 def sp_solve_sylvester(a, b, q):
     """X with a X + X b = q (scipy.linalg.solve_sylvester); a (..., n, n), b (..., m, m), q (..., n, m)."""
     a, b, q = _inexact(a), _inexact(b), _inexact(q)
@@ -2033,7 +2163,7 @@ def sp_pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
 SCIPY_LINALG_API = {
     "solve_triangular": sp_solve_triangular, "cholesky": sp_cholesky, "cho_factor": sp_cho_factor,
     "cho_solve": sp_cho_solve, "expm": sp_expm, "sqrtm": sp_sqrtm, "solve_sylvester": sp_solve_sylvester,
-    "lu_factor": sp_lu_factor, "lu_solve": sp_lu_solve,
+    "solve_banded": sp_solve_banded, "lu_factor": sp_lu_factor, "lu_solve": sp_lu_solve,
     "eigh": sp_eigh, "eigvalsh": sp_eigvalsh, "det": sp_det, "inv": sp_inv, "solve": sp_solve,
     "pinv": sp_pinv,
 }
