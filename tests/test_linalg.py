@@ -388,9 +388,84 @@ def test_lu_factor_and_lu_solve_agree_with_scipy_and_factor_derivative_keeps_pa_
     assert hd.vmap(lambda a: hsl.lu_solve(hsl.lu_factor(a), b))(a).shape == (2, 4, 3)
 
 
-def test_real_matrix_without_real_square_root_is_refused():
-    with pytest.raises(ValueError, match="no real square root"):
-        hsl.sqrtm(-np.eye(2))
+def test_sqrtm_of_a_real_matrix_with_negative_eigenvalues_is_scipys_complex_root():
+    # autograd 1.9.1's test_sqrtm: sqrtm of a random symmetric matrix (negative eigenvalues).
+    a = np.array([[-2.0, 0.5, 0.3], [0.5, 1.5, -0.4], [0.3, -0.4, 3.0]])
+    root = hsl.sqrtm(a)
+    np.testing.assert_allclose(root, sla.sqrtm(a), rtol=1e-12, atol=1e-14)
+    assert root.dtype == np.complex128 and hsl.sqrtm(a.astype(np.float32)).dtype == np.complex64
+    weights = RNG.standard_normal((2, 3, 3))
+
+    def loss(sqrtm, m):
+        r = sqrtm(m)
+        return (r.real * weights[0]).sum() + (r.imag * weights[1]).sum()
+
+    # The reference: central differences of scipy's own sqrtm (real loss of a real matrix).
+    expected = central_gradient(lambda m: loss(sla.sqrtm, m), a)
+    np.testing.assert_allclose(hd.grad(lambda m: loss(hsl.sqrtm, m))(a), expected, rtol=1e-6, atol=1e-8)
+    direction = RNG.standard_normal((3, 3))
+    _, tangent = hd.jvp(hsl.sqrtm, (a,), (direction,))
+    np.testing.assert_allclose((tangent.real * weights[0]).sum() + (tangent.imag * weights[1]).sum(),
+                               (expected * direction).sum(), rtol=1e-6)
+    np.testing.assert_allclose(hd.grad(lambda m: loss(hsl.sqrtm, m))(a.astype(np.float32)), expected,
+                               rtol=2e-3, atol=2e-4)
+
+
+def test_sqrtm_disp_false_returns_scipys_error_estimate():
+    a = spd(3)
+    root, errest = hsl.sqrtm(a, disp=False)
+    with pytest.warns(DeprecationWarning):
+        expected_root, expected_errest = sla.sqrtm(a, disp=False)
+    np.testing.assert_allclose(root, expected_root, rtol=1e-12)
+    assert abs(errest - expected_errest) < 1e-20 and np.ndim(root) == 2
+
+
+def _dense_from_banded(lo, up, ab):
+    n = ab.shape[1]
+    return sum(np.diag(ab[up - k, max(k, 0):n + min(k, 0)], k) for k in range(-lo, up + 1))
+
+
+@pytest.mark.parametrize("lo, up, rhs", [(1, 1, (5,)), (2, 0, (5, 2)), (0, 2, (5,)), (2, 1, (5, 3)), (0, 0, (5,))])
+def test_solve_banded_against_scipy_dense_solve_and_central_differences(lo, up, rhs):
+    ab = RNG.standard_normal((lo + up + 1, 5))
+    ab[up] += 4.0
+    b = RNG.standard_normal(rhs)
+    dense = _dense_from_banded(lo, up, ab)
+    np.testing.assert_allclose(dense @ sla.solve_banded((lo, up), ab, b), b, atol=1e-12)  # the reference's layout
+    np.testing.assert_allclose(hsl.solve_banded((lo, up), ab, b), sla.solve(dense, b), rtol=1e-12, atol=1e-13)
+    weights = RNG.standard_normal(rhs)
+
+    def loss(solve, ab, b):
+        return (solve((lo, up), ab, b) * weights).sum()
+
+    # The references: central differences of scipy's own solve_banded.
+    grad_ab, grad_b = hd.grad(lambda ab, b: loss(hsl.solve_banded, ab, b), argnums=(0, 1))(ab, b)
+    np.testing.assert_allclose(grad_ab, central_gradient(lambda m: loss(sla.solve_banded, m, b), ab),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(grad_b, central_gradient(lambda v: loss(sla.solve_banded, ab, v), b),
+                               rtol=1e-6, atol=1e-9)
+    # Second order, forward over reverse, against central second differences along a direction.
+    direction = RNG.standard_normal(ab.shape)
+    hvp = hd.jvp(hd.grad(lambda m: loss(hsl.solve_banded, m, b)), (ab,), (direction,))[1]
+    np.testing.assert_allclose((hvp * direction).sum(), central_second_derivative(
+        lambda m: loss(sla.solve_banded, m, b), ab, direction), rtol=1e-5)
+    x32 = hsl.solve_banded((lo, up), ab.astype(np.float32), b.astype(np.float32))
+    g32 = hd.grad(lambda m: loss(hsl.solve_banded, m, b.astype(np.float32)))(ab.astype(np.float32))
+    assert x32.dtype == np.float32 and g32.dtype == np.float32
+
+
+def test_solve_banded_refusals_and_vmap():
+    ab = np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])  # [[1, 1, 0], [1, 1, 0], [0, 0, 1]]
+    with pytest.raises(np.linalg.LinAlgError, match="solve_banded: singular"):
+        hd.grad(lambda m: hsl.solve_banded((1, 1), m, np.ones(3)).sum())(ab)
+    with pytest.raises(ValueError, match="l\\+u\\+1"):
+        hsl.solve_banded((1, 0), ab, np.ones(3))
+    with pytest.raises(ValueError, match="not compatible"):
+        hsl.solve_banded((1, 1), ab, np.ones(4))
+    good = RNG.standard_normal((4, 3, 5)) + np.array([0.0, 4.0, 0.0])[:, None]
+    b = RNG.standard_normal(5)
+    batched = hd.vmap(lambda m: hsl.solve_banded((1, 1), m, b))(good)
+    np.testing.assert_allclose(batched, [sla.solve_banded((1, 1), m, b) for m in good], rtol=1e-12)
 
 
 # ------------------------------------------------------------------ errors and pass-through

@@ -1143,10 +1143,10 @@ sqrtm.batch = _batch_unary(sqrtm)
 # scipy's layout: ab (l + u + 1, n) holds A[i, j] at ab[u + i - j, j]; row r of ab is the diagonal
 # of offset u - r (superdiagonals first). Entries of ab outside the band's positions are ignored.
 
-def _band_positions(l, u, n, shift):
-    """(indices, mask): for each (r, j) of an (l + u + 1, n) array, the column j + shift(r) clipped
+def _band_positions(lo, up, n, shift):
+    """(indices, mask): for each (r, j) of an (lo + up + 1, n) array, the column j + shift(r) clipped
     into [0, n) and whether it is in range (plain integer / boolean arrays)."""
-    r = np.arange(l + u + 1)[:, None]
+    r = np.arange(lo + up + 1)[:, None]
     column = np.arange(n)[None, :] + shift(r)
     valid = (column >= 0) & (column < n)
     return np.clip(column, 0, n - 1), valid
@@ -1163,40 +1163,40 @@ def _band_mask(valid, like):
     return valid.astype(dtype_of(like))
 
 
-def _banded_matvec(ab, x, l, u):
-    """A x for the banded A of ab (..., m, n) and x (..., n, K):  y_i = sum_r ab[r, i + u - r] x[i + u - r]."""
+def _banded_matvec(ab, x, lo, up):
+    """A x for the banded A of ab (..., m, n) and x (..., n, K):  y_i = sum_r ab[r, i + up - r] x[i + up - r]."""
     n = shape_of(ab)[-1]
-    indices, valid = _band_positions(l, u, n, lambda r: u - r)
+    indices, valid = _band_positions(lo, up, n, lambda r: up - r)
     products = multiply(S.expand_dims(ab, -1), S.expand_dims(x, -3))  # (..., m, n, K)
     picked = _gather(products, indices[:, :, None], 2)
     return S.sum(multiply(picked, _band_mask(valid, picked)[:, :, None]), axis=-3)
 
 
-def _banded_transpose(ab, l, u):
-    """The ab (..., m, n) of A^T (whose band is (u, l)):  abT[r, j] = ab[m - 1 - r, j + r - l]."""
+def _banded_transpose(ab, lo, up):
+    """The ab (..., m, n) of A^T (whose band is (up, lo)):  abT[r, j] = ab[m - 1 - r, j + r - lo]."""
     n = shape_of(ab)[-1]
-    indices, valid = _band_positions(l, u, n, lambda r: r - l)
+    indices, valid = _band_positions(lo, up, n, lambda r: r - lo)
     flipped = S.getitem(ab, index=(Ellipsis, slice(None, None, -1), slice(None)))
     return multiply(_gather(flipped, indices, 1), _band_mask(valid, flipped))
 
 
-def _banded_outer(gb, x, l, u):
-    """The band of gb x^T (gb, x (..., n, K)) in ab's layout:  out[r, j] = sum_K gb[j - u + r, K] x[j, K]."""
+def _banded_outer(gb, x, lo, up):
+    """The band of gb x^T (gb, x (..., n, K)) in ab's layout:  out[r, j] = sum_K gb[j - up + r, K] x[j, K]."""
     n = shape_of(x)[-2]
-    indices, valid = _band_positions(l, u, n, lambda r: r - u)
+    indices, valid = _band_positions(lo, up, n, lambda r: r - up)
     rows = _gather(S.expand_dims(gb, -3), indices[:, :, None], 2)  # (..., m, n, K)
     out = S.sum(multiply(rows, S.expand_dims(x, -3)), axis=-1)
     return multiply(out, _band_mask(valid, out))
 
 
-def _solve_banded_impl(ab, b, l, u):
+def _solve_banded_impl(ab, b, lo, up):
     stack = np.broadcast_shapes(ab.shape[:-2], b.shape[:-2])
     out = np.empty(stack + b.shape[-2:], dtype=np.result_type(ab, b))
     abs_ = np.broadcast_to(ab, stack + ab.shape[-2:])
     bs = np.broadcast_to(b, stack + b.shape[-2:])
     for index in np.ndindex(*stack):
         try:
-            out[index] = _sla.solve_banded((l, u), abs_[index], bs[index], check_finite=False)
+            out[index] = _sla.solve_banded((lo, up), abs_[index], bs[index], check_finite=False)
         except np.linalg.LinAlgError as error:
             raise np.linalg.LinAlgError(
                 f"solve_banded: singular matrix ({error}): the solution, and so its derivatives, does not "
@@ -1205,14 +1205,14 @@ def _solve_banded_impl(ab, b, l, u):
     return out
 
 
-def _solve_banded_vjp_ab(g, ans, ab, b, l, u):
-    gb = solve_banded(_banded_transpose(ab, l, u), g, l=u, u=l)
-    out = negative(_banded_outer(gb, ans, l, u))
+def _solve_banded_vjp_ab(g, ans, ab, b, lo, up):
+    gb = solve_banded(_banded_transpose(ab, lo, up), g, lo=up, up=lo)
+    out = negative(_banded_outer(gb, ans, lo, up))
     return _real_for_real_input(S.sum_to_shape(out, shape_of(ab)), ab)
 
 
-def _solve_banded_vjp_b(g, ans, ab, b, l, u):
-    gb = solve_banded(_banded_transpose(ab, l, u), g, l=u, u=l)
+def _solve_banded_vjp_b(g, ans, ab, b, lo, up):
+    gb = solve_banded(_banded_transpose(ab, lo, up), g, lo=up, up=lo)
     return _real_for_real_input(S.sum_to_shape(gb, shape_of(b)), b)
 
 
@@ -1221,8 +1221,8 @@ def _solve_banded_vjp_b(g, ans, ab, b, l, u):
 solve_banded = Primitive(
     "solve_banded", _solve_banded_impl,
     vjp=(_solve_banded_vjp_ab, _solve_banded_vjp_b),
-    jvp=(lambda t, ans, ab, b, l, u: negative(solve_banded(ab, _banded_matvec(t, ans, l, u), l=l, u=u)),
-         lambda t, ans, ab, b, l, u: solve_banded(ab, t, l=l, u=u)),
+    jvp=(lambda t, ans, ab, b, lo, up: negative(solve_banded(ab, _banded_matvec(t, ans, lo, up), lo=lo, up=up)),
+         lambda t, ans, ab, b, lo, up: solve_banded(ab, t, lo=lo, up=up)),
 )
 solve_banded.batch = _batch_stacked(solve_banded, (2, 2))
 
@@ -2035,18 +2035,18 @@ def sp_solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check
     """
     del overwrite_ab, overwrite_b
     try:
-        l, u = (operator.index(v) for v in l_and_u)
+        lo, up = (operator.index(v) for v in l_and_u)
     except TypeError:
         raise TypeError(f"solve_banded: l_and_u must be a pair of ints (the numbers of lower and upper "
                         f"diagonals), got {l_and_u!r}") from None
-    if l < 0 or u < 0:
-        raise ValueError(f"solve_banded: l and u must be nonnegative, got {(l, u)}")
+    if lo < 0 or up < 0:
+        raise ValueError(f"solve_banded: l and u must be nonnegative, got {(lo, up)}")
     ab, b = _inexact(ab), _inexact(b)
     if ndim_of(ab) != 2:
         raise ValueError(f"solve_banded: ab must be 2-D (l + u + 1, M), got shape {tuple(shape_of(ab))}")
-    if shape_of(ab)[0] != l + u + 1:
+    if shape_of(ab)[0] != lo + up + 1:
         raise ValueError(f"solve_banded: invalid values for the number of lower and upper diagonals: "
-                         f"l+u+1 ({l + u + 1}) does not equal ab.shape[0] ({shape_of(ab)[0]})")
+                         f"l+u+1 ({lo + up + 1}) does not equal ab.shape[0] ({shape_of(ab)[0]})")
     n = shape_of(ab)[-1]
     if ndim_of(b) not in (1, 2) or shape_of(b)[0] != n:
         raise ValueError(f"solve_banded: shapes of ab {tuple(shape_of(ab))} and b {tuple(shape_of(b))} "
@@ -2056,8 +2056,8 @@ def sp_solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check
             if not isinstance(x, Tracer) and not np.all(np.isfinite(x)):
                 raise ValueError(f"solve_banded: {name} must not contain infs or NaNs")
     if ndim_of(b) == 1:
-        return S.getitem(solve_banded(ab, S.expand_dims(b, -1), l=l, u=u), index=(Ellipsis, 0))
-    return solve_banded(ab, b, l=l, u=u)
+        return S.getitem(solve_banded(ab, S.expand_dims(b, -1), lo=lo, up=up), index=(Ellipsis, 0))
+    return solve_banded(ab, b, lo=lo, up=up)
 
 
 def sp_solve_sylvester(a, b, q):

@@ -1,7 +1,7 @@
 """hodiff.scipy.linalg: differentiable scipy.linalg functions.
 
 solve_triangular, cholesky, cho_factor, cho_solve, expm, sqrtm,
-solve_sylvester, eigh, eigvalsh, det, inv, solve and pinv accept traced values
+solve_sylvester, solve_banded, eigh, eigvalsh, det, inv, solve and pinv accept traced values
 (see hodiff.primitives.linalg for the maths and conventions); any other
 scipy.linalg name passes through for plain values and raises a clear error
 when a traced value reaches it.

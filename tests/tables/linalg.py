@@ -30,6 +30,21 @@ def normal(*shapes):
     return lambda rng: tuple(rng.standard_normal(shape) for shape in shapes)
 
 
+def banded(lo, up, n, *rhs):
+    """ab (l + u + 1, n) in scipy's banded layout, its main diagonal (row u) shifted by 4: A well
+    conditioned; then right-hand sides of the given shapes."""
+    def draw(rng):
+        ab = rng.standard_normal((lo + up + 1, n))
+        ab[up] += 4.0
+        return (ab,) + tuple(rng.standard_normal(shape) for shape in rhs)
+    return draw
+
+
+def negative_eigenvalues(m):
+    """A symmetric matrix with eigenvalues near -3, 2 and 4 (no real square root) from any 3x3 m."""
+    return 0.2 * (m + mT(m)) + np.diag([-3.0, 2.0, 4.0]).astype(m.dtype)
+
+
 def spd(m):
     """A symmetric positive definite matrix (stack) from any square m."""
     n = m.shape[-1]
@@ -165,6 +180,14 @@ ROWS = [
     Row("scipy.linalg.expm", lambda a: hsl.expm(a * 0.5), normal((3, 3))),
     Row("scipy.linalg.expm[stack]", lambda a: hsl.expm(a * 0.5), normal((2, 2, 2))),
     Row("scipy.linalg.sqrtm", lambda m: hsl.sqrtm(spd(m)), normal((3, 3))),
+    Row("scipy.linalg.sqrtm[negative eigenvalues: complex root]",
+        lambda m: flat(hnp.real(r := hsl.sqrtm(negative_eigenvalues(m))), hnp.imag(r)), normal((3, 3))),
+    Row("scipy.linalg.solve_banded[(1, 1), vector]", lambda ab, b: hsl.solve_banded((1, 1), ab, b),
+        banded(1, 1, 5, (5,))),
+    Row("scipy.linalg.solve_banded[(2, 0), matrix rhs]", lambda ab, b: hsl.solve_banded((2, 0), ab, b),
+        banded(2, 0, 4, (4, 2))),
+    Row("scipy.linalg.solve_banded[(0, 2)]", lambda ab, b: hsl.solve_banded((0, 2), ab, b),
+        banded(0, 2, 4, (4,))),
     Row("scipy.linalg.solve_sylvester", hsl.solve_sylvester, square((3, 3), (2, 2), (3, 2))),
     Row("scipy.linalg.solve[transposed]", lambda a, b: hsl.solve(a, b, transposed=True), square((3, 3), (3,))),
     Row("scipy.linalg.det/inv", lambda a: hsl.det(a) * hsl.inv(a), square((3, 3))),
