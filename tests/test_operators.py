@@ -118,3 +118,15 @@ def test_wrong_directions_and_weights_are_refused():
         hd.collapsed_taylor(lambda x: hnp.sum(x), np.ones(3), np.ones((2, 3)), np.ones(3))
     with pytest.raises(ValueError, match="order must be"):
         hd.collapsed_taylor(lambda x: hnp.sum(x), np.ones(3), np.ones((2, 3)), order=0)
+
+
+def test_w9_benchmark_quick_run_agrees():
+    import pathlib
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "w9_laplacian.py"
+    completed = subprocess.run([sys.executable, str(script), "--quick", "--no-time"],
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.count("all routes agree") == 2
