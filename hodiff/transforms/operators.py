@@ -42,6 +42,14 @@ _LINEAR_IN = {"multiply": {(0,), (1,)}, "matmul": {(0,), (1,)}, "dot": {(0,), (1
               "divide": {(0,)}, "true_divide": {(0,)}, "tensordot": {(0,), (1,)}, "einsum": None}
 
 
+# Smooth unary elementwise primitives: at order 2 they take the forward-Laplacian path
+# (lower_out = f'(x0) x1_r, top_out = f'(x0) top + f''(x0)/2 sum_r w_r x1_r^2), with f' and f''/2
+# read off the primitive's own Taylor rule at the point, once.
+_UNARY_SMOOTH = frozenset(["exp", "log", "sin", "cos", "tanh", "sqrt", "expm1", "log1p", "log2", "log10", "exp2",
+                           "cbrt", "square", "reciprocal", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+                           "arcsinh", "arccosh", "arctanh", "logistic", "expit", "erf", "softplus"])
+
+
 def _shape(x):
     return tuple(x.shape) if isinstance(x, Tracer) else np.shape(x)
 
@@ -91,6 +99,9 @@ class CollapsedTrace(Trace):
             return out
 
         K = self.order
+        if (K == 2 and primitive.name in _UNARY_SMOOTH and len(args) == 1 and not params and traced == [0]
+                and rule is primitive.taylor and _shape(ans) == _shape(primals[0])):
+            return self._forward_laplacian(primitive, ans, primals, args[0])
         try:
             # the linear part, once: J(x0) top
             top = apply([reshape(args[i].top, shape=(1,) + _shape(args[i].top)) for i in traced])[0]
@@ -115,6 +126,23 @@ class CollapsedTrace(Trace):
                     top = top + _sum(series[K - 1] * w, axis=0)
         except Exception as error:
             error.add_note(f"(in the collapsed-Taylor rule of primitive '{primitive.name}')")
+            raise
+        return CollapsedTracer(ans, lower, top, self)
+
+
+    def _forward_laplacian(self, primitive, ans, primals, arg):
+        try:
+            dtype = dtype_of_value(arg.top)
+            unit = np.zeros((2,) + _shape(ans), dtype=dtype)
+            unit[0] = 1.0
+            coefficients = primitive.taylor(ans, primals, [unit])  # (f'(x0), f''(x0)/2)
+            d1, d2 = coefficients[0], coefficients[1]
+            w = reshape(self.weights, shape=(-1,) + (1,) * len(_shape(ans)))
+            low = arg.lower[0]  # (R,) + shape
+            lower = reshape(d1 * low, shape=(1,) + _shape(low))
+            top = d1 * arg.top + d2 * _sum(w * low * low, axis=0)
+        except Exception as error:
+            error.add_note(f"(in the forward-Laplacian path of primitive '{primitive.name}')")
             raise
         return CollapsedTracer(ans, lower, top, self)
 
