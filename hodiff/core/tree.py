@@ -22,28 +22,48 @@ class TreeDef:
     and children are equal, recursively; the hash follows (and is cached).
     """
 
-    __slots__ = ("kind", "meta", "children", "num_leaves", "flat", "_hash")
+    __slots__ = ("kind", "meta", "children", "num_leaves", "flat", "depth", "_hash")
 
     def __init__(self, kind, meta=None, children=()):
         self.kind = kind  # "leaf", "none", tuple, list or dict
         self.meta = meta  # sorted dict keys, or None
         self.children = children
-        self.num_leaves = 1 if kind == "leaf" else sum([c.num_leaves for c in children])
-        # A leaf, or a tuple of leaves (a transform's arguments, most of the time): a fast path.
-        self.flat = kind == "leaf" or (kind is tuple and all([c.kind == "leaf" for c in children]))
         self._hash = None  # computed on first use (most TreeDefs are never hashed)
+        if type(kind) is str:  # "leaf" or "none"
+            self.flat = kind == "leaf"
+            self.num_leaves = 1 if self.flat else 0
+            self.depth = 0
+            return
+        # One pass over the children (never over grandchildren: each child has its counts).
+        # flat: a tuple of leaves (a transform's arguments, most of the time), a fast path.
+        num_leaves = depth = 0
+        flat = kind is tuple
+        for child in children:
+            num_leaves += child.num_leaves
+            if child.depth > depth:
+                depth = child.depth
+                flat = False
+            elif child.num_leaves == 0:
+                flat = False
+        self.num_leaves = num_leaves
+        self.flat = flat
+        self.depth = depth + 1  # containers above the deepest leaf or None
 
     def __eq__(self, other):
         if self is other:
             return True
         if not isinstance(other, TreeDef):
             return False
-        # The recursive definition (kind, meta and children equal), walked with a stack.
+        if self.depth != other.depth:
+            return False
+        if self.depth <= _SHALLOW:  # the definition itself: few frames deep, and fastest
+            return self.kind == other.kind and self.meta == other.meta and self.children == other.children
+        # The same definition (kind, meta and children equal), walked with a stack.
         stack = [(self, other)]
         pop, push = stack.pop, stack.append
         while stack:
             a, b = pop()
-            if a.kind != b.kind or a.meta != b.meta:
+            if a.kind != b.kind or a.meta != b.meta or a.depth != b.depth:
                 return False
             if a._hash is not None and b._hash is not None and a._hash != b._hash:
                 return False
@@ -107,6 +127,7 @@ _LEAF = TreeDef("leaf")
 _NONE = TreeDef("none")
 _FLAT_TUPLES = {}  # n -> the TreeDef of a tuple of n leaves
 LEAF = _LEAF  # the structure of a single leaf (one instance: compare with `is`)
+_SHALLOW = 32  # TreeDefs at most this deep compare by the recursive definition directly
 _CHECK_CYCLES_AT = 1024  # depth at which (and at each doubling of which) the path is checked for a cycle
 
 
