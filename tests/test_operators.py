@@ -130,3 +130,24 @@ def test_w9_benchmark_quick_run_agrees():
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.count("all routes agree") == 2
+
+
+def test_other_transforms_through_laplacian_match_nested():
+    f = CASES[1][0]
+    x = np.array([0.3, 0.5, -0.2])
+    nested = lambda x: hnp.trace(hd.hessian(f)(x))  # noqa: E731
+    np.testing.assert_allclose(hd.grad(hd.laplacian(f))(x), hd.grad(nested)(x), rtol=1e-12)
+    np.testing.assert_allclose(hd.jacfwd(hd.laplacian(f))(x), hd.grad(nested)(x), rtol=1e-12)
+    np.testing.assert_allclose(hd.hessian(hd.laplacian(f))(x), hd.hessian(nested)(x), rtol=1e-10, atol=1e-12)
+
+
+def test_grad_with_respect_to_sigma():
+    f = CASES[2][0]
+    x, sigma = np.array([0.3, 0.5, -0.2]), RNG.normal(size=(3, 2))
+    g = hd.grad(lambda s: hd.weighted_laplacian(f, s)(x))(sigma)
+    np.testing.assert_allclose(g, 2 * hd.hessian(f)(x) @ sigma, rtol=1e-10, atol=1e-12)
+
+
+def test_output_independent_of_x_gives_zero():
+    assert float(hd.laplacian(lambda x: hnp.sum(x))(np.ones(3))) == 0.0
+    assert float(hd.laplacian(lambda x: 3.0)(np.ones(3))) == 0.0
