@@ -1592,8 +1592,11 @@ def np_lstsq(a, b, rcond=None):
     a: (M, N); b: (M,) or (M, K). x = pinv(a) @ b is differentiable in a and
     b (where the rank is locally constant), as are the residuals (the squared
     2-norms of b - a x, given when rank == N < M) and s, the singular values
-    of a; rank is a plain integer, computed from the value of a (so lstsq
-    cannot be mapped over a with vmap; b may be).
+    of a; rank is a plain integer, computed from the value of a. Under vmap
+    over a, each member gets its own rank and cutoff (as a loop of
+    numpy.linalg.lstsq): rank is then a batched integer array when the members'
+    ranks differ. residuals is refused (ValueError) when some members have
+    rank == N < M and others not, since their residuals differ in shape.
     """
     a, b = _inexact(a), _inexact(b)
     if ndim_of(a) != 2 or ndim_of(b) not in (1, 2):
@@ -1603,16 +1606,32 @@ def np_lstsq(a, b, rcond=None):
         raise np.linalg.LinAlgError(f"lstsq: incompatible dimensions a {shape_of(a)}, b {shape_of(b)}")
     if not isinstance(a, Tracer) and not isinstance(b, Tracer):
         return LstsqResult(*np.linalg.lstsq(a, b, rcond=rcond))
+    from ..core.errors import TracedConversionError
     from ..core.trace import concrete_value
 
-    cutoff = np.finfo(np.result_type(concrete_value(a)).type(0).real.dtype).eps * max(m, n) \
+    try:
+        a_value, batched = concrete_value(a), False
+    except TracedConversionError:  # mapped over by vmap: the members, stacked in front
+        a_value, batched = _lstsq_stacked_value(a), True
+    cutoff = np.finfo(np.result_type(a_value).type(0).real.dtype).eps * max(m, n) \
         if rcond is None else rcond
-    s_values = np.linalg.svd(concrete_value(a), compute_uv=False)
-    rank = int(np.sum(s_values > cutoff * (s_values[0] if s_values.size else 0.0)))
+    s_values = np.linalg.svd(a_value, compute_uv=False)
+    ranks = np.sum(s_values > cutoff * (s_values[..., :1] if s_values.size else 0.0), axis=-1)
+    rank = int(ranks.flat[0]) if ranks.size else 0
+    if batched and np.any(ranks != rank):  # members differ: a batched rank, from the batched singular values
+        from .elementwise import greater
+
+        s_traced = np_svd(a, compute_uv=False)
+        rank = S.sum(greater(s_traced, multiply(S.getitem(s_traced, index=(slice(0, 1),)), cutoff)), axis=-1)
+        if m > n and np.any(ranks == n):
+            raise ValueError(
+                f"lstsq under vmap: the members' ranks differ ({sorted(set(ranks.ravel().tolist()))} of N = {n}),"
+                " so residuals would have shape (K,) for the full-rank members and (0,) for the others;"
+                " compute x = hodiff.numpy.linalg.pinv(a) @ b and the residuals sum((b - a @ x)**2) yourself")
     vector = ndim_of(b) == 1
     b_matrix = S.expand_dims(b, -1) if vector else b
     x = matmul(pinv(a, rcond=cutoff, hermitian=False), b_matrix)
-    if rank == n and m > n:
+    if m > n and bool(np.all(ranks == n)):
         r = subtract(b_matrix, matmul(a, x))
         residuals = S.sum(multiply(r, r), axis=0)
     else:
@@ -1621,6 +1640,15 @@ def np_lstsq(a, b, rcond=None):
         x = S.getitem(x, index=(Ellipsis, 0))
     s = np_svd(a, compute_uv=False) if isinstance(a, Tracer) else s_values
     return LstsqResult(x, residuals, rank, s)
+
+
+def _lstsq_stacked_value(x):
+    """The plain value under tracers, vmap's members stacked in front: shape (..., M, N)."""
+    from ..interpreters.batch import BatchTracer
+
+    while isinstance(x, Tracer):
+        x = x.value if isinstance(x, BatchTracer) else x.primal
+    return x
 
 
 def np_tensorinv(a, ind=2):
