@@ -196,8 +196,6 @@ def _row_routes(row):
 # Rows that vmap refuses, and why: clear refusals, not dtype questions (each would be a test elsewhere).
 _VMAP_REFUSES = {
     "isfinite,isnan,isinf,signbit": "the row's ~ has no batched operator",
-    "linalg.lstsq": "lstsq's rank check is control flow on values",
-    "linalg.lstsq[residuals]": "lstsq's rank check is control flow on values",
     "getitem[bool mask]": "a mask's number of hits differs between members",
     "multivariate_normal.logpdf[diagonal]": "a stack of diagonal covariances reads as one matrix",
 }
