@@ -305,6 +305,23 @@ def test_logsumexp_with_a_dominant_steep_entry_is_exact_to_high_order(dtype, ato
     np.testing.assert_allclose(got, expected, rtol=0, atol=atol * np.abs(expected).max())
 
 
+# Issue 12 (fuzz seed 201518): log_ndtr's derivatives divided by erfcx(-x / sqrt 2), which
+# overflows in float32 from x ~ 13 (nan) and lost 6% at x = 10. Reference: mpmath.
+# Tolerance: relative to each coefficient, or to the largest one (the left tail's recurrence
+# cancels, in float32 to 1e-5 of the largest, as it did before).
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-9), (np.float32, 2e-4)])
+@pytest.mark.parametrize("x0", [-30.0, -5.0, 0.0, 0.3, 5.0, 10.0, 13.0, 30.0])
+def test_log_ndtr_derivatives_in_both_tails(dtype, rtol, x0):
+    with mpmath.workdps(500):
+        expected = np.array([float(c) for c in mpmath.taylor(lambda t: mpmath.log(mpmath.ncdf(t)), x0, 4)])
+    floor = max(1e3 * np.finfo(dtype).tiny, 0.05 * rtol * np.abs(expected).max())
+    taylor = hd.taylor(hsp.log_ndtr, dtype(x0), dtype(1.0), order=4)
+    nested = [hd.derivative(hsp.log_ndtr, order=k, mode="nested")(dtype(x0)) / math.factorial(k) for k in (1, 2)]
+    assert taylor.dtype == dtype and np.all(np.isfinite(taylor)) and np.all(np.isfinite(nested))
+    np.testing.assert_allclose(taylor, expected, rtol=rtol, atol=floor)
+    np.testing.assert_allclose(nested, expected[1:3], rtol=rtol, atol=floor)
+
+
 @pytest.mark.parametrize("p", [2, 3, 4, 5])
 def test_integer_powers_at_a_zero_base_in_an_array(p):
     x = np.array([0.0, 1.0, -2.0])

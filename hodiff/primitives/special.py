@@ -65,6 +65,7 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 _SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
 _SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT_HALF = math.sqrt(0.5)
+_ONE_OVER_SQRT_TWO_PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _float_result(function):
@@ -221,19 +222,44 @@ erfcx = elementwise(
 erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative 2 x ans - 2/sqrt(pi)."
 
 
+def _log_ndtr_tails(x):
+    """(right, x_right, x_left): x > 0, and x with the other tail's entries replaced by 0.
+
+    phi / Phi is sqrt(2/pi) / erfcx(-x / sqrt 2) on the left (no 0/0 where Phi
+    underflows), but erfcx(-x / sqrt 2) overflows on the right (float32 from
+    x ~ 13: the derivatives came out nan); there phi / Phi with Phi >= 1/2 is safe.
+    Each tail's formula sees only its own entries, so neither makes a nan the other's
+    derivative would multiply by zero.
+    """
+    right = greater(x, 0.0)
+    return right, where(right, x, 0.0), where(right, 0.0, x)
+
+
 def _log_ndtr_derivative(ans, x):
-    # phi(x) / Phi(x) = sqrt(2/pi) / erfcx(-x / sqrt 2): no overflow or 0/0 in either tail.
-    return true_divide(_SQRT_TWO_OVER_PI, erfcx(multiply(x, -_SQRT_HALF)))
+    right, x_right, x_left = _log_ndtr_tails(x)
+    phi = multiply(exp(multiply(multiply(x_right, x_right), -0.5)), _ONE_OVER_SQRT_TWO_PI)
+    return where(right, true_divide(phi, ndtr(x_right)),
+                 true_divide(_SQRT_TWO_OVER_PI, erfcx(multiply(x_left, -_SQRT_HALF))))
 
 
 def _taylor_log_ndtr(ans, x0, xs):
-    """y' = v x' with v = sqrt(2/pi) / erfcx(u), u = -x / sqrt 2 (the erfcx series, then its reciprocal)."""
-    u0 = multiply(x0, -_SQRT_HALF)
+    """y' = v x' with v = phi / Phi: on the left sqrt(2/pi) / erfcx(u), u = -x / sqrt 2 (the erfcx
+    series, then its reciprocal); on the right phi = exp(-x^2 / 2) / sqrt(2 pi), Phi' = phi x', v = phi / Phi."""
+    right, r0, l0 = _log_ndtr_tails(x0)
+    u0 = multiply(l0, -_SQRT_HALF)
     scaled0 = erfcx(u0)
     scaled = S.finish(_erfcx_terms(scaled0, S.terms_of(u0, S.scale(xs, -_SQRT_HALF), S.order_of([xs]))), scaled0)
     inverse0 = true_divide(1.0, scaled0)
     v_series = S.scale(S.pow_series(inverse0, scaled0, scaled, -1.0), _SQRT_TWO_OVER_PI)
-    return S.integrate(xs, multiply(inverse0, _SQRT_TWO_OVER_PI), v_series)
+    left_series = S.integrate(xs, multiply(inverse0, _SQRT_TWO_OVER_PI), v_series)
+    phi0 = multiply(exp(multiply(multiply(r0, r0), -0.5)), _ONE_OVER_SQRT_TWO_PI)
+    phi_series = S.exp_series(phi0, S.scale(S.square(r0, xs), -0.5))
+    cdf0 = ndtr(r0)
+    cdf_inverse0 = true_divide(1.0, cdf0)
+    cdf_inverse = S.pow_series(cdf_inverse0, cdf0, S.integrate(xs, phi0, phi_series), -1.0)
+    ratio = S.product(phi0, phi_series, cdf_inverse0, cdf_inverse)
+    right_series = S.integrate(xs, multiply(phi0, cdf_inverse0), ratio)
+    return where(right, right_series, left_series)
 
 
 log_ndtr = elementwise("log_ndtr", sp.log_ndtr, (_log_ndtr_derivative,), taylor=_unary_taylor(_taylor_log_ndtr))
