@@ -70,3 +70,13 @@ def test_grad_of_vmap_of_lstsq_against_central_differences():
 
     expected = fd_jacobian(loss_np, a.ravel()).df.reshape(a.shape)
     np.testing.assert_allclose(hd.grad(loss)(a), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_vmap_returns_the_namedtuple():
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal((3, 4, 2)), rng.standard_normal((3, 4))
+    out = hd.vmap(hnp.linalg.lstsq)(a, b)
+    assert type(out).__name__ == "LstsqResult"
+    for k in range(3):
+        np.testing.assert_allclose(out.x[k], np.linalg.lstsq(a[k], b[k])[0], rtol=1e-10)
+        np.testing.assert_allclose(out.residuals[k], np.linalg.lstsq(a[k], b[k])[1], rtol=1e-10)

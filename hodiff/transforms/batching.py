@@ -86,6 +86,9 @@ def _batched_output(out, trace, size, out_axis):
     flat, tree = tree_flatten(out)
     leaves = []
     for leaf in flat:
+        if isinstance(leaf, tuple) and hasattr(leaf, "_fields"):  # a namedtuple (lstsq, slogdet, ...): its fields
+            leaves.append(type(leaf)._make(_batched_output(tuple(leaf), trace, size, out_axis)))
+            continue
         leaf = materialize(leaf, trace, size)
         ndim = len(leaf.shape if isinstance(leaf, Tracer) else np.shape(leaf))
         if not -ndim <= out_axis < ndim:
