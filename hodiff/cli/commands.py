@@ -318,6 +318,45 @@ def command_derivative(args):
     return Result("\n".join(lines), data)
 
 
+# Up to this many entries of the variables, the laplacian command also prints the trace of the dense
+# Hessian (D x D, from D Hessian-vector products) next to the collapsed Taylor value, for comparison.
+MAX_CROSS_CHECK = 100
+
+
+def command_laplacian(args):
+    problem = Problem(args)
+    problem.require_scalar("laplacian", "the Laplacian is the trace of the Hessian of a scalar")
+    f_flat, flat, labels = _flat_problem(problem)
+    entries = len(flat)
+    over = ", ".join(problem.wrt)
+    # Collapsed Taylor mode carries one unit direction per entry: a D x D basis, and D first-order
+    # coefficients of every value (the Hessian command's D tangents, without the D x D result).
+    if entries ** 2 > MAX_MATRIX:
+        raise CLIError(f"the Laplacian over {over} ({entries} entries) takes {entries} unit directions, "
+                       f"{entries ** 2} entries; the command line builds at most {MAX_MATRIX} "
+                       "(choose fewer variables with --wrt)")
+    problem.check_batch("Laplacian", entries, f"carries {entries} directions (one per entry of {over}) "
+                                              "through every value")
+    laplacian = float(problem.run("Laplacian", lambda: hd.laplacian(f_flat)(flat)))
+    dense = None
+    if entries <= MAX_CROSS_CHECK:
+        H = problem.run("Hessian", lambda: hd.hessian(f_flat)(flat))
+        dense = float(np.trace(np.reshape(np.asarray(H), (entries, entries))))
+    p = problem.precision
+    what = f"{entries} {'entry' if entries == 1 else 'entries'} of {over}"
+    lines = problem.header() + ["", f"value                       {fmt(problem.value, p)}",
+                                f"Laplacian                   {fmt(laplacian, p)}   (collapsed Taylor mode: "
+                                f"the sum of d2f/du2 over the {what})"]
+    if dense is not None:
+        lines.append(f"trace of the dense Hessian  {fmt(dense, p)}   (fwd-rev mode, for comparison)")
+    else:
+        lines.append(f"trace of the dense Hessian  not computed (more than {MAX_CROSS_CHECK} entries)")
+    data = problem.base_data()
+    data.update(laplacian=laplacian, method="exact", variables=list(problem.wrt), entries=entries,
+                hessian_trace=dense)
+    return Result("\n".join(lines), data)
+
+
 def command_check(args):
     problem = Problem(args)
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
@@ -388,5 +427,5 @@ def command_demo(args):
 
 
 COMMANDS = {"grad": command_grad, "jacobian": command_jacobian, "hessian": command_hessian,
-            "derivative": command_derivative, "check": command_check, "graph": command_graph,
-            "demo": command_demo}
+            "derivative": command_derivative, "laplacian": command_laplacian, "check": command_check,
+            "graph": command_graph, "demo": command_demo}
