@@ -19,6 +19,7 @@ by every transform and works under ``vmap``.
 
 import functools
 import math
+import typing
 
 import numpy as np
 
@@ -26,12 +27,13 @@ from ..core.trace import Trace, Tracer, bind
 from ..core.tree import tree_flatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.taylor import _ops, nested_forward_series
+from ..primitives.elementwise import sqrt
 from ..primitives.shape import concatenate, reshape
 from ..primitives.shape import sum as _sum
 from ._args import check_differentiable, dtype_of_value
 from .batching import vmap
 
-__all__ = ["collapsed_taylor", "laplacian", "weighted_laplacian"]
+__all__ = ["collapsed_taylor", "laplacian", "weighted_laplacian", "OperatorEstimate"]
 
 # Primitives linear in every traced argument: their T_K with a zero top coefficient vanishes.
 _LINEAR = frozenset(["add", "subtract", "negative", "sum", "reshape", "transpose", "broadcast_to", "getitem",
@@ -226,31 +228,148 @@ def _scalar_check(name, f):
     return checked
 
 
-def laplacian(f):
+class OperatorEstimate(typing.NamedTuple):
+    """A stochastic estimate of a differential operator at one point (``method="stochastic"``).
+
+    estimate: the mean of the probe values, unbiased (for the Laplacian: v^T H v averaged over
+              probes v with E[v v^T] = I); a hodiff value, differentiable by every transform
+    stderr:   std(samples, ddof=1) / sqrt(G), the standard error of the estimate (NaN when
+              G = 1: one group has no spread to estimate it from); a hodiff value
+    samples:  (G,) the per-group estimates (each the mean of its group's probe values), whose
+              mean is ``estimate``; with the default G = number of probes, the probe values
+    """
+
+    estimate: typing.Any
+    stderr: typing.Any
+    samples: typing.Any
+
+
+_METHODS = ("exact", "stochastic")
+_DISTRIBUTIONS = ("rademacher", "gaussian")
+
+
+def _check_method(name, method):
+    if not isinstance(method, str) or method not in _METHODS:
+        raise ValueError(f"{name}: method={method!r}; choose one of {', '.join(map(repr, _METHODS))}")
+
+
+def _check_stochastic(name, samples, seed, distribution, groups, distributions=_DISTRIBUTIONS):
+    """Validate the stochastic keywords of operator ``name``; return the number of groups G."""
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)):
+        raise TypeError(f"{name}: samples={samples!r} must be an integer (the number of random probes)")
+    if samples < 1:
+        raise ValueError(f"{name}: samples={samples!r} must be >= 1 (the number of random probes)")
+    if not isinstance(distribution, str) or distribution not in distributions:
+        raise ValueError(f"{name}: distribution={distribution!r}; choose one of "
+                         f"{', '.join(map(repr, distributions))}")
+    if groups is None:
+        groups = samples
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"{name}: groups={groups!r} must be an integer (or None: one group per probe)")
+    if not 1 <= groups <= samples or samples % groups:
+        raise ValueError(f"{name}: groups={groups!r} must divide samples={samples!r} "
+                         "(1 <= groups <= samples and samples % groups == 0)")
+    if not (seed is None or isinstance(seed, np.random.Generator)
+            or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
+        raise TypeError(f"{name}: seed={seed!r} must be an integer >= 0, a numpy Generator or None")
+    return int(groups)
+
+
+def _draw_probes(seed, distribution, count, shape, dtype):
+    """(count,) + shape random probes (probe r = row r), in ONE call of ``np.random.default_rng(seed)``.
+
+    "rademacher": ``rng.choice(np.array([-1.0, 1.0], dtype), size=(count,) + shape)`` (for a
+    vector x these are the probes of ``hessian_trace(..., seed=seed)``);
+    "gaussian": ``rng.standard_normal((count,) + shape)`` in float64, cast to dtype.
+    """
+    rng = np.random.default_rng(seed)
+    size = (int(count),) + tuple(shape)
+    if distribution == "rademacher":
+        return rng.choice(np.array([-1.0, 1.0], dtype=dtype), size=size)
+    return rng.standard_normal(size).astype(dtype, copy=False)
+
+
+def _stochastic(operator_pass, probes, groups):
+    """The group machinery of a stochastic operator; returns an ``OperatorEstimate``.
+
+    ``probes``: shape (S,) + p, the S random probes in draw order (an array or a traced value);
+    ``operator_pass(group)``: for one group's probes, shape (S/G,) + p, the SUM of their
+    probe values, a scalar, in one collapsed pass. The probes are split into G
+    consecutive groups (group g: probes[g*S/G : (g+1)*S/G]) and the G passes run as one
+    batched evaluation (``vmap`` over the group axis keeps collapsed mode collapsed).
+    samples[g] = group sum / (S/G); estimate = mean(samples);
+    stderr = std(samples, ddof=1) / sqrt(G), NaN for G = 1.
+    """
+    shape = _shape(probes)
+    per_group = shape[0] // groups
+    grouped = reshape(probes, shape=(groups, per_group) + tuple(shape[1:]))
+    sums = vmap(operator_pass)(grouped)
+    dtype = np.finfo(_real_dtype(sums)).dtype
+    if _shape(sums) != (groups,):  # f independent of x: one unbatched zero
+        sums = sums + np.zeros((groups,), dtype=dtype)
+    values = sums * np.asarray(1.0 / per_group, dtype=dtype)
+    estimate = _sum(values, axis=0) * np.asarray(1.0 / groups, dtype=dtype)
+    if groups == 1:
+        stderr = estimate * np.asarray(np.nan, dtype=dtype)
+    else:
+        deviations = values - estimate
+        variance = _sum(deviations * deviations, axis=0) * np.asarray(1.0 / (groups - 1), dtype=dtype)
+        stderr = sqrt(variance * np.asarray(1.0 / groups, dtype=dtype))
+    return OperatorEstimate(estimate, stderr, values)
+
+
+def laplacian(f, method="exact", *, samples=100, seed=0, distribution="rademacher", groups=None):
     """Return x -> trace of the Hessian of scalar f at x (sum_i d^2 f / dx_i^2), in collapsed Taylor mode.
 
     x: an array of any shape s (the trace runs over all x.size entries). Works
     under ``vmap`` over points and is differentiable by every transform.
 
+    ``method="exact"`` (default): the trace, an array. ``method="stochastic"``
+    (Hutchinson): ``samples`` random probes v of shape s (``distribution``
+    "rademacher", entries +-1, or "gaussian", N(0, I); E[v v^T] = I) drawn by
+    ``_draw_probes`` from ``np.random.default_rng(seed)`` (an integer seed draws the
+    same probes at every call, a Generator fresh ones); probe values v^T H v.
+    The probes form ``groups`` consecutive groups G (default: one per probe, the
+    classical per-probe standard error; samples % G == 0); each group's sum is ONE
+    collapsed pass and the G passes run as one ``vmap`` over groups. Returns
+    ``OperatorEstimate(estimate, stderr, samples)``: samples (G,) the group means,
+    estimate their mean, stderr = std(samples, ddof=1) / sqrt(G) (NaN for G = 1).
+    Rademacher probes are exact for a diagonal Hessian.
+
     >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
     >>> float(hd.laplacian(lambda x: hnp.sum(x ** 2))(np.ones(3)))
     6.0
+    >>> est = hd.laplacian(lambda x: hnp.sum(x ** 4), method="stochastic", samples=8)(np.ones(3))
+    >>> float(est.estimate), float(est.stderr)   # 12 * 3: Rademacher is exact on a diagonal Hessian
+    (36.0, 0.0)
     """
+    _check_method("laplacian", method)
+    groups = _check_stochastic("laplacian", samples, seed, distribution, groups)
+    checked = _scalar_check("laplacian", f)
 
     def lap(x):
         shape = _shape(x)
+        if method == "stochastic":
+            probes = _draw_probes(seed, distribution, samples, shape, _real_dtype(x))
+            return _stochastic(lambda group: collapsed_taylor(checked, x, group, order=2), probes, groups)
         size = int(np.prod(shape, dtype=int))
         basis = np.eye(size, dtype=_real_dtype(x)).reshape((size,) + shape)
-        return collapsed_taylor(_scalar_check("laplacian", f), x, basis, order=2)
+        return collapsed_taylor(checked, x, basis, order=2)
 
     return lap
 
 
-def weighted_laplacian(f, sigma):
+def weighted_laplacian(f, sigma, method="exact", *, samples=100, seed=0, distribution="rademacher", groups=None):
     """Return x -> tr(sigma sigma^T Hess f(x)) for scalar f of a vector x of shape (D,).
 
     ``sigma``: shape (D, R) (its columns are the directions; R may differ from D).
+    ``method="exact"`` (default): the value, an array. ``method="stochastic"``: as
+    ``laplacian``'s, with probes v of shape (R,), directions sigma @ v and probe values
+    (sigma v)^T H (sigma v); returns ``OperatorEstimate(estimate, stderr, samples)``.
     """
+    _check_method("weighted_laplacian", method)
+    groups = _check_stochastic("weighted_laplacian", samples, seed, distribution, groups)
+    checked = _scalar_check("weighted_laplacian", f)
     sigma_shape = _shape(sigma)
 
     def wlap(x):
@@ -261,6 +380,11 @@ def weighted_laplacian(f, sigma):
             raise ValueError(f"weighted_laplacian: sigma must have shape (D, R) = ({shape[0]}, R) for x of "
                              f"shape {shape}, got {sigma_shape}")
         directions = sigma.T if isinstance(sigma, Tracer) else np.asarray(sigma, dtype=_real_dtype(x)).T
-        return collapsed_taylor(_scalar_check("weighted_laplacian", f), x, directions, order=2)
+        if method == "stochastic":
+            probes = _draw_probes(seed, distribution, samples, (sigma_shape[1],), _real_dtype(x))
+            # row r of probes @ sigma^T is the direction sigma @ v_r
+            return _stochastic(lambda group: collapsed_taylor(checked, x, group @ directions, order=2),
+                               probes, groups)
+        return collapsed_taylor(checked, x, directions, order=2)
 
     return wlap
