@@ -14,10 +14,14 @@ import sys
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hodiff as hd
 from hodiff.cli.commands import MAX_CROSS_CHECK
 from hodiff.cli.main import main
+
+from .test_cli import _grow, _leaves
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -204,3 +208,21 @@ def test_python_m_hodiff_laplacian():
                             env=env, timeout=120)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@given(expression=st.recursive(_leaves, _grow, max_leaves=8),
+       x=st.sampled_from(["0", "1.5", "-0.5", "[1,2]", "[[1,2],[3,4]]", "[0.5,-1,2]"]),
+       y=st.sampled_from(["2", "-1", "[1,2]", "[0,0]"]))
+def test_random_expressions_never_crash(expression, x, y):
+    # test_cli.py's random expressions: a value, or one line and exit status 1 or 2, never a traceback
+    import contextlib
+    import io
+
+    names = [n for n in ("x", "y") if n in expression.replace("exp", "").replace("max", "")]
+    argv = ["laplacian", expression, "--at", *[f"{n}={x if n == 'x' else y}" for n in names]]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(argv)
+    assert status in (0, 1, 2), err.getvalue()
+    if status:
+        assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
