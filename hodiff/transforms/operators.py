@@ -28,7 +28,7 @@ from ..core.tree import tree_flatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.taylor import _ops, nested_forward_series
 from ..primitives.elementwise import sqrt
-from ..primitives.shape import concatenate, reshape
+from ..primitives.shape import concatenate, reshape, tensordot
 from ..primitives.shape import sum as _sum
 from ._args import check_differentiable, dtype_of_value
 from .batching import vmap
@@ -79,7 +79,13 @@ class CollapsedTrace(Trace):
     def __init__(self, order, weights, level=None):
         super().__init__(level)
         self.order = order
-        self.weights = weights  # (R,) array
+        self.weights = weights  # (R,) array, or None for all ones
+
+    def weighted_sum(self, series):
+        """sum_r w_r series[r] for series of shape (R,) + s: a plain sum for unit weights, else one GEMV."""
+        if self.weights is None:
+            return _sum(series, axis=0)
+        return tensordot(self.weights, series, axes=1)
 
     def process(self, primitive, args, params):
         traced = [i for i, a in enumerate(args) if isinstance(a, CollapsedTracer) and a._trace is self]
@@ -124,8 +130,7 @@ class CollapsedTrace(Trace):
                         padded.append(concatenate(low, zero, axis=0))
                     series = per_direction(*padded)  # (K, R) + ans.shape
                     lower = series[: K - 1]
-                    w = reshape(self.weights, shape=(-1,) + (1,) * len(_shape(ans)))
-                    top = top + _sum(series[K - 1] * w, axis=0)
+                    top = top + self.weighted_sum(series[K - 1])
         except Exception as error:
             error.add_note(f"(in the collapsed-Taylor rule of primitive '{primitive.name}')")
             raise
@@ -139,10 +144,11 @@ class CollapsedTrace(Trace):
             unit[0] = 1.0
             coefficients = primitive.taylor(ans, primals, [unit])  # (f'(x0), f''(x0)/2)
             d1, d2 = coefficients[0], coefficients[1]
-            w = reshape(self.weights, shape=(-1,) + (1,) * len(_shape(ans)))
             low = arg.lower[0]  # (R,) + shape
+            # the square term first: its (R,) + shape temporary is freed before d1 * low is made,
+            # so a layer holds three direction-sized arrays at its peak, not five
+            top = d1 * arg.top + d2 * self.weighted_sum(low * low)
             lower = reshape(d1 * low, shape=(1,) + _shape(low))
-            top = d1 * arg.top + d2 * _sum(w * low * low, axis=0)
         except Exception as error:
             error.add_note(f"(in the forward-Laplacian path of primitive '{primitive.name}')")
             raise
@@ -184,12 +190,11 @@ def collapsed_taylor(f, x, directions, weights=None, order=2):
         raise ValueError(f"collapsed_taylor: directions must have shape (R,) + x.shape = (R,) + {xshape}, "
                          f"got {dshape}")
     R = dshape[0]
-    if weights is None:
-        weights = np.ones(R, dtype=dtype)
-    elif not isinstance(weights, Tracer):
-        weights = np.asarray(weights, dtype=np.result_type(dtype, np.asarray(weights).dtype))
-    if _shape(weights) != (R,):
-        raise ValueError(f"collapsed_taylor: weights must have shape (R,) = ({R},), got {_shape(weights)}")
+    if weights is not None:
+        if not isinstance(weights, Tracer):
+            weights = np.asarray(weights, dtype=np.result_type(dtype, np.asarray(weights).dtype))
+        if _shape(weights) != (R,):
+            raise ValueError(f"collapsed_taylor: weights must have shape (R,) = ({R},), got {_shape(weights)}")
     trace = CollapsedTrace(order, weights)
     lower = None
     if order > 1:
@@ -201,7 +206,7 @@ def collapsed_taylor(f, x, directions, weights=None, order=2):
             lower = first
     top = np.zeros(xshape, dtype=dtype)
     if order == 1:  # the operator is linear in the first coefficient: sum_r w_r v_r, one jvp
-        top = _sum(directions * reshape(weights, shape=(-1,) + (1,) * len(xshape)), axis=0)
+        top = trace.weighted_sum(directions)
     tracer = CollapsedTracer(x, lower, top, trace)
     try:
         result = lift_inner_duals(f(tracer), trace)
