@@ -162,10 +162,17 @@ def test_too_many_directions_are_refused_before_computing(capsys, monkeypatch):
     monkeypatch.setattr(hd, "laplacian", boom)
     err = refused(capsys, "laplacian", "x[0]", "--at", f"x={[0.5] * 4000}")
     assert "4000 unit directions, 16000000 entries; the command line builds at most 10000000" in err
-    assert "--wrt" in err
+    assert "--wrt" in err and "--method stochastic" in err
+    err = refused(capsys, "laplacian", "x[0]", "--at", f"x={[0.5] * 4000}", "--method", "stochastic",
+                  "--samples", "3000")
+    assert "3000 random probes, 12000000 entries; the command line builds at most 10000000" in err
+    assert "fewer --samples" in err
     # 1000 directions through a 10**6-entry outer product: 10**9 entries
     err = refused(capsys, "laplacian", "sum(outer(x, x))", "--at", f"x={[0.5] * 1000}")
     assert "carries 1000 directions" in err and "'outer(x, x)'" in err and "(nothing was computed)" in err
+    err = refused(capsys, "laplacian", "sum(outer(x, x))", "--at", f"x={[0.5] * 1000}", "--method", "stochastic",
+                  "--samples", "20")
+    assert "carries 20 random probes (--samples)" in err and "20000000 entries" in err
 
 
 BAD_INPUTS = [
@@ -183,6 +190,19 @@ BAD_INPUTS = [
     (["laplacian", "--at", "x=1", "x*x"], "the expression goes right after the command"),
     (["laplacian", "2 + 3"], "the expression has no variables"),
     (["laplacian", "x", "--at", "x=1", "--precision", "0"], "--precision 0: use 1 to 17"),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "hutch++"], "argument --method: invalid choice: 'hutch++'"),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--samples", "1"],
+     "--samples 1: the stochastic estimate needs at least 2 samples"),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--samples", "0"], "--samples 0: "),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--samples", "-5"], "--samples -5: "),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--samples", "ten"],
+     "argument --samples: invalid int value: 'ten'"),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--seed", "-1"], "--seed -1: use an integer >= 0"),
+    (["laplacian", "x*x", "--at", "x=1", "--method", "stochastic", "--seed", "1.5"],
+     "argument --seed: invalid int value: '1.5'"),
+    (["laplacian", "x*x", "--at", "x=1", "--samples", "10"], "--samples 10: applies to --method stochastic only"),
+    (["laplacian", "x*x", "--at", "x=1", "--seed", "3"], "--seed 3: applies to --method stochastic only"),
+    (["laplacian", "x*2", "--at", "x=[1,2]", "--method", "stochastic"], "laplacian needs an expression with one"),
 ]
 
 
@@ -212,17 +232,117 @@ def test_python_m_hodiff_laplacian():
 
 @given(expression=st.recursive(_leaves, _grow, max_leaves=8),
        x=st.sampled_from(["0", "1.5", "-0.5", "[1,2]", "[[1,2],[3,4]]", "[0.5,-1,2]"]),
-       y=st.sampled_from(["2", "-1", "[1,2]", "[0,0]"]))
-def test_random_expressions_never_crash(expression, x, y):
+       y=st.sampled_from(["2", "-1", "[1,2]", "[0,0]"]),
+       method=st.sampled_from([[], ["--method", "stochastic", "--samples", "4"]]))
+def test_random_expressions_never_crash(expression, x, y, method):
     # test_cli.py's random expressions: a value, or one line and exit status 1 or 2, never a traceback
     import contextlib
     import io
 
     names = [n for n in ("x", "y") if n in expression.replace("exp", "").replace("max", "")]
-    argv = ["laplacian", expression, "--at", *[f"{n}={x if n == 'x' else y}" for n in names]]
+    argv = ["laplacian", expression, "--at", *[f"{n}={x if n == 'x' else y}" for n in names], *method]
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         status = main(argv)
     assert status in (0, 1, 2), err.getvalue()
     if status:
         assert err.getvalue().count("\n") == 1 and "Traceback" not in err.getvalue()
+
+
+# ---------------------------------------------------------------------- --method stochastic
+
+def _hessian_at(expression, symbols, point):
+    return np.array(sp.hessian(expression, symbols).subs(point).evalf(), dtype=float)
+
+
+# (command line, sympy, point): Hessians with off-diagonal entries, so the estimate has a spread
+STOCHASTIC_CASES = [SCALAR_CASES[0], SCALAR_CASES[1],
+                    ("x0*x1*x2 + (x0 + x1 + x2)**3", x0 * x1 * x2 + (x0 + x1 + x2)**3, {x0: 0.4, x1: -0.3, x2: 0.9})]
+
+
+@pytest.mark.parametrize("text, expression, point", STOCHASTIC_CASES, ids=[c[0] for c in STOCHASTIC_CASES])
+def test_stochastic_estimate_within_4_stderr_of_sympy(capsys, text, expression, point):
+    at = [f"{u}={v!r}" for u, v in point.items()]
+    exact = sympy_laplacian(expression, [x0, x1, x2], point)
+    for seed in ("0", "1", "2"):
+        data = run_json(capsys, "laplacian", text, "--at", *at, "--method", "stochastic", "--samples", "400",
+                        "--seed", seed)
+        assert data["method"] == "stochastic" and data["samples"] == 400 and data["seed"] == int(seed)
+        assert abs(data["laplacian"] - exact) < 4 * data["stderr"]
+        assert data["hessian_trace"] == pytest.approx(exact, rel=1e-12)
+        # Rademacher probes: Var(v^T H v) = 2 sum_{i != j} H_ij^2, so the standard error is near
+        # sqrt(2 sum_{i != j} H_ij^2 / S) (a 400-sample standard deviation is within 30% of it)
+        H = _hessian_at(expression, [x0, x1, x2], point)
+        expected_stderr = np.sqrt(2 * (np.sum(H**2) - np.sum(np.diag(H)**2)) / 400)
+        assert 0.7 * expected_stderr < data["stderr"] < 1.3 * expected_stderr
+
+
+def test_stochastic_values_are_the_documented_probes_draw(capsys):
+    # hd.laplacian(method="stochastic", seed=s) draws rng.choice([-1., 1.], size=(S, D)) with
+    # rng = np.random.default_rng(s) (its docstring); the estimate is the mean of v^T H v with sympy's H
+    text, expression, point = STOCHASTIC_CASES[2]
+    H = _hessian_at(expression, [x0, x1, x2], point)
+    for samples, seed in [(10, 7), (37, 123456789)]:
+        probes = np.random.default_rng(seed).choice(np.array([-1.0, 1.0]), size=(samples, 3))
+        values = np.einsum("si,ij,sj->s", probes, H, probes)
+        data = run_json(capsys, "laplacian", text, "--at", *[f"{u}={v!r}" for u, v in point.items()],
+                        "--method", "stochastic", "--samples", str(samples), "--seed", str(seed))
+        assert data["laplacian"] == pytest.approx(values.mean(), rel=1e-12)
+        assert data["stderr"] == pytest.approx(values.std(ddof=1) / np.sqrt(samples), rel=1e-10)
+
+
+def test_stochastic_defaults_and_reproducibility(capsys):
+    argv = ["laplacian", STOCHASTIC_CASES[2][0], "--at", "x0=0.4", "x1=-0.3", "x2=0.9", "--method", "stochastic"]
+    default = run_json(capsys, *argv)
+    assert default["samples"] == 100 and default["seed"] == 0 and default["distribution"] == "rademacher"
+    assert run_json(capsys, *argv, "--samples", "100", "--seed", "0") == default
+    assert run_json(capsys, *argv, "--seed", "1")["laplacian"] != default["laplacian"]
+
+
+def test_stochastic_calls_hd_laplacian_with_the_options(capsys, monkeypatch):
+    calls = []
+    real = hd.laplacian
+
+    def spy(f, *args, **kwargs):
+        calls.append((args, kwargs))
+        return real(f, *args, **kwargs)
+
+    monkeypatch.setattr(hd, "laplacian", spy)
+    run_json(capsys, "laplacian", "x*y**2", "--at", "x=1", "y=2", "--method", "stochastic", "--samples", "6",
+             "--seed", "5")
+    assert calls == [((), {"method": "stochastic", "samples": 6, "seed": 5})]
+
+
+def test_stochastic_with_vector_variables_and_a_diagonal_hessian(capsys, monkeypatch):
+    # sum(x**4): H = diag(12 x**2); Rademacher probes give v^T H v = tr H exactly, stderr 0; with 4000 entries
+    # the exact method's 4000 x 4000 directions are refused, the stochastic estimate is not
+    x = np.linspace(-1.0, 1.0, 4000)
+    monkeypatch.setattr(hd, "hessian", lambda *a, **k: pytest.fail("no dense Hessian for 4000 entries"))
+    data = run_json(capsys, "laplacian", "sum(x**4)", "--at", f"x={x.tolist()}", "--method", "stochastic",
+                    "--samples", "8")
+    assert data["laplacian"] == pytest.approx(12 * np.sum(x**2), rel=1e-12) and data["stderr"] == 0
+    assert data["entries"] == 4000 and data["hessian_trace"] is None
+    monkeypatch.undo()
+    # a matrix and a scalar: the trace over all 5 entries, sympy's Laplacian within 4 stderr
+    A = sp.Matrix(2, 2, lambda i, j: sp.Symbol(f"A{i}{j}"))
+    s = sp.Symbol("s")
+    expression = sp.log(1 + (A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0])**2) * s + s**2 * A[0, 1]
+    point = {A[0, 0]: 1.0, A[0, 1]: 0.5, A[1, 0]: -0.3, A[1, 1]: 0.8, s: 0.7}
+    exact = sympy_laplacian(expression, list(A) + [s], point)
+    data = run_json(capsys, "laplacian", "log(1 + det(A)**2)*s + s**2*A[0, 1]", "--at",
+                    "A=[[1, 0.5], [-0.3, 0.8]]", "s=0.7", "--method", "stochastic", "--samples", "1000")
+    assert data["entries"] == 5 and data["stderr"] > 0
+    assert abs(data["laplacian"] - exact) < 4 * data["stderr"]
+
+
+def test_stochastic_text_output(capsys):
+    status, out, err = run(capsys, "laplacian", "x0*x1", "--at", "x0=1", "x1=2", "--method", "stochastic",
+                           "--samples", "2", "--seed", "0")
+    assert status == 0, err
+    # f = x0 x1: H = [[0, 1], [1, 0]], v^T H v = 2 v0 v1 = +-2 for each probe
+    probes = np.random.default_rng(0).choice(np.array([-1.0, 1.0]), size=(2, 2))
+    values = 2 * probes[:, 0] * probes[:, 1]
+    line = out.splitlines()[4]
+    assert line.split()[:4] == ["Laplacian", f"{values.mean():.6g}", "+-",
+                                f"{values.std(ddof=1) / np.sqrt(2):.6g}"]
+    assert "over 2 random +-1 probes v of the 2 entries of x0, x1, seed 0; +- one standard error" in line

@@ -321,39 +321,78 @@ def command_derivative(args):
 # Up to this many entries of the variables, the laplacian command also prints the trace of the dense
 # Hessian (D x D, from D Hessian-vector products) next to the collapsed Taylor value, for comparison.
 MAX_CROSS_CHECK = 100
+LAPLACIAN_SAMPLES = 100  # hd.laplacian's default number of probes for method="stochastic"
+
+
+def _laplacian_options(args):
+    """--method, --samples, --seed: (samples, seed), checked before anything is computed."""
+    if args.method == "exact":
+        for option, value in (("--samples", args.samples), ("--seed", args.seed)):
+            if value is not None:
+                raise CLIError(f"{option} {value}: applies to --method stochastic only (the exact Laplacian "
+                               "draws no random probes)")
+        return None, None
+    samples = LAPLACIAN_SAMPLES if args.samples is None else args.samples
+    seed = 0 if args.seed is None else args.seed
+    if samples < 2:
+        raise CLIError(f"--samples {samples}: the stochastic estimate needs at least 2 samples (its standard "
+                       "error is their spread)")
+    if seed < 0:
+        raise CLIError(f"--seed {seed}: use an integer >= 0")
+    return samples, seed
 
 
 def command_laplacian(args):
+    samples, seed = _laplacian_options(args)
     problem = Problem(args)
     problem.require_scalar("laplacian", "the Laplacian is the trace of the Hessian of a scalar")
     f_flat, flat, labels = _flat_problem(problem)
     entries = len(flat)
     over = ", ".join(problem.wrt)
-    # Collapsed Taylor mode carries one unit direction per entry: a D x D basis, and D first-order
-    # coefficients of every value (the Hessian command's D tangents, without the D x D result).
-    if entries ** 2 > MAX_MATRIX:
-        raise CLIError(f"the Laplacian over {over} ({entries} entries) takes {entries} unit directions, "
-                       f"{entries ** 2} entries; the command line builds at most {MAX_MATRIX} "
-                       "(choose fewer variables with --wrt)")
-    problem.check_batch("Laplacian", entries, f"carries {entries} directions (one per entry of {over}) "
-                                              "through every value")
-    laplacian = float(problem.run("Laplacian", lambda: hd.laplacian(f_flat)(flat)))
+    # Collapsed Taylor mode carries one direction per unit vector (exact) or probe (stochastic): the
+    # directions hold directions x D entries, and every value carries that many first-order
+    # coefficients (the Hessian command's D tangents, without the D x D result).
+    directions = entries if args.method == "exact" else samples
+    if directions * entries > MAX_MATRIX:
+        what = (f"takes {entries} unit directions" if args.method == "exact"
+                else f"with --samples {samples} draws {samples} random probes")
+        way_out = "choose fewer variables with --wrt" + (", or use --method stochastic" if args.method == "exact"
+                                                          else ", or fewer --samples")
+        raise CLIError(f"the Laplacian over {over} ({entries} entries) {what}, {directions * entries} entries; "
+                       f"the command line builds at most {MAX_MATRIX} ({way_out})")
+    how = (f"carries {entries} directions (one per entry of {over})" if args.method == "exact"
+           else f"carries {samples} random probes (--samples)")
+    problem.check_batch("Laplacian", directions, how + " through every value")
+    if args.method == "exact":
+        laplacian = float(problem.run("Laplacian", lambda: hd.laplacian(f_flat)(flat)))
+    else:
+        def stochastic():
+            estimate = hd.laplacian(f_flat, method="stochastic", samples=samples, seed=seed)(flat)
+            return estimate.estimate, estimate.stderr  # run() checks a tuple's leaves, not a NamedTuple's
+
+        laplacian, stderr = map(float, problem.run("Laplacian", stochastic))
     dense = None
     if entries <= MAX_CROSS_CHECK:
         H = problem.run("Hessian", lambda: hd.hessian(f_flat)(flat))
         dense = float(np.trace(np.reshape(np.asarray(H), (entries, entries))))
     p = problem.precision
     what = f"{entries} {'entry' if entries == 1 else 'entries'} of {over}"
+    if args.method == "exact":
+        shown_value = f"{fmt(laplacian, p)}   (collapsed Taylor mode: the sum of d2f/du2 over the {what})"
+    else:
+        shown_value = (f"{fmt(laplacian, p)} +- {fmt(stderr, p)}   (stochastic: the mean of v^T H v over {samples} "
+                       f"random +-1 probes v of the {what}, seed {seed}; +- one standard error)")
     lines = problem.header() + ["", f"value                       {fmt(problem.value, p)}",
-                                f"Laplacian                   {fmt(laplacian, p)}   (collapsed Taylor mode: "
-                                f"the sum of d2f/du2 over the {what})"]
+                                f"Laplacian                   {shown_value}"]
     if dense is not None:
         lines.append(f"trace of the dense Hessian  {fmt(dense, p)}   (fwd-rev mode, for comparison)")
     else:
         lines.append(f"trace of the dense Hessian  not computed (more than {MAX_CROSS_CHECK} entries)")
     data = problem.base_data()
-    data.update(laplacian=laplacian, method="exact", variables=list(problem.wrt), entries=entries,
-                hessian_trace=dense)
+    data.update(laplacian=laplacian, method=args.method)
+    if args.method == "stochastic":
+        data.update(stderr=stderr, samples=samples, seed=seed, distribution="rademacher")
+    data.update(variables=list(problem.wrt), entries=entries, hessian_trace=dense)
     return Result("\n".join(lines), data)
 
 

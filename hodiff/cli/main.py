@@ -5,7 +5,7 @@
     hodiff jacobian "relu(x)" --at "x=[1,-2,3,-1]" --layout both
     hodiff hessian "x**2*y + y**3" --at x=1 y=2
     hodiff derivative "sin(x)*exp(-x**2/2)" --at x=0.7 --order 8
-    hodiff laplacian "x0**2*x1**3 + sin(x2)" --at x0=1 x1=2 x2=0.5
+    hodiff laplacian "x0**2*x1**3 + sin(x2)" --at x0=1 x1=2 x2=0.5 [--method stochastic --samples 1000]
     hodiff check "tanh(x*y)" --at x=0.5 y=2
     hodiff graph "sigmoid(w0*x0 + w1*x1 + w2)" --at w0=2 x0=-1 w1=-3 x1=-2 w2=-3 -o neuron.svg
 
@@ -19,7 +19,7 @@ import json
 import os
 import sys
 
-from .commands import COMMANDS, MAX_CROSS_CHECK, CLIError
+from .commands import COMMANDS, LAPLACIAN_SAMPLES, MAX_CROSS_CHECK, CLIError
 
 __all__ = ["main", "build_parser"]
 
@@ -83,12 +83,21 @@ def build_parser():
                             help="taylor (default): one pass with truncated Taylor series, work ~k^2, "
                                  "orders up to 64; nested: forward mode nested k times, work grows ~3x per "
                                  "order, orders up to 8")
-    commands.add_parser("laplacian", parents=[common], help="Laplacian (trace of the Hessian) of a scalar expression",
-                        description="The Laplacian of a scalar expression: the trace of its Hessian, the sum of "
-                                    "d2f/du2 over every entry u of the variables (flattened in order), in "
-                                    "collapsed Taylor mode (hd.laplacian); with up to "
-                                    f"{MAX_CROSS_CHECK} entries the trace of the dense Hessian is printed "
-                                    "too, for comparison.")
+    laplacian = commands.add_parser(
+        "laplacian", parents=[common], help="Laplacian (trace of the Hessian) of a scalar expression",
+        description="The Laplacian of a scalar expression: the trace of its Hessian, the sum of d2f/du2 over "
+                    "every entry u of the variables (flattened in order), in collapsed Taylor mode "
+                    f"(hd.laplacian); with up to {MAX_CROSS_CHECK} entries the trace of the dense Hessian is "
+                    "printed too, for comparison.")
+    laplacian.add_argument("--method", choices=["exact", "stochastic"], default="exact",
+                           help="exact (default): one collapsed Taylor pass over the unit directions; "
+                                "stochastic: Hutchinson's estimate, the mean of v^T H v over random +-1 "
+                                "probes v, with its standard error")
+    laplacian.add_argument("--samples", type=int, metavar="N",
+                           help=f"stochastic: the number of probes, at least 2 (default {LAPLACIAN_SAMPLES})")
+    laplacian.add_argument("--seed", type=int, metavar="S",
+                           help="stochastic: the random seed, an integer >= 0 (default 0: the same probes "
+                                "every run)")
     check = commands.add_parser("check", parents=[common], help="compare modes with finite differences",
                                 description="Compare forward and reverse mode with finite differences "
                                             "(hd.check_grads); exit status 1 when they disagree.")
