@@ -1,5 +1,7 @@
 """laplacian / weighted_laplacian method="stochastic" vs sympy, closed forms, reproduced draws, central differences."""
 
+import warnings
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -182,6 +184,39 @@ def test_grad_of_the_estimate_and_stderr_against_central_differences():
     got = hd.grad(lambda ws: estimate(ws).estimate)(WEIGHTS)
     for a, b in zip(got, hd.grad(nested)(WEIGHTS)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_grad_of_a_pinn_style_loss_over_a_batch_of_points():
+    # loss = sum over points of the seeded estimate squared, batched with vmap, differentiated w.r.t. the weights
+    points = np.random.default_rng(8).normal(size=(5, 4))
+
+    def loss(ws):
+        lap = hd.laplacian(lambda x: _mlp(ws, x), method="stochastic", samples=8, seed=2, groups=4)
+        return hnp.sum(hd.vmap(lap)(points).estimate ** 2)
+
+    gradient = hd.grad(loss)(WEIGHTS)
+    for index in [(0, 1), (2, 4), (3, 0)]:
+        np.testing.assert_allclose(gradient[0][index], _central_difference(loss, WEIGHTS, index), rtol=1e-6,
+                                   atol=1e-8)
+
+
+def test_a_zero_stderr_has_derivative_zero_not_nan():
+    # Rademacher on a diagonal Hessian: every probe value equal, stderr = 0 for every parameter a
+    x = np.array([0.4, -1.2, 2.0])
+
+    def stderr(a):
+        return hd.laplacian(lambda x: a * hnp.sum(x ** 4) + hnp.sum(hnp.sin(a * x)), method="stochastic",
+                            samples=6, seed=1)(x).stderr
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(stderr(0.7)) == 0.0
+        assert float(hd.grad(stderr)(0.7)) == 0.0
+    # away from zero the derivative is that of std(values, ddof=1) / sqrt(G): central differences
+    g = lambda a: hd.laplacian(lambda x: hnp.sin(a * x[0] * x[1]) + x[2] ** 3, method="stochastic",  # noqa: E731
+                               samples=6, seed=1)(x).stderr
+    h = 1e-6
+    np.testing.assert_allclose(hd.grad(g)(0.7), (float(g(0.7 + h)) - float(g(0.7 - h))) / (2 * h), rtol=1e-6)
 
 
 def test_grad_with_respect_to_sigma():

@@ -27,7 +27,7 @@ from ..core.trace import Trace, Tracer, bind
 from ..core.tree import tree_flatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.taylor import _ops, nested_forward_series
-from ..primitives.elementwise import sqrt
+from ..primitives.elementwise import greater, sqrt, where
 from ..primitives.shape import concatenate, reshape, tensordot
 from ..primitives.shape import sum as _sum
 from ._args import check_differentiable, dtype_of_value
@@ -239,7 +239,8 @@ class OperatorEstimate(typing.NamedTuple):
     estimate: the mean of the probe values, unbiased (for the Laplacian: v^T H v averaged over
               probes v with E[v v^T] = I); a hodiff value, differentiable by every transform
     stderr:   std(samples, ddof=1) / sqrt(G), the standard error of the estimate (NaN when
-              G = 1: one group has no spread to estimate it from); a hodiff value
+              G = 1: one group has no spread to estimate it from); a hodiff value (where it is 0,
+              e.g. Rademacher on a diagonal H, its derivative is taken as 0, a subgradient)
     samples:  (G,) the per-group estimates (each the mean of its group's probe values), whose
               mean is ``estimate``; with the default G = number of probes, the probe values
     """
@@ -303,7 +304,7 @@ def _stochastic(operator_pass, probes, groups):
     consecutive groups (group g: probes[g*S/G : (g+1)*S/G]) and the G passes run as one
     batched evaluation (``vmap`` over the group axis keeps collapsed mode collapsed).
     samples[g] = group sum / (S/G); estimate = mean(samples);
-    stderr = std(samples, ddof=1) / sqrt(G), NaN for G = 1.
+    stderr = std(samples, ddof=1) / sqrt(G), NaN for G = 1 (derivative 0 where it is 0).
     """
     shape = _shape(probes)
     per_group = shape[0] // groups
@@ -313,13 +314,21 @@ def _stochastic(operator_pass, probes, groups):
     if _shape(sums) != (groups,):  # f independent of x: one unbatched zero
         sums = sums + np.zeros((groups,), dtype=dtype)
     values = sums * np.asarray(1.0 / per_group, dtype=dtype)
-    estimate = _sum(values, axis=0) * np.asarray(1.0 / groups, dtype=dtype)
+    # shifted by the first value, so equal values give exactly their value and a spread of exactly 0
+    shift = values[0]
+    centred = values - shift
+    offset = _sum(centred, axis=0) * np.asarray(1.0 / groups, dtype=dtype)
+    estimate = shift + offset
     if groups == 1:
         stderr = estimate * np.asarray(np.nan, dtype=dtype)
     else:
-        deviations = values - estimate
+        deviations = centred - offset
         variance = _sum(deviations * deviations, axis=0) * np.asarray(1.0 / (groups - 1), dtype=dtype)
-        stderr = sqrt(variance * np.asarray(1.0 / groups, dtype=dtype))
+        # sqrt has an infinite slope at 0 (equal group values: Rademacher on a diagonal H); take the
+        # subgradient 0 there, through a where on both sides so no inf * 0 = NaN reaches the derivative
+        spread = greater(variance, np.zeros((), dtype=dtype))
+        safe = where(spread, variance, np.ones((), dtype=dtype))
+        stderr = where(spread, sqrt(safe * np.asarray(1.0 / groups, dtype=dtype)), np.zeros((), dtype=dtype))
     return OperatorEstimate(estimate, stderr, values)
 
 
