@@ -256,6 +256,13 @@ def test_float32_stays_float32_and_exact_is_unchanged():
     np.testing.assert_allclose(hd.laplacian(_f, method="exact")(X), EXACT, rtol=1e-12)
 
 
+def test_an_output_independent_of_x_gives_zero():
+    for f in (lambda x: 3.0, lambda x: hnp.sum(2.0 * x)):
+        est = hd.laplacian(f, method="stochastic", samples=6, groups=3)(X)
+        np.testing.assert_array_equal(est.samples, np.zeros(3))
+        assert float(est.estimate) == 0.0 and float(est.stderr) == 0.0
+
+
 def test_a_generator_seed_draws_fresh_probes_and_an_integer_seed_repeats():
     lap = hd.laplacian(_f, method="stochastic", samples=8, seed=np.random.default_rng(0))
     first, second = lap(X), lap(X)
