@@ -27,7 +27,7 @@ from .transforms.forward import jvp, linearize  # noqa: E402
 from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
 from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
-from .transforms.operators import OperatorEstimate, collapsed_taylor, laplacian, weighted_laplacian  # noqa: E402
+from .transforms.operators import OperatorEstimate, bilaplacian, collapsed_taylor, laplacian, weighted_laplacian  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .transforms.taylor import derivative, jet, taylor, taylor_rule_report  # noqa: E402
 from .viz import render, to_dot, trace_graph  # noqa: E402
@@ -42,7 +42,7 @@ __all__ = [
     "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
-    "OperatorEstimate",
+    "OperatorEstimate", "bilaplacian",
     "trace_graph", "to_dot", "render",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
 ]

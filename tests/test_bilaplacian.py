@@ -1,0 +1,170 @@
+"""bilaplacian (exact: one collapsed order-4 pass) against sympy, dense 4th derivatives, nested laplacians,
+loops and central differences; the order-3/4 unary Taylor-composition path against sympy."""
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import hodiff as hd
+import hodiff.numpy as hnp
+
+RNG = np.random.default_rng(1414)
+
+
+def _sympy_bilaplacian(expr, symbols, point):
+    lap = lambda e: sum(sp.diff(e, s, 2) for s in symbols)  # noqa: E731
+    return float(lap(lap(expr)).subs(dict(zip(symbols, point))).evalf(30))
+
+
+X2 = sp.symbols("x0:2")
+X3 = sp.symbols("x0:3")
+X4 = sp.symbols("x0:4")
+CASES = [
+    # (hodiff function, sympy expression, its symbols, point)
+    (lambda x: hnp.exp(x[0]) * hnp.sin(2.0 * x[1]), sp.exp(X2[0]) * sp.sin(2 * X2[1]), X2, [0.4, -1.3]),
+    (lambda x: hnp.log(1.0 + x[0] ** 2 + x[1] ** 4), sp.log(1 + X2[0] ** 2 + X2[1] ** 4), X2, [0.7, 0.5]),
+    (lambda x: hnp.tanh(x[0] * x[1] + x[2] ** 2), sp.tanh(X3[0] * X3[1] + X3[2] ** 2), X3, [0.3, -0.7, 0.6]),
+    (lambda x: hnp.sqrt(1.0 + hnp.sum(x ** 2)) * hnp.cos(x[0] - x[2]),
+     sp.sqrt(1 + sum(s ** 2 for s in X3)) * sp.cos(X3[0] - X3[2]), X3, [0.2, 0.9, -0.4]),
+    (lambda x: hnp.exp(-hnp.sum(x ** 2)) / (2.0 + hnp.sin(x[1] * x[3])) + hnp.arctan(x[0] * x[2]),
+     sp.exp(-sum(s ** 2 for s in X4)) / (2 + sp.sin(X4[1] * X4[3])) + sp.atan(X4[0] * X4[2]), X4,
+     [0.3, -0.5, 0.8, 0.1]),
+    (lambda x: x[0] ** 3 * x[1] ** 2 * x[2] + hnp.log1p(x[3] ** 2) * x[4],
+     X4[0] ** 3 * X4[1] ** 2 * X4[2] + sp.log(1 + X4[3] ** 2) * sp.Symbol("x4"), X4 + (sp.Symbol("x4"),),
+     [0.6, -1.1, 0.4, 0.9, 1.7]),
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_bilaplacian_matches_sympy(case):
+    f, expr, symbols, point = CASES[case]
+    x = np.array(point)
+    np.testing.assert_allclose(hd.bilaplacian(f)(x), _sympy_bilaplacian(expr, symbols, point), rtol=1e-10)
+
+
+def test_one_variable_is_the_fourth_derivative():
+    # D = 1: the only direction is e_1 with weight 1; d^4/dx^4 sin x = sin x
+    np.testing.assert_allclose(hd.bilaplacian(lambda x: hnp.sin(x[0]))(np.array([0.3])), np.sin(0.3), rtol=1e-14)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7])
+def test_radial_quartic_closed_form(size):
+    # Delta r^4 = 4 (D + 2) r^2, Delta r^2 = 2 D: Delta^2 |x|^4 = 8 D (D + 2) at every x (D = 4: unit directions drop)
+    x = RNG.normal(size=size)
+    np.testing.assert_allclose(hd.bilaplacian(lambda x: hnp.sum(x ** 2) ** 2)(x), 8 * size * (size + 2), rtol=1e-12)
+
+
+def test_matches_dense_fourth_derivative_tensor():
+    f = CASES[3][0]
+    x = np.array([0.2, 0.9, -0.4])
+    T = hd.derivative_tensor(f, order=4)(x)  # (3, 3, 3, 3)
+    np.testing.assert_allclose(hd.bilaplacian(f)(x), np.einsum("iijj->", T), rtol=1e-10)
+
+
+def test_matrix_input_matches_sympy():
+    s = sp.symbols("a b c d")
+    expr = sp.exp(s[0] * s[3] - s[1] * s[2]) + sp.sin(s[0] + 2 * s[1]) * s[2] ** 2
+    f = lambda m: hnp.exp(m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]) + hnp.sin(m[0, 0] + 2 * m[0, 1]) * m[1, 0] ** 2  # noqa: E731
+    x = np.array([[0.3, -0.2], [0.5, 0.7]])
+    exact = _sympy_bilaplacian(expr, s, x.ravel())
+    np.testing.assert_allclose(hd.bilaplacian(f)(x), exact, rtol=1e-10)
+    np.testing.assert_allclose(hd.bilaplacian(f)(x), hd.laplacian(hd.laplacian(f))(x), rtol=1e-10)
+
+
+def _mlp(weights, x):
+    h = x
+    for w in weights[:-1]:
+        h = hnp.tanh(h @ w[:-1] + w[-1])  # last row: the bias
+    return (h @ weights[-1])[0]
+
+
+WEIGHTS = [RNG.normal(size=(5, 8)) / 2, RNG.normal(size=(9, 6)) / 2, RNG.normal(size=(7, 4)) / 2,
+           RNG.normal(size=(4, 1))]
+
+
+def test_tanh_mlp_matches_nested_laplacians():
+    f = lambda x: _mlp(WEIGHTS, x)  # noqa: E731
+    for _ in range(3):
+        x = RNG.normal(size=4)
+        nested = hd.laplacian(hd.laplacian(f))(x)
+        via_hessian = np.trace(hd.hessian(hd.laplacian(f))(x))
+        np.testing.assert_allclose(hd.bilaplacian(f)(x), nested, rtol=1e-10)
+        np.testing.assert_allclose(hd.bilaplacian(f)(x), via_hessian, rtol=1e-10)
+
+
+def test_vmap_over_points_matches_loop():
+    f = lambda x: _mlp(WEIGHTS, x)  # noqa: E731
+    xs = RNG.normal(size=(5, 4))
+    np.testing.assert_allclose(hd.vmap(hd.bilaplacian(f))(xs), [hd.bilaplacian(f)(x) for x in xs], rtol=1e-12)
+
+
+def test_grad_with_respect_to_a_weight_matches_central_differences_and_nested():
+    x = RNG.normal(size=4)
+    loss = lambda ws: hd.bilaplacian(lambda x: _mlp(ws, x))(x) ** 2  # noqa: E731
+    g = hd.grad(loss)(WEIGHTS)
+    h = 1e-5
+    for layer, index in [(0, (1, 2)), (1, (8, 3)), (2, (0, 1)), (3, (2, 0))]:
+        wp = [w.copy() for w in WEIGHTS]
+        wm = [w.copy() for w in WEIGHTS]
+        wp[layer][index] += h
+        wm[layer][index] -= h
+        fd = (float(loss(wp)) - float(loss(wm))) / (2 * h)
+        np.testing.assert_allclose(g[layer][index], fd, rtol=1e-6, atol=1e-8)
+    nested = lambda ws: hd.laplacian(hd.laplacian(lambda x: _mlp(ws, x)))(x) ** 2  # noqa: E731
+    for a, b in zip(g, hd.grad(nested)(WEIGHTS)):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_grad_with_respect_to_x_matches_nested():
+    f = CASES[2][0]
+    x = np.array([0.3, -0.7, 0.6])
+    np.testing.assert_allclose(hd.grad(hd.bilaplacian(f))(x), hd.grad(hd.laplacian(hd.laplacian(f)))(x),
+                               rtol=1e-10)
+
+
+def test_float32_stays_float32():
+    w32 = [w.astype(np.float32) for w in WEIGHTS]
+    out = hd.bilaplacian(lambda x: _mlp(w32, x))(RNG.normal(size=4).astype(np.float32))
+    assert np.asarray(out).dtype == np.float32
+
+
+def test_non_scalar_f_is_refused():
+    with pytest.raises(TypeError, match="bilaplacian: f must return a scalar"):
+        hd.bilaplacian(lambda x: x ** 2)(np.ones(3))
+
+
+# The collapsed order-3/4 pass of smooth unary primitives (Taylor composition) against sympy, with
+# random directions and weights, one unary primitive per row.
+t = sp.Symbol("t")
+UNARY = [
+    (hnp.tanh, sp.tanh), (hnp.exp, sp.exp), (hnp.log, sp.log), (hnp.sin, sp.sin), (hnp.cos, sp.cos),
+    (hnp.sqrt, sp.sqrt), (hnp.arctan, sp.atan), (hnp.log1p, lambda u: sp.log(1 + u)), (hnp.sinh, sp.sinh),
+    (hnp.reciprocal, lambda u: 1 / u), (hnp.square, lambda u: u ** 2), (hnp.cbrt, sp.cbrt),
+]
+
+
+@pytest.mark.parametrize("order", [3, 4])
+@pytest.mark.parametrize("row", range(len(UNARY)))
+def test_collapsed_unary_composition_matches_sympy(row, order):
+    g, g_sym = UNARY[row]
+    x = np.array([0.6, 0.9])
+    dirs = RNG.normal(size=(3, 2))
+    weights = RNG.normal(size=3)
+    # the inner function gives the unary's input nonzero coefficients of every degree; the product after
+    # it reads the unary's lower (per-direction) coefficients, the sum its collapsed top one
+    def f(v):
+        y = g(v * v * 0.5 + 0.3 * v[::-1] + 0.2)
+        return y[0] - 2.0 * y[1] + y[0] * y[1]
+
+    s0, s1 = sp.symbols("s0 s1")
+
+    def expr(u0, u1):
+        y0 = g_sym(u0 * u0 * sp.Rational(1, 2) + sp.Rational(3, 10) * u1 + sp.Rational(1, 5))
+        y1 = g_sym(u1 * u1 * sp.Rational(1, 2) + sp.Rational(3, 10) * u0 + sp.Rational(1, 5))
+        return y0 - 2 * y1 + y0 * y1
+
+    exact = 0.0
+    for w, v in zip(weights, dirs):
+        line = expr(sp.Float(x[0], 30) + t * sp.Float(v[0], 30), sp.Float(x[1], 30) + t * sp.Float(v[1], 30))
+        exact += w * float(sp.diff(line, t, order).subs(t, 0).evalf(30))
+    np.testing.assert_allclose(hd.collapsed_taylor(f, x, dirs, weights, order=order), exact, rtol=1e-10)
