@@ -12,9 +12,11 @@ from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .interpreters.forward import Dual, Perturbation  # noqa: E402
 from .secondorder import (  # noqa: E402
+    DiagonalEstimate,
     ggn_operator,
     ggn_vp,
     hessian_density,
+    hessian_diagonal,
     hessian_eigs,
     hessian_operator,
     hessian_trace,
@@ -44,5 +46,6 @@ __all__ = [
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
     "OperatorEstimate", "bilaplacian",
     "trace_graph", "to_dot", "render",
-    "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_density", "minimize", "ggn_vp", "ggn_operator",
+    "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_diagonal", "DiagonalEstimate", "hessian_density",
+    "minimize", "ggn_vp", "ggn_operator",
 ]

@@ -9,6 +9,8 @@ dense Hessian unless one is asked for:
   through the recorded graph, so no product redoes f's forward pass.
 - ``hessian_eigs``: extreme eigenvalues by Lanczos (scipy's ``eigsh``).
 - ``hessian_trace``: Hutchinson's and Hutch++'s estimators with Rademacher probes.
+- ``hessian_diagonal``: diag(H) exactly (Taylor mode along the unit vectors) or by
+  Bekas et al.'s stochastic estimator (Rademacher probes, batched HVPs).
 - ``hessian_density``: the spectral density by stochastic Lanczos quadrature
   (Ghorbani, Krishnan & Xiao 2019; Yao et al., PyHessian 2020).
 - ``minimize``: ``scipy.optimize.minimize`` with an exact gradient and exact
@@ -21,6 +23,7 @@ each raveled in C order and concatenated, length n = total number of entries.
 ``op.flatten(tree)`` and ``op.unflatten(vector)`` convert between the two.
 """
 
+import functools
 import inspect
 import math
 import typing
@@ -31,15 +34,19 @@ import scipy.sparse.linalg
 
 from .core.trace import Tracer
 from .core.tree import tree_flatten, tree_unflatten
-from .primitives.shape import getitem, reshape
+from .primitives.elementwise import sqrt
+from .primitives.shape import concatenate, getitem, reshape
+from .primitives.shape import sum as _sum
 from .transforms._args import check_differentiable, dtype_of_value
 from .transforms.batching import vmap
 from .transforms.forward import jvp, linearize
+from .transforms.operators import collapsed_taylor
 from .transforms.reverse import grad, value_and_grad, vjp
 
 __all__ = [
     "FlatOperator", "HessianOperator", "GGNOperator", "hessian_operator", "hessian_eigs", "HessianEigs",
-    "hessian_trace", "TraceEstimate", "hessian_density", "SpectralDensity", "minimize", "ggn_vp", "ggn_operator",
+    "hessian_trace", "TraceEstimate", "hessian_diagonal", "DiagonalEstimate", "hessian_density", "SpectralDensity",
+    "minimize", "ggn_vp", "ggn_operator",
 ]
 
 
@@ -386,6 +393,198 @@ def _hutchinson(matmat, n, dtype, budget, rng, rtol, block, offset, spent):
                 break
     stderr = float(np.std(values, ddof=1) / np.sqrt(values.size))
     return TraceEstimate(offset + float(np.mean(values)), stderr, values, spent + int(values.size))
+
+
+# ----------------------------------------------------------------- diagonal
+
+class DiagonalEstimate(typing.NamedTuple):
+    """A stochastic estimate of diag(H) (``hessian_diagonal(..., method="stochastic")``).
+
+    diagonal: shaped like x: the mean of the per-probe values v_k * (H v_k) (Bekas et al. 2007;
+              unbiased; for Rademacher probes sum_k v_k * v_k = m, the estimator's denominator)
+    stderr:   shaped like x: entry-wise std(samples, axis=0, ddof=1) / sqrt(m)
+    samples:  (m,) + x.shape the per-probe values v_k * (H v_k) (for a pytree x: a pytree like x
+              whose leaves have a leading axis m)
+    matvecs:  the Hessian-vector products spent (m)
+    For f a function, ``diagonal``, ``stderr`` and ``samples`` are hodiff values (differentiable);
+    for f a ``FlatOperator`` they are numpy arrays.
+    """
+
+    diagonal: typing.Any
+    stderr: typing.Any
+    samples: typing.Any
+    matvecs: int
+
+
+_DIAGONAL_METHODS = ("exact", "stochastic")
+
+
+def _check_diagonal_arguments(method, samples, seed, block):
+    name = "hessian_diagonal"
+    if not isinstance(method, str) or method not in _DIAGONAL_METHODS:
+        raise ValueError(f"{name}: method={method!r}; choose one of {', '.join(map(repr, _DIAGONAL_METHODS))}")
+    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)):
+        raise TypeError(f"{name}: samples={samples!r} must be an integer (the number of Rademacher probes)")
+    if samples < 2:
+        raise ValueError(f"{name}: samples={samples!r} must be >= 2 (the number of probes, each one HVP; "
+                         "the standard error needs two)")
+    if not (seed is None or isinstance(seed, np.random.Generator)
+            or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0)):
+        raise TypeError(f"{name}: seed={seed!r} must be an integer >= 0, a numpy Generator or None")
+    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or block < 1:
+        raise ValueError(f"{name}: block={block!r} must be a positive integer (directions pushed at a time)")
+
+
+class _FlatProblem:
+    """f as a function of the flat vector of x (traced: the flattening and unflattening are hodiff ops)."""
+
+    def __init__(self, f, x, args, kwargs):
+        self.raveler = _Raveler(x, "hessian_diagonal")
+        leaves = tree_flatten(x)[0]
+        flat = [reshape(leaf, shape=(size,)) for leaf, size in zip(leaves, self.raveler.sizes)]
+        self.x = flat[0] if len(flat) == 1 else concatenate(*flat, axis=0)
+        self.n = self.raveler.size
+        closed = _closed(f, args, kwargs)
+
+        def flat_f(vector):
+            out = closed(self.raveler.unflatten(vector))
+            shape = tuple(out.shape) if isinstance(out, Tracer) else np.shape(out)
+            if shape != ():
+                raise TypeError(f"hessian_diagonal: f must return a scalar, got an output of shape {shape}")
+            return out
+
+        self.f = flat_f
+
+    def unflatten(self, vector):
+        """(n,) -> a pytree like x."""
+        return self.raveler.unflatten(vector)
+
+    def unflatten_rows(self, rows):
+        """(m, n) -> a pytree like x whose leaves have a leading axis m."""
+        if self.raveler.single:
+            return reshape(rows, shape=(-1,) + self.raveler.shapes[0])
+        return vmap(self.raveler.unflatten)(rows)
+
+
+def _batched(function, count, block, directions, value_shape, dtype):
+    """[function(d) for each of ``count`` directions] as one (count,) + value_shape value (traced).
+
+    ``directions(start, stop)`` gives rows start..stop of the directions; each block of rows is one
+    ``vmap`` (bounding memory), joined by a hodiff concatenate.
+    """
+    parts = []
+    for start in range(0, count, block):
+        stop = min(start + block, count)
+        values = vmap(function)(directions(start, stop))
+        if (tuple(values.shape) if isinstance(values, Tracer) else np.shape(values)) != (stop - start,) + value_shape:
+            values = values + np.zeros((stop - start,) + value_shape, dtype=dtype)  # f constant: unbatched zero
+        parts.append(values)
+    return parts[0] if len(parts) == 1 else concatenate(*parts, axis=0)
+
+
+def _unit_rows(start, stop, n, dtype):
+    rows = np.zeros((stop - start, n), dtype=dtype)
+    rows[np.arange(stop - start), np.arange(start, stop)] = 1
+    return rows
+
+
+def hessian_diagonal(f, method="exact", *, samples=100, seed=0, args=(), kwargs=None, block=256):
+    """Return x -> the diagonal of the Hessian of scalar f at x (d^2 f / dx_i^2, shaped like x).
+
+    f(x, *args, **kwargs) returns a scalar; x is a float array of any shape (or a pytree
+    of them: the diagonal is then a pytree like x). The D x D Hessian is never formed.
+
+    - ``method="exact"`` (default): H_ii = d^2/dt^2 f(x + t e_i) at t = 0 for each unit
+      vector e_i, by second-order Taylor mode (``collapsed_taylor`` with one direction,
+      so smooth elementwise primitives take the forward-Laplacian path), ``hd.vmap``-ed
+      over the unit vectors ``block`` at a time: the cost of about D forward passes of
+      second order, memory block x (the sizes of f's intermediates). Returns an array
+      (a hodiff value: differentiable by every transform, vmappable over points).
+    - ``method="stochastic"`` (Bekas, Kokiopoulou & Saad 2007): ``samples`` Rademacher
+      probes v_k (entries +-1, drawn as ``hessian_trace(..., seed=seed)`` draws them: the
+      entries of each probe value sum to hessian_trace's), HVPs H v_k by
+      forward-over-reverse, batched ``block`` at a time; diag ~ sum_k v_k * H v_k /
+      sum_k v_k * v_k = the mean of v_k * H v_k. The error of entry i is
+      sum_{j != i} H_ij^2 per probe, so a diagonal Hessian is estimated exactly. Returns
+      ``DiagonalEstimate(diagonal, stderr, samples, matvecs)`` (see its docstring).
+
+    f may be an existing ``HessianOperator`` or ``GGNOperator`` (x is then not needed):
+    "exact" spends n HVPs on the unit vectors (block at a time, keeping only the diagonal),
+    "stochastic" ``samples`` HVPs; the results are numpy arrays, not differentiable.
+    ``seed``: an integer (the same probes at every call), a numpy Generator or None.
+
+    When the Hessian is sparse, ``hessian_sparsity`` (issue 15) will let the exact method
+    compress the unit vectors into a few colour groups; not built yet.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> f = lambda x: hnp.sum(x ** 3) + x[0] * x[1]            # H = diag(6 x) + offdiagonal 1s
+    >>> hd.hessian_diagonal(f)(np.array([1.0, 2.0]))
+    array([ 6., 12.])
+    >>> estimate = hd.hessian_diagonal(lambda x: hnp.sum(x ** 4), "stochastic", samples=8)(np.array([1.0, 2.0]))
+    >>> estimate.diagonal, estimate.stderr, estimate.matvecs     # exact for a diagonal Hessian
+    (array([12., 48.]), array([0., 0.]), 8)
+    """
+    _check_diagonal_arguments(method, samples, seed, block)
+
+    def diagonal(x=None):
+        if isinstance(f, FlatOperator):
+            return _operator_diagonal(f, method, samples, seed, block)
+        if x is None:
+            raise TypeError("hessian_diagonal: x is missing: call hessian_diagonal(f)(x) "
+                            "(x may be omitted only when f is a HessianOperator or GGNOperator)")
+        problem = _FlatProblem(f, x, args, kwargs)
+        n, dtype = problem.n, problem.raveler.dtype
+        if method == "exact":
+            def second_derivative(unit):
+                return collapsed_taylor(problem.f, problem.x, reshape(unit, shape=(1, n)), order=2)
+
+            units = functools.partial(_unit_rows, n=n, dtype=dtype)
+            return problem.unflatten(_batched(second_derivative, n, block, units, (), dtype))
+        probes = _rademacher(np.random.default_rng(seed), samples, n, dtype).T  # (m, n)
+        gradient = grad(problem.f)
+
+        def probe_value(probe):
+            return probe * jvp(gradient, (problem.x,), (probe,))[1]
+
+        rows = _batched(probe_value, samples, block, lambda start, stop: probes[start:stop], (n,), dtype)
+        return _diagonal_estimate(rows, samples, problem.unflatten, problem.unflatten_rows, dtype)
+
+    return diagonal
+
+
+def _diagonal_estimate(rows, samples, unflatten, unflatten_rows, dtype):
+    """DiagonalEstimate from the (m, n) per-probe values, with hodiff ops (traced values stay traced)."""
+    mean = _sum(rows, axis=0) * np.asarray(1.0 / samples, dtype=dtype)
+    deviations = rows - mean
+    variance = _sum(deviations * deviations, axis=0) * np.asarray(1.0 / (samples - 1), dtype=dtype)
+    stderr = sqrt(variance * np.asarray(1.0 / samples, dtype=dtype))
+    return DiagonalEstimate(unflatten(mean), unflatten(stderr), unflatten_rows(rows), int(samples))
+
+
+def _operator_diagonal(operator, method, samples, seed, block):
+    n, dtype = operator.n, operator.dtype
+    if method == "exact":
+        diagonal = np.empty(n, dtype=dtype)
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            units = _unit_rows(start, stop, n, dtype)
+            diagonal[start:stop] = np.einsum("ij,ji->i", units, operator.matmat(units.T))
+        return operator.unflatten(diagonal)
+    probes = _rademacher(np.random.default_rng(seed), samples, n, dtype)  # (n, m)
+    rows = np.concatenate([(probes[:, start:start + block] * operator.matmat(probes[:, start:start + block])).T
+                           for start in range(0, samples, block)], axis=0)
+    raveler = operator._raveler
+
+    def unflatten_rows(values):
+        return tree_unflatten(raveler.treedef, [
+            values[:, begin:end].reshape((samples,) + shape).astype(leaf_dtype, copy=False)
+            for begin, end, shape, leaf_dtype in zip(raveler.offsets[:-1], raveler.offsets[1:], raveler.shapes,
+                                                     raveler.dtypes)])
+
+    mean = rows.mean(axis=0)
+    stderr = rows.std(axis=0, ddof=1) / np.sqrt(samples)
+    return DiagonalEstimate(operator.unflatten(mean), operator.unflatten(stderr), unflatten_rows(rows),
+                            int(samples))
 
 
 # ----------------------------------------------------------------- spectral density
