@@ -539,7 +539,8 @@ def hessian_diagonal(f, method="exact", *, samples=100, seed=0, args=(), kwargs=
         if method == "exact":
             # e^T H e from the HVP, not a second-order Taylor pass along e: the flops are the same,
             # but the Taylor route (collapsed_taylor with one direction, vmapped) measured 1.1x
-            # (tanh MLP 50-768-768-512-512-1) to 3x (a D = 3000 chain) slower, with 2x the memory.
+            # (tanh MLP 50-768-768-512-512-1) to 2.7x (a D = 3000 chain) slower, with 1.5-2.3x the
+            # memory (benchmarks/hessian_diagonal_bench.py).
             def second_derivative(unit):
                 return _sum(unit * hvp(problem.f, (problem.x,), (unit,))[0], axis=0)
 
