@@ -34,7 +34,7 @@ import scipy.sparse.linalg
 
 from .core.trace import Tracer
 from .core.tree import tree_flatten, tree_unflatten
-from .primitives.elementwise import sqrt
+from .primitives.elementwise import greater, sqrt, where
 from .primitives.shape import concatenate, getitem, reshape
 from .primitives.shape import sum as _sum
 from .transforms._args import check_differentiable, dtype_of_value
@@ -402,7 +402,8 @@ class DiagonalEstimate(typing.NamedTuple):
 
     diagonal: shaped like x: the mean of the per-probe values v_k * (H v_k) (Bekas et al. 2007;
               unbiased; for Rademacher probes sum_k v_k * v_k = m, the estimator's denominator)
-    stderr:   shaped like x: entry-wise std(samples, axis=0, ddof=1) / sqrt(m)
+    stderr:   shaped like x: entry-wise std(samples, axis=0, ddof=1) / sqrt(m) (exactly 0, with
+              derivative 0, where every probe gives the same value, as for a diagonal H)
     samples:  (m,) + x.shape the per-probe values v_k * (H v_k) (for a pytree x: a pytree like x
               whose leaves have a leading axis m)
     matvecs:  the Hessian-vector products spent (m)
@@ -559,11 +560,19 @@ def hessian_diagonal(f, method="exact", *, samples=100, seed=0, args=(), kwargs=
 
 def _diagonal_estimate(rows, samples, unflatten, unflatten_rows, dtype):
     """DiagonalEstimate from the (m, n) per-probe values, with hodiff ops (traced values stay traced)."""
-    mean = _sum(rows, axis=0) * np.asarray(1.0 / samples, dtype=dtype)
-    deviations = rows - mean
+    # shifted by the first probe's values, so equal values (Rademacher on a diagonal H) give exactly
+    # their value and a spread of exactly 0
+    shift = getitem(rows, index=0)
+    centred = rows - shift
+    offset = _sum(centred, axis=0) * np.asarray(1.0 / samples, dtype=dtype)
+    deviations = centred - offset
     variance = _sum(deviations * deviations, axis=0) * np.asarray(1.0 / (samples - 1), dtype=dtype)
-    stderr = sqrt(variance * np.asarray(1.0 / samples, dtype=dtype))
-    return DiagonalEstimate(unflatten(mean), unflatten(stderr), unflatten_rows(rows), int(samples))
+    # sqrt has an infinite slope at 0: take the subgradient 0 there, through a where on both sides
+    # so no inf * 0 = NaN reaches a derivative of the stderr
+    spread = greater(variance, np.zeros((), dtype=dtype))
+    safe = where(spread, variance, np.ones((), dtype=dtype))
+    stderr = where(spread, sqrt(safe * np.asarray(1.0 / samples, dtype=dtype)), np.zeros((), dtype=dtype))
+    return DiagonalEstimate(unflatten(shift + offset), unflatten(stderr), unflatten_rows(rows), int(samples))
 
 
 def _operator_diagonal(operator, method, samples, seed, block):
