@@ -34,7 +34,7 @@ import scipy.sparse.linalg
 
 from .core.trace import Tracer
 from .core.tree import tree_flatten, tree_unflatten
-from .primitives.elementwise import greater, sqrt, where
+from .primitives.elementwise import astype, greater, sqrt, where
 from .primitives.shape import concatenate, getitem, reshape
 from .primitives.shape import sum as _sum
 from .transforms._args import check_differentiable, dtype_of_value
@@ -457,14 +457,20 @@ class _FlatProblem:
         self.f = flat_f
 
     def unflatten(self, vector):
-        """(n,) -> a pytree like x."""
-        return self.raveler.unflatten(vector)
+        """(n,) -> a pytree like x, each leaf in its own dtype."""
+        return self._leaf_dtypes(self.raveler.unflatten(vector))
 
     def unflatten_rows(self, rows):
-        """(m, n) -> a pytree like x whose leaves have a leading axis m."""
+        """(m, n) -> a pytree like x whose leaves have a leading axis m, each in its own dtype."""
         if self.raveler.single:
             return reshape(rows, shape=(-1,) + self.raveler.shapes[0])
-        return vmap(self.raveler.unflatten)(rows)
+        return self._leaf_dtypes(vmap(self.raveler.unflatten)(rows))
+
+    def _leaf_dtypes(self, tree):
+        # the flat vector has the widest leaf dtype; a float32 leaf beside float64 ones stays float32
+        leaves, treedef = tree_flatten(tree)
+        return tree_unflatten(treedef, [leaf if dtype_of_value(leaf) == dtype else astype(leaf, dtype=dtype)
+                                        for leaf, dtype in zip(leaves, self.raveler.dtypes)])
 
 
 def _batched(function, count, block, directions, value_shape, dtype):

@@ -136,6 +136,18 @@ def test_float32_stays_float32(method):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
+def test_a_float32_leaf_beside_a_float64_leaf_stays_float32():
+    tree = {"a": np.array([1.0, 2.0], np.float32), "b": np.array([0.5])}
+    g = lambda p: hnp.sum(p["a"] ** 3) * hnp.sum(hnp.sin(p["b"]))  # noqa: E731
+    diagonal = hd.hessian_diagonal(g)(tree)
+    assert (diagonal["a"].dtype, diagonal["b"].dtype) == (np.float32, np.float64)
+    np.testing.assert_allclose(diagonal["a"], 6 * np.array([1.0, 2.0]) * np.sin(0.5), rtol=1e-6)
+    np.testing.assert_allclose(diagonal["b"], -9 * np.sin(0.5), rtol=1e-12)
+    estimate = hd.hessian_diagonal(g, "stochastic", samples=4)(tree)
+    assert [estimate.diagonal["a"].dtype, estimate.stderr["a"].dtype, estimate.samples["a"].dtype] == [np.float32] * 3
+    assert estimate.samples["b"].dtype == np.float64
+
+
 # ----------------------------------------------------------------- stochastic
 
 
