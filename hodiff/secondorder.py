@@ -499,7 +499,7 @@ def hessian_diagonal(f, method="exact", *, samples=100, seed=0, args=(), kwargs=
     """Return x -> the diagonal of the Hessian of scalar f at x (d^2 f / dx_i^2, shaped like x).
 
     f(x, *args, **kwargs) returns a scalar; x is a float array of any shape (or a pytree
-    of them: the diagonal is then a pytree like x). The D x D Hessian is never formed.
+    of them: the diagonal is then a pytree like x). The n x n Hessian is never stored.
 
     - ``method="exact"`` (default): H_ii = e_i^T H e_i for each unit vector e_i, from
       forward-over-reverse HVPs (``hd.hvp``) ``hd.vmap``-ed over the unit vectors ``block``
@@ -512,8 +512,8 @@ def hessian_diagonal(f, method="exact", *, samples=100, seed=0, args=(), kwargs=
       probes v_k (entries +-1, drawn as ``hessian_trace(..., seed=seed)`` draws them: the
       entries of each probe value sum to hessian_trace's), HVPs H v_k by
       forward-over-reverse, batched ``block`` at a time; diag ~ sum_k v_k * H v_k /
-      sum_k v_k * v_k = the mean of v_k * H v_k. The error of entry i is
-      sum_{j != i} H_ij^2 per probe, so a diagonal Hessian is estimated exactly. Returns
+      sum_k v_k * v_k = the mean of v_k * H v_k. Entry i's per-probe variance is
+      sum_{j != i} H_ij^2, so a diagonal Hessian is estimated exactly. Returns
       ``DiagonalEstimate(diagonal, stderr, samples, matvecs)`` (see its docstring).
 
     f may be an existing ``HessianOperator`` or ``GGNOperator`` (x is then not needed):
