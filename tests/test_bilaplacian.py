@@ -168,3 +168,110 @@ def test_collapsed_unary_composition_matches_sympy(row, order):
         line = expr(sp.Float(x[0], 30) + t * sp.Float(v[0], 30), sp.Float(x[1], 30) + t * sp.Float(v[1], 30))
         exact += w * float(sp.diff(line, t, order).subs(t, 0).evalf(30))
     np.testing.assert_allclose(hd.collapsed_taylor(f, x, dirs, weights, order=order), exact, rtol=1e-10)
+
+
+# method="stochastic": STDE (Shi et al. 2024), E[D^4_v f] = 3 Delta^2 f for v ~ N(0, I)
+
+
+def test_stochastic_reproduces_the_documented_draw_on_the_radial_quartic():
+    # f = |x|^4: D^4_v f = 24 |v|^4, so the estimate is 8 mean |v_r|^4 over the documented probes
+    x = RNG.normal(size=(2, 3))
+    est = hd.bilaplacian(lambda x: hnp.sum(x ** 2) ** 2, method="stochastic", samples=64, seed=5)(x)
+    probes = np.random.default_rng(5).standard_normal((64, 2, 3))
+    values = 8 * np.sum(probes ** 2, axis=(1, 2)) ** 2
+    assert isinstance(est, hd.OperatorEstimate)
+    np.testing.assert_allclose(est.samples, values, rtol=1e-12)
+    np.testing.assert_allclose(est.estimate, values.mean(), rtol=1e-12)
+    np.testing.assert_allclose(est.stderr, values.std(ddof=1) / 8, rtol=1e-10)
+
+
+@pytest.mark.parametrize("samples", [400, 6400])
+def test_stochastic_stderr_matches_the_chi_square_closed_form(samples):
+    # |v|^2 ~ chi^2_D: Var |v|^4 = D(D+2)(D+4)(D+6) - D^2 (D+2)^2; stderr ~ 8 sqrt(Var / S)
+    D = 3
+    sigma = 8 * np.sqrt(D * (D + 2) * (D + 4) * (D + 6) - (D * (D + 2)) ** 2)
+    est = hd.bilaplacian(lambda x: hnp.sum(x ** 2) ** 2, method="stochastic", samples=samples, seed=1)(np.ones(D))
+    np.testing.assert_allclose(est.stderr, sigma / np.sqrt(samples), rtol=0.25)
+    assert abs(est.estimate - 8 * D * (D + 2)) < 4 * est.stderr
+
+
+@pytest.mark.parametrize("case", [0, 2, 3])
+def test_stochastic_is_within_four_stderr_of_sympy(case):
+    f, expr, symbols, point = CASES[case]
+    exact = _sympy_bilaplacian(expr, symbols, point)
+    est = hd.bilaplacian(f, method="stochastic", samples=4000, seed=2, groups=200)(np.array(point))
+    assert est.samples.shape == (200,)
+    assert abs(est.estimate - exact) < 4 * est.stderr
+    assert est.stderr < 0.2 * abs(exact)  # informative, not a wide interval that always passes
+
+
+def test_stochastic_stderr_shrinks_with_samples():
+    f = lambda x: _mlp(WEIGHTS, x)  # noqa: E731
+    x = RNG.normal(size=4)
+    exact = hd.bilaplacian(f)(x)
+    few = hd.bilaplacian(f, method="stochastic", samples=100, seed=0)(x)
+    many = hd.bilaplacian(f, method="stochastic", samples=3200, seed=0, groups=400)(x)
+    assert 0.1 < many.stderr / few.stderr < 0.3  # ~ 1/sqrt(32) = 0.18
+    for est in (few, many):
+        assert abs(est.estimate - exact) < 4 * est.stderr
+
+
+def test_stochastic_groups_give_the_same_estimate():
+    f = CASES[2][0]
+    x = np.array(CASES[2][3])
+    one = hd.bilaplacian(f, method="stochastic", samples=60, seed=4, groups=1)(x)
+    per_probe = hd.bilaplacian(f, method="stochastic", samples=60, seed=4)(x)
+    six = hd.bilaplacian(f, method="stochastic", samples=60, seed=4, groups=6)(x)
+    np.testing.assert_allclose([one.estimate, six.estimate], per_probe.estimate, rtol=1e-12)
+    np.testing.assert_allclose(six.samples, per_probe.samples.reshape(6, 10).mean(axis=1), rtol=1e-12)
+    assert np.isnan(one.stderr)
+
+
+def test_stochastic_grad_matches_central_differences_of_the_seeded_estimate():
+    x = RNG.normal(size=4)
+    loss = lambda ws: hd.bilaplacian(lambda x: _mlp(ws, x), method="stochastic", samples=12,  # noqa: E731
+                                     seed=7, groups=4)(x).estimate
+    g = hd.grad(loss)(WEIGHTS)
+    h = 1e-5
+    for layer, index in [(0, (3, 1)), (2, (6, 2)), (3, (1, 0))]:
+        wp = [w.copy() for w in WEIGHTS]
+        wm = [w.copy() for w in WEIGHTS]
+        wp[layer][index] += h
+        wm[layer][index] -= h
+        fd = (float(loss(wp)) - float(loss(wm))) / (2 * h)
+        np.testing.assert_allclose(g[layer][index], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_stochastic_vmap_over_points_matches_loop():
+    f = lambda x: _mlp(WEIGHTS, x)  # noqa: E731
+    xs = RNG.normal(size=(3, 4))
+    op = hd.bilaplacian(f, method="stochastic", samples=20, seed=9, groups=5)
+    batched = hd.vmap(op)(xs)
+    loop = [op(x) for x in xs]
+    np.testing.assert_allclose(batched.estimate, [e.estimate for e in loop], rtol=1e-12)
+    np.testing.assert_allclose(batched.stderr, [e.stderr for e in loop], rtol=1e-10)
+
+
+def test_stochastic_float32_stays_float32():
+    w32 = [w.astype(np.float32) for w in WEIGHTS]
+    est = hd.bilaplacian(lambda x: _mlp(w32, x), method="stochastic", samples=8)(RNG.normal(size=4).astype(np.float32))
+    assert np.asarray(est.estimate).dtype == np.float32 and np.asarray(est.stderr).dtype == np.float32
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    (dict(method="nested"), ValueError, "bilaplacian: method='nested'"),
+    (dict(method="stochastic", distribution="rademacher"), ValueError, "rademacher.*biased"),
+    (dict(method="stochastic", distribution="uniform"), ValueError, "distribution='uniform'"),
+    (dict(method="stochastic", samples=0), ValueError, "samples=0"),
+    (dict(method="stochastic", samples=2.5), TypeError, "samples=2.5"),
+    (dict(method="stochastic", samples=10, groups=3), ValueError, "groups=3 must divide samples=10"),
+    (dict(method="stochastic", seed=-1), TypeError, "seed=-1"),
+])
+def test_bad_arguments_are_refused_when_the_operator_is_built(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        hd.bilaplacian(lambda x: hnp.sum(x ** 4), **kwargs)
+
+
+def test_stochastic_non_scalar_f_is_refused():
+    with pytest.raises(TypeError, match="bilaplacian: f must return a scalar"):
+        hd.bilaplacian(lambda x: x ** 2, method="stochastic", samples=4)(np.ones(3))
