@@ -31,6 +31,13 @@ from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E4
 from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.operators import OperatorEstimate, bilaplacian, collapsed_taylor, laplacian, weighted_laplacian  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
+from .transforms.sparse import (  # noqa: E402
+    column_coloring,
+    row_coloring,
+    sparse_hessian,
+    sparse_jacobian,
+    star_coloring,
+)
 from .transforms.taylor import derivative, jet, taylor, taylor_rule_report  # noqa: E402
 from .viz import render, to_dot, trace_graph  # noqa: E402
 
@@ -45,6 +52,7 @@ __all__ = [
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
     "OperatorEstimate", "bilaplacian",
+    "sparse_jacobian", "sparse_hessian", "column_coloring", "row_coloring", "star_coloring",
     "trace_graph", "to_dot", "render",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_diagonal", "DiagonalEstimate", "hessian_density",
     "minimize", "ggn_vp", "ggn_operator",
