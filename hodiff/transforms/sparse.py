@@ -27,6 +27,7 @@ input shape and dtype, and reuse both on later calls (Newton loops).
 """
 
 import functools
+import heapq
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,7 +42,7 @@ from .reverse import vjp
 
 __all__ = ["column_coloring", "row_coloring", "star_coloring", "sparse_jacobian", "sparse_hessian"]
 
-_ORDERS = ("natural", "largest_first", "smallest_last")
+_ORDERS = ("natural", "dsatur", "largest_first", "smallest_last")
 _MODE_ALIASES = {"forward": "fwd", "reverse": "rev"}
 _MAX_SIGNATURES = 16  # input shapes/dtypes remembered per sparse_jacobian/sparse_hessian function
 
@@ -72,22 +73,25 @@ def _check_order(order, transform):
 
 
 def _adjacency(graph):
-    """The symmetric boolean graph without its diagonal, as (indptr, indices) lists."""
-    graph = sp.csr_array(graph, dtype=bool).tolil()
-    graph.setdiag(False)
-    graph = sp.csr_array(graph)
-    graph.eliminate_zeros()
-    graph.sort_indices()
+    """The symmetric boolean graph without its diagonal (CSR, sorted indices)."""
+    graph = sp.coo_array(graph)
+    keep = (graph.row != graph.col) & (graph.data != 0)
+    n = graph.shape[0]
+    graph = sp.csr_array((np.ones(int(keep.sum()), dtype=bool), (graph.row[keep], graph.col[keep])), shape=(n, n))
+    graph.sum_duplicates()
     return graph
 
 
 def _orders(adjacency, order):
+    """Vertex orders for first fit; "dsatur" is not an order but Brelaz's rule, run inside first fit."""
     n = adjacency.shape[0]
     degrees = np.diff(adjacency.indptr)
     wanted = _ORDERS if order == "best" else (order,)
     for name in wanted:
         if name == "natural":
             yield np.arange(n)
+        elif name == "dsatur":
+            yield None
         elif name == "largest_first":
             yield np.argsort(-degrees, kind="stable")
         else:
@@ -123,10 +127,11 @@ def _smallest_last(indptr, indices, degrees):
 
 def _first_fit(indptr, indices, order):
     """Greedy distance-1 colouring: each vertex in ``order`` gets the least colour none of its
-    coloured neighbours has."""
-    colors = [-1] * len(order)
-    mark = [-1] * (len(order) + 1)  # mark[c] == v: colour c is taken by a neighbour of v
-    for v in order.tolist():
+    coloured neighbours has (``order`` None: DSATUR's order, see ``_saturation_order``)."""
+    n = len(indptr) - 1
+    colors = [-1] * n
+    mark = [-1] * (n + 1)  # mark[c] == v: colour c is taken by a neighbour of v
+    for v in (order.tolist() if order is not None else _saturation_order(indptr, indices, colors)):
         for w in indices[indptr[v]:indptr[v + 1]]:
             c = colors[w]
             if c >= 0:
@@ -136,6 +141,26 @@ def _first_fit(indptr, indices, order):
             c += 1
         colors[v] = c
     return colors
+
+
+def _saturation_order(indptr, indices, colors):
+    """Brelaz's DSATUR order, yielded one vertex at a time while the caller colours ``colors`` in place:
+    next is the uncoloured vertex with the most distinct colours among its neighbours, ties broken by
+    the larger degree, then the smaller index (a heap with lazy deletion)."""
+    n = len(indptr) - 1
+    seen = [set() for _ in range(n)]
+    heap = [(0, indptr[v] - indptr[v + 1], v) for v in range(n)]
+    heapq.heapify(heap)
+    while heap:
+        saturation, _, v = heapq.heappop(heap)
+        if colors[v] >= 0 or -saturation != len(seen[v]):
+            continue  # coloured already, or a stale entry
+        yield v
+        c = colors[v]
+        for w in indices[indptr[v]:indptr[v + 1]]:
+            if colors[w] < 0 and c not in seen[w]:
+                seen[w].add(c)
+                heapq.heappush(heap, (-len(seen[w]), indptr[w] - indptr[w + 1], w))
 
 
 def _best(adjacency, order, lower_bound, colour_in):
@@ -155,9 +180,10 @@ def column_coloring(pattern, *, order="best"):
 
     ``pattern``: the (m, n) sparsity of J (scipy.sparse or a dense boolean
     array, numerator layout). Returns an int array of n colours 0..p-1; one
-    JVP per colour recovers J. ``order``: ``"natural"``, ``"largest_first"``,
-    ``"smallest_last"`` or ``"best"`` (all three, fewest colours kept; it stops
-    early at the lower bound, the most nonzeros in a row).
+    JVP per colour recovers J. ``order``: ``"natural"``, ``"dsatur"`` (Brelaz),
+    ``"largest_first"``, ``"smallest_last"`` or ``"best"`` (each in that order,
+    fewest colours kept; it stops early at the lower bound, the most nonzeros
+    in a row).
 
     >>> import numpy as np, scipy.sparse as sp, hodiff as hd
     >>> tridiagonal = sp.diags_array([1, 1, 1], offsets=[-1, 0, 1], shape=(6, 6), dtype=bool)
@@ -194,12 +220,12 @@ def _star_first_fit(indptr, indices, order):
     c(x) of a coloured neighbour x != v of w is forbidden when x has another neighbour y != w of colour
     c(w) (path v-w-x-y), or when v has one (path y-v-w-x); ``blocked[w]`` holds the first kind.
     """
-    n = len(order)
+    n = len(indptr) - 1
     colors = [-1] * n
     counts = [{} for _ in range(n)]
     blocked = [set() for _ in range(n)]  # colours c(x), x in N(w), x with >= 2 neighbours of colour c(w)
     mark = [-1] * (n + 1)
-    for v in order.tolist():
+    for v in (order.tolist() if order is not None else _saturation_order(indptr, indices, colors)):
         neighbours = indices[indptr[v]:indptr[v + 1]]
         mine = counts[v]
         for w in neighbours:
@@ -257,6 +283,28 @@ def star_coloring(pattern, *, order="best"):
 
 
 # ================================================================ decompression
+# A plan is computed once per pattern and colouring: the output's CSR structure and, for each stored
+# entry, its position in the raveled compressed products (colours x entries), so that every later
+# call decompresses with one gather.
+
+class _Plan:
+    __slots__ = ("indptr", "indices", "gather", "shape")
+
+    def __init__(self, structure, gather):
+        self.indptr, self.indices, self.shape = structure.indptr, structure.indices, structure.shape
+        self.gather = gather
+
+    def matrix(self, compressed):
+        values = np.asarray(compressed).reshape(-1)[self.gather]
+        return sp.csr_array((values, self.indices, self.indptr), shape=self.shape)
+
+    def transposed(self):
+        """The plan of the transpose (the denominator layout)."""
+        positions = sp.csr_array((np.arange(self.gather.size) + 1, self.indices, self.indptr), shape=self.shape)
+        flipped = sp.csr_array(positions.T)
+        flipped.sort_indices()
+        return _Plan(flipped, self.gather[flipped.data - 1])
+
 
 def _seeds(colors, count, shape, dtype):
     """(count,) + shape: seed c is the sum of the unit vectors of colour c."""
@@ -265,34 +313,38 @@ def _seeds(colors, count, shape, dtype):
     return seeds.reshape((count,) + tuple(shape))
 
 
-def _lookup(coo, keys, width):
-    """Entries of a sparse (coo) matrix at flat positions ``keys`` (row * width + col); 0 where absent."""
-    flat = coo.row.astype(np.int64) * width + coo.col
-    order = np.argsort(flat, kind="stable")
-    flat, data = np.append(flat[order], -1), np.append(coo.data[order], 0)  # a sentinel past the end
-    where = np.minimum(np.searchsorted(flat[:-1], keys), flat.size - 1)
-    return np.where(flat[where] == keys, data[where], 0)
+def _entries(pattern):
+    """Row and column of every stored entry of a CSR pattern, in storage order."""
+    return np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr)), pattern.indices.astype(np.int64)
 
 
-def _star_decompress(compressed, pattern, colors):
-    """H (n x n CSR, symmetric) from HS (n x p), S the star colouring's seeds, on ``pattern``."""
-    n, count = compressed.shape
-    upper = sp.triu(pattern, format="coo")
-    rows, cols = upper.row.astype(np.int64), upper.col.astype(np.int64)
-    off = rows != cols
-    adjacency = sp.csr_array((pattern + pattern.T) != 0, dtype=np.int32)
-    adjacency.setdiag(0)
-    adjacency.eliminate_zeros()
-    indicator = sp.csr_array((np.ones(n, dtype=np.int32), (np.arange(n), colors)), shape=(n, count))
-    counts = (adjacency @ indicator).tocoo()  # counts[i, c]: neighbours of i with colour c
-    i, j = rows[off], cols[off]
-    from_row = _lookup(counts, i * count + colors[j], count) == 1
-    values = np.empty(rows.size, dtype=compressed.dtype)
-    values[~off] = compressed[rows[~off], colors[rows[~off]]]
-    values[off] = np.where(from_row, compressed[i, colors[j]], compressed[j, colors[i]])
-    strict = sp.coo_array((values[off], (i, j)), shape=(n, n))
-    diagonal = sp.coo_array((values[~off], (rows[~off], rows[~off])), shape=(n, n))
-    return sp.csr_array(strict + strict.T + diagonal)
+def _column_plan(pattern, colors):
+    """Forward mode: compressed[c, i] = (J s_c)[i]; J[i, j] = compressed[c(j), i]."""
+    rows, cols = _entries(pattern)
+    return _Plan(pattern, colors[cols] * pattern.shape[0] + rows)
+
+
+def _row_plan(pattern, colors):
+    """Reverse mode: compressed[c, j] = (s_c^T J)[j]; J[i, j] = compressed[c(i), j]."""
+    rows, cols = _entries(pattern)
+    return _Plan(pattern, colors[rows] * pattern.shape[1] + cols)
+
+
+def _star_plan(pattern, colors):
+    """Star colouring: compressed[c, i] = (H s_c)[i]. For a pair a < b (a stored entry either way round),
+    H[a, b] = compressed[c(b), a] when b is a's only neighbour of colour c(b), else compressed[c(a), b]
+    (the star condition: then a is b's only neighbour of colour c(a)). Both H[a, b] and H[b, a] are read
+    from the same place, so the result is exactly symmetric; H[i, i] = compressed[c(i), i]."""
+    n = pattern.shape[0]
+    count = int(colors.max(initial=-1)) + 1
+    adjacency = _adjacency(pattern).astype(np.int32)
+    indicator = sp.csr_array((np.ones(n, dtype=np.int32), (np.arange(n), colors)), shape=(n, max(count, 1)))
+    counts = (adjacency @ indicator).tocsr()  # counts[i, c]: neighbours of i with colour c
+    rows, cols = _entries(pattern)
+    low, high = np.minimum(rows, cols), np.maximum(rows, cols)
+    only = np.asarray(counts[low, colors[high]]).reshape(-1) == 1
+    gather = np.where(only, colors[high] * n + low, colors[low] * n + high)
+    return _Plan(pattern, gather)
 
 
 # ================================================================ the transforms
@@ -405,45 +457,39 @@ def sparse_jacobian(f, *, layout="numerator", mode="auto", sparsity=None):
                     chosen, colors = "rev", row_colors
                 else:
                     chosen = "fwd"
+            plan = (_column_plan if chosen == "fwd" else _row_plan)(pattern, colors)
+            if layout == "denominator":
+                plan = plan.transposed()
             if len(cache) >= _MAX_SIGNATURES:
                 cache.pop(next(iter(cache)))
-            entry = cache[key] = (pattern, colors, chosen, m)
-        pattern, colors, chosen, m = entry
+            entry = cache[key] = (pattern, colors, chosen, m, plan)
+        pattern, colors, chosen, m, plan = entry
         jacobian_f.pattern, jacobian_f.colors, jacobian_f.mode = pattern, colors, chosen
-        jacobian_f.num_colors = int(colors.max(initial=-1)) + 1
-        J = _compressed_jacobian(f, x, pattern, colors, chosen, m)
-        return J if layout == "numerator" else sp.csr_array(J.T)
+        count = jacobian_f.num_colors = int(colors.max(initial=-1)) + 1
+        return plan.matrix(_compressed_jacobian(f, x, colors, count, chosen, m))
 
     jacobian_f.pattern = jacobian_f.colors = jacobian_f.mode = jacobian_f.num_colors = None
     return jacobian_f
 
 
-def _compressed_jacobian(f, x, pattern, colors, chosen, m):
-    count = int(colors.max(initial=-1)) + 1
-    rows = np.repeat(np.arange(m), np.diff(pattern.indptr))
-    cols = pattern.indices
+def _compressed_jacobian(f, x, colors, count, chosen, m):
+    """The (count, m) JVPs (forward) or (count, n) VJPs (reverse) of the colours' seeds, in one batched pass."""
     dtype = np.result_type(x.dtype, np.float32)
     if count == 0:
-        return sp.csr_array((m, x.size), dtype=dtype)
+        return np.zeros(0, dtype=dtype)
     if chosen == "fwd":
         seeds = _seeds(colors, count, x.shape, dtype)
-        tangents = vmap(lambda tangent: jvp(f, (x,), (tangent,))[1])(seeds)
-        compressed = np.asarray(tangents).reshape(count, -1)  # compressed[c] = J s_c
-        if compressed.shape[1] != m:
-            raise ValueError(f"sparse_jacobian: f's output has {compressed.shape[1]} entries at this x, "
-                             f"but {m} when the pattern was found")
-        values = compressed[colors[cols], rows]
+        compressed = np.asarray(vmap(lambda tangent: jvp(f, (x,), (tangent,))[1])(seeds)).reshape(count, -1)
+        size = compressed.shape[1]
     else:
         out, pullback = vjp(f, x)
-        out = _output_array(out, "sparse_jacobian")
-        if np.size(out) != m:
-            raise ValueError(f"sparse_jacobian: f's output has {np.size(out)} entries at this x, "
-                             f"but {m} when the pattern was found")
+        size = np.size(_output_array(out, "sparse_jacobian"))
         seeds = _seeds(colors, count, np.shape(out), np.result_type(dtype, np.result_type(out)))
-        cotangents = vmap(lambda cotangent: pullback(cotangent)[0])(seeds)
-        compressed = np.asarray(cotangents).reshape(count, -1)  # compressed[c] = s_c^T J
-        values = compressed[colors[rows], cols]
-    return sp.csr_array((values, pattern.indices.copy(), pattern.indptr.copy()), shape=(m, x.size))
+        compressed = np.asarray(vmap(lambda cotangent: pullback(cotangent)[0])(seeds))
+    if size != m:
+        raise ValueError(f"sparse_jacobian: f's output has {size} entries at this x, but had {m} when the "
+                         "pattern was found for this input shape")
+    return compressed
 
 
 def sparse_hessian(f, *, sparsity=None):
@@ -484,17 +530,15 @@ def sparse_hessian(f, *, sparsity=None):
             colors = star_coloring(pattern)
             if len(cache) >= _MAX_SIGNATURES:
                 cache.pop(next(iter(cache)))
-            entry = cache[key] = (pattern, colors)
-        pattern, colors = entry
+            entry = cache[key] = (pattern, colors, _star_plan(pattern, colors))
+        pattern, colors, plan = entry
         hessian_f.pattern, hessian_f.colors = pattern, colors
         count = hessian_f.num_colors = int(colors.max(initial=-1)) + 1
         dtype = np.result_type(x.dtype, np.float32)
         if count == 0:
             return sp.csr_array((x.size, x.size), dtype=dtype)
         seeds = _seeds(colors, count, x.shape, dtype)
-        products = vmap(lambda tangent: hvp(f, (x,), (tangent,))[0])(seeds)
-        compressed = np.asarray(products).reshape(count, -1).T  # compressed[:, c] = H s_c
-        return _star_decompress(compressed, pattern, colors)
+        return plan.matrix(vmap(lambda tangent: hvp(f, (x,), (tangent,))[0])(seeds))
 
     hessian_f.pattern = hessian_f.colors = hessian_f.num_colors = None
     return hessian_f
