@@ -218,7 +218,8 @@ def _star_first_fit(indptr, indices, order):
 
     counts[u][c]: how many coloured neighbours of u have colour c. For coloured w next to v, colour
     c(x) of a coloured neighbour x != v of w is forbidden when x has another neighbour y != w of colour
-    c(w) (path v-w-x-y), or when v has one (path y-v-w-x); ``blocked[w]`` holds the first kind.
+    c(w) (path v-w-x-y), or when v has one (path y-v-w-x); ``blocked[w]`` holds the first kind and
+    grows both when x gains a second neighbour of colour c(w) and when such an x is coloured.
     """
     n = len(indptr) - 1
     colors = [-1] * n
@@ -240,9 +241,11 @@ def _star_first_fit(indptr, indices, order):
             c += 1
         colors[v] = c
         for u in neighbours:
+            cu = colors[u]
+            if cu >= 0 and mine.get(cu, 0) >= 2:
+                blocked[u].add(c)  # v has two neighbours of colour c(u): paths u-v-y-* through v
             seen = counts[u].get(c, 0) + 1
             counts[u][c] = seen
-            cu = colors[u]
             if cu >= 0 and seen >= 2:
                 blocked[v].add(cu)
                 if seen == 2:  # the other neighbour of u with colour c now closes paths through u too
@@ -260,7 +263,9 @@ def star_coloring(pattern, *, order="best"):
     Pothen 2005), so one HVP per colour recovers H directly. The diagonal of
     the pattern is ignored (it never needs a colour of its own). ``order`` as
     in ``column_coloring``; ``"best"`` stops early at the lower bound (3 once
-    two adjacent vertices both have another neighbour).
+    two adjacent vertices both have another neighbour), and also tries a
+    distance-2 colouring (a star colouring too) when the graph's square is
+    sparse.
 
     >>> import scipy.sparse as sp, hodiff as hd
     >>> hd.star_coloring(sp.diags_array([1, 1, 1], offsets=[-1, 0, 1], shape=(7, 7), dtype=bool))
@@ -279,7 +284,17 @@ def star_coloring(pattern, *, order="best"):
         lower_bound = 3  # a path on four vertices or a triangle
     else:
         lower_bound = 2
-    return _best(graph, order, lower_bound, _star_first_fit)
+    colors = _best(graph, order, lower_bound, _star_first_fit)
+    # A distance-2 colouring (first fit on the square of the graph) is a star colouring too, and
+    # sometimes a smaller one (5 on a grid, where the star greedy may give 6); tried when the square is
+    # not much denser than the graph (never for an arrowhead, whose square is complete).
+    if colors.max(initial=-1) + 1 > lower_bound and int(np.sum(degrees.astype(np.int64) ** 2)) <= 32 * (
+            graph.shape[0] + graph.nnz):
+        linked = graph.astype(np.int32)
+        square = _best(_adjacency(linked @ linked + linked), order, lower_bound, _first_fit)
+        if square.max(initial=-1) < colors.max(initial=-1):
+            colors = square
+    return colors
 
 
 # ================================================================ decompression
@@ -524,6 +539,10 @@ def sparse_hessian(f, *, sparsity=None):
         key = _signature(x)
         entry = cache.get(key)
         if entry is None:
+            out = _output_array(f(x), "sparse_hessian")
+            if np.size(out) != 1:
+                raise TypeError(f"sparse_hessian: f must return a scalar, got shape {np.shape(out)}; "
+                                "for a vector-valued f use hd.sparse_jacobian")
             pattern = _detect(sparsity, f, x, (x.size, x.size), "sparse_hessian", _hessian_sparsity)
             pattern = sp.csr_array(pattern + pattern.T)
             pattern.sort_indices()
