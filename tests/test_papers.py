@@ -193,3 +193,67 @@ def test_hutchpp_checks():
     # The slope and the budget for a target come from a least-squares line through the errors.
     fit = paper.slope(np.array([10, 100, 1000]), np.array([1.0, 0.1, 0.01]))
     assert abs(fit[0] + 1.0) < 1e-12 and abs(paper.matvecs_for(0.001, fit) - 10000) < 1e-6
+
+
+# ----------------------------------------------------------------- Baydin et al.'s traces
+
+def test_baydin_traces_checks():
+    paper = load("baydin_traces")
+    result = paper.traces(*paper.POINT)
+    assert paper.check_traces(result) == []
+
+    def broken(part, label, value):
+        rows = [(name, text, value if name == label else old) for name, text, old in result[part]]
+        return dict(result, **{part: rows})
+
+    assert "primal trace: v[3]" in paper.check_traces(broken("primal", "v[3]", -0.95))[0]
+    assert "tangent trace: vdot[2]" in paper.check_traces(broken("tangent", "vdot[2]", 2.0))[0]
+    failures = paper.check_traces(dict(result, adjoint=result["adjoint"][::-1]))
+    assert "adjoint trace visits" in failures[0]
+    failures = paper.check_traces(dict(result, gradient=(5.5, 1.72)))
+    assert any("dy/dx2 (reverse)" in m and "closed form" in m for m in failures)
+    assert any("paper prints 1.716" in m for m in failures)
+    failures = paper.check_traces(dict(result, final_adjoints=dict(result["final_adjoints"], **{"v[0]": 2.0})))
+    assert "accumulates to 2.0" in failures[0]
+
+
+def test_baydin_traces_read_the_paper_numbers_from_the_graph():
+    paper = load("baydin_traces")
+    result = paper.traces(2.0, 5.0)
+    # The survey's Table 3 adjoint trace, by hand: vbar0 = vbar3 cos 5, then + vbar2 x1; vbar-1 = x2, then + 1/x1.
+    adjoint = [value for _, _, value in result["adjoint"]]
+    assert adjoint[5] == math.cos(5.0) * -1.0 and adjoint[7] == -math.cos(5.0) + 2.0
+    assert adjoint[6] == 5.0 and adjoint[8] == 5.5
+    assert [label for label, _, _ in result["primal"]] == ["v[-1]", "v[0]", "v[1]", "v[2]", "v[3]", "v[4]", "v[5]"]
+    assert paper.printed(-0.0) == "0" and paper.printed(10.0) == "10" and paper.printed(-0.2836) == "-0.284"
+
+
+def test_baydin_finite_differences():
+    sympy = pytest.importorskip("sympy")
+    paper = load("baydin_traces")
+    x = sympy.Symbol("x")
+    f = 64 * x * (1 - x) * (1 - 2 * x) ** 2 * (1 - 8 * x + 8 * x ** 2) ** 2
+    point = sympy.Rational(0.2)  # the double nearest 0.2, exactly
+    assert paper.exact_derivatives(0.2) == tuple(float(sympy.diff(f, x, k).subs(x, point)) for k in range(3))
+
+    good = dict(truncation=1.0, roundoff=-1.0, center=2.0, best_step=1e-8, best_forward=1e-7, best_center=1e-10,
+                ad_error=0.0)
+    assert paper.check_differences(good) == []
+    assert "truncation side" in paper.check_differences(dict(good, truncation=2.0))[0]
+    assert "round-off side" in paper.check_differences(dict(good, roundoff=0.0))[0]
+    assert "center differences, truncation" in paper.check_differences(dict(good, center=1.0))[0]
+    assert "best at h = 1.0e-05" in paper.check_differences(dict(good, best_step=1e-5))[0]
+    assert "not below" in paper.check_differences(dict(good, best_center=1e-6))[0]
+    assert "hodiff's derivative" in paper.check_differences(dict(good, ad_error=1e-10))[0]
+    # An error that is a pure h (no round-off) has no V: its small-h slope is +1, and the check says so.
+    h = 10.0 ** -np.arange(1.0, 16.0)
+    assert "round-off side" in paper.check_differences(
+        dict(good, roundoff=paper.window_slope(h, h, paper.ROUNDOFF_WINDOW)))[0]
+
+
+def test_baydin_exits_nonzero_when_a_printed_number_disagrees(monkeypatch):
+    paper = load("baydin_traces")
+    monkeypatch.setattr(paper, "PAPER_GRADIENT", (5.5, 1.717))
+    with pytest.raises(SystemExit) as exit_info:
+        paper.main(["--quick"])
+    assert "CLAIM NOT REPRODUCED" in str(exit_info.value.code) and "1.717" in str(exit_info.value.code)
