@@ -452,3 +452,42 @@ def test_mode_spellings():
         jac = hd.sparse_jacobian(chain_residual, mode=spelling, sparsity=tridiagonal(8))
         close(jac(x).toarray(), chain_residual_jacobian(x))
         assert jac.mode == canonical
+
+
+# ---------------------------------------------------------------- shapes, dtypes, empty patterns
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_matrix_output_and_input_of_other_shapes(mode, layout):
+    # y (2, 5) from x (6,): y[0, i] = x_i x_{i+1}, y[1, i] = sin x_i; rows are y raveled
+    f = lambda x: hnp.stack([x[:-1] * x[1:], hnp.sin(x[:-1])])
+    x = RNG.standard_normal(6)
+    expected = np.zeros((10, 6))
+    for i in range(5):
+        expected[i, i], expected[i, i + 1] = x[i + 1], x[i]
+        expected[5 + i, i] = np.cos(x[i])
+    jac = hd.sparse_jacobian(f, mode=mode, layout=layout, sparsity=sp.csr_array(expected != 0))
+    close(jac(x).toarray(), expected if layout == "numerator" else expected.T)
+
+
+def test_zero_dimensional_input():
+    x = np.array(0.5)
+    close(hd.sparse_jacobian(hnp.sin, sparsity=np.ones((1, 1)))(x).toarray(), [[np.cos(0.5)]])
+    close(hd.sparse_jacobian(hnp.sin, mode="rev", sparsity=np.ones((1, 1)))(x).toarray(), [[np.cos(0.5)]])
+    close(hd.sparse_hessian(hnp.sin, sparsity=np.ones((1, 1)))(x).toarray(), [[-np.sin(0.5)]])
+
+
+def test_float32_stays_float32():
+    x = RNG.standard_normal(6).astype(np.float32)
+    J = hd.sparse_jacobian(separable_residual, sparsity=diagonal(6))(x)
+    H = hd.sparse_hessian(chain_objective, sparsity=tridiagonal(6))(x)
+    assert J.dtype == np.float32 and H.dtype == np.float32
+    np.testing.assert_allclose(H.toarray(), chain_objective_hessian(x.astype(float)), rtol=1e-4, atol=1e-3)
+
+
+def test_empty_patterns_give_zero_matrices():
+    x = RNG.standard_normal(4)
+    empty = sp.csr_array((4, 4), dtype=bool)
+    J = hd.sparse_jacobian(lambda v: 0 * v + 1.0, sparsity=empty)(x)
+    H = hd.sparse_hessian(hnp.sum, sparsity=empty)(x)
+    assert J.shape == H.shape == (4, 4) and J.nnz == H.nnz == 0

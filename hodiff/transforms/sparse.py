@@ -345,6 +345,15 @@ def _row_plan(pattern, colors):
     return _Plan(pattern, colors[rows] * pattern.shape[1] + cols)
 
 
+def _lookup(coo, keys, width):
+    """Entries of a sparse (coo) matrix at the flat positions ``keys`` (row * width + col); 0 where absent."""
+    flat = coo.row.astype(np.int64) * width + coo.col
+    order = np.argsort(flat, kind="stable")
+    flat, data = np.append(flat[order], -1), np.append(coo.data[order], 0)  # a sentinel past the end
+    where = np.minimum(np.searchsorted(flat[:-1], keys), flat.size - 1)
+    return np.where(flat[where] == keys, data[where], 0)
+
+
 def _star_plan(pattern, colors):
     """Star colouring: compressed[c, i] = (H s_c)[i]. For a pair a < b (a stored entry either way round),
     H[a, b] = compressed[c(b), a] when b is a's only neighbour of colour c(b), else compressed[c(a), b]
@@ -354,10 +363,10 @@ def _star_plan(pattern, colors):
     count = int(colors.max(initial=-1)) + 1
     adjacency = _adjacency(pattern).astype(np.int32)
     indicator = sp.csr_array((np.ones(n, dtype=np.int32), (np.arange(n), colors)), shape=(n, max(count, 1)))
-    counts = (adjacency @ indicator).tocsr()  # counts[i, c]: neighbours of i with colour c
+    counts = (adjacency @ indicator).tocoo()  # counts[i, c]: neighbours of i with colour c
     rows, cols = _entries(pattern)
     low, high = np.minimum(rows, cols), np.maximum(rows, cols)
-    only = np.asarray(counts[low, colors[high]]).reshape(-1) == 1
+    only = _lookup(counts, low * max(count, 1) + colors[high], max(count, 1)) == 1
     gather = np.where(only, colors[high] * n + low, colors[low] * n + high)
     return _Plan(pattern, gather)
 
