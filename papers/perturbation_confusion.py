@@ -32,8 +32,12 @@ the first), showing the examples do detect it.
   E2  d/dx [x * d/dy (x * y) at y=2]                          = 2x
   E3  d/dx [d/dy exp(x y) at y=1]                             = (1 + x) e^x
   E4  d/dx [x * d/dy [y * d/dz (x + y + z) at z=1] at y=1]    = 1      (three levels)
-  E5  C(C(sin))(x), C = D(u -> s(u)) at u=0 with s(u)(f)(x) = f(x + u): the derivative
-      of a function-valued function (Manzyuk et al.'s higher-order case)  = -sin x
+  E5  C(C(sin))(x), C(f)(x) = D(u -> f(x + u))(0), after Manzyuk et al.'s shift
+      example s(u)(f)(x) = f(x + u)                                  = -sin x
+      This is an ordinary nested derivative of scalar functions (sin''(x)): the shift is
+      eta-expanded, x fixed before D is called, so D is never applied to a function whose
+      value is a function. It does NOT reproduce the 2019 paper's function-valued case
+      (D(s)(0) applied later, which fails in systems that capture tags at application).
   E6  d/dtheta argmin_x [(x - theta)^2/2 + x^4/4] by Newton steps that themselves
       call D twice (an optimizer inside a derivative, the HOSC paper's use) = 1/(1 + 3 x*^2)
 
