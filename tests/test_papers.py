@@ -10,6 +10,7 @@ import importlib.util
 import math
 import os
 import pathlib
+import subprocess
 import sys
 
 import numpy as np
@@ -257,3 +258,31 @@ def test_baydin_exits_nonzero_when_a_printed_number_disagrees(monkeypatch):
     with pytest.raises(SystemExit) as exit_info:
         paper.main(["--quick"])
     assert "CLAIM NOT REPRODUCED" in str(exit_info.value.code) and "1.717" in str(exit_info.value.code)
+
+
+# ----------------------------------------------------------------- run_all.py
+
+def test_run_all_runs_the_named_scripts_and_tabulates_them(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(PAPERS.parent))
+    result = subprocess.run([sys.executable, str(PAPERS / "run_all.py"), "--quick", "--only", "baydin_traces",
+                             "--png-dir", str(tmp_path / "figures")],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = [line for line in result.stdout.splitlines() if line.startswith("baydin_traces.py  ")][-1]
+    assert "PASS" in row and "Reproduced: Tables 2 and 3" in row and "all 1 reproductions passed" in result.stdout
+
+
+def test_run_all_fails_when_a_claim_fails(tmp_path):
+    (tmp_path / "good.py").write_text('print("Reproduced: fine")\n')
+    (tmp_path / "bad.py").write_text('import sys\nsys.exit("bad.py: CLAIM NOT REPRODUCED\\n  x = 3, expected 2")\n')
+    (tmp_path / "run_all.py").write_text("raise SystemExit('run_all must not run itself')\n")
+    result = subprocess.run([sys.executable, str(PAPERS / "run_all.py"), "--dir", str(tmp_path),
+                             "--png-dir", str(tmp_path / "figures")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("bad.py") and "FAIL" in line and "x = 3, expected 2" in line for line in lines)
+    assert any(line.startswith("good.py") and "PASS" in line and "Reproduced: fine" in line for line in lines)
+    assert "1 of 2 reproductions failed: bad.py" in result.stderr
+    paper = load("run_all")
+    assert paper.summary_line(1, "", "Traceback ...\nValueError: boom\n") == "ValueError: boom"
