@@ -203,8 +203,9 @@ def _report(result):
     nested = routes["nested"]
     lines = [f"batch {result['batch']}:"]
     for name, r in routes.items():
+        memory = f"({r['mib'] / nested['mib']:.2f}x nested)" if nested["mib"] >= 0.1 else "(too small to compare)"
         lines.append(f"  {name:28s} {r['ms']:9.2f} ms ({r['ms'] / nested['ms']:.2f}x nested)  "
-                     f"peak {r['mib']:8.1f} MiB ({r['mib'] / max(nested['mib'], 1e-9):.2f}x nested)")
+                     f"peak {r['mib']:8.1f} MiB {memory}")
     return "\n".join(lines + [f"  {note}" for note in result["notes"]])
 
 

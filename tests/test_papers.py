@@ -286,3 +286,25 @@ def test_run_all_fails_when_a_claim_fails(tmp_path):
     assert "1 of 2 reproductions failed: bad.py" in result.stderr
     paper = load("run_all")
     assert paper.summary_line(1, "", "Traceback ...\nValueError: boom\n") == "ValueError: boom"
+
+# ----------------------------------------------------------------- collapsed Taylor
+
+def test_collapsed_taylor_checks():
+    paper = load("collapsed_taylor")
+
+    def fit(collapsed_ms, collapsed_mib, standard_ms):
+        return {"nested": {"ms": 10.0, "mib": 2.0}, "standard": {"ms": standard_ms, "mib": 5.0},
+                "collapsed": {"ms": collapsed_ms, "mib": collapsed_mib}}
+
+    assert paper.check(fit(5.0, 1.0, 14.0), 0.0, quick=False) == []
+    assert "time per datum is 0.70x" in paper.check(fit(7.0, 1.0, 14.0), 0.0, quick=False)[0]
+    assert "memory per datum is 0.80x" in paper.check(fit(5.0, 1.6, 14.0), 0.0, quick=False)[0]
+    assert "faster than the paper" in paper.check(fit(5.0, 1.0, 6.0), 0.0, quick=False)[0]
+    assert "closed form" in paper.check(fit(5.0, 1.0, 14.0), 1e-6, quick=True)[0]
+    assert paper.check(fit(9.0, 9.0, 1.0), 0.0, quick=True) == []  # quick mode checks no timing
+    # slopes are least-squares lines through time and memory against batch size
+    figures = {"results": [{"batch": b, "routes": {"nested": {"ms": 1 + 2 * b, "mib": 3 * b},
+                                                   "stochastic (9 probes)": {"ms": 0, "mib": 0}}}
+                           for b in (1, 2, 4)]}
+    assert paper.slopes(figures) == {"nested": {"ms": pytest.approx(2.0), "mib": pytest.approx(3.0)}}
+    assert paper.closed_form_check() < 1e-12
