@@ -1,0 +1,93 @@
+"""GradBench ``llsq`` (cmpad's llsq_obj): y(x) = 1/2 sum_i (s_i - sum_j x_j t_i^j)^2.
+
+t_i = -1 + 2 i / (n - 1), s_i = sign(t_i). Inputs as the eval makes them:
+``np.random.seed(31337)``, (n, m) for n in 16..16392 and m = 128 sorted by
+n*m, ``x = np.random.rand(m)``. Every implementation builds t, s and the
+powers t_i^j with its own library inside the function.
+"""
+
+import hodiff as hd
+import hodiff.numpy as hnp
+import numpy as np
+
+NAME = "llsq"
+SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8196, 16392]
+QUICK_SIZES = [4, 16]
+
+
+def inputs(quick=False):
+    np.random.seed(31337)
+    m = 5 if quick else 128
+    out = []
+    for n in QUICK_SIZES if quick else SIZES[::2]:
+        x = np.random.rand(m)
+        out.append(("primal", f"n={n},m={m}", {"x": x, "n": n}))
+        out.append(("gradient", f"n={n},m={m}", {"x": x, "n": n}))
+    return out
+
+
+def _objective(xp):
+    def f(x, n):
+        t = -1.0 + xp.arange(n) * (2.0 / (n - 1))
+        s = xp.sign(t)
+        T = t[:, None] ** xp.arange(x.shape[0])[None, :]
+        r = s - T @ x
+        return 0.5 * xp.sum(r * r)
+    return f
+
+
+llsq = _objective(hnp)
+_grad = hd.grad(llsq)
+
+FUNCTIONS = {"primal": lambda inp: llsq(np.asarray(inp["x"], dtype=float), int(inp["n"])),
+             "gradient": lambda inp: _grad(np.asarray(inp["x"], dtype=float), int(inp["n"]))}
+
+
+def _design(n, m):
+    t = -1.0 + np.arange(n) * (2.0 / (n - 1))
+    return np.sign(t), np.vander(t, m, increasing=True)
+
+
+def reference(function, inp):
+    """Closed forms: 1/2 |s - T x|^2 and its gradient -T^T (s - T x), with numpy's vander."""
+    x = np.asarray(inp["x"], dtype=float)
+    s, T = _design(int(inp["n"]), x.shape[0])
+    r = s - T @ x
+    return 0.5 * r @ r if function == "primal" else -T.T @ r
+
+
+def peers():
+    out = {}
+    try:
+        import torch
+        f = _objective(torch)
+
+        def t_grad(inp):
+            x = torch.tensor(inp["x"], dtype=torch.float64, requires_grad=True)
+            (g,) = torch.autograd.grad(f(x, int(inp["n"])), x)
+            return g.numpy()
+        out["torch"] = {"primal": lambda inp: f(torch.tensor(inp["x"], dtype=torch.float64), int(inp["n"])).item(),
+                        "gradient": t_grad}
+    except ImportError:
+        pass
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        f = _objective(jnp)
+        for name, wrap in (("jax", lambda f, **k: f), ("jax+jit", jax.jit)):
+            p, g = wrap(f, static_argnums=1), wrap(jax.grad(f), static_argnums=1)
+            out[name] = {"primal": lambda inp, p=p: float(p(jnp.asarray(inp["x"]), int(inp["n"]))),
+                         "gradient": lambda inp, g=g: np.asarray(g(jnp.asarray(inp["x"]), int(inp["n"])))}
+    except ImportError:
+        pass
+    try:
+        import autograd
+        import autograd.numpy as anp
+        f = _objective(anp)
+        ag = autograd.grad(f)
+        out["autograd"] = {"primal": lambda inp: float(f(np.asarray(inp["x"]), int(inp["n"]))),
+                           "gradient": lambda inp: ag(np.asarray(inp["x"]), int(inp["n"]))}
+    except ImportError:
+        pass
+    return out

@@ -1,0 +1,153 @@
+"""Run hodiff's GradBench evals: validate every case, then time hodiff and the peers.
+
+    python benchmarks/gradbench/run.py [--quick] [--evals hello,lse,llsq,det]
+        [--peers autograd,torch,jax,jax+jit] [--no-peers]
+
+Threads are pinned to 1 (BLAS variables set before numpy loads, torch and XLA
+told too). Each case is validated against the eval module's independent
+reference with GradBench's tolerance (1e-4 on |x-y| / max(|x|+|y|, 1)); every
+peer's output is checked the same way. Times are medians over repeats
+(benchmarks/timing.py: cold call, warm call, R repeats of L calls); ratios are
+hodiff over the best eager peer (autograd, torch, jax) of the same run.
+``--quick`` only validates hodiff on small inputs (a few seconds; no timing).
+A peer that is not installed is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                  "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_variable] = "1"
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+
+from benchmarks.gradbench import EVALS  # noqa: E402
+from benchmarks.gradbench.common import mismatches  # noqa: E402
+
+PEERS = ("autograd", "torch", "jax", "jax+jit")
+EAGER = ("autograd", "torch", "jax")
+
+
+def load(name):
+    if name not in EVALS:
+        raise ValueError(f"evals: unknown eval {name!r} (known: {', '.join(EVALS)})")
+    return importlib.import_module(f"benchmarks.gradbench.{name}")
+
+
+def validate_eval(module, quick=True, functions=None) -> list[str]:
+    """Run hodiff (or ``functions``) on every input of ``module``; return the failures."""
+    functions = module.FUNCTIONS if functions is None else functions
+    failures = []
+    for function, description, inp in module.inputs(quick=quick):
+        expected = module.reference(function, inp)
+        bad = mismatches(expected, functions[function](inp))
+        if bad:
+            failures.append(f"{module.NAME} {function} {description}: " + "; ".join(bad[:3]))
+    return failures
+
+
+def _pin_peer_threads():
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def time_eval(module, peers, limits):
+    from benchmarks.timing import measure
+
+    available = module.peers()
+    rows = []
+    for function, description, inp in module.inputs(quick=False):
+        expected = module.reference(function, inp)
+        row = {"eval": module.NAME, "function": function, "case": description}
+        for name, functions in [("hodiff", module.FUNCTIONS)] + [(p, available.get(p)) for p in peers]:
+            if functions is None:
+                row[name] = None
+                continue
+            f = functions[function]
+            m = measure(lambda f=f: f(inp), limits)
+            bad = mismatches(expected, m.results[-1])
+            row[name] = m.median * 1e3
+            if bad:
+                row[name + "!"] = bad[0]
+                print(f"  {name} {module.NAME} {function} {description} INVALID: {bad[0]}", file=sys.stderr)
+        eager = [row[p] for p in EAGER if row.get(p) is not None and p + "!" not in row]
+        row["ratio"] = row["hodiff"] / min(eager) if eager else None
+        rows.append(row)
+        print(f"  {module.NAME} {function} {description} done", file=sys.stderr, flush=True)
+    return rows
+
+
+def table(rows, peers) -> str:
+    header = ["eval", "function", "case", "hodiff ms"] + [f"{p} ms" for p in peers] + ["hodiff / best eager"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [row["eval"], row["function"], row["case"], f"{row['hodiff']:.4g}"]
+        for p in peers:
+            value = row.get(p)
+            cells.append("skipped" if value is None else f"{value:.4g}" + (" (invalid)" if p + "!" in row else ""))
+        cells.append("-" if row["ratio"] is None else f"{row['ratio']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def installed_peers(requested):
+    present = []
+    for peer in requested:
+        module = {"jax+jit": "jax"}.get(peer, peer)
+        try:
+            importlib.import_module(module)
+            present.append(peer)
+        except ImportError:
+            print(f"peer {peer}: not installed ({module} cannot be imported), skipped", file=sys.stderr)
+    return present
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="only validate hodiff on small inputs")
+    parser.add_argument("--evals", default=",".join(EVALS), help="comma-separated evals")
+    parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers")
+    parser.add_argument("--no-peers", action="store_true", help="time hodiff only")
+    args = parser.parse_args(argv)
+    modules = [load(name.strip()) for name in args.evals.split(",") if name.strip()]
+    for peer in args.peers.split(","):
+        if peer and peer not in PEERS:
+            raise ValueError(f"peers: unknown peer {peer!r} (known: {', '.join(PEERS)})")
+
+    failures = []
+    for module in modules:
+        failures += validate_eval(module, quick=True)
+        if not args.quick:
+            failures += validate_eval(module, quick=False)
+    for failure in failures:
+        print("INVALID", failure)
+    print(f"validated {len(modules)} evals: {'FAIL' if failures else 'ok'}")
+    if failures or args.quick:
+        return 1 if failures else 0
+
+    from benchmarks.timing import FULL
+    peers = [] if args.no_peers else installed_peers([p for p in args.peers.split(",") if p])
+    _pin_peer_threads()
+    rows = []
+    for module in modules:
+        rows += time_eval(module, peers, FULL)
+    print(table(rows, peers))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
