@@ -6,8 +6,9 @@ Inputs as the eval makes them: ``np.random.seed(31337)``, for each ell
 run here stops at 7 (ell! products: 11! is 4e7 scalar operations per call).
 """
 
-import hodiff as hd
 import numpy as np
+
+import hodiff as hd
 
 NAME = "det"
 SIZES = [5, 6, 7]

@@ -6,9 +6,10 @@ n*m, ``x = np.random.rand(m)``. Every implementation builds t, s and the
 powers t_i^j with its own library inside the function.
 """
 
+import numpy as np
+
 import hodiff as hd
 import hodiff.numpy as hnp
-import numpy as np
 
 NAME = "llsq"
 SIZES = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8196, 16392]

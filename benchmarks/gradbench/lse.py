@@ -4,9 +4,10 @@ Inputs as the eval makes them: ``np.random.seed(31337)`` then for each n,
 ``x = np.random.rand(n)`` (n = 2500, 5000, ..., 1280000).
 """
 
+import numpy as np
+
 import hodiff as hd
 import hodiff.numpy as hnp
-import numpy as np
 
 NAME = "lse"
 SIZES = [2500 * 2**k for k in range(10)]

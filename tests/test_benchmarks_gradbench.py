@@ -1,0 +1,128 @@
+"""benchmarks/gradbench: hodiff's GradBench evals validate, a wrong derivative is
+rejected, and the tool speaks GradBench's JSON-lines protocol (no peers, no timing)."""
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.gradbench import EVALS
+from benchmarks.gradbench import run as gb_run
+from benchmarks.gradbench.common import difference, mismatches
+from benchmarks.gradbench.tool import serve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", EVALS)
+def test_quick_validation_passes(name):
+    assert gb_run.validate_eval(gb_run.load(name), quick=True) == []
+
+
+def test_tolerance_is_gradbenchs():
+    # |x - y| / max(|x| + |y|, 1): absolute below 1, relative above
+    assert difference(0.0, 1e-4) == pytest.approx(1e-4)
+    assert difference(1000.0, 1000.2) == pytest.approx(0.2 / 2000.2)
+    assert mismatches([1.0, 2.0], [1.0, 2.0 + 5e-5]) == []
+    assert len(mismatches([1.0, 2.0], [1.0, 2.01])) == 1
+    assert mismatches([1.0, 2.0], [1.0]) != []
+    assert mismatches([1.0], [np.nan]) != []
+
+
+@pytest.mark.parametrize("name", ["lse", "llsq", "det"])
+def test_wrong_gradient_is_rejected(name):
+    module = gb_run.load(name)
+    right = module.FUNCTIONS["gradient"]
+    # off by a factor 1.01 (e.g. a dropped term's worth): must fail
+    wrong = dict(module.FUNCTIONS, gradient=lambda inp: 1.01 * np.asarray(right(inp)))
+    assert gb_run.validate_eval(module, quick=True, functions=wrong)
+    # the primal of lse/llsq/det mistaken for something close but off
+    wrong_primal = dict(module.FUNCTIONS, primal=lambda inp: module.FUNCTIONS["primal"](inp) + 1e-2)
+    assert gb_run.validate_eval(module, quick=True, functions=wrong_primal)
+
+
+def test_wrong_hello_double_is_rejected():
+    module = gb_run.load("hello")
+    wrong = dict(module.FUNCTIONS, double=lambda x: 2.0 * x + 1e-3)
+    assert gb_run.validate_eval(module, quick=True, functions=wrong)
+
+
+def test_references_are_independent_closed_forms():
+    # det's Jacobi formula against central differences of numpy's det
+    module = gb_run.load("det")
+    rng = np.random.default_rng(0)
+    A = rng.random(9)
+    g = module.reference("gradient", {"A": A, "ell": 3})
+    h = 1e-6
+    fd = [(np.linalg.det((A + h * e).reshape(3, 3)) - np.linalg.det((A - h * e).reshape(3, 3))) / (2 * h)
+          for e in np.eye(9)]
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+    # llsq's closed-form gradient against central differences of its closed-form primal
+    module = gb_run.load("llsq")
+    inp = {"x": rng.random(4), "n": 7}
+    g = module.reference("gradient", inp)
+    fd = [(module.reference("primal", {"x": inp["x"] + h * e, "n": 7})
+           - module.reference("primal", {"x": inp["x"] - h * e, "n": 7})) / (2 * h) for e in np.eye(4)]
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+
+
+def test_driver_quick_runs():
+    result = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "validated 4 evals: ok" in result.stdout
+
+
+def test_driver_rejects_unknown_eval():
+    with pytest.raises(ValueError, match="evals: unknown eval 'nope'"):
+        gb_run.main(["--quick", "--evals", "nope"])
+
+
+def test_tool_protocol_fake_eval():
+    """A message sequence as GradBench's lse and hello evals send it; the tool's answers checked."""
+    x = [0.5, 1.5, -2.0]
+    messages = [
+        {"id": 0, "kind": "start", "eval": "lse"},
+        {"id": 1, "kind": "define", "module": "lse"},
+        {"id": 2, "kind": "evaluate", "module": "lse", "function": "primal",
+         "input": {"x": x, "min_runs": 3, "min_seconds": 0}, "description": "n=3"},
+        {"id": 3, "kind": "analysis", "of": 2, "valid": True},
+        {"id": 4, "kind": "evaluate", "module": "lse", "function": "gradient",
+         "input": {"x": x, "min_runs": 1, "min_seconds": 0}},
+        {"id": 5, "kind": "evaluate", "module": "hello", "function": "double", "input": 3.0},
+        {"id": 6, "kind": "define", "module": "ht"},
+        {"id": 7, "kind": "evaluate", "module": "lse", "function": "hessian", "input": {"x": x}},
+        {"id": 8, "kind": "end"},
+        {"id": 9, "kind": "start"},  # after end: not answered
+    ]
+    out = io.StringIO()
+    serve(io.StringIO("".join(json.dumps(m) + "\n" for m in messages)), out)
+    responses = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["id"] for r in responses] == list(range(8))
+    assert responses[0]["tool"] == "hodiff"
+    assert responses[1]["success"] is True
+    lse_value = np.log(np.sum(np.exp(x)))
+    assert responses[2]["success"] and responses[2]["output"] == pytest.approx(lse_value, rel=1e-12)
+    assert len(responses[2]["timings"]) == 3
+    assert all(t["name"] == "evaluate" and t["nanoseconds"] > 0 for t in responses[2]["timings"])
+    assert responses[3] == {"id": 3}
+    softmax = np.exp(x) / np.sum(np.exp(x))
+    np.testing.assert_allclose(responses[4]["output"], softmax, rtol=1e-12)
+    assert responses[5]["output"] == pytest.approx(6.0)
+    assert responses[6]["success"] is False and "'ht'" in responses[6]["error"]
+    assert responses[7]["success"] is False and "hessian" in responses[7]["error"]
+
+
+def test_tool_as_subprocess():
+    lines = json.dumps({"id": 0, "kind": "start", "eval": "llsq"}) + "\n" + json.dumps(
+        {"id": 1, "kind": "evaluate", "module": "llsq", "function": "gradient",
+         "input": {"x": [0.1, 0.2, 0.3], "n": 5, "min_runs": 1, "min_seconds": 0}}) + "\n"
+    result = subprocess.run([sys.executable, "benchmarks/gradbench/tool.py"], cwd=ROOT, input=lines,
+                            capture_output=True, text=True, timeout=120)
+    responses = [json.loads(line) for line in result.stdout.splitlines()]
+    expected = gb_run.load("llsq").reference("gradient", {"x": np.array([0.1, 0.2, 0.3]), "n": 5})
+    np.testing.assert_allclose(responses[1]["output"], expected, rtol=1e-10)
