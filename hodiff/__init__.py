@@ -38,6 +38,7 @@ from .transforms.sparse import (  # noqa: E402
     sparse_jacobian,
     star_coloring,
 )
+from .transforms.sparsity import hessian_sparsity, jacobian_sparsity  # noqa: E402
 from .transforms.taylor import derivative, jet, taylor, taylor_rule_report  # noqa: E402
 from .viz import render, to_dot, trace_graph  # noqa: E402
 
@@ -53,6 +54,7 @@ __all__ = [
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
     "OperatorEstimate", "bilaplacian",
     "sparse_jacobian", "sparse_hessian", "column_coloring", "row_coloring", "star_coloring",
+    "jacobian_sparsity", "hessian_sparsity",
     "trace_graph", "to_dot", "render",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_diagonal", "DiagonalEstimate", "hessian_density",
     "minimize", "ggn_vp", "ggn_operator",

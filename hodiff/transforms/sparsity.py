@@ -1,0 +1,747 @@
+"""Sparsity detection (issue 15, part 1): ``jacobian_sparsity`` and ``hessian_sparsity``.
+
+One more interpreter over the same primitives. A ``SparsityTracer`` carries,
+for every entry of its value, the set of input entries it depends on: a
+boolean CSR matrix ``deps`` of shape (value.size, n) (row e: the inputs entry
+e of the raveled value depends on), so a banded function of 10^5 inputs costs
+O(nnz) per primitive, not O(n^2). Each primitive's rule comes from its
+structure class:
+
+- elementwise (unary, or several arguments broadcast against each other): the
+  union of the arguments' rows, each broadcast to the output's shape; a
+  constant factor's exact zeros drop their rows (x * 0 has zero derivative);
+  ``where`` with a constant condition picks rows as it picks values;
+- reductions (sum, mean, max, min, prod, logsumexp): the union over the reduced axes;
+- shape ops and indexing (reshape, transpose, broadcast_to, getitem,
+  concatenate, stack, take_along_axis): the primitive itself applied to an
+  array of row numbers says which input entry each output entry comes from;
+  their transposes (index_add, scatter_along_axis) scatter rows the same way;
+- contractions (matmul, tensordot, einsum): for each traced operand, the
+  output entries it meets in some term whose other factors may be nonzero (a
+  constant operand's exact zeros are skipped: its value does not change with x);
+- along-an-axis ops (cumsum, cumprod, sort, fft, ...): the union along the axis;
+- linear algebra and every primitive without a rule here (users' primitives
+  included): dense, each output entry depends on every input entry of every
+  traced argument. A pattern may hold extra entries; it never misses one.
+
+The Hessian pattern is global: each nonlinear primitive adds the pairs of
+inputs its second derivative can couple (f(u) elementwise: pairs within
+deps(u_k); a * b: deps(a_k) x deps(b_k); a linear primitive nothing), and the
+pattern of f is the union of what the primitives that reach f's output added
+(the second-order chain rule: H = sum over nodes of adjoint times the node's
+second derivative pulled back through its inputs' Jacobians).
+Piecewise-linear primitives (abs of a real value, maximum, relu, sort, ...)
+add nothing: their second derivative is zero wherever it exists, as every
+hodiff mode computes it.
+
+Patterns are global (x-independent): values are computed (for shapes and
+dtypes) but never read, so a value-dependent decision (``if x > 0``, an index
+computed from x, ``float(x)``) raises a ``TypeError`` saying so.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..core.errors import TracedConversionError
+from ..core.trace import Trace, Tracer, bind, registry
+from ..core.tree import tree_flatten
+from ..primitives.rules import dtype_of, shape_of
+from ._args import check_differentiable, normalize_argnums
+
+__all__ = ["jacobian_sparsity", "hessian_sparsity", "SparsityTrace", "SparsityTracer"]
+
+_VALUE_MESSAGE = (
+    "{what} of a value traced by sparsity detection: the pattern is global (the same for every x), so "
+    "the function may not branch, index or convert on values of x. Sparsity detection needs a function "
+    "without value-dependent control flow; write the branch with hnp.where(cond, a, b), or compute the "
+    "pattern of the branch you mean (a local pattern at x is hd.jacobian(f)(x) != 0 for small n)")
+
+
+def _value_error(what):
+    return TracedConversionError(_VALUE_MESSAGE.format(what=what))
+
+
+# ================================================================ boolean CSR helpers
+# Every deps matrix is a scipy.sparse.csr_array of dtype bool, one row per entry of the raveled value.
+
+def _csr(indptr, indices, shape):
+    return sp.csr_array((np.ones(len(indices), dtype=bool), indices, indptr), shape=shape)
+
+
+def _empty(rows, n):
+    return sp.csr_array((rows, n), dtype=bool)
+
+
+def _gather(deps, rows):
+    """Rows ``rows`` of deps (an int array; -1 gives an empty row), as a new CSR."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+    count = rows.shape[0]
+    n = deps.shape[1]
+    if count == 0:
+        return _empty(0, n)
+    first, last = rows[0], rows[-1]
+    if first >= 0 and last - first == count - 1 and (count == 1 or bool(np.all(np.diff(rows) == 1))):
+        if first == 0 and count == deps.shape[0]:
+            return deps
+        indptr = deps.indptr[first:last + 2]
+        start = indptr[0]
+        return _csr(indptr - start, deps.indices[start:indptr[-1]], (count, n))
+    valid = rows >= 0
+    safe = np.where(valid, rows, 0)
+    starts = deps.indptr[safe].astype(np.int64)
+    lengths = np.where(valid, deps.indptr[safe + 1] - starts, 0)
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    positions = np.arange(indptr[-1], dtype=np.int64) + np.repeat(starts - indptr[:-1], lengths)
+    return _csr(indptr, deps.indices[positions], (count, n))
+
+
+def _union(matrices):
+    """Row-wise union of deps matrices of the same shape."""
+    matrices = [m for m in matrices if m.nnz] or matrices[:1]
+    out = matrices[0]
+    for m in matrices[1:]:
+        out = out + m
+    return out
+
+
+def _all_rows(deps):
+    """The union of all rows: a (1, n) deps matrix."""
+    columns = np.unique(deps.indices)
+    return _csr(np.array([0, len(columns)]), columns, (1, deps.shape[1]))
+
+
+def _group_union(deps, groups, count):
+    """(count, n): row g is the union of the rows r of deps with groups[r] == g."""
+    if count == 1:
+        return _all_rows(deps)
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1)
+    grouping = sp.csr_array((np.ones(len(groups), dtype=bool), (groups, np.arange(len(groups)))),
+                            shape=(count, len(groups)))
+    return _linear_map(grouping, deps)
+
+
+def _linear_map(pattern, deps):
+    """pattern @ deps for a boolean (rows_out, rows_in) pattern: row o is the union of rows i with pattern[o, i]."""
+    out = pattern @ deps
+    return out if out.dtype == bool else out.astype(bool)
+
+
+def _row_pairs(a, b):
+    """Pairs (p, q) with p in row k of a and q in row k of b for some k, as two index arrays."""
+    a_lengths = np.diff(a.indptr)
+    b_lengths = np.diff(b.indptr)
+    a_rows = np.repeat(np.arange(a.shape[0]), a_lengths)
+    repeats = b_lengths[a_rows]
+    p = np.repeat(a.indices, repeats)
+    block_start = np.repeat(b.indptr[:-1][a_rows].astype(np.int64), repeats)
+    ends = np.cumsum(repeats)
+    offsets = np.arange(ends[-1] if len(ends) else 0, dtype=np.int64) - np.repeat(ends - repeats, repeats)
+    q = b.indices[block_start + offsets]
+    return p, q
+
+
+def _pairs_matrix(pairs, n):
+    rows = [p for p, _ in pairs]
+    cols = [q for _, q in pairs]
+    rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    matrix = sp.coo_array((np.ones(len(rows), dtype=bool), (rows, cols)), shape=(n, n)).tocsr()
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _flat_index(shape):
+    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+
+
+def _broadcast(deps, shape, out_shape):
+    if tuple(shape) == tuple(out_shape):
+        return deps
+    return _gather(deps, np.broadcast_to(_flat_index(shape), out_shape).reshape(-1))
+
+
+def _size(shape):
+    return int(np.prod(shape, dtype=np.int64))
+
+
+# ================================================================ the tracer and the trace
+
+class _Node:
+    """What a nonlinear primitive added to the Hessian pattern, and the nodes it was computed from."""
+
+    __slots__ = ("parents", "pairs")
+
+    def __init__(self, parents, pairs):
+        self.parents = parents
+        self.pairs = pairs
+
+
+class SparsityTracer(Tracer):
+    """A value (computed, never read) and its dependency pattern ``deps``: CSR bool (size, n)."""
+
+    __slots__ = ("_value", "deps", "node")
+
+    def __init__(self, value, deps, node, trace):
+        self._trace = trace
+        self._value = value
+        self.deps = deps
+        self.node = node
+
+    @property
+    def primal(self):
+        raise _value_error("reading the value")
+
+    @property
+    def shape(self):
+        return tuple(shape_of(self._value))
+
+    @property
+    def dtype(self):
+        return np.dtype(dtype_of(self._value))
+
+    def __bool__(self):
+        raise _value_error("bool()")
+
+    def __float__(self):
+        raise _value_error("float()")
+
+    def __int__(self):
+        raise _value_error("int()")
+
+    def __complex__(self):
+        raise _value_error("complex()")
+
+    def __index__(self):
+        raise _value_error("using as an index or size")
+
+    def item(self, *args):
+        raise _value_error(".item()")
+
+    def __array__(self, dtype=None, copy=None):
+        raise _value_error("converting to a numpy array (np.asarray, an index array, plain numpy code)")
+
+    def __repr__(self):
+        return f"SparsityTracer(shape={self.shape}, nnz={self.deps.nnz})"
+
+
+class SparsityTrace(Trace):
+    kind = "sparsity-detection"
+    maps_nondiff = True  # comparisons and argsort come here: their answers are x-dependent values
+    __slots__ = ("n", "hessian")
+
+    def __init__(self, n, hessian=False, level=None):
+        super().__init__(level)
+        self.n = n
+        self.hessian = hessian
+
+    def process(self, primitive, args, params):
+        traced = [i for i, a in enumerate(args) if isinstance(a, SparsityTracer) and a._trace is self]
+        values = tuple(a._value if i in traced else a for i, a in enumerate(args))
+        ans = bind(primitive, values, params)
+        if isinstance(ans, (tuple, list)):  # pragma: no cover - every hodiff primitive returns one array
+            raise TypeError(f"sparsity detection: primitive '{primitive.name}' returned several arrays")
+        out_shape = tuple(shape_of(ans))
+        if not primitive.differentiable:
+            return SparsityTracer(ans, _empty(_size(out_shape), self.n), None, self)
+        rule = _rule_for(primitive)
+        step = _Step(self, primitive, args, traced, values, ans, out_shape, params)
+        try:
+            deps, pairs = rule(step)
+        except TracedConversionError:
+            raise
+        except Exception as error:
+            error.add_note(f"(in the sparsity rule of primitive '{primitive.name}')")
+            raise
+        node = None
+        if self.hessian:
+            parents = tuple(args[i].node for i in traced if args[i].node is not None)
+            if pairs:
+                node = _Node(parents, [_row_pairs(a, b) for a, b in pairs])
+            elif len(parents) == 1:
+                node = parents[0]
+            elif parents:
+                node = _Node(parents, None)
+        return SparsityTracer(ans, deps, node, self)
+
+
+class _Step:
+    """One primitive application: what the rules read."""
+
+    __slots__ = ("trace", "primitive", "args", "traced", "values", "ans", "out_shape", "params")
+
+    def __init__(self, trace, primitive, args, traced, values, ans, out_shape, params):
+        self.trace = trace
+        self.primitive = primitive
+        self.args = args
+        self.traced = traced
+        self.values = values
+        self.ans = ans
+        self.out_shape = out_shape
+        self.params = params
+
+    @property
+    def out_size(self):
+        return _size(self.out_shape)
+
+    def shape(self, i):
+        return tuple(shape_of(self.values[i]))
+
+    def deps(self, i):
+        return self.args[i].deps
+
+    def constant(self, i):
+        """Argument i's value when it is a plain constant (not traced by any transform), else None."""
+        value = self.values[i]
+        return None if isinstance(value, Tracer) else value
+
+
+# ================================================================ rules by structure class
+
+def _dense(step, linear_in=None):
+    """Every output entry depends on every input entry of every traced argument."""
+    union = _all_rows(_union([_all_rows(step.deps(i)) for i in step.traced]))
+    deps = _gather(union, np.zeros(step.out_size, dtype=np.int64))
+    linear = linear_in is not None and set(step.traced) <= set(linear_in)
+    return deps, ([] if linear else [(union, union)])
+
+
+def _elementwise(kind):
+    def rule(step):
+        out_shape = step.out_shape
+        rows = {i: _broadcast(step.deps(i), step.shape(i), out_shape) for i in step.traced}
+        if kind == "where" and 0 not in step.traced and step.constant(0) is not None:
+            return _where_constant(step, rows), []
+        if kind == "multilinear":
+            rows = _drop_constant_zeros(step, rows)
+        deps = _union(list(rows.values()))
+        if kind in ("linear", "piecewise", "where"):
+            return deps, []
+        if kind == "absolute":
+            return deps, ([] if not np.issubdtype(step.dtype_in(), np.complexfloating) else [(deps, deps)])
+        if kind == "multilinear":
+            traced = step.traced
+            return deps, [(rows[i], rows[j]) for a, i in enumerate(traced) for j in traced[a + 1:]]
+        if kind == "divide":
+            pairs = []
+            if 1 in rows:
+                pairs.append((rows[1], rows[1]))
+                if 0 in rows:
+                    pairs.append((rows[0], rows[1]))
+            return deps, pairs
+        return deps, [(deps, deps)]
+
+    return rule
+
+
+def _dtype_in(step):
+    return np.result_type(*[dtype_of(step.values[i]) for i in step.traced])
+
+
+_Step.dtype_in = _dtype_in
+
+
+def _drop_constant_zeros(step, rows):
+    """A constant factor's exact zeros: the product's derivative there is exactly zero."""
+    keep = None
+    for i, value in enumerate(step.values):
+        if i in step.traced or isinstance(value, Tracer):
+            continue
+        nonzero = np.broadcast_to(np.asarray(value) != 0, step.out_shape)
+        if not nonzero.all():
+            keep = nonzero if keep is None else keep & nonzero
+    if keep is None:
+        return rows
+    index = np.where(keep.reshape(-1), np.arange(step.out_size), -1)
+    return {i: _gather(m, index) for i, m in rows.items()}
+
+
+def _where_constant(step, rows):
+    condition = np.broadcast_to(np.asarray(step.constant(0), dtype=bool), step.out_shape).reshape(-1)
+    n = step.trace.n
+    x_rows = rows.get(1, _empty(step.out_size, n))
+    y_rows = rows.get(2, _empty(step.out_size, n))
+    stacked = sp.vstack([x_rows, y_rows], format="csr")
+    positions = np.arange(step.out_size)
+    return _gather(stacked, np.where(condition, positions, positions + step.out_size))
+
+
+def _index_map(static=()):
+    """Shape ops and gathers: the primitive on row numbers says where each output entry comes from."""
+
+    def rule(step):
+        pieces, offset, index_args = [], 0, []
+        for i, value in enumerate(step.values):
+            if i in static:
+                if isinstance(value, Tracer):
+                    raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
+                index_args.append(value)
+                continue
+            shape = step.shape(i)
+            if i in step.traced:
+                index_args.append(_flat_index(shape) + offset)
+                pieces.append(step.deps(i))
+                offset += _size(shape)
+            else:
+                index_args.append(np.full(shape, -1, dtype=np.int64))
+        rows = np.asarray(step.primitive.impl(*index_args, **step.params))
+        source = pieces[0] if len(pieces) == 1 else sp.vstack(pieces, format="csr")
+        return _gather(source, rows.reshape(-1)), []
+
+    return rule
+
+
+def _scatter(positions_of):
+    """Transposes of gathers (index_add, scatter_along_axis): each g entry is added at one output position."""
+
+    def rule(step):
+        if 1 in step.traced or (len(step.values) > 1 and isinstance(step.values[1], Tracer)
+                                and step.primitive.name == "scatter_along_axis"):
+            raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
+        positions = positions_of(step)
+        g_shape = step.shape(0)
+        sources = np.broadcast_to(_flat_index(g_shape), positions.shape) if g_shape != positions.shape \
+            else _flat_index(g_shape)
+        pattern = sp.csr_array((np.ones(positions.size, dtype=bool), (positions.reshape(-1), sources.reshape(-1))),
+                               shape=(step.out_size, _size(g_shape)))
+        return _linear_map(pattern, step.deps(0)), []
+
+    return rule
+
+
+def _index_add_positions(step):
+    return np.asarray(_flat_index(step.params["shape"])[step.params["index"]])
+
+
+def _scatter_along_axis_positions(step):
+    from ..primitives.shape import _along_axis_index
+
+    shape = tuple(step.params["shape"])
+    return np.asarray(_flat_index(shape)[_along_axis_index(np.asarray(step.values[1]), step.params["axis"], shape)])
+
+
+def _axes_of(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(sorted(int(a) % max(ndim, 1) for a in axes)) if ndim else ()
+
+
+def _reduction(nonlinear=False):
+    def rule(step):
+        (i,) = step.traced
+        shape = step.shape(i)
+        axes = _axes_of(step.params.get("axis"), len(shape))
+        kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
+        groups = np.broadcast_to(_flat_index(kept), shape)
+        deps = _group_union(step.deps(i), groups, step.out_size)
+        return deps, ([(deps, deps)] if nonlinear else [])
+
+    return rule
+
+
+def _along_axes(axes_of, nonlinear=False, traced_arg=0):
+    """Ops along some axes (cumsum, sort, fft): each output depends on its whole line along them."""
+
+    def rule(step):
+        if traced_arg not in step.traced:
+            return _empty(step.out_size, step.trace.n), []
+        shape = step.shape(traced_arg)
+        axes = axes_of(step.params, len(shape))
+        line = tuple(1 if d in axes else n for d, n in enumerate(shape))
+        lines = _group_union(step.deps(traced_arg), np.broadcast_to(_flat_index(line), shape), _size(line))
+        out_line = tuple(1 if d in axes else n for d, n in enumerate(step.out_shape))
+        if out_line != line:  # pragma: no cover - these ops keep the other axes
+            return _dense(step)
+        deps = _gather(lines, np.broadcast_to(_flat_index(line), step.out_shape).reshape(-1))
+        return deps, ([(lines, lines)] if nonlinear else [])
+
+    return rule
+
+
+def _axis_param(params, ndim):
+    return _axes_of(params.get("axis", -1), ndim)
+
+
+def _fft_axes(params, ndim):
+    axes = params.get("axes")
+    return tuple(range(ndim)) if axes is None else _axes_of(axes, ndim)
+
+
+# ---------------------------------------------------------------- contractions, through einsum subscripts
+
+def _letters(count, avoid=""):
+    from ..primitives.contraction import letters
+
+    return letters(count, avoid=avoid)
+
+
+def _matmul_subscripts(step):
+    a_shape, b_shape = step.shape(0), step.shape(1)
+    a_batch = max(len(a_shape) - 2, 0)
+    b_batch = max(len(b_shape) - 2, 0)
+    batch = "".join(_letters(max(a_batch, b_batch), avoid="ijk"))
+    a = (batch[len(batch) - a_batch:] + "ik") if len(a_shape) >= 2 else "k"
+    b = (batch[len(batch) - b_batch:] + "kj") if len(b_shape) >= 2 else "k"
+    out = batch + ("i" if len(a_shape) >= 2 else "") + ("j" if len(b_shape) >= 2 else "")
+    return [a, b], out
+
+
+def _tensordot_subscripts(step):
+    from ..primitives.shape import _normalize_axes
+
+    a_ndim, b_ndim = len(step.shape(0)), len(step.shape(1))
+    a_axes, b_axes = _normalize_axes(step.params.get("axes", 2), a_ndim, b_ndim)
+    names = _letters(a_ndim + b_ndim)
+    a, b = names[:a_ndim], names[a_ndim:]
+    for i, j in zip(a_axes, b_axes):
+        b[j] = a[i]
+    out = [a[i] for i in range(a_ndim) if i not in a_axes] + [b[j] for j in range(b_ndim) if j not in b_axes]
+    return ["".join(a), "".join(b)], "".join(out)
+
+
+def _einsum_subscripts(step):
+    inputs, output = step.params["subscripts"].split("->")
+    return inputs.split(","), output
+
+
+def _contraction(subscripts_of):
+    def rule(step):
+        inputs, output = subscripts_of(step)
+        shapes = [step.shape(i) for i in range(len(inputs))]
+        sizes = {}
+        for part, shape in zip(inputs, shapes):
+            for c, n in zip(part, shape):
+                if n != 1 or c not in sizes:
+                    sizes[c] = n
+        masks = []
+        for i, (part, shape) in enumerate(zip(inputs, shapes)):
+            value = step.constant(i)
+            mask = np.ones(shape) if value is None or i in step.traced else (np.asarray(value) != 0).astype(float)
+            masks.append(np.broadcast_to(mask, tuple(sizes[c] for c in part)))
+        pieces = []
+        for t in step.traced:
+            pieces.append(_linear_map(_operand_pattern(t, inputs, output, shapes, masks, sizes, step.out_shape),
+                                      step.deps(t)))
+        deps = _union(pieces)
+        pairs = []
+        traced = step.traced
+        for a, t in enumerate(traced):
+            for u in traced[a + 1:]:
+                pairs.append(_cross_groups(step, t, u, inputs, shapes, sizes))
+        return deps, pairs
+
+    return rule
+
+
+def _operand_pattern(t, inputs, output, shapes, masks, sizes, out_shape):
+    """(out_size, size_t) bool: output entry o meets operand t's entry in a term whose other factors may be nonzero."""
+    mine = inputs[t]
+    wanted = set(mine) | set(output)
+    others = [j for j in range(len(inputs)) if j != t]
+    kept = "".join(sorted({c for j in others for c in inputs[j]} & wanted))
+    if others:
+        mask = np.einsum(",".join(inputs[j] for j in others) + "->" + kept, *[masks[j] for j in others]) > 0
+    else:
+        mask = np.ones((), dtype=bool)
+    rest = "".join(sorted(wanted - set(kept)))
+    nonzero = np.nonzero(mask) if kept else ()
+    grid = np.indices(tuple(sizes[c] for c in rest)).reshape(len(rest), -1)
+    count_nonzero, count_rest = len(nonzero[0]) if kept else int(mask), grid.shape[1]
+    coordinates = {}
+    for c, values in zip(kept, nonzero):
+        coordinates[c] = np.repeat(values, count_rest)
+    for c, values in zip(rest, grid):
+        coordinates[c] = np.tile(values, count_nonzero)
+    total = count_nonzero * count_rest
+
+    def flat(part, shape):
+        if not part:
+            return np.zeros(total, dtype=np.int64)
+        index = tuple(coordinates[c] if n != 1 else np.zeros(total, dtype=np.int64) for c, n in zip(part, shape))
+        return np.ravel_multi_index(index, shape)
+
+    rows = flat(output, out_shape)
+    cols = flat(mine, shapes[t])
+    return sp.csr_array((np.ones(total, dtype=bool), (rows, cols)), shape=(_size(out_shape), _size(shapes[t])))
+
+
+def _cross_groups(step, t, u, inputs, shapes, sizes):
+    """Operands t and u meet in a term only where they agree on their shared subscripts."""
+    shared = sorted(set(inputs[t]) & set(inputs[u]))
+
+    def groups(i):
+        part, shape = inputs[i], shapes[i]
+        if any(shape[part.index(c)] != sizes[c] for c in shared):
+            return None  # a broadcast (size-1) axis meets every group
+        coordinates = np.indices(shape).reshape(len(shape), -1) if shape else np.zeros((0, 1), dtype=np.int64)
+        if not shared:
+            return np.zeros(_size(shape), dtype=np.int64)
+        index = tuple(coordinates[part.index(c)] for c in shared)
+        return np.ravel_multi_index(index, tuple(sizes[c] for c in shared))
+
+    gt, gu = groups(t), groups(u)
+    if gt is None or gu is None:
+        return _all_rows(step.deps(t)), _all_rows(step.deps(u))
+    count = _size(tuple(sizes[c] for c in shared))
+    return _group_union(step.deps(t), gt, count), _group_union(step.deps(u), gu, count)
+
+
+# ---------------------------------------------------------------- the table
+
+_LINEAR_UNARY = ["negative", "real", "imag", "conjugate", "astype"]
+_PIECEWISE = ["relu", "maximum", "minimum", "fmax", "fmin", "fmod", "remainder"]
+_NONLINEAR_ELEMENTWISE = [
+    "exp", "log", "sin", "cos", "tan", "tanh", "sqrt", "expit", "power", "arccos", "arccosh", "arcsin", "arcsinh",
+    "arctan", "arctan2", "arctanh", "cbrt", "cosh", "sinh", "exp2", "expm1", "log10", "log1p", "log2", "logaddexp",
+    "logaddexp2", "reciprocal", "square", "hypot", "angle", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
+    "gamma", "gammaln", "log_expit", "log_ndtr", "logit", "ndtri", "rgamma", "beta", "betainc", "gammainc",
+    "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "softplus", "xlog1py", "xlogy", "sinc_derivative",
+    "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight",
+]
+_DENSE = [
+    "adjugate", "adjugate_jvp", "cholesky", "det", "eig", "eigh", "expm", "inv", "inverse_with_poles", "lu", "pinv",
+    "qr", "slogdet", "sqrtm", "svd", "series_product",
+]
+# linear algebra linear in some arguments: dense Jacobian, no Hessian pairs when only those are traced
+_DENSE_LINEAR_IN = {"solve": (1,), "solve_triangular": (1,), "solve_banded": (1,), "solve_sylvester": (2,)}
+
+_RULES_BY_NAME = {
+    **{name: _elementwise("linear") for name in _LINEAR_UNARY + ["add", "subtract"]},
+    **{name: _elementwise("piecewise") for name in _PIECEWISE},
+    **{name: _elementwise("nonlinear") for name in _NONLINEAR_ELEMENTWISE},
+    "absolute": _elementwise("absolute"),
+    "multiply": _elementwise("multilinear"),
+    "multiply3": _elementwise("multilinear"),
+    "true_divide": _elementwise("divide"),
+    "where": _elementwise("where"),
+    "sum": _reduction(), "mean": _reduction(), "max": _reduction(), "min": _reduction(),
+    "prod": _reduction(nonlinear=True), "logsumexp": _reduction(nonlinear=True),
+    "reshape": _index_map(), "transpose": _index_map(), "broadcast_to": _index_map(), "getitem": _index_map(),
+    "concatenate": _index_map(), "stack": _index_map(), "take_along_axis": _index_map(static=(1,)),
+    "index_add": _scatter(_index_add_positions),
+    "scatter_along_axis": _scatter(_scatter_along_axis_positions),
+    "cumsum": _along_axes(_axis_param), "cumprod": _along_axes(_axis_param, nonlinear=True),
+    "sort": _along_axes(_axis_param), "tie_mean": _along_axes(_axis_param),
+    "fft": _along_axes(_fft_axes), "rfft": _along_axes(_axis_param), "irfft": _along_axes(_axis_param),
+    "matmul": _contraction(_matmul_subscripts), "tensordot": _contraction(_tensordot_subscripts),
+    "einsum": _contraction(_einsum_subscripts),
+    **{name: _dense for name in _DENSE},
+    **{name: (lambda linear_in: lambda step: _dense(step, linear_in))(args)
+       for name, args in _DENSE_LINEAR_IN.items()},
+}
+
+_rules = {}  # Primitive -> rule; users' primitives (not in the registry) are dense
+
+
+def _rule_for(primitive):
+    rule = _rules.get(primitive)
+    if rule is None:
+        known = registry.get(primitive.name) is primitive
+        rule = _RULES_BY_NAME.get(primitive.name, _dense) if known else _dense
+        _rules[primitive] = rule
+    return rule
+
+
+def classified(name):
+    """Whether the registered primitive ``name`` has a sparsity rule (else it is treated as dense)."""
+    primitive = registry[name]
+    return not primitive.differentiable or name in _RULES_BY_NAME
+
+
+# ================================================================ public transforms
+
+def _trace_pattern(f, args, argnums, transform, hessian):
+    (argnum,), _ = normalize_argnums(argnums, len(args), transform)
+    x = args[argnum]
+    check_differentiable(x, argnum, transform)
+    if isinstance(x, (list, tuple, dict)):
+        raise TypeError(f"{transform}: argument {argnum} must be an array or a number, got a "
+                        f"{type(x).__name__}; pass np.array(x) (patterns are for one array argument)")
+    if not isinstance(x, Tracer):
+        x = np.asarray(x)
+    n = _size(shape_of(x))
+    trace = SparsityTrace(n, hessian=hessian)
+    tracer = SparsityTracer(x, sp.eye_array(n, dtype=bool, format="csr"), None, trace)
+    call_args = list(args)
+    call_args[argnum] = tracer
+    try:
+        out = f(*call_args)
+    finally:
+        trace.alive = False
+    leaves, _ = tree_flatten(out)
+    if len(leaves) != 1:
+        raise TypeError(f"{transform}: f must return one array, got {len(leaves)} outputs")
+    return trace, leaves[0], n
+
+
+def jacobian_sparsity(f, argnums=0):
+    """Return a function giving the global sparsity pattern of f's Jacobian, a scipy.sparse boolean CSR array.
+
+    The pattern has shape (m, n) in the numerator layout: row i is the i-th
+    entry of f's output raveled, column j the j-th entry of argument
+    ``argnums`` raveled; entry (i, j) is True when output i may depend on input
+    j for some x. Conservative: every nonzero of the Jacobian at every x is in
+    the pattern (it may hold a few more). f must not branch on values of x.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> f = lambda x: x[1:] * x[:-1]
+    >>> hd.jacobian_sparsity(f)(np.ones(4)).toarray().astype(int)
+    array([[1, 1, 0, 0],
+           [0, 1, 1, 0],
+           [0, 0, 1, 1]])
+    """
+
+    def pattern(*args):
+        trace, out, n = _trace_pattern(f, args, argnums, "jacobian_sparsity", hessian=False)
+        if isinstance(out, SparsityTracer) and out._trace is trace:
+            deps = out.deps
+        else:
+            deps = _empty(_size(shape_of(out)), n)
+        deps = sp.csr_array(deps, dtype=bool)
+        deps.sum_duplicates()
+        return deps
+
+    return pattern
+
+
+def hessian_sparsity(f, argnums=0):
+    """Return a function giving the global sparsity pattern of scalar f's Hessian, an (n, n) symmetric bool CSR.
+
+    Entry (i, j) is True when d^2 f / dx_i dx_j may be nonzero for some x
+    (x raveled); conservative, as ``jacobian_sparsity``. A function linear in
+    x has an empty pattern; a separable sum a diagonal one.
+
+    >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
+    >>> f = lambda x: hnp.sum(hnp.sin(x)) + x[0] * x[2]
+    >>> hd.hessian_sparsity(f)(np.ones(3)).toarray().astype(int)
+    array([[1, 0, 1],
+           [0, 1, 0],
+           [1, 0, 1]])
+    """
+
+    def pattern(*args):
+        trace, out, n = _trace_pattern(f, args, argnums, "hessian_sparsity", hessian=True)
+        if _size(shape_of(out)) != 1:
+            raise TypeError(f"hessian_sparsity: f must return a scalar, got an output of shape "
+                            f"{tuple(shape_of(out))}; use jacobian_sparsity for the pattern of a vector function")
+        pairs = []
+        if isinstance(out, SparsityTracer) and out._trace is trace and out.node is not None:
+            seen = set()
+            stack = [out.node]
+            while stack:
+                node = stack.pop()
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                if node.pairs:
+                    pairs.extend(node.pairs)
+                stack.extend(node.parents)
+        matrix = _pairs_matrix(pairs, n)
+        symmetric = (matrix + matrix.T).tocsr()
+        symmetric = sp.csr_array(symmetric, dtype=bool)
+        symmetric.sum_duplicates()
+        symmetric.sort_indices()
+        return symmetric
+
+    return pattern
