@@ -298,12 +298,20 @@ class _Step:
 
 # ================================================================ rules by structure class
 
-def _dense(step, linear_in=None):
-    """Every output entry depends on every input entry of every traced argument."""
-    union = _all_rows(_union([_all_rows(step.deps(i)) for i in step.traced]))
+def _dense(step, linear_in=()):
+    """Every output entry depends on every input entry of every traced argument.
+
+    Second order: all pairs, except between two entries of arguments the primitive is linear in
+    (solve(a, b) couples a with a and a with b, never b with b).
+    """
+    unions = {i: _all_rows(step.deps(i)) for i in step.traced}
+    union = _all_rows(_union(list(unions.values())))
     deps = _gather(union, np.zeros(step.out_size, dtype=np.int64))
-    linear = linear_in is not None and set(step.traced) <= set(linear_in)
-    return deps, ([] if linear else [(union, union)])
+    nonlinear = [i for i in step.traced if i not in linear_in]
+    if not nonlinear:
+        return deps, []
+    other = _all_rows(_union([unions[i] for i in nonlinear]))
+    return deps, [(other, union)]
 
 
 def _elementwise(kind):
@@ -373,7 +381,7 @@ def _index_map(static=()):
         pieces, offset, index_args = [], 0, []
         for i, value in enumerate(step.values):
             if i in static:
-                if isinstance(value, Tracer):
+                if isinstance(step.args[i], Tracer):
                     raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
                 index_args.append(value)
                 continue
@@ -395,8 +403,7 @@ def _scatter(positions_of):
     """Transposes of gathers (index_add, scatter_along_axis): each g entry is added at one output position."""
 
     def rule(step):
-        if 1 in step.traced or (len(step.values) > 1 and isinstance(step.values[1], Tracer)
-                                and step.primitive.name == "scatter_along_axis"):
+        if len(step.args) > 1 and isinstance(step.args[1], Tracer):
             raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
         positions = positions_of(step)
         g_shape = step.shape(0)
@@ -546,7 +553,7 @@ def _operand_pattern(t, inputs, output, shapes, masks, sizes, out_shape):
         mask = np.ones((), dtype=bool)
     rest = "".join(sorted(wanted - set(kept)))
     nonzero = np.nonzero(mask) if kept else ()
-    grid = np.indices(tuple(sizes[c] for c in rest)).reshape(len(rest), -1)
+    grid = np.indices(tuple(sizes[c] for c in rest)).reshape(len(rest), -1) if rest else np.zeros((0, 1), np.int64)
     count_nonzero, count_rest = len(nonzero[0]) if kept else int(mask), grid.shape[1]
     coordinates = {}
     for c, values in zip(kept, nonzero):

@@ -1,0 +1,284 @@
+"""jacobian_sparsity / hessian_sparsity: no missed entry (central differences, then hd.jacobian / hd.hessian as a
+second check) over functions of many primitive classes, exact patterns of known structures, clear errors."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import hodiff as hd
+import hodiff.nn as hnn
+import hodiff.numpy as hnp
+from hodiff.core.trace import registry
+from hodiff.transforms.sparsity import classified
+
+RNG = np.random.default_rng(15)
+N = 12
+A_CONST = RNG.normal(size=(4, 3)) * (RNG.random((4, 3)) < 0.5)  # a constant with exact zeros
+M_CONST = RNG.normal(size=(N, N)) * (np.abs(np.subtract.outer(np.arange(N), np.arange(N))) <= 1)  # tridiagonal
+W = RNG.normal(size=(3, 4))
+INDEX = np.array([0, 3, 3, 7, 11])
+MASK = RNG.random(N) < 0.5
+
+
+def _m(x):
+    return hnp.reshape(x, (3, 4))
+
+
+# (name, f: R^12 -> array, exact): exact is a pair (Jacobian, Hessian of a weighted sum of f's entries): whether the
+# pattern equals the union of the nonzeros at random x (a pattern may be conservative: max picks one entry per x;
+# a nonlinear op whose entries are partly dropped later, or a linalg op, adds pairs the function never uses).
+FUNCTIONS = [
+    ("unary chain", lambda x: hnp.exp(hnp.sin(x)) * hnp.cos(x) + hnp.tanh(x) ** 2, (True, True)),
+    ("broadcast binary", lambda x: _m(x) * x[:4][None, :] + x[4:7][:, None] / (2.0 + x[:1] ** 2), (True, True)),
+    ("sum axis 0", lambda x: hnp.sum(_m(x) ** 2, axis=0), (True, True)),
+    ("mean keepdims", lambda x: hnp.mean(hnp.sin(_m(x)), axis=1, keepdims=True) * x[:3, None], (True, True)),
+    ("prod and max", lambda x: hnp.concatenate([hnp.prod(_m(x), axis=1), hnp.max(_m(x), axis=0)]), (False, False)),
+    ("transpose reshape", lambda x: hnp.reshape(hnp.transpose(_m(x) ** 3), (2, 6))[:, ::2], (True, False)),
+    ("integer index", lambda x: x[INDEX] * x[::-1][INDEX], (True, True)),
+    ("boolean mask", lambda x: hnp.exp(x[MASK]) + x[MASK][::-1], (True, True)),
+    ("concatenate stack", lambda x: hnp.stack([hnp.concatenate([x[:3], np.ones(2), x[9:]]), x[:8] ** 2]), (True, True)),
+    ("matmul constant", lambda x: hnp.sin(_m(x)) @ A_CONST, (True, False)),
+    ("matmul traced", lambda x: _m(x) @ _m(x).T, (True, True)),
+    ("banded constant matmul", lambda x: M_CONST @ hnp.sin(x), (True, True)),
+    ("vector dot", lambda x: hnp.reshape(x[:6] @ x[6:], (1,)), (True, True)),
+    ("einsum", lambda x: hnp.einsum("ij,jk,k->i", _m(x), W.T, x[:3]), (True, True)),
+    ("tensordot", lambda x: hnp.tensordot(hnp.reshape(x, (2, 3, 2)), W[:, :2], axes=([1, 2], [0, 1])), (True, True)),
+    ("where and compare", lambda x: hnp.where(x > 0, x ** 2, -x) + 3.0 * hnp.where(MASK, x, 0.0) + x[0] ** 3,
+     (True, False)),
+    ("constant mask where", lambda x: hnp.where(MASK, hnp.sin(x), 2.0) + hnp.tril(_m(x) ** 2).ravel(), (True, True)),
+    ("constant zeros multiply", lambda x: hnp.exp(x) * MASK.astype(float) + hnp.outer(x[:2], MASK[:3] * 1.0).ravel()[0],
+     (True, True)),
+    ("maximum abs", lambda x: hnp.maximum(x, x[::-1]) + hnp.abs(x[0] - x), (False, False)),
+    ("at add", lambda x: hnp.at(x ** 2)[INDEX].add(hnp.exp(x[:5])), (True, True)),
+    ("take along axis", lambda x: hnp.take_along_axis(_m(x), np.array([[2, 0], [1, 1], [3, 0]]), axis=1), (True, True)),
+    ("softmax logsumexp", lambda x: hnn.softmax(_m(x), axis=1)[0] + hnp.sum(hnn.logsumexp(_m(x), axis=0)),
+     (True, False)),
+    ("linalg inv", lambda x: hnp.linalg.inv(hnp.reshape(x[:9], (3, 3)) + 4 * np.eye(3)) @ x[9:], (True, True)),
+    ("linalg det solve", lambda x: hnp.linalg.solve(hnp.reshape(x[:4], (2, 2)) + 3 * np.eye(2), x[4:6])
+     * hnp.linalg.det(hnp.reshape(x[:4], (2, 2))), (True, True)),
+    ("cumsum sort", lambda x: hnp.cumsum(hnp.sort(_m(x), axis=1), axis=1), (False, False)),
+    ("power both traced", lambda x: hnp.abs(x[:6]) ** x[6:] + x[:6] / x[6:], (True, True)),
+    ("fft", lambda x: hnp.real(hnp.fft.fft(hnp.reshape(x, (2, 6)), axis=1)), (True, True)),
+    ("scalar output", lambda x: hnp.sum(hnp.sin(x) * x[0]), (True, True)),
+    ("nested grad", lambda x: hd.grad(lambda y: hnp.sum(y[1:] * hnp.sin(y[:-1])))(x), (True, True)),
+]
+
+
+def _points(count=3):
+    return [RNG.uniform(0.5, 1.5, size=N) * RNG.choice([-1.0, 1.0], size=N) for _ in range(count)]
+
+
+def _central_jacobian(f, x, h=1e-6):
+    """J[:, j] from (f(x + h e_j) - f(x - h e_j)) / 2h: an output that does not depend on x_j is bit-identical."""
+    columns = []
+    for j in range(x.size):
+        e = np.zeros_like(x)
+        e[j] = h
+        columns.append((np.ravel(f(x + e)) - np.ravel(f(x - e))) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
+def _central_hessian(f, x, h=1e-4):
+    n = x.size
+    out = np.zeros((n, n))
+    eye = np.eye(n) * h
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = (f(x + eye[i] + eye[j]) - f(x + eye[i] - eye[j]) - f(x - eye[i] + eye[j])
+                         + f(x - eye[i] - eye[j])) / (4 * h * h)
+    return out
+
+
+@pytest.mark.parametrize("name, f, exact", FUNCTIONS, ids=[row[0] for row in FUNCTIONS])
+def test_jacobian_pattern_holds_every_nonzero(name, f, exact):
+    points = _points()
+    pattern = hd.jacobian_sparsity(f)(points[0])
+    assert isinstance(pattern, sp.csr_array) and pattern.dtype == bool
+    m = np.size(f(points[0]))
+    assert pattern.shape == (m, N)
+    dense_pattern = pattern.toarray()
+    seen = np.zeros((m, N), dtype=bool)
+    for x in points:
+        assert (hd.jacobian_sparsity(f)(x).toarray() == dense_pattern).all()  # global: the same at every x
+        numeric = _central_jacobian(f, x) != 0
+        analytic = np.reshape(hd.jacobian(f)(x), (m, N)) != 0
+        assert not (numeric & ~dense_pattern).any(), f"{name}: missed {np.argwhere(numeric & ~dense_pattern)}"
+        assert not (analytic & ~dense_pattern).any(), f"{name}: missed {np.argwhere(analytic & ~dense_pattern)}"
+        seen |= numeric
+    if exact[0]:
+        assert (seen == dense_pattern).all(), f"{name}: extra entries {np.argwhere(dense_pattern & ~seen)}"
+
+
+@pytest.mark.parametrize("name, f, exact", FUNCTIONS, ids=[row[0] for row in FUNCTIONS])
+def test_hessian_pattern_holds_every_nonzero(name, f, exact):
+    weights = RNG.normal(size=np.shape(f(np.ones(N))))
+
+    def scalar(x):
+        return hnp.sum(f(x) * weights)
+
+    pattern = hd.hessian_sparsity(scalar)(_points(1)[0])
+    assert isinstance(pattern, sp.csr_array) and pattern.shape == (N, N) and pattern.dtype == bool
+    dense_pattern = pattern.toarray()
+    assert (dense_pattern == dense_pattern.T).all()
+    seen = np.zeros((N, N), dtype=bool)
+    for x in _points(3):
+        numeric = np.abs(_central_hessian(scalar, x)) > 1e-4
+        analytic = hd.hessian(scalar)(x) != 0
+        assert not (numeric & ~dense_pattern).any(), f"{name}: missed {np.argwhere(numeric & ~dense_pattern)}"
+        assert not (analytic & ~dense_pattern).any(), f"{name}: missed {np.argwhere(analytic & ~dense_pattern)}"
+        seen |= numeric
+    if exact[1]:
+        assert (seen == dense_pattern).all(), f"{name}: extra entries {np.argwhere(dense_pattern & ~seen)}"
+
+
+def _band(n, lower, upper):
+    i, j = np.indices((n, n))
+    return (j - i >= -lower) & (j - i <= upper)
+
+
+def tridiagonal_chain(x):
+    """f_i = x_{i-1} x_i^2 + sin(x_{i+1}), with x_{-1} = x_n = 0 (the ends are padded)."""
+    padded = hnp.concatenate([np.zeros(1), x, np.zeros(1)])
+    return padded[:-2] * padded[1:-1] ** 2 + hnp.sin(padded[2:])
+
+
+def test_tridiagonal_chain_jacobian_is_exactly_tridiagonal():
+    n = 9
+    pattern = hd.jacobian_sparsity(tridiagonal_chain)(np.ones(n))
+    assert (pattern.toarray() == _band(n, 1, 1)).all()
+    assert pattern.nnz == 3 * n - 2
+
+
+def chain(x):
+    """f_i = x_{i-1} x_i^2 + sin(x_{i+1}) for the interior i = 1 .. n-2 (n - 2 outputs)."""
+    return x[:-2] * x[1:-1] ** 2 + hnp.sin(x[2:])
+
+
+def _chain_hessian(n):
+    # d2/dx^2 of x_{i-1} x_i^2: (i-1, i), (i, i-1), (i, i); of sin(x_{i+1}): (i+1, i+1); i = 1 .. n-2.
+    expected = np.zeros((n, n), dtype=bool)
+    for i in range(1, n - 1):
+        expected[i - 1, i] = expected[i, i - 1] = expected[i, i] = expected[i + 1, i + 1] = True
+    return expected
+
+
+def test_interior_chain_patterns():
+    n = 9
+    jacobian = hd.jacobian_sparsity(chain)(np.ones(n))
+    assert (jacobian.toarray() == _band(n, 1, 1)[1:-1]).all()
+    hessian = hd.hessian_sparsity(lambda x: hnp.sum(chain(x)))(np.ones(n))
+    assert (hessian.toarray() == _chain_hessian(n)).all()
+
+
+def test_five_point_stencil():
+    rows, cols = 5, 4
+
+    def laplace_residual(x):
+        u = hnp.pad(hnp.reshape(x, (rows, cols)), 1)
+        out = u[:-2, 1:-1] + u[2:, 1:-1] + u[1:-1, :-2] + u[1:-1, 2:] - 4 * u[1:-1, 1:-1] + hnp.exp(u[1:-1, 1:-1])
+        return hnp.ravel(out)
+
+    pattern = hd.jacobian_sparsity(laplace_residual)(np.ones(rows * cols)).toarray()
+    i, j = np.divmod(np.arange(rows * cols), cols)
+    expected = (np.abs(i[:, None] - i[None, :]) + np.abs(j[:, None] - j[None, :])) <= 1
+    assert (pattern == expected).all()
+    hessian = hd.hessian_sparsity(lambda x: hnp.sum(laplace_residual(x)))(np.ones(rows * cols))
+    assert (hessian.toarray() == np.eye(rows * cols, dtype=bool)).all()  # only exp(u_ij) is nonlinear
+
+
+def test_arrowhead():
+    n = 8
+
+    def arrow(x):
+        return hnp.concatenate([hnp.reshape(hnp.sum(x ** 2), (1,)), x[1:] * x[0]])
+
+    expected = np.eye(n, dtype=bool)
+    expected[0, :] = expected[:, 0] = True
+    assert (hd.jacobian_sparsity(arrow)(np.ones(n)).toarray() == expected).all()
+    assert (hd.hessian_sparsity(lambda x: hnp.sum(arrow(x)))(np.ones(n)).toarray() == expected).all()
+
+
+def test_separable_sum_has_diagonal_hessian():
+    n = 10
+    f = lambda x: hnp.sum(hnp.sin(x) * x ** 2 + hnp.exp(x))  # noqa: E731
+    pattern = hd.hessian_sparsity(f)(np.ones(n))
+    assert (pattern.toarray() == np.eye(n, dtype=bool)).all()
+    assert (hd.jacobian_sparsity(f)(np.ones(n)).toarray() == np.ones((1, n), dtype=bool)).all()
+
+
+def test_linear_function_has_empty_hessian():
+    n = 10
+    matrix = RNG.normal(size=(3, n))
+    f = lambda x: hnp.sum(hnp.cumsum(matrix @ x) * 2.0 - x[3] + hnp.mean(x[::2]))  # noqa: E731
+    assert hd.hessian_sparsity(f)(np.ones(n)).nnz == 0
+    assert hd.jacobian_sparsity(lambda x: matrix @ x)(np.ones(n)).toarray().all()
+
+
+def test_dead_branch_does_not_enter_the_hessian():
+    f = lambda x: hnp.sum(x) + 0.0 * hnp.sum(x[0] * 0.0)  # noqa: E731
+    assert hd.hessian_sparsity(lambda x: (hnp.sin(x[1]), hnp.sum(x))[1])(np.ones(3)).nnz == 0
+    assert hd.hessian_sparsity(f)(np.ones(3)).nnz == 0
+
+
+def test_constant_output_and_scalar_input():
+    assert hd.jacobian_sparsity(lambda x: np.ones(3))(np.ones(4)).nnz == 0
+    assert hd.jacobian_sparsity(lambda x: np.ones(3))(np.ones(4)).shape == (3, 4)
+    assert hd.jacobian_sparsity(lambda x: hnp.sin(x) * 2)(0.5).toarray().tolist() == [[True]]
+    assert hd.hessian_sparsity(lambda x: hnp.sin(x) * 2)(0.5).toarray().tolist() == [[True]]
+
+
+def test_large_banded_case():
+    n = 10_000
+    pattern = hd.jacobian_sparsity(tridiagonal_chain)(np.ones(n))
+    assert pattern.nnz == 3 * n - 2
+    entries = pattern.tocoo()
+    assert (np.abs(entries.row - entries.col) <= 1).all()
+    hessian = hd.hessian_sparsity(lambda x: hnp.sum(chain(x)))(np.ones(n))
+    assert hessian.nnz == 3 * n - 5
+    entries = hessian.tocoo()
+    assert (np.abs(entries.row - entries.col) <= 1).all() and not hessian[0, 0]
+
+
+def test_value_dependent_control_flow_is_refused():
+    def branching(x):
+        if x[0] > 0:
+            return x
+        return -x
+
+    with pytest.raises(TypeError, match="value-dependent control flow"):
+        hd.jacobian_sparsity(branching)(np.ones(3))
+    with pytest.raises(TypeError, match="value-dependent control flow"):
+        hd.jacobian_sparsity(lambda x: x * float(x[0]))(np.ones(3))
+    with pytest.raises(TypeError, match="index"):
+        hd.jacobian_sparsity(lambda x: x[hnp.argsort(x)])(np.ones(3))
+    with pytest.raises(TypeError, match="value-dependent control flow"):
+        hd.jacobian_sparsity(lambda x: hnp.take_along_axis(x, hnp.argsort(x), axis=0))(np.ones(3))
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="argument 0 has dtype int"):
+        hd.jacobian_sparsity(lambda x: x)(np.arange(3))
+    with pytest.raises(TypeError, match="must return a scalar"):
+        hd.hessian_sparsity(lambda x: x ** 2)(np.ones(3))
+    with pytest.raises(TypeError, match="one array"):
+        hd.jacobian_sparsity(lambda x: (x, x))(np.ones(3))
+
+
+def test_users_primitive_is_dense():
+    @hd.primitive
+    def sin(x):  # named like hodiff's sin, but opaque: its rows must be dense, not elementwise
+        return np.sin(x[::-1])
+
+    pattern = hd.jacobian_sparsity(lambda x: sin(x))(np.ones(4))
+    assert pattern.toarray().all()
+
+
+def test_argnums():
+    f = lambda a, x: a * x[::-1]  # noqa: E731
+    pattern = hd.jacobian_sparsity(f, argnums=1)(np.ones(3), np.ones(3))
+    assert (pattern.toarray() == np.eye(3, dtype=bool)[::-1]).all()
+
+
+def test_every_registered_primitive_has_a_rule():
+    missing = sorted(name for name in registry if not classified(name))
+    assert not missing, f"primitives without a sparsity rule (treated as dense): {missing}"
