@@ -107,7 +107,9 @@ def _union(matrices):
 
 def _all_rows(deps):
     """The union of all rows: a (1, n) deps matrix."""
-    columns = np.unique(deps.indices)
+    present = np.zeros(deps.shape[1], dtype=bool)
+    present[deps.indices] = True
+    columns = np.flatnonzero(present)
     return _csr(np.array([0, len(columns)]), columns, (1, deps.shape[1]))
 
 
@@ -168,13 +170,53 @@ def _size(shape):
 # ================================================================ the tracer and the trace
 
 class _Node:
-    """What a nonlinear primitive added to the Hessian pattern, and the nodes it was computed from."""
+    """One traced value for the Hessian pattern: the nodes it was computed from, with a map per parent from
+    the live entries of this value to the parent's entries whose derivative reaches them, and the pairs
+    its primitive's second derivative may couple (see ``_second_order``)."""
 
-    __slots__ = ("parents", "pairs")
+    __slots__ = ("sequence", "size", "parents", "maps", "pairs")
 
-    def __init__(self, parents, pairs):
+    def __init__(self, sequence, size, parents, maps, pairs):
+        self.sequence = sequence  # creation order: a topological order of the graph
+        self.size = size
         self.parents = parents
+        self.maps = maps
         self.pairs = pairs
+
+
+# Liveness maps: a bool array over a value's entries -> a bool array over an argument's entries.
+
+def _same_map(live):
+    return live
+
+
+def _gather_map(rows, in_size):
+    """out entry o comes from argument entry rows[o] (-1: from none)."""
+    rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+
+    def live_in(live):
+        out = np.zeros(in_size, dtype=bool)
+        chosen = rows[live]
+        out[chosen[chosen >= 0]] = True
+        return out
+
+    return live_in
+
+
+def _groups_map(groups):
+    """argument entry e goes into out entry groups[e] (a reduction)."""
+    groups = np.asarray(groups, dtype=np.int64).reshape(-1)
+    return lambda live: live[groups]
+
+
+def _matrix_map(pattern):
+    """pattern: (out_size, in_size) bool; an argument entry is live when a live out entry depends on it."""
+    transposed = sp.csr_array(pattern.T)
+    return lambda live: (transposed @ live.astype(np.float64)) > 0
+
+
+def _all_map(in_size):
+    return lambda live: np.full(in_size, bool(live.any()))
 
 
 class SparsityTracer(Tracer):
@@ -228,12 +270,17 @@ class SparsityTracer(Tracer):
 class SparsityTrace(Trace):
     kind = "sparsity-detection"
     maps_nondiff = True  # comparisons and argsort come here: their answers are x-dependent values
-    __slots__ = ("n", "hessian")
+    __slots__ = ("n", "hessian", "nodes")
 
     def __init__(self, n, hessian=False, level=None):
         super().__init__(level)
         self.n = n
         self.hessian = hessian
+        self.nodes = 0  # nodes made so far (Hessian patterns only)
+
+    def root(self, size):
+        self.nodes += 1
+        return _Node(self.nodes, size, (), (), None) if self.hessian else None
 
     def process(self, primitive, args, params):
         traced = [i for i, a in enumerate(args) if isinstance(a, SparsityTracer) and a._trace is self]
@@ -255,22 +302,24 @@ class SparsityTrace(Trace):
             raise
         node = None
         if self.hessian:
-            parents = tuple(args[i].node for i in traced if args[i].node is not None)
-            if pairs:
-                node = _Node(parents, [_row_pairs(a, b) for a, b in pairs])
-            elif len(parents) == 1:
-                node = parents[0]
-            elif parents:
-                node = _Node(parents, None)
+            parents, maps = [], []
+            for i in traced:
+                if args[i].node is not None:
+                    parents.append(args[i].node)
+                    maps.append(step.maps.get(i) or _all_map(args[i].node.size))
+            if parents:
+                self.nodes += 1
+                node = _Node(self.nodes, step.out_size, tuple(parents), tuple(maps), pairs or None)
         return SparsityTracer(ans, deps, node, self)
 
 
 class _Step:
     """One primitive application: what the rules read."""
 
-    __slots__ = ("trace", "primitive", "args", "traced", "values", "ans", "out_shape", "params")
+    __slots__ = ("trace", "primitive", "args", "traced", "values", "ans", "out_shape", "params", "maps")
 
     def __init__(self, trace, primitive, args, traced, values, ans, out_shape, params):
+        self.maps = {}  # argnum -> liveness map (see _Node); a traced argument without one: every entry
         self.trace = trace
         self.primitive = primitive
         self.args = args
@@ -311,17 +360,27 @@ def _dense(step, linear_in=()):
     if not nonlinear:
         return deps, []
     other = _all_rows(_union([unions[i] for i in nonlinear]))
-    return deps, [(other, union)]
+    return deps, [(other, union, None)]
 
 
 def _elementwise(kind):
     def rule(step):
         out_shape = step.out_shape
-        rows = {i: _broadcast(step.deps(i), step.shape(i), out_shape) for i in step.traced}
+        rows, sources = {}, {}
+        for i in step.traced:
+            shape = step.shape(i)
+            if shape == out_shape:
+                rows[i], sources[i] = step.deps(i), None
+            else:
+                sources[i] = np.broadcast_to(_flat_index(shape), out_shape).reshape(-1)
+                rows[i] = _gather(step.deps(i), sources[i])
         if kind == "where" and 0 not in step.traced and step.constant(0) is not None:
-            return _where_constant(step, rows), []
+            return _where_constant(step, rows, sources), []
         if kind == "multilinear":
-            rows = _drop_constant_zeros(step, rows)
+            rows = _drop_constant_zeros(step, rows, sources)
+        if step.trace.hessian:
+            for i in step.traced:
+                step.maps[i] = _same_map if sources[i] is None else _gather_map(sources[i], _size(step.shape(i)))
         deps = _union(list(rows.values()))
         if kind in ("linear", "piecewise", "where"):
             return deps, []
@@ -349,7 +408,7 @@ def _dtype_in(step):
 _Step.dtype_in = _dtype_in
 
 
-def _drop_constant_zeros(step, rows):
+def _drop_constant_zeros(step, rows, sources):
     """A constant factor's exact zeros: the product's derivative there is exactly zero."""
     keep = None
     for i, value in enumerate(step.values):
@@ -360,13 +419,22 @@ def _drop_constant_zeros(step, rows):
             keep = nonzero if keep is None else keep & nonzero
     if keep is None:
         return rows
-    index = np.where(keep.reshape(-1), np.arange(step.out_size), -1)
+    keep = keep.reshape(-1)
+    for i in rows:
+        sources[i] = np.where(keep, np.arange(step.out_size) if sources[i] is None else sources[i], -1)
+    index = np.where(keep, np.arange(step.out_size), -1)
     return {i: _gather(m, index) for i, m in rows.items()}
 
 
-def _where_constant(step, rows):
+def _where_constant(step, rows, sources):
     condition = np.broadcast_to(np.asarray(step.constant(0), dtype=bool), step.out_shape).reshape(-1)
     n = step.trace.n
+    if step.trace.hessian:
+        positions = np.arange(step.out_size)
+        for i, chosen in ((1, condition), (2, ~condition)):
+            if i in rows:
+                source = positions if sources[i] is None else sources[i]
+                step.maps[i] = _gather_map(np.where(chosen, source, -1), _size(step.shape(i)))
     x_rows = rows.get(1, _empty(step.out_size, n))
     y_rows = rows.get(2, _empty(step.out_size, n))
     stacked = sp.vstack([x_rows, y_rows], format="csr")
@@ -378,7 +446,7 @@ def _index_map(static=()):
     """Shape ops and gathers: the primitive on row numbers says where each output entry comes from."""
 
     def rule(step):
-        pieces, offset, index_args = [], 0, []
+        pieces, offset, index_args, offsets = [], 0, [], {}
         for i, value in enumerate(step.values):
             if i in static:
                 if isinstance(step.args[i], Tracer):
@@ -389,12 +457,18 @@ def _index_map(static=()):
             if i in step.traced:
                 index_args.append(_flat_index(shape) + offset)
                 pieces.append(step.deps(i))
+                offsets[i] = offset
                 offset += _size(shape)
             else:
                 index_args.append(np.full(shape, -1, dtype=np.int64))
-        rows = np.asarray(step.primitive.impl(*index_args, **step.params))
+        rows = np.asarray(step.primitive.impl(*index_args, **step.params)).reshape(-1)
         source = pieces[0] if len(pieces) == 1 else sp.vstack(pieces, format="csr")
-        return _gather(source, rows.reshape(-1)), []
+        if step.trace.hessian:
+            for i, start in offsets.items():
+                size = _size(step.shape(i))
+                mine = (rows >= start) & (rows < start + size)
+                step.maps[i] = _gather_map(np.where(mine, rows - start, -1), size)
+        return _gather(source, rows), []
 
     return rule
 
@@ -411,6 +485,7 @@ def _scatter(positions_of):
             else _flat_index(g_shape)
         pattern = sp.csr_array((np.ones(positions.size, dtype=bool), (positions.reshape(-1), sources.reshape(-1))),
                                shape=(step.out_size, _size(g_shape)))
+        step.maps[0] = _matrix_map(pattern)
         return _linear_map(pattern, step.deps(0)), []
 
     return rule
@@ -442,6 +517,7 @@ def _reduction(nonlinear=False):
         kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
         groups = np.broadcast_to(_flat_index(kept), shape)
         deps = _group_union(step.deps(i), groups, step.out_size)
+        step.maps[i] = _groups_map(groups)
         return deps, ([(deps, deps)] if nonlinear else [])
 
     return rule
@@ -456,12 +532,20 @@ def _along_axes(axes_of, nonlinear=False, traced_arg=0):
         shape = step.shape(traced_arg)
         axes = axes_of(step.params, len(shape))
         line = tuple(1 if d in axes else n for d, n in enumerate(shape))
-        lines = _group_union(step.deps(traced_arg), np.broadcast_to(_flat_index(line), shape), _size(line))
+        in_lines = np.broadcast_to(_flat_index(line), shape).reshape(-1)
+        lines = _group_union(step.deps(traced_arg), in_lines, _size(line))
         out_line = tuple(1 if d in axes else n for d, n in enumerate(step.out_shape))
         if out_line != line:  # pragma: no cover - these ops keep the other axes
             return _dense(step)
-        deps = _gather(lines, np.broadcast_to(_flat_index(line), step.out_shape).reshape(-1))
-        return deps, ([(lines, lines)] if nonlinear else [])
+        out_lines = np.broadcast_to(_flat_index(line), step.out_shape).reshape(-1)
+        deps = _gather(lines, out_lines)
+        count = _size(line)
+
+        def live_lines(live):
+            return np.bincount(out_lines[live], minlength=count) > 0
+
+        step.maps[traced_arg] = lambda live: live_lines(live)[in_lines]
+        return deps, ([(lines, lines, live_lines)] if nonlinear else [])
 
     return rule
 
@@ -528,8 +612,9 @@ def _contraction(subscripts_of):
             masks.append(np.broadcast_to(mask, tuple(sizes[c] for c in part)))
         pieces = []
         for t in step.traced:
-            pieces.append(_linear_map(_operand_pattern(t, inputs, output, shapes, masks, sizes, step.out_shape),
-                                      step.deps(t)))
+            pattern = _operand_pattern(t, inputs, output, shapes, masks, sizes, step.out_shape)
+            step.maps[t] = _matrix_map(pattern)
+            pieces.append(_linear_map(pattern, step.deps(t)))
         deps = _union(pieces)
         pairs = []
         traced = step.traced
@@ -589,9 +674,9 @@ def _cross_groups(step, t, u, inputs, shapes, sizes):
 
     gt, gu = groups(t), groups(u)
     if gt is None or gu is None:
-        return _all_rows(step.deps(t)), _all_rows(step.deps(u))
+        return _all_rows(step.deps(t)), _all_rows(step.deps(u)), None
     count = _size(tuple(sizes[c] for c in shared))
-    return _group_union(step.deps(t), gt, count), _group_union(step.deps(u), gu, count)
+    return _group_union(step.deps(t), gt, count), _group_union(step.deps(u), gu, count), None
 
 
 # ---------------------------------------------------------------- the table
@@ -669,7 +754,7 @@ def _trace_pattern(f, args, argnums, transform, hessian):
         x = np.asarray(x)
     n = _size(shape_of(x))
     trace = SparsityTrace(n, hessian=hessian)
-    tracer = SparsityTracer(x, sp.eye_array(n, dtype=bool, format="csr"), None, trace)
+    tracer = SparsityTracer(x, sp.eye_array(n, dtype=bool, format="csr"), trace.root(n), trace)
     call_args = list(args)
     call_args[argnum] = tracer
     try:
@@ -680,6 +765,37 @@ def _trace_pattern(f, args, argnums, transform, hessian):
     if len(leaves) != 1:
         raise TypeError(f"{transform}: f must return one array, got {len(leaves)} outputs")
     return trace, leaves[0], n
+
+
+def _second_order(output):
+    """The pairs the output's Hessian may hold: a reverse sweep over the nodes that reach it.
+
+    Entry e of a node is live when some output entry depends on it; a node's second-order pairs count only
+    for its live entries (sin(x)[::2] couples x_0, x_2, ..., not x_1), as the adjoint of a dead entry is zero.
+    """
+    reachable, stack = {}, [output]
+    while stack:
+        node = stack.pop()
+        if id(node) not in reachable:
+            reachable[id(node)] = node
+            stack.extend(node.parents)
+    live = {id(output): np.ones(output.size, dtype=bool)}
+    pairs = []
+    for node in sorted(reachable.values(), key=lambda node: -node.sequence):
+        mask = live.pop(id(node), None)
+        if mask is None or not mask.any():
+            continue
+        for a, b, *select in node.pairs or ():
+            rows = mask if not select else (select[0](mask) if select[0] is not None else None)
+            if rows is not None and not rows.all():
+                chosen = np.flatnonzero(rows)
+                a, b = _gather(a, chosen), _gather(b, chosen)
+            pairs.append(_row_pairs(a, b))
+        for parent, live_map in zip(node.parents, node.maps):
+            parent_live = live_map(mask)
+            key = id(parent)
+            live[key] = parent_live if key not in live else live[key] | parent_live
+    return pairs
 
 
 def jacobian_sparsity(f, argnums=0):
@@ -734,16 +850,7 @@ def hessian_sparsity(f, argnums=0):
                             f"{tuple(shape_of(out))}; use jacobian_sparsity for the pattern of a vector function")
         pairs = []
         if isinstance(out, SparsityTracer) and out._trace is trace and out.node is not None:
-            seen = set()
-            stack = [out.node]
-            while stack:
-                node = stack.pop()
-                if id(node) in seen:
-                    continue
-                seen.add(id(node))
-                if node.pairs:
-                    pairs.extend(node.pairs)
-                stack.extend(node.parents)
+            pairs = _second_order(out.node)
         matrix = _pairs_matrix(pairs, n)
         symmetric = (matrix + matrix.T).tocsr()
         symmetric = sp.csr_array(symmetric, dtype=bool)
