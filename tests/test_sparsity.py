@@ -214,10 +214,15 @@ def test_linear_function_has_empty_hessian():
     assert hd.jacobian_sparsity(lambda x: matrix @ x)(np.ones(n)).toarray().all()
 
 
-def test_dead_branch_does_not_enter_the_hessian():
-    f = lambda x: hnp.sum(x) + 0.0 * hnp.sum(x[0] * 0.0)  # noqa: E731
+def test_dead_values_and_entries_do_not_enter_the_hessian():
     assert hd.hessian_sparsity(lambda x: (hnp.sin(x[1]), hnp.sum(x))[1])(np.ones(3)).nnz == 0
-    assert hd.hessian_sparsity(f)(np.ones(3)).nnz == 0
+    assert hd.hessian_sparsity(lambda x: hnp.sum(x) + hnp.sum(x ** 2 * 0.0))(np.ones(3)).nnz == 0
+    even = hd.hessian_sparsity(lambda x: hnp.sum(hnp.sin(x)[::2]))(np.ones(6))
+    assert (even.toarray() == np.diag(np.arange(6) % 2 == 0)).all()
+    lower = hd.hessian_sparsity(lambda x: hnp.sum(hnp.tril(hnp.outer(x, x))))(np.ones(3))
+    assert (lower.toarray() == np.ones((3, 3), dtype=bool)).all()  # x_i x_j for i >= j: every pair
+    corner = hd.hessian_sparsity(lambda x: hnp.exp(hnp.reshape(x, (2, 2)))[1, 0] + x[0])(np.ones(4))
+    assert corner.nnz == 1 and corner[2, 2]
 
 
 def test_constant_output_and_scalar_input():

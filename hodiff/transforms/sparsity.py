@@ -27,9 +27,11 @@ structure class:
 The Hessian pattern is global: each nonlinear primitive adds the pairs of
 inputs its second derivative can couple (f(u) elementwise: pairs within
 deps(u_k); a * b: deps(a_k) x deps(b_k); a linear primitive nothing), and the
-pattern of f is the union of what the primitives that reach f's output added
-(the second-order chain rule: H = sum over nodes of adjoint times the node's
-second derivative pulled back through its inputs' Jacobians).
+pattern of f is the union of what the primitives added for their entries that
+reach f's output (the second-order chain rule: H = sum over nodes of adjoint
+times the node's second derivative pulled back through its inputs' Jacobians;
+a reverse sweep over the recorded nodes finds the entries whose adjoint may be
+nonzero, so sum(sin(x)[::2]) couples only the even entries).
 Piecewise-linear primitives (abs of a real value, maximum, relu, sort, ...)
 add nothing: their second derivative is zero wherever it exists, as every
 hodiff mode computes it.
