@@ -33,16 +33,25 @@ def test_tolerance_is_gradbenchs():
     assert mismatches([1.0], [np.nan]) != []
 
 
-@pytest.mark.parametrize("name", ["lse", "llsq", "det"])
-def test_wrong_gradient_is_rejected(name):
+@pytest.mark.parametrize("name, primal, derivative",
+                         [("lse", "primal", "gradient"), ("llsq", "primal", "gradient"),
+                          ("det", "primal", "gradient"), ("kmeans", "cost", "dir")])
+def test_wrong_derivative_is_rejected(name, primal, derivative):
     module = gb_run.load(name)
-    right = module.FUNCTIONS["gradient"]
+    right = module.FUNCTIONS[derivative]
     # off by a factor 1.01 (e.g. a dropped term's worth): must fail
-    wrong = dict(module.FUNCTIONS, gradient=lambda inp: 1.01 * np.asarray(right(inp)))
+    wrong = dict(module.FUNCTIONS, **{derivative: lambda inp: 1.01 * np.asarray(right(inp))})
     assert gb_run.validate_eval(module, quick=True, functions=wrong)
-    # the primal of lse/llsq/det mistaken for something close but off
-    wrong_primal = dict(module.FUNCTIONS, primal=lambda inp: module.FUNCTIONS["primal"](inp) + 1e-2)
+    # a primal close to right but off by 1e-2
+    wrong_primal = dict(module.FUNCTIONS, **{primal: lambda inp: module.FUNCTIONS[primal](inp) + 1e-2})
     assert gb_run.validate_eval(module, quick=True, functions=wrong_primal)
+
+
+def test_kmeans_wrong_hessian_is_rejected():
+    # the Newton direction with H taken as 1 (J alone) instead of 2 |cluster|
+    module = gb_run.load("kmeans")
+    wrong = dict(module.FUNCTIONS, dir=lambda inp: module.hd.grad(module.cost)(inp["centroids"], inp["points"]))
+    assert gb_run.validate_eval(module, quick=True, functions=wrong)
 
 
 def test_wrong_hello_double_is_rejected():
@@ -68,13 +77,23 @@ def test_references_are_independent_closed_forms():
     fd = [(module.reference("primal", {"x": inp["x"] + h * e, "n": 7})
            - module.reference("primal", {"x": inp["x"] - h * e, "n": 7})) / (2 * h) for e in np.eye(4)]
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+    # kmeans' closed-form direction: J / diag(H) from central differences of the closed-form cost
+    module = gb_run.load("kmeans")
+    P = rng.random((12, 2))
+    C = P[-3:].copy()
+    cost = lambda c: module.reference("cost", {"points": P, "centroids": c.reshape(3, 2)})  # noqa: E731
+    c0, E = C.ravel(), np.eye(6) * 1e-4
+    J = np.array([(cost(c0 + e) - cost(c0 - e)) / 2e-4 for e in E])
+    H = np.array([(cost(c0 + e) - 2 * cost(c0) + cost(c0 - e)) / 1e-8 for e in E])
+    np.testing.assert_allclose(module.reference("dir", {"points": P, "centroids": C}).ravel(), J / H,
+                               rtol=1e-5, atol=1e-8)
 
 
 def test_driver_quick_runs():
     result = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "validated 4 evals: ok" in result.stdout
+    assert f"validated {len(EVALS)} evals: ok" in result.stdout
 
 
 def test_driver_rejects_unknown_eval():
