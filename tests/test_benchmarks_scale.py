@@ -6,6 +6,7 @@ The 4 GiB figures themselves are not measured here (about 5 minutes): see benchm
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,17 @@ def test_with_scale_section_replaces_only_its_own_section():
     new = report.with_scale_section(text, "## Scale (4 GiB)\n\nfresh\n")
     assert new == "# Title\n\n## Results\n\nold table\n\n## Scale (4 GiB)\n\nfresh\n\n## Errors\n\nkept\n"
     assert report.with_scale_section("# Title\n", "## Scale (4 GiB)\n\nx\n") == "# Title\n\n## Scale (4 GiB)\n\nx\n"
+
+
+@linux_only
+def test_a_stalled_probe_did_not_fit_under_a_cap_and_is_an_error_without_one(monkeypatch):
+    # CI once saw a chain probe 10% over the cap hang instead of raising MemoryError.
+    monkeypatch.setitem(scale.WORKLOADS, "stall", (lambda size: (lambda: time.sleep(60)), None))
+    capped = scale.run_probe("stall", 1, 1 << 40, timeout=1)
+    assert capped["fit"] is False and capped["why"].startswith("out of time under the cap")
+    uncapped = scale.run_probe("stall", 1, 0, timeout=1)
+    assert uncapped["fit"] is None and uncapped["why"].startswith("out of time")
+    assert capped["wall"] < 30 and uncapped["wall"] < 30
 
 
 @linux_only
