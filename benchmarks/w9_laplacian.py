@@ -4,8 +4,9 @@
     python benchmarks/w9_laplacian.py --quick    # D=5, 16-16-8-8-1, batch 1, 3 (seconds; run by the tests)
     python benchmarks/w9_laplacian.py --json out.json
 
-Each batch size runs in a process of its own (threads pinned to 1 before numpy
-is imported), so one batch's allocations cannot hide another's peak. Per route:
+Each batch size runs in a process of its own, pinned to one CPU (and BLAS to one
+thread before numpy is imported), so one batch's allocations cannot hide another's
+peak and no route gets a second core. Per route:
 the median time of --repeat calls after one warm-up call, and the peak memory
 of one call: the growth of the process's peak resident set (VmHWM, reset
 through /proc/self/clear_refs) over its resident set before the call, with
@@ -226,6 +227,10 @@ def main(argv=None):
     batches = args.batches or batches
     repeat = args.repeat or (3 if args.quick else 5)
     if args.child is not None:
+        if hasattr(os, "sched_setaffinity"):
+            # One CPU for the whole child: XLA's thread pool ignores the thread flags above (folx used both
+            # cores), and it sizes itself from the CPUs it may run on when JAX first loads, after this.
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
         print(json.dumps(run_batch(sizes, args.child, repeat, args.no_time, args.stochastic_rtol)))
         return
     for peer, module in PEERS:
