@@ -792,15 +792,66 @@ def _wrap_callback(callback, raveler):
     return lambda xk, *rest: callback(raveler.unflatten_value(xk), *rest)
 
 
-def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=None, **options):
+_SPARSE_HESS_METHODS = {"newton-cg", "trust-constr"}  # scipy's methods whose hess may return a sparse matrix
+
+
+def _check_hessian_option(hessian, sparsity, key, method):
+    if hessian not in ("auto", "sparse"):
+        raise ValueError(f"hodiff.minimize: hessian={hessian!r}; choose 'auto' (Hessian-vector products, or the "
+                         "dense Hessian for dogleg/trust-exact) or 'sparse' (hd.sparse_hessian)")
+    if hessian == "sparse" and key not in _SPARSE_HESS_METHODS:
+        raise ValueError(f"hodiff.minimize: hessian='sparse' needs a method whose hess may be a scipy.sparse "
+                         f"matrix: 'Newton-CG' or 'trust-constr'; scipy's {method!r} "
+                         + ("needs a dense array" if key in _HESS_METHODS or key in {"trust-ncg", "trust-krylov"}
+                            else "uses no Hessian") + "; use hessian='auto' with it")
+    if sparsity is not None and hessian != "sparse":
+        raise ValueError("hodiff.minimize: sparsity= is the pattern of the sparse Hessian; pass it with "
+                         "hessian='sparse'")
+
+
+def _sparse_hess(closed, raveler, x0_flat, sparsity):
+    """scipy's hess: x (n,) -> the (n, n) csr_array of hd.sparse_hessian over the flat vector, the pattern
+    found here once (at x0) and reused at every x."""
+    from .transforms import sparse as _sparse
+    from .transforms import sparsity as _sparsity
+
+    def flat_f(vector):
+        return closed(raveler.unflatten(vector))
+
+    if sparsity is None:
+        try:
+            sparsity = _sparsity.hessian_sparsity(flat_f)(x0_flat)
+        except TypeError as error:
+            raise TypeError(
+                "hodiff.minimize(hessian='sparse'): the Hessian's sparsity pattern cannot be detected for this "
+                f"function ({error}). Pass sparsity= (the (n, n) pattern over the flat x, scipy.sparse or dense "
+                "boolean), write the branch with hnp.where, or use hessian='auto' (Hessian-vector products "
+                "need no pattern)") from error
+    hess = _sparse.sparse_hessian(flat_f, sparsity=sparsity)
+    return lambda x: hess(np.asarray(x, dtype=np.float64))
+
+
+def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=None, hessian="auto", sparsity=None,
+             **options):
     """``scipy.optimize.minimize`` with hodiff's exact derivatives; x0 may be a pytree.
 
-    f(x, *args, **kwargs) returns a scalar. hodiff supplies what ``method`` can use:
+    f(x, *args, **kwargs) returns a scalar. hodiff supplies what ``method`` can use
+    (``hessian="auto"``, the default):
     - "Newton-CG", "trust-ncg", "trust-krylov" (default), "trust-constr": ``jac`` and
       ``hessp`` (exact Hessian-vector products from one recorded gradient per point);
     - "dogleg", "trust-exact": ``jac`` and the dense ``hess`` (from batched HVPs);
     - "CG", "BFGS", "L-BFGS-B", "TNC", "SLSQP" and others: ``jac`` only;
     - "Nelder-Mead", "Powell", "COBYLA", "COBYQA": nothing (they use values only).
+
+    ``hessian="sparse"`` (methods "Newton-CG" and "trust-constr", the scipy methods whose
+    ``hess`` may return a sparse matrix; scipy's trust-ncg, trust-krylov, dogleg and
+    trust-exact need a dense array): ``jac`` and ``hess`` as the (n, n)
+    ``scipy.sparse.csr_array`` of ``hd.sparse_hessian`` over the flat vector, one HVP per
+    colour of a star colouring. The pattern is found once per call of ``minimize`` (by
+    ``hd.hessian_sparsity`` at x0, or given as ``sparsity``: an (n, n) scipy.sparse or dense
+    boolean pattern over the flat vector) and reused at every iteration. A function with
+    value-dependent control flow (``if x[0] > 0``, ``float(x)``) has no detectable pattern:
+    that is a ``TypeError`` saying to pass ``sparsity=`` or use ``hessian="auto"``.
     Other keyword arguments (``bounds``, ``constraints``, ``tol``, ``options`` ...)
     go to scipy unchanged; bounds and constraints act on the flat vector
     (leaves of x0 in ``hd.tree_flatten`` order, raveled in C order). ``callback``
@@ -821,10 +872,12 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
             raise TypeError(f"hodiff.minimize supplies {supplied} itself (exactly); do not pass {supplied}=")
     if not isinstance(method, str):
         raise TypeError(f"hodiff.minimize: method must be a scipy method name, got {method!r}")
-    raveler = _Raveler(x0, "minimize")
     key = method.lower()
-    second_order = key in _HESSP_METHODS or key in _HESS_METHODS
-    objective = _Objective(_closed(f, args, kwargs), raveler, second_order)
+    _check_hessian_option(hessian, sparsity, key, method)
+    raveler = _Raveler(x0, "minimize")
+    closed = _closed(f, args, kwargs)
+    second_order = hessian == "auto" and (key in _HESSP_METHODS or key in _HESS_METHODS)
+    objective = _Objective(closed, raveler, second_order)
     x0_flat = raveler.flatten_value(x0).astype(np.float64)
     scipy_arguments = dict(options)
     if key in _GRADIENT_FREE:
@@ -832,7 +885,9 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
     else:
         fun = objective.fun_and_jac
         scipy_arguments["jac"] = True
-    if key in _HESSP_METHODS:
+    if hessian == "sparse":
+        scipy_arguments["hess"] = _sparse_hess(closed, raveler, x0_flat, sparsity)
+    elif key in _HESSP_METHODS:
         scipy_arguments["hessp"] = objective.hessp
     elif key in _HESS_METHODS:
         scipy_arguments["hess"] = objective.hess
