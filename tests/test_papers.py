@@ -308,3 +308,34 @@ def test_collapsed_taylor_checks():
                            for b in (1, 2, 4)]}
     assert paper.slopes(figures) == {"nested": {"ms": pytest.approx(2.0), "mib": pytest.approx(3.0)}}
     assert paper.closed_form_check() < 1e-12
+
+
+# ----------------------------------------------------------------- Bettencourt et al., Fig. 1
+
+def test_bettencourt_taylor_checks():
+    paper = load("bettencourt_taylor")
+    orders = list(range(10))
+    good = {("sin", "nested"): {k: 1e-5 * 2.0 ** k for k in orders}, ("sin", "taylor"): {k: 1e-4 for k in orders}}
+    assert paper.check({("sin", "taylor", 3): 1e-15}, good, orders) == []
+    assert "relative error" in paper.check({("sin", "taylor", 3): 1e-6}, good, orders)[0]
+    slow_taylor = {**good, ("sin", "taylor"): {k: 1.0 for k in orders}}
+    assert "not faster" in paper.check({}, slow_taylor, orders)[0]
+    flat = {("sin", "nested"): {k: 1e-2 for k in orders}, ("sin", "taylor"): {k: 1e-4 for k in orders}}
+    assert "grows only" in paper.check({}, flat, orders)[0]
+
+
+def test_bettencourt_taylor_references():
+    paper = load("bettencourt_taylor")
+    assert math.isclose(paper.sympy_derivative(paper.PRIMITIVES["sin"][1], 3, 0.7), -math.cos(0.7), rel_tol=1e-14)
+    weights = paper.mlp_weights(width=4)
+    f = paper.mlp_mpmath(weights)
+    step = 1e-6  # the mpmath reference's first derivative against a central difference of the numpy MLP
+    W1, b1 = weights[0]
+    W2, b2 = weights[1]
+    W3, b3 = weights[2]
+
+    def numpy_mlp(x):
+        return (np.tanh(np.tanh(x * W1 + b1) @ W2 + b2) @ W3 + b3).item()
+
+    central = (numpy_mlp(0.3 + step) - numpy_mlp(0.3 - step)) / (2 * step)
+    assert math.isclose(paper.mpmath_derivative(f, 1, 0.3), central, rel_tol=1e-7)
