@@ -128,3 +128,52 @@ def test_value_dependent_control_flow_says_what_to_do():
                          sparsity=np.eye(4, dtype=bool), tol=1e-12)
     assert np.abs(result.x).max() < 1e-2
     assert hd.minimize(branchy, np.ones(4), method="Newton-CG").success
+
+
+# ----------------------------------------------------------------- least_squares with hd.sparse_jacobian
+
+
+def banded_map(x):
+    """g(x) in R^(2n-1): g_i = x_i + x_i^3/10 + (x_{i+1} - x_{i-1})/5 (zero ends), then x_i x_{i+1}."""
+    zero = hnp.zeros(1)
+    coupled = x + 0.1 * x ** 3 + 0.2 * (hnp.concatenate([x[1:], zero]) - hnp.concatenate([zero, x[:-1]]))
+    return hnp.concatenate([coupled, x[:-1] * x[1:]])
+
+
+def banded_map_jacobian(x):
+    """The closed form, (2n-1, n) in the numerator layout (scipy's)."""
+    n = x.size
+    top = sp.diags_array([np.full(n - 1, -0.2), 1.0 + 0.3 * x ** 2, np.full(n - 1, 0.2)], offsets=[-1, 0, 1])
+    bottom = sp.diags_array([x[1:], x[:-1]], offsets=[0, 1], shape=(n - 1, n))
+    return sp.csr_array(sp.vstack([top, bottom]))
+
+
+@pytest.mark.parametrize("options", [{"method": "trf"}, {"method": "trf", "tr_solver": "lsmr"},
+                                     {"method": "dogbox", "tr_solver": "lsmr"}])
+def test_least_squares_with_the_sparse_jacobian_finds_the_known_solution(options):
+    n = 2000
+    solution = np.random.default_rng(3).uniform(0.5, 1.5, n)
+    target = np.asarray(banded_map(solution))
+
+    def residual(x):
+        return banded_map(x) - target
+
+    received = []
+    jacobian = hd.sparse_jacobian(residual)
+
+    def recorded(x):
+        matrix = jacobian(x)
+        received.append((np.array(x), matrix))
+        return matrix
+
+    result = scipy.optimize.least_squares(residual, np.ones(n), jac=recorded, **options)
+    closed = scipy.optimize.least_squares(residual, np.ones(n), jac=banded_map_jacobian, **options)
+    assert result.success and closed.success
+    np.testing.assert_allclose(result.x, solution, atol=1e-9)
+    np.testing.assert_allclose(result.x, closed.x, atol=1e-12)
+    assert (result.nfev, result.njev) == (closed.nfev, closed.njev)
+    assert jacobian.num_colors == 3
+    for x, matrix in received:
+        assert matrix.format == "csr" and matrix.shape == (2 * n - 1, n)
+        closed_form = banded_map_jacobian(x)
+        assert abs(matrix - closed_form).max() <= 1e-12 * abs(closed_form).max()
