@@ -35,12 +35,14 @@ def test_tolerance_is_gradbenchs():
 
 @pytest.mark.parametrize("name, primal, derivative",
                          [("lse", "primal", "gradient"), ("llsq", "primal", "gradient"),
-                          ("det", "primal", "gradient"), ("kmeans", "cost", "dir")])
+                          ("det", "primal", "gradient"), ("kmeans", "cost", "dir"),
+                          ("gmm", "objective", "jacobian")])
 def test_wrong_derivative_is_rejected(name, primal, derivative):
     module = gb_run.load(name)
     right = module.FUNCTIONS[derivative]
     # off by a factor 1.01 (e.g. a dropped term's worth): must fail
-    wrong = dict(module.FUNCTIONS, **{derivative: lambda inp: 1.01 * np.asarray(right(inp))})
+    scaled = lambda v: {k: 1.01 * np.asarray(x) for k, x in v.items()} if isinstance(v, dict) else 1.01 * np.asarray(v)  # noqa: E731
+    wrong = dict(module.FUNCTIONS, **{derivative: lambda inp: scaled(right(inp))})
     assert gb_run.validate_eval(module, quick=True, functions=wrong)
     # a primal close to right but off by 1e-2
     wrong_primal = dict(module.FUNCTIONS, **{primal: lambda inp: module.FUNCTIONS[primal](inp) + 1e-2})
@@ -87,6 +89,24 @@ def test_references_are_independent_closed_forms():
     H = np.array([(cost(c0 + e) - 2 * cost(c0) + cost(c0 - e)) / 1e-8 for e in E])
     np.testing.assert_allclose(module.reference("dir", {"points": P, "centroids": C}).ravel(), J / H,
                                rtol=1e-5, atol=1e-8)
+
+
+def test_gmm_references_against_differences():
+    # the closed-form gradient against central differences of the definition-based objective
+    module = gb_run.load("gmm")
+    inp = module.generate(5, 3, 2, 6, m=1, gamma=0.7)
+    g = module.reference("jacobian", inp)
+    h = 1e-6
+    for key in module.INDEPENDENT:
+        fd = np.zeros_like(inp[key])
+        for index in np.ndindex(inp[key].shape):
+            plus, minus = dict(inp, **{key: inp[key].copy()}), dict(inp, **{key: inp[key].copy()})
+            plus[key][index] += h
+            minus[key][index] -= h
+            fd[index] = (module.reference("objective", plus) - module.reference("objective", minus)) / (2 * h)
+        np.testing.assert_allclose(g[key], fd, rtol=1e-6, atol=1e-6)
+    # a dict output with a key missing is a mismatch
+    assert mismatches(g, {k: v for k, v in g.items() if k != "l"})
 
 
 def test_driver_quick_runs():

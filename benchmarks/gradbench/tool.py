@@ -7,7 +7,7 @@ answered for each, with the same ``id``:
 
 - ``start``: ``{"id", "tool": "hodiff"}``;
 - ``define`` (a ``module``): ``success`` true for the evals in
-  benchmarks/gradbench (hello, lse, llsq, det), false with an ``error`` otherwise;
+  benchmarks/gradbench (EVALS), false with an ``error`` otherwise;
 - ``evaluate`` (``module``, ``function``, ``input``): the ``output`` and one
   ``{"name": "evaluate", "nanoseconds"}`` timing per run; the function is run
   until both ``min_runs`` and ``min_seconds`` of the input are met (once when
