@@ -10,6 +10,7 @@ _install()
 from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
+from .distributed import ShardedLoss  # noqa: E402
 from .interpreters.forward import Dual, Perturbation  # noqa: E402
 from .secondorder import (  # noqa: E402
     DiagonalEstimate,
@@ -49,7 +50,7 @@ __all__ = [
     "primitive", "defvjp", "defjvp", "custom_vjp", "custom_jvp",
     "Dual", "Perturbation", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",
-    "testing", "check_grads", "numerical_jacobian",
+    "ShardedLoss", "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
     "OperatorEstimate", "bilaplacian",

@@ -192,6 +192,28 @@ class HessianOperator(FlatOperator):
         return self._jvp_fn(tree)[1]
 
 
+class ShardedHessianOperator(FlatOperator):
+    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here."""
+
+    def __init__(self, sharded, x):
+        from .distributed import sharded_operator_parts
+        raveler = _Raveler(x, "hessian_operator")
+        self._x = raveler.unflatten_value(raveler.flatten_value(x).astype(raveler.dtype), dtypes=False)
+        self._sharded = sharded
+        self._parts = sharded_operator_parts
+        self._setup(raveler)
+        _, self.value, self.gradient = self._parts(sharded, self._x, np.zeros((self.n, 1), dtype=self.dtype))
+
+    def _matvec(self, v):
+        return self._matmat(np.asarray(v, dtype=self.dtype).reshape(self.n, 1))[:, 0]
+
+    def _matmat(self, V):
+        V = np.asarray(V, dtype=self.dtype)
+        if V.shape[1] == 0:
+            return np.zeros((self.n, 0), dtype=self.dtype)
+        return self._parts(self._sharded, self._x, V)[0]
+
+
 def hessian_operator(f, x, *, args=(), kwargs=None):
     """The Hessian of scalar ``f`` at ``x`` as a ``scipy.sparse.linalg.LinearOperator``.
 
@@ -210,12 +232,18 @@ def hessian_operator(f, x, *, args=(), kwargs=None):
     >>> H.dense()
     array([[ 6.,  0.],
            [ 0., 12.]])
+
+    f may be an ``hd.ShardedLoss`` (total = sum_k loss(x, shard_k)): then every matvec/matmat
+    is one task per shard on its executor, and the products are summed here.
     """
+    from .distributed import ShardedLoss
+    if isinstance(f, ShardedLoss):
+        return ShardedHessianOperator(f, x)
     return HessianOperator(f, x, args=args, kwargs=kwargs)
 
 
 def _as_operator(f, x, args, kwargs):
-    return f if isinstance(f, FlatOperator) else HessianOperator(f, x, args=args, kwargs=kwargs)
+    return f if isinstance(f, FlatOperator) else hessian_operator(f, x, args=args, kwargs=kwargs)
 
 
 # ----------------------------------------------------------------- eigenvalues
