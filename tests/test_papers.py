@@ -339,3 +339,26 @@ def test_bettencourt_taylor_references():
 
     central = (numpy_mlp(0.3 + step) - numpy_mlp(0.3 - step)) / (2 * step)
     assert math.isclose(paper.mpmath_derivative(f, 1, 0.3), central, rel_tol=1e-7)
+
+
+# ----------------------------------------------------------------- Dagreou et al., HVP modes
+
+def test_dagreou_hvp_checks():
+    paper = load("dagreou_hvp")
+    assert paper.check({"fwd-rev vs dense": 1e-15}, {("fwd-rev", 2, 16): 2.5}) == []
+    assert "relative error" in paper.check({"fwd-rev vs dense": 1e-5}, {})[0]
+    assert "gradients >" in paper.check({}, {("rev-rev", 8, 256): 20.0})[0]
+
+
+def test_dagreou_hvp_routes_match_dense_hessian():
+    paper = load("dagreou_hvp")
+    import hodiff as hd
+    import hodiff.numpy as hnp
+
+    shapes, w, X, y, v = paper.problem(2, 5, 3)
+    f = paper.loss(shapes, X, y, hnp.tanh, hnp.reshape, hnp.mean)
+    # reference outside hd.hvp: central differences of the gradient along v
+    g = hd.grad(f)
+    fd = (g(w + 1e-5 * v) - g(w - 1e-5 * v)) / 2e-5
+    for mode in paper.MODES:
+        assert np.allclose(paper.hvp_value(paper.routes(shapes, X, y, "hodiff")[mode](w, v)), fd, rtol=1e-6, atol=1e-8)
