@@ -296,13 +296,13 @@ def render(meta, records, scale=None) -> str:
     if errors:
         parts += ["", "## Errors, timeouts and wrong results", "", *errors]
     text = "\n".join(parts) + "\n"
-    return with_scale_section(text, scale_section(scale)) if scale else text
+    return with_section(text, scale_section(scale)) if scale else text
 
 
 # --- the Scale section (benchmarks/scale.py) ------------------------------------
 # scale.py writes its figures to benchmarks/scale.json and replaces this section
-# of RESULTS.md in place; run.py appends it again from scale.json whenever it
-# rewrites RESULTS.md, so a harness run does not lose it.
+# of RESULTS.md in place; run.py renders it again from scale.json whenever it
+# rewrites RESULTS.md (and keeps the other scripts' sections as they were).
 
 SCALE_HEADING = "## Scale"
 _SCALE_NAMES = {"chain": "W8 scalar chain (steps)", "hessian": "W5 full Hessian (n)"}
@@ -369,12 +369,44 @@ def scale_section(scale) -> str:
     return "\n".join(lines) + "\n"
 
 
-def with_scale_section(text: str, section: str) -> str:
-    """``text`` with its Scale section (heading to the next "## " heading) replaced, or ``section`` appended."""
+def _heading_prefix(section: str) -> str:
+    """The part of a section's heading that names it: "## Scale (4 GiB)" -> "## Scale"."""
+    heading = section.splitlines()[0]
+    return heading.split(" (", 1)[0].rstrip(":")
+
+
+def with_section(text: str, section: str) -> str:
+    """``text`` with the section named as ``section``'s heading is (heading to the next "## " heading)
+    replaced by ``section``, or ``section`` appended. A heading's parenthesised tail ("(4 GiB)") may differ."""
+    prefix = _heading_prefix(section)
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.startswith(SCALE_HEADING)), None)
+    start = next((i for i, line in enumerate(lines)
+                  if line.startswith("## ") and _heading_prefix(line) == prefix), None)
     if start is None:
         return (text.rstrip("\n") + "\n\n" if text.strip() else "") + section
     stop = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     after = "".join(lines[stop:])
     return "".join(lines[:start]) + section + ("\n" + after if after else "")
+
+
+def sections(text: str) -> dict[str, str]:
+    """The "## " sections of a report by their heading's name, each from its heading to the next."""
+    found, lines = {}, text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if line.startswith("## ")] + [len(lines)]
+    for start, stop in zip(starts, starts[1:]):
+        found[_heading_prefix(lines[start])] = "".join(lines[start:stop]).rstrip("\n") + "\n"
+    return found
+
+
+# The sections render() may write (some only when there is something to say): a harness run owns these.
+HARNESS_SECTIONS = ("## Results", "## Ratios", '## W6: hodiff derivative(order=k), mode="taylor" vs "nested"',
+                    "## Errors, timeouts and wrong results", SCALE_HEADING)
+
+
+def keep_other_sections(new: str, old: str) -> str:
+    """``new`` (run.py's report) followed by every section of ``old`` that is not the harness's own: the
+    sections other scripts write into RESULTS.md (W9, W10, GradBench, ...) survive a harness run."""
+    for name, section in sections(old).items():
+        if name not in HARNESS_SECTIONS:
+            new = with_section(new, section)
+    return new

@@ -202,7 +202,8 @@ def write_report(meta, records, args) -> None:
     text = report.render(meta, records, scale)
     print(text)
     if not args.no_results:
-        args.results.write_text(text)
+        old = args.results.read_text() if args.results.exists() else ""
+        args.results.write_text(report.keep_other_sections(text, old))
         print(f"wrote {args.results}", file=sys.stderr)
 
 

@@ -402,7 +402,7 @@ def write_outputs(data, json_path, results_path, log):
         log(f"wrote {json_path}")
     if results_path:
         text = results_path.read_text() if results_path.exists() else ""
-        results_path.write_text(report.with_scale_section(text, report.scale_section(data)))
+        results_path.write_text(report.with_section(text, report.scale_section(data)))
         log(f"updated the Scale section of {results_path}")
 
 

@@ -2,7 +2,7 @@
 
     python benchmarks/w9_laplacian.py            # D=50, tanh 768-768-512-512-1, batch 1, 8, 32, 128
     python benchmarks/w9_laplacian.py --quick    # D=5, 16-16-8-8-1, batch 1, 3 (seconds; run by the tests)
-    python benchmarks/w9_laplacian.py --json out.json
+    python benchmarks/w9_laplacian.py --json out.json --results benchmarks/RESULTS.md
 
 Each batch size runs in a process of its own, pinned to one CPU (and BLAS to one
 thread before numpy is imported), so one batch's allocations cannot hide another's
@@ -24,7 +24,8 @@ Peers, in the same process when installed, in float64 with the same weights:
 folx (forward Laplacian, JAX, jit-compiled as its docs recommend) and
 jet-for-pytorch (collapsed Taylor mode, PyTorch, with its own graph capture,
 common-subexpression elimination and torch.func.vmap, as its benchmark does).
-A peer that is not installed is reported as skipped.
+A peer that is not installed is reported as skipped. ``--results`` replaces the
+"## W9" section of that file (benchmarks/RESULTS.md) with this run's tables.
 """
 
 import os
@@ -34,11 +35,15 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 import argparse  # noqa: E402
+import datetime  # noqa: E402
 import gc  # noqa: E402
+import importlib.metadata  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import pathlib  # noqa: E402
+import platform  # noqa: E402
+import shlex  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -213,6 +218,42 @@ def _report(result):
     return "\n".join(lines + [f"  {note}" for note in result["notes"]])
 
 
+def _versions():
+    """name version for numpy, scipy and each installed peer's packages."""
+    found = []
+    for package in ("numpy", "scipy", "jax", "jaxlib", "folx", "torch", "jet-for-pytorch"):
+        try:
+            found.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return ", ".join(found)
+
+
+def results_section(sizes, repeat, results, command, seconds):
+    """The "## W9" section of benchmarks/RESULTS.md: one table per batch size, as printed."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [f"## W9: Laplacian of a tanh MLP {'-'.join(map(str, sizes))} (benchmarks/w9_laplacian.py)", "",
+             f"- Date: {datetime.date.today().isoformat()} ({seconds:.0f} s; 1-minute load average at the end "
+             f"{load:.1f}); median of {repeat}, routes timed in turns; one process per batch size pinned to "
+             "one CPU, one thread",
+             f"- Command: `{command}`",
+             f"- Python {platform.python_version()}; {_versions()}"
+             + ("; jet-for-pytorch needs Python >= 3.12, so it was installed with --ignore-requires-python and "
+                "its PEP 695 `type PyTree` alias (annotations only) replaced by a class"
+                if "jet-for-pytorch" in _versions() else ""),
+             "- Peak memory: growth of the process's peak resident set (VmHWM) over one call.", "",
+             "| batch | route | time | / nested | peak memory | / nested |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for result in results:
+        nested = result["routes"].get("nested")
+        for name, r in result["routes"].items():
+            memory = f"{r['mib'] / nested['mib']:.2f}x" if nested["mib"] >= 0.1 else "-"
+            lines.append(f"| {result['batch']} | {name} | {r['ms']:.2f} ms | {r['ms'] / nested['ms']:.2f}x | "
+                         f"{r['mib']:.1f} MiB | {memory} |")
+    notes = [f"- batch {result['batch']}: {note}" for result in results for note in result["notes"]]
+    return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -221,6 +262,7 @@ def main(argv=None):
     parser.add_argument("--stochastic-rtol", type=float, default=0.1)
     parser.add_argument("--no-time", action="store_true", help="check agreement only (for the tests)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--results", metavar="PATH", help='replace the "## W9" section of this Markdown file')
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)  # one batch size, JSON on stdout
     args = parser.parse_args(argv)
     sizes, batches = QUICK if args.quick else FULL
@@ -237,6 +279,7 @@ def main(argv=None):
         if importlib.util.find_spec(module) is None:
             print(f"peer {peer}: skipped (not installed)")
     print(f"MLP {'-'.join(map(str, sizes))}, float64, threads 1, median of {repeat}, one process per batch size")
+    started = time.perf_counter()
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0")
     results = []
     for batch in batches:
@@ -251,6 +294,15 @@ def main(argv=None):
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps({"sizes": sizes, "repeat": repeat, "results": results},
                                                       indent=1))
+    if args.results and not args.no_time:
+        from benchmarks import report
+
+        command = shlex.join(["python", "benchmarks/w9_laplacian.py", *(sys.argv[1:] if argv is None else argv)])
+        path = pathlib.Path(args.results)
+        old = path.read_text() if path.exists() else ""
+        path.write_text(report.with_section(old, results_section(sizes, repeat, results, command,
+                                                                 time.perf_counter() - started)))
+        print(f"updated the W9 section of {path}")
 
 
 if __name__ == "__main__":

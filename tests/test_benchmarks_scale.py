@@ -40,11 +40,20 @@ def test_parse_limit_rejects_nonsense(text):
         scale.parse_limit(text)
 
 
-def test_with_scale_section_replaces_only_its_own_section():
+def test_with_section_replaces_only_its_own_section():
     text = "# Title\n\n## Results\n\nold table\n\n## Scale (1 GiB)\n\nstale\n\n## Errors\n\nkept\n"
-    new = report.with_scale_section(text, "## Scale (4 GiB)\n\nfresh\n")
+    new = report.with_section(text, "## Scale (4 GiB)\n\nfresh\n")
     assert new == "# Title\n\n## Results\n\nold table\n\n## Scale (4 GiB)\n\nfresh\n\n## Errors\n\nkept\n"
-    assert report.with_scale_section("# Title\n", "## Scale (4 GiB)\n\nx\n") == "# Title\n\n## Scale (4 GiB)\n\nx\n"
+    assert report.with_section("# Title\n", "## Scale (4 GiB)\n\nx\n") == "# Title\n\n## Scale (4 GiB)\n\nx\n"
+
+
+def test_a_harness_run_keeps_the_other_scripts_sections_and_drops_its_own_stale_ones():
+    old = ("# hodiff benchmark results\n\n## Results\n\nold\n\n## Errors, timeouts and wrong results\n\nstale\n\n"
+           "## W9: Laplacian (batch 1-128)\n\nw9 table\n\n## Scale (4 GiB)\n\nscale\n")
+    new = "# hodiff benchmark results\n\n## Results\n\nfresh\n\n## Scale (4 GiB)\n\nscale again\n"
+    kept = report.keep_other_sections(new, old)
+    assert kept == new + "\n## W9: Laplacian (batch 1-128)\n\nw9 table\n"
+    assert report.sections(kept).keys() == {"## Results", "## Scale", "## W9: Laplacian"}
 
 
 @linux_only
