@@ -336,3 +336,61 @@ def test_a_missing_or_integer_x_is_refused():
         hd.hessian_diagonal(f)()
     with pytest.raises(TypeError, match="hessian_diagonal requires real"):
         hd.hessian_diagonal(f)(np.array([1, 2, 3, 4]))
+
+
+# --- the sparse route: one HVP per colour of H's pattern (n >= 64, untraced x) ---
+
+def _chain(x):
+    return hnp.sum((x[1:] - x[:-1] ** 2) ** 2) + hnp.sum(hnp.sin(x) * x)
+
+
+def _arrowhead(x):
+    return x[0] * hnp.sum(x ** 2) + hnp.sum(hnp.cos(x))
+
+
+def _stencil(x):
+    u = hnp.reshape(x, (12, 12))
+    return hnp.sum((u[1:] - u[:-1]) ** 2 * u[1:]) + hnp.sum((u[:, 1:] - u[:, :-1]) ** 2) + hnp.sum(hnp.cos(u))
+
+
+def _separable(x):
+    return hnp.sum(hnp.exp(hnp.sin(x)))
+
+
+@pytest.mark.parametrize("f", [_chain, _arrowhead, _stencil, _separable])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_route_equals_the_dense_diagonal(f, dtype):
+    x = np.random.default_rng(3).normal(size=144).astype(dtype)
+    diagonal = hd.hessian_diagonal(f)(x)
+    dense = np.diag(hd.hessian(f)(x.astype(np.float64)))
+    assert diagonal.dtype == dtype and diagonal.shape == x.shape
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(diagonal, dense, rtol=tol, atol=tol * np.abs(dense).max())
+
+
+def test_sparse_route_detects_once_and_spends_one_hvp_per_colour(monkeypatch):
+    from hodiff import secondorder
+
+    detections, seeds = [], []
+    real_sparsity, real_hvp = secondorder.hessian_sparsity, secondorder.hvp
+    monkeypatch.setattr(secondorder, "hessian_sparsity", lambda f: detections.append(1) or real_sparsity(f))
+    monkeypatch.setattr(secondorder, "hvp", lambda f, x, v: seeds.append(1) or real_hvp(f, x, v))
+    diagonal = hd.hessian_diagonal(_chain)
+    x = np.random.default_rng(4).normal(size=500)
+    first, second = diagonal(x), diagonal(x + 1)
+    assert len(detections) == 1  # the pattern is global: found once per shape and dtype
+    assert len(seeds) == 2  # one vmapped HVP per call (2 colours for a tridiagonal H), not 500
+    np.testing.assert_allclose(second, np.diag(hd.hessian(_chain)(x + 1)), rtol=1e-12)
+    np.testing.assert_allclose(first, np.diag(hd.hessian(_chain)(x)), rtol=1e-12)
+
+
+def test_undetectable_pattern_and_traced_x_use_the_unit_vectors():
+    def branching(x):  # value-dependent control flow: no global pattern
+        return hnp.sum(x ** 3) if x[0] > 0 else hnp.sum(x ** 4)
+
+    x = np.abs(np.random.default_rng(5).normal(size=80)) + 0.1
+    np.testing.assert_allclose(hd.hessian_diagonal(branching)(x), 6 * x, rtol=1e-12)
+    # under grad, x is traced: the diagonal stays differentiable (d/dx_i of H_ii of the chain)
+    g = hd.grad(lambda y: hnp.sum(hd.hessian_diagonal(_chain)(y)))(x)
+    reference = hd.grad(lambda y: hnp.trace(hd.hessian(_chain)(y)))(x)
+    np.testing.assert_allclose(g, reference, rtol=1e-10)
