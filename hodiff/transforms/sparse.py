@@ -39,6 +39,7 @@ from .forward import jvp
 from .hessian import hvp
 from .jacobian import _MODES, _check_layout
 from .reverse import vjp
+from .sparsity import hessian_sparsity, jacobian_sparsity
 
 __all__ = ["column_coloring", "row_coloring", "star_coloring", "sparse_jacobian", "sparse_hessian"]
 
@@ -380,7 +381,7 @@ def _signature(x):
 def _detect(sparsity, f, x, expected, transform, automatic):
     """The pattern from ``sparsity`` (None: automatic detection; a matrix; or a callable of x)."""
     if sparsity is None:
-        pattern = automatic()(f)(x)
+        pattern = automatic(f)(x)
     elif callable(sparsity) and not sp.issparse(sparsity):
         pattern = sparsity(x)
     else:
@@ -392,24 +393,6 @@ def _detect(sparsity, f, x, expected, transform, automatic):
         raise ValueError(f"{transform}: sparsity has shape {pattern.shape}, but for an input of shape {np.shape(x)} "
                          f"and an output of size {expected[0]} the pattern must have shape {expected}{hint}")
     return pattern
-
-
-def _jacobian_sparsity():
-    try:
-        from .sparsity import jacobian_sparsity
-    except ImportError:  # part 1 of issue 15 not installed: the user must give the pattern
-        raise NotImplementedError("sparse_jacobian: automatic sparsity detection (hd.jacobian_sparsity) is not "
-                                  "available; pass sparsity= (a scipy.sparse pattern of shape (m, n))") from None
-    return jacobian_sparsity
-
-
-def _hessian_sparsity():
-    try:
-        from .sparsity import hessian_sparsity
-    except ImportError:
-        raise NotImplementedError("sparse_hessian: automatic sparsity detection (hd.hessian_sparsity) is not "
-                                  "available; pass sparsity= (a scipy.sparse pattern of shape (n, n))") from None
-    return hessian_sparsity
 
 
 def _check_input(x, transform):
@@ -471,7 +454,7 @@ def sparse_jacobian(f, *, layout="numerator", mode="auto", sparsity=None):
         entry = cache.get(key)
         if entry is None:
             m = int(np.size(_output_array(f(x), "sparse_jacobian")))
-            pattern = _detect(sparsity, f, x, (m, x.size), "sparse_jacobian", _jacobian_sparsity)
+            pattern = _detect(sparsity, f, x, (m, x.size), "sparse_jacobian", jacobian_sparsity)
             chosen, colors = mode, None
             if mode in ("auto", "fwd"):
                 colors = column_coloring(pattern)
@@ -552,7 +535,7 @@ def sparse_hessian(f, *, sparsity=None):
             if np.size(out) != 1:
                 raise TypeError(f"sparse_hessian: f must return a scalar, got shape {np.shape(out)}; "
                                 "for a vector-valued f use hd.sparse_jacobian")
-            pattern = _detect(sparsity, f, x, (x.size, x.size), "sparse_hessian", _hessian_sparsity)
+            pattern = _detect(sparsity, f, x, (x.size, x.size), "sparse_hessian", hessian_sparsity)
             pattern = sp.csr_array(pattern + pattern.T)
             pattern.sort_indices()
             colors = star_coloring(pattern)
