@@ -42,7 +42,7 @@ from .transforms.batching import vmap
 from .transforms.forward import jvp, linearize
 from .transforms.hessian import hvp
 from .transforms.reverse import grad, value_and_grad, vjp
-from .transforms.sparse import _adjacency, _best, _first_fit
+from .transforms.sparse import _distance1_coloring
 from .transforms.sparsity import hessian_sparsity
 
 __all__ = [
@@ -621,7 +621,7 @@ def _diagonal_colours(problem, cache):
         except Exception:  # value-dependent control flow, no pattern rule, ...: the unit vectors always work
             cache[key] = None
         else:
-            colours = _best(_adjacency(pattern), "best", 1, _first_fit)
+            colours = _distance1_coloring(pattern)
             cache[key] = colours if colours.size and 4 * (int(colours.max()) + 1) <= problem.n else None
     return cache[key]
 

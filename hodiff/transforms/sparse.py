@@ -212,6 +212,12 @@ def row_coloring(pattern, *, order="best"):
     return column_coloring(pattern.T, order=order)
 
 
+def _distance1_coloring(pattern):
+    """Colours of the vertices of a symmetric pattern with no two coupled vertices (an off-diagonal
+    entry) alike: the unit vectors of one colour, summed into s, give each of their H_ii as (s * (H s))_i."""
+    return _best(_adjacency(pattern), "best", 1, _first_fit)
+
+
 def _star_first_fit(indptr, indices, order):
     """Greedy star colouring: the least colour that neither a neighbour has nor closes a path on four
     vertices coloured with two colours (checked over the coloured vertices: every such path is checked
