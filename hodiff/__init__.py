@@ -33,6 +33,7 @@ from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noq
 from .transforms.operators import OperatorEstimate, bilaplacian, collapsed_taylor, laplacian, weighted_laplacian  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .transforms.sparse import (  # noqa: E402
+    bidirectional_coloring,
     column_coloring,
     row_coloring,
     sparse_hessian,
@@ -54,7 +55,8 @@ __all__ = [
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",
     "taylor", "jet", "derivative", "taylor_rule_report", "collapsed_taylor", "laplacian", "weighted_laplacian",
     "OperatorEstimate", "bilaplacian",
-    "sparse_jacobian", "sparse_hessian", "column_coloring", "row_coloring", "star_coloring",
+    "sparse_jacobian", "sparse_hessian", "column_coloring", "row_coloring", "bidirectional_coloring",
+    "star_coloring",
     "jacobian_sparsity", "hessian_sparsity",
     "trace_graph", "to_dot", "render",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_diagonal", "DiagonalEstimate", "hessian_density",

@@ -17,7 +17,7 @@ def test_quick_run_agrees_with_dense_and_reaches_the_optimal_colours(tmp_path):
     verdicts = [line for line in completed.stdout.splitlines() if line.startswith("- [")]
     agreement = [line for line in verdicts if "|sparse - dense|" in line]
     colours = [line for line in verdicts if "optimum" in line]
-    assert len(agreement) == 8 and len(colours) == 4, verdicts
+    assert len(agreement) == 8 and len(colours) == 6, verdicts
     for line in agreement + colours:
         assert line.startswith("- [met]"), line
     assert json.loads(out.read_text())

@@ -188,6 +188,18 @@ def assert_column_partition(pattern, colors):
         assert len(set(row_colors.tolist())) == row_colors.size, f"row {i} holds two columns of one colour"
 
 
+def assert_bidirectional(pattern, column_colors, row_colors):
+    """Every entry is read alone: from the JVP of its column's colour (no other column of that colour in
+    its row), or from the VJP of its row's colour (no other row of that colour in its column)."""
+    dense = sp.csr_array(pattern).toarray().astype(bool)
+    assert column_colors.shape == (dense.shape[1],) and row_colors.shape == (dense.shape[0],)
+    for i, j in zip(*np.nonzero(dense)):
+        c, r = column_colors[j], row_colors[i]
+        by_jvp = c >= 0 and np.sum(column_colors[dense[i]] == c) == 1
+        by_vjp = r >= 0 and np.sum(row_colors[dense[:, j]] == r) == 1
+        assert by_jvp or by_vjp, f"entry ({i}, {j}) is read from neither side alone"
+
+
 def neighbours_of(pattern):
     dense = sp.csr_array(pattern).toarray().astype(bool)
     dense = dense | dense.T
@@ -227,7 +239,9 @@ def test_sparse_jacobian_equals_closed_form_and_dense(case, mode, layout):
     dense = np.asarray(hd.jacobian(f, layout=layout)(x)).reshape(expected.shape)
     close(J.toarray(), dense)
     assert J.nnz <= pattern.nnz  # stored on the pattern, not dense
-    assert jac.mode in ("fwd", "rev") and (mode == "auto" or jac.mode == mode)
+    assert jac.mode in ("fwd", "rev", "bidir") and (mode == "auto" or jac.mode == mode)
+    if mode == "auto" and case == "arrowhead":  # a dense row and a dense column: n passes one-sided
+        assert jac.mode == "bidir" and jac.num_colors == 3
 
 
 @pytest.mark.parametrize("case", HESSIAN_CASES)
@@ -354,6 +368,63 @@ def test_colourings_are_valid_and_no_worse_than_networkx(pattern):
     distance_1 = count(list(nx.greedy_color(adjacency, "DSATUR").values()))
     distance_2 = count(list(nx.greedy_color(nx.power(adjacency, 2), "DSATUR").values()))
     assert distance_1 <= count(star) <= distance_2
+
+
+def with_dense_lines(pattern, rows, columns, rng):
+    """The pattern with ``rows`` full rows and ``columns`` full columns at random places."""
+    dense = sp.csr_array(pattern).toarray().astype(bool)
+    dense[rng.choice(dense.shape[0], rows, replace=False), :] = True
+    dense[:, rng.choice(dense.shape[1], columns, replace=False)] = True
+    return sp.csr_array(dense)
+
+
+DENSE_LINES = [(1, 1), (2, 0), (0, 3), (2, 2)]  # (full rows, full columns) added to a random pattern
+
+
+@pytest.mark.parametrize("pattern", list(random_patterns()) + [
+    with_dense_lines(sp.random_array((60, 50), density=0.04, rng=seed) != 0, rows, columns,
+                     np.random.default_rng(seed)) for seed, (rows, columns) in enumerate(DENSE_LINES)],
+    ids=lambda p: f"{p.shape}-{p.nnz}")
+def test_bidirectional_colouring_is_valid_and_no_worse_than_one_side(pattern):
+    columns, rows = hd.bidirectional_coloring(pattern)
+    assert_bidirectional(pattern, columns, rows)
+    passes = int(columns.max(initial=-1)) + 1 + int(rows.max(initial=-1)) + 1
+    one_sided = min(count(hd.column_coloring(pattern)), count(hd.row_coloring(pattern)))
+    assert passes <= one_sided
+    dense = pattern.toarray()
+    if dense.all(axis=1).any() and dense.all(axis=0).any():  # a full row and a full column
+        assert passes < one_sided
+
+
+def test_bidirectional_arrowhead_and_its_jacobian():
+    # an arrowhead needs n passes from either side alone; 3 (one VJP for the dense row, two JVPs) together
+    for n in (5, 40, 300):
+        columns, rows = hd.bidirectional_coloring(arrowhead(n))
+        assert int(columns.max()) + 1 + int(rows.max()) + 1 == 3
+        assert_bidirectional(arrowhead(n), columns, rows)
+    x = RNG.standard_normal(40)
+    for layout in LAYOUTS:
+        jac = hd.sparse_jacobian(arrow_residual, layout=layout)  # detection finds the arrowhead itself
+        J = jac(x).toarray()
+        expected = arrow_residual_jacobian(x)
+        close(J, expected if layout == "numerator" else expected.T)
+        assert jac.mode == "bidir" and jac.num_colors == 3
+        column_colors, row_colors = jac.colors
+        assert_bidirectional(jac.pattern, column_colors, row_colors)
+    # forced one-sided modes still work, with n passes
+    for mode in ("fwd", "rev"):
+        jac = hd.sparse_jacobian(arrow_residual, mode=mode)
+        close(jac(x).toarray(), arrow_residual_jacobian(x))
+        assert jac.mode == mode and jac.num_colors == 40
+
+
+def test_a_full_row_needs_no_column_graph():
+    # column_coloring of a pattern with a full row: every column its own colour, found without the n^2 graph
+    pattern = sp.csr_array(sp.vstack([sp.csr_array(np.ones((1, 20000), dtype=bool)),
+                                      sp.eye_array(20000, dtype=bool, format="csr")]))
+    assert np.array_equal(hd.column_coloring(pattern), np.arange(20000))
+    columns, rows = hd.bidirectional_coloring(pattern)
+    assert int(columns.max()) + 1 + int(rows.max()) + 1 == 2
 
 
 @pytest.mark.parametrize("order", ["natural", "dsatur", "largest_first", "smallest_last"])

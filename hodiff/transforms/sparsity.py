@@ -94,7 +94,8 @@ def _gather(deps, rows):
     if width and bool(valid.all()) and bool(np.all(lengths == width)):  # rows of one length: a 2-D gather
         start = deps.indptr[0]
         block = deps.indices[start:start + width * deps.shape[0]].reshape(-1, width)
-        return _csr(np.arange(count + 1, dtype=np.int64 if count * width >= 2 ** 31 else np.int32) * width, block[rows].reshape(-1), (count, n))
+        indptr = np.arange(count + 1, dtype=np.int64 if count * width >= 2 ** 31 else np.int32) * width
+        return _csr(indptr, block[rows].reshape(-1), (count, n))
     safe = np.where(valid, rows, 0)
     starts = deps.indptr[safe].astype(np.int64)
     lengths = np.where(valid, deps.indptr[safe + 1] - starts, 0)
