@@ -2,7 +2,7 @@
 
     /work/peers/bin/python benchmarks/w10_sparse.py            # n = 10^3, 10^4, 10^5 (asdex when installed)
     python benchmarks/w10_sparse.py --quick                    # n = 100, 3 repeats (seconds; run by the tests)
-    python benchmarks/w10_sparse.py --json out.json
+    python benchmarks/w10_sparse.py --json out.json --results benchmarks/RESULTS.md
 
 Four functions, each as a vector-valued form (Jacobian) and a scalar form
 (Hessian), written once for hodiff.numpy and once for jax.numpy:
@@ -275,6 +275,26 @@ def targets(records):
     return "\n".join(out)
 
 
+HEADING = "## W10: sparse Jacobians and Hessians (benchmarks/w10_sparse.py)"
+COLUMNS = """- Columns: pattern = hd.jacobian_sparsity / hd.hessian_sparsity, as a multiple of one VJP (J) or gradient (H);
+  first = a fresh hd.sparse_jacobian / hd.sparse_hessian's first call (detection, colouring, planning) and later
+  = its later calls, each as a multiple of one JVP (J) or HVP (H); dense = hd.jacobian / hd.hessian where run;
+  max rel err = max |sparse - dense| / max |dense|; asdex: detection + colouring, and its jit-compiled later call."""
+
+
+def per_call(records):
+    return "\n".join(f"- {r['function']} n={r['n']}: grad {ms(r['grad'])}, vjp {ms(r['vjp'])}, jvp {ms(r['jvp'])}, "
+                     f"hvp {ms(r['hvp'])}" + (f"; asdex jit grad {ms(r['ax_grad'])}" if "ax_grad" in r else "")
+                     for r in records)
+
+
+def results_section(records, header, command):
+    """W10's section of benchmarks/RESULTS.md: the run's header line and command, the table, the per-call
+    times and the targets."""
+    return (f"{HEADING}\n\n- {header.lstrip('# ')}\n- Command: `{command}`\n{COLUMNS}\n\n{table(records)}\n\n"
+            f"per-call ms (one gradient / VJP / JVP / HVP):\n{per_call(records)}\n\nTargets:\n{targets(records)}\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="n = 100, 3 repeats")
@@ -284,14 +304,16 @@ def main(argv=None):
                         help="dense hd.jacobian/hd.hessian up to this n (at 10^4 the chain only: ~15 s a call)")
     parser.add_argument("--no-asdex", action="store_true")
     parser.add_argument("--json")
+    parser.add_argument("--results", metavar="PATH", help='replace the "## W10" section of this Markdown file')
     options = parser.parse_args(argv)
     sizes = options.sizes or (QUICK if options.quick else FULL)
     repeats = options.repeat or (3 if options.quick else 7)
     have_asdex = not options.no_asdex and importlib.util.find_spec("asdex") is not None
-    print(f"# W10 sparse: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()} "
-          f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
-          f"CPU affinity {sorted(os.sched_getaffinity(0))}, asdex {'yes' if have_asdex else 'not installed: skipped'}",
-          flush=True)
+    header = (f"# W10 sparse: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()} "
+              f"{platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, CPU affinity "
+              f"{sorted(os.sched_getaffinity(0))}, load {os.getloadavg()[0]:.1f}, "
+              f"asdex {'yes' if have_asdex else 'not installed: skipped'}")
+    print(header, flush=True)
     records = []
     for name in ("chain", "arrow", "stencil", "separable"):
         for n in sizes:
@@ -306,13 +328,17 @@ def main(argv=None):
             records.append(rec)
             print(f"done {name} n={size}", file=sys.stderr, flush=True)
     print(table(records))
-    print("\nper-call ms (one gradient / VJP / JVP / HVP):")
-    for r in records:
-        print(f"- {r['function']} n={r['n']}: grad {ms(r['grad'])}, vjp {ms(r['vjp'])}, jvp {ms(r['jvp'])}, "
-              f"hvp {ms(r['hvp'])}" + (f"; asdex jit grad {ms(r['ax_grad'])}" if "ax_grad" in r else ""))
+    print("\nper-call ms (one gradient / VJP / JVP / HVP):\n" + per_call(records))
     print("\nTargets:\n" + targets(records))
     if options.json:
-        pathlib.Path(options.json).write_text(json.dumps(records, indent=1))
+        pathlib.Path(options.json).write_text(json.dumps({"header": header, "records": records}, indent=1))
+    if options.results:
+        from benchmarks import report
+
+        command = "python benchmarks/w10_sparse.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        path = pathlib.Path(options.results)
+        old = path.read_text() if path.exists() else ""
+        path.write_text(report.with_section(old, results_section(records, header, command)))
     return records
 
 
