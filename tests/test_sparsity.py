@@ -131,6 +131,96 @@ def test_hessian_pattern_holds_every_nonzero(name, f, exact):
         assert (seen == dense_pattern).all(), f"{name}: extra entries {np.argwhere(dense_pattern & ~seen)}"
 
 
+# ---------------------------------------------------------------- local patterns (local=True)
+
+def _local_points():
+    """Random points, and points with exact zeros and ties: where a local pattern drops entries."""
+    points = _points(2)
+    for seed in range(3):
+        x = _points(1)[0]
+        rng = np.random.default_rng(seed)
+        x[rng.choice(N, 3, replace=False)] = 0.0
+        x[rng.choice(N, 2, replace=False)] = x[0]
+        points.append(x)
+    return points
+
+
+def _finite(values):
+    return bool(np.all(np.isfinite(np.asarray(values, dtype=complex))))
+
+
+@pytest.mark.parametrize("name, f, exact", FUNCTIONS, ids=[row[0] for row in FUNCTIONS])
+def test_local_jacobian_pattern_holds_every_nonzero_at_x_within_the_global_one(name, f, exact):
+    global_pattern = hd.jacobian_sparsity(f)(_points(1)[0]).toarray()
+    for x in _local_points():
+        with np.errstate(all="ignore"):
+            if not _finite(f(x)) or not _finite(hd.jacobian(f)(x)):
+                continue  # a pole of this function at the zeros
+            analytic = np.reshape(hd.jacobian(f)(x), global_pattern.shape) != 0
+            numeric = _central_jacobian(f, x) != 0
+        local = hd.jacobian_sparsity(f, local=True)(x).toarray()
+        missed = (analytic | numeric) & ~local
+        assert not missed.any(), f"{name}: the local pattern misses {np.argwhere(missed)}"
+        assert not (local & ~global_pattern).any(), f"{name}: local entries outside the global pattern"
+
+
+@pytest.mark.parametrize("name, f, exact", FUNCTIONS, ids=[row[0] for row in FUNCTIONS])
+def test_local_hessian_pattern_holds_every_nonzero_at_x(name, f, exact):
+    weights = RNG.normal(size=np.shape(f(np.ones(N))))
+
+    def scalar(x):
+        return hnp.sum(f(x) * weights)
+
+    global_pattern = hd.hessian_sparsity(scalar)(_points(1)[0]).toarray()
+    for x in _local_points():
+        with np.errstate(all="ignore"):
+            if not _finite(scalar(x)) or not _finite(hd.hessian(scalar)(x)):
+                continue
+            analytic = hd.hessian(scalar)(x) != 0
+        local = hd.hessian_sparsity(scalar, local=True)(x).toarray()
+        assert (local == local.T).all()
+        assert not (analytic & ~local).any(), f"{name}: the local pattern misses {np.argwhere(analytic & ~local)}"
+        assert not (local & ~global_pattern).any(), f"{name}: local entries outside the global pattern"
+
+
+def test_local_patterns_follow_the_branch_taken_at_x():
+    def branching(x):  # refused globally: the pattern depends on x
+        if x[0] > 0:
+            return 2 * x
+        return hnp.roll(x, 1)
+
+    eye, shift = np.eye(4, dtype=bool), np.roll(np.eye(4, dtype=bool), 1, axis=0)
+    assert (hd.jacobian_sparsity(branching, local=True)(np.array([1.0, 2, 3, 4])).toarray() == eye).all()
+    assert (hd.jacobian_sparsity(branching, local=True)(np.array([-1.0, 2, 3, 4])).toarray() == shift).all()
+    x = np.array([-1.0, 2.0, 0.0, 4.0])
+    relu = hd.jacobian_sparsity(lambda v: hnp.maximum(v, 0.0), local=True)(x).toarray()
+    assert relu.diagonal().tolist() == [False, True, True, True]  # the tie at 0 keeps its entry
+    assert hd.jacobian_sparsity(lambda v: hnp.maximum(v, 0.0))(x).toarray().diagonal().all()
+    chosen = hd.jacobian_sparsity(lambda v: hnp.where(v > 0, v ** 2, 0.0), local=True)(x).toarray()
+    assert chosen.diagonal().tolist() == [False, True, False, True]
+    # x[argmax] * x: argmax is 3 here; d(x_3 x_2)/dx_3 = x_2 = 0 drops that entry at this x
+    picked = hd.jacobian_sparsity(lambda v: v[hnp.argmax(v)] * v, local=True)(x).toarray()
+    expected = np.eye(4, dtype=bool)
+    expected[:, 3] = True
+    expected[2, 3] = False
+    assert (picked == expected).all()
+
+
+def test_local_hessian_keeps_cross_terms_of_a_zero_factor():
+    # f = x0 x1 at x1 = 0: the gradient (x1, x0) has a zero, but the Hessian [[0, 1], [1, 0]] does not
+    f = lambda x: x[0] * x[1]
+    x = np.array([3.0, 0.0])
+    assert hd.jacobian_sparsity(f, local=True)(x).toarray().tolist() == [[False, True]]
+    assert hd.hessian_sparsity(f, local=True)(x).toarray().tolist() == [[False, True], [True, False]]
+
+
+def test_a_local_pattern_refuses_to_take_a_float_out_of_the_trace():
+    with pytest.raises(TypeError, match="float value traced by local sparsity detection"):
+        hd.jacobian_sparsity(lambda x: x * float(x[0]), local=True)(np.ones(3))
+    with pytest.raises(TypeError, match="local=True"):
+        hd.jacobian_sparsity(lambda x: x if x[0] > 0 else -x)(np.ones(3))
+
+
 def _band(n, lower, upper):
     i, j = np.indices((n, n))
     return (j - i >= -lower) & (j - i <= upper)

@@ -54,13 +54,17 @@ __all__ = ["jacobian_sparsity", "hessian_sparsity", "SparsityTrace", "SparsityTr
 
 _VALUE_MESSAGE = (
     "{what} of a value traced by sparsity detection: the pattern is global (the same for every x), so "
-    "the function may not branch, index or convert on values of x. Sparsity detection needs a function "
-    "without value-dependent control flow; write the branch with hnp.where(cond, a, b), or compute the "
-    "pattern of the branch you mean (a local pattern at x is hd.jacobian(f)(x) != 0 for small n)")
+    "the function may not branch, index or convert on values of x (no value-dependent control flow). "
+    "Write the branch with hnp.where(cond, a, b), or ask for the pattern at this x only with local=True "
+    "(which may branch and index on comparisons and other bool or integer values)")
+_LOCAL_VALUE_MESSAGE = (
+    "{what} of a float value traced by local sparsity detection: a local pattern may branch and index "
+    "on bool or integer values (comparisons, argmax), but a float taken out of the trace would carry on "
+    "without its dependence on x and the pattern would miss entries; keep it an array (hnp operations)")
 
 
-def _value_error(what):
-    return TracedConversionError(_VALUE_MESSAGE.format(what=what))
+def _value_error(what, local=False):
+    return TracedConversionError((_LOCAL_VALUE_MESSAGE if local else _VALUE_MESSAGE).format(what=what))
 
 
 # ================================================================ boolean CSR helpers
@@ -243,9 +247,16 @@ class SparsityTracer(Tracer):
         self.deps = deps
         self.node = node
 
+    def _read(self, what, convert):
+        """A local pattern may branch and index on a bool or integer value (no derivative flows through
+        one); everything else, and a global pattern always, refuses (see _VALUE_MESSAGE)."""
+        if self._trace.local and (self.dtype == bool or np.issubdtype(self.dtype, np.integer)):
+            return convert(self._value)
+        raise _value_error(what, self._trace.local)
+
     @property
     def primal(self):
-        raise _value_error("reading the value")
+        return self._read("reading the value", lambda value: value)
 
     @property
     def shape(self):
@@ -256,25 +267,26 @@ class SparsityTracer(Tracer):
         return np.dtype(dtype_of(self._value))
 
     def __bool__(self):
-        raise _value_error("bool()")
+        return self._read("bool()", bool)
 
     def __float__(self):
-        raise _value_error("float()")
+        raise _value_error("float()", self._trace.local)
 
     def __int__(self):
-        raise _value_error("int()")
+        return self._read("int()", int)
 
     def __complex__(self):
-        raise _value_error("complex()")
+        raise _value_error("complex()", self._trace.local)
 
     def __index__(self):
-        raise _value_error("using as an index or size")
+        return self._read("using as an index or size", lambda value: np.asarray(value).__index__())
 
     def item(self, *args):
-        raise _value_error(".item()")
+        return self._read(".item()", lambda value: np.asarray(value).item(*args))
 
     def __array__(self, dtype=None, copy=None):
-        raise _value_error("converting to a numpy array (np.asarray, an index array, plain numpy code)")
+        return self._read("converting to a numpy array (np.asarray, an index array, plain numpy code)",
+                          lambda value: np.asarray(value, dtype=dtype))
 
     def __repr__(self):
         return f"SparsityTracer(shape={self.shape}, nnz={self.deps.nnz})"
@@ -283,12 +295,13 @@ class SparsityTracer(Tracer):
 class SparsityTrace(Trace):
     kind = "sparsity-detection"
     maps_nondiff = True  # comparisons and argsort come here: their answers are x-dependent values
-    __slots__ = ("n", "hessian", "nodes")
+    __slots__ = ("n", "hessian", "local", "nodes")
 
-    def __init__(self, n, hessian=False, level=None):
+    def __init__(self, n, hessian=False, local=False, level=None):
         super().__init__(level)
         self.n = n
         self.hessian = hessian
+        self.local = local  # the pattern at this x only: rules may read values (see _Step.known)
         self.nodes = 0  # nodes made so far (Hessian patterns only)
 
     def root(self, size):
@@ -303,6 +316,8 @@ class SparsityTrace(Trace):
             raise TypeError(f"sparsity detection: primitive '{primitive.name}' returned several arrays")
         out_shape = tuple(shape_of(ans))
         if not primitive.differentiable:
+            if self.local and not isinstance(ans, Tracer):
+                return ans  # a comparison, argmax, ...: no derivative, and for a local pattern a plain value
             return SparsityTracer(ans, _empty(_size(out_shape), self.n), None, self)
         rule = _rule_for(primitive)
         step = _Step(self, primitive, args, traced, values, ans, out_shape, params)
@@ -355,7 +370,14 @@ class _Step:
     def constant(self, i):
         """Argument i's value when it is a plain constant (not traced by any transform), else None."""
         value = self.values[i]
-        return None if isinstance(value, Tracer) else value
+        return None if i in self.traced or isinstance(value, Tracer) else value
+
+    def known(self, i):
+        """Argument i's value when the pattern may use it: a constant's, or for a local pattern a value
+        traced here (not also by an outer transform); else None."""
+        if i in self.traced and self.trace.local and not isinstance(self.values[i], Tracer):
+            return self.values[i]
+        return self.constant(i)
 
 
 # ================================================================ rules by structure class
@@ -387,10 +409,18 @@ def _elementwise(kind):
             else:
                 sources[i] = np.broadcast_to(_flat_index(shape), out_shape).reshape(-1)
                 rows[i] = _gather(step.deps(i), sources[i])
-        if kind == "where" and 0 not in step.traced and step.constant(0) is not None:
+        if kind == "where" and step.known(0) is not None:
             return _where_constant(step, rows, sources), []
+        pair_rows = rows
         if kind == "multilinear":
-            rows = _drop_constant_zeros(step, rows, sources)
+            # A constant zero factor makes the product identically zero there: no first or second order.
+            # A traced factor zero at this x (local patterns) zeroes the others' first order only: the
+            # product's cross second derivative does not depend on the values.
+            rows = pair_rows = _drop_zero_factors(step, rows, sources, step.constant)
+            if step.trace.local:
+                rows = _drop_zero_factors(step, rows, sources, step.known)
+        if kind == "piecewise" and step.trace.local:
+            rows = _drop_unused_branches(step, rows)
         if step.trace.hessian:
             for i in step.traced:
                 step.maps[i] = _same_map if sources[i] is None else _gather_map(sources[i], _size(step.shape(i)))
@@ -401,7 +431,7 @@ def _elementwise(kind):
             return deps, ([] if not np.issubdtype(step.dtype_in(), np.complexfloating) else [(deps, deps)])
         if kind == "multilinear":
             traced = step.traced
-            return deps, [(rows[i], rows[j]) for a, i in enumerate(traced) for j in traced[a + 1:]]
+            return deps, [(pair_rows[i], pair_rows[j]) for a, i in enumerate(traced) for j in traced[a + 1:]]
         if kind == "divide":
             pairs = []
             if 1 in rows:
@@ -421,26 +451,47 @@ def _dtype_in(step):
 _Step.dtype_in = _dtype_in
 
 
-def _drop_constant_zeros(step, rows, sources):
-    """A constant factor's exact zeros: the product's derivative there is exactly zero."""
-    keep = None
-    for i, value in enumerate(step.values):
-        if i in step.traced or isinstance(value, Tracer):
-            continue
-        nonzero = np.broadcast_to(np.asarray(value) != 0, step.out_shape)
-        if not nonzero.all():
-            keep = nonzero if keep is None else keep & nonzero
-    if keep is None:
+def _drop_zero_factors(step, rows, sources, value_of):
+    """A factor's derivative in a product is the product of the others: exactly zero where one of them,
+    as ``value_of(i)`` gives it (None: unknown), is zero."""
+    values = [value_of(i) for i in range(len(step.values))]
+    zeros = [None if v is None else np.broadcast_to(np.asarray(v) == 0, step.out_shape) for v in values]
+    if not any(z is not None and z.any() for z in zeros):
         return rows
-    keep = keep.reshape(-1)
+    kept = {}
     for i in rows:
+        others = [z for j, z in enumerate(zeros) if j != i and z is not None]
+        keep = ~np.logical_or.reduce(others).reshape(-1) if others else None
+        if keep is None or keep.all():
+            kept[i] = rows[i]
+            continue
         sources[i] = np.where(keep, np.arange(step.out_size) if sources[i] is None else sources[i], -1)
-    index = np.where(keep, np.arange(step.out_size), -1)
-    return {i: _gather(m, index) for i, m in rows.items()}
+        kept[i] = _gather(rows[i], np.where(keep, np.arange(step.out_size), -1))
+    return kept
+
+
+# The side a piecewise primitive takes at x (local patterns): argument i's derivative is zero where
+# used(*values)[i] is False. Ties and NaNs keep both sides (hodiff shares the gradient at a tie).
+_BRANCHES = {
+    "relu": lambda u: [~(u < 0)],
+    "maximum": lambda a, b: [~(a < b), ~(b < a)], "fmax": lambda a, b: [~(a < b), ~(b < a)],
+    "minimum": lambda a, b: [~(a > b), ~(b > a)], "fmin": lambda a, b: [~(a > b), ~(b > a)],
+}
+
+
+def _drop_unused_branches(step, rows):
+    used_by = _BRANCHES.get(step.primitive.name)
+    values = [step.known(i) for i in range(len(step.values))]
+    if used_by is None or any(v is None for v in values) or len(values) != used_by.__code__.co_argcount:
+        return rows
+    used = used_by(*[np.asarray(v) for v in values])
+    index = np.arange(step.out_size)
+    return {i: _gather(m, np.where(np.broadcast_to(used[i], step.out_shape).reshape(-1), index, -1))
+            for i, m in rows.items()}
 
 
 def _where_constant(step, rows, sources):
-    condition = np.broadcast_to(np.asarray(step.constant(0), dtype=bool), step.out_shape).reshape(-1)
+    condition = np.broadcast_to(np.asarray(step.known(0), dtype=bool), step.out_shape).reshape(-1)
     n = step.trace.n
     if step.trace.hessian:
         positions = np.arange(step.out_size)
@@ -462,7 +513,7 @@ def _index_map(static=()):
         pieces, offset, index_args, offsets = [], 0, [], {}
         for i, value in enumerate(step.values):
             if i in static:
-                if isinstance(step.args[i], Tracer):
+                if isinstance(step.args[i], Tracer) and step.known(i) is None:
                     raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
                 index_args.append(value)
                 continue
@@ -490,7 +541,7 @@ def _scatter(positions_of):
     """Transposes of gathers (index_add, scatter_along_axis): each g entry is added at one output position."""
 
     def rule(step):
-        if len(step.args) > 1 and isinstance(step.args[1], Tracer):
+        if len(step.args) > 1 and isinstance(step.args[1], Tracer) and step.known(1) is None:
             raise _value_error(f"an index argument of '{step.primitive.name}' computed from x")
         positions = positions_of(step)
         g_shape = step.shape(0)
@@ -756,7 +807,7 @@ def classified(name):
 
 # ================================================================ public transforms
 
-def _trace_pattern(f, args, argnums, transform, hessian):
+def _trace_pattern(f, args, argnums, transform, hessian, local):
     (argnum,), _ = normalize_argnums(argnums, len(args), transform)
     x = args[argnum]
     check_differentiable(x, argnum, transform)
@@ -766,7 +817,7 @@ def _trace_pattern(f, args, argnums, transform, hessian):
     if not isinstance(x, Tracer):
         x = np.asarray(x)
     n = _size(shape_of(x))
-    trace = SparsityTrace(n, hessian=hessian)
+    trace = SparsityTrace(n, hessian=hessian, local=local)
     tracer = SparsityTracer(x, sp.eye_array(n, dtype=bool, format="csr"), trace.root(n), trace)
     call_args = list(args)
     call_args[argnum] = tracer
@@ -812,14 +863,22 @@ def _second_order(output):
     return pairs
 
 
-def jacobian_sparsity(f, argnums=0):
-    """Return a function giving the global sparsity pattern of f's Jacobian, a scipy.sparse boolean CSR array.
+def jacobian_sparsity(f, argnums=0, *, local=False):
+    """Return a function giving the sparsity pattern of f's Jacobian, a scipy.sparse boolean CSR array.
 
     The pattern has shape (m, n) in the numerator layout: row i is the i-th
     entry of f's output raveled, column j the j-th entry of argument
     ``argnums`` raveled; entry (i, j) is True when output i may depend on input
     j for some x. Conservative: every nonzero of the Jacobian at every x is in
     the pattern (it may hold a few more). f must not branch on values of x.
+
+    ``local=True`` gives the pattern at this x only: f may then branch and
+    index on bool and integer values (``if x[0] > 0``, ``x[hnp.argmax(x)]``),
+    ``where`` follows its condition, maximum/minimum/relu the side they take
+    (both on a tie), and a product drops a factor's entries where another
+    factor is zero at x. It holds every nonzero of the Jacobian at this x and
+    lies within the global pattern; it is not a pattern for other points (do
+    not give it to ``sparse_jacobian``, which reuses its pattern).
 
     >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
     >>> f = lambda x: x[1:] * x[:-1]
@@ -830,7 +889,7 @@ def jacobian_sparsity(f, argnums=0):
     """
 
     def pattern(*args):
-        trace, out, n = _trace_pattern(f, args, argnums, "jacobian_sparsity", hessian=False)
+        trace, out, n = _trace_pattern(f, args, argnums, "jacobian_sparsity", hessian=False, local=local)
         if isinstance(out, SparsityTracer) and out._trace is trace:
             deps = out.deps
         else:
@@ -842,12 +901,13 @@ def jacobian_sparsity(f, argnums=0):
     return pattern
 
 
-def hessian_sparsity(f, argnums=0):
-    """Return a function giving the global sparsity pattern of scalar f's Hessian, an (n, n) symmetric bool CSR.
+def hessian_sparsity(f, argnums=0, *, local=False):
+    """Return a function giving the sparsity pattern of scalar f's Hessian, an (n, n) symmetric bool CSR.
 
     Entry (i, j) is True when d^2 f / dx_i dx_j may be nonzero for some x
     (x raveled); conservative, as ``jacobian_sparsity``. A function linear in
-    x has an empty pattern; a separable sum a diagonal one.
+    x has an empty pattern; a separable sum a diagonal one. ``local=True``: the
+    pattern at this x only, as in ``jacobian_sparsity``.
 
     >>> import hodiff as hd, hodiff.numpy as hnp, numpy as np
     >>> f = lambda x: hnp.sum(hnp.sin(x)) + x[0] * x[2]
@@ -858,7 +918,7 @@ def hessian_sparsity(f, argnums=0):
     """
 
     def pattern(*args):
-        trace, out, n = _trace_pattern(f, args, argnums, "hessian_sparsity", hessian=True)
+        trace, out, n = _trace_pattern(f, args, argnums, "hessian_sparsity", hessian=True, local=local)
         if _size(shape_of(out)) != 1:
             raise TypeError(f"hessian_sparsity: f must return a scalar, got an output of shape "
                             f"{tuple(shape_of(out))}; use jacobian_sparsity for the pattern of a vector function")
