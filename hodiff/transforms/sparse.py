@@ -600,7 +600,8 @@ def sparse_jacobian(f, *, layout="numerator", mode="auto", sparsity=None):
                 column_colors, row_colors = _bidirectional(pattern, "best")
             else:
                 column_colors, row_colors = _split(pattern, np.full(m, mode == "rev"), "best")
-            chosen = "bidir" if _count(column_colors) and _count(row_colors) else "rev" if _count(row_colors) else "fwd"
+            chosen = mode if mode != "auto" else (
+                "bidir" if _count(column_colors) and _count(row_colors) else "rev" if _count(row_colors) else "fwd")
             plan = _jacobian_plan(pattern, column_colors, row_colors)
             if layout == "denominator":
                 plan = plan.transposed()
