@@ -31,6 +31,7 @@ from .transforms.graph import Variable, grad_of  # noqa: E402
 from .transforms.hessian import derivative_tensor, hessian, hvp, vhp  # noqa: E402
 from .transforms.jacobian import convert_layout, jacfwd, jacobian, jacrev  # noqa: E402
 from .transforms.operators import OperatorEstimate, bilaplacian, collapsed_taylor, laplacian, weighted_laplacian  # noqa: E402
+from .transforms.replay import ReplayError, record  # noqa: E402
 from .transforms.reverse import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .transforms.sparse import (  # noqa: E402
     bidirectional_coloring,
@@ -47,7 +48,7 @@ from .viz import render, to_dot, trace_graph  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
-    "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient",
+    "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient", "record", "ReplayError",
     "primitive", "defvjp", "defjvp", "custom_vjp", "custom_jvp",
     "Dual", "Perturbation", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
     "tree_flatten", "tree_unflatten", "tree_map",

@@ -1,0 +1,113 @@
+"""Record-once replay (issue 16 part 2): hd.record(derivative) against the same derivative interpreted.
+
+    python benchmarks/replay_bench.py [--quick] [--repeat N] [--json out.json]
+
+Workloads, hodiff's own definitions from benchmarks/peers/hodiff_peer.py and workloads.py: W2 (value and
+gradient of a 300-op elementwise chain on 10 entries), W4 (HVP of the 784-512-10 tanh MLP loss), W6
+(hd.derivative(order=k) of sin(x) exp(-x^2/2) at 0.7, Taylor mode, k = 1, 4, 8). Per workload, in one
+process pinned to one CPU with one thread: the median time of the interpreted call and of the replayed call
+(after one recording call), their ratio, the recorded program's length, and a check that the replay gives
+the interpreted numbers bit for bit (the run fails if not). Targets (issue 16): W6 k=8 replayed <= 100 us.
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import pathlib  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+import hodiff as hd  # noqa: E402
+import hodiff.numpy as hnp  # noqa: E402
+from benchmarks import workloads  # noqa: E402
+from benchmarks.peers import hodiff_peer  # noqa: E402
+
+
+def median(thunk, repeats):
+    thunk()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        thunk()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cases(quick):
+    """(name, derivative function, its argument tuple)."""
+    w2 = workloads.w2_inputs()
+    w4 = workloads.w4_inputs()
+    if quick:  # a smaller MLP: the same code, seconds instead of minutes
+        W1, b1, W2, b2 = w4["params"]
+        w4["params"] = (W1[:, :8], b1[:8], W2[:8], b2)
+        w4["direction"] = tuple(np.ones_like(p) for p in w4["params"])
+        w4["X"] = w4["X"][:16]
+        w4["y"] = w4["y"][:16]
+    loss = hodiff_peer._mlp_loss(w4)
+    direction = w4["direction"]
+    found = [("W2 value_and_grad", hd.value_and_grad(hodiff_peer._w2_chain()), (w2["x"],)),
+             ("W4 hvp", lambda params: hd.hvp(loss, (params,), (direction,)), (w4["params"],))]
+
+    def g(x):
+        return hnp.sin(x) * hnp.exp(-x * x / 2)
+
+    for k in (1, 4, 8):
+        found.append((f"W6 k={k}", hd.derivative(g, order=k), (workloads.W6_POINT,)))
+    return found
+
+
+def same(a, b):
+    a, b = hd.tree_flatten(a)[0], hd.tree_flatten(b)[0]
+    return len(a) == len(b) and all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small W4, 5 repeats")
+    parser.add_argument("--repeat", type=int)
+    parser.add_argument("--json")
+    options = parser.parse_args(argv)
+    repeats = options.repeat or (5 if options.quick else 51)
+    print(f"# replay: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, numpy {np.__version__}, "
+          f"CPU affinity {sorted(os.sched_getaffinity(0))}, load {os.getloadavg()[0]:.1f}, {repeats} repeats")
+    rows, failures = [], []
+    for name, function, args in cases(options.quick):
+        recorded = hd.record(function)
+        if not same(recorded(*args), function(*args)) or not same(recorded(*args), function(*args)):
+            failures.append(name)
+        interpreted = median(lambda: function(*args), repeats)
+        replayed = median(lambda: recorded(*args), repeats)
+        rows.append({"workload": name, "interpreted": interpreted, "replayed": replayed,
+                     "applications": len(recorded.program), "replays": recorded.replays})
+    print("| workload | interpreted | replayed | replayed / interpreted | applications |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['workload']} | {r['interpreted'] * 1e6:.0f} us | {r['replayed'] * 1e6:.0f} us | "
+              f"{r['replayed'] / r['interpreted']:.2f} | {r['applications']} |")
+    k8 = next(r for r in rows if r["workload"] == "W6 k=8")
+    print("\nTargets:")
+    print(f"- [{'met' if not failures else 'NOT MET'}] replay equals the interpreted call bit for bit"
+          + (f" (differs: {', '.join(failures)})" if failures else ""))
+    print(f"- [{'met' if k8['replayed'] <= 100e-6 else 'NOT MET'}] W6 k=8 replayed "
+          f"{k8['replayed'] * 1e6:.0f} us <= 100 us")
+    if options.json:
+        pathlib.Path(options.json).write_text(json.dumps(rows, indent=1))
+    if failures:
+        raise SystemExit(f"replay differs from the interpreted call on {', '.join(failures)}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

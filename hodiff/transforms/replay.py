@@ -1,0 +1,393 @@
+"""Record once, replay (issue 16, part 2): a function's program of primitive applications, run again on new
+inputs as plain numpy calls, with no tracer per operation.
+
+``hd.record(f)`` returns a function that, on its first call for an input signature (the pytree structure and
+every leaf's shape and dtype), runs f under a ``RecordTrace``: one more interpreter, at the bottom of the
+tower, whose tracers carry real values and whose ``process`` appends each primitive application to a flat
+list (the primitive, its static parameters, and for each argument a slot of the program or a constant). f may
+be any composition of transforms (``hd.grad(f)``, ``hd.hvp``, ``hd.derivative(f, order=8)``): their rules are
+written with primitives, so what reaches the bottom is the derivative program itself. Later calls with the
+same signature run the recorded list on the new inputs, calling each primitive's numpy implementation.
+
+Guards. Anything read from a recorded value during recording (``bool()`` for an ``if``, ``int()``, an index,
+``float()``, a value taken out by plain numpy code or by an interpreter) is kept with what it read; a replay
+recomputes it and compares. A different answer means the program would differ (another branch, another
+index): the call records afresh (``strict=True``: raises ``ReplayError`` instead). Comparisons, argmax and
+the other non-differentiable primitives are recorded like the rest, so ``hnp.where(x > 0, ...)`` replays
+for every x without a guard.
+
+Not replayed (the function is called directly each time, which is always correct): inputs that are
+another transform's tracers (``hd.grad(hd.record(f))``: record inside, not outside), and recordings that
+captured another transform's tracers as constants. Values not computed from the inputs (random draws,
+globals) are frozen at recording time, as in any traced program.
+"""
+
+import collections
+import functools
+
+import numpy as np
+
+from ..core import work as _work
+from ..core.trace import Trace, Tracer, bind
+from ..core.tree import tree_flatten, tree_unflatten
+from ..core.work import WorkCount, _size
+
+__all__ = ["record", "Program", "ReplayError", "RecordTrace", "RecordTracer"]
+
+_MAX_SIGNATURES = 16  # programs kept per recorded function
+
+
+class ReplayError(ValueError):
+    """A strict replay whose guard failed: the recorded program does not hold for these inputs."""
+
+
+class _Slot:
+    """A value of the program: an input or an answer, by its index in the replay's environment."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def __repr__(self):
+        return f"%{self.index}"
+
+
+class RecordTracer(Tracer):
+    """A recorded value: the real value and its slot in the program."""
+
+    __slots__ = ("value", "slot")
+
+    def __init__(self, value, slot, trace):
+        self._trace = trace
+        self.value = value
+        self.slot = slot
+
+    def _read(self, what, convert):
+        return self._trace.guard(self, what, convert)
+
+    @property
+    def primal(self):  # an interpreter or plain numpy taking the value out: guarded on the whole value
+        return self._read("the value", _snapshot)
+
+    @property
+    def shape(self):
+        return tuple(np.shape(self.value))
+
+    @property
+    def dtype(self):
+        return np.result_type(self.value)
+
+    def __bool__(self):
+        return self._read("bool()", bool)
+
+    def __float__(self):
+        return self._read("float()", float)
+
+    def __int__(self):
+        return self._read("int()", int)
+
+    def __complex__(self):
+        return self._read("complex()", complex)
+
+    def __index__(self):
+        return self._read("an index", lambda value: np.asarray(value).__index__())
+
+    def item(self, *args):
+        return self._read(".item()", lambda value: np.asarray(value).item(*args))
+
+    def __array__(self, dtype=None, copy=None):
+        value = self._read("the value", _snapshot)
+        return value if dtype is None else value.astype(dtype)
+
+    def __repr__(self):
+        return f"RecordTracer({self.slot!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _snapshot(value):
+    return np.array(value, copy=True)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+class RecordTrace(Trace):
+    """Records every primitive application on its tracers (values computed as it goes)."""
+
+    kind = "record"
+    maps_nondiff = True  # comparisons and argmax are part of the program: replayed, not frozen
+    __slots__ = ("steps", "slots", "tainted")
+
+    def __init__(self):
+        super().__init__()
+        # ("apply", primitive, params, specs, out, (entries, flops)) and ("guard", slot, what, convert, seen)
+        self.steps = []
+        self.slots = 0
+        self.tainted = None  # why the recording cannot be replayed, if it cannot
+
+    def new(self, value):
+        tracer = RecordTracer(value, _Slot(self.slots), self)
+        self.slots += 1
+        return tracer
+
+    def guard(self, tracer, what, convert):
+        seen = convert(tracer.value)
+        self.steps.append(("guard", tracer.slot, what, convert, seen))
+        return seen
+
+    def process(self, primitive, args, params):
+        values, specs = [], []
+        for arg in args:
+            if isinstance(arg, RecordTracer) and arg._trace is self:
+                values.append(arg.value)
+                specs.append(arg.slot)
+            else:
+                if isinstance(arg, Tracer) and self.tainted is None:
+                    self.tainted = f"another transform's traced value reached '{primitive.name}' as a constant"
+                values.append(arg)
+                specs.append(arg)
+        ans = bind(primitive, tuple(values), params)
+        if isinstance(ans, Tracer) or (isinstance(ans, (tuple, list)) and any(isinstance(a, Tracer) for a in ans)):
+            if self.tainted is None:
+                self.tainted = f"'{primitive.name}' answered with another transform's traced value"
+        entries = _size(ans)
+        cost = (entries, 2 * entries * np.shape(values[0])[-1] if primitive.name == "matmul" else 0)
+        if isinstance(ans, (tuple, list)):
+            outs = [self.new(a) for a in ans]
+            self.steps.append(("apply", primitive, params, tuple(specs), tuple(o.slot for o in outs), cost))
+            return type(ans)(outs)
+        out = self.new(ans)
+        self.steps.append(("apply", primitive, params, tuple(specs), out.slot, cost))
+        return out
+
+
+class Program:
+    """A recorded program: ``len(program)`` applications of primitives; ``program(*leaves)`` replays it.
+
+    ``counts()`` is the cost accounting of ``hodiff.core.work`` for one replay (a ``WorkCount``: applications,
+    entries produced and matmul flops per primitive), known without running it; ``str(program)`` lists it.
+    """
+
+    def __init__(self, trace, inputs, out_tree, outputs):
+        self.inputs = inputs  # the input slots, in leaf order
+        self.out_tree = out_tree
+        self._outputs = outputs  # per output leaf: a slot or a constant
+        needed = {o.index for o in outputs if isinstance(o, _Slot)}
+        kept = []
+        for step in reversed(trace.steps):  # dead applications dropped; every guard stays
+            if step[0] == "guard":
+                needed.add(step[1].index)
+                kept.append(step)
+                continue
+            outs = step[4] if isinstance(step[4], tuple) else (step[4],)
+            if any(o.index in needed for o in outs):
+                needed.update(s.index for s in step[3] if isinstance(s, _Slot))
+                kept.append(step)
+        self.steps = kept[::-1]
+        self.slots = trace.slots
+        self._run = _compile(self)
+
+    def __len__(self):
+        return sum(1 for step in self.steps if step[0] == "apply")
+
+    @property
+    def guards(self):
+        return sum(1 for step in self.steps if step[0] == "guard")
+
+    def __call__(self, leaves, strict=False):
+        """The output leaves for input leaves, or None when a guard fails (strict: ReplayError)."""
+        if not _work.active:  # count_work wraps impl while it counts: then the loop below, which looks it up
+            outputs = self._run(*leaves)
+            if outputs is not None or not strict:
+                return outputs
+        env = [None] * self.slots
+        for slot, leaf in zip(self.inputs, leaves):
+            env[slot.index] = leaf
+        for step in self.steps:
+            if step[0] == "apply":
+                _, primitive, params, specs, out, _ = step
+                args = [env[s.index] if s.__class__ is _Slot else s for s in specs]
+                ans = primitive.impl(*args, **params)
+                if out.__class__ is _Slot:
+                    env[out.index] = ans
+                else:
+                    for slot, value in zip(out, ans):
+                        env[slot.index] = value
+            else:
+                _, slot, what, convert, seen = step
+                now = convert(env[slot.index])
+                if not _same(now, seen):
+                    if strict:
+                        raise ReplayError(f"hd.record(strict=True): {what} of value {slot!r} was {_brief(seen)} when "
+                                          f"the program was recorded and is {_brief(now)} now, so the function "
+                                          "takes another path (a branch, an index or a value read): record it "
+                                          "again (strict=False does so by itself)")
+                    return None
+        return [env[o.index] if o.__class__ is _Slot else o for o in self._outputs]
+
+    def counts(self):
+        """A ``WorkCount`` of one replay: applications, entries and matmul flops per primitive name."""
+        work = WorkCount()
+        for step in self.steps:
+            if step[0] == "apply":
+                name, (entries, flops) = step[1].name, step[5]
+                work.calls[name] += 1
+                work.entries[name] += entries
+                if flops:
+                    work.flops[name] += flops
+        return work
+
+    def __str__(self):
+        lines = [f"program of {len(self)} applications, {self.guards} guards; inputs "
+                 f"{', '.join(map(repr, self.inputs))}"]
+        for step in self.steps:
+            if step[0] == "apply":
+                _, primitive, params, specs, out, _ = step
+                arguments = ", ".join(repr(s) if isinstance(s, _Slot) else _brief(s) for s in specs)
+                extra = "".join(f", {k}={_brief(v)}" for k, v in params.items())
+                lines.append(f"  {out!r} = {primitive.name}({arguments}{extra})")
+            else:
+                lines.append(f"  guard {step[2]} of {step[1]!r} == {_brief(step[4])}")
+        lines.append(f"  return {', '.join(repr(o) if isinstance(o, _Slot) else _brief(o) for o in self._outputs)}")
+        return "\n".join(lines)
+
+
+def _compile(program):
+    """The program as one generated Python function of the input leaves: straight-line calls of the
+    implementations, no loop or argument lookup per application (returns None when a guard fails)."""
+    names, lines = {"_same": _same}, []
+    inputs = ", ".join(f"v{slot.index}" for slot in program.inputs)
+    last_use = {}  # slot -> the step after which nothing reads it: freed there (big intermediates go early)
+    for k, step in enumerate(program.steps):
+        for spec in (step[3] if step[0] == "apply" else (step[1],)):
+            if spec.__class__ is _Slot:
+                last_use[spec.index] = k
+    for out in program._outputs:
+        if out.__class__ is _Slot:
+            last_use.pop(out.index, None)
+    freed = {}
+    for index, k in last_use.items():
+        freed.setdefault(k, []).append(index)
+    for k, step in enumerate(program.steps):
+        if step[0] == "apply":
+            _, primitive, params, specs, out, _ = step
+            names[f"f{k}"] = functools.partial(primitive.impl, **params) if params else primitive.impl
+            arguments = []
+            for j, spec in enumerate(specs):
+                if spec.__class__ is _Slot:
+                    arguments.append(f"v{spec.index}")
+                else:
+                    names[f"c{k}_{j}"] = spec
+                    arguments.append(f"c{k}_{j}")
+            target = f"v{out.index}" if out.__class__ is _Slot else "(" + "".join(f"v{o.index}, " for o in out) + ")"
+            lines.append(f"    {target} = f{k}({', '.join(arguments)})")
+        else:
+            _, slot, _, convert, seen = step
+            names[f"g{k}"], names[f"s{k}"] = convert, seen
+            lines.append(f"    if not _same(g{k}(v{slot.index}), s{k}): return None")
+        if k in freed:
+            lines.append(f"    del {', '.join(f'v{index}' for index in freed[k])}")
+    outputs = []
+    for j, out in enumerate(program._outputs):
+        if out.__class__ is _Slot:
+            outputs.append(f"v{out.index}")
+        else:
+            names[f"o{j}"] = out
+            outputs.append(f"o{j}")
+    source = f"def run({inputs}):\n" + "\n".join(lines) + f"\n    return [{', '.join(outputs)}]\n"
+    exec(compile(source, "<hodiff replay>", "exec"), names)
+    return names["run"]
+
+
+def _brief(value):
+    if isinstance(value, np.ndarray) and value.size > 4:
+        return f"array(shape={value.shape}, dtype={value.dtype})"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _signature(leaves, in_tree):
+    return in_tree, tuple((np.shape(leaf), np.result_type(leaf)) for leaf in leaves)
+
+
+def record(f, *, strict=False):
+    """Return a function computing f that records f's program once per input signature and replays it.
+
+    f takes arrays, numbers or pytrees of them and may be any composition of transforms: ``hd.record(
+    hd.grad(loss))``, ``hd.record(lambda x: hd.hvp(f, (x,), (v,))[0])``, ``hd.record(hd.derivative(f,
+    order=8))``. The first call for a signature (pytree structure, leaf shapes and dtypes) runs f and records
+    its primitive applications; later calls replay them as plain numpy calls, which gives the same numbers
+    (the same implementations in the same order) without an interpreter per operation. A value read during
+    recording (``if``, an index, ``float()``) is a guard: when it reads differently, the call records again,
+    or with ``strict=True`` raises ``ReplayError``. A call on another transform's traced values calls f
+    directly. After a call, ``.program`` (a ``Program``: ``len``, ``counts()``, ``str``), ``.recordings``
+    and ``.replays`` describe what happened.
+
+    >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
+    >>> loss = lambda w: hnp.sum(hnp.tanh(w) ** 2)
+    >>> grad = hd.record(hd.grad(loss))
+    >>> w = np.linspace(-1.0, 1.0, 5)
+    >>> bool(np.allclose(grad(w), hd.grad(loss)(w))), bool(np.allclose(grad(2 * w), hd.grad(loss)(2 * w)))
+    (True, True)
+    >>> grad.recordings, grad.replays
+    (1, 1)
+    """
+    if not callable(f):
+        raise TypeError(f"hd.record: f must be callable, got {type(f).__name__}")
+    programs = collections.OrderedDict()
+
+    @functools.wraps(f)
+    def recorded(*args):
+        leaves, in_tree = tree_flatten(args)
+        if any(isinstance(leaf, Tracer) for leaf in leaves):
+            return f(*args)  # inside another transform: that transform needs the real computation
+        leaves = [np.asarray(leaf) for leaf in leaves]
+        key = _signature(leaves, in_tree)
+        program = programs.get(key)
+        if program is not None:
+            outputs = program(leaves, strict=strict)
+            if outputs is not None:
+                recorded.replays += 1
+                recorded.program = program
+                return tree_unflatten(program.out_tree, outputs)
+        result, program = _record(f, leaves, in_tree)
+        recorded.recordings += 1
+        if program is not None:
+            programs[key] = program
+            programs.move_to_end(key)
+            if len(programs) > _MAX_SIGNATURES:
+                programs.popitem(last=False)
+        recorded.program = program
+        return result
+
+    recorded.program, recorded.recordings, recorded.replays = None, 0, 0
+    return recorded
+
+
+def _record(f, leaves, in_tree):
+    """Run f on recorded inputs: (f's result, its Program, or None when it cannot be replayed)."""
+    trace = RecordTrace()
+    tracers = [trace.new(leaf) for leaf in leaves]
+    try:
+        out = f(*tree_unflatten(in_tree, tracers))
+        out_leaves, out_tree = tree_flatten(out)
+        values, outputs = [], []
+        for leaf in out_leaves:
+            if isinstance(leaf, RecordTracer) and leaf._trace is trace:
+                values.append(leaf.value)
+                outputs.append(leaf.slot)
+            else:
+                if isinstance(leaf, Tracer) and trace.tainted is None:
+                    trace.tainted = "f returned another transform's traced value"
+                values.append(leaf)
+                outputs.append(leaf)
+    finally:
+        trace.alive = False
+    result = tree_unflatten(out_tree, values)
+    if trace.tainted is not None:
+        return result, None
+    return result, Program(trace, [t.slot for t in tracers], out_tree, outputs)

@@ -1,0 +1,148 @@
+"""hd.record: a replayed program gives exactly the numbers of the function it recorded, on new inputs, along
+every transform; guards catch another path; what cannot be replayed is called directly."""
+
+import numpy as np
+import pytest
+
+import hodiff as hd
+import hodiff.numpy as hnp
+from hodiff.core.work import count_work
+
+RNG = np.random.default_rng(16)
+V = RNG.standard_normal(5)
+
+
+def f(x):
+    return hnp.sum(hnp.sin(x) * hnp.exp(hnp.cos(x[::-1])) / (1 + x ** 2))
+
+
+def g(t):
+    return hnp.sin(t) * hnp.exp(-t * t / 2)
+
+
+# (name, function of x, scalar input?)
+ROUTES = [
+    ("grad", hd.grad(f), False),
+    ("value_and_grad", hd.value_and_grad(f), False),
+    *[(f"hessian {mode}", hd.hessian(f, mode=mode), False) for mode in ("fwd-rev", "rev-rev", "rev-fwd", "fwd-fwd")],
+    ("hvp", lambda x: hd.hvp(f, (x,), (V,))[0], False),
+    ("jacobian rev", hd.jacobian(lambda x: hnp.sin(x) * x[0], mode="rev"), False),
+    ("jacobian fwd denominator", hd.jacobian(lambda x: hnp.tanh(x) * x[1], mode="fwd", layout="denominator"), False),
+    ("jvp", lambda x: hd.jvp(lambda y: hnp.cumsum(y ** 3), (x,), (V,))[1], False),
+    ("vmap grad", lambda x: hd.vmap(hd.grad(lambda y: hnp.sum(hnp.tanh(y) * y)))(hnp.reshape(x[:4], (2, 2))), False),
+    ("derivative 8 taylor", hd.derivative(g, order=8), True),
+    ("derivative 4 nested", hd.derivative(g, order=4, mode="nested"), True),
+    ("laplacian", hd.laplacian(f), False),
+    ("where", hd.grad(lambda x: hnp.sum(hnp.where(x > 0, x ** 2, hnp.sin(x)))), False),
+    ("matmul", hd.grad(lambda x: hnp.sum(hnp.tanh(hnp.matmul(hnp.reshape(x[:4], (2, 2)), x[1:3])) ** 2)), False),
+]
+
+
+@pytest.mark.parametrize("name, route, scalar", ROUTES, ids=[r[0] for r in ROUTES])
+def test_replay_equals_the_function_exactly_at_new_points(name, route, scalar):
+    recorded = hd.record(route)
+    points = [RNG.standard_normal(5) for _ in range(3)]
+    if scalar:
+        points = [float(p[0]) for p in points]
+    for point in points:
+        expected = route(point)
+        got = recorded(point)
+        for a, b in zip(hd.tree_flatten(got)[0], hd.tree_flatten(expected)[0]):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))  # the same calls: the same bits
+    assert recorded.recordings == 1 and recorded.replays == 2
+    assert len(recorded.program) > 0 and recorded.program.guards == 0  # comparisons replay, no guard
+
+
+def test_a_branch_is_a_guard_and_another_branch_records_again():
+    def branching(x):
+        return hnp.sum(x ** 2) if x[0] > 0 else hnp.sum(x ** 3)
+
+    grad = hd.record(hd.grad(branching))
+    up, down = np.array([1.0, 2.0, 3.0]), np.array([-1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(grad(up), 2 * up)
+    np.testing.assert_array_equal(grad(up + 1), 2 * (up + 1))
+    assert (grad.recordings, grad.replays, grad.program.guards) == (1, 1, 1)
+    np.testing.assert_array_equal(grad(down), 3 * down ** 2)  # the guard fails: recorded afresh
+    assert grad.recordings == 2
+    strict = hd.record(hd.grad(branching), strict=True)
+    strict(up)
+    with pytest.raises(hd.ReplayError, match="bool\\(\\) of value .* was True when the program was recorded"):
+        strict(down)
+
+
+def test_a_value_taken_out_by_plain_numpy_is_guarded_on_the_whole_value():
+    scale = hd.record(lambda x: x * float(np.asarray(x).sum()))
+    x = np.array([1.0, 2.0])
+    np.testing.assert_array_equal(scale(x), x * 3.0)
+    np.testing.assert_array_equal(scale(2 * x), 2 * x * 6.0)  # not the frozen 3.0
+    assert scale.recordings == 2 and scale.replays == 0
+    np.testing.assert_array_equal(scale(2 * x), 2 * x * 6.0)
+    assert scale.replays == 1
+
+
+def test_new_shapes_and_dtypes_record_again_and_dtypes_are_kept():
+    grad = hd.record(hd.grad(f))
+    grad(np.ones(5))
+    grad(np.ones(7))
+    out = grad(np.ones(5, dtype=np.float32))
+    assert out.dtype == np.float32 and grad.recordings == 3
+    grad(np.full(7, 0.5))
+    assert grad.replays == 1
+
+
+def test_inside_another_transform_the_function_runs_directly():
+    inner = hd.record(f)
+    x = RNG.standard_normal(5)
+    np.testing.assert_allclose(hd.grad(inner)(x), hd.grad(f)(x), rtol=1e-15)
+    assert inner.recordings == 0
+    # a closure over another transform's traced value: recorded, but never replayed
+    w0 = RNG.standard_normal(5)
+
+    def outer(w):
+        return hd.record(lambda y: hnp.sum(hnp.sin(y * w)))(x)
+
+    np.testing.assert_allclose(hd.grad(outer)(w0), hd.grad(lambda w: hnp.sum(hnp.sin(x * w)))(w0), rtol=1e-15)
+
+
+def test_pytrees_in_and_out():
+    def model(params, x):
+        return {"y": hnp.tanh(hnp.matmul(x, params["w"]) + params["b"]), "norm": hnp.sum(params["w"] ** 2)}
+
+    recorded = hd.record(hd.grad(lambda p, x: hnp.sum(model(p, x)["y"]) + model(p, x)["norm"]))
+    for _ in range(2):
+        params = {"w": RNG.standard_normal((3, 2)), "b": RNG.standard_normal(2)}
+        x = RNG.standard_normal((4, 3))
+        expected = hd.grad(lambda p, x: hnp.sum(model(p, x)["y"]) + model(p, x)["norm"])(params, x)
+        got = recorded(params, x)
+        for key in ("w", "b"):
+            np.testing.assert_array_equal(got[key], expected[key])
+    assert recorded.replays == 1
+
+
+def test_dead_applications_are_dropped_and_counts_match_the_work_counter():
+    def wasteful(x):
+        hnp.exp(x) * 3.0  # computed, never used
+        return hnp.sum(hnp.sin(x))
+
+    recorded = hd.record(hd.grad(wasteful))
+    x = RNG.standard_normal(5)
+    recorded(x)
+    names = [step[1].name for step in recorded.program.steps if step[0] == "apply"]
+    assert "exp" not in names and "sin" not in names and "cos" in names  # the gradient needs cos only
+    with count_work() as eager:
+        hd.grad(wasteful)(x)
+    with count_work() as replayed:
+        recorded(x)
+    assert recorded.replays == 1
+    assert replayed.calls == recorded.program.counts().calls  # the counter sees exactly the program
+    assert replayed.entries == recorded.program.counts().entries
+    assert recorded.program.counts().total_calls() < eager.total_calls()
+    matmul = hd.record(lambda a: hnp.matmul(a, a.T))
+    matmul(np.ones((3, 4)))
+    assert matmul.program.counts().flops["matmul"] == 2 * 3 * 3 * 4
+    assert "matmul(%0, %1)" in str(matmul.program)
+
+
+def test_bad_input():
+    with pytest.raises(TypeError, match="f must be callable"):
+        hd.record(3)
