@@ -41,6 +41,7 @@ from .transforms._args import check_differentiable, dtype_of_value
 from .transforms.batching import vmap
 from .transforms.forward import jvp, linearize
 from .transforms.hessian import hvp
+from .transforms.replay import record
 from .transforms.reverse import grad, value_and_grad, vjp
 from .transforms.sparse import _distance1_coloring
 from .transforms.sparsity import hessian_sparsity
@@ -122,10 +123,22 @@ class FlatOperator(scipy.sparse.linalg.LinearOperator):
     dense() -> the (n, n) matrix, built from batched products.
     """
 
+    replay = False  # True: _product is hodiff ops on the tangent alone, recorded once and replayed (hd.record)
+
     def _setup(self, raveler):
         self._raveler = raveler
         self.n = raveler.size
         scipy.sparse.linalg.LinearOperator.__init__(self, dtype=raveler.dtype, shape=(raveler.size, raveler.size))
+
+        def product(vector):
+            return self._product(self._raveler.unflatten(vector))
+
+        def batched(columns):  # vmap over the columns: each recorded node is visited once for all of them
+            return vmap(product)(columns)
+
+        # A replay runs the tangent program alone: what depends on x only was computed while recording.
+        self._flat_product = record(product) if self.replay else product
+        self._batched_product = record(batched) if self.replay else batched
 
     def flatten(self, tree):
         return np.asarray(self._raveler.flatten_value(tree), dtype=self.dtype)
@@ -135,7 +148,7 @@ class FlatOperator(scipy.sparse.linalg.LinearOperator):
 
     def _matvec(self, v):
         v = np.asarray(v, dtype=self.dtype).reshape(self.n)
-        return self._raveler.flatten_value(self._product(self._raveler.unflatten(v))).astype(self.dtype, copy=False)
+        return self._raveler.flatten_value(self._flat_product(v)).astype(self.dtype, copy=False)
 
     def _rmatvec(self, v):
         return self._matvec(v)  # symmetric
@@ -144,8 +157,7 @@ class FlatOperator(scipy.sparse.linalg.LinearOperator):
         V = np.asarray(V, dtype=self.dtype)
         if V.shape[1] == 0:
             return np.zeros((self.n, 0), dtype=self.dtype)
-        # vmap over the columns: each recorded node is visited once for all of them.
-        products = vmap(lambda vector: self._product(self._raveler.unflatten(vector)))(np.ascontiguousarray(V.T))
+        products = self._batched_product(np.ascontiguousarray(V.T))
         leaves = tree_flatten(products)[0]
         return np.concatenate([np.reshape(leaf, (V.shape[1], -1)) for leaf in leaves], axis=1).T.astype(
             self.dtype, copy=False)
@@ -179,6 +191,8 @@ class HessianOperator(FlatOperator):
 
     Attributes besides FlatOperator's: ``value`` f(x), ``gradient`` df/dx as a flat vector (n,).
     """
+
+    replay = True
 
     def __init__(self, f, x, args=(), kwargs=None):
         raveler = _Raveler(x, "hessian_operator")
@@ -994,6 +1008,8 @@ def ggn_vp(model, loss, params, v):
 
 class GGNOperator(FlatOperator):
     """J^T H_loss J at params as a ``FlatOperator`` (build it with ``hd.ggn_operator``)."""
+
+    replay = True
 
     def __init__(self, model, loss, params):
         raveler = _Raveler(params, "ggn_operator")
