@@ -146,20 +146,79 @@ def test_influence_functions_checks_and_fit():
 
 # ----------------------------------------------------------------- Hessian-free
 
-def test_hessian_free_cg_and_checks():
+def test_hessian_free_cg_solves_an_spd_system():
     paper = load("hessian_free")
     diagonal = np.linspace(1.0, 50.0, 30)
     b = np.random.default_rng(0).standard_normal(30)
-    x, used = paper.truncated_cg(lambda v: diagonal * v, b, np.zeros(30), 100)
-    phi = lambda v: 0.5 * v @ (diagonal * v) - b @ v
-    assert used < 100 and phi(x) <= 0.999 * phi(b / diagonal)  # within 0.1% of the optimum of phi (< 0)
+    x, phi, used = paper.truncated_cg(lambda v: diagonal * v, b, np.zeros(30), 100)
+    quadratic = lambda v: 0.5 * v @ (diagonal * v) - b @ v
+    assert used < 100 and quadratic(x) <= 0.999 * quadratic(b / diagonal)  # within 0.1% of the optimum (< 0)
+    assert math.isclose(phi, quadratic(x), rel_tol=1e-12)  # the model value CG returns, from its residual
+    x, _, used = paper.truncated_cg(lambda v: diagonal * v, b, b / diagonal, 100)  # warm start at the solution
+    assert np.allclose(x, b / diagonal, rtol=1e-12) and used == 0
 
-    ggn = dict(error=1e-15, min_ggn=0.0, max_ggn=1.0, min_hessian=-1.0)
-    gd = np.linspace(10.0, 1.0, 401)
-    assert paper.check(ggn, np.array([10.0, 2.0, 0.9, 0.5]), gd) == []
-    assert any("reached" in m for m in paper.check(ggn, np.array([10.0, 5.0, 2.0]), gd))
-    assert any("not PSD" in m for m in paper.check(dict(ggn, min_ggn=-0.5), np.array([10.0, 0.5]), gd))
-    assert any("dense J^T" in m for m in paper.check(dict(ggn, error=1e-3), np.array([10.0, 0.5]), gd))
+
+def test_hessian_free_meter_counts_every_call_and_stops_at_the_budget():
+    paper = load("hessian_free")
+    meter = paper.Meter(dict(gradient=1.0, loss=0.25), budget=3.5)
+    values = iter([5.0, 3.0, 4.0, 1.0])
+    counted = meter.counted(lambda theta: (next(values), None))
+    for theta in range(3):
+        counted(np.array([theta]))
+    assert meter.counts == {"gradient": 3} and meter.work == 3.0
+    assert meter.curve == [(1.0, 5.0), (2.0, 3.0), (3.0, 3.0)] and meter.best_theta.tolist() == [1.0]
+    with pytest.raises(paper.BudgetSpent):
+        counted(np.array([3]))  # a fourth gradient would spend 4 > 3.5: not evaluated, not charged
+    assert meter.work == 3.0 and next(values) == 1.0
+    meter.charge("loss", 2)
+    assert meter.work == 3.5 and meter.counts["loss"] == 2 and meter.at(2.5) == 3.0 and meter.at(0.5) == np.inf
+
+
+def test_hessian_free_methods_spend_the_budget_on_a_tiny_autoencoder():
+    paper = load("hessian_free")
+    images = np.random.default_rng(0).uniform(size=(6, 5))
+    net = paper.Autoencoder(images, (3, 2))
+    checks = paper.ggn_checks(net, net.theta0)
+    assert checks["error"] < 1e-12 and checks["min_ggn"] >= -1e-12 and checks["min_hessian"] < 0
+    prices = paper.measure_prices(net)
+    assert 0 < prices["loss"] < 1 < prices["product"] < 3, prices
+    start = float(net.loss(net.theta0))
+    meters = {name: paper.Meter(prices, 60) for name in ("hf", "lbfgs", "momentum")}
+    log = paper.hessian_free(net, meters["hf"])
+    assert paper.lbfgs(net, meters["lbfgs"]) == "stopped by the budget"
+    paper.momentum(net, meters["momentum"], 0.05, 0.9)
+    for name, meter in meters.items():
+        # the work is the evaluations made, each at its price, and stays within the budget
+        assert math.isclose(meter.work, sum(prices[kind] * count for kind, count in meter.counts.items())), name
+        assert 0.9 * 60 <= meter.work <= 60 and meter.best < start, name
+        assert math.isclose(meter.best, float(net.loss(meter.best_theta)), rel_tol=1e-12), name
+    assert meters["lbfgs"].counts == {"gradient": 60} and meters["momentum"].counts == {"gradient": 60}
+    hf = meters["hf"].counts
+    assert hf["gradient"] == hf["curvature"] == hf["loss"] == len(log)
+    assert hf["product"] == sum(used + 1 for used, _, _ in log)  # CG's iterations and its first residual
+    assert net.floor() < meters["hf"].best and net.squared_error(net.theta0) > 0
+
+
+def test_hessian_free_check_flags_each_broken_claim():
+    paper = load("hessian_free")
+    exact = {"net": dict(n=10, error=1e-15, min_ggn=-1e-16, max_ggn=1.0, min_hessian=-1.0)}
+    floor, budget = 10.0, 100
+
+    def results(hf=5.0, lbfgs=5.2, momentum=7.0, work=100.0):
+        return {"hf": dict(loss=floor + hf, work=work), "lbfgs": dict(loss=floor + lbfgs, work=100.0),
+                "momentum": dict(loss=floor + momentum, work=100.0)}
+
+    assert paper.check(exact, results(), floor, budget) == []
+    assert "dense J^T" in paper.check({"net": dict(exact["net"], error=1e-6)}, results(), floor, budget)[0]
+    assert "not PSD" in paper.check({"net": dict(exact["net"], min_ggn=-0.1)}, results(), floor, budget)[0]
+    assert "positive semidefinite" in paper.check({"net": dict(exact["net"], min_hessian=0.0)}, results(), floor,
+                                                  budget)[0]
+    assert "not at equal work" in paper.check(exact, results(work=80.0), floor, budget)[0]
+    assert "not at equal work" in paper.check(exact, results(work=101.0), floor, budget)[0]
+    assert "best momentum" in paper.check(exact, results(momentum=5.5), floor, budget)[0]
+    assert "no longer describes" in paper.check(exact, results(lbfgs=3.0), floor, budget)[0]  # L-BFGS far ahead
+    assert "no longer describes" in paper.check(exact, results(lbfgs=7.0), floor, budget)[0]  # HF far ahead
+    assert paper.check(exact, results(momentum=5.5, lbfgs=3.0), floor, budget, compare=False) == []
 
 
 # ----------------------------------------------------------------- the lecture
