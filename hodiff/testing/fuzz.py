@@ -59,12 +59,25 @@ Routes (``CHECKS``)
   vs nested mode, each order vs central differences of the previous one;
 - ``"vmap"``: ``vmap(f)`` and ``vmap(grad f)`` vs a Python loop;
 - ``"float32"`` (float32 points): every route above returns float32 and
-  agrees with the float64 computation to float32 accuracy.
+  agrees with the float64 computation to float32 accuracy;
+- ``"sparse"``: ``jacobian_sparsity`` holds every nonzero of the dense
+  ``jacobian`` (as (m, n)) and is the same at a second point (patterns are
+  global), ``sparse_jacobian`` in modes auto/fwd/rev and both layouts vs the
+  dense Jacobian; scalar programs: ``hessian_sparsity`` (symmetric, the same at
+  a second point) and ``jacobian_sparsity(grad f)`` hold every nonzero of
+  ``hessian``, ``sparse_hessian`` vs ``hessian`` and exactly symmetric. A
+  missed entry (a silently wrong sparse derivative) fails with the program's
+  primitives as detection sees them and the rule that missed it. Detection
+  refuses value-dependent control flow with a ``TypeError``: that, worded as
+  documented, is a refusal (``Report.refusals``), not a failure; any other
+  exception is a failure.
 
 Tolerances
 ----------
 Route against route (float64): ``max|a - b| <= sqrt(eps) * max(1, |a|, |b|)``
 (sup norms); the routes round differently, a wrong rule is off by far more.
+Patterns and symmetry are exact: a pattern misses no nonzero of the dense
+derivative, ``sparse_hessian`` equals its transpose bit for bit.
 Against central differences: scipy's Richardson extrapolation is run with
 ``tolerances=dict(atol=FD_ATOL, rtol=FD_RTOL)`` and returns an error
 estimate per entry; an entry that converged must satisfy
@@ -75,7 +88,7 @@ float32 forward error (measured on f itself).
 
 Running it
 ----------
-``compare_routes(program)`` returns a ``Report`` (comparisons made, failures);
+``compare_routes(program)`` returns a ``Report`` (comparisons made, failures, refusals);
 ``assert_routes_agree(program)`` raises with the reproducer. A longer run
 (before a release)::
 
@@ -89,6 +102,7 @@ import random
 import sys
 import traceback
 import warnings
+import zlib
 
 import numpy as np
 
@@ -105,7 +119,7 @@ __all__ = [
     "main",
 ]
 
-CHECKS = ("gradient", "jacobian", "hessian", "graph", "taylor", "derivative", "vmap", "float32")
+CHECKS = ("gradient", "jacobian", "hessian", "graph", "taylor", "derivative", "vmap", "float32", "sparse")
 
 ROUTE_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
 FD_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
@@ -824,11 +838,14 @@ class Comparison:
 
 
 class Report:
-    """What ``compare_routes`` did: the comparisons (``comparisons``), the failures, skipped FD entries."""
+    """What ``compare_routes`` did: the comparisons (``comparisons``), the failures, skipped FD entries, and
+    the refusals (``refusals``: (check, route, message) for a route that declined the program with the clear
+    error it documents, e.g. sparsity detection of value-dependent control flow; not a failure)."""
 
     def __init__(self, program):
         self.program = program
         self.comparisons = []
+        self.refusals = []
         self.skipped_fd_entries = 0
 
     @property
@@ -845,7 +862,12 @@ class Report:
             self.program.reproducer(),
         ]
         lines += [repr(c) for c in self.failures]
+        lines += [f"[refused] {check}: {route}: {_clip(message, 160)}" for check, route, message in self.refusals]
         return "\n".join(lines)
+
+
+def _clip(text, limit):
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _show(value):
@@ -858,17 +880,26 @@ class _Checker:
 
     def __init__(self, report, check):
         self.report, self.check = report, check
+        self._refused = set()
 
     def fail(self, route, reference, detail):
         self.report.comparisons.append(Comparison(self.check, route, reference, math.inf, 0.0, detail))
 
-    def run(self, route, thunk):
-        """``thunk()``, or None after recording a failure if it raises."""
+    def run(self, route, thunk, refusal=None):
+        """``thunk()``, or None after recording a failure if it raises.
+
+        ``refusal``: a predicate on the exception; when it holds, the route declined the program on purpose
+        (a documented, clearly worded error): recorded in ``report.refusals`` instead (see ``refused``).
+        """
         try:
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 return thunk()
         except Exception as error:  # noqa: BLE001 - any crash of a route is a finding
+            if refusal is not None and refusal(error):
+                self.report.refusals.append((self.check, route, f"{type(error).__name__}: {error}"))
+                self._refused.add(route)
+                return None
             last = traceback.extract_tb(error.__traceback__)[-1]
             self.fail(
                 route,
@@ -876,6 +907,10 @@ class _Checker:
                 f"\n    {type(error).__name__}: {error} [{last.filename.rsplit('/', 1)[-1]}:{last.lineno}]",
             )
             return None
+
+    def refused(self, route):
+        """Whether ``route`` declined the program (see ``run``)."""
+        return route in self._refused
 
     def agree(self, route, value, reference_name, reference, rtol=ROUTE_RTOL, dtype=None):
         """Route vs route: max|a - b| <= rtol * max(1, |a|, |b|) (sup norms), shapes and finiteness equal.
@@ -1235,6 +1270,228 @@ def _check_vmap(program, checker, cache):
         )
 
 
+# sparse derivatives -------------------------------------------------------------
+
+
+def _sparsity_refusal(error):
+    """Whether ``error`` is sparsity detection's clear refusal of a value-dependent program (not a crash)."""
+    from hodiff.core.errors import TracedConversionError
+
+    text = str(error)
+    return isinstance(error, TracedConversionError) and "sparsity detection" in text and "value-dependent" in text
+
+
+def _other_point(program):
+    """A second point, away from the program's own (patterns are global: it must give the same pattern)."""
+    rng = np.random.default_rng(zlib.crc32(program.source.encode()))
+    return np.round(rng.uniform(-2.0, 2.0, program.point.shape), 3).astype(np.float64)
+
+
+def _primitive_program(program, x, hessian=False):
+    """(lines, culprits): the primitives sparsity detection sees for ``program`` at ``x``, one line each
+    (name, arguments, output shape, pattern nnz), and the steps whose Jacobian rule misses an entry: where the
+    primitive's own Jacobian at the traced values, composed with its arguments' patterns, leaves the output's
+    pattern (a miss in the rule itself, not inherited from an earlier step)."""
+    import scipy.sparse as sp
+
+    import hodiff as hd
+    from hodiff.transforms.sparsity import SparsityTrace, SparsityTracer
+
+    class Listing(SparsityTrace):
+        def __init__(self, n):
+            super().__init__(n, hessian=hessian)
+            self.steps = []
+
+        def process(self, primitive, args, params):
+            out = super().process(primitive, args, params)
+            self.steps.append((primitive, args, params, out))
+            return out
+
+    n = _size(np.shape(x))
+    trace = Listing(n)
+    root = SparsityTracer(x, sp.eye_array(n, dtype=bool, format="csr"), trace.root(n), trace)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program(root)
+    except Exception as error:  # noqa: BLE001 - a listing up to the failure is still useful
+        trace.steps.append((None, (), {}, f"raised {type(error).__name__}: {error}"))
+    finally:
+        trace.alive = False
+    names = {id(root): "x"}
+
+    def text(arg):
+        if isinstance(arg, SparsityTracer) and arg._trace is trace:
+            return names.get(id(arg), "?")
+        return f"const{np.shape(arg)}"
+
+    lines, culprits = [], []
+    for k, (primitive, args, params, out) in enumerate(trace.steps):
+        if primitive is None:
+            lines.append(f"  {out}")
+            continue
+        names[id(out)] = f"v{k}"
+        shown = ", ".join(f"{key}={value!r}" for key, value in params.items())
+        shown = (shown[:77] + "...") if len(shown) > 80 else shown
+        lines.append(
+            f"  v{k} = {primitive.name}({', '.join(text(a) for a in args)}{', ' if shown else ''}{shown})"
+            f" -> {tuple(np.shape(out._value))}, pattern nnz {out.deps.nnz}"
+        )
+        if not primitive.differentiable:
+            continue
+        values = [a._value if isinstance(a, SparsityTracer) and a._trace is trace else a for a in args]
+        for i, arg in enumerate(args):
+            if not (isinstance(arg, SparsityTracer) and arg._trace is trace):
+                continue
+
+            def local(a, i=i):
+                return primitive(*[a if j == i else v for j, v in enumerate(values)], **params)
+
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    L = np.asarray(hd.jacobian(local, mode="rev")(values[i]))
+            except Exception:  # noqa: BLE001 - a primitive hodiff cannot differentiate here: no verdict
+                continue
+            L = sp.csr_array(L.reshape(out.deps.shape[0], arg.deps.shape[0]) != 0)
+            implied = sp.csr_array((L.astype(np.int64) @ arg.deps.astype(np.int64)) != 0)
+            missed = sp.csr_array(implied.astype(np.int8) - implied.multiply(out.deps).astype(np.int8))
+            missed.eliminate_zeros()
+            if missed.nnz:
+                culprits.append(f"v{k} = {primitive.name}(...) argument {i}: misses {_entries(missed)}")
+    return lines, culprits
+
+
+def _entries(mask, limit=8):
+    """The first ``limit`` (row, column) entries of a sparse or dense boolean mask, as text."""
+    rows, columns = mask.nonzero()
+    pairs = [(int(r), int(c)) for r, c in zip(rows, columns)]
+    return ", ".join(map(str, pairs[:limit])) + (f", ... ({len(pairs)} in all)" if len(pairs) > limit else "")
+
+
+def _check_pattern(checker, function, route, pattern, dense, shape, reference_name, hessian=False):
+    """The pattern is an (m, n) boolean CSR array holding every nonzero of ``dense``; a miss lists the
+    primitives of ``function`` (the program, or its gradient) as sparsity detection sees them."""
+    import scipy.sparse as sp
+
+    if pattern is None or dense is None:
+        return False
+    if not isinstance(pattern, sp.csr_array) or pattern.dtype != bool or pattern.shape != shape:
+        checker.fail(
+            route,
+            "an (m, n) bool csr_array",
+            f"\n    got {type(pattern).__name__} of dtype {pattern.dtype}, shape {pattern.shape}",
+        )
+        return False
+    missed = (np.asarray(dense) != 0) & ~pattern.toarray()
+    detail = ""
+    if missed.any():
+        x = checker.report.program.point.astype(np.float64)
+        lines, culprits = _primitive_program(function, x, hessian=hessian)
+        detail = (
+            f"\n    MISSED entries (silently wrong sparse derivatives): {_entries(missed)}"
+            f"\n    {reference_name} there: {[float(np.asarray(dense)[e]) for e in zip(*missed.nonzero())][:8]}"
+            + "".join(f"\n    Jacobian rule that misses: {c}" for c in culprits)
+            + "\n    the primitive-level program (as sparsity detection sees it):\n"
+            + "\n".join(lines)
+        )
+    checker.report.comparisons.append(
+        Comparison(checker.check, f"{route} holds every nonzero", reference_name, int(missed.sum()), 0, detail)
+    )
+    return True
+
+
+def _check_same_pattern(checker, route, pattern, again):
+    if pattern is None or again is None:
+        return
+    differ = pattern.toarray() != again.toarray() if again.shape == pattern.shape else None
+    if differ is None:
+        checker.fail(f"{route} at another x", route, f"\n    shape {again.shape}, expected {pattern.shape}")
+        return
+    detail = "" if not differ.any() else f"\n    entries that differ: {_entries(differ)}"
+    checker.report.comparisons.append(
+        Comparison(checker.check, f"{route} at another x", f"{route} at x", int(differ.sum()), 0, detail)
+    )
+
+
+def _check_sparse(program, checker, cache):
+    import hodiff as hd
+
+    x = program.point.astype(np.float64)
+    out_shape = np.shape(program(x))
+    m, n = _size(out_shape), _size(x.shape)
+    other = _other_point(program)
+    dense = checker.run("jacobian(mode='rev')", lambda: hd.jacobian(program, mode="rev")(x))
+    J = None if dense is None else np.asarray(dense).reshape(m, n)
+    pattern = checker.run("jacobian_sparsity", lambda: hd.jacobian_sparsity(program)(x), refusal=_sparsity_refusal)
+    if pattern is None and checker.refused("jacobian_sparsity"):
+        # The same detection runs inside sparse_jacobian: it must refuse too, never return a number.
+        value = checker.run("sparse_jacobian", lambda: hd.sparse_jacobian(program)(x), refusal=_sparsity_refusal)
+        if value is not None:
+            checker.fail("sparse_jacobian", "(refused by jacobian_sparsity)", "\n    returned a value instead")
+    elif _check_pattern(checker, program, "jacobian_sparsity", pattern, J, (m, n), "jacobian(mode='rev')"):
+        again = checker.run("jacobian_sparsity at another x", lambda: hd.jacobian_sparsity(program)(other))
+        _check_same_pattern(checker, "jacobian_sparsity", pattern, again)
+        for mode in ("auto", "fwd", "rev"):
+            for layout in ("numerator", "denominator"):
+                route = f"sparse_jacobian(mode={mode!r}, layout={layout!r})"
+                S = checker.run(
+                    route,
+                    lambda mode=mode, layout=layout: _sparse_dense(
+                        checker, route, hd.sparse_jacobian(program, mode=mode, layout=layout)(x)
+                    ),
+                )
+                checker.agree(route, S, "jacobian(mode='rev')", J if layout == "numerator" else J.T)
+    if out_shape != ():
+        return
+    H = cache.get("hessian")
+    if H is None:
+        H = checker.run("hessian(mode='fwd-rev')", lambda: hd.hessian(program)(x))
+    H = None if H is None else np.asarray(H).reshape(n, n)
+    pattern = checker.run("hessian_sparsity", lambda: hd.hessian_sparsity(program)(x), refusal=_sparsity_refusal)
+    if pattern is None and checker.refused("hessian_sparsity"):
+        value = checker.run("sparse_hessian", lambda: hd.sparse_hessian(program)(x), refusal=_sparsity_refusal)
+        if value is not None:
+            checker.fail("sparse_hessian", "(refused by hessian_sparsity)", "\n    returned a value instead")
+        return
+    if not _check_pattern(checker, program, "hessian_sparsity", pattern, H, (n, n), "hessian", hessian=True):
+        return
+    asymmetric = pattern.toarray() != pattern.toarray().T
+    checker.report.comparisons.append(
+        Comparison(
+            checker.check,
+            "hessian_sparsity",
+            "its transpose",
+            int(asymmetric.sum()),
+            0,
+            f"\n    asymmetric entries: {_entries(asymmetric)}" if asymmetric.any() else "",
+        )
+    )
+    again = checker.run("hessian_sparsity at another x", lambda: hd.hessian_sparsity(program)(other))
+    _check_same_pattern(checker, "hessian_sparsity", pattern, again)
+    # Another route to a Hessian pattern: the Jacobian pattern of the gradient (detection through the vjp rules).
+    gradient_pattern = checker.run(
+        "jacobian_sparsity(grad)", lambda: hd.jacobian_sparsity(hd.grad(program))(x), refusal=_sparsity_refusal
+    )
+    _check_pattern(checker, hd.grad(program), "jacobian_sparsity(grad)", gradient_pattern, H, (n, n), "hessian")
+    S = checker.run("sparse_hessian", lambda: _sparse_dense(checker, "sparse_hessian", hd.sparse_hessian(program)(x)))
+    checker.agree("sparse_hessian", S, "hessian(mode='fwd-rev')", H)
+    if S is not None:
+        checker.report.comparisons.append(
+            Comparison(checker.check, "sparse_hessian^T", "sparse_hessian", float(np.max(np.abs(S - S.T))), 0.0)
+        )
+
+
+def _sparse_dense(checker, route, value):
+    """A sparse route's csr_array as a dense array (a failure, and None, if it is not a csr_array)."""
+    import scipy.sparse as sp
+
+    if not isinstance(value, sp.csr_array):
+        checker.fail(route, "a csr_array", f"\n    got {type(value).__name__}")
+        return None
+    return value.toarray()
+
+
 def _f32_routes(program, scalar, scalar_input):
     """(name, function of x) for every route whose dtype the float32 check looks at."""
     import hodiff as hd
@@ -1311,6 +1568,7 @@ _CHECK_FUNCTIONS = {
     "derivative": _check_derivative,
     "vmap": _check_vmap,
     "float32": _check_float32,
+    "sparse": _check_sparse,
 }
 
 
@@ -1318,7 +1576,7 @@ def applicable_checks(program):
     """The checks that apply to ``program`` (scalar-only checks need a scalar output, etc.)."""
     x = program.point
     out_shape = np.shape(program(x.astype(np.float64)))
-    chosen = ["jacobian", "taylor", "vmap"]
+    chosen = ["jacobian", "taylor", "vmap", "sparse"]
     if out_shape == ():
         chosen[:0] = ["gradient", "hessian", "graph"]
         if x.shape == ():
@@ -1376,6 +1634,7 @@ def main(argv=None):
     comparisons = failures = skipped = 0
     failing_programs = 0
     by_route = collections.Counter()
+    refusals = collections.Counter()
     start = time.time()
     for i in range(arguments.programs):
         seed = arguments.seed + i
@@ -1383,6 +1642,8 @@ def main(argv=None):
         report = compare_routes(program, checks)
         comparisons += len(report.comparisons)
         skipped += report.skipped_fd_entries
+        for check, route, _ in report.refusals:
+            refusals[f"{check}: {route}"] += 1
         if not report.ok:
             failing_programs += 1
             failures += len(report.failures)
@@ -1393,10 +1654,13 @@ def main(argv=None):
     elapsed = time.time() - start
     print(
         f"{arguments.programs} programs, {comparisons} comparisons, {failures} failed comparisons "
-        f"in {failing_programs} programs, {skipped} unconverged FD entries skipped, {elapsed:.0f} s"
+        f"in {failing_programs} programs, {sum(refusals.values())} refusals, "
+        f"{skipped} unconverged FD entries skipped, {elapsed:.0f} s"
     )
     for route, count in by_route.most_common():
         print(f"  {count:6d}  {route}")
+    for route, count in refusals.most_common():
+        print(f"  {count:6d}  refused: {route}")
     return 1 if failures else 0
 
 
