@@ -89,6 +89,18 @@ def test_float32_stays_float32_on_every_route(program):
     assert_routes_agree(program, ["float32"])
 
 
+@examples(40)
+@given(programs(kind="any", dtypes=F64))
+def test_sparse_jacobian_and_its_pattern_agree_with_the_dense_jacobian(program):
+    assert_routes_agree(program, ["sparse"])
+
+
+@examples(30)
+@given(programs(kind="gradient", dtypes=F64))
+def test_sparse_hessian_and_its_pattern_agree_with_the_dense_hessian(program):
+    assert_routes_agree(program, ["sparse"])
+
+
 # ---------------------------------------------------------------- seeds: programs that found bugs
 
 # Issue 12's programs: powers with base 0 where the function is analytic.
@@ -241,3 +253,64 @@ def test_nested_mode_rounds_tanh_derivatives_at_saturation():
     np.testing.assert_allclose(taylor, exact, rtol=0, atol=1e-6)
     np.testing.assert_allclose(nested, exact, rtol=0, atol=2e-4)
     assert abs(nested[1] - exact[1]) > 10 * abs(taylor[1] - exact[1])  # the rounding is nested mode's
+
+
+# ---------------------------------------------------------------- the sparse family
+
+def _dropping_sin_rule(monkeypatch):
+    """Make sparsity detection's rule for sin drop every dependency (a rule that misses entries)."""
+    from hodiff.core.trace import registry
+    from hodiff.transforms import sparsity
+
+    sin = registry["sin"]
+    good = sparsity._rule_for(sin)
+
+    def dropping(step):
+        good(step)
+        return sparsity._empty(step.out_size, step.trace.n), []
+
+    monkeypatch.setitem(sparsity._rules, sin, dropping)
+
+
+def test_the_sparse_check_reports_a_rule_that_misses_entries(monkeypatch):
+    _dropping_sin_rule(monkeypatch)
+    program = Program("lambda x: hnp.sum(hnp.sin(x[::-1]) * x ** 2)", np.array([0.3, -1.0, 2.0]))
+    report = compare_routes(program, ["sparse"])
+    failed = {c.route: c for c in report.failures}
+    assert "hessian_sparsity holds every nonzero" in failed
+    assert "sparse_hessian" in failed  # the wrong pattern gives a wrong sparse Hessian
+    detail = failed["hessian_sparsity holds every nonzero"].detail
+    assert "MISSED entries" in detail and "(0, 2)" in detail
+    assert "rule that misses: v1 = sin(...)" in detail  # the primitive whose rule is wrong, named
+    assert "v0 = getitem(x, index=slice(None, None, -1))" in detail  # and the primitive-level program
+    program = Program("lambda x: hnp.sin(x) * 2.0", np.array([0.3, -1.0]))
+    failed = {c.route for c in compare_routes(program, ["sparse"]).failures}
+    assert "jacobian_sparsity holds every nonzero" in failed
+    assert {f"sparse_jacobian(mode={m!r}, layout='numerator')" for m in ("auto", "fwd", "rev")} <= failed
+
+
+def test_value_dependent_control_flow_is_a_refusal_not_a_failure():
+    program = Program("lambda x: hnp.sum(hnp.sin(x) if x[0] > 0 else -x)", np.array([0.5, 1.0]))
+    report = compare_routes(program, ["sparse"])
+    assert report.ok, report.summary()
+    refused = [route for _, route, _ in report.refusals]
+    assert refused == ["jacobian_sparsity", "sparse_jacobian", "hessian_sparsity", "sparse_hessian"]
+    assert all("value-dependent control flow" in message for _, _, message in report.refusals)
+    assert "[refused] sparse: jacobian_sparsity: TracedConversionError" in report.summary()
+
+
+def test_any_other_error_of_sparsity_detection_is_a_failure():
+    from hodiff.transforms.sparsity import SparsityTracer
+
+    def f(x):
+        if isinstance(x, SparsityTracer):
+            raise TypeError("an unclear TypeError inside detection")
+        return hnp.sum(hnp.sin(x))
+
+    program = Program("lambda x: hnp.sum(hnp.sin(x))", np.array([0.5, 1.0]))
+    program.function = f
+    report = compare_routes(program, ["sparse"])
+    assert not report.refusals
+    failed = {c.route for c in report.failures}
+    assert {"jacobian_sparsity", "hessian_sparsity"} <= failed
+    assert any("an unclear TypeError" in c.detail for c in report.failures)
