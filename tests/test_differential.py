@@ -314,3 +314,13 @@ def test_any_other_error_of_sparsity_detection_is_a_failure():
     failed = {c.route for c in report.failures}
     assert {"jacobian_sparsity", "hessian_sparsity"} <= failed
     assert any("an unclear TypeError" in c.detail for c in report.failures)
+
+
+def test_a_nan_of_the_dense_route_is_no_missed_entry_but_still_a_failure():
+    # At x[0] = 0, sqrt's derivative is inf: reverse mode gives 0 * inf = nan for x[1] too, whose entry
+    # the pattern rightly leaves out (x[1] * 0.0 has zero derivative). Not a miss; the non-finite
+    # Jacobian fails the value comparisons, as it would on any route.
+    report = compare_routes(Program("lambda x: hnp.sqrt(x[0] ** 2 + x[1] * 0.0)", np.array([0.0, 1.0])), ["sparse"])
+    assert not report.ok
+    assert not [c for c in report.failures if "holds every nonzero" in c.route]
+    assert any("non-finite" in c.detail for c in report.failures)
