@@ -101,6 +101,34 @@ def test_sparse_hessian_and_its_pattern_agree_with_the_dense_hessian(program):
     assert_routes_agree(program, ["sparse"])
 
 
+@examples(30)
+@given(programs(kind="any", dtypes=F64))
+def test_replayed_routes_equal_the_routes_bit_for_bit(program):
+    assert_routes_agree(program, ["replay"])
+
+
+def test_the_driver_reports_a_stale_replay(monkeypatch):
+    # A replay that returned what was recorded instead of recomputing: every replayed route is wrong.
+    from hodiff.transforms import replay
+
+    def stale(self, leaves, strict=False):
+        return self.stale
+
+    monkeypatch.setattr(replay.Program, "__call__", stale)
+    real_record = replay._record
+
+    def record_and_remember(f, leaves, in_tree):
+        result, program = real_record(f, leaves, in_tree)
+        if program is not None:
+            program.stale = hd.tree_flatten(result)[0]
+        return result, program
+
+    monkeypatch.setattr(replay, "_record", record_and_remember)
+    report = compare_routes(Program("lambda x: hnp.sin(x) * x", np.array([0.3, -1.0])), ["replay"])
+    failed = {c.route for c in report.failures}
+    assert "record(f) replayed" in failed and "record(jacobian(mode='rev')) replayed" in failed
+
+
 # ---------------------------------------------------------------- seeds: programs that found bugs
 
 # Issue 12's programs: powers with base 0 where the function is analytic.

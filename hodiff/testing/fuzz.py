@@ -70,7 +70,11 @@ Routes (``CHECKS``)
   primitives as detection sees them and the rule that missed it. Detection
   refuses value-dependent control flow with a ``TypeError``: that, worded as
   documented, is a refusal (``Report.refusals``), not a failure; any other
-  exception is a failure.
+  exception is a failure;
+- ``"replay"``: ``hd.record`` of f, both Jacobian modes, ``taylor`` (and for
+  scalar programs ``grad``, ``hessian``, ``hvp``), recorded at the program's
+  point and replayed at a second one, equals the route there bit for bit
+  (tolerance 0), and did replay unless a guard saw another path.
 
 Tolerances
 ----------
@@ -119,7 +123,7 @@ __all__ = [
     "main",
 ]
 
-CHECKS = ("gradient", "jacobian", "hessian", "graph", "taylor", "derivative", "vmap", "float32", "sparse")
+CHECKS = ("gradient", "jacobian", "hessian", "graph", "taylor", "derivative", "vmap", "float32", "sparse", "replay")
 
 ROUTE_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
 FD_RTOL = float(np.sqrt(np.finfo(np.float64).eps))
@@ -1042,7 +1046,7 @@ def _fd_along(function, x, v):
 
 def _directions(program):
     """Fixed pseudo-random direction v and cotangent u for this program (float64)."""
-    rng = np.random.default_rng(abs(hash(program.source)) % (2**32))
+    rng = np.random.default_rng(zlib.crc32(program.source.encode()))  # str hash() differs between processes
     x = program.point
     out_shape = np.shape(program(x.astype(np.float64)))
     v = np.round(rng.uniform(-1.0, 1.0, x.shape), 2)
@@ -1562,6 +1566,37 @@ def _check_float32(program, checker, cache):
         )
 
 
+def _check_replay(program, checker, cache):
+    """hd.record of each route, recorded at the program's point and replayed at another: bit for bit the
+    route's own numbers there (the same implementations in the same order), and replayed, not re-recorded,
+    unless a guard saw another path."""
+    import hodiff as hd
+
+    x = program.point.astype(np.float64)
+    other = _other_point(program)
+    scalar = np.shape(program(x)) == ()
+    routes = {"f": program, "jacobian(mode='rev')": hd.jacobian(program, mode="rev"),
+              "jacobian(mode='fwd')": hd.jacobian(program, mode="fwd"),
+              "taylor(order=3)": lambda y: hd.taylor(program, y, np.ones_like(y), order=3)}
+    if scalar:
+        v, _ = _directions(program)
+        routes.update({"grad": hd.grad(program), "hessian(mode='fwd-rev')": hd.hessian(program),
+                       "hvp": lambda y: hd.hvp(program, (y,), (v,))[0]})
+    for name, route in routes.items():
+        recorded = hd.record(route)
+        if checker.run(f"record({name})", lambda: recorded(x)) is None:
+            continue
+        expected = checker.run(f"{name} at another x", lambda: route(other))
+        replayed = checker.run(f"record({name}) replayed at another x", lambda: recorded(other))
+        if expected is None or replayed is None:
+            continue
+        for a, b in zip(hd.tree_flatten(replayed)[0], hd.tree_flatten(expected)[0]):
+            checker.agree(f"record({name}) replayed", a, name, b, rtol=0.0)
+        if recorded.replays + recorded.recordings != 2 or (recorded.replays == 0 and recorded.program.guards == 0):
+            checker.fail(f"record({name})", "one recording, then a replay",
+                         f"\n    {recorded.recordings} recordings, {recorded.replays} replays without a guard failing")
+
+
 _CHECK_FUNCTIONS = {
     "gradient": _check_gradient,
     "jacobian": _check_jacobian,
@@ -1572,6 +1607,7 @@ _CHECK_FUNCTIONS = {
     "vmap": _check_vmap,
     "float32": _check_float32,
     "sparse": _check_sparse,
+    "replay": _check_replay,
 }
 
 
@@ -1579,7 +1615,7 @@ def applicable_checks(program):
     """The checks that apply to ``program`` (scalar-only checks need a scalar output, etc.)."""
     x = program.point
     out_shape = np.shape(program(x.astype(np.float64)))
-    chosen = ["jacobian", "taylor", "vmap", "sparse"]
+    chosen = ["jacobian", "taylor", "vmap", "sparse", "replay"]
     if out_shape == ():
         chosen[:0] = ["gradient", "hessian", "graph"]
         if x.shape == ():
