@@ -1574,6 +1574,9 @@ def _check_replay(program, checker, cache):
 
     x = program.point.astype(np.float64)
     other = _other_point(program)
+    # of x's own type (a 0-d array or a numpy scalar): a replay's signature holds the type, as numpy
+    # computes the two along different loops
+    other = np.array(other, dtype=x.dtype) if isinstance(x, np.ndarray) else x.dtype.type(other)
     scalar = np.shape(program(x)) == ()
     routes = {"f": program, "jacobian(mode='rev')": hd.jacobian(program, mode="rev"),
               "jacobian(mode='fwd')": hd.jacobian(program, mode="fwd"),

@@ -310,8 +310,13 @@ def _brief(value):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+_SCALARS = (np.ndarray, np.generic, float, int, complex)
+
+
 def _signature(leaves, in_tree):
-    return in_tree, tuple((np.shape(leaf), np.result_type(leaf)) for leaf in leaves)
+    """Structure, and per leaf its type, shape and dtype: numpy computes a float64 scalar and a 0-d array of
+    it along different loops (np.tanh may differ in the last bit), so a replay must see what f saw."""
+    return in_tree, tuple((type(leaf), np.shape(leaf), np.result_type(leaf)) for leaf in leaves)
 
 
 def record(f, *, strict=False):
@@ -319,7 +324,7 @@ def record(f, *, strict=False):
 
     f takes arrays, numbers or pytrees of them and may be any composition of transforms: ``hd.record(
     hd.grad(loss))``, ``hd.record(lambda x: hd.hvp(f, (x,), (v,))[0])``, ``hd.record(hd.derivative(f,
-    order=8))``. The first call for a signature (pytree structure, leaf shapes and dtypes) runs f and records
+    order=8))``. The first call for a signature (pytree structure, leaf types, shapes and dtypes) runs f and records
     its primitive applications; later calls replay them as plain numpy calls, which gives the same numbers
     (the same implementations in the same order) without an interpreter per operation. A value read during
     recording (``if``, an index, ``float()``) is a guard: when it reads differently, the call records again,
@@ -345,7 +350,7 @@ def record(f, *, strict=False):
         leaves, in_tree = tree_flatten(args)
         if any(isinstance(leaf, Tracer) for leaf in leaves):
             return f(*args)  # inside another transform: that transform needs the real computation
-        leaves = [np.asarray(leaf) for leaf in leaves]
+        leaves = [leaf if isinstance(leaf, _SCALARS) else np.asarray(leaf) for leaf in leaves]
         key = _signature(leaves, in_tree)
         program = programs.get(key)
         if program is not None:
