@@ -41,6 +41,8 @@ dtypes) but never read, so a value-dependent decision (``if x > 0``, an index
 computed from x, ``float(x)``) raises a ``TypeError`` saying so.
 """
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -171,7 +173,7 @@ def _pairs_matrix(pairs, n):
 
 
 def _flat_index(shape):
-    return np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)
+    return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
 
 
 def _broadcast(deps, shape, out_shape):
@@ -181,7 +183,7 @@ def _broadcast(deps, shape, out_shape):
 
 
 def _size(shape):
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)  # ints of any size: no int64 overflow, and ~20x faster than np.prod on a tuple
 
 
 # ================================================================ the tracer and the trace
