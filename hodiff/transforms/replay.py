@@ -35,6 +35,10 @@ from ..core.work import WorkCount, _size
 __all__ = ["record", "Program", "ReplayError", "RecordTrace", "RecordTracer"]
 
 _MAX_SIGNATURES = 16  # programs kept per recorded function
+# Replays before a program is compiled to one Python function: compiling costs ~30 us per application,
+# about what interpreting it once costs, so a program that is replayed once or twice (a guard that keeps
+# failing) runs in the loop and never pays for it.
+COMPILE_AFTER = 3
 
 
 class ReplayError(ValueError):
@@ -189,7 +193,7 @@ class Program:
                 kept.append(step)
         self.steps = kept[::-1]
         self.slots = trace.slots
-        self._run = _compile(self)
+        self._run, self._replays = None, 0  # compiled on the COMPILE_AFTER-th replay (see __call__)
 
     def __len__(self):
         return sum(1 for step in self.steps if step[0] == "apply")
@@ -200,7 +204,10 @@ class Program:
 
     def __call__(self, leaves, strict=False):
         """The output leaves for input leaves, or None when a guard fails (strict: ReplayError)."""
-        if not _work.active:  # count_work wraps impl while it counts: then the loop below, which looks it up
+        self._replays += 1
+        if self._run is None and self._replays >= COMPILE_AFTER:
+            self._run = _compile(self)
+        if self._run is not None and not _work.active:  # count_work wraps impl: the loop below looks it up
             outputs = self._run(*leaves)
             if outputs is not None or not strict:
                 return outputs
