@@ -421,3 +421,72 @@ def test_dagreou_hvp_routes_match_dense_hessian():
     fd = (g(w + 1e-5 * v) - g(w - 1e-5 * v)) / 2e-5
     for mode in paper.MODES:
         assert np.allclose(paper.hvp_value(paper.routes(shapes, X, y, "hodiff")[mode](w, v)), fd, rtol=1e-6, atol=1e-8)
+
+
+# ----------------------------------------------------------------- Pearlmutter & Siskind's saddle and particle
+
+def test_saddle_particle_pieces():
+    paper = load("saddle_particle")
+    f = lambda y: paper.saddle_f((1.0, 2.0), y)  # noqa: E731
+    g = lambda x: paper.saddle_f(x, (3.0, 4.0))  # noqa: E731
+    for mode in paper.MODES.values():
+        assert tuple(mode(f)((3.0, 4.0))) == (-6.0, -8.0) and tuple(mode(g)((1.0, 2.0))) == (2.0, 4.0)
+    # the field of the Euler loop, either inner mode, against the closed form
+    charges = ((10.0, 9.7), (10.0, 0.0))
+    closed = paper.field_closed_form(charges, math.sqrt)((1.5, 6.0))
+    for mode in paper.MODES.values():
+        assert np.allclose(mode(paper.potential(charges))((1.5, 6.0)), closed, rtol=1e-14, atol=0)
+    # the complex-step reference gradient against central differences of the float objective
+    h, objective = 1e-6, paper.particle_reference_objective
+    central = (objective((0.1 + h,)) - objective((0.1 - h,))) / (2 * h)
+    assert math.isclose(paper.particle_reference_gradient((0.1,))[0], central, rel_tol=1e-6)
+
+
+def test_saddle_particle_one_step_of_each_variant():
+    paper = load("saddle_particle")
+    reference = paper.saddle_reference(paper.START, max_steps=1)
+    for variant in paper.VARIANTS:
+        outer, inner = paper.MODES[variant[0]], paper.MODES[variant[1]]
+        # d/dx max_y f(x, y) = 2x exactly: the inner iterates do not depend on x
+        assert paper.saddle_parts(outer, inner)[1]((0.5, -0.25)) == (1.0, -0.5)
+        assert paper.saddle(outer, inner, paper.START, max_steps=1) == reference
+    # the particle's outer gradient through the whole Euler loop, the two mixed nestings, against the complex step
+    want = paper.particle_reference_gradient((0.1,))[0]
+    for variant in ("fr", "rf"):
+        objective, gradient = paper.particle_parts(paper.MODES[variant[0]], paper.MODES[variant[1]])
+        assert math.isclose(float(gradient((0.1,))[0]), want, rel_tol=1e-12)
+
+
+def test_saddle_particle_check_reports_wrong_outputs():
+    paper = load("saddle_particle")
+    out = {v: (0.2071918746486119,) for v in paper.VARIANTS}
+    grads = {v: (-19.4,) for v in paper.VARIANTS}
+    good = dict(reference=(0.2071918746486119,), gradients=grads, reference_gradient=(-19.4,),
+                gradbench=paper.GRADBENCH["particle"])
+    assert paper.check("particle", out, **good) == []
+    assert "against GradBench's" in paper.check("particle", dict(out, rf=(0.2073,)), **good)[0]
+    failures = paper.check("particle", dict(out, fr=(0.20719187464,)), **good)
+    assert any("hodiff-free reference" in m for m in failures) and any("fr" in m and "disagree" in m for m in failures)
+    wrong_gradient = dict(good, gradients=dict(grads, ff=(-19.5,)))
+    assert "perturbation confusion?" in paper.check("particle", out, **wrong_gradient)[0]
+
+
+def test_saddle_particle_exits_nonzero_when_forward_mode_confuses(monkeypatch):
+    """Every forward-mode invocation on one shared hd.Perturbation (the confused implementation) must be caught."""
+    paper = load("saddle_particle")
+    import hodiff as hd
+
+    shared = hd.Perturbation()
+
+    def confused(f):
+        def gradient(x):
+            seeds = [tuple(hd.Dual(a, float(i == j), tag=shared) for j, a in enumerate(x)) for i in range(len(x))]
+            return tuple(shared.tangent(f(seed)) for seed in seeds)
+        return gradient
+
+    monkeypatch.setitem(paper.MODES, "f", confused)
+    monkeypatch.setattr(paper, "VARIANTS", ("ff", "rr"))
+    with pytest.raises(SystemExit) as exit_info:
+        paper.main(["--quick"])
+    message = str(exit_info.value.code)
+    assert "CLAIM NOT REPRODUCED" in message and "particle ff" in message and "perturbation confusion?" in message
