@@ -36,7 +36,8 @@ def test_tolerance_is_gradbenchs():
 @pytest.mark.parametrize("name, primal, derivative",
                          [("lse", "primal", "gradient"), ("llsq", "primal", "gradient"),
                           ("det", "primal", "gradient"), ("kmeans", "cost", "dir"),
-                          ("gmm", "objective", "jacobian")])
+                          ("gmm", "objective", "jacobian"), ("ode", "primal", "gradient"),
+                          ("lstm", "objective", "jacobian")])
 def test_wrong_derivative_is_rejected(name, primal, derivative):
     module = gb_run.load(name)
     right = module.FUNCTIONS[derivative]
@@ -107,6 +108,45 @@ def test_gmm_references_against_differences():
         np.testing.assert_allclose(g[key], fd, rtol=1e-6, atol=1e-6)
     # a dict output with a key missing is a mismatch
     assert mismatches(g, {k: v for k, v in g.items() if k != "l"})
+
+
+def test_ode_references_against_differences_and_exact_solution():
+    module = gb_run.load("ode")
+    h = 1e-6
+    for _, description, inp in module.inputs(quick=True)[1::2]:
+        # the hand-written RK4 adjoint against central differences of the reference primal
+        x, s = inp["x"], inp["s"]
+        fd = [(module.reference("primal", {"x": x + h * e, "s": s})[-1]
+               - module.reference("primal", {"x": x - h * e, "s": s})[-1]) / (2 * h) for e in np.eye(len(x))]
+        np.testing.assert_allclose(module.reference("gradient", inp), fd, rtol=1e-6, atol=1e-9, err_msg=description)
+        # RK4 is exact on this nilpotent linear system for n <= 4: GradBench's manual gradient agrees there
+        if len(x) <= 4:
+            np.testing.assert_allclose(module.reference("gradient", inp), module.exact_gradient(inp), rtol=1e-12)
+    # the quick gradients are large enough for the 1e-4 tolerance to see a 1% error
+    assert max(np.abs(module.reference("gradient", inp)).max() for _, _, inp in module.inputs(quick=True)) > 1.0
+
+
+def test_lstm_references_against_differences():
+    # the hand-written backpropagation through time against central differences of the reference objective
+    module = gb_run.load("lstm")
+    np.random.seed(3)
+    inp = module.gen_lstm(module._text(), 2, 4)
+    g = module.reference("jacobian", inp)
+    h = 1e-6
+    fd = []
+    for key in ("main_params", "extra_params"):
+        for index in np.ndindex(inp[key].shape):
+            plus, minus = dict(inp, **{key: inp[key].copy()}), dict(inp, **{key: inp[key].copy()})
+            plus[key][index] += h
+            minus[key][index] -= h
+            fd.append((module.reference("objective", plus) - module.reference("objective", minus)) / (2 * h))
+    np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
+    assert g.shape == (inp["main_params"].size + inp["extra_params"].size,)
+    # swapping the main_params rows of weights and biases (a layout error) is caught
+    module_wrong = dict(module.FUNCTIONS, jacobian=lambda inp: np.concatenate(
+        [module.FUNCTIONS["jacobian"](inp)[:inp["main_params"].size].reshape(inp["main_params"].shape)[::-1].ravel(),
+         module.FUNCTIONS["jacobian"](inp)[inp["main_params"].size:]]))
+    assert gb_run.validate_eval(module, quick=True, functions=module_wrong)
 
 
 def test_driver_quick_runs():

@@ -69,6 +69,10 @@ def time_eval(module, peers, limits):
     from benchmarks.timing import measure
 
     available = module.peers()
+    for peer, reason in getattr(module, "UNTIMED_PEERS", {}).items():
+        if peer in peers:
+            print(f"peer {peer}: not timed on {module.NAME} ({reason})", file=sys.stderr)
+        available.pop(peer, None)
     rows = []
     for function, description, inp in module.inputs(quick=False)[:getattr(module, "TIMED", None)]:
         expected = module.reference(function, inp)
