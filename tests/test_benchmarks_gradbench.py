@@ -16,6 +16,7 @@ from benchmarks.gradbench.common import difference, mismatches
 from benchmarks.gradbench.tool import serve
 
 ROOT = Path(__file__).resolve().parents[1]
+INTEGER_KEYS = ("rows", "cols", "repeated")
 
 
 @pytest.mark.parametrize("name", EVALS)
@@ -37,16 +38,18 @@ def test_tolerance_is_gradbenchs():
                          [("lse", "primal", "gradient"), ("llsq", "primal", "gradient"),
                           ("det", "primal", "gradient"), ("kmeans", "cost", "dir"),
                           ("gmm", "objective", "jacobian"), ("ode", "primal", "gradient"),
-                          ("lstm", "objective", "jacobian")])
+                          ("lstm", "objective", "jacobian"), ("ba", "objective", "jacobian")])
 def test_wrong_derivative_is_rejected(name, primal, derivative):
     module = gb_run.load(name)
     right = module.FUNCTIONS[derivative]
     # off by a factor 1.01 (e.g. a dropped term's worth): must fail
-    scaled = lambda v: {k: 1.01 * np.asarray(x) for k, x in v.items()} if isinstance(v, dict) else 1.01 * np.asarray(v)  # noqa: E731
+    # (in a dict only the values: ba's integer rows, cols and repeat counts stay right)
+    scaled = lambda v: {k: x if k in INTEGER_KEYS else scaled(x) for k, x in v.items()} if isinstance(v, dict) else 1.01 * np.asarray(v)  # noqa: E501, E731
     wrong = dict(module.FUNCTIONS, **{derivative: lambda inp: scaled(right(inp))})
     assert gb_run.validate_eval(module, quick=True, functions=wrong)
     # a primal close to right but off by 1e-2
-    wrong_primal = dict(module.FUNCTIONS, **{primal: lambda inp: module.FUNCTIONS[primal](inp) + 1e-2})
+    shifted = lambda v: {k: x if k in INTEGER_KEYS else shifted(x) for k, x in v.items()} if isinstance(v, dict) else np.asarray(v) + 1e-2  # noqa: E501, E731
+    wrong_primal = dict(module.FUNCTIONS, **{primal: lambda inp: shifted(module.FUNCTIONS[primal](inp))})
     assert gb_run.validate_eval(module, quick=True, functions=wrong_primal)
 
 
@@ -147,6 +150,22 @@ def test_lstm_references_against_differences():
         [module.FUNCTIONS["jacobian"](inp)[:inp["main_params"].size].reshape(inp["main_params"].shape)[::-1].ravel(),
          module.FUNCTIONS["jacobian"](inp)[inp["main_params"].size:]]))
     assert gb_run.validate_eval(module, quick=True, functions=module_wrong)
+
+
+def test_ba_layout_and_wrong_blocks():
+    module = gb_run.load("ba")
+    inp = module.inputs(quick=True)[-1][2]
+    n, m, p = inp["n"], inp["m"], inp["p"]
+    out = module.FUNCTIONS["jacobian"](inp)
+    # ba.hpp's SparseMat: CSR row pointers, 15 entries per reprojection row, 1 per weight row
+    assert list(out["rows"][:3]) == [0, 15, 30] and out["rows"][-1] == 31 * p
+    assert list(out["cols"][:11]) == list(range(11)) and list(out["cols"][11:15]) == [11 * n, 11 * n + 1,
+                                                                                      11 * n + 2, 11 * n + 3 * m]
+    assert out["cols"][-1] == 11 * n + 3 * m + p - 1
+    assert out["vals"][-1] == pytest.approx(-2 * inp["w"])
+    # the two reprojection rows swapped: rejected
+    swapped = lambda inp: dict(out, vals=np.concatenate([out["vals"][15:30], out["vals"][:15], out["vals"][30:]]))  # noqa: E731
+    assert gb_run.validate_eval(module, quick=True, functions=dict(module.FUNCTIONS, jacobian=swapped))
 
 
 def test_driver_quick_runs():
