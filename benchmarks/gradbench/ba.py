@@ -13,7 +13,7 @@ Inputs as the eval makes them: every ADBench data file evals/ba/data/ba*_n*_m*_p
 holds the same camera, point, weight and feature (CAM, X, W, FEAT below, copied
 from the files, MIT-licensed by Microsoft), duplicated n, m, p times; only (n, m, p)
 differ (SIZES, ba1..ba20). The eval runs ba1..ba14; the full run here validates
-and times ba1, ba2 and ba3 (p up to 182,072).
+and times ba1, ba2 and ba3 (FILES) (p up to 182,072).
 
 Implementation (the same code for every peer): the residual is written vectorised
 over observations on the gathered per-observation parameters (p, 15); since
@@ -42,14 +42,14 @@ SIZES = {1: (49, 7776, 31843), 2: (21, 11315, 36455), 3: (161, 48126, 182072), 4
          5: (257, 65132, 225911), 6: (539, 65220, 277273), 7: (93, 61203, 287451), 8: (88, 64298, 383937),
          9: (810, 88814, 393775), 10: (1197, 126327, 563734), 11: (1723, 156502, 678718),
          12: (253, 163691, 899155), 13: (245, 198739, 1091386), 14: (356, 226730, 1255268)}
-TIMED = (1, 2, 3)
+FILES = (1, 2, 3)
 QUICK = [(1, 1, 1), (2, 3, 5), (3, 2, 7)]
 
 
 def inputs(quick=False):
     out = []
     cases = [(f"n={n},m={m},p={p}", (n, m, p)) for n, m, p in QUICK] if quick else \
-        [(f"ba{i}_n{SIZES[i][0]}_m{SIZES[i][1]}_p{SIZES[i][2]}", SIZES[i]) for i in TIMED]
+        [(f"ba{i}_n{SIZES[i][0]}_m{SIZES[i][1]}_p{SIZES[i][2]}", SIZES[i]) for i in FILES]
     for description, (n, m, p) in cases:
         inp = {"n": n, "m": m, "p": p, "cam": list(CAM), "x": list(X), "w": W, "feat": list(FEAT)}
         out.append(("objective", description, inp))
