@@ -1,8 +1,13 @@
 """Sharded losses: second-order products summed over data shards held by executor workers (issue 18)."""
 
+import collections
+import hashlib
+import threading
+import uuid
+
 import numpy as np
 
-__all__ = ["ShardedLoss"]
+__all__ = ["ShardedLoss", "OperatorCache", "operator_cache"]
 
 
 class ShardedLoss:
@@ -15,36 +20,60 @@ class ShardedLoss:
     executor (cloudpickle for dask, pickle for a ProcessPoolExecutor: no lambdas there).
     ``hd.hessian_operator(sharded, x)`` gives a LinearOperator whose matvec/matmat fan out,
     so hd.hessian_trace / hessian_eigs / hessian_density fan their probe blocks out too.
+
+    Each process that computes products keeps the recorded Hessian operator of its shards
+    at the latest x (``hodiff.distributed.operator_cache``), so the many products a Lanczos
+    or Hutchinson run makes at one x record each shard's gradient once. loss and shards are
+    read-only: the cache knows a shard by this object's token and the shard's index.
     """
 
     def __init__(self, loss, shards, executor=None):
         if not callable(loss):
             raise TypeError(f"ShardedLoss: loss must be callable, got {type(loss).__name__}")
-        self.loss = loss
-        self.shards = list(shards)
-        if not self.shards:
+        self._loss = loss
+        self._shards = tuple(shards)
+        if not self._shards:
             raise ValueError("ShardedLoss: shards must not be empty")
         self.executor = executor
         self._handles = None
+        # Names this loss and its shards in every process's operator cache; made once, here, so it
+        # survives the pickling of the loss and the shards into each task (id() would not).
+        self.token = uuid.uuid4().hex
+
+    @property
+    def loss(self):
+        return self._loss
+
+    @property
+    def shards(self):
+        return self._shards
 
     def __call__(self, params):
         return sum(self.loss(params, shard) for shard in self.shards)
 
+    def _is_dask(self):
+        return self.executor is not None and hasattr(self.executor, "scatter")
+
     def handles(self):
         """The shards as the executor sees them (dask futures after one scatter, else the shards)."""
         if self._handles is None:
-            if self.executor is not None and hasattr(self.executor, "scatter"):
-                self._handles = self.executor.scatter(self.shards)
-            else:
-                self._handles = self.shards
+            self._handles = self.executor.scatter(list(self.shards)) if self._is_dask() else list(self.shards)
         return self._handles
 
+    def ship(self, value):
+        """``value`` as a task argument: on dask one scattered future (sent to a worker once, fetched by the
+        others once, kept while the returned handle lives), else ``value`` itself."""
+        return self.executor.scatter([value])[0] if self._is_dask() else value
+
     def map(self, function, *extra):
-        """[function(loss, shard, *extra) for each shard], computed where the shard is."""
+        """[function(loss, shard, (token, index), *extra) for each shard], computed where the shard is."""
         if self.executor is None:
-            return [function(self.loss, shard, *extra) for shard in self.shards]
+            return [function(self.loss, shard, (self.token, k), *extra) for k, shard in enumerate(self.shards)]
         try:
-            futures = [self.executor.submit(function, self.loss, handle, *extra) for handle in self.handles()]
+            futures = [self.executor.submit(function, self.loss, handle, (self.token, k), *extra)
+                       for k, handle in enumerate(self.handles())]
+            if self._is_dask():
+                return self.executor.gather(futures)
             return [future.result() for future in futures]
         except (TypeError, AttributeError) as error:
             if "pickle" in str(error).lower():
@@ -54,13 +83,98 @@ class ShardedLoss:
             raise
 
 
-def _shard_matmat(loss, shard, x, V):
-    from .secondorder import HessianOperator
-    operator = HessianOperator(loss, x, args=(shard,))
-    return operator.matmat(V), operator.value, operator.gradient
+class OperatorCache:
+    """The recorded Hessian operators of the shards this process computes products for.
+
+    One entry per shard (keyed by its ShardedLoss's token and its index) holding the operator at
+    the last x it was asked for (known by ``x_token``, a hash of x's bytes, shapes, dtypes and
+    structure made once on the client); a product at another x records again and replaces it.
+    At most ``maxsize`` shards are kept, the least recently used dropped first; ``maxsize = 0``
+    records afresh for every product. ``hits``/``misses`` count lookups.
+    """
+
+    def __init__(self, maxsize=64):
+        self.maxsize = maxsize
+        self._entries = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def operator(self, loss, shard, shard_key, x, x_token):
+        from .secondorder import HessianOperator
+        with self._lock:
+            entry = self._entries.get(shard_key)
+            if entry is not None and entry[0] == x_token:
+                self._entries.move_to_end(shard_key)
+                self.hits += 1
+                return entry[1]
+            self.misses += 1
+        operator = HessianOperator(loss, x, args=(shard,))
+        with self._lock:
+            if self.maxsize > 0:
+                self._entries[shard_key] = (x_token, operator)
+                self._entries.move_to_end(shard_key)
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+        return operator
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def stats(self):
+        """{"hits", "misses", "entries", "maxsize"} of this process's cache."""
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "entries": len(self._entries), "maxsize": self.maxsize}
+
+    def __len__(self):
+        return len(self._entries)
 
 
-def sharded_operator_parts(sharded, x, V):
-    """Sum over shards of (H_k V, f_k, g_k)."""
-    parts = sharded.map(_shard_matmat, x, np.asarray(V))
-    return (sum(p[0] for p in parts), sum(p[1] for p in parts), sum(p[2] for p in parts))
+operator_cache = OperatorCache()
+
+
+def configure_operator_cache(maxsize=None, clear=False):
+    """Set this process's cache bound (None: keep it) and optionally empty it; returns its stats. On a dask
+    cluster run it on every worker: ``client.run(configure_operator_cache, 0)``."""
+    if maxsize is not None:
+        operator_cache.maxsize = int(maxsize)
+        with operator_cache._lock:
+            while len(operator_cache._entries) > operator_cache.maxsize:
+                operator_cache._entries.popitem(last=False)
+    if clear:
+        operator_cache.clear()
+    return operator_cache.stats()
+
+
+def x_token(flat, raveler):
+    """A name for x in the workers' caches: a hash of its flat bytes, dtype, shapes and pytree structure."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr((str(flat.dtype), raveler.shapes, [str(d) for d in raveler.dtypes],
+                        repr(raveler.treedef))).encode())
+    digest.update(memoryview(np.ascontiguousarray(flat)).cast("B"))
+    return digest.hexdigest()
+
+
+def _shard_task(loss, shard, shard_key, x, token, V):
+    """On the worker: H_k V at x from the cached (or newly recorded) operator; (f_k, g_k) when V is None."""
+    operator = operator_cache.operator(loss, shard, shard_key, x, token)
+    if V is None:
+        return operator.value, operator.gradient
+    return operator.matmat(V)
+
+
+def sharded_value_and_gradient(sharded, x, token):
+    """(sum_k f_k, sum_k g_k) at x; records every shard's operator into its worker's cache."""
+    parts = sharded.map(_shard_task, x, token, None)
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+def sharded_matmat(sharded, x, token, V):
+    """sum_k H_k V: one task per shard."""
+    parts = sharded.map(_shard_task, x, token, np.asarray(V))
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total

@@ -209,16 +209,24 @@ class HessianOperator(FlatOperator):
 
 
 class ShardedHessianOperator(FlatOperator):
-    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here."""
+    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here.
+
+    x goes to the executor once (a scattered future on dask) with a token naming it; each worker
+    records its shards' gradients at x once and replays them for every later product (see
+    ``hodiff.distributed.OperatorCache``), so a product moves V out and H_k V back, nothing more.
+    """
 
     def __init__(self, sharded, x):
-        from .distributed import sharded_operator_parts
+        from . import distributed
         raveler = _Raveler(x, "hessian_operator")
-        self._x = raveler.unflatten_value(raveler.flatten_value(x).astype(raveler.dtype), dtypes=False)
+        flat = raveler.flatten_value(x).astype(raveler.dtype)
+        self._x = raveler.unflatten_value(flat, dtypes=False)
         self._sharded = sharded
-        self._parts = sharded_operator_parts
         self._setup(raveler)
-        _, self.value, self.gradient = self._parts(sharded, self._x, np.zeros((self.n, 1), dtype=self.dtype))
+        self._token = distributed.x_token(flat, raveler)
+        self._x_handle = sharded.ship(self._x)
+        self._distributed = distributed
+        self.value, self.gradient = distributed.sharded_value_and_gradient(sharded, self._x_handle, self._token)
 
     def _matvec(self, v):
         return self._matmat(np.asarray(v, dtype=self.dtype).reshape(self.n, 1))[:, 0]
@@ -227,7 +235,7 @@ class ShardedHessianOperator(FlatOperator):
         V = np.asarray(V, dtype=self.dtype)
         if V.shape[1] == 0:
             return np.zeros((self.n, 0), dtype=self.dtype)
-        return self._parts(self._sharded, self._x, V)[0]
+        return self._distributed.sharded_matmat(self._sharded, self._x_handle, self._token, V)
 
 
 def hessian_operator(f, x, *, args=(), kwargs=None):

@@ -54,8 +54,82 @@ def test_sharded_wrong_product_detected():
     assert not np.allclose(op @ V[:, 0], _reference(shards, w) @ V[:, 0], rtol=1e-6)
 
 
-def test_sharded_dask_local_cluster():
+@pytest.fixture(scope="module")
+def dask_client():
+    """One 2-process LocalCluster for the module's dask tests (workers import hodiff as this process does)."""
     distributed = pytest.importorskip("distributed", reason="dask.distributed not installed (extra: dask)")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
     with cluster, distributed.Client(cluster) as client:
-        _check(client)
+        yield client
+
+
+def test_sharded_dask_local_cluster(dask_client):
+    _check(dask_client)
+
+
+def test_sharded_process_pool():
+    with concurrent.futures.ProcessPoolExecutor(2) as executor:
+        _check(executor)
+
+
+# --- the per-worker operator cache: products at one x reuse the recorded gradient; a new x records again
+
+
+def _cache_stats(executor):
+    from hodiff.distributed import configure_operator_cache
+    if executor is None:
+        return [configure_operator_cache()]
+    return list(executor.run(configure_operator_cache).values())
+
+
+def _x_changes(executor):
+    """Products at x1, x2, x1 (interleaved operators, then fresh ones) equal the dense single-process Hessians."""
+    shards, w1, V = _data()
+    w2 = w1 + 0.5
+    sharded = hd.ShardedLoss(shard_loss, shards, executor=executor)
+    H1, H2 = _reference(shards, w1), _reference(shards, w2)
+    before = sum(s["hits"] for s in _cache_stats(executor))
+    op1 = hd.hessian_operator(sharded, w1)
+    np.testing.assert_allclose(op1.matmat(V), H1 @ V, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(op1 @ V[:, 1], H1 @ V[:, 1], rtol=1e-12, atol=1e-13)
+    op2 = hd.hessian_operator(sharded, w2)
+    np.testing.assert_allclose(op2.matmat(V), H2 @ V, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(op1.matmat(V), H1 @ V, rtol=1e-12, atol=1e-13)  # op1 after x2 was cached
+    np.testing.assert_allclose(hd.hessian_operator(sharded, w1).matmat(V), H1 @ V, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(op2 @ V[:, 2], H2 @ V[:, 2], rtol=1e-12, atol=1e-13)
+    # The gradient and value come with the operator, from the same cache entries.
+    single = lambda w: sum(shard_loss(w, s) for s in shards)
+    np.testing.assert_allclose(op2.gradient, hd.grad(single)(w2), rtol=1e-12, atol=1e-13)
+    stats = _cache_stats(executor)
+    # Each shard's first product at x1 (after the recording for f and g) and the second one hit the cache.
+    assert sum(s["hits"] for s in stats) - before >= 2 * len(shards)
+    assert all(s["entries"] <= s["maxsize"] for s in stats)
+    # A different loss over the same shards gets entries of its own.
+    other = hd.ShardedLoss(lambda w, s: 2.0 * shard_loss(w, s), shards)
+    np.testing.assert_allclose(hd.hessian_operator(other, w1) @ V[:, 0], 2 * H1 @ V[:, 0], rtol=1e-12, atol=1e-13)
+
+
+def test_operator_cache_follows_x_in_process():
+    _x_changes(None)
+
+
+def test_operator_cache_follows_x_on_dask(dask_client):
+    _x_changes(dask_client)
+
+
+def test_operator_cache_is_bounded():
+    from hodiff.distributed import configure_operator_cache, operator_cache
+    shards, w, V = _data(shards=8)
+    H = _reference(shards, w)
+    previous = operator_cache.maxsize
+    try:
+        configure_operator_cache(3)
+        op = hd.hessian_operator(hd.ShardedLoss(shard_loss, shards), w)
+        for _ in range(2):
+            np.testing.assert_allclose(op.matmat(V), H @ V, rtol=1e-12, atol=1e-13)
+            assert len(operator_cache) <= 3
+        configure_operator_cache(0, clear=True)  # no cache: every product records afresh, still exact
+        np.testing.assert_allclose(op.matmat(V), H @ V, rtol=1e-12, atol=1e-13)
+        assert len(operator_cache) == 0 and operator_cache.stats()["hits"] == 0
+    finally:
+        configure_operator_cache(previous)
