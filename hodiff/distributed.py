@@ -57,13 +57,15 @@ class ShardedLoss:
     def handles(self):
         """The shards as the executor sees them (dask futures after one scatter, else the shards)."""
         if self._handles is None:
-            self._handles = self.executor.scatter(list(self.shards)) if self._is_dask() else list(self.shards)
+            # hash=False: keys of their own, so another loss scattering equal data cannot release ours.
+            self._handles = (self.executor.scatter(list(self.shards), hash=False) if self._is_dask()
+                             else list(self.shards))
         return self._handles
 
     def ship(self, value):
         """``value`` as a task argument: on dask one scattered future (sent to a worker once, fetched by the
         others once, kept while the returned handle lives), else ``value`` itself."""
-        return self.executor.scatter([value])[0] if self._is_dask() else value
+        return self.executor.scatter([value], hash=False)[0] if self._is_dask() else value
 
     def map(self, function, *extra):
         """[function(loss, shard, (token, index), *extra) for each shard], computed where the shard is."""
