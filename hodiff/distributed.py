@@ -160,11 +160,12 @@ def x_token(flat, raveler):
 
 
 def _shard_task(loss, shard, shard_key, x, token, V):
-    """On the worker: H_k V at x from the cached (or newly recorded) operator; (f_k, g_k) when V is None."""
+    """On the worker: H_k V at x from the cached (or newly recorded) operator; (f_k, g_k) when V is None.
+    A vector V is one plain product (matvec); a matrix goes through matmat (vmap over its columns)."""
     operator = operator_cache.operator(loss, shard, shard_key, x, token)
     if V is None:
         return operator.value, operator.gradient
-    return operator.matmat(V)
+    return operator.matvec(V) if V.ndim == 1 else operator.matmat(V)
 
 
 def sharded_value_and_gradient(sharded, x, token):
@@ -174,7 +175,7 @@ def sharded_value_and_gradient(sharded, x, token):
 
 
 def sharded_matmat(sharded, x, token, V):
-    """sum_k H_k V: one task per shard."""
+    """sum_k H_k V (V a vector (n,) or a matrix (n, k)): one task per shard."""
     parts = sharded.map(_shard_task, x, token, np.asarray(V))
     total = parts[0].copy()
     for part in parts[1:]:
