@@ -36,6 +36,7 @@ class ShardedLoss:
             raise ValueError("ShardedLoss: shards must not be empty")
         self.executor = executor
         self._handles = None
+        self._holder_map = None
         # Names this loss and its shards in every process's operator cache; made once, here, so it
         # survives the pickling of the loss and the shards into each task (id() would not).
         self.token = uuid.uuid4().hex
@@ -71,18 +72,81 @@ class ShardedLoss:
         """[function(loss, shard, (token, index), *extra) for each shard], computed where the shard is."""
         if self.executor is None:
             return [function(self.loss, shard, (self.token, k), *extra) for k, shard in enumerate(self.shards)]
-        try:
+        with _pickling_errors():
+            if self._is_dask():
+                return self.executor.gather(self._dask_submit(function, extra))
             futures = [self.executor.submit(function, self.loss, handle, (self.token, k), *extra)
                        for k, handle in enumerate(self.handles())]
-            if self._is_dask():
-                return self.executor.gather(futures)
             return [future.result() for future in futures]
-        except (TypeError, AttributeError) as error:
-            if "pickle" in str(error).lower():
-                raise TypeError(f"ShardedLoss: the loss or a shard could not be pickled for the executor ({error}); "
-                                "define the loss at module level (dask uses cloudpickle, so closures work there)"
-                                ) from error
-            raise
+
+    def map_sum(self, function, *extra):
+        """sum_k function(loss, shard_k, (token, k), *extra) for array results, computed where the shards are.
+
+        On dask, an array argument goes once to each worker that holds shards (not once per task), and a
+        worker holding several shards adds its results up before one partial sum per worker comes back.
+        """
+        if not self._is_dask():
+            parts = self.map(function, *extra)
+        else:
+            with _pickling_errors():
+                holders = self._holders()
+                workers = None if None in holders else list(holders)
+                extra = tuple(self.executor.scatter([a], workers=workers, broadcast=True, hash=False)[0]
+                              if isinstance(a, np.ndarray) and a.nbytes >= _SCATTER_BYTES else a for a in extra)
+                futures = self._dask_submit(function, extra)
+                if workers is None:
+                    partial = futures
+                else:
+                    partial = [futures[ks[0]] if len(ks) == 1 else
+                               self.executor.submit(_add_up, *[futures[k] for k in ks], workers=[worker],
+                                                    allow_other_workers=True, pure=False)
+                               for worker, ks in holders.items()]
+                parts = self.executor.gather(partial)
+        total = np.array(parts[0], copy=True)
+        for part in parts[1:]:
+            total += part
+        return total
+
+    def _dask_submit(self, function, extra):
+        return [self.executor.submit(function, self.loss, handle, (self.token, k), *extra, pure=False)
+                for k, handle in enumerate(self.handles())]
+
+    def _holders(self):
+        """{worker address: [indices of the shards it holds]}, asked of the scheduler once, after the scatter
+        (if the shards move later the grouping is only a hint: the tasks still run, data is fetched)."""
+        if self._holder_map is None:
+            handles = self.handles()
+            who_has = self.executor.who_has(handles)
+            holders = {}
+            for k, handle in enumerate(handles):
+                where = sorted(who_has.get(handle.key) or [])
+                if not where:  # not known: no grouping, and the arrays go to every worker
+                    return {None: list(range(len(handles)))}
+                holders.setdefault(where[0], []).append(k)
+            self._holder_map = holders
+        return self._holder_map
+
+
+_SCATTER_BYTES = 64 * 1024  # smaller array arguments travel inside the tasks
+
+
+def _add_up(*parts):
+    total = np.array(parts[0], copy=True)
+    for part in parts[1:]:
+        total += part
+    return total
+
+
+class _pickling_errors:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, (TypeError, AttributeError)) and "pickle" in str(error).lower():
+            raise TypeError(f"ShardedLoss: the loss or a shard could not be pickled for the executor ({error}); "
+                            "define the loss at module level (dask uses cloudpickle, so closures work there)"
+                            ) from error
+        return False
 
 
 class OperatorCache:
@@ -176,8 +240,4 @@ def sharded_value_and_gradient(sharded, x, token):
 
 def sharded_matmat(sharded, x, token, V):
     """sum_k H_k V (V a vector (n,) or a matrix (n, k)): one task per shard."""
-    parts = sharded.map(_shard_task, x, token, np.asarray(V))
-    total = parts[0].copy()
-    for part in parts[1:]:
-        total += part
-    return total
+    return sharded.map_sum(_shard_task, x, token, np.asarray(V))
