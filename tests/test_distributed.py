@@ -133,3 +133,23 @@ def test_operator_cache_is_bounded():
         assert len(operator_cache) == 0 and operator_cache.stats()["hits"] == 0
     finally:
         configure_operator_cache(previous)
+
+
+def test_unaligned_shards_are_used_aligned():
+    # dask hands tasks arrays at arbitrary offsets in the message buffer; the worker records on aligned copies.
+    from hodiff.distributed import aligned
+    shards, w, V = _data(shards=2)
+
+    def unaligned(a):
+        buffer = bytearray(a.nbytes + 3)
+        b = np.frombuffer(memoryview(buffer)[3:], dtype=a.dtype).reshape(a.shape)
+        b[...] = a
+        assert not b.flags.aligned
+        return b
+
+    odd = [(unaligned(X), y) for X, y in shards]
+    fixed = aligned(odd)
+    assert all(X.flags.aligned and np.array_equal(X, X0) for (X, _), (X0, _) in zip(fixed, shards))
+    assert aligned(shards)[0][0] is shards[0][0]  # aligned arrays are not copied
+    op = hd.hessian_operator(hd.ShardedLoss(shard_loss, odd), w)
+    np.testing.assert_allclose(op.matmat(unaligned(V)), _reference(shards, w) @ V, rtol=1e-12, atol=1e-13)
