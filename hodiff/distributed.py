@@ -21,6 +21,10 @@ class ShardedLoss:
     ``hd.hessian_operator(sharded, x)`` gives a LinearOperator whose matvec/matmat fan out,
     so hd.hessian_trace / hessian_eigs / hessian_density fan their probe blocks out too.
 
+    On dask the shards may also be futures of that client (``client.submit(load, path)``:
+    data loaded on the workers, never held here); they are used as they are, and
+    ``sharded(params)`` then sums values computed on the workers (concrete params only).
+
     Each process that computes products keeps the recorded Hessian operator of its shards
     at the latest x (``hodiff.distributed.operator_cache``), so the many products a Lanczos
     or Hutchinson run makes at one x record each shard's gradient once. loss and shards are
@@ -50,17 +54,33 @@ class ShardedLoss:
         return self._shards
 
     def __call__(self, params):
+        if self._remote_shards():
+            return sum(self.map(_shard_value, params))
         return sum(self.loss(params, shard) for shard in self.shards)
 
     def _is_dask(self):
         return self.executor is not None and hasattr(self.executor, "scatter")
 
+    def _remote_shards(self):
+        """True when the shards are dask futures (they live on the workers only)."""
+        if not self._is_dask():
+            return False
+        from distributed import Future
+        remote = [isinstance(shard, Future) for shard in self.shards]
+        if any(remote) and not all(remote):
+            raise TypeError("ShardedLoss: shards must be all dask futures or all data, not a mixture")
+        return all(remote)
+
     def handles(self):
         """The shards as the executor sees them (dask futures after one scatter, else the shards)."""
         if self._handles is None:
-            # hash=False: keys of their own, so another loss scattering equal data cannot release ours.
-            self._handles = (self.executor.scatter(list(self.shards), hash=False) if self._is_dask()
-                             else list(self.shards))
+            if self._remote_shards():
+                self._handles = list(self.shards)
+            elif self._is_dask():
+                # hash=False: keys of their own, so another loss scattering equal data cannot release ours.
+                self._handles = self.executor.scatter(list(self.shards), hash=False)
+            else:
+                self._handles = list(self.shards)
         return self._handles
 
     def ship(self, value):
@@ -128,6 +148,10 @@ class ShardedLoss:
 
 
 _SCATTER_BYTES = 64 * 1024  # smaller array arguments travel inside the tasks
+
+
+def _shard_value(loss, shard, shard_key, params):
+    return loss(params, shard)
 
 
 def _add_up(*parts):

@@ -153,3 +153,20 @@ def test_unaligned_shards_are_used_aligned():
     assert aligned(shards)[0][0] is shards[0][0]  # aligned arrays are not copied
     op = hd.hessian_operator(hd.ShardedLoss(shard_loss, odd), w)
     np.testing.assert_allclose(op.matmat(unaligned(V)), _reference(shards, w) @ V, rtol=1e-12, atol=1e-13)
+
+
+def _load_shard(shards, k):
+    return shards[k]  # stands for reading shard k from storage on the worker
+
+
+def test_shards_loaded_on_the_workers(dask_client):
+    shards, w, V = _data()
+    remote = [dask_client.submit(_load_shard, shards, k) for k in range(len(shards))]
+    sharded = hd.ShardedLoss(shard_loss, remote, executor=dask_client)
+    op = hd.hessian_operator(sharded, w)
+    np.testing.assert_allclose(op.matmat(V), _reference(shards, w) @ V, rtol=1e-12, atol=1e-13)
+    single = lambda w: sum(shard_loss(w, s) for s in shards)
+    assert float(sharded(w)) == pytest.approx(float(single(w)), rel=1e-12)
+    assert float(op.value) == pytest.approx(float(single(w)), rel=1e-12)
+    with pytest.raises(TypeError, match="mixture"):
+        hd.hessian_operator(hd.ShardedLoss(shard_loss, remote[:2] + shards[2:], executor=dask_client), w)
