@@ -19,6 +19,9 @@ For each (size, executor, K):
   block=4) (W4's size only): building the operator, then 4 products of 4 probes;
 - compute: each shard's product op_k @ v timed alone in this process (median), summed
   over the K shards: C; a shard's HVP time is C / K;
+- shard HVP in a worker: on dask, each worker's cached shard operators timed there
+  (medians of 3, no transport), summed over the shards and divided by K: a worker's
+  product can be slower than the same product in this process, and that counts in o;
 - per-task overhead o = (T_HVP - C / p) / K with p = min(workers, K): the time a
   product takes beyond a perfect split of the in-process compute over p workers, per
   task (on 1 worker: (T - C) / K; for executor none it is the client's summation);
@@ -188,6 +191,15 @@ class ByteMeter:
         return {side: (after[side] - self.before[side]) / products for side in after}
 
 
+def worker_shard_times(v, token, repeats):
+    """On a worker: the median time of each of its cached shard operators' products op_k @ v (no transport)."""
+    from hodiff.distributed import operator_cache
+
+    with operator_cache._lock:
+        operators = [op for (owner, _), (_, op) in operator_cache._entries.items() if owner == token]
+    return [median_time(lambda op=op: op @ v, repeats) for op in operators]
+
+
 def compute_times(loss, params, X, y, v, shards_list, repeats):
     """In-process per-shard product times: {K: [seconds of shard k's op_k @ v]} and their record times."""
     out = {}
@@ -218,8 +230,12 @@ def run_config(loss, params, X, y, v, shards, executor, workers, repeats, trace_
         op @ v
         times.append(time.perf_counter() - start)
     io = meter.stop(repeats)
+    worker_compute = None
+    if executor is not None:
+        found = [t for times in executor.run(worker_shard_times, v, sharded.token, 3).values() for t in times]
+        worker_compute = sum(found) if len(found) == shards else None
     rec = {"executor": "none" if executor is None else "dask", "workers": workers, "shards": shards,
-           "build_s": build, "hvp_s": statistics.median(times), "io": io,
+           "build_s": build, "hvp_s": statistics.median(times), "io": io, "worker_compute_s": worker_compute,
            "hvp_err": rel_err(hv, reference["hvp"])}
     if executor is not None:  # v to each worker holding shards, one partial sum back from each
         holding = min(workers, shards)
@@ -358,19 +374,22 @@ def measured_mb(io):
 
 
 def main_table(sizes):
-    lines = ["| size | executor | workers | shards | build ms | HVP ms | shard HVP ms | overhead/task ms | "
+    lines = ["| size | executor | workers | shards | build ms | HVP ms | shard HVP ms | shard HVP in a worker ms | "
+             "overhead/task ms | "
              "overhead / shard HVP | trace ms | MB out / back per product (computed) | "
              "MB written to dask comms per product: client (+ scheduler), workers | rel err vs single |",
-             "|" + " --- |" * 13]
+             "|" + " --- |" * 14]
     for size in sizes:
         lines.append(f"| {size['label']} | single process, whole loss | - | - | {ms(size['single_record_s'])} | "
-                     f"{ms(size['single_s'])} | - | - | - | {ms(size['single_trace_s'])} | - | - | - |")
+                     f"{ms(size['single_s'])} | - | - | - | - | {ms(size['single_trace_s'])} | - | - | - |")
         for r in size["records"]:
             err = max(r["hvp_err"], r.get("trace_err", 0.0))
             lines.append(
                 f"| {size['label']} | {r['executor'] if r['executor'] == 'none' else 'dask LocalCluster'} | "
                 f"{r['workers'] if r['executor'] == 'dask' else '-'} | {r['shards']} | {ms(r['build_s'])} | "
-                f"{ms(r['hvp_s'])} | {ms(r['shard_hvp_s'])} | {ms(r['overhead_s'])} | "
+                f"{ms(r['hvp_s'])} | {ms(r['shard_hvp_s'])} | "
+                f"{ms(r['worker_compute_s'] / r['shards']) if r.get('worker_compute_s') else '-'} | "
+                f"{ms(r['overhead_s'])} | "
                 f"{r['overhead_s'] / r['shard_hvp_s']:.0%} | {ms(r.get('trace_s'))} | "
                 f"{mb(r.get('bytes_out'))} / {mb(r.get('bytes_back'))} | {measured_mb(r['io'])} | {err:.1e} |")
     return "\n".join(lines)

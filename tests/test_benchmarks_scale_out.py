@@ -27,7 +27,7 @@ def test_quick_run_equals_single_process_and_has_its_rows(tmp_path):
     equal = [line for line in lines if line.startswith("- [") and "equal single-process" in line]
     assert len(equal) == 2 and all(line.startswith("- [met]") for line in equal), equal
     rows = [line for line in lines if line.startswith("| quick MLP |")]
-    main = [row.split("|")[2:5] for row in rows if row.count("|") == 14]
+    main = [row.split("|")[2:5] for row in rows if row.count("|") == 15]
     cache = [row.split("|")[2:5] for row in rows if row.count("|") == 10]
     # single process; in-process (none) x 1, 2 shards; dask on 1 and 2 workers x 1, 2 shards
     assert [[cell.strip() for cell in row] for row in main] == [
