@@ -41,6 +41,7 @@ class ShardedLoss:
         self.executor = executor
         self._handles = None
         self._holder_map = None
+        self._pinned = False
         # Names this loss and its shards in every process's operator cache; made once, here, so it
         # survives the pickling of the loss and the shards into each task (id() would not).
         self.token = uuid.uuid4().hex
@@ -77,11 +78,28 @@ class ShardedLoss:
             if self._remote_shards():
                 self._handles = list(self.shards)
             elif self._is_dask():
-                # hash=False: keys of their own, so another loss scattering equal data cannot release ours.
-                self._handles = self.executor.scatter(list(self.shards), hash=False)
+                self._handles = self._scatter_balanced()
             else:
                 self._handles = list(self.shards)
         return self._handles
+
+    def _scatter_balanced(self):
+        """Scatter shard k to worker k mod W (sorted addresses) and pin it there; dask's own scatter spread
+        8 shards 5 + 3 over 2 workers. hash=False: keys of their own, so another loss scattering equal data
+        cannot release ours."""
+        workers = sorted(self.executor.scheduler_info().get("workers", {}))
+        if not workers:  # none yet (a cluster still starting): dask places them
+            return self.executor.scatter(list(self.shards), hash=False)
+        handles = [None] * len(self.shards)
+        holders = {}
+        for k in range(len(self.shards)):
+            holders.setdefault(workers[k % len(workers)], []).append(k)
+        for worker, ks in holders.items():
+            for k, future in zip(ks, self.executor.scatter([self.shards[k] for k in ks], workers=[worker],
+                                                           hash=False)):
+                handles[k] = future
+        self._holder_map, self._pinned = holders, True
+        return handles
 
     def ship(self, value):
         """``value`` as a task argument: on dask one scattered future (sent to a worker once, fetched by the
@@ -128,8 +146,16 @@ class ShardedLoss:
         return total
 
     def _dask_submit(self, function, extra):
-        return [self.executor.submit(function, self.loss, handle, (self.token, k), *extra, pure=False)
-                for k, handle in enumerate(self.handles())]
+        """One task per shard. Shards we scattered are pinned to their worker (strict: a task must not be
+        stolen by another worker, which would fetch the shard and record it again there; if the worker dies
+        its shards are lost anyway); shards that are the caller's futures may run anywhere."""
+        handles = self.handles()
+        where = {}
+        if self._pinned:
+            where = {k: worker for worker, ks in self._holders().items() for k in ks}
+        return [self.executor.submit(function, self.loss, handle, (self.token, k), *extra, pure=False,
+                                     **({"workers": [where[k]], "allow_other_workers": False} if k in where else {}))
+                for k, handle in enumerate(handles)]
 
     def _holders(self):
         """{worker address: [indices of the shards it holds]}, asked of the scheduler once, after the scatter

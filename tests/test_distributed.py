@@ -170,3 +170,15 @@ def test_shards_loaded_on_the_workers(dask_client):
     assert float(op.value) == pytest.approx(float(single(w)), rel=1e-12)
     with pytest.raises(TypeError, match="mixture"):
         hd.hessian_operator(hd.ShardedLoss(shard_loss, remote[:2] + shards[2:], executor=dask_client), w)
+
+
+def test_dask_shards_are_balanced_and_their_tasks_stay_with_them(dask_client):
+    from hodiff.distributed import configure_operator_cache
+    shards, w, V = _data(shards=8)
+    dask_client.run(configure_operator_cache, None, True)  # empty every worker's cache
+    op = hd.hessian_operator(hd.ShardedLoss(shard_loss, shards, executor=dask_client), w)
+    for _ in range(4):
+        np.testing.assert_allclose(op @ V[:, 0], _reference(shards, w) @ V[:, 0], rtol=1e-12, atol=1e-13)
+    stats = list(dask_client.run(configure_operator_cache).values())
+    # 4 shards per worker, each recorded once where it lives: no task ran (and recorded) elsewhere.
+    assert [s["entries"] for s in stats] == [4, 4] and sum(s["misses"] for s in stats) == 8, stats
