@@ -35,6 +35,10 @@ For each (size, executor, K):
   LocalCluster's scheduler lives in the client's process, so those two are one
   figure, in which a byte relayed through the scheduler counts twice.
 
+The workers start without dask's MALLOC_TRIM_THRESHOLD_=65536 (--keep-malloc-trim keeps
+it): that setting turns glibc's dynamic mmap threshold off, every large temporary of a
+product is mapped and unmapped again, and a product in a worker took ~1.3x its time here.
+
 Checks (the run fails if one is not met): on 2 workers the HVP and the trace's
 samples equal the single-process hd.hessian_operator / hd.hessian_trace of the
 whole-data loss to 1e-12 relative (max |a - b| / max |b|).
@@ -275,16 +279,23 @@ def cache_effect(loss, params, X, y, v, executor, shards, repeats):
     return out
 
 
-def local_cluster(workers, direct=False):
+def local_cluster(workers, direct=False, malloc_trim=False):
+    import dask
     import distributed
 
+    if not malloc_trim:
+        # dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic mmap
+        # threshold: every large temporary is then mmapped and unmapped again, page faults and all, and a
+        # shard's product in a worker took ~1.3x its time in this process (W4's MLP on 2048 rows).
+        dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # a nanny also sets it in this process's environment
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None)
     return cluster, distributed.Client(cluster, direct_to_workers=direct)
 
 
 def measure_size(label, params, X, y, v, shards_list, repeats, trace_repeats, cache_shards, worker_counts,
-                 direct=False):
+                 direct=False, malloc_trim=False):
     """All executors at one size; returns {"label", "rows", "n", "single_s", "compute", "records", "cache"}."""
     loss = importlib.import_module("benchmarks.scale_out").shard_loss  # by reference: the workers import it
     whole = (X, y, len(y))
@@ -309,7 +320,7 @@ def measure_size(label, params, X, y, v, shards_list, repeats, trace_repeats, ca
         result["cache"].append({"executor": "none", "workers": 1, "shards": shards,
                                 **cache_effect(loss, params, X, y, v, None, shards, repeats)})
     for workers in worker_counts:
-        cluster, client = local_cluster(workers, direct)
+        cluster, client = local_cluster(workers, direct, malloc_trim)
         with cluster, client:
             paths = set(client.run(lambda: importlib.import_module("hodiff").__file__).values())
             result.setdefault("worker_hodiff", sorted(paths))
@@ -505,6 +516,8 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="dask LocalCluster sizes")
     parser.add_argument("--direct", action="store_true",
                         help="Client(direct_to_workers=True): scatters and gathers skip the scheduler")
+    parser.add_argument("--keep-malloc-trim", action="store_true",
+                        help="keep dask's MALLOC_TRIM_THRESHOLD_=65536 for the workers (default: unset it)")
     parser.add_argument("--json", metavar="PATH")
     parser.add_argument("--results", metavar="PATH", help='replace the "## Scale-out" section of this Markdown file')
     args = parser.parse_args(argv)
@@ -527,15 +540,19 @@ def main(argv=None):
         print(f"{label}: {len(y)} rows, n = {v.size}", file=sys.stderr, flush=True)
         sizes.append(measure_size(label, params, X, y, v, shards_list, repeat, trace_repeat if scale == 1 else 0,
                                   tuple(sorted({min(shards_list), max(shards_list)})) if scale == 1 else (),
-                                  tuple(args.workers), args.direct))
+                                  tuple(args.workers), args.direct, args.keep_malloc_trim))
     load_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     command = shlex.join(["python", "benchmarks/scale_out.py", *(sys.argv[1:] if argv is None else argv)])
     meta = {"date": datetime.date.today().isoformat(), "seconds": time.perf_counter() - started,
             "load": (load_start, load_end), "repeat": repeat, "trace_repeat": trace_repeat, "command": command,
             "busy": " (other jobs shared the machine: absolute times are inflated)" if max(load_start, load_end) > 1.5
             else "",
-            "client": "Client(cluster, direct_to_workers=True)" if args.direct else "Client(cluster) (dask's defaults: "
-            "scatters, task arguments and gathers relayed by the scheduler)",
+            "client": ("Client(cluster, direct_to_workers=True)" if args.direct else
+                       "Client(cluster) (dask's defaults: scatters, task arguments and gathers go through the "
+                       "scheduler)")
+            + ("; workers with dask's MALLOC_TRIM_THRESHOLD_=65536" if args.keep_malloc_trim else
+               "; workers without dask's MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ set to "
+               "None: glibc's dynamic mmap threshold stays on)"),
             "loss": ("a 64-32-10 tanh MLP, 64 rows (quick)" if args.quick else
                      "W4's 784-512-10 tanh MLP, mean cross-entropy over 256 rows, n = 407,050; the larger size "
                      f"appends {args.larger - 1} x 256 new rows drawn as W4's (HVP only)")}
