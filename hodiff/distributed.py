@@ -4,6 +4,7 @@ import collections
 import hashlib
 import threading
 import uuid
+import weakref
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class ShardedLoss:
         # Names this loss and its shards in every process's operator cache; made once, here, so it
         # survives the pickling of the loss and the shards into each task (id() would not).
         self.token = uuid.uuid4().hex
+        weakref.finalize(self, operator_cache.forget, self.token)
 
     @property
     def loss(self):
@@ -100,6 +102,16 @@ class ShardedLoss:
                 handles[k] = future
         self._holder_map, self._pinned = holders, True
         return handles
+
+    def release(self):
+        """Drop this loss's recorded operators from the operator cache of this process and of every worker
+        (each entry holds a shard's recorded gradient computation: activations and all). A later product
+        records again. Called for you, in this process only, when the ShardedLoss is garbage collected."""
+        operator_cache.forget(self.token)
+        if self._is_dask():
+            self.executor.run(_forget, self.token)
+        # A concurrent.futures process pool cannot be reached process by process: there the entries go as
+        # each process's LRU bound turns over (or with the pool).
 
     def ship(self, value):
         """``value`` as a task argument: on dask one scattered future (sent to a worker once, fetched by the
@@ -176,6 +188,10 @@ class ShardedLoss:
 _SCATTER_BYTES = 64 * 1024  # smaller array arguments travel inside the tasks
 
 
+def _forget(token):
+    operator_cache.forget(token)
+
+
 def _shard_value(loss, shard, shard_key, params):
     return loss(params, shard)
 
@@ -233,6 +249,12 @@ class OperatorCache:
                 while len(self._entries) > self.maxsize:
                     self._entries.popitem(last=False)
         return operator
+
+    def forget(self, owner):
+        """Drop the entries of the ShardedLoss whose token is ``owner``."""
+        with self._lock:
+            for key in [key for key in self._entries if key[0] == owner]:
+                del self._entries[key]
 
     def clear(self):
         with self._lock:

@@ -1,6 +1,7 @@
 """hd.ShardedLoss: distributed HVP and Hutchinson trace against the single-process result (issue 18)."""
 
 import concurrent.futures
+import gc
 
 import numpy as np
 import pytest
@@ -182,3 +183,22 @@ def test_dask_shards_are_balanced_and_their_tasks_stay_with_them(dask_client):
     stats = list(dask_client.run(configure_operator_cache).values())
     # 4 shards per worker, each recorded once where it lives: no task ran (and recorded) elsewhere.
     assert [s["entries"] for s in stats] == [4, 4] and sum(s["misses"] for s in stats) == 8, stats
+
+
+def test_release_drops_the_recorded_operators(dask_client):
+    from hodiff.distributed import configure_operator_cache, operator_cache
+    shards, w, V = _data()
+    local = hd.ShardedLoss(shard_loss, shards)
+    hd.hessian_operator(local, w) @ V[:, 0]
+    token = local.token
+    assert sum(key[0] == token for key in operator_cache._entries) == len(shards)
+    del local  # garbage collected: its entries go
+    gc.collect()
+    assert not any(key[0] == token for key in operator_cache._entries)
+    remote = hd.ShardedLoss(shard_loss, shards, executor=dask_client)
+    op = hd.hessian_operator(remote, w)
+    before = sum(s["entries"] for s in dask_client.run(configure_operator_cache).values())
+    remote.release()
+    after = sum(s["entries"] for s in dask_client.run(configure_operator_cache).values())
+    assert before - after == len(shards)
+    np.testing.assert_allclose(op @ V[:, 0], _reference(shards, w) @ V[:, 0], rtol=1e-12, atol=1e-13)  # records again
