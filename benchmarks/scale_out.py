@@ -184,14 +184,17 @@ class ByteMeter:
 
     def __init__(self, client):
         self.client = client
+        # The module's function, not __main__'s: cloudpickle would send __main__'s by value, with a copy of this
+        # process's counter for its global, and every worker would report the client's count.
+        self.count = importlib.import_module("benchmarks.scale_out").comm_bytes
         if client is not None:
             self.shared = client.run_on_scheduler(os.getpid) == os.getpid()
             self._now()  # install the counters everywhere
 
     def _now(self):
-        now = {"client": comm_bytes(), "workers": sum(self.client.run(comm_bytes).values())}
+        now = {"client": self.count(), "workers": sum(self.client.run(self.count).values())}
         if not self.shared:
-            now["scheduler"] = self.client.run_on_scheduler(comm_bytes)
+            now["scheduler"] = self.client.run_on_scheduler(self.count)
         return now
 
     def start(self):
