@@ -557,7 +557,7 @@ def main(argv=None):
     parser.add_argument("--trace-repeat", type=int)
     parser.add_argument("--larger", type=int, default=64,
                         help="the second size: W4's MLP on this many times its rows, HVP only (0: none)")
-    parser.add_argument("--larger-repeat", type=int, default=3, help="HVP repeats at the larger size")
+    parser.add_argument("--larger-repeat", type=int, default=5, help="HVP repeats at the larger size")
     parser.add_argument("--shards", type=int, nargs="+", help="shard counts (default 1 2 4 8; quick: 1 2)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="dask LocalCluster sizes")
     parser.add_argument("--direct", action="store_true",

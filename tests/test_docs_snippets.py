@@ -5,8 +5,11 @@
 - Shell blocks: each line ``$ hodiff ...`` runs as ``python -m hodiff ...``
   and must exit 0 without a traceback.
 A block that is not meant to run says so with ```text (or another language).
+A page whose python blocks import an optional extra that is not installed
+(dask, for docs/scale.md) is skipped, naming the extra.
 """
 
+import importlib.util
 import os
 import pathlib
 import re
@@ -40,10 +43,19 @@ def test_the_pages_have_snippets():
 
 
 PYTHON_PAGES = [page for page in PAGES if blocks(page, "python")]
+OPTIONAL = {"dask": "dask", "distributed": "dask"}  # module a snippet imports -> the extra that installs it
+IMPORT = re.compile(r"^\s*(?:from|import)\s+(\w+)", re.MULTILINE)
+
+
+def missing_extras(page):
+    modules = {name for body in blocks(page, "python") for name in IMPORT.findall(body)}
+    return sorted({OPTIONAL[name] for name in modules & OPTIONAL.keys() if importlib.util.find_spec(name) is None})
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=[page.name for page in PYTHON_PAGES])
 def test_python_snippets_run(page, tmp_path, monkeypatch):
+    if missing_extras(page):
+        pytest.skip(f"{page.name} needs the extra(s) {', '.join(missing_extras(page))}, not installed")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": f"snippets_of_{page.stem}"}
