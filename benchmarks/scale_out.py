@@ -38,8 +38,10 @@ For each (size, executor, K):
   figure, in which a byte relayed through the scheduler counts twice.
 
 The workers start without dask's MALLOC_TRIM_THRESHOLD_=65536 (--keep-malloc-trim keeps
-it): that setting turns glibc's dynamic mmap threshold off, every large temporary of a
-product is mapped and unmapped again, and a product in a worker took ~1.3x its time here.
+it): that setting turns glibc's dynamic mmap threshold off and every large temporary of
+a product is mapped and unmapped again (W4's MLP on 2048 rows, one shard on one worker,
+--larger 8 --shards 1 --workers 1 --repeat 7 --larger-repeat 7, two runs each: 149 and
+164 ms per product with it, 127 and 135 ms without).
 
 Checks (the run fails if one is not met): on 2 workers the HVP and the trace's
 samples equal the single-process hd.hessian_operator / hd.hessian_trace of the
@@ -323,8 +325,8 @@ def local_cluster(workers, direct=False, malloc_trim=False):
 
     if not malloc_trim:
         # dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's dynamic mmap
-        # threshold: every large temporary is then mmapped and unmapped again, page faults and all, and a
-        # shard's product in a worker took ~1.3x its time in this process (W4's MLP on 2048 rows).
+        # threshold: every large temporary is then mmapped and unmapped again, page faults and all (see the
+        # module docstring for the figures).
         dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None})
         os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)  # a nanny also sets it in this process's environment
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
