@@ -21,7 +21,6 @@ if hasattr(os, "sched_setaffinity"):
 import argparse  # noqa: E402
 import json  # noqa: E402
 import pathlib  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -33,16 +32,7 @@ import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
 from benchmarks import workloads  # noqa: E402
 from benchmarks.peers import hodiff_peer  # noqa: E402
-
-
-def median(thunk, repeats):
-    thunk()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        thunk()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from benchmarks.timing import median_time  # noqa: E402
 
 
 def cases(quick):
@@ -87,8 +77,8 @@ def main(argv=None):
         recorded = hd.record(function)
         if not same(recorded(*args), function(*args)) or not same(recorded(*args), function(*args)):
             failures.append(name)
-        interpreted = median(lambda: function(*args), repeats)
-        replayed = median(lambda: recorded(*args), repeats)
+        interpreted = median_time(lambda: function(*args), repeats)
+        replayed = median_time(lambda: recorded(*args), repeats)
         rows.append({"workload": name, "interpreted": interpreted, "replayed": replayed,
                      "applications": len(recorded.program), "replays": recorded.replays})
     print("| workload | interpreted | replayed | replayed / interpreted | applications |")

@@ -104,6 +104,7 @@ import numpy as np  # noqa: E402
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from benchmarks.timing import median_time  # noqa: E402
 from hodiff.distributed import configure_operator_cache  # noqa: E402
 from hodiff.scipy.special import logsumexp  # noqa: E402
 
@@ -144,17 +145,6 @@ def inputs(quick, scale):
 
 def split(X, y, shards):
     return [(X[i], y[i], len(y)) for i in np.array_split(np.arange(len(y)), shards)]
-
-
-def median_time(thunk, repeats, warm=True):
-    if warm:
-        thunk()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        thunk()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def rel_err(a, b):

@@ -59,6 +59,19 @@ class Measurement:
 
 # --- peak memory -------------------------------------------------------------
 
+def median_time(thunk, repeats: int, warm: bool = True) -> float:
+    """The median wall time of ``repeats`` calls of ``thunk`` (after one untimed call when ``warm``): the
+    simple timer of the workload scripts (W9, W10, scale_out, replay_bench); the harness uses ``measure``."""
+    if warm:
+        thunk()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        thunk()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def _read_status_kib(key: str) -> int | None:
     try:
         with open("/proc/self/status") as status:

@@ -53,7 +53,6 @@ import math  # noqa: E402
 import pathlib  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
@@ -63,6 +62,7 @@ import numpy as np  # noqa: E402
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from benchmarks.timing import median_time  # noqa: E402
 
 FULL = (10 ** 3, 10 ** 4, 10 ** 5)
 QUICK = (100,)
@@ -119,16 +119,6 @@ def size_for(name, n):
     return math.isqrt(n) ** 2 if name == "stencil" else n
 
 
-def median(thunk, repeats):
-    thunk()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        thunk()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def once(thunk):
     start = time.perf_counter()
     result = thunk()
@@ -156,27 +146,27 @@ def run_hodiff(name, n, repeats, dense_up_to):
     w = rng.standard_normal(m)
     rec = {"function": name, "n": n}
     grad = hd.grad(f_sca)
-    rec["grad"] = median(lambda: grad(x), repeats)
-    rec["vjp"] = median(lambda: hd.vjp(f_vec, x)[1](w), repeats)
-    rec["jvp"] = median(lambda: hd.jvp(f_vec, (x,), (v,)), repeats)
-    rec["hvp"] = median(lambda: hd.hvp(f_sca, (x,), (v,)), repeats)
-    rec["jac_pattern"] = median(lambda: hd.jacobian_sparsity(f_vec)(x), repeats)
-    rec["hess_pattern"] = median(lambda: hd.hessian_sparsity(f_sca)(x), repeats)
+    rec["grad"] = median_time(lambda: grad(x), repeats)
+    rec["vjp"] = median_time(lambda: hd.vjp(f_vec, x)[1](w), repeats)
+    rec["jvp"] = median_time(lambda: hd.jvp(f_vec, (x,), (v,)), repeats)
+    rec["hvp"] = median_time(lambda: hd.hvp(f_sca, (x,), (v,)), repeats)
+    rec["jac_pattern"] = median_time(lambda: hd.jacobian_sparsity(f_vec)(x), repeats)
+    rec["hess_pattern"] = median_time(lambda: hd.hessian_sparsity(f_sca)(x), repeats)
     # Hessian
-    rec["hess_first"] = median(lambda: hd.sparse_hessian(f_sca)(x), max(1, repeats // 2))
+    rec["hess_first"] = median_time(lambda: hd.sparse_hessian(f_sca)(x), max(1, repeats // 2))
     hess = hd.sparse_hessian(f_sca)
     hess(x)
     rec["hess_colours"] = hess.num_colors
-    rec["hess_later"] = median(lambda: hess(x2), repeats)
+    rec["hess_later"] = median_time(lambda: hess(x2), repeats)
     if n <= dense_up_to and (n < 10 ** 4 or name == "chain"):
         rec["hess_dense"], dense = once(lambda: hd.hessian(f_sca)(x2))
         rec["hess_err"] = rel_err(hess(x2), dense)
     # Jacobian
-    rec["jac_first"] = median(lambda: hd.sparse_jacobian(f_vec)(x), max(1, repeats // 2))
+    rec["jac_first"] = median_time(lambda: hd.sparse_jacobian(f_vec)(x), max(1, repeats // 2))
     jac = hd.sparse_jacobian(f_vec)
     jac(x)
     rec["jac_colours"], rec["jac_mode"] = jac.num_colors, jac.mode
-    rec["jac_later"] = median(lambda: jac(x2), repeats)
+    rec["jac_later"] = median_time(lambda: jac(x2), repeats)
     if n <= dense_up_to and (n < 10 ** 4 or name == "chain"):
         rec["jac_dense"], dense = once(lambda: hd.jacobian(f_vec)(x2))
         rec["jac_err"] = rel_err(jac(x2), dense)
@@ -194,18 +184,18 @@ def run_asdex(name, n, repeats):
     x, x2 = jnp.asarray(rng.uniform(-1, 1, n)), jnp.asarray(rng.uniform(-1, 1, n))
     rec = {}
     grad = jax.jit(jax.grad(f_sca))
-    rec["ax_grad"] = median(lambda: jax.block_until_ready(grad(x)), repeats)
+    rec["ax_grad"] = median_time(lambda: jax.block_until_ready(grad(x)), repeats)
     t, colouring = once(lambda: asdex.hessian_coloring(f_sca, x))
     rec["ax_hess_detect"], rec["ax_hess_colours"] = t, asdex_colours(colouring)
     hess = jax.jit(asdex.hessian_from_coloring(f_sca, colouring))
     rec["ax_hess_first"], _ = once(lambda: jax.block_until_ready(hess(x)))
-    rec["ax_hess_later"] = median(lambda: jax.block_until_ready(hess(x2)), repeats)
+    rec["ax_hess_later"] = median_time(lambda: jax.block_until_ready(hess(x2)), repeats)
     if not (name == "arrow" and n > ASDEX_ARROW_JAC_MAX):
         t, colouring = once(lambda: asdex.jacobian_coloring(f_vec, x))
         rec["ax_jac_detect"], rec["ax_jac_colours"] = t, asdex_colours(colouring)
         jac = jax.jit(asdex.jacobian_from_coloring(f_vec, colouring))
         rec["ax_jac_first"], _ = once(lambda: jax.block_until_ready(jac(x)))
-        rec["ax_jac_later"] = median(lambda: jax.block_until_ready(jac(x2)), repeats)
+        rec["ax_jac_later"] = median_time(lambda: jax.block_until_ready(jac(x2)), repeats)
     return rec
 
 
@@ -276,10 +266,11 @@ def targets(records):
 
 
 HEADING = "## W10: sparse Jacobians and Hessians (benchmarks/w10_sparse.py)"
-COLUMNS = """- Columns: pattern = hd.jacobian_sparsity / hd.hessian_sparsity, as a multiple of one VJP (J) or gradient (H);
-  first = a fresh hd.sparse_jacobian / hd.sparse_hessian's first call (detection, colouring, planning) and later
-  = its later calls, each as a multiple of one JVP (J) or HVP (H); dense = hd.jacobian / hd.hessian where run;
-  max rel err = max |sparse - dense| / max |dense|; asdex: detection + colouring, and its jit-compiled later call."""
+COLUMNS = """- Columns: pattern = hd.jacobian_sparsity / hd.hessian_sparsity, as a multiple of one VJP (J) or
+  gradient (H); first = a fresh hd.sparse_jacobian / hd.sparse_hessian's first call (detection, colouring,
+  planning) and later = its later calls, each as a multiple of one JVP (J) or HVP (H); dense = hd.jacobian /
+  hd.hessian where run; max rel err = max |sparse - dense| / max |dense|; asdex: detection + colouring, and its
+  jit-compiled later call."""
 
 
 def per_call(records):

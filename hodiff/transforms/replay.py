@@ -143,17 +143,18 @@ class RecordTrace(Trace):
         self.steps.append(("guard", tracer.slot, what, convert, seen))
         return seen
 
+    def lower(self, value, where):
+        """(value, spec): a tracer of this trace gives its value and its slot, anything else is a constant;
+        another transform's tracer among the constants makes the recording unreplayable."""
+        if isinstance(value, RecordTracer) and value._trace is self:
+            return value.value, value.slot
+        if isinstance(value, Tracer) and self.tainted is None:
+            self.tainted = f"another transform's traced value reached {where} as a constant"
+        return value, value
+
     def process(self, primitive, args, params):
-        values, specs = [], []
-        for arg in args:
-            if isinstance(arg, RecordTracer) and arg._trace is self:
-                values.append(arg.value)
-                specs.append(arg.slot)
-            else:
-                if isinstance(arg, Tracer) and self.tainted is None:
-                    self.tainted = f"another transform's traced value reached '{primitive.name}' as a constant"
-                values.append(arg)
-                specs.append(arg)
+        lowered = [self.lower(arg, primitive.name) for arg in args]
+        values, specs = [v for v, _ in lowered], [s for _, s in lowered]
         ans = bind(primitive, tuple(values), params)
         if isinstance(ans, Tracer) or (isinstance(ans, (tuple, list)) and any(isinstance(a, Tracer) for a in ans)):
             if self.tainted is None:
@@ -387,16 +388,8 @@ def _record(f, leaves, in_tree):
     try:
         out = f(*tree_unflatten(in_tree, tracers))
         out_leaves, out_tree = tree_flatten(out)
-        values, outputs = [], []
-        for leaf in out_leaves:
-            if isinstance(leaf, RecordTracer) and leaf._trace is trace:
-                values.append(leaf.value)
-                outputs.append(leaf.slot)
-            else:
-                if isinstance(leaf, Tracer) and trace.tainted is None:
-                    trace.tainted = "f returned another transform's traced value"
-                values.append(leaf)
-                outputs.append(leaf)
+        lowered = [trace.lower(leaf, "f's output") for leaf in out_leaves]
+        values, outputs = [v for v, _ in lowered], [s for _, s in lowered]
     finally:
         trace.alive = False
     result = tree_unflatten(out_tree, values)
