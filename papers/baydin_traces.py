@@ -65,6 +65,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from papers._claims import claim  # noqa: E402
 
 POINT = (2.0, 5.0)
 PRINTED_DIGITS = 3
@@ -437,6 +438,13 @@ def main(argv=None):
     if args.png:
         save_png(args.png, fd, summary)
     failures += check_differences(summary)
+
+    source = "Baydin et al. 2018, Tables 2 and 3"
+    claim("y at (2, 5)", PAPER_Y, printed(result["primal"][-1][2]), source)
+    claim("dy/dx1 (forward, Table 2; reverse, Table 3)", PAPER_GRADIENT[0], printed(result["gradient"][0]), source)
+    claim("dy/dx2 (reverse, Table 3)", PAPER_GRADIENT[1], printed(result["gradient"][1]), source)
+    claim("forward differences' truncation slope (Fig. 3)", "error ~ h (slope 1)",
+          f"{summary['truncation']:+.2f}", "Baydin et al. 2018, Figure 3 (as the script recalls it)")
 
     if failures:
         sys.exit("baydin_traces.py: CLAIM NOT REPRODUCED\n  " + "\n  ".join(failures))

@@ -331,6 +331,40 @@ def test_run_all_runs_the_named_scripts_and_tabulates_them(tmp_path):
     assert "PASS" in row and "Reproduced: Tables 2 and 3" in row and "all 1 reproductions passed" in result.stdout
 
 
+def test_claim_lines_are_printed_and_parsed(capsys):
+    claims = load("_claims")
+    claims.claim("y", 11.652, "11.652", "Table 2 | 3")
+    printed = capsys.readouterr().out
+    assert printed.startswith("@@claim {")
+    stdout = "a table\n" + printed + "@@claim not json\n"
+    with pytest.raises(ValueError, match="malformed"):
+        claims.parse_claims(stdout)
+    assert claims.parse_claims("x\n" + printed) == [
+        dict(what="y", published="11.652", ours="11.652", reference="Table 2 | 3")]
+    with pytest.raises(ValueError, match="exactly the fields"):
+        claims.parse_claims('@@claim {"what": "y"}')
+
+
+def test_run_all_writes_the_published_and_ours_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Papers\n\nintro\n\n## Published and ours\n\nstale\n\n## Later\n\nkept\n")
+    env = dict(os.environ, PYTHONPATH=str(PAPERS.parent))
+    result = subprocess.run([sys.executable, str(PAPERS / "run_all.py"), "--quick", "--only", "baydin_traces",
+                             "--png-dir", str(tmp_path / "figures"), "--readme", str(readme)],
+                            capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = readme.read_text()
+    assert text.startswith("# Papers\n\nintro\n\n## Published and ours\n") and "stale" not in text
+    assert text.count("## Published and ours") == 1 and text.endswith("## Later\n\nkept\n")
+    assert "**quick mode**" in text and "--only baydin_traces" in text
+    rows = [line for line in text.splitlines() if line.startswith("| `baydin_traces.py`")]
+    assert any("| 11.652 | 11.652 |" in row and row.endswith("| PASS |") for row in rows)
+    assert any("| 1.716 | 1.716 |" in row for row in rows)
+    run_all = load("run_all")
+    appended = run_all.with_section("# T\n", "## Published and ours\n\nnew\n")
+    assert appended == "# T\n\n## Published and ours\n\nnew\n"
+
+
 def test_run_all_fails_when_a_claim_fails(tmp_path):
     (tmp_path / "good.py").write_text('print("Reproduced: fine")\n')
     (tmp_path / "bad.py").write_text('import sys\nsys.exit("bad.py: CLAIM NOT REPRODUCED\\n  x = 3, expected 2")\n')
