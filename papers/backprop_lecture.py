@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from papers._claims import claim  # noqa: E402
 
 NOTES_NEURON = dict(f=0.73, dw=(-0.20, -0.39, 0.20), dx=(0.39, -0.59))  # the notes' numbers, 2 decimals
 NOTES_GATES = (-8.0, 6.0, 2.0, 0.0)
@@ -185,6 +186,15 @@ def main(argv=None):
           f"{np.abs(np.tensordot(J_den, dL_dy, axes=2) - dL_dy @ W.T).max():.1e}), which the VJP computes "
           f"without the Jacobian; dL/dW = x^T dL/dy likewise")
 
+    source = "Karpathy, CS231n notes \"Backpropagation, Intuitions\""
+    claim("sigmoid neuron f", NOTES_NEURON["f"], f"{f:.2f}", source)
+    claim("sigmoid neuron dw", list(NOTES_NEURON["dw"]), [round(g, 2) for g in dw], source)
+    claim("sigmoid neuron dx", list(NOTES_NEURON["dx"]), [round(g, 2) for g in dx], source)
+    claim("gate patterns: grad of 2 (x y + max(z, w)) at (3, -4, 2, -1)", list(NOTES_GATES),
+          [float(g) for g in got], source)
+    claim("dL/dx of y = x W", "dL/dy W^T (Johnson, CS231n handout 2017)",
+          f"VJP and both Jacobian layouts equal dL/dy W^T (max difference "
+          f"{np.abs(np.tensordot(J_den, dL_dy, axes=2) - dL_dy @ W.T).max():.1e})", "Johnson 2017, CS231n handout")
     if failures:
         sys.exit("backprop_lecture.py: CLAIM NOT REPRODUCED\n  " + "\n  ".join(failures))
     print("Reproduced: the lecture's numbers and shortcuts.")

@@ -55,6 +55,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from papers._claims import claim  # noqa: E402
 
 TOLERANCE = 1e-12
 
@@ -188,6 +189,7 @@ def main(argv=None):
         failures += [f"x={x}: {message}" for message in check(results, expected, untagged)]
 
         if x == points[0]:
+            first = dict(results=results, untagged=untagged)
             print(f"Nested derivatives at x = {x}: every mode against the closed form")
             print(f"{'':4} {'closed form':>12} " + " ".join(f"{mode:>12}" for mode in MODES) + f" {'shared eps':>12}")
             for name in EXAMPLES:
@@ -199,6 +201,12 @@ def main(argv=None):
     if len(points) > 1:
         print(f"\nAlso checked at x = {', '.join(f'{x:g}' for x in points[1:])}.")
 
+    source = "Siskind & Pearlmutter, IFL 2005 / HOSC 2008"
+    e1 = sorted({f"{value:g}" for value in first["results"]["E1"].values()})
+    claim("E1 = D(x -> x * D(y -> x + y)(1))(1), tagged perturbations", "1",
+          f"{' / '.join(e1)} in all {len(MODES)} modes", source)
+    claim("E1 with one shared perturbation (confused)", f"{PAPER_CONFUSED_E1:g}",
+          f"{first['untagged']['E1']:g}", source)
     if failures:
         sys.exit("perturbation_confusion.py: CLAIM NOT REPRODUCED\n  " + "\n  ".join(failures))
     print(f"Reproduced: {len(EXAMPLES)} nested examples x {len(MODES)} modes exact (<= {TOLERANCE:g}); "
