@@ -83,6 +83,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
+from papers._claims import claim  # noqa: E402
 
 GRADBENCH = {"saddle": (8.246324826140356e-06,) * 4, "particle": (0.2071918746486116,)}
 GRADBENCH_TOLERANCE = 1e-4  # gradbench/comparison.py: compare_json_objects(tolerance=1e-4)
@@ -370,6 +371,17 @@ def main(argv=None):
               f"{short(result['reference_gradient'], 16):>24}")
         failures += check(example, result["outputs"], result["reference"], result["gradients"],
                           result["reference_gradient"], expected)
+        published = GRADBENCH[example]
+        outputs = [result["outputs"][variant] for variant in VARIANTS]
+        ours = f"{VARIANTS[-1]}: {short(outputs[-1], digits)}"
+        if expected is None:
+            ours += " (--quick: outer descent truncated, not comparable)"
+        else:
+            worst = max(gradbench_difference(a, b) for out in outputs for a, b in zip(out, expected))
+            ours += f"; worst difference, {len(VARIANTS)} variants: {worst:.2g} (tolerance {GRADBENCH_TOLERANCE:g})"
+        claim(f"{example} output, variants {'/'.join(VARIANTS)}",
+              f"{published[0]:.16g}" + (f" (x{len(published)})" if len(published) > 1 else ""), ours,
+              "GradBench's expected output (Pearlmutter & Siskind 2008)")
     print("(difference: GradBench's |a - b| / max(1, |a| + |b|), worst entry; vs reference: largest relative "
           "difference from the hodiff-free reference of the same computation (saddle: closed-form gradients; "
           "particle: closed-form field, complex-step outer derivative); s: the solve)")
