@@ -48,6 +48,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hodiff as hd  # noqa: E402
 import hodiff.numpy as hnp  # noqa: E402
 from hodiff import nn  # noqa: E402
+from papers._claims import claim  # noqa: E402
 
 MOMENT_Z_BOUND = 4.0
 W1_RATIO_BOUND = 0.25
@@ -205,6 +206,16 @@ def main(argv=None):
     if args.png:
         save_png(args.png, eigenvalues, density)
     failures = check(result)
+    source = "Ghorbani, Krishnan & Xiao 2019, ICML (a small tanh MLP, exact spectrum by hd.hessian)"
+    claim("eigenvalue density from HVPs alone",
+          "a few Lanczos runs of m << n steps estimate the whole eigenvalue density",
+          f"{runs} x {steps} HVPs for n = {n}: Wasserstein-1 {result['w1'] / result['mad']:.3f} x the mean "
+          f"absolute deviation, L1 {result['l1']:.3f}", source)
+    worst_z = max(abs(row["estimate"] - row["exact"]) / max(row["stderr"], 1e-300) for row in result["moments"])
+    claim("moments (1/n) tr H^j, j = 1..4", "SLQ estimates them (Gauss quadrature per run)",
+          f"within {worst_z:.2f} standard errors", source)
+    claim("top eigenvalues by Lanczos", "extreme eigenvalues converge first",
+          f"within {result['eigs_error']:.1e} of the largest", source)
     if failures:
         sys.exit("hessian_density.py: CLAIM NOT REPRODUCED\n  " + "\n  ".join(failures))
     print(f"Reproduced: {runs * steps} HVPs estimate the density of the {n} x {n} Hessian (moments within "
