@@ -345,6 +345,14 @@ def test_claim_lines_are_printed_and_parsed(capsys):
         claims.parse_claims('@@claim {"what": "y"}')
 
 
+def test_every_paper_script_prints_claim_lines():
+    scripts = [path for path in sorted(PAPERS.glob("*.py")) if path.name not in ("run_all.py", "_claims.py")]
+    assert len(scripts) >= 13
+    silent = [path.name for path in scripts if "from papers._claims import claim" not in path.read_text()
+              or "claim(" not in path.read_text().split("from papers._claims import claim", 1)[1]]
+    assert silent == [], f"scripts that print no @@claim line: {silent}"
+
+
 def test_run_all_writes_the_published_and_ours_section(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# Papers\n\nintro\n\n## Published and ours\n\nstale\n\n## Later\n\nkept\n")
