@@ -10,12 +10,13 @@ and forward-over-reverse is the cheapest in memory.
 What this script changes, and why: a tanh MLP of width 32 (quick: 8) on
 synthetic data (fixed seed) instead of the post's networks, depths 1..8 and
 batches 16..256 (sized for a shared 2-core CPU); hodiff's hd.hvp modes
-fwd-rev, rev-fwd, rev-rev beside PyTorch's torch.func compositions when torch
-is installed (JAX is not run here: the post's JAX lines are left to a later
-change); memory as the growth of peak RSS (VmHWM) in one child process per
-mode (full mode only, Linux). References outside hodiff's transforms: every HVP
-against the dense product hd.hessian(f)(w) @ v at a small size, and against
-PyTorch's output (when installed) at every timed size.
+fwd-rev, rev-fwd, rev-rev beside PyTorch's torch.func compositions and JAX's
+jax.jvp/jax.vjp/jax.grad compositions (jit-compiled, as the post times them,
+64-bit) when each is installed; memory as the growth of peak RSS (VmHWM) in
+one child process per mode (full mode only, Linux). References outside
+hodiff's transforms: every HVP against the dense product hd.hessian(f)(w) @ v
+at a small size, and against PyTorch's and JAX's outputs (when installed) at
+every timed size.
 
 Claim checked in full mode: every hodiff HVP mode costs at most 6 gradients at
 every depth and batch. The memory ranking is printed with whether it agrees
@@ -82,7 +83,7 @@ def median_time(function, repeats):
 
 
 def routes(shapes, X, y, library):
-    """{name: callable(w, v)} for 'grad' and each HVP mode of ``library`` ('hodiff' or 'torch')."""
+    """{name: callable(w, v)} for 'grad' and each HVP mode of ``library`` ('hodiff', 'torch' or 'jax')."""
     if library == "hodiff":
         f = loss(shapes, X, y, hnp.tanh, hnp.reshape, hnp.mean)
         grad = hd.grad(f)
@@ -90,6 +91,18 @@ def routes(shapes, X, y, library):
         for mode in MODES:
             out[mode] = (lambda m: lambda w, v: hd.hvp(f, (w,), (v,), mode=m))(mode)
         return out
+    if library == "jax":
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+        f = loss(shapes, jnp.asarray(X), jnp.asarray(y), jnp.tanh, jnp.reshape, jnp.mean)
+        g = jax.grad(f)
+        wrap = (lambda fn: (lambda jitted: lambda w, v: np.asarray(jitted(jnp.asarray(w), jnp.asarray(v))))(
+            jax.jit(fn)))
+        return {"grad": wrap(lambda w, v: g(w)),
+                "fwd-rev": wrap(lambda w, v: jax.jvp(g, (w,), (v,))[1]),
+                "rev-fwd": wrap(lambda w, v: jax.grad(lambda u: jax.jvp(f, (u,), (v,))[1])(w)),
+                "rev-rev": wrap(lambda w, v: jax.vjp(g, w)[1](v)[0])}
     import torch
     from torch.func import grad as tgrad
     from torch.func import jvp, vjp
@@ -150,7 +163,7 @@ def main(argv=None):
     width = 8 if args.quick else 32
     depths, batches = ([1, 2], [8, 16]) if args.quick else ([1, 2, 4, 8], [16, 64, 256])
     repeats = 2 if args.quick else 9
-    libraries = ["hodiff"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    libraries = ["hodiff"] + [peer for peer in ("torch", "jax") if importlib.util.find_spec(peer)]
 
     errors = {}
     shapes, w, X, y, v = problem(1, 6, 4)  # dense reference: n = 20
@@ -169,10 +182,10 @@ def main(argv=None):
         for library in libraries:
             for name, fn in per[library].items():
                 times[(library, name, depth, batch)] = median_time(lambda: fn(w, v), repeats)
-        if "torch" in per:
+        for peer in libraries[1:]:
             for mode in MODES:
-                errors[f"hodiff {mode} vs torch, depth {depth}, batch {batch}"] = relative(
-                    hvp_value(per["hodiff"][mode](w, v)), hvp_value(per["torch"][mode](w, v)))
+                errors[f"hodiff {mode} vs {peer}, depth {depth}, batch {batch}"] = relative(
+                    hvp_value(per["hodiff"][mode](w, v)), hvp_value(per[peer][mode](w, v)))
 
     print(f"median time of one HVP / one gradient (tanh MLP width {width}); libraries: {', '.join(libraries)}")
     print(f"{'depth':>5} {'batch':>5} " + " ".join(f"{lib + ' grad ms':>16} " + " ".join(
@@ -189,7 +202,7 @@ def main(argv=None):
                     ratios[(mode, depth, batch)] = ratio
                 line += f"{ratio:>12.2f}x "
         print(line)
-    print(f"largest relative error against dense hd.hessian @ v{' and torch.func' if 'torch' in libraries else ''}: "
+    print(f"largest relative error against dense hd.hessian @ v{''.join(' and ' + p for p in libraries[1:])}: "
           f"{max(errors.values()):.1e}")
 
     least_memory = {}
@@ -217,7 +230,7 @@ def main(argv=None):
             fig, axes = plt.subplots(1, 2, figsize=(10, 4))
             for axis, key, label in ((axes[0], "depth", "depth"), (axes[1], "batch", "batch")):
                 pts = [(d, b) for d, b in sweep if (b == batches[0] if key == "depth" else d == depths[-1])]
-                for library, style in zip(libraries, ("-", "--")):
+                for library, style in zip(libraries, ("-", "--", ":")):
                     for index, name in enumerate(("grad",) + MODES):
                         axis.plot([p[0] if key == "depth" else p[1] for p in pts],
                                   [times[(library, name, *p)] * 1e3 for p in pts], style, marker="o",
