@@ -291,29 +291,27 @@ def bidirectional_coloring(pattern, *, order="best"):
 
 
 def _bidirectional(pattern, order):
-    m, n = pattern.shape
+    m = pattern.shape[0]
     transposed = sp.csr_array(pattern.T)
     transposed.sort_indices()
-    none, every = np.zeros(m, dtype=bool), np.ones(m, dtype=bool)
-    # (bound, preference, run): preference breaks ties, forward first, splits last
-    candidates = [(int(np.diff(pattern.indptr).max(initial=0)), 0, lambda: _split(pattern, none, order)),
-                  (int(np.diff(transposed.indptr).max(initial=0)), 1, lambda: _split(pattern, every, order))]
-    for matrix, flip in ((pattern, False), (transposed, True)):
+    # (bound, preference, matrix, by_rows): _split(matrix, by_rows) gives the colours, (row, column) ones when
+    # matrix is the transpose (its densest rows are the pattern's densest columns, given to JVPs).
+    # preference breaks ties: forward first, then reverse, splits last.
+    candidates = [(int(np.diff(pattern.indptr).max(initial=0)), 0, pattern, np.zeros(m, dtype=bool)),
+                  (int(np.diff(transposed.indptr).max(initial=0)), 1, pattern, np.ones(m, dtype=bool))]
+    for matrix in (pattern, transposed):
         counts = np.diff(matrix.indptr)
         for threshold in np.unique(counts)[::-1][:_SPLITS]:
             dense = counts >= threshold
-            if threshold == 0 or dense.all():
-                continue
-            if flip:  # the densest columns by JVPs: the row split of the transpose, its two sides swapped
-                run = (lambda dense: lambda: _split(transposed, dense, order)[::-1])(dense)
-            else:
-                run = (lambda dense: lambda: _split(pattern, dense, order))(dense)
-            candidates.append((_split_bound(matrix, dense), 2, run))
+            if threshold > 0 and not dense.all():
+                candidates.append((_split_bound(matrix, dense), 2, matrix, dense))
     best, best_key = None, None
-    for bound, preference, run in sorted(candidates, key=lambda c: c[:2]):
+    for bound, preference, matrix, by_rows in sorted(candidates, key=lambda c: c[:2]):
         if best_key is not None and (bound, preference) >= best_key:
             break
-        colors = run()
+        colors = _split(matrix, by_rows, order)
+        if matrix is transposed:
+            colors = colors[::-1]
         key = (_passes(*colors), preference)
         if best_key is None or key < best_key:
             best, best_key = colors, key
