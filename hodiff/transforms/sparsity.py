@@ -472,19 +472,19 @@ def _drop_zero_factors(step, rows, sources, value_of):
     return kept
 
 
-# The side a piecewise primitive takes at x (local patterns): argument i's derivative is zero where
-# used(*values)[i] is False. Ties and NaNs keep both sides (hodiff shares the gradient at a tie).
+# The side a piecewise primitive takes at x (local patterns): (arity, used), argument i's derivative being
+# zero where used(*values)[i] is False. Ties and NaNs keep both sides (hodiff shares the gradient at a tie).
 _BRANCHES = {
-    "relu": lambda u: [~(u < 0)],
-    "maximum": lambda a, b: [~(a < b), ~(b < a)], "fmax": lambda a, b: [~(a < b), ~(b < a)],
-    "minimum": lambda a, b: [~(a > b), ~(b > a)], "fmin": lambda a, b: [~(a > b), ~(b > a)],
+    "relu": (1, lambda u: [~(u < 0)]),
+    **{name: (2, lambda a, b: [~(a < b), ~(b < a)]) for name in ("maximum", "fmax")},
+    **{name: (2, lambda a, b: [~(a > b), ~(b > a)]) for name in ("minimum", "fmin")},
 }
 
 
 def _drop_unused_branches(step, rows):
-    used_by = _BRANCHES.get(step.primitive.name)
+    arity, used_by = _BRANCHES.get(step.primitive.name, (None, None))
     values = [step.known(i) for i in range(len(step.values))]
-    if used_by is None or any(v is None for v in values) or len(values) != used_by.__code__.co_argcount:
+    if used_by is None or len(values) != arity or any(v is None for v in values):
         return rows
     used = used_by(*[np.asarray(v) for v in values])
     index = np.arange(step.out_size)
