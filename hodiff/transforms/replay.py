@@ -171,7 +171,8 @@ class RecordTrace(Trace):
 
 
 class Program:
-    """A recorded program: ``len(program)`` applications of primitives; ``program(*leaves)`` replays it.
+    """A recorded program: ``len(program)`` applications of primitives; ``program(leaves)`` replays it on a
+    list of input leaves (None when a guard fails).
 
     ``counts()`` is the cost accounting of ``hodiff.core.work`` for one replay (a ``WorkCount``: applications,
     entries produced and matmul flops per primitive), known without running it; ``str(program)`` lists it.
