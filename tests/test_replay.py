@@ -90,6 +90,23 @@ def test_new_shapes_and_dtypes_record_again_and_dtypes_are_kept():
     assert grad.replays == 1
 
 
+def test_python_ints_and_bools_are_static_arguments_keyed_by_value():
+    # an int sizes an array (arange(n) cannot take a traced value), a bool picks a branch
+    def loss(x, n, squared):
+        t = hnp.arange(n) / n
+        r = hnp.sum(x * t) if not squared else hnp.sum((x * t) ** 2)
+        return r
+
+    grad = hd.record(hd.grad(loss))
+    x = RNG.standard_normal(4)
+    for n, squared in [(4, False), (4, True), (4, False), (4, True)]:
+        np.testing.assert_array_equal(grad(x + n, n, squared), hd.grad(loss)(x + n, n, squared))
+    assert (grad.recordings, grad.replays) == (2, 2)
+    y = RNG.standard_normal(5)
+    np.testing.assert_array_equal(grad(y, 5, False), np.arange(5) / 5)  # another n: another signature
+    assert grad.recordings == 3
+
+
 def test_inside_another_transform_the_function_runs_directly():
     inner = hd.record(f)
     x = RNG.standard_normal(5)

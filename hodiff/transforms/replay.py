@@ -322,10 +322,18 @@ def _brief(value):
 _SCALARS = (np.ndarray, np.generic, float, int, complex)
 
 
+def _is_static(leaf):
+    """Python ints and bools are sizes, counts, indices and flags (``arange(n)``, ``range(steps)``): they are
+    passed to f as themselves and keyed by value, not traced (a traced int could not size an array)."""
+    return type(leaf) is int or type(leaf) is bool
+
+
 def _signature(leaves, in_tree):
-    """Structure, and per leaf its type, shape and dtype: numpy computes a float64 scalar and a 0-d array of
-    it along different loops (np.tanh may differ in the last bit), so a replay must see what f saw."""
-    return in_tree, tuple((type(leaf), np.shape(leaf), np.result_type(leaf)) for leaf in leaves)
+    """Structure, per static leaf its value, and per traced leaf its type, shape and dtype: numpy computes a
+    float64 scalar and a 0-d array of it along different loops (np.tanh may differ in the last bit), so a
+    replay must see what f saw."""
+    return in_tree, tuple((type(leaf), leaf) if _is_static(leaf) else (type(leaf), np.shape(leaf), np.result_type(leaf))
+                          for leaf in leaves)
 
 
 def record(f, *, strict=False):
@@ -333,7 +341,8 @@ def record(f, *, strict=False):
 
     f takes arrays, numbers or pytrees of them and may be any composition of transforms: ``hd.record(
     hd.grad(loss))``, ``hd.record(lambda x: hd.hvp(f, (x,), (v,))[0])``, ``hd.record(hd.derivative(f,
-    order=8))``. The first call for a signature (pytree structure, leaf types, shapes and dtypes) runs f and records
+    order=8))``. The first call for a signature (pytree structure, leaf types, shapes and dtypes, and the values
+    of Python int and bool arguments, which f gets as themselves: sizes, counts, flags) runs f and records
     its primitive applications; later calls replay them as plain numpy calls, which gives the same numbers
     (the same implementations in the same order) without an interpreter per operation. A value read during
     recording (``if``, an index, ``float()``) is a guard: when it reads differently, the call records again,
@@ -363,7 +372,7 @@ def record(f, *, strict=False):
         key = _signature(leaves, in_tree)
         program = programs.get(key)
         if program is not None:
-            outputs = program(leaves, strict=strict)
+            outputs = program([leaf for leaf in leaves if not _is_static(leaf)], strict=strict)
             if outputs is not None:
                 recorded.replays += 1
                 recorded.program = program
@@ -385,9 +394,10 @@ def record(f, *, strict=False):
 def _record(f, leaves, in_tree):
     """Run f on recorded inputs: (f's result, its Program, or None when it cannot be replayed)."""
     trace = RecordTrace()
-    tracers = [trace.new(leaf) for leaf in leaves]
+    arguments = [leaf if _is_static(leaf) else trace.new(leaf) for leaf in leaves]
+    tracers = [a for a in arguments if isinstance(a, Tracer)]
     try:
-        out = f(*tree_unflatten(in_tree, tracers))
+        out = f(*tree_unflatten(in_tree, arguments))
         out_leaves, out_tree = tree_flatten(out)
         lowered = [trace.lower(leaf, "f's output") for leaf in out_leaves]
         values, outputs = [v for v, _ in lowered], [s for _, s in lowered]
