@@ -1,4 +1,5 @@
-"""The package and its tests pass their own lint configuration (pyproject's [tool.ruff]; ruff: the test extra)."""
+"""The package, its tests, benchmarks, examples and papers pass their own lint configuration
+(pyproject's [tool.ruff]; ruff: the test extra)."""
 
 import pathlib
 import shutil
@@ -20,6 +21,7 @@ def _ruff():
 
 @pytest.mark.skipif(_ruff() is None, reason="ruff is not installed (pip install '.[test]')")
 def test_ruff_check_is_clean():
-    result = subprocess.run(_ruff() + ["check", "--no-cache", "--output-format", "concise", "hodiff", "tests"],
+    result = subprocess.run(_ruff() + ["check", "--no-cache", "--output-format", "concise",
+                                      "hodiff", "tests", "benchmarks", "examples", "papers"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
