@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import hodiff as hd
 from benchmarks.gradbench import EVALS
 from benchmarks.gradbench import run as gb_run
 from benchmarks.gradbench.common import difference, mismatches
@@ -215,11 +216,29 @@ def test_tool_protocol_fake_eval():
     assert responses[7]["success"] is False and "hessian" in responses[7]["error"]
 
 
-def test_tool_as_subprocess():
+@pytest.mark.parametrize("name", [name for name in EVALS if hasattr(gb_run.load(name), "REPLAYED")])
+def test_replayed_functions_replay_and_equal_the_direct_ones_exactly(name):
+    module = gb_run.load(name)
+    recorders = []
+
+    def record(f):
+        recorders.append(hd.record(f))
+        return recorders[-1]
+
+    replayed = module._functions(record)
+    for _ in range(3):  # record, replay, replay compiled
+        for function, _description, inp in module.inputs(quick=True):
+            assert mismatches(module.FUNCTIONS[function](inp), replayed[function](inp), tolerance=0) == []
+    assert recorders and all(r.replays > 0 for r in recorders)
+    assert all(r.recordings <= len(module.inputs(quick=True)) for r in recorders)  # once per signature
+
+
+@pytest.mark.parametrize("flags", [[], ["--replay"]])
+def test_tool_as_subprocess(flags):
     lines = json.dumps({"id": 0, "kind": "start", "eval": "llsq"}) + "\n" + json.dumps(
         {"id": 1, "kind": "evaluate", "module": "llsq", "function": "gradient",
-         "input": {"x": [0.1, 0.2, 0.3], "n": 5, "min_runs": 1, "min_seconds": 0}}) + "\n"
-    result = subprocess.run([sys.executable, "benchmarks/gradbench/tool.py"], cwd=ROOT, input=lines,
+         "input": {"x": [0.1, 0.2, 0.3], "n": 5, "min_runs": 3, "min_seconds": 0}}) + "\n"
+    result = subprocess.run([sys.executable, "benchmarks/gradbench/tool.py", *flags], cwd=ROOT, input=lines,
                             capture_output=True, text=True, timeout=120)
     responses = [json.loads(line) for line in result.stdout.splitlines()]
     expected = gb_run.load("llsq").reference("gradient", {"x": np.array([0.1, 0.2, 0.3]), "n": 5})

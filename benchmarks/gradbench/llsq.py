@@ -38,10 +38,17 @@ def _objective(xp):
 
 
 llsq = _objective(hnp)
-_grad = hd.grad(llsq)
 
-FUNCTIONS = {"primal": lambda inp: llsq(np.asarray(inp["x"], dtype=float), int(inp["n"])),
-             "gradient": lambda inp: _grad(np.asarray(inp["x"], dtype=float), int(inp["n"]))}
+
+def _functions(compile):
+    """The eval's functions on hodiff's cores passed through ``compile``: the identity, or hd.record."""
+    primal, gradient = compile(llsq), compile(hd.grad(llsq))
+    return {"primal": lambda inp: primal(np.asarray(inp["x"], dtype=float), int(inp["n"])),
+            "gradient": lambda inp: gradient(np.asarray(inp["x"], dtype=float), int(inp["n"]))}
+
+
+FUNCTIONS = _functions(lambda f: f)
+REPLAYED = _functions(hd.record)  # recorded once per signature, then replayed (run.py's hodiff+replay)
 
 
 def _design(n, m):

@@ -1,7 +1,7 @@
 """Run hodiff's GradBench evals: validate every case, then time hodiff and the peers.
 
     python benchmarks/gradbench/run.py [--quick] [--evals hello,lse,llsq,det,kmeans]
-        [--peers autograd,torch,jax,jax+jit] [--no-peers]
+        [--peers autograd,torch,jax,jax+jit] [--no-peers] [--results benchmarks/RESULTS.md]
 
 Threads are pinned to 1 (BLAS variables set before numpy loads, torch and XLA
 told too). Each case is validated against the eval module's independent
@@ -9,6 +9,8 @@ reference with GradBench's tolerance (1e-4 on |x-y| / max(|x|+|y|, 1)); every
 peer's output is checked the same way. Times are medians over repeats
 (benchmarks/timing.py: cold call, warm call, R repeats of L calls); ratios are
 hodiff over the best eager peer (autograd, torch, jax) of the same run.
+"hodiff+replay" is the module's REPLAYED functions (the same cores under
+hd.record: recorded on the first call, replayed after), compared with jax+jit.
 ``--quick`` only validates hodiff on small inputs (a few seconds; no timing).
 A peer that is not installed is skipped with a message.
 """
@@ -36,6 +38,7 @@ from benchmarks.gradbench import EVALS  # noqa: E402
 from benchmarks.gradbench.common import mismatches  # noqa: E402
 
 PEERS = ("autograd", "torch", "jax", "jax+jit")
+REPLAY = "hodiff+replay"
 EAGER = ("autograd", "torch", "jax")
 
 
@@ -77,7 +80,8 @@ def time_eval(module, peers, limits):
     for function, description, inp in module.inputs(quick=False)[:getattr(module, "TIMED", None)]:
         expected = module.reference(function, inp)
         row = {"eval": module.NAME, "function": function, "case": description}
-        for name, functions in [("hodiff", module.FUNCTIONS)] + [(p, available.get(p)) for p in peers]:
+        tools = [("hodiff", module.FUNCTIONS), (REPLAY, getattr(module, "REPLAYED", None))]
+        for name, functions in tools + [(p, available.get(p)) for p in peers]:
             if functions is None:
                 row[name] = None
                 continue
@@ -90,22 +94,42 @@ def time_eval(module, peers, limits):
                 print(f"  {name} {module.NAME} {function} {description} INVALID: {bad[0]}", file=sys.stderr)
         eager = [row[p] for p in EAGER if row.get(p) is not None and p + "!" not in row]
         row["ratio"] = row["hodiff"] / min(eager) if eager else None
+        row["replay/jit"] = (row[REPLAY] / row["jax+jit"] if row.get(REPLAY) is not None
+                             and row.get("jax+jit") is not None and "jax+jit!" not in row else None)
         rows.append(row)
         print(f"  {module.NAME} {function} {description} done", file=sys.stderr, flush=True)
     return rows
 
 
 def table(rows, peers) -> str:
-    header = ["eval", "function", "case", "hodiff ms"] + [f"{p} ms" for p in peers] + ["hodiff / best eager"]
+    tools = ["hodiff", REPLAY] + list(peers)
+    header = ["eval", "function", "case"] + [f"{t} ms" for t in tools] + ["hodiff / best eager", "replay / jax+jit"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        cells = [row["eval"], row["function"], row["case"], f"{row['hodiff']:.4g}"]
-        for p in peers:
-            value = row.get(p)
-            cells.append("skipped" if value is None else f"{value:.4g}" + (" (invalid)" if p + "!" in row else ""))
-        cells.append("-" if row["ratio"] is None else f"{row['ratio']:.2f}")
+        cells = [row["eval"], row["function"], row["case"]]
+        for t in tools:
+            value = row.get(t)
+            cells.append("-" if value is None else f"{value:.4g}" + (" (invalid)" if t + "!" in row else ""))
+        cells += ["-" if row[key] is None else f"{row[key]:.2f}" for key in ("ratio", "replay/jit")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def results_section(modules, rows, peers, argv) -> str:
+    """The run's section of benchmarks/RESULTS.md, named by its evals ("## GradBench: hello, lse")."""
+    import platform
+    import time
+
+    command = "python benchmarks/gradbench/run.py " + " ".join(argv)
+    notes = [f"- {m.NAME}: {m.__doc__.strip().splitlines()[0]}" for m in modules]
+    return (f"## GradBench: {', '.join(m.NAME for m in modules)} (benchmarks/gradbench/run.py)\n\n"
+            f"`{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, load "
+            f"{os.getloadavg()[0]:.1f}, threads pinned to 1). Medians (benchmarks/timing.py); every output, hodiff's "
+            "and each peer's, passed GradBench's tolerance against the module's independent reference; "
+            "hodiff / best eager = hodiff over the fastest of autograd, torch and jax (eager) in the same run; "
+            "replay / jax+jit = hodiff+replay (the same code under hd.record) over jax+jit; - = not timed "
+            "(peer not installed or the eval leaves it out).\n\n"
+            + "\n".join(notes) + "\n\n" + table(rows, peers) + "\n")
 
 
 def installed_peers(requested):
@@ -126,6 +150,7 @@ def main(argv=None) -> int:
     parser.add_argument("--evals", default=",".join(EVALS), help="comma-separated evals")
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers")
     parser.add_argument("--no-peers", action="store_true", help="time hodiff only")
+    parser.add_argument("--results", metavar="PATH", help="replace (or add) this run's section of this Markdown file")
     args = parser.parse_args(argv)
     modules = [load(name.strip()) for name in args.evals.split(",") if name.strip()]
     for peer in args.peers.split(","):
@@ -134,9 +159,11 @@ def main(argv=None) -> int:
 
     failures = []
     for module in modules:
-        failures += validate_eval(module, quick=True)
-        if not args.quick:
-            failures += validate_eval(module, quick=False)
+        for quick in (True,) if args.quick else (True, False):
+            failures += validate_eval(module, quick=quick)
+            if hasattr(module, "REPLAYED"):  # twice: the recording, then the replay
+                failures += validate_eval(module, quick=quick, functions=module.REPLAYED)
+                failures += validate_eval(module, quick=quick, functions=module.REPLAYED)
     for failure in failures:
         print("INVALID", failure)
     print(f"validated {len(modules)} evals: {'FAIL' if failures else 'ok'}")
@@ -150,6 +177,14 @@ def main(argv=None) -> int:
     for module in modules:
         rows += time_eval(module, peers, FULL)
     print(table(rows, peers))
+    if args.results:
+        from pathlib import Path
+
+        from benchmarks import report
+
+        path = Path(args.results)
+        old = path.read_text() if path.exists() else ""
+        path.write_text(report.with_section(old, results_section(modules, rows, peers, argv or sys.argv[1:])))
     return 0
 
 

@@ -1,6 +1,6 @@
 """hodiff as a GradBench tool: the JSON-lines protocol over stdin/stdout.
 
-    python benchmarks/gradbench/tool.py        # then driven by a GradBench eval
+    python benchmarks/gradbench/tool.py [--replay]   # then driven by a GradBench eval
 
 Each line on stdin is one message with an ``id`` and a ``kind``; one line is
 answered for each, with the same ``id``:
@@ -13,6 +13,10 @@ answered for each, with the same ``id``:
   until both ``min_runs`` and ``min_seconds`` of the input are met (once when
   they are absent, as in hello);
 - ``analysis`` and anything else: ``{"id"}`` only. ``end`` stops the loop.
+
+``--replay`` serves each module's REPLAYED functions where it has them (the same
+code under hd.record: recorded on the first evaluation of a signature, replayed
+on the runs after it).
 """
 
 from __future__ import annotations
@@ -48,11 +52,12 @@ def _input(raw):
     return raw
 
 
-def evaluate(message) -> dict:
+def evaluate(message, replay=False) -> dict:
     module = _module(message["module"])
-    if message["function"] not in module.FUNCTIONS:
+    functions = getattr(module, "REPLAYED", module.FUNCTIONS) if replay else module.FUNCTIONS
+    if message["function"] not in functions:
         raise ValueError(f"function: eval {module.NAME!r} has no function {message['function']!r}")
-    f = module.FUNCTIONS[message["function"]]
+    f = functions[message["function"]]
     raw = message["input"]
     inp = _input(raw)
     min_runs = raw.get("min_runs", 1) if isinstance(raw, dict) else 1
@@ -67,7 +72,7 @@ def evaluate(message) -> dict:
     return {"success": True, "output": to_json(output), "timings": timings}
 
 
-def respond(message) -> dict | None:
+def respond(message, replay=False) -> dict | None:
     kind = message.get("kind")
     response = {"id": message.get("id")}
     if kind == "start":
@@ -81,7 +86,7 @@ def respond(message) -> dict | None:
             response["error"] = str(error)
     elif kind == "evaluate":
         try:
-            response.update(evaluate(message))
+            response.update(evaluate(message, replay))
         except Exception:
             response.update(success=False, error=traceback.format_exc())
     elif kind == "end":
@@ -89,11 +94,11 @@ def respond(message) -> dict | None:
     return response
 
 
-def serve(lines, out) -> None:
+def serve(lines, out, replay=False) -> None:
     for line in lines:
         if not line.strip():
             continue
-        response = respond(json.loads(line))
+        response = respond(json.loads(line), replay)
         if response is None:
             break
         out.write(json.dumps(response) + "\n")
@@ -101,4 +106,8 @@ def serve(lines, out) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.stdin, sys.stdout)
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replay", action="store_true", help="serve the REPLAYED functions (hd.record)")
+    serve(sys.stdin, sys.stdout, parser.parse_args().replay)
