@@ -76,9 +76,8 @@ def test_einsum_errors_name_the_problem(subscripts, shapes, message):
 
 
 def test_einsum_unsupported_keywords_are_named():
-    with pytest.raises(TypeError, match="dtype"):  # on traced operands; plain ones are numpy's call
-        hd.grad(lambda a: hnp.einsum("ij->", a, dtype=np.float32))(np.ones((2, 2)))
-    assert hnp.einsum("ij->", np.ones((2, 2), dtype=np.float32), dtype=np.float64).dtype == np.float64
+    with pytest.raises(TypeError, match="dtype"):
+        hnp.einsum("ij->", np.ones((2, 2)), dtype=np.float32)
     np.testing.assert_allclose(hnp.einsum("ij->", np.ones((2, 2)), optimize=True), 4.0)
 
 

@@ -22,9 +22,10 @@ random = _np.random
 
 # Plain numpy arrays skip hodiff's argument handling: for these functions it costs 2-20 us a call (a
 # third of lse's primal), and on untraced values numpy's answer is the answer. Only where the first
-# argument (or every array of a sequence / every einsum operand) is exactly an ndarray and no other
+# argument (or every array of a sequence) is exactly an ndarray and no other
 # argument is traced; subclasses and other array types take hodiff's own path. Names that are primitives
-# (matmul) stay the primitive objects: graphs and rules name them.
+# (matmul) stay the primitive objects: graphs and rules name them. Not einsum: hodiff picks numpy's
+# contraction strategy by size (plain np.einsum is 7x slower on gmm's kjl,nkl->nkj).
 def _traced(values):
     for v in values:
         if isinstance(v, _Tracer):
@@ -63,8 +64,6 @@ for _name in ("sum", "prod", "max", "min", "amax", "amin", "cumsum", "cumprod", 
 for _name in ("concatenate", "stack", "vstack", "hstack"):
     globals()[_name] = _plain_fast_path(_name, globals()[_name], getattr(_np, _name),
                                         lambda args: args[0] if args and isinstance(args[0], (list, tuple)) else ())
-einsum = _plain_fast_path("einsum", einsum, _np.einsum,  # noqa: F821 (from NUMPY_API)
-                          lambda args: args[1:] if args and isinstance(args[0], str) else ())
 _passthrough_cache = {}
 
 
