@@ -362,3 +362,47 @@ def test_reverse_inplace_rules_reuse_only_cotangents_nothing_else_holds(monkeypa
         _without_fast_paths(patch)
         general = compute()
     _same(fast, general)
+
+
+PLAIN_CALLS = [  # (name, arguments, keywords): hodiff.numpy's plain-ndarray fast paths
+    ("sum", (np.arange(12.0).reshape(3, 4),), {"axis": 1, "keepdims": True}),
+    ("sum", (np.arange(6, dtype=np.float32),), {}),
+    ("prod", (np.linspace(0.5, 2.0, 6).reshape(2, 3),), {"axis": 0}),
+    ("max", (np.array([[1.0, 3.0], [3.0, -1.0]]),), {"axis": -1}),
+    ("min", (np.arange(5),), {}),
+    ("amax", (np.arange(6.0).reshape(2, 3),), {"axis": (0, 1)}),
+    ("amin", (np.arange(6.0).reshape(2, 3),), {"keepdims": True}),
+    ("cumsum", (np.arange(6.0).reshape(2, 3),), {"axis": 1}),
+    ("cumprod", (np.linspace(1.0, 2.0, 4),), {}),
+    ("dot", (np.ones((2, 3)), np.arange(3.0)), {}),
+    ("outer", (np.arange(3.0), np.arange(2.0)), {}),
+    ("inner", (np.arange(3.0), np.arange(3.0)), {}),
+    ("tensordot", (np.ones((2, 3, 4)), np.ones((4, 3))), {"axes": ([1, 2], [1, 0])}),
+    ("zeros_like", (np.ones((2, 2), dtype=np.float32),), {}),
+    ("ones_like", (np.ones(3, dtype=np.int64),), {}),
+    ("broadcast_to", (np.arange(3.0), (2, 3)), {}),
+    ("concatenate", ([np.ones(2), np.zeros(3)],), {}),
+    ("stack", ([np.ones(2), np.zeros(2)],), {"axis": 1}),
+    ("vstack", ([np.ones(2), np.zeros(2)],), {}),
+    ("hstack", ((np.ones(2), np.zeros(2, dtype=np.float32)),), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", PLAIN_CALLS, ids=[c[0] for c in PLAIN_CALLS])
+def test_plain_ndarray_calls_equal_hodiffs_own_path(name, args, kwargs):
+    fast = getattr(hnp, name)
+    assert fast.__wrapped__ is not fast  # the fast path exists (else this test checks nothing)
+    plain, general = fast(*args, **kwargs), fast.__wrapped__(*args, **kwargs)
+    assert type(plain) is type(general) and np.shape(plain) == np.shape(general)
+    assert np.result_type(plain) == np.result_type(general)
+    np.testing.assert_array_equal(plain, general)
+
+
+def test_plain_fast_paths_leave_traced_and_failing_calls_to_hodiff():
+    x = np.array([1.0, 2.0, 3.0])
+    # a traced argument anywhere (not only the first) goes to hodiff's path
+    np.testing.assert_allclose(hd.grad(lambda w: hnp.dot(np.ones(3), w))(x), np.ones(3))
+    np.testing.assert_allclose(hd.grad(lambda w: hnp.sum(hnp.stack([x, w])))(x), np.ones(3))
+    # a call numpy rejects still raises, naming the problem
+    with pytest.raises(ValueError, match="dimension"):
+        hnp.concatenate([np.ones((2, 2)), x])
