@@ -192,6 +192,18 @@ def _forget(token):
     operator_cache.forget(token)
 
 
+class GaussNewtonSplit:
+    """loss(model(params, shard), shard) as one ShardedLoss loss, kept split so that each worker builds
+    the shard's Gauss-Newton operator J_k^T H_k J_k instead of its Hessian (``ggn_operator(shards=)``).
+    Picklable when model and loss are (module-level functions for a process pool)."""
+
+    def __init__(self, model, loss):
+        self.model, self.loss = model, loss
+
+    def __call__(self, params, shard):
+        return self.loss(self.model(params, shard), shard)
+
+
 def _shard_value(loss, shard, shard_key, params):
     return loss(params, shard)
 
@@ -233,7 +245,7 @@ class OperatorCache:
         self.misses = 0
 
     def operator(self, loss, shard, shard_key, x, x_token):
-        from .secondorder import HessianOperator
+        from .secondorder import GGNOperator, HessianOperator
         with self._lock:
             entry = self._entries.get(shard_key)
             if entry is not None and entry[0] == x_token:
@@ -241,7 +253,11 @@ class OperatorCache:
                 self.hits += 1
                 return entry[1]
             self.misses += 1
-        operator = HessianOperator(loss, x, args=(aligned(shard),))  # it copies x (aligned) itself
+        shard = aligned(shard)
+        if isinstance(loss, GaussNewtonSplit):
+            operator = GGNOperator(lambda p: loss.model(p, shard), lambda z: loss.loss(z, shard), x)
+        else:
+            operator = HessianOperator(loss, x, args=(shard,))  # it copies x (aligned) itself
         with self._lock:
             if self.maxsize > 0:
                 self._entries[shard_key] = (x_token, operator)

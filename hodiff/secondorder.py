@@ -209,7 +209,8 @@ class HessianOperator(FlatOperator):
 
 
 class ShardedHessianOperator(FlatOperator):
-    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here.
+    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here
+    (the Gauss-Newton matrix when its loss is a ``GaussNewtonSplit``: ``ggn_operator(..., shards=)``).
 
     x goes to the executor once (a scattered future on dask) with a token naming it; each worker
     records its shards' gradients at x once and replays them for every later product (see
@@ -1017,7 +1018,11 @@ def ggn_vp(model, loss, params, v):
 
 
 class GGNOperator(FlatOperator):
-    """J^T H_loss J at params as a ``FlatOperator`` (build it with ``hd.ggn_operator``)."""
+    """J^T H_loss J at params as a ``FlatOperator`` (build it with ``hd.ggn_operator``).
+
+    Attributes besides FlatOperator's, computed on first use: ``value`` loss(model(params)) and
+    ``gradient`` J^T dloss/dz, its gradient in params as a flat vector (n,).
+    """
 
     replay = True
 
@@ -1026,16 +1031,25 @@ class GGNOperator(FlatOperator):
         params = raveler.unflatten_value(raveler.flatten_value(params).astype(raveler.dtype), dtypes=False)
         # Record the model once for J v (forward replay) and once for J^T u (backward pass),
         # and the loss's gradient once for H_loss products.
-        outputs, self._model_jvp = linearize(model, params)
+        self._outputs, self._model_jvp = linearize(model, params)
         _, self._model_vjp = vjp(model, params)
-        _, self._loss_hvp = linearize(grad(loss), outputs)
+        self._loss_gradient, self._loss_hvp = linearize(grad(loss), self._outputs)
+        self._loss = loss
         self._setup(raveler)
+
+    @functools.cached_property
+    def value(self):
+        return self._loss(self._outputs)
+
+    @functools.cached_property
+    def gradient(self):
+        return self._raveler.flatten_value(self._model_vjp(self._loss_gradient)[0])
 
     def _product(self, tree):
         return self._model_vjp(self._loss_hvp(self._model_jvp(tree)))[0]
 
 
-def ggn_operator(model, loss, params):
+def ggn_operator(model, loss, params, *, shards=None, executor=None):
     """The Gauss-Newton matrix J^T H_loss J at params as a scipy ``LinearOperator`` (n, n).
 
     Same maths as ``ggn_vp``, but the model and the loss gradient are recorded
@@ -1044,5 +1058,16 @@ def ggn_operator(model, loss, params):
     ``hessian_operator``; ``flatten``/``unflatten``/``dense`` as there.
     ``hessian_eigs``, ``hessian_trace`` and ``hessian_density`` accept it in
     place of f (then x is not needed): the GGN's spectrum, trace and density.
+
+    With ``shards`` (a sequence of data shards), model(params, shard) -> z_k and
+    loss(z_k, shard) -> scalar, and the operator is sum_k J_k^T H_k J_k: each product
+    is one task per shard on ``executor`` (None, a ``concurrent.futures`` executor or a
+    dask ``Client``, as for ``hd.ShardedLoss``, whose machinery it uses: shards sent
+    once, each worker's recordings cached at params), summed here.
     """
-    return GGNOperator(model, loss, params)
+    if shards is None:
+        if executor is not None:
+            raise TypeError("ggn_operator: executor= needs shards= (the data to fan out over)")
+        return GGNOperator(model, loss, params)
+    from .distributed import GaussNewtonSplit, ShardedLoss
+    return ShardedHessianOperator(ShardedLoss(GaussNewtonSplit(model, loss), shards, executor), params)

@@ -73,6 +73,72 @@ def test_sharded_process_pool():
         _check(executor)
 
 
+# --- the Gauss-Newton operator over shards: sum_k J_k^T H_k J_k, against dense matrices built here
+
+
+def ggn_model(w, shard):
+    X, _ = shard
+    W, b = hnp.reshape(w[:12], (6, 2)), w[12:]
+    return hnp.tanh(X @ W + b)
+
+
+def ggn_loss(z, shard):
+    _, y = shard
+    return 0.5 * hnp.sum((z - y[:, None]) ** 2) + hnp.sum(hnp.log1p(z ** 2))  # H_loss not the identity
+
+
+def _ggn_reference(shards, w):
+    total = 0.0
+    for shard in shards:
+        z = ggn_model(w, shard)
+        J = hd.jacobian(lambda p: ggn_model(p, shard))(w).reshape(z.size, w.size)
+        H = hd.hessian(lambda u: ggn_loss(u, shard))(z).reshape(z.size, z.size)
+        total = total + J.T @ H @ J
+    return total
+
+
+def _check_ggn(executor):
+    shards = _data()[0]
+    w = np.random.default_rng(4).standard_normal(14) * 0.5
+    V = np.random.default_rng(5).standard_normal((14, 3))
+    G = _ggn_reference(shards, w)
+    op = hd.ggn_operator(ggn_model, ggn_loss, w, shards=shards, executor=executor)
+    np.testing.assert_allclose(op @ V[:, 0], G @ V[:, 0], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(op.matmat(V), G @ V, rtol=1e-12, atol=1e-13)
+    whole = (np.concatenate([s[0] for s in shards]), np.concatenate([s[1] for s in shards]))
+    single = hd.ggn_operator(lambda p: ggn_model(p, whole), lambda z: ggn_loss(z, whole), w)
+    assert op.value == pytest.approx(single.value, rel=1e-12)
+    np.testing.assert_allclose(op.gradient, single.gradient, rtol=1e-12, atol=1e-13)
+    sharded_trace, single_trace = hd.hessian_trace(op, samples=30, seed=2), hd.hessian_trace(single, samples=30, seed=2)
+    assert sharded_trace.trace == pytest.approx(single_trace.trace, rel=1e-12)
+    assert sharded_trace.trace == pytest.approx(np.trace(G), rel=0.5)  # an estimate of the right matrix's trace
+
+
+def test_sharded_ggn_in_process_and_threads():
+    _check_ggn(None)
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        _check_ggn(executor)
+
+
+def test_sharded_ggn_process_pool():
+    with concurrent.futures.ProcessPoolExecutor(2) as executor:
+        _check_ggn(executor)
+
+
+def test_sharded_ggn_dask_local_cluster(dask_client):
+    _check_ggn(dask_client)
+
+
+def test_sharded_ggn_is_not_the_hessian_and_executor_needs_shards():
+    shards = _data()[0]
+    w, v = np.random.default_rng(4).standard_normal(14) * 0.5, np.ones(14)
+    op = hd.ggn_operator(ggn_model, ggn_loss, w, shards=shards)
+    H = sum(hd.hessian(lambda p, s=s: ggn_loss(ggn_model(p, s), s))(w) for s in shards)
+    assert not np.allclose(op @ v, H @ v, rtol=1e-3)  # the model's curvature term is dropped
+    with pytest.raises(TypeError, match="shards"):
+        hd.ggn_operator(ggn_model, ggn_loss, w, executor=concurrent.futures.ThreadPoolExecutor(1))
+
+
 # --- the per-worker operator cache: products at one x reuse the recorded gradient; a new x records again
 
 
