@@ -39,7 +39,8 @@ def test_tolerance_is_gradbenchs():
                          [("lse", "primal", "gradient"), ("llsq", "primal", "gradient"),
                           ("det", "primal", "gradient"), ("kmeans", "cost", "dir"),
                           ("gmm", "objective", "jacobian"), ("ode", "primal", "gradient"),
-                          ("lstm", "objective", "jacobian"), ("ba", "objective", "jacobian")])
+                          ("lstm", "objective", "jacobian"), ("ba", "objective", "jacobian"),
+                          ("ht", "objective", "jacobian")])
 def test_wrong_derivative_is_rejected(name, primal, derivative):
     module = gb_run.load(name)
     right = module.FUNCTIONS[derivative]
@@ -169,6 +170,59 @@ def test_ba_layout_and_wrong_blocks():
     assert gb_run.validate_eval(module, quick=True, functions=dict(module.FUNCTIONS, jacobian=swapped))
 
 
+def test_ht_layout_and_wrong_columns():
+    module = gb_run.load("ht")
+    (_, _, simple), (_, _, complicated) = module.inputs(quick=True)[::2]
+    J = module.FUNCTIONS["jacobian"](complicated)
+    npts = len(complicated["us"])
+    # GradBench's manual layout: rows 3 i + j, columns [d/du_i0, d/du_i1, 26 theta]; the
+    # residual is points - model, so the global translation theta[3:6] gives -I per point
+    assert J.shape == (3 * npts, 28)
+    assert module.FUNCTIONS["jacobian"](simple).shape == (3 * len(simple["data"]["points"]), 26)
+    np.testing.assert_array_equal(J[:, 2 + 3:2 + 6], -np.tile(np.eye(3), (npts, 1)))
+    # the us columns swapped, or the theta columns before them: rejected
+    right = module.FUNCTIONS["jacobian"]
+    for permute in (lambda J: J[:, [1, 0] + list(range(2, 28))], lambda J: np.roll(J, 2, axis=1)):
+        wrong = lambda inp, permute=permute: permute(right(inp)) if len(inp["us"]) else right(inp)  # noqa: E731
+        assert gb_run.validate_eval(module, quick=True, functions=dict(module.FUNCTIONS, jacobian=wrong))
+
+
+def test_ht_small_global_rotation_is_the_identity():
+    # ht.hpp: below norm 1e-4 the global rotation is the identity; the manual tool's derivative there is 0
+    module = gb_run.load("ht")
+    inp = module.synthetic(4, True, seed=5)
+    inp["theta"][:3] = [3e-5, 0.0, -2e-5]
+    np.testing.assert_allclose(module.FUNCTIONS["objective"](inp), module.reference("objective", inp), atol=1e-12)
+    J = module.FUNCTIONS["jacobian"](inp)
+    assert np.all(J[:, 2:5] == 0.0) and np.any(J[:, 5:] != 0.0)
+
+
+def test_ht_real_data_and_tool():
+    # GradBench's first data file of each variant (read from the mirror), and one served by the tool as JSON
+    module = gb_run.load("ht")
+    try:
+        cases = [module.read_instance(variant, 1) for variant in ("simple_small", "complicated_big")]
+    except FileNotFoundError as error:
+        pytest.skip(str(error))
+    for description, inp in cases:
+        for function in ("objective", "jacobian"):
+            assert mismatches(module.reference(function, inp), module.FUNCTIONS[function](inp)) == [], description
+    from benchmarks.gradbench.common import to_json
+    description, inp = cases[1]
+    as_json = {"theta": inp["theta"].tolist(), "us": inp["us"].tolist(),
+               "data": {"correspondences": inp["data"]["correspondences"].tolist(),
+                        "points": inp["data"]["points"].tolist(),
+                        "model": {k: v.tolist() if isinstance(v, np.ndarray) else v
+                                  for k, v in inp["data"]["model"].items()}}}
+    message = {"id": 1, "kind": "evaluate", "module": "ht", "function": "jacobian",
+               "input": dict(json.loads(json.dumps(as_json)), min_runs=1, min_seconds=0)}
+    out = io.StringIO()
+    serve(io.StringIO(json.dumps(message) + "\n"), out)
+    response = json.loads(out.getvalue())
+    assert response["success"], response.get("error")
+    assert mismatches(to_json(module.reference("jacobian", inp)), response["output"]) == []
+
+
 def test_driver_quick_runs():
     result = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--quick"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
@@ -193,7 +247,7 @@ def test_tool_protocol_fake_eval():
         {"id": 4, "kind": "evaluate", "module": "lse", "function": "gradient",
          "input": {"x": x, "min_runs": 1, "min_seconds": 0}},
         {"id": 5, "kind": "evaluate", "module": "hello", "function": "double", "input": 3.0},
-        {"id": 6, "kind": "define", "module": "ht"},
+        {"id": 6, "kind": "define", "module": "saddle"},
         {"id": 7, "kind": "evaluate", "module": "lse", "function": "hessian", "input": {"x": x}},
         {"id": 8, "kind": "end"},
         {"id": 9, "kind": "start"},  # after end: not answered
@@ -212,7 +266,7 @@ def test_tool_protocol_fake_eval():
     softmax = np.exp(x) / np.sum(np.exp(x))
     np.testing.assert_allclose(responses[4]["output"], softmax, rtol=1e-12)
     assert responses[5]["output"] == pytest.approx(6.0)
-    assert responses[6]["success"] is False and "'ht'" in responses[6]["error"]
+    assert responses[6]["success"] is False and "'saddle'" in responses[6]["error"]
     assert responses[7]["success"] is False and "hessian" in responses[7]["error"]
 
 

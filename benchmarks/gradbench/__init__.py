@@ -6,4 +6,4 @@ implementation, ``reference(function, input)`` is an independent reference
 (closed form) and ``peers()`` builds the peers' versions that are installed.
 """
 
-EVALS = ("hello", "lse", "llsq", "det", "kmeans", "gmm", "ode", "lstm", "ba")
+EVALS = ("hello", "lse", "llsq", "det", "kmeans", "gmm", "ode", "lstm", "ba", "ht")
