@@ -325,9 +325,9 @@ FUNCTIONS = {"objective": objective, "jacobian": jacobian}
 
 # --- reference ---------------------------------------------------------------
 
-def _reference_vertices(theta, inp):
-    """ht.hpp's get_skinned_vertex_positions loop by loop, batched over theta's trailing
-    axes: theta (26, *batch) -> vertices (n_vertices, 3, *batch)."""
+def _reference_vertices(theta, inp, which):
+    """ht.hpp's get_skinned_vertex_positions loop by loop for the vertices ``which``, batched
+    over theta's trailing axes: theta (26, *batch) -> vertices (len(which), 3, *batch)."""
     model = inp["data"]["model"]
     batch = theta.shape[1:]
     t = theta.reshape(N_THETA, -1).T                                                  # (B, 26)
@@ -358,8 +358,8 @@ def _reference_vertices(theta, inp):
         tr[:, :3, :3] = np.matmul(np.matmul(Rz, Ry), Rx)
         relative = np.matmul(np.asarray(model["base_relatives"][b], dtype=float), tr)
         absolutes.append(relative if parents[b] == -1 else np.matmul(absolutes[parents[b]], relative))
-    base_positions = np.asarray(model["base_positions"], dtype=float)              # (V, 4)
-    weights = np.asarray(model["weights"], dtype=float)                            # (V, bones)
+    base_positions = np.asarray(model["base_positions"], dtype=float)[which]       # (V, 4)
+    weights = np.asarray(model["weights"], dtype=float)[which]                     # (V, bones)
     positions = np.zeros((B, 3, len(base_positions)))
     for b in range(n_bones):
         transform = np.matmul(absolutes[b], np.asarray(model["inverse_base_absolutes"][b], dtype=float))
@@ -383,9 +383,22 @@ def _reference_vertices(theta, inp):
     return np.moveaxis(positions, 0, -1).transpose(1, 0, 2).reshape((len(base_positions), 3) + batch)
 
 
+def _used_vertices(inp):
+    """The vertices the residuals read (each point's, or its triangle's), and where each
+    vertex index lands among them (an array as long as the model's vertex count)."""
+    data = inp["data"]
+    corr = np.asarray(data["correspondences"], dtype=int)
+    us = np.asarray(inp["us"], dtype=float).reshape(-1, 2)
+    used = np.unique(np.asarray(data["model"]["triangles"], dtype=int)[corr] if len(us) else corr)
+    slot = np.full(len(data["model"]["base_positions"]), -1)
+    slot[used] = np.arange(len(used))
+    return used, slot
+
+
 def _reference_residuals(theta, inp):
     """ht.hpp's two objectives, point by point: (3 npts, *batch) (err[3 i + j])."""
-    vertices = _reference_vertices(theta, inp)
+    used, slot = _used_vertices(inp)
+    vertices = _reference_vertices(theta, inp, used)[slot]  # only the used rows are read
     data = inp["data"]
     points = np.asarray(data["points"], dtype=float)
     corr = np.asarray(data["correspondences"], dtype=int)
@@ -414,7 +427,8 @@ def reference(function, inp):
     us = np.asarray(inp["us"], dtype=float).reshape(-1, 2)
     if not len(us):
         return d_theta
-    vertices = _reference_vertices(theta, inp)
+    used, slot = _used_vertices(inp)
+    vertices = _reference_vertices(theta, inp, used)[slot]
     corners = vertices[np.asarray(inp["data"]["model"]["triangles"], dtype=int)[
         np.asarray(inp["data"]["correspondences"], dtype=int)]]                          # (npts, 3, 3)
     d_us = np.stack([corners[:, 2] - corners[:, 0], corners[:, 2] - corners[:, 1]], axis=2)  # (npts, 3, 2)
