@@ -223,15 +223,22 @@ def prepare(inp):
     levels, unlevel = _levels(parents)
     us = np.asarray(inp["us"], dtype=float).reshape(-1, 2)
     corr = np.asarray(data["correspondences"], dtype=int)
+    base_positions = np.asarray(model["base_positions"], dtype=float)
+    # the vertex of each point (simple), or its triangle's three vertices (complicated)
+    vertices = np.asarray(model["triangles"], dtype=int)[corr] if len(us) else corr[:, None]
+    # only the vertices read are skinned (the big model has 10,000; c = 100 points read <= 300)
+    used = np.flatnonzero(np.bincount(vertices.ravel(), minlength=len(base_positions)))
+    slot = np.zeros(len(base_positions), dtype=int)
+    slot[used] = np.arange(len(used))
     fixed = {"pose_map": _pose_map(len(parents)),
              "base_relatives": np.asarray(model["base_relatives"], dtype=float),
              "inverse_base_absolutes": np.asarray(model["inverse_base_absolutes"], dtype=float),
-             "weights": np.asarray(model["weights"], dtype=float),
-             "base_positions": np.asarray(model["base_positions"], dtype=float),
+             "weights": np.asarray(model["weights"], dtype=float)[used],
+             "base_positions": base_positions[used],
              "mirror": np.array([-1.0, 1.0, 1.0]) if model["is_mirrored"] else None,
              "points": np.asarray(data["points"], dtype=float),
-             # the vertex of each point (simple), or its triangle's three vertices (complicated)
-             "vertices": np.asarray(model["triangles"], dtype=int)[corr] if len(us) else corr,
+             # per corner k, each point's vertex among the skinned ones (one column: simple)
+             "corners": [np.ascontiguousarray(slot[vertices[:, k]]) for k in range(vertices.shape[1])],
              "levels": levels, "unlevel": unlevel}
     return np.asarray(inp["theta"], dtype=float), (us if len(us) else None), fixed
 
@@ -281,10 +288,12 @@ def _model(xp):
     def residuals(theta, us, fixed, small_rotation):
         positions = vertex_positions(theta, fixed, small_rotation)
         if us is None:
-            return xp.reshape(fixed["points"] - positions[fixed["vertices"]], (-1,))
-        corners = positions[fixed["vertices"]]                                           # (npts, 3, 3)
-        v0, v1, v2 = corners[:, 0], corners[:, 1], corners[:, 2]
-        hand = us[:, 0:1] * v0 + us[:, 1:2] * v1 + (1.0 - us[:, 0:1] - us[:, 1:2]) * v2
+            return xp.reshape(fixed["points"] - positions[fixed["corners"][0]], (-1,))
+        # three (npts, 3) gathers, not one (npts, 3, 3) and slices: under a JVP batched over
+        # 26 tangents these point-sized arrays are the whole cost
+        v0, v1, v2 = (positions[corner] for corner in fixed["corners"])
+        u0, u1 = us[:, 0:1], us[:, 1:2]
+        hand = u0 * v0 + u1 * v1 + (1.0 - u0 - u1) * v2
         return xp.reshape(fixed["points"] - hand, (-1,))
     return residuals
 
@@ -293,13 +302,12 @@ def _small_rotation(theta):
     return bool(np.sqrt(np.sum(np.asarray(theta[:3]) ** 2)) < SMALL_ROTATION)
 
 
-def _tangents(npts):
-    """The compressed tangents of the complicated Jacobian: (28, 26) for theta and
-    (28, npts, 2) for us; tangent 0 (1) moves every point's u0 (u1), 2 + k moves theta_k."""
-    d_theta = np.concatenate([np.zeros((2, N_THETA)), np.eye(N_THETA)])
-    d_us = np.zeros((2 + N_THETA, npts, 2))
+def _us_tangents(npts):
+    """The two compressed tangents of the us columns, (2, npts, 2): tangent k moves every
+    point's u_k at once (point i's residual depends on us row i only)."""
+    d_us = np.zeros((2, npts, 2))
     d_us[0, :, 0] = d_us[1, :, 1] = 1.0
-    return d_theta, d_us
+    return d_us
 
 
 _hodiff_residuals = _model(hnp)
@@ -313,11 +321,12 @@ def objective(inp):
 def jacobian(inp):
     theta, us, fixed = prepare(inp)
     small = _small_rotation(theta)
+    d_theta = hd.jacfwd(lambda t: _hodiff_residuals(t, us, fixed, small))(theta)         # (3 npts, 26)
     if us is None:
-        return hd.jacfwd(lambda t: _hodiff_residuals(t, None, fixed, small))(theta)
-    columns = hd.vmap(lambda dt, du: hd.jvp(lambda t, u: _hodiff_residuals(t, u, fixed, small),
-                                            (theta, us), (dt, du))[1])(*_tangents(len(us)))
-    return np.transpose(columns)                                                         # (3 npts, 28)
+        return d_theta
+    d_us = hd.vmap(lambda du: hd.jvp(lambda u: _hodiff_residuals(theta, u, fixed, small), (us,), (du,))[1])(
+        _us_tangents(len(us)))                                                           # (2, 3 npts)
+    return np.concatenate([np.transpose(d_us), d_theta], axis=1)                         # (3 npts, 28)
 
 
 FUNCTIONS = {"objective": objective, "jacobian": jacobian}
@@ -439,10 +448,10 @@ def reference(function, inp):
 
 def _converted(fixed, floats, indices):
     """``fixed`` with its float arrays through ``floats`` and index arrays through ``indices``."""
-    index_keys = ("levels", "unlevel", "vertices")
+    index_keys = ("levels", "unlevel", "corners")
     out = {k: (None if v is None else floats(v)) for k, v in fixed.items() if k not in index_keys}
     out["levels"] = [(indices(bones), None if parent is None else indices(parent)) for bones, parent in fixed["levels"]]
-    out["unlevel"], out["vertices"] = indices(fixed["unlevel"]), indices(fixed["vertices"])
+    out["unlevel"], out["corners"] = indices(fixed["unlevel"]), [indices(c) for c in fixed["corners"]]
     return out
 
 
@@ -464,12 +473,12 @@ def peers():
 
         def t_jacobian(inp):
             theta, us, fixed, small = t_prepared(inp)
+            d_theta = torch.func.jacfwd(lambda t: t_res(t, us, fixed, small))(theta).numpy()
             if us is None:
-                return torch.func.jacfwd(lambda t: t_res(t, None, fixed, small))(theta).numpy()
-            d_theta, d_us = (torch.as_tensor(a) for a in _tangents(len(us)))
-            columns = torch.func.vmap(lambda dt, du: torch.func.jvp(lambda t, u: t_res(t, u, fixed, small),
-                                                                    (theta, us), (dt, du))[1])(d_theta, d_us)
-            return columns.numpy().T
+                return d_theta
+            d_us = torch.func.vmap(lambda du: torch.func.jvp(lambda u: t_res(theta, u, fixed, small), (us,), (du,))[1])(
+                torch.as_tensor(_us_tangents(len(us))))
+            return np.concatenate([d_us.numpy().T, d_theta], axis=1)
         out["torch"] = {"objective": t_objective, "jacobian": t_jacobian}
     except ImportError:
         pass
@@ -482,9 +491,10 @@ def peers():
         def j_simple(theta, fixed, small):
             return jax.jacfwd(lambda t: j_res(t, None, fixed, small))(theta)
 
-        def j_complicated(theta, us, d_theta, d_us, fixed, small):
-            return jax.vmap(lambda dt, du: jax.jvp(lambda t, u: j_res(t, u, fixed, small),
-                                                   (theta, us), (dt, du))[1])(d_theta, d_us).T
+        def j_complicated(theta, us, d_us, fixed, small):
+            d_theta = jax.jacfwd(lambda t: j_res(t, us, fixed, small))(theta)
+            d_us = jax.vmap(lambda du: jax.jvp(lambda u: j_res(theta, u, fixed, small), (us,), (du,))[1])(d_us)
+            return jnp.concatenate([d_us.T, d_theta], axis=1)
 
         def j_prepared(inp):
             theta, us, fixed = prepare(inp)
@@ -492,7 +502,7 @@ def peers():
                     _converted(fixed, jnp.asarray, jnp.asarray), _small_rotation(theta))
         for name, wrap in (("jax", lambda f, **kw: f), ("jax+jit", jax.jit)):
             res = wrap(j_res, static_argnums=(3,))
-            simple, complicated = wrap(j_simple, static_argnums=(2,)), wrap(j_complicated, static_argnums=(5,))
+            simple, complicated = wrap(j_simple, static_argnums=(2,)), wrap(j_complicated, static_argnums=(4,))
 
             def j_objective(inp, res=res):
                 theta, us, fixed, small = j_prepared(inp)
@@ -502,8 +512,7 @@ def peers():
                 theta, us, fixed, small = j_prepared(inp)
                 if us is None:
                     return np.asarray(simple(theta, fixed, small))
-                d_theta, d_us = (jnp.asarray(a) for a in _tangents(len(us)))
-                return np.asarray(complicated(theta, us, d_theta, d_us, fixed, small))
+                return np.asarray(complicated(theta, us, jnp.asarray(_us_tangents(len(us))), fixed, small))
             out[name] = {"objective": j_objective, "jacobian": j_jacobian}
     except ImportError:
         pass
@@ -517,16 +526,15 @@ def peers():
             return a_res(theta, us, fixed, _small_rotation(theta))
 
         def a_jacobian(inp):
-            # autograd has no vmap: one forward-mode make_jvp per (compressed) tangent of z = [theta | us]
+            # autograd has no vmap: one forward-mode make_jvp per tangent
             theta, us, fixed = prepare(inp)
             small = _small_rotation(theta)
+            jvp = autograd.make_jvp(lambda t: a_res(t, us, fixed, small))(theta)
+            d_theta = np.stack([jvp(e)[1] for e in np.eye(N_THETA)], axis=1)
             if us is None:
-                jvp = autograd.make_jvp(lambda t: a_res(t, None, fixed, small))(theta)
-                return np.stack([jvp(e)[1] for e in np.eye(N_THETA)], axis=1)
-            n = len(us)
-            jvp = autograd.make_jvp(lambda z: a_res(z[:N_THETA], anp.reshape(z[N_THETA:], (n, 2)), fixed, small))(
-                np.concatenate([theta, us.ravel()]))
-            return np.stack([jvp(np.concatenate([dt, du.ravel()]))[1] for dt, du in zip(*_tangents(n))], axis=1)
+                return d_theta
+            jvp = autograd.make_jvp(lambda u: a_res(theta, u, fixed, small))(us)
+            return np.concatenate([np.stack([jvp(du)[1] for du in _us_tangents(len(us))], axis=1), d_theta], axis=1)
         out["autograd"] = {"objective": a_objective, "jacobian": a_jacobian}
     except ImportError:
         pass
