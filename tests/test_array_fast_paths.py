@@ -393,3 +393,38 @@ def test_a_recording_frees_the_values_no_rule_reads():
     assert refs["hidden"]() is not None
     h = np.tanh(X @ W + b)
     np.testing.assert_allclose(pullback(1.0)[0], X.T @ (2 * h * (1 - h * h)), rtol=1e-12)
+
+
+# ----------------------------------------------------------------- gathers along a later axis
+
+@pytest.mark.parametrize("index", [
+    (slice(None), np.array([4, 0, 4, -1])),                      # x[:, i], repeats and a negative index
+    (slice(None), slice(None), np.array([[1, 2], [0, 2]])),      # a 2-d index on the last axis
+    (slice(None), np.array([1, 0]), slice(None)),                # not last: numpy's own path
+    (slice(1, None), np.array([3, 2])),                          # a partial slice: numpy's own path
+    (slice(None), np.array([True, False, True, False, True])),   # a mask: numpy's own path
+], ids=str)
+def test_gather_along_a_later_axis_is_numpys(index):
+    x = _random(3, 5, 3)
+    out, tangent = hd.jvp(lambda v: v[index], (x,), (2 * x,))
+    np.testing.assert_array_equal(out, x[index])
+    np.testing.assert_array_equal(tangent, 2 * x[index])
+    # the VJP scatters back (repeated entries accumulate)
+    g = _random(*x[index].shape)
+    expected = np.zeros_like(x)
+    np.add.at(expected, index, g)
+    np.testing.assert_array_equal(hd.vjp(lambda v: v[index], x)[1](g)[0], expected)
+    # under vmap the member gather x_b[i] is x[:, i]: equal to a loop over members
+    member_index = index[1:]
+    batched = hd.vmap(lambda v: v[member_index])(x)
+    np.testing.assert_array_equal(batched, np.stack([v[member_index] for v in x]))
+
+
+def test_batched_gather_is_contiguous():
+    # numpy's x[:, i] is laid out transposed (a later reshape copies it again); the fast path is not
+    x = _random(26, 40, 3)
+    i = RNG.integers(0, 40, size=100)
+    assert not x[:, i].flags.c_contiguous
+    batched = hd.vmap(lambda v: v[i])(x)
+    assert batched.flags.c_contiguous
+    np.testing.assert_array_equal(batched, x[:, i])
