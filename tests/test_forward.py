@@ -109,3 +109,42 @@ def test_dual_mismatched_shapes_and_nesting_order_are_refused():
     with pytest.raises(ValueError, match="made after the tag"):
         hd.Dual(late_tag_dual, 0.0, tag="made-first")
     del early
+
+
+# ----------------------------------------------------------------- joint JVP rules of stack and concatenate
+
+_JOINED = [
+    ("stack", lambda a, b, c: hnp.stack([a * b, c, b, 2.0 * np.ones(3), a], axis=1)),
+    ("concatenate", lambda a, b, c: hnp.concatenate([a * b, c, np.ones(2), hnp.sin(a)])),
+    ("stack of two", lambda a, b, c: hnp.stack([a, c])),
+    ("stack of one", lambda a, b, c: hnp.stack([hnp.sin(a)])),
+]
+
+
+@pytest.mark.parametrize("name, f", _JOINED, ids=[n for n, _ in _JOINED])
+def test_stack_and_concatenate_jvp_from_all_tangents_at_once(name, f):
+    rng = np.random.default_rng(4)
+    a, b, c = (rng.normal(size=3) for _ in range(3))
+    ta, tb, tc = (rng.normal(size=3) for _ in range(3))
+    out, tangent = hd.jvp(f, (a, b, c), (ta, tb, tc))
+    np.testing.assert_array_equal(out, f(a, b, c))
+    eps = 1e-6
+    fd = (f(a + eps * ta, b + eps * tb, c + eps * tc) - f(a - eps * ta, b - eps * tb, c - eps * tc)) / (2 * eps)
+    np.testing.assert_allclose(tangent, fd, rtol=1e-7, atol=1e-9)
+    # batched tangents (jacfwd), and nested: forward over forward, forward over reverse
+    J = hd.jacfwd(f, argnums=(0, 1, 2))(a, b, c)
+    for Jk, Rk in zip(J, hd.jacrev(f, argnums=(0, 1, 2))(a, b, c)):
+        np.testing.assert_allclose(Jk, Rk, rtol=1e-12, atol=1e-14)
+    scalar = lambda a: hnp.sum(f(a, b, c) ** 2)  # noqa: E731
+    for mode in ("fwd-fwd", "fwd-rev"):
+        np.testing.assert_allclose(hd.hessian(scalar, mode=mode)(a), hd.hessian(scalar, mode="rev-rev")(a),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_stack_jvp_applies_stack_once():
+    # one stack for the tangent (the primal's is the other), not one per traced argument
+    from hodiff.core.work import count_work
+    parts = [np.float64(k) for k in range(9)]
+    with count_work() as work:
+        hd.jvp(lambda *xs: hnp.stack(list(xs)), tuple(parts), tuple(np.ones(9)))
+    assert work.calls["stack"] == 2 and work.calls["add"] == 0

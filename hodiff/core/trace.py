@@ -87,7 +87,13 @@ class Primitive:
       keeps every value;
     - ``inplace_vjp(g, ans, x) -> g`` (one-argument primitives with
       ``fast_vjp``): ``fast_vjp[0]``'s result written into ``g``'s buffer,
-      used by the backward pass when it holds the only reference to ``g``.
+      used by the backward pass when it holds the only reference to ``g``;
+    - ``joint_jvp(tangents, ans, *args, **params)``: the output tangent from
+      every argument's tangent at once (``None`` for a constant argument),
+      computing what the sum of the ``jvp[i]`` contributions computes. Forward
+      mode uses it instead of them: for variadic linear ops (stack,
+      concatenate) each ``jvp[i]`` builds a full-size output, so n traced
+      arguments cost n such outputs and n - 1 additions instead of one.
     """
 
     def __init__(self, name, impl, *, vjp=None, jvp=None, batch=None, taylor=None, broadcasts=False,
@@ -105,6 +111,7 @@ class Primitive:
         self.fast_jvp = tuple(fast_jvp) if fast_jvp is not None else None
         self.reads = self.unread = None
         self.inplace_vjp = None
+        self.joint_jvp = None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
             registry[name] = self
         all_primitives.add(self)

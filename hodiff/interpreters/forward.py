@@ -158,6 +158,8 @@ class ForwardTrace(Trace):
         The rules' primitives go through bind, so a traced (x, y, ans or tangent) is differentiated by
         its own trace: this is the path of every hyper-dual.
         """
+        if primitive.joint_jvp is not None:
+            return self._finish(primitive, ans, _joint(primitive, [tx, ty], ans, (x, y), params))
         rules = primitive.jvp
         if rules.__class__ is tuple and len(rules) == 2:
             rule_x, rule_y = rules
@@ -182,6 +184,8 @@ class ForwardTrace(Trace):
 
     def _general1(self, primitive, x, tx, ans, params):
         """The dual of ``ans`` = primitive(x) through the general JVP rule."""
+        if primitive.joint_jvp is not None:
+            return self._finish(primitive, ans, _joint(primitive, [tx], ans, (x,), params))
         rules = primitive.jvp
         rule = rules[0] if rules.__class__ is tuple and rules else primitive.jvp_rule(0)
         tangent = None
@@ -210,6 +214,11 @@ class ForwardTrace(Trace):
             primals.append(arg)
         primals = tuple(primals)
         ans = primitive(*primals, **params) if nested else primitive.impl(*primals, **params)
+        if primitive.joint_jvp is not None and tangents:
+            every = [None] * len(primals)
+            for i, tangent_in in tangents:
+                every[i] = tangent_in
+            return self._finish(primitive, ans, _joint(primitive, every, ans, primals, params))
         tangent = None
         for i, tangent_in in tangents:
             contribution = _contribution(primitive, i, tangent_in, ans, primals, params)
@@ -228,6 +237,15 @@ class ForwardTrace(Trace):
         dual._primal = ans
         dual._tangent = tangent
         return dual
+
+
+def _joint(primitive, tangents, ans, primals, params):
+    """The primitive's joint JVP rule on every argument's tangent (None: a constant argument)."""
+    try:
+        return primitive.joint_jvp(tangents, ans, *primals, **params)
+    except Exception as error:
+        _annotate(error, primitive, next(i for i, t in enumerate(tangents) if t is not None))
+        raise
 
 
 def _contribution(primitive, argnum, tangent, ans, primals, params):

@@ -275,6 +275,8 @@ concatenate = Primitive(
     batch=_concatenate_batch,
 )
 concatenate.taylor = taylor_linear(concatenate)
+concatenate.joint_jvp = lambda tangents, ans, *args, axis=0: concatenate(
+    *[zeros_like(a) if t is None else t for t, a in zip(tangents, args)], axis=axis)
 
 
 def _stack_batch(values, batched, axis=0):
@@ -297,6 +299,8 @@ stack = Primitive(
     batch=_stack_batch,
 )
 stack.taylor = taylor_linear(stack)
+stack.joint_jvp = lambda tangents, ans, *args, axis=0: stack(
+    *[zeros_like(a) if t is None else t for t, a in zip(tangents, args)], axis=axis)
 
 
 # --------------------------------------------------------------- contraction
