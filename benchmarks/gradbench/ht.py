@@ -27,16 +27,18 @@ times CASES. The quick inputs need no mirror: a seeded synthetic hand with the
 same 22-bone tree and a few vertices (``synthetic``).
 
 Implementation (the same code for hodiff and every peer, ``_model(xp)``):
-vectorised over bones (the parent chain level by level: 5 batched matmuls) and
-points. The Jacobian is forward mode, since there are few columns and many rows:
-one JVP batched over tangents (hodiff and torch: vmap of jvp, jax: jax.vmap of
-jax.jvp; autograd has no vmap: one make_jvp per tangent). Simple: the 26 basis
-tangents of theta. Complicated: 28 tangents, the 26 of theta (us fixed) and two
-along us, [1, 0] and [0, 1] on every point's row at once (theta fixed); since
-point i's residual depends only on us row i, those two give the whole
-block-diagonal us part (a compressed, column-coloured JVP). The angle-axis
-rotation is the identity below norm 1e-4 (ht.hpp), chosen from theta's value
-before differentiating, so its derivative there is 0 as in GradBench's manual tool.
+vectorised over bones (the parent chain level by level: 4 batched matmuls) and
+points; only the vertices the points read are skinned. The Jacobian is forward
+mode, since there are few columns and many rows: the theta columns from one JVP
+batched over the 26 basis tangents (hodiff: hd.jacfwd, torch: torch.func.jacfwd,
+jax: jax.jacfwd; autograd has no vmap: one make_jvp per tangent) with us fixed;
+the us columns from a second JVP, theta fixed, batched over two tangents that
+move every point's u0 (u1) at once: point i's residual depends only on us row i,
+so those two give the whole block-diagonal us part (a compressed, column-coloured
+JVP; one 28-wide pass would push 26 zero us tangents through the point-sized
+products). The angle-axis rotation is the identity below norm 1e-4 (ht.hpp),
+chosen from theta's value before differentiating, so its derivative there is 0
+as in GradBench's manual tool.
 
 Validation: GradBench checks against its C++ manual tool; here the reference
 (``reference``) is ht.hpp's objective written loop by loop in numpy (explicit
@@ -62,8 +64,10 @@ MIRROR = Path(os.environ.get("HODIFF_GRADBENCH_MIRROR", "/work/.mirror/gradbench
 CACHE = Path(os.environ.get("HODIFF_GRADBENCH_CACHE", "~/.cache/hodiff-gradbench")).expanduser() / "ht"
 DATA = "evals/ht/data"
 # (variant directory, file index k of hand<k>_t26_c<npts>.txt)
+# (the eval runs k = 1..12 of one directory, complicated_big by default)
 CASES = [("simple_small", 1), ("simple_small", 5), ("simple_small", 7),
-         ("complicated_small", 1), ("complicated_small", 5), ("complicated_small", 7)]
+         ("complicated_small", 1), ("complicated_small", 5), ("complicated_small", 7),
+         ("complicated_big", 1), ("complicated_big", 7)]
 N_THETA = 26
 # npts of hand<k>_t26_c<npts>.txt, the same in all four data directories
 NPTS = {1: 100, 2: 192, 3: 200, 4: 400, 5: 800, 6: 1600, 7: 3200, 8: 6400, 9: 12800, 10: 25600, 11: 51200,
