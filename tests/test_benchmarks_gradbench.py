@@ -221,6 +221,11 @@ def test_ht_real_data_and_tool():
     response = json.loads(out.getvalue())
     assert response["success"], response.get("error")
     assert mismatches(to_json(module.reference("jacobian", inp)), response["output"]) == []
+    # the nested model arrives as arrays (indices as ints), the bone names as a list
+    from benchmarks.gradbench.tool import _input
+    model = _input(message["input"])["data"]["model"]
+    assert model["triangles"].dtype.kind == "i" and model["base_positions"].shape == (10000, 4)
+    assert model["bone_names"][0] == "wrist" and model["is_mirrored"] is False
 
 
 def test_driver_quick_runs():

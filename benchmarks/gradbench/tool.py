@@ -45,11 +45,22 @@ def _module(name):
 
 
 def _input(raw):
-    """GradBench's JSON lists as float arrays (scalars and ints kept)."""
+    """GradBench's JSON lists as float arrays (scalars and ints kept); in a nested object
+    (ht's ``data``) numeric lists become arrays of their own dtype (ht's indices stay
+    ints) and others (bone names) stay lists: converted once, not in every timed run."""
     if isinstance(raw, dict):
-        return {k: (np.asarray(v, dtype=float) if isinstance(v, list) else v) for k, v in raw.items()
+        return {k: (np.asarray(v, dtype=float) if isinstance(v, list) else _nested(v)) for k, v in raw.items()
                 if k not in ("min_runs", "min_seconds")}
     return raw
+
+
+def _nested(value):
+    if isinstance(value, dict):
+        return {k: _nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        array = np.asarray(value)
+        return array if array.dtype.kind in "biuf" else value
+    return value
 
 
 def evaluate(message, replay=False) -> dict:
