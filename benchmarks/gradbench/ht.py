@@ -90,8 +90,11 @@ def _data_text(relative):
             raise FileNotFoundError(
                 f"ht: the GradBench data ({DATA}/{relative}) is read from the git mirror {MIRROR}, "
                 "which is missing (set HODIFF_GRADBENCH_MIRROR to a GradBench clone)")
-        blob = subprocess.run(["git", "-C", str(MIRROR), "show", f"HEAD:{DATA}/{relative}"],
-                              capture_output=True, check=True).stdout
+        shown = subprocess.run(["git", "-C", str(MIRROR), "show", f"HEAD:{DATA}/{relative}"], capture_output=True)
+        if shown.returncode:  # e.g. hand12 of the complicated variants, whose blobs the mirror lacks
+            raise FileNotFoundError(f"ht: {DATA}/{relative} cannot be read from the mirror {MIRROR}: "
+                                    + shown.stderr.decode(errors="replace").strip())
+        blob = shown.stdout
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_name(cached.name + f".{os.getpid()}.partial")
         partial.write_bytes(blob)
