@@ -44,6 +44,15 @@ def _module(name):
     return importlib.import_module(f"benchmarks.gradbench.{name}")
 
 
+def _nested(value):
+    if isinstance(value, dict):
+        return {k: _nested(v) for k, v in value.items()}
+    if isinstance(value, list):
+        array = np.asarray(value)
+        return array if array.dtype.kind in "biuf" else value
+    return value
+
+
 def _input(raw):
     """GradBench's JSON lists as float arrays (scalars and ints kept); in a nested object
     (ht's ``data``) numeric lists become arrays of their own dtype (ht's indices stay
@@ -52,15 +61,6 @@ def _input(raw):
         return {k: (np.asarray(v, dtype=float) if isinstance(v, list) else _nested(v)) for k, v in raw.items()
                 if k not in ("min_runs", "min_seconds")}
     return raw
-
-
-def _nested(value):
-    if isinstance(value, dict):
-        return {k: _nested(v) for k, v in value.items()}
-    if isinstance(value, list):
-        array = np.asarray(value)
-        return array if array.dtype.kind in "biuf" else value
-    return value
 
 
 def evaluate(message, replay=False) -> dict:
