@@ -63,8 +63,8 @@ NAME = "ht"
 MIRROR = Path(os.environ.get("HODIFF_GRADBENCH_MIRROR", "/work/.mirror/gradbench+gradbench/repo"))
 CACHE = Path(os.environ.get("HODIFF_GRADBENCH_CACHE", "~/.cache/hodiff-gradbench")).expanduser() / "ht"
 DATA = "evals/ht/data"
-# (variant directory, file index k of hand<k>_t26_c<npts>.txt)
-# (the eval runs k = 1..12 of one directory, complicated_big by default)
+# (variant directory, k of hand<k>_t26_c<npts>.txt); the eval runs k = 1..12 of one
+# directory, complicated_big by default
 CASES = [("simple_small", 1), ("simple_small", 5), ("simple_small", 7),
          ("complicated_small", 1), ("complicated_small", 5), ("complicated_small", 7),
          ("complicated_big", 1), ("complicated_big", 7)]
@@ -108,7 +108,8 @@ def _rows(text):
 
 @lru_cache(maxsize=None)
 def load_model(variant):
-    """io.py's load_model for evals/ht/data/<variant>/model, as GradBench's HTModel dict."""
+    """io.py's load_model for evals/ht/data/<variant>/model, as GradBench's HTModel dict
+    (one dict per variant, shared by every instance read: not to be modified)."""
     bones = _rows(_data_text(f"{variant}/model/bones.txt"))
     vertices = _rows(_data_text(f"{variant}/model/vertices.txt"))
     triangles = np.array([[int(a) for a in row] for row in _rows(_data_text(f"{variant}/model/triangles.txt"))])
