@@ -68,13 +68,14 @@ def peers():
     out = {}
     try:
         import torch
-        f = _objective(torch)
+        t_obj = _objective(torch)  # a name per peer: the lambdas below look it up when called
 
         def t_grad(inp):
             x = torch.tensor(inp["x"], dtype=torch.float64, requires_grad=True)
-            (g,) = torch.autograd.grad(f(x, int(inp["n"])), x)
+            (g,) = torch.autograd.grad(t_obj(x, int(inp["n"])), x)
             return g.numpy()
-        out["torch"] = {"primal": lambda inp: f(torch.tensor(inp["x"], dtype=torch.float64), int(inp["n"])).item(),
+        out["torch"] = {"primal": lambda inp: t_obj(torch.tensor(inp["x"], dtype=torch.float64),
+                                                    int(inp["n"])).item(),
                         "gradient": t_grad}
     except ImportError:
         pass
@@ -82,9 +83,9 @@ def peers():
         import jax
         jax.config.update("jax_enable_x64", True)
         import jax.numpy as jnp
-        f = _objective(jnp)
+        j_obj = _objective(jnp)
         for name, wrap in (("jax", lambda f, **k: f), ("jax+jit", jax.jit)):
-            p, g = wrap(f, static_argnums=1), wrap(jax.grad(f), static_argnums=1)
+            p, g = wrap(j_obj, static_argnums=1), wrap(jax.grad(j_obj), static_argnums=1)
             out[name] = {"primal": lambda inp, p=p: float(p(jnp.asarray(inp["x"]), int(inp["n"]))),
                          "gradient": lambda inp, g=g: np.asarray(g(jnp.asarray(inp["x"]), int(inp["n"])))}
     except ImportError:
@@ -92,9 +93,9 @@ def peers():
     try:
         import autograd
         import autograd.numpy as anp
-        f = _objective(anp)
-        ag = autograd.grad(f)
-        out["autograd"] = {"primal": lambda inp: float(f(np.asarray(inp["x"]), int(inp["n"]))),
+        a_obj = _objective(anp)
+        ag = autograd.grad(a_obj)
+        out["autograd"] = {"primal": lambda inp: float(a_obj(np.asarray(inp["x"]), int(inp["n"]))),
                            "gradient": lambda inp: ag(np.asarray(inp["x"]), int(inp["n"]))}
     except ImportError:
         pass

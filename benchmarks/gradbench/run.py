@@ -86,7 +86,14 @@ def time_eval(module, peers, limits):
                 row[name] = None
                 continue
             f = functions[function]
-            m = measure(lambda f=f: f(inp), limits)
+            try:
+                m = measure(lambda f=f: f(inp), limits)
+            except Exception as error:  # a peer's failure is reported in its cell, not fatal to the run
+                if name in ("hodiff", REPLAY):
+                    raise
+                row[name], row[name + "!"] = None, f"{type(error).__name__}: {error}"
+                print(f"  {name} {module.NAME} {function} {description} FAILED: {row[name + '!']}", file=sys.stderr)
+                continue
             bad = mismatches(expected, m.results[-1])
             row[name] = m.median * 1e3
             if bad:
@@ -109,7 +116,10 @@ def table(rows, peers) -> str:
         cells = [row["eval"], row["function"], row["case"]]
         for t in tools:
             value = row.get(t)
-            cells.append("-" if value is None else f"{value:.4g}" + (" (invalid)" if t + "!" in row else ""))
+            if value is None:
+                cells.append("failed" if t + "!" in row else "-")
+            else:
+                cells.append(f"{value:.4g}" + (" (invalid)" if t + "!" in row else ""))
         cells += ["-" if row[key] is None else f"{row[key]:.2f}" for key in ("ratio", "replay/jit")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
