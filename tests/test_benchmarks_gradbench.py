@@ -275,6 +275,17 @@ def test_tool_protocol_fake_eval():
     assert responses[7]["success"] is False and "hessian" in responses[7]["error"]
 
 
+@pytest.mark.parametrize("name", EVALS)
+def test_installed_peers_validate_on_the_quick_inputs(name):
+    # the peers are the comparison's other half: one computing something else makes every ratio wrong
+    module = gb_run.load(name)
+    peers = module.peers()
+    if not peers:
+        pytest.skip("no peer (autograd, torch, jax) is installed: extra 'bench'")
+    for peer, functions in peers.items():
+        assert gb_run.validate_eval(module, quick=True, functions=functions) == [], peer
+
+
 @pytest.mark.parametrize("name", [name for name in EVALS if hasattr(gb_run.load(name), "REPLAYED")])
 def test_replayed_functions_replay_and_equal_the_direct_ones_exactly(name):
     module = gb_run.load(name)

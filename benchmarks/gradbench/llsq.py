@@ -29,9 +29,9 @@ def inputs(quick=False):
 
 def _objective(xp):
     def f(x, n):
-        t = -1.0 + xp.arange(n) * (2.0 / (n - 1))
+        t = -1.0 + xp.arange(n, dtype=x.dtype) * (2.0 / (n - 1))  # x's dtype: torch's arange would be float32
         s = xp.sign(t)
-        T = t[:, None] ** xp.arange(x.shape[0])[None, :]
+        T = t[:, None] ** xp.arange(x.shape[0], dtype=x.dtype)[None, :]
         r = s - T @ x
         return 0.5 * xp.sum(r * r)
     return f
