@@ -22,3 +22,18 @@ class EscapedTracerError(RuntimeError):
 
 class TracedConversionError(TypeError):
     """A traced value reached plain numpy or Python code that would drop its derivative."""
+
+
+class BackendError(TypeError):
+    """A primitive has no implementation on an array backend (a Dask or CuPy array reached it).
+
+    The message names the primitive and the backend; ``primitive_name`` and ``backend`` hold them.
+    """
+
+    def __init__(self, primitive_name, backend, detail=""):
+        self.primitive_name = primitive_name
+        self.backend = backend
+        message = f"primitive '{primitive_name}' cannot run on {backend} arrays"
+        if detail:
+            message += f": {detail}"
+        super().__init__(message)

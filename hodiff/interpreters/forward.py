@@ -24,6 +24,7 @@ import weakref
 
 import numpy as np
 
+from ..core import backends
 from ..core.errors import EscapedTracerError
 from ..core.trace import Trace, Tracer, find_top_trace, new_level
 from ..core.tree import tree_map
@@ -338,8 +339,8 @@ def _checked_dtypes(primal, tangent):
         check_differentiable(primal, "0 (the primal)", "Dual", argnums_hint=False)
     if not isinstance(tangent, Tracer) and np.result_type(tangent).kind in "biu":
         dtype = primal.dtype if hasattr(primal, "dtype") else np.result_type(primal)
-        tangent = np.asarray(tangent).astype(dtype)
-        tangent = tangent[()] if tangent.ndim == 0 else tangent
+        tangent = backends.asarray(tangent).astype(dtype)
+        tangent = tangent[()] if tangent.ndim == 0 and backends.backend_name(tangent) == "numpy" else tangent
     return primal, tangent
 
 

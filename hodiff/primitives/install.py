@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from ..core.backends import backend_name
 from ..core.trace import Primitive, Tracer, _bind_traced
 from ..interpreters import batch, forward, reverse, taylor
 from . import namespace
@@ -64,9 +65,13 @@ def _defers_to(other):
     """NEP 13's rule for ``tracer <op> other``: give way (NotImplemented) to a type that overrides
     ``__array_ufunc__`` (xarray.DataArray, pandas objects ...) or sets it to None, as ndarray and
     autograd's Box do: ``other``'s reflected operator, then its ``__array_ufunc__``, handle the
-    tracer (which reaches hodiff again through numpy's ufunc)."""
+    tracer (which reaches hodiff again through numpy's ufunc).
+
+    Array backends (Dask, CuPy) are the values tracers carry, not wrappers around them: a tracer
+    handles ``tracer * dask_array`` itself (Dask defers to the tracer too, so deferring would leave
+    nobody to do it)."""
     kind = type(other)
-    if kind in _NEVER_DEFER or isinstance(other, Tracer):
+    if kind in _NEVER_DEFER or isinstance(other, Tracer) or backend_name(other) != "numpy":
         return False
     override = getattr(kind, "__array_ufunc__", _NUMPY_ARRAY_UFUNC)
     return override is None or override is not _NUMPY_ARRAY_UFUNC

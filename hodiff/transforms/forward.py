@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
@@ -45,7 +46,9 @@ def _as_tangent(tangent, primal):
         # also for a traced scalar of Python's precision (nested derivatives in t): a 0-d float64
         # array would turn every float32 value it meets into float64.
         return complex(tangent) if dtype.kind == "c" else float(tangent)
-    return np.asarray(tangent, dtype=dtype)
+    if tangent_type is np.ndarray and tangent.dtype == dtype:
+        return tangent
+    return backends.asarray(tangent, dtype=dtype)  # (a Dask tangent stays Dask: np.asarray would compute it)
 
 
 def jvp(f, primals, tangents):

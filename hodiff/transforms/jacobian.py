@@ -41,6 +41,7 @@ import functools
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.batch import BatchTrace, BatchTracer, materialize
@@ -149,17 +150,17 @@ def assemble_jacobian(flat, flat_layout, out_tree, out_shapes, in_tree, in_shape
     return tree_unflatten(out_tree, result)
 
 
-def _basis(sizes_and_shapes, dtypes, total):
-    """Rows of the N x N identity cut into leaves: leaf j gets shape (N,) + shape_j."""
+def _basis(sizes_and_shapes, dtypes, total, like=None):
+    """Rows of the N x N identity cut into leaves: leaf j gets shape (N,) + shape_j (of ``like``'s array backend)."""
     if len(sizes_and_shapes) == 1:
         (size, shape), (dtype,) = sizes_and_shapes[0], dtypes
-        return [np.eye(total, dtype=dtype).reshape((total,) + tuple(shape))]
+        return [backends.eye(total, dtype=dtype, like=like).reshape((total,) + tuple(shape))]
     leaves = []
     start = 0
     for (size, shape), dtype in zip(sizes_and_shapes, dtypes):
         block = np.zeros((total, size), dtype=dtype)
         block[np.arange(start, start + size), np.arange(size)] = 1
-        leaves.append(block.reshape((total,) + tuple(shape)))
+        leaves.append(backends.asarray(block.reshape((total,) + tuple(shape)), like=like))
         start += size
     return leaves
 
@@ -271,7 +272,7 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
                 _check_complex(out_values, holomorphic, "outputs", f"{transform} (reverse mode)")
                 if total_out == 1 and total_in > 0:
                     # One output entry (a gradient): its cotangents are the blocks, reshaped at most.
-                    gradients = recording.pullback(*[np.ones(_shape(v), dtype=_result_dtype([v]))
+                    gradients = recording.pullback(*[backends.ones(_shape(v), dtype=_result_dtype([v]), like=v)
                                                      for v in out_values])
                     gradients = _real_for_real(gradients, flat_in)
                     J = _gradient_blocks(gradients, _shape(out_values[0]), in_shapes, in_tree, out_tree, layout)
@@ -300,7 +301,7 @@ def _pulled_rows(recording, out_values, total_out, total_in):
         return np.zeros((total_out, total_in), dtype=_result_dtype(out_values + recording.flat_primals))
     out_shapes = [_shape(v) for v in out_values]
     dtypes = [_result_dtype([v]) for v in out_values]
-    basis = _basis([(_prod(s), s) for s in out_shapes], dtypes, total_out)
+    basis = _basis([(_prod(s), s) for s in out_shapes], dtypes, total_out, backends.first_foreign(out_values))
     if total_out == 1:
         rows = [_expand_single(r) for r in recording.pullback(*[b[0] for b in basis])]
     else:
@@ -321,7 +322,8 @@ def _swept_columns(recording, flat_in, in_shapes, in_sizes, total_in, out_values
     total_out = sum(_prod(_shape(v)) for v in out_values)
     if total_out == 0 or total_in == 0:
         return np.zeros((total_in, total_out), dtype=_result_dtype(out_values + flat_in))
-    basis = _basis(list(zip(in_sizes, in_shapes)), [_result_dtype([x]) for x in flat_in], total_in)
+    basis = _basis(list(zip(in_sizes, in_shapes)), [_result_dtype([x]) for x in flat_in], total_in,
+                   backends.first_foreign(flat_in))
     if total_in == 1:
         columns = [_expand_single(c) for c in recording.pushforward(*[b[0] for b in basis])]
     else:
@@ -362,10 +364,10 @@ def _forward_columns(f_of_chosen, chosen, flat_in, in_shapes, in_sizes, total_in
         tangents_out(*tree_unflatten(chosen_tree, [np.zeros(s, dtype=d) for s, d in zip(in_shapes, dtypes)]))
         columns = None
     elif total_in == 1:
-        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in)
+        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in, backends.first_foreign(flat_in))
         columns = [_expand_single(c) for c in tangents_out(*tree_unflatten(chosen_tree, [b[0] for b in basis]))]
     else:
-        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in)
+        basis = _basis(list(zip(in_sizes, in_shapes)), dtypes, total_in, backends.first_foreign(flat_in))
         columns = _batched_tangents(function, chosen, basis, total_in, seen)
     out_values, out_tree = tree_flatten(seen["out"])
     total_out = sum(_prod(_shape(v)) for v in out_values)

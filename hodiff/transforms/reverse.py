@@ -4,6 +4,7 @@ import functools
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Primitive, Tracer
 from ..core.tree import LEAF, tree_flatten, tree_unflatten
 from ._args import check_differentiable, dtype_of_value, list_of_numbers_hint, normalize_argnums
@@ -41,12 +42,12 @@ def _match_input(gradient, primal):
         if gradient.dtype != dtype and np.issubdtype(dtype, np.inexact):
             gradient = astype(gradient, dtype=dtype)
         return gradient
-    gradient = np.asarray(gradient)
+    gradient = backends.asarray(gradient)  # (np.asarray would compute a Dask gradient into numpy)
     if gradient.dtype != dtype:
         if np.iscomplexobj(gradient) and not np.issubdtype(dtype, np.complexfloating):
             gradient = gradient.real
         gradient = gradient.astype(dtype)
-    if gradient.ndim == 0 and not isinstance(primal, np.ndarray):
+    if gradient.ndim == 0 and not isinstance(primal, np.ndarray) and backends.backend_name(primal) == "numpy":
         return gradient[()]  # numpy scalar for Python or numpy scalar inputs
     return gradient
 

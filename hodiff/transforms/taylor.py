@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Tracer, registry
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import lift_inner_duals
@@ -60,7 +61,7 @@ def _propagate(f, flat_primals, flat_series, in_tree, order):
             series_out.append(leaf.series)
         else:  # an output that does not depend on the input: a constant series
             primals_out.append(leaf)
-            series_out.append(np.zeros((order,) + _shape(leaf), dtype=_inexact_dtype(leaf)))
+            series_out.append(backends.zeros((order,) + _shape(leaf), dtype=_inexact_dtype(leaf), like=leaf))
     return primals_out, series_out, out_tree
 
 
@@ -72,7 +73,7 @@ def _inexact_dtype(value):
 def _as_array(value, like):
     if isinstance(value, Tracer):
         return value
-    return np.asarray(value, dtype=np.result_type(_inexact_dtype(like), np.result_type(value)))
+    return backends.asarray(value, dtype=np.result_type(_inexact_dtype(like), np.result_type(value)), like=like)
 
 
 def taylor(f, x, v, order):
@@ -105,7 +106,7 @@ def taylor(f, x, v, order):
     # x(t) = x + t v: the input series is (v, 0, ..., 0).
     flat_series = []
     for d in flat_v:
-        rest = np.zeros((order - 1,) + _shape(d), dtype=_inexact_dtype(d))
+        rest = backends.zeros((order - 1,) + _shape(d), dtype=_inexact_dtype(d), like=d)
         flat_series.append(concatenate(reshape(d, shape=(1,) + _shape(d)), rest, axis=0) if order > 1
                            else reshape(d, shape=(1,) + _shape(d)))
     primals_out, series_out, out_tree = _propagate(f, flat_x, flat_series, tree_flatten((x,))[1], order)
@@ -173,7 +174,7 @@ def jet(f, primals, series):
     flat_series = []
     for array, primal in zip(arrays, flat_primals):
         if array is None:
-            array = np.zeros((order,) + _shape(primal), dtype=_inexact_dtype(primal))
+            array = backends.zeros((order,) + _shape(primal), dtype=_inexact_dtype(primal), like=primal)
         flat_series.append(array * _weights_like(to_coefficients, array).reshape((order,) + (1,) * len(_shape(primal))))
     in_tree = tree_flatten(tuple(primals))[1]
     primals_out, series_out, out_tree = _propagate(f, flat_primals, flat_series, in_tree, order)
@@ -221,7 +222,7 @@ def derivative(f, order=1, *, mode="taylor"):
     @functools.wraps(f)
     def nested_derivative(x):
         check_differentiable(x, 0, "derivative")
-        direction = np.ones(_shape(x), dtype=_inexact_dtype(x))
+        direction = backends.ones(_shape(x), dtype=_inexact_dtype(x), like=x)
         g = f
         for _ in range(order):
             g = _directional(g, direction)
@@ -250,7 +251,7 @@ def _unit_series(x, order):
         series.setflags(write=False)
         if len(_unit_cache) < 256:
             _unit_cache[key] = series
-    return series
+    return backends.asarray(series, like=x)  # numpy's own for a numpy x; a Dask x gets a Dask series
 
 
 def taylor_rule_report():

@@ -1,0 +1,127 @@
+"""Array backends: which library a value's arrays come from, and fresh arrays made like it.
+
+hodiff's primitives call numpy functions, and numpy hands a call on a Dask or
+CuPy array to that library (NEP 18's ``__array_function__``, NEP 13's
+``__array_ufunc__``), so most of hodiff runs on them unchanged. What does not
+dispatch is the arrays hodiff makes itself (seeds, zero tangents, Jacobian
+bases) and ``np.asarray``, which would compute a Dask array into numpy: those
+go through this module, which makes arrays of the kind of a given value.
+
+numpy stays the default and is recognised by type first, so the numpy paths
+pay one ``type(x) in set`` test; the other libraries are never imported here
+(a Dask array exists only if dask.array was imported).
+"""
+
+import sys
+
+import numpy as np
+
+from .errors import BackendError
+from .trace import Tracer
+
+__all__ = ["backend_name", "innermost", "first_foreign", "zeros", "ones", "eye", "asarray", "refuse_on"]
+
+_NUMPY_TYPES = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.complex128,
+                          np.complex64, np.int64, np.int32, np.bool_})
+_names = {}  # type -> backend name, filled on first sight of a type
+
+
+def backend_name(value):
+    """'numpy', 'dask' or 'cupy': the library the (plain, untraced) ``value``'s array belongs to."""
+    kind = type(value)
+    if kind in _NUMPY_TYPES:
+        return "numpy"
+    name = _names.get(kind)
+    if name is None:
+        name = _names[kind] = _name_of_type(kind)
+    return name
+
+
+def _name_of_type(kind):
+    root = kind.__module__.partition(".")[0]
+    if root == "dask":
+        array = getattr(sys.modules.get("dask.array"), "Array", None)
+        if array is not None and issubclass(kind, array):
+            return "dask"
+    elif root == "cupy":
+        array = getattr(sys.modules.get("cupy"), "ndarray", None)
+        if array is not None and issubclass(kind, array):
+            return "cupy"
+    return "numpy"  # numpy scalars, lists, array-likes numpy converts
+
+
+def innermost(value):
+    """The plain array under any number of tracers (a batched value's whole batch)."""
+    while isinstance(value, Tracer):
+        inner = getattr(value, "value", None)  # reverse-mode and batch tracers
+        value = value.primal if inner is None else inner
+    return value
+
+
+def first_foreign(values):
+    """The first of ``values`` (tracers looked through) not of numpy, or None: what fresh arrays are made like."""
+    for value in values:
+        value = innermost(value)
+        if type(value) not in _NUMPY_TYPES and backend_name(value) != "numpy":
+            return value
+    return None
+
+
+def _foreign(like):
+    """The non-numpy array ``like`` stands for, or None when fresh arrays should be numpy's."""
+    if like is None:
+        return None
+    like = innermost(like)
+    return None if backend_name(like) == "numpy" else like
+
+
+def zeros(shape, dtype=float, like=None):
+    """np.zeros, of ``like``'s backend."""
+    like = _foreign(like)
+    return np.zeros(shape, dtype=dtype) if like is None else np.zeros(shape, dtype=dtype, like=like)
+
+
+def ones(shape, dtype=float, like=None):
+    """np.ones, of ``like``'s backend."""
+    like = _foreign(like)
+    return np.ones(shape, dtype=dtype) if like is None else np.ones(shape, dtype=dtype, like=like)
+
+
+def eye(size, dtype=float, like=None):
+    """np.eye, of ``like``'s backend (dask.array.eye does not take numpy's ``like=`` call, so it is converted)."""
+    basis = np.eye(size, dtype=dtype)
+    like = _foreign(like)
+    return basis if like is None else np.asarray(basis, like=like)
+
+
+def asarray(value, dtype=None, like=None):
+    """np.asarray, except that an array of another backend stays in it (np.asarray would compute a Dask array)."""
+    if backend_name(value) != "numpy":
+        return value if dtype is None or value.dtype == dtype else value.astype(dtype)
+    like = _foreign(like)
+    return np.asarray(value, dtype=dtype) if like is None else np.asarray(value, dtype=dtype, like=like)
+
+
+def refuse_on(primitive, backends):
+    """Make ``primitive`` raise ``BackendError`` on arrays of ``backends`` instead of running numpy's implementation.
+
+    For the primitives those libraries do not implement: numpy would compute a Dask array into
+    numpy (silently leaving the backend) or fail somewhere deep inside. Numpy arguments pay one
+    type test per argument.
+    """
+    impl = primitive.impl
+    backends = frozenset(backends)
+
+    def checked(*args, **params):
+        for arg in args:
+            if type(arg) not in _NUMPY_TYPES:
+                name = backend_name(arg)
+                if name in backends:
+                    raise BackendError(primitive.name, name, f"{name} has no implementation of it; "
+                                       "compute the array to numpy first (x.compute() for Dask)")
+        return impl(*args, **params)
+
+    checked.__wrapped__ = impl
+    checked.__name__ = getattr(impl, "__name__", primitive.name)
+    primitive.impl = checked
+    return primitive
