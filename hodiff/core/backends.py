@@ -19,7 +19,7 @@ import numpy as np
 from .errors import BackendError
 from .trace import Tracer
 
-__all__ = ["backend_name", "innermost", "first_foreign", "zeros", "ones", "eye", "asarray", "refuse_on"]
+__all__ = ["backend_name", "innermost", "first_foreign", "zeros", "ones", "full", "eye", "asarray", "guard"]
 
 _NUMPY_TYPES = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.complex128,
                           np.complex64, np.int64, np.int32, np.bool_})
@@ -87,6 +87,14 @@ def ones(shape, dtype=float, like=None):
     return np.ones(shape, dtype=dtype) if like is None else np.ones(shape, dtype=dtype, like=like)
 
 
+def full(shape, fill_value, dtype=None, like=None):
+    """np.full, of ``like``'s backend."""
+    like = _foreign(like)
+    if like is None:
+        return np.full(shape, fill_value, dtype=dtype)
+    return np.full(shape, fill_value, dtype=dtype, like=like)
+
+
 def eye(size, dtype=float, like=None):
     """np.eye, of ``like``'s backend (dask.array.eye does not take numpy's ``like=`` call, so it is converted)."""
     basis = np.eye(size, dtype=dtype)
@@ -95,33 +103,57 @@ def eye(size, dtype=float, like=None):
 
 
 def asarray(value, dtype=None, like=None):
-    """np.asarray, except that an array of another backend stays in it (np.asarray would compute a Dask array)."""
+    """np.asarray, except that an array of another backend stays in it (np.asarray would compute a Dask array),
+    and a numpy value becomes an array of ``like``'s backend when that is not numpy."""
+    if type(value) is np.ndarray and like is None and (dtype is None or value.dtype == dtype):
+        return value
     if backend_name(value) != "numpy":
         return value if dtype is None or value.dtype == dtype else value.astype(dtype)
     like = _foreign(like)
     return np.asarray(value, dtype=dtype) if like is None else np.asarray(value, dtype=dtype, like=like)
 
 
-def refuse_on(primitive, backends):
-    """Make ``primitive`` raise ``BackendError`` on arrays of ``backends`` instead of running numpy's implementation.
+def _foreign_name(args):
+    for arg in args:
+        if type(arg) not in _NUMPY_TYPES:
+            name = backend_name(arg)
+            if name != "numpy":
+                return name
+    return None
 
-    For the primitives those libraries do not implement: numpy would compute a Dask array into
-    numpy (silently leaving the backend) or fail somewhere deep inside. Numpy arguments pay one
-    type test per argument.
+
+# What a backend's own implementation raises where it falls short of numpy's (chunking, ranks, keywords).
+_LIMITATION_ERRORS = (NotImplementedError, ValueError, TypeError, IndexError)
+
+
+def guard(primitive, refuse=(), limited=()):
+    """Make ``primitive`` raise ``BackendError`` (naming it and the backend) on the arrays of some backends.
+
+    refuse:  backends that lack the operation: numpy's implementation would compute a Dask array into
+             numpy (NEP 18's fallback) or fail deep inside, so it is refused before it runs;
+    limited: backends that have it with restrictions (Dask's linalg wants 2-D arrays in square chunks,
+             its FFT one chunk along the axis): their error is re-raised as a BackendError.
+
+    Numpy arguments pay one type test each and a try block.
     """
-    impl = primitive.impl
-    backends = frozenset(backends)
+    impl = getattr(primitive.impl, "__wrapped__", primitive.impl)
+    refuse, limited = frozenset(refuse), frozenset(limited)
 
-    def checked(*args, **params):
-        for arg in args:
-            if type(arg) not in _NUMPY_TYPES:
-                name = backend_name(arg)
-                if name in backends:
-                    raise BackendError(primitive.name, name, f"{name} has no implementation of it; "
-                                       "compute the array to numpy first (x.compute() for Dask)")
-        return impl(*args, **params)
+    def guarded(*args, **params):
+        if refuse:
+            name = _foreign_name(args)
+            if name in refuse:
+                raise BackendError(primitive.name, name, f"{name} has no implementation of it; compute the "
+                                   "array to numpy first (x.compute() for Dask)")
+        try:
+            return impl(*args, **params)
+        except _LIMITATION_ERRORS as error:
+            name = _foreign_name(args)
+            if name not in limited or isinstance(error, BackendError):
+                raise
+            raise BackendError(primitive.name, name, " ".join(str(error).split())) from error
 
-    checked.__wrapped__ = impl
-    checked.__name__ = getattr(impl, "__name__", primitive.name)
-    primitive.impl = checked
+    guarded.__wrapped__ = impl
+    guarded.__name__ = getattr(impl, "__name__", primitive.name)
+    primitive.impl = guarded
     return primitive

@@ -25,6 +25,7 @@ array([1., 2., 1.])
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Primitive
 from .rules import shape_of
 
@@ -45,8 +46,8 @@ def _gather_index(n):
 
 
 def _series_product_impl(a, b, axis=0):
-    a = np.asarray(a)
-    b = np.asarray(b)
+    a = backends.asarray(a)
+    b = backends.asarray(b)
     if a.ndim != b.ndim:
         raise ValueError(f"series_product: arguments of rank {a.ndim} and {b.ndim}; align their member "
                          "ranks first (series.align)")
@@ -59,7 +60,11 @@ def _series_product_impl(a, b, axis=0):
     member = np.broadcast_shapes(a.shape[1:], b.shape[1:])
     dtype = np.result_type(a, b)
     entries = int(np.prod(member, dtype=np.int64))
-    if n * n * entries <= _GATHER_LIMIT:
+    if not (type(a) is np.ndarray and type(b) is np.ndarray) and backends.first_foreign((a, b)) is not None:
+        # Dask and CuPy: no 2-D gather index (Dask) nor out= into a fresh numpy array; one sum per coefficient.
+        out = np.stack([np.broadcast_to(np.sum(np.multiply(a[:k + 1], b[k::-1]), axis=0), member)
+                        for k in range(n)]).astype(dtype, copy=False)
+    elif n * n * entries <= _GATHER_LIMIT:
         padded = np.concatenate([b, np.zeros((1,) + b.shape[1:], dtype=b.dtype)], axis=0)
         out = np.sum(a[None, :] * padded[_gather_index(n)], axis=1)
         out = np.broadcast_to(out, (n,) + member).astype(dtype, copy=False)

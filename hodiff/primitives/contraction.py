@@ -228,7 +228,7 @@ def _blas_ready(x):
 
 def _matmul_impl(a, b):
     a, b = _blas_ready(a), _blas_ready(b)
-    if getattr(a, "ndim", 0) > 2 and getattr(b, "ndim", 0) == 2 and a.flags.c_contiguous:
+    if type(a) is np.ndarray and a.ndim > 2 and getattr(b, "ndim", 0) == 2 and a.flags.c_contiguous:
         # A stack times one matrix is one GEMM over the stacked rows: numpy would call BLAS once per
         # stack member (collapsed Taylor mode's (K-1, R, B, n) @ W is ~1.3x faster folded).
         return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])

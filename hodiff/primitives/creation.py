@@ -15,6 +15,7 @@ and dtype (so a ragged list raises numpy's ValueError, and
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Tracer
 from .elementwise import cast, floor, where
 from .rules import dtype_of, ndim_of, shape_of
@@ -45,7 +46,7 @@ def _build(x, dtype):
         return cast(x, dtype, copy=False)
     if isinstance(x, (list, tuple)) and _holds_tracer(x):
         return stack(*[_build(item, dtype) for item in x], axis=0)
-    return np.asarray(x, dtype=dtype)
+    return backends.asarray(x, dtype=dtype)
 
 
 def _with_ndmin(x, ndmin):
@@ -153,7 +154,7 @@ class _AxisConcatenator:
         if not objs:
             return self._numpy[key]
         final = np.result_type(*types)  # Python scalars are weak here, as in numpy
-        objs = [_with_ndmin(cast(o, final, copy=False) if isinstance(o, Tracer) else np.asarray(o, dtype=final),
+        objs = [_with_ndmin(cast(o, final, copy=False) if isinstance(o, Tracer) else backends.asarray(o, dtype=final),
                             ndmin) for o in objs]
         return concatenate(*objs, axis=axis)
 

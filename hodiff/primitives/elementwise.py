@@ -29,6 +29,7 @@ import operator
 import numpy as np
 from scipy.special import expit as _expit
 
+from ..core import backends
 from ..core.errors import TracedConversionError
 from ..core.trace import Primitive, Tracer, concrete_value
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
@@ -1205,7 +1206,7 @@ angle.__doc__ = (
 # --------------------------------------------------------------- dtype casts and constants
 
 def _astype_impl(x, dtype):
-    x = np.asarray(x)
+    x = backends.asarray(x)
     if np.iscomplexobj(x) and not np.issubdtype(dtype, np.complexfloating):
         x = x.real  # numpy's cast, without its ComplexWarning
     return x.astype(dtype)
@@ -1253,7 +1254,7 @@ def full_like(a, fill_value, dtype=None, shape=None):
     shape = shape_of(a) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
     if isinstance(fill_value, Tracer):
         return broadcast_to(cast(fill_value, dtype), shape=shape)
-    return np.full(shape, fill_value, dtype=dtype)
+    return backends.full(shape, fill_value, dtype=dtype, like=a)
 
 
 def _zeros_like(a, dtype=None, shape=None):

@@ -34,6 +34,7 @@ Taylor rules come for free (linear ops map over the series).
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Primitive, Tracer
 from . import shape as S
 from .elementwise import conj, multiply, real
@@ -152,7 +153,7 @@ irfft.taylor = taylor_linear(irfft)
 def _as_array(a):
     if isinstance(a, Tracer):
         return a
-    a = np.asarray(a)
+    a = backends.asarray(a)
     return a if np.issubdtype(a.dtype, np.inexact) else a.astype(np.float64)
 
 

@@ -26,12 +26,17 @@ Repeated entries of an integer-array index (``x.at[[0, 0]]``):
 
 import numpy as np
 
+from ..core import backends
+from ..core.errors import BackendError
 from ..core.trace import Tracer
 from .elementwise import cast, maximum, minimum, multiply, power, subtract, true_divide, where
 from .rules import dtype_of, shape_of
 from .shape import _array, _is_basic, _normalize_axis, broadcast_to, getitem, index_add, reshape, size_of
 
 __all__ = ["at", "put_along_axis", "normalize_index"]
+
+
+_PLAIN_INDEX_TYPES = frozenset({int, slice, type(None), type(Ellipsis), np.ndarray, bool, np.int64, tuple})
 
 
 def normalize_index(index):
@@ -44,6 +49,11 @@ def normalize_index(index):
                             "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
         if isinstance(item, list):
             item = np.asarray(item)
+        elif item.__class__ not in _PLAIN_INDEX_TYPES and backends.backend_name(item) != "numpy":
+            # A Dask mask or index array is lazy: the result's shape would be unknown until computed.
+            name = backends.backend_name(item)
+            raise BackendError("getitem", name, f"the index is a {name} array, so the result's shape is unknown "
+                               "until it is computed; index with a numpy array (mask.compute() for Dask)")
         normalized.append(item)
     return tuple(normalized) if isinstance(index, tuple) else normalized[0]
 

@@ -12,8 +12,8 @@ import functools
 
 import numpy as np
 
-from ..core.backends import backend_name
-from ..core.trace import Primitive, Tracer, _bind_traced
+from ..core.backends import backend_name, guard
+from ..core.trace import Primitive, Tracer, _bind_traced, registry
 from ..interpreters import batch, forward, reverse, taylor
 from . import namespace
 from .elementwise import add, multiply
@@ -195,6 +195,24 @@ def _method(function):
     return lambda self, *args, **kwargs: function(self, *args, **kwargs)
 
 
+# Primitives Dask has no implementation of: numpy's NEP 18 fallback (or scipy's np.asarray) would compute
+# the arrays into numpy and return numpy, leaving the backend silently. Refused by name instead.
+DASK_LACKS = ("det", "slogdet", "eigh", "eig", "pinv", "lu", "lu_pivots", "lu_permutation", "solve_triangular",
+              "solve_banded", "solve_sylvester", "expm", "sqrtm", "adjugate", "adjugate_jvp", "inverse_with_poles",
+              "take_along_axis", "scatter_along_axis", "sort", "argsort", "argpartition")
+# Primitives Dask has with restrictions (2-D arrays in square chunks for linalg, one chunk along an FFT's
+# axis, fewer keywords): Dask's error is re-raised as a BackendError naming the primitive.
+DASK_LIMITED = ("inv", "solve", "cholesky", "qr", "svd", "fft", "rfft", "irfft")
+
+
+def install_backend_guards():
+    for name in DASK_LACKS:
+        guard(registry[name], refuse={"dask"})
+    for name in DASK_LIMITED:
+        guard(registry[name], limited={"dask"})
+
+
 def install():
     install_interpreter_ops()
     install_array_methods()
+    install_backend_guards()

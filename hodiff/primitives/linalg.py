@@ -68,6 +68,7 @@ import operator
 import numpy as np
 import scipy.linalg as _sla
 
+from ..core import backends
 from ..core.trace import Primitive, Tracer
 from . import shape as S
 from .contraction import matmul, outer, trace
@@ -261,7 +262,7 @@ def _inexact(x):
         x = _array(x)
         if isinstance(x, Tracer):
             return x
-    x = np.asarray(x)
+    x = backends.asarray(x)
     return x if np.issubdtype(x.dtype, np.inexact) else x.astype(np.float64)
 
 

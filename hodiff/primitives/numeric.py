@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from ..core import backends
 from ..core.trace import Primitive, Tracer
 from .elementwise import cast, equal, imag, isnan, real, where
 from .rules import dtype_of, ndim_of, shape_of
@@ -74,7 +75,7 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
         parts.append(extra)
     if len(parts) > 1:
         dtype = np.result_type(*[dtype_of(p) for p in parts])
-        a = concatenate(*[cast(p, dtype, copy=False) if isinstance(p, Tracer) else np.asarray(p, dtype)
+        a = concatenate(*[cast(p, dtype, copy=False) if isinstance(p, Tracer) else backends.asarray(p, dtype)
                           for p in parts], axis=axis)
     upper, lower = _along(axis, ndim, slice(1, None)), _along(axis, ndim, slice(None, -1))
     for _ in range(n):
@@ -241,7 +242,7 @@ def select(condlist, choicelist, default=0):
         cond_dtype = dtype_of(cond) if isinstance(cond, Tracer) else np.asarray(cond).dtype
         if cond_dtype != np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
-    choices = [cast(c, dtype, copy=False) if isinstance(c, Tracer) else np.asarray(c, dtype) for c in choices]
+    choices = [cast(c, dtype, copy=False) if isinstance(c, Tracer) else backends.asarray(c, dtype) for c in choices]
     result = choices[-1]
     for cond, choice in zip(reversed(condlist), reversed(choices[:-1])):
         result = where(cond, choice, result)
@@ -267,7 +268,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     fills = [(isnan(x), nan), (equal(x, np.inf), info.max if posinf is None else posinf),
              (equal(x, -np.inf), info.min if neginf is None else neginf)]
     for mask, fill in fills:
-        fill = cast(fill, dtype, copy=False) if isinstance(fill, Tracer) else np.asarray(fill, dtype=dtype)
+        fill = cast(fill, dtype, copy=False) if isinstance(fill, Tracer) else backends.asarray(fill, dtype=dtype)
         x = where(mask, fill, x)
     return x
 

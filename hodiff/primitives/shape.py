@@ -8,6 +8,8 @@ the series axis.
 
 import numpy as np
 
+from ..core import backends
+from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer
 from .rules import dtype_of, linear, ndim_of, shape_of, shift_axis, taylor_bilinear, taylor_linear
 
@@ -24,12 +26,12 @@ def size_of(x):
 
 
 def zeros_like(x):
-    """Zeros of x's member shape and dtype: a constant, never traced."""
-    return np.zeros(shape_of(x), dtype=dtype_of(x))
+    """Zeros of x's member shape and dtype (and array backend): a constant, never traced."""
+    return backends.zeros(shape_of(x), dtype=dtype_of(x), like=x)
 
 
 def ones_like(x):
-    return np.ones(shape_of(x), dtype=dtype_of(x))
+    return backends.ones(shape_of(x), dtype=dtype_of(x), like=x)
 
 
 # --------------------------------------------------------------- reshape
@@ -168,19 +170,45 @@ def _index_impl(x, index):
             and index[-1].dtype.kind in "iu" and index[-1].ndim >= 1 and type(x) is np.ndarray
             and all(type(item) is slice and item == _FULL for item in index[:-1])):
         return np.take(x, index[-1], axis=len(index) - 1)
-    return x[index]
+    try:
+        return x[index]
+    except NotImplementedError as error:  # Dask's indexing lacks some of numpy's (several index arrays)
+        raise _backend_error("getitem", x, error) from error
+
+
+def _backend_error(name, value, error):
+    return BackendError(name, backends.backend_name(value), str(error).strip())
 
 
 _FULL = slice(None)
 
 
 def _index_add_impl(g, index, shape):
-    out = np.zeros(shape, dtype=np.result_type(g))
+    dtype = np.result_type(g)
+    if type(g) is np.ndarray or backends.backend_name(g) == "numpy":
+        out = np.zeros(shape, dtype=dtype)
+    elif backends.backend_name(g) == "dask" and not _is_basic(index):
+        return _index_add_by_bincount(g, index, shape, dtype)
+    else:
+        out = backends.zeros(shape, dtype=dtype, like=g)
     if _is_basic(index):
         out[index] = g  # basic indexing never selects an entry twice: no accumulation needed
     else:
         np.add.at(out, index, g)
     return out
+
+
+def _index_add_by_bincount(g, index, shape, dtype):
+    """index_add for Dask, which has no ufunc.at: each entry of g is a weight on the flat position it goes to."""
+    positions = np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape)[index].reshape(-1)  # static
+    weights = g.reshape(-1)
+    positions = np.asarray(positions, like=weights).rechunk(weights.chunks)
+
+    def summed(part):
+        return np.bincount(positions, weights=part, minlength=int(np.prod(shape, dtype=np.int64)))
+
+    flat = summed(weights.real) + 1j * summed(weights.imag) if dtype.kind == "c" else summed(weights)
+    return flat.reshape(shape).astype(dtype, copy=False)
 
 
 def _getitem_batch(values, batched, index):
@@ -494,14 +522,14 @@ def take_along_axis(arr, indices, axis=-1):
 # --------------------------------------------------------------- reshaping compositions
 
 def _array(x):
-    """Tracers as they are; anything else as an array (lists and tuples holding tracers: stacked)."""
+    """Tracers as they are; anything else as an array of its backend (lists and tuples holding tracers: stacked)."""
     if isinstance(x, Tracer):
         return x
     if isinstance(x, (list, tuple)):
         from .creation import asarray  # lists of traced values: numpy's shape and dtype, stacked
 
         return asarray(x)
-    return np.asarray(x)
+    return backends.asarray(x)
 
 
 def ravel(a, order="C"):

@@ -27,6 +27,7 @@ import math
 import numpy as np
 import scipy.special as sp
 
+from ..core import backends
 from ..core.trace import Primitive, Tracer
 from ..interpreters.batch import BatchTracer
 from . import series as S
@@ -76,7 +77,7 @@ def _float_result(function):
     def impl(*args, **params):
         out = function(*args, **params)
         dtype = np.result_type(*args, 0.0)
-        return out if np.result_type(out) == dtype else np.asarray(out).astype(dtype)
+        return out if np.result_type(out) == dtype else backends.asarray(out).astype(dtype)
 
     impl.__name__ = getattr(function, "__name__", "impl")
     return impl
@@ -729,7 +730,7 @@ def _normalize_axis(axis, ndim):
 
 
 def _logsumexp_impl(x, axis=None, keepdims=False):
-    x = np.asarray(x)
+    x = backends.asarray(x)
     if not np.issubdtype(x.dtype, np.inexact):
         x = x.astype(np.float64)
     if x.size == 0:

@@ -46,9 +46,10 @@ def _as_tangent(tangent, primal):
         # also for a traced scalar of Python's precision (nested derivatives in t): a 0-d float64
         # array would turn every float32 value it meets into float64.
         return complex(tangent) if dtype.kind == "c" else float(tangent)
-    if tangent_type is np.ndarray and tangent.dtype == dtype:
+    if tangent_type is np.ndarray and tangent.dtype == dtype and type(primal) is np.ndarray:
         return tangent
-    return backends.asarray(tangent, dtype=dtype)  # (a Dask tangent stays Dask: np.asarray would compute it)
+    # A Dask tangent stays Dask (np.asarray would compute it); a numpy one takes a Dask primal's backend.
+    return backends.asarray(tangent, dtype=dtype, like=primal)
 
 
 def jvp(f, primals, tangents):

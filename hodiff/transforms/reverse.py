@@ -42,7 +42,8 @@ def _match_input(gradient, primal):
         if gradient.dtype != dtype and np.issubdtype(dtype, np.inexact):
             gradient = astype(gradient, dtype=dtype)
         return gradient
-    gradient = backends.asarray(gradient)  # (np.asarray would compute a Dask gradient into numpy)
+    gradient = backends.asarray(gradient, like=primal)  # np.asarray would compute a Dask gradient into numpy;
+    # and a gradient that met only numpy constants on its way back takes the input's backend.
     if gradient.dtype != dtype:
         if np.iscomplexobj(gradient) and not np.issubdtype(dtype, np.complexfloating):
             gradient = gradient.real
