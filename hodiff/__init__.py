@@ -8,7 +8,7 @@ from .primitives.install import install as _install
 _install()
 
 from . import nn, numpy, scipy, testing  # noqa: E402,F401
-from .core.errors import EscapedTracerError, MissingRuleError  # noqa: E402
+from .core.errors import BackendError, EscapedTracerError, MissingRuleError  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .distributed import ShardedLoss  # noqa: E402
 from .interpreters.forward import Dual, Perturbation  # noqa: E402
@@ -50,7 +50,7 @@ __version__ = "0.1.0"
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "linearize", "vmap", "stop_gradient", "record", "ReplayError",
     "primitive", "defvjp", "defjvp", "custom_vjp", "custom_jvp",
-    "Dual", "Perturbation", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError",
+    "Dual", "Perturbation", "Variable", "grad_of", "MissingRuleError", "EscapedTracerError", "BackendError",
     "tree_flatten", "tree_unflatten", "tree_map",
     "ShardedLoss", "testing", "check_grads", "numerical_jacobian",
     "jacobian", "jacfwd", "jacrev", "convert_layout", "hessian", "hvp", "vhp", "derivative_tensor",

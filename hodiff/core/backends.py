@@ -69,7 +69,7 @@ def first_foreign(values):
 
 def _foreign(like):
     """The non-numpy array ``like`` stands for, or None when fresh arrays should be numpy's."""
-    if like is None:
+    if like is None or type(like) in _NUMPY_TYPES:
         return None
     like = innermost(like)
     return None if backend_name(like) == "numpy" else like
@@ -105,8 +105,9 @@ def eye(size, dtype=float, like=None):
 def asarray(value, dtype=None, like=None):
     """np.asarray, except that an array of another backend stays in it (np.asarray would compute a Dask array),
     and a numpy value becomes an array of ``like``'s backend when that is not numpy."""
-    if type(value) is np.ndarray and like is None and (dtype is None or value.dtype == dtype):
-        return value
+    if type(value) is np.ndarray and (like is None or type(like) in _NUMPY_TYPES) \
+            and (dtype is None or value.dtype == dtype):
+        return value  # the numpy path: nothing to do
     if backend_name(value) != "numpy":
         return value if dtype is None or value.dtype == dtype else value.astype(dtype)
     like = _foreign(like)
@@ -126,13 +127,14 @@ def _foreign_name(args):
 _LIMITATION_ERRORS = (NotImplementedError, ValueError, TypeError, IndexError)
 
 
-def guard(primitive, refuse=(), limited=()):
+def guard(primitive, refuse=(), limited=(), prepare=None):
     """Make ``primitive`` raise ``BackendError`` (naming it and the backend) on the arrays of some backends.
 
     refuse:  backends that lack the operation: numpy's implementation would compute a Dask array into
              numpy (NEP 18's fallback) or fail deep inside, so it is refused before it runs;
     limited: backends that have it with restrictions (Dask's linalg wants 2-D arrays in square chunks,
-             its FFT one chunk along the axis): their error is re-raised as a BackendError.
+             its FFT one chunk along the axis): their error is re-raised as a BackendError;
+    prepare: ``prepare(name, args) -> args`` for arguments of a non-numpy backend ``name`` (rechunking).
 
     Numpy arguments pay one type test each and a try block.
     """
@@ -140,8 +142,10 @@ def guard(primitive, refuse=(), limited=()):
     refuse, limited = frozenset(refuse), frozenset(limited)
 
     def guarded(*args, **params):
-        if refuse:
+        if refuse or prepare is not None:
             name = _foreign_name(args)
+            if name is not None and prepare is not None:
+                args = prepare(name, args)
             if name in refuse:
                 raise BackendError(primitive.name, name, f"{name} has no implementation of it; compute the "
                                    "array to numpy first (x.compute() for Dask)")

@@ -1252,7 +1252,7 @@ def full_like(a, fill_value, dtype=None, shape=None):
 
     dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
     shape = shape_of(a) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
-    if isinstance(fill_value, Tracer):
+    if isinstance(fill_value, Tracer) or backends.backend_name(fill_value) != "numpy":  # (np.full copies it into numpy)
         return broadcast_to(cast(fill_value, dtype), shape=shape)
     return backends.full(shape, fill_value, dtype=dtype, like=a)
 

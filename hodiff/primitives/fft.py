@@ -69,9 +69,16 @@ def _real_if(cotangent, x):
 
 # --------------------------------------------------------------- complex-to-complex
 
+def _whole_along(x, axes):
+    """x, with each of ``axes`` in one chunk if it is a Dask array: Dask transforms only whole axes."""
+    if type(x) is np.ndarray or backends.backend_name(x) != "dask":
+        return x
+    return x.rechunk({axis % x.ndim: -1 for axis in axes})
+
+
 def _fft_impl(x, axes, s, inverse, norm):
     transform = np.fft.ifftn if inverse else np.fft.fftn
-    return transform(x, s=s, axes=axes, norm=norm)
+    return transform(_whole_along(x, axes), s=s, axes=axes, norm=norm)
 
 
 def _fft_vjp(g, ans, x, axes, s, inverse, norm):
@@ -94,7 +101,7 @@ fft.taylor = taylor_linear(fft)
 # --------------------------------------------------------------- real-to-complex
 
 def _rfft_impl(x, axis, n, norm):
-    return np.fft.rfft(x, n=n, axis=axis, norm=norm)
+    return np.fft.rfft(_whole_along(x, (axis,)), n=n, axis=axis, norm=norm)
 
 
 def _rfft_vjp(g, ans, x, axis, n, norm):
@@ -116,7 +123,7 @@ rfft.taylor = taylor_linear(rfft)
 # --------------------------------------------------------------- complex-to-real
 
 def _irfft_impl(x, axis, n, norm):
-    return np.fft.irfft(x, n=n, axis=axis, norm=norm)
+    return np.fft.irfft(_whole_along(x, (axis,)), n=n, axis=axis, norm=norm)
 
 
 def _hermitian_weights(n, ndim_after, dtype):

@@ -200,16 +200,26 @@ def _method(function):
 DASK_LACKS = ("det", "slogdet", "eigh", "eig", "pinv", "lu", "lu_pivots", "lu_permutation", "solve_triangular",
               "solve_banded", "solve_sylvester", "expm", "sqrtm", "adjugate", "adjugate_jvp", "inverse_with_poles",
               "take_along_axis", "scatter_along_axis", "sort", "argsort", "argpartition")
-# Primitives Dask has with restrictions (2-D arrays in square chunks for linalg, one chunk along an FFT's
-# axis, fewer keywords): Dask's error is re-raised as a BackendError naming the primitive.
+# Primitives Dask has with restrictions (2-D arrays only for linalg, which get one chunk per matrix here;
+# the FFTs rechunk their axes themselves; fewer keywords): Dask's error is re-raised as a BackendError
+# naming the primitive.
 DASK_LIMITED = ("inv", "solve", "cholesky", "qr", "svd", "fft", "rfft", "irfft")
+_MATRIX_PRIMITIVES = frozenset({"inv", "solve", "cholesky", "qr", "svd"})
+
+
+def _whole_matrices(backend, args):
+    """Dask's linalg takes one 2-D matrix whose chunks are square (LU, Cholesky) or span its columns (QR,
+    SVD): one chunk per matrix (and right-hand side) is always accepted."""
+    if backend != "dask":
+        return args
+    return tuple(arg.rechunk(-1) if backend_name(arg) == "dask" and arg.ndim <= 2 else arg for arg in args)
 
 
 def install_backend_guards():
     for name in DASK_LACKS:
         guard(registry[name], refuse={"dask"})
     for name in DASK_LIMITED:
-        guard(registry[name], limited={"dask"})
+        guard(registry[name], limited={"dask"}, prepare=_whole_matrices if name in _MATRIX_PRIMITIVES else None)
 
 
 def install():

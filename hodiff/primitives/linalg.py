@@ -69,6 +69,7 @@ import numpy as np
 import scipy.linalg as _sla
 
 from ..core import backends
+from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer
 from . import shape as S
 from .contraction import matmul, outer, trace
@@ -250,6 +251,12 @@ def _check_matrix(a, name):
 def _check_real(a, name):
     if np.issubdtype(dtype_of(a), np.complexfloating) and isinstance(a, Tracer):
         raise TypeError(f"{name}: differentiating complex matrices is not supported (real matrices only)")
+
+
+def _untraced_numpy(x):
+    """No tracer and no Dask or CuPy array: numpy's own function serves. Other backends go through the
+    primitives, which refuse by name what their backend lacks."""
+    return not isinstance(x, Tracer) and backends.backend_name(x) == "numpy"
 
 
 def _inexact(x):
@@ -1307,7 +1314,7 @@ def np_slogdet(a):
     """
     a = _inexact(a)
     _check_square(a, "slogdet")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         return SlogdetResult(*np.linalg.slogdet(a))
     _check_real(a, "slogdet")
     packed = slogdet(a)
@@ -1332,7 +1339,7 @@ def np_cholesky(a, /, *, upper=False):
     """
     a = _inexact(a)
     _check_square(a, "cholesky")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         return np.linalg.cholesky(a, upper=upper)
     _check_real(a, "cholesky")
     low = cholesky(_hermitian_from_triangle(a, lower=not upper))
@@ -1367,7 +1374,7 @@ def np_eigh(a, UPLO="L"):
     _check_square(a, "eigh")
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         return EighResult(*np.linalg.eigh(a, UPLO=UPLO))
     w, v = _eigh_parts(eigh(_hermitian_from_triangle(a, UPLO == "L"), UPLO=UPLO))
     return EighResult(w, v)
@@ -1396,7 +1403,7 @@ def np_eig(a):
     """
     a = _inexact(a)
     _check_square(a, "eig")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         return EigResult(*np.linalg.eig(a))
     return EigResult(*_eig_parts(eig(a)))
 
@@ -1404,7 +1411,7 @@ def np_eig(a):
 def np_eigvals(a):
     """Eigenvalues of general square matrices (..., n, n) -> (..., n) (see eig)."""
     a = _inexact(a)
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         _check_square(a, "eigvals")
         return np.linalg.eigvals(a)
     return np_eig(a)[0]
@@ -1432,7 +1439,7 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """
     a = _inexact(a)
     _check_matrix(a, "svd")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         if not compute_uv:
             return np.linalg.svd(a, full_matrices=full_matrices, compute_uv=False, hermitian=hermitian)
         return SVDResult(*np.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian))
@@ -1463,7 +1470,7 @@ def np_qr(a, mode="reduced"):
     _check_matrix(a, "qr")
     if mode not in ("reduced", "complete", "r", "raw"):
         raise ValueError(f"qr: unrecognized mode {mode!r}")
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         out = np.linalg.qr(a, mode=mode)
         return QRResult(*out) if mode in ("reduced", "complete") else out
     _check_real(a, "qr")
@@ -1605,7 +1612,7 @@ def np_lstsq(a, b, rcond=None):
     m, n = shape_of(a)
     if shape_of(b)[0] != m:
         raise np.linalg.LinAlgError(f"lstsq: incompatible dimensions a {shape_of(a)}, b {shape_of(b)}")
-    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+    if _untraced_numpy(a) and _untraced_numpy(b):
         return LstsqResult(*np.linalg.lstsq(a, b, rcond=rcond))
     from ..core.errors import TracedConversionError
     from ..core.trace import concrete_value
@@ -1614,6 +1621,9 @@ def np_lstsq(a, b, rcond=None):
         a_value, batched = concrete_value(a), False
     except TracedConversionError:  # mapped over by vmap: the members, stacked in front
         a_value, batched = _lstsq_stacked_value(a), True
+    if backends.backend_name(a_value) != "numpy":  # the rank decides the output's shape: it must be known now
+        raise BackendError("lstsq", backends.backend_name(a_value), "its rank (from the singular values) "
+                           "decides the result's shape, and pinv has no Dask implementation; compute a first")
     cutoff = np.finfo(np.result_type(a_value).type(0).real.dtype).eps * max(m, n) \
         if rcond is None else rcond
     s_values = np.linalg.svd(a_value, compute_uv=False)
@@ -1948,7 +1958,7 @@ def sp_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     triangle is read (the lower one if ``lower``), and the derivative is that
     of this function (zero in the unread triangle).
     """
-    if not isinstance(a, Tracer):
+    if _untraced_numpy(a):
         return _sla.cholesky(a, lower=lower, check_finite=check_finite)
     return np_cholesky(a, upper=not lower)
 
@@ -2134,7 +2144,7 @@ def sp_solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_fini
     a = _inexact(a)
     if assume_a is not None and assume_a not in _ASSUME_A:
         raise ValueError(f"solve: assume_a must be one of {sorted(_ASSUME_A)} or None, got {assume_a!r}")
-    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+    if _untraced_numpy(a) and _untraced_numpy(b):
         return _sla.solve(a, b, lower=lower, check_finite=check_finite, assume_a=assume_a, transposed=transposed)
     _check_square(a, "solve")
     a = _read_by_solve(a, _ASSUME_A.get(assume_a, "general"), bool(lower))

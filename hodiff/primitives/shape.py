@@ -36,8 +36,15 @@ def ones_like(x):
 
 # --------------------------------------------------------------- reshape
 
+def _reshape_impl(x, shape):
+    try:
+        return np.reshape(x, shape)
+    except NotImplementedError as error:  # Dask reshapes only by merging or splitting whole chunks
+        raise _backend_error("reshape", x, error) from error
+
+
 reshape = linear(
-    "reshape", lambda x, shape: np.reshape(x, shape),
+    "reshape", _reshape_impl,
     transpose=lambda g, x, shape: reshape(g, shape=shape_of(x)),
     batch=lambda values, batched, shape: reshape(values[0], shape=shape_of(values[0])[:1] + tuple(shape)),
 )
@@ -162,6 +169,21 @@ def _is_basic(index):
     return not any(_is_advanced_item(item) for item in items)
 
 
+def _dask_index_problem(index):
+    """Why Dask would index differently from numpy (or not at all), or None."""
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [item for item in items if isinstance(item, np.ndarray) and item.ndim]
+    if not arrays:
+        return None
+    if any(item.dtype == bool and item.ndim > 1 for item in arrays):
+        return "Dask takes boolean masks over one axis only"
+    if len(arrays) + _sum(isinstance(item, (int, np.integer)) for item in items) > 1:
+        # numpy broadcasts such indices together (and may move their axes first); Dask does not
+        return "Dask indexes with one index array at a time, and with an integer beside it lays the axes out " \
+            "differently from numpy"
+    return None
+
+
 def _index_impl(x, index):
     # A gather along a later axis (x[:, i], as batching and ``take`` make it): numpy's fancy
     # indexing builds it in a transposed layout, ~3x slower than take and copied again by any
@@ -170,10 +192,19 @@ def _index_impl(x, index):
             and index[-1].dtype.kind in "iu" and index[-1].ndim >= 1 and type(x) is np.ndarray
             and all(type(item) is slice and item == _FULL for item in index[:-1])):
         return np.take(x, index[-1], axis=len(index) - 1)
+    if x.__class__ is not np.ndarray and backends.backend_name(x) == "dask":
+        problem = _dask_index_problem(index)
+        if problem is not None:
+            raise BackendError("getitem", "dask", problem)
     try:
-        return x[index]
+        out = x[index]
     except NotImplementedError as error:  # Dask's indexing lacks some of numpy's (several index arrays)
         raise _backend_error("getitem", x, error) from error
+    if x.__class__ is not np.ndarray and backends.backend_name(x) == "dask" and any(n != n for n in out.shape):
+        # Dask leaves the length of a boolean mask's selection unknown (nan) until it computes it.
+        raise BackendError("getitem", "dask", "this boolean mask gives Dask an unknown shape; index with the "
+                           "integer positions instead (np.flatnonzero(mask) for a 1-D mask)")
+    return out
 
 
 def _backend_error(name, value, error):
@@ -187,7 +218,7 @@ def _index_add_impl(g, index, shape):
     dtype = np.result_type(g)
     if type(g) is np.ndarray or backends.backend_name(g) == "numpy":
         out = np.zeros(shape, dtype=dtype)
-    elif backends.backend_name(g) == "dask" and not _is_basic(index):
+    elif backends.backend_name(g) == "dask":  # (Dask's setitem handles fewer indices than numpy's, and no ufunc.at)
         return _index_add_by_bincount(g, index, shape, dtype)
     else:
         out = backends.zeros(shape, dtype=dtype, like=g)
