@@ -134,7 +134,8 @@ def guard(primitive, refuse=(), limited=(), prepare=None):
              numpy (NEP 18's fallback) or fail deep inside, so it is refused before it runs;
     limited: backends that have it with restrictions (Dask's linalg wants 2-D arrays in square chunks,
              its FFT one chunk along the axis): their error is re-raised as a BackendError;
-    prepare: ``prepare(name, args) -> args`` for arguments of a non-numpy backend ``name`` (rechunking).
+    prepare: ``prepare(primitive_name, backend, args) -> args`` for arguments of a non-numpy backend
+             (rechunking; it may raise BackendError itself).
 
     Numpy arguments pay one type test each and a try block.
     """
@@ -145,7 +146,7 @@ def guard(primitive, refuse=(), limited=(), prepare=None):
         if refuse or prepare is not None:
             name = _foreign_name(args)
             if name is not None and prepare is not None:
-                args = prepare(name, args)
+                args = prepare(primitive.name, name, args)
             if name in refuse:
                 raise BackendError(primitive.name, name, f"{name} has no implementation of it; compute the "
                                    "array to numpy first (x.compute() for Dask)")

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 from ..core.backends import backend_name, guard
+from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer, _bind_traced, registry
 from ..interpreters import batch, forward, reverse, taylor
 from . import namespace
@@ -207,12 +208,16 @@ DASK_LIMITED = ("inv", "solve", "cholesky", "qr", "svd", "fft", "rfft", "irfft")
 _MATRIX_PRIMITIVES = frozenset({"inv", "solve", "cholesky", "qr", "svd"})
 
 
-def _whole_matrices(backend, args):
+def _whole_matrices(primitive_name, backend, args):
     """Dask's linalg takes one 2-D matrix whose chunks are square (LU, Cholesky) or span its columns (QR,
     SVD): one chunk per matrix (and right-hand side) is always accepted."""
     if backend != "dask":
         return args
-    return tuple(arg.rechunk(-1) if backend_name(arg) == "dask" and arg.ndim <= 2 else arg for arg in args)
+    if any(backend_name(arg) == "dask" and arg.ndim > 2 for arg in args):
+        # (numpy.linalg.cholesky on a stack of Dask matrices computes it into numpy, without a word)
+        raise BackendError(primitive_name, "dask", "Dask's linalg takes one 2-D matrix, not a "
+                           "stack of them (nor a vmap over matrices)")
+    return tuple(arg.rechunk(-1) if backend_name(arg) == "dask" else arg for arg in args)
 
 
 def install_backend_guards():

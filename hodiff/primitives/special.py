@@ -293,6 +293,10 @@ digamma.__doc__ = "psi(x) = Gamma'(x) / Gamma(x); derivative polygamma(1, x)."
 
 
 def _polygamma_impl(x, n):
+    if n and type(x) is not np.ndarray and backends.backend_name(x) != "numpy":
+        # scipy's polygamma is Python code that calls np.asarray (computing a Dask array); its formula, on
+        # the zeta ufunc, dispatches to the backend instead.
+        return (-1.0) ** (n + 1) * sp.gamma(n + 1.0) * sp.zeta(n + 1, x)
     return _float_result(sp.polygamma)(n, x) if n else sp.digamma(x)
 
 
