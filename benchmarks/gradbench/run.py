@@ -69,7 +69,7 @@ def _pin_peer_threads():
 
 
 def time_eval(module, peers, limits):
-    from benchmarks.timing import measure
+    from benchmarks.timing import CaseTimeout, measure
 
     available = module.peers()
     for peer, reason in getattr(module, "UNTIMED_PEERS", {}).items():
@@ -88,10 +88,10 @@ def time_eval(module, peers, limits):
             f = functions[function]
             try:
                 m = measure(lambda f=f: f(inp), limits)
-            except Exception as error:  # a peer's failure is reported in its cell, not fatal to the run
+            except (Exception, CaseTimeout) as error:  # a peer's failure or timeout is reported in its cell
                 if name in ("hodiff", REPLAY):
                     raise
-                row[name], row[name + "!"] = None, f"{type(error).__name__}: {error}"
+                row[name], row[name + "!"] = None, f"{type(error).__name__}: {error}".rstrip(": ")
                 print(f"  {name} {module.NAME} {function} {description} FAILED: {row[name + '!']}", file=sys.stderr)
                 continue
             bad = mismatches(expected, m.results[-1])
@@ -105,6 +105,7 @@ def time_eval(module, peers, limits):
                              and row.get("jax+jit") is not None and "jax+jit!" not in row else None)
         rows.append(row)
         print(f"  {module.NAME} {function} {description} done", file=sys.stderr, flush=True)
+        print(table([row], peers).splitlines()[-1], flush=True)  # each row as it is measured
     return rows
 
 
@@ -187,7 +188,7 @@ def main(argv=None) -> int:
     rows = []
     for module in modules:
         rows += time_eval(module, peers, FULL)
-    print(table(rows, peers))
+    print("\n" + table(rows, peers))
     if args.results:
         from pathlib import Path
 
