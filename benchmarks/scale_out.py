@@ -10,7 +10,9 @@ shards: the rows are split into K = 1, 2, 4, 8 contiguous shards and shard k
 contributes sum_{rows in k} (logsumexp(z) - z_y) / (all rows). Executors: none (the
 products computed in this process, shard after shard), a dask LocalCluster of 1
 worker and one of 2 workers (processes, 1 thread each; the client is this
-process). The machine has 2 cores, so on 2 workers the client shares them.
+process, made with direct_to_workers=True unless --via-scheduler). The machine has
+2 cores, so on 2 workers the client shares them. On dask each worker holding shards
+has one hd.ShardedLoss actor, and a product is one call to each.
 
 For each (size, executor, K):
 - build: hd.hessian_operator(sharded, params) once (each shard records its gradient once);
@@ -24,6 +26,9 @@ For each (size, executor, K):
 - shard HVP in a worker: on dask, each worker's cached shard operators timed there
   (medians of 3, no transport), summed over the shards and divided by K: a worker's
   product can be slower than the same product in this process, and that counts in o;
+- transport: on dask, the same fan-out with every shard's H_k v replaced by v itself
+  (``echo_task``: v out to each worker holding shards, one partial sum of copies back,
+  no compute), median of --repeat: the floor that moving v and the sums sets on a product;
 - per-task overhead o = (T_HVP - C / p) / K with p = min(workers, K): the time a
   product takes beyond a perfect split of the in-process compute over p workers, per
   task (on 1 worker: (T - C) / K; for executor none it is the client's summation);
@@ -53,7 +58,7 @@ again, as before the cache) at W4's size, K = 1 and 8, in-process and on 2 worke
 
 Projection: an Amdahl-style model with the measured figures. A product on N workers
 with one shard each costs T(N) = L + N t + c(R / N): L the fixed cost of a product
-(scatter v, submit, gather: round trips) and t the cost per task, both serial on the
+(v out and a partial sum back: the actor call's round trip) and t the cost per task, both serial on the
 client, fitted as a straight line to the 1-worker overheads T_1(K) - C(K) = L + K t
 over K = 1, 2, 4, 8 at W4's size (they depend on n and on the number of tasks, not
 on the rows, and at 16,384 rows they are within the noise of a shared machine);
@@ -68,8 +73,8 @@ K = 2 is shown next to the model's T(2) as a check. The model assumes N machines
 as fast as one core here, connected as this machine's loopback is.
 
 Target (issue 18): per-task overhead < 10% of a shard's HVP time at W4's size,
-printed [met] / [NOT MET] per (workers, K) on dask. W4's shard HVPs (3-15 ms) are
-of the order of one dask round trip (~10-25 ms here), so the run also measures W4's
+printed [met] / [NOT MET] per (workers, K) on dask. W4's shard HVPs (2-15 ms) are
+of the order of moving v (3.3 MB) out and a sum back (the transport column), so the run also measures W4's
 MLP on 64 times the rows (16,384; same n, new rows drawn as W4's; HVP only, medians
 of --larger-repeat): per-task costs stay, the compute per shard grows 64-fold.
 """
@@ -216,6 +221,11 @@ def worker_shard_times(v, token, repeats):
     return [median_time(lambda op=op: op @ v, repeats) for op in operators]
 
 
+def echo_task(loss, shard, shard_key, V):
+    """A product's stand-in with no compute: v itself for H_k v (the transport floor of a product)."""
+    return V
+
+
 def compute_times(loss, params, X, y, v, shards_list, repeats):
     """In-process per-shard product times: ({K: {"shard_s": [shard k's op_k @ v], "record_s": [...]}},
     {K: [op_k]}): the operators stay, to be timed again next to each sharded configuration."""
@@ -255,12 +265,14 @@ def run_config(loss, params, X, y, v, shards, executor, workers, repeats, trace_
         local.append(time.perf_counter() - middle - meter_pause)
         times.append(middle - start)
     io = meter.stop(repeats)
-    worker_compute = None
+    worker_compute = transport = None
     if executor is not None:
         found = [t for times in executor.run(worker_shard_times, v, sharded.token, 3).values() for t in times]
         worker_compute = sum(found) if len(found) == shards else None
+        transport = median_time(lambda: sharded.map_sum(echo_task, v), repeats)
     rec = {"executor": "none" if executor is None else "dask", "workers": workers, "shards": shards,
            "build_s": build, "hvp_s": statistics.median(times), "io": io, "worker_compute_s": worker_compute,
+           "transport_s": transport,
            "compute_s": statistics.median(local),
            "hvp_err": rel_err(hv, reference["hvp"])}
     if executor is not None:  # v to each worker holding shards, one partial sum back from each
@@ -309,7 +321,7 @@ def cache_effect(loss, params, X, y, v, executor, shards, repeats):
     return out
 
 
-def local_cluster(workers, direct=False, malloc_trim=False):
+def local_cluster(workers, direct=True, malloc_trim=False):
     import dask
     import distributed
 
@@ -325,7 +337,7 @@ def local_cluster(workers, direct=False, malloc_trim=False):
 
 
 def measure_size(label, params, X, y, v, shards_list, repeats, trace_repeats, cache_shards, worker_counts,
-                 direct=False, malloc_trim=False):
+                 direct=True, malloc_trim=False):
     """All executors at one size; returns {"label", "rows", "n", "single_s", "compute", "records", "cache"}."""
     loss = importlib.import_module("benchmarks.scale_out").shard_loss  # by reference: the workers import it
     whole = (X, y, len(y))
@@ -453,12 +465,12 @@ def measured_mb(io):
 def main_table(sizes):
     lines = ["| size | executor | workers | shards | build ms | HVP ms | shard HVP ms | shard HVP in a worker ms | "
              "overhead/task ms | "
-             "overhead / shard HVP | trace ms | MB out / back per product (computed) | "
+             "overhead / shard HVP | transport ms | trace ms | MB out / back per product (computed) | "
              "MB written to dask comms per product: client (+ scheduler), workers | rel err vs single |",
-             "|" + " --- |" * 14]
+             "|" + " --- |" * 15]
     for size in sizes:
         lines.append(f"| {size['label']} | single process, whole loss | - | - | {ms(size['single_record_s'])} | "
-                     f"{ms(size['single_s'])} | - | - | - | - | {ms(size['single_trace_s'])} | - | - | - |")
+                     f"{ms(size['single_s'])} | - | - | - | - | - | {ms(size['single_trace_s'])} | - | - | - |")
         for r in size["records"]:
             err = max(r["hvp_err"], r.get("trace_err", 0.0))
             lines.append(
@@ -467,7 +479,7 @@ def main_table(sizes):
                 f"{ms(r['hvp_s'])} | {ms(r['shard_hvp_s'])} | "
                 f"{ms(r['worker_compute_s'] / r['shards']) if r.get('worker_compute_s') else '-'} | "
                 f"{ms(r['overhead_s'])} | "
-                f"{r['overhead_s'] / r['shard_hvp_s']:.1%} | {ms(r.get('trace_s'))} | "
+                f"{r['overhead_s'] / r['shard_hvp_s']:.1%} | {ms(r.get('transport_s'))} | {ms(r.get('trace_s'))} | "
                 f"{mb(r.get('bytes_out'))} / {mb(r.get('bytes_back'))} | {measured_mb(r['io'])} | {err:.1e} |")
     return "\n".join(lines)
 
@@ -538,9 +550,11 @@ def verdicts(sizes):
                 share = r["overhead_s"] / r["shard_hvp_s"]
                 noise = (" (negative: the overhead is within this run's noise, so no pass is claimed)"
                          if share < 0 else "")
+                floor = (f"; the transport alone is {r['transport_s'] / r['shards'] * 1e3:.2f} ms per task"
+                         if r.get("transport_s") is not None else "")
                 line(0 <= share < TARGET, f"{size['label']}, {r['workers']} worker(s), {r['shards']} shards: per-task "
                      f"overhead {r['overhead_s'] * 1e3:.2f} ms = {share:.1%} of a shard's HVP "
-                     f"({r['shard_hvp_s'] * 1e3:.2f} ms) < {TARGET:.0%}{noise}")
+                     f"({r['shard_hvp_s'] * 1e3:.2f} ms) < {TARGET:.0%}{noise}{floor}")
     return "\n".join(out), failures
 
 
@@ -596,8 +610,9 @@ def main(argv=None):
     parser.add_argument("--larger-repeat", type=int, default=5, help="HVP repeats at the larger size")
     parser.add_argument("--shards", type=int, nargs="+", help="shard counts (default 1 2 4 8; quick: 1 2)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="dask LocalCluster sizes")
-    parser.add_argument("--direct", action="store_true",
-                        help="Client(direct_to_workers=True): scatters and gathers skip the scheduler")
+    parser.add_argument("--via-scheduler", dest="direct", action="store_false",
+                        help="dask's default Client (no direct_to_workers): scatters, gathers and actor calls "
+                             "are relayed by the scheduler (default: Client(direct_to_workers=True))")
     parser.add_argument("--keep-malloc-trim", action="store_true",
                         help="keep dask's MALLOC_TRIM_THRESHOLD_=65536 for the workers (default: unset it)")
     parser.add_argument("--json", metavar="PATH")
@@ -630,8 +645,9 @@ def main(argv=None):
             "load": (load_start, load_end), "repeat": repeat, "trace_repeat": trace_repeat, "command": command,
             "busy": " (other jobs shared the machine: absolute times are inflated)" if max(load_start, load_end) > 1.5
             else "",
-            "client": ("Client(cluster, direct_to_workers=True)" if args.direct else
-                       "Client(cluster) (dask's defaults: scatters, task arguments and gathers go through the "
+            "client": ("Client(cluster, direct_to_workers=True) (scatters and hd.ShardedLoss's actor calls go "
+                       "straight to the workers)" if args.direct else
+                       "Client(cluster) (dask's defaults: scatters, gathers and actor calls are relayed by the "
                        "scheduler)")
             + ("; workers with dask's MALLOC_TRIM_THRESHOLD_=65536" if args.keep_malloc_trim else
                "; workers without dask's MALLOC_TRIM_THRESHOLD_=65536 (distributed.nanny.pre-spawn-environ set to "

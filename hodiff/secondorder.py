@@ -209,10 +209,11 @@ class HessianOperator(FlatOperator):
 
 
 class ShardedHessianOperator(FlatOperator):
-    """The Hessian of an ``hd.ShardedLoss`` at x: each product is one task per shard, summed here
-    (the Gauss-Newton matrix when its loss is a ``GaussNewtonSplit``: ``ggn_operator(..., shards=)``).
+    """The Hessian of an ``hd.ShardedLoss`` at x: each product computes every shard's H_k v where the
+    shard is, summed here (the Gauss-Newton matrix when its loss is a ``GaussNewtonSplit``:
+    ``ggn_operator(..., shards=)``).
 
-    x goes to the executor once (a scattered future on dask) with a token naming it; each worker
+    x goes to the executor once (scattered to the workers holding shards, on dask) with a token naming it; each worker
     records its shards' gradients at x once and replays them for every later product (see
     ``hodiff.distributed.OperatorCache``), so a product moves V out and H_k V back, nothing more.
     """
@@ -261,7 +262,8 @@ def hessian_operator(f, x, *, args=(), kwargs=None):
            [ 0., 12.]])
 
     f may be an ``hd.ShardedLoss`` (total = sum_k loss(x, shard_k)): then every matvec/matmat
-    is one task per shard on its executor, and the products are summed here.
+    computes each shard's product where the shard is (on dask: one actor call per worker),
+    and the products are summed here.
     """
     from .distributed import ShardedLoss
     if isinstance(f, ShardedLoss):
@@ -1061,7 +1063,7 @@ def ggn_operator(model, loss, params, *, shards=None, executor=None):
 
     With ``shards`` (a sequence of data shards), model(params, shard) -> z_k and
     loss(z_k, shard) -> scalar, and the operator is sum_k J_k^T H_k J_k: each product
-    is one task per shard on ``executor`` (None, a ``concurrent.futures`` executor or a
+    computes every shard's term where the shard is, on ``executor`` (None, a ``concurrent.futures`` executor or a
     dask ``Client``, as for ``hd.ShardedLoss``, whose machinery it uses: shards sent
     once, each worker's recordings cached at params), summed here.
     """

@@ -27,13 +27,15 @@ def test_quick_run_equals_single_process_and_has_its_rows(tmp_path):
     equal = [line for line in lines if line.startswith("- [") and "equal single-process" in line]
     assert len(equal) == 2 and all(line.startswith("- [met]") for line in equal), equal
     rows = [line for line in lines if line.startswith("| quick MLP |")]
-    main = [row.split("|")[2:5] for row in rows if row.count("|") == 15]
+    main = [row.split("|")[2:5] for row in rows if row.count("|") == 16]
     cache = [row.split("|")[2:5] for row in rows if row.count("|") == 10]
     # single process; in-process (none) x 1, 2 shards; dask on 1 and 2 workers x 1, 2 shards
     assert [[cell.strip() for cell in row] for row in main] == [
         ["single process, whole loss", "-", "-"], ["none", "-", "1"], ["none", "-", "2"],
         ["dask LocalCluster", "1", "1"], ["dask LocalCluster", "1", "2"],
         ["dask LocalCluster", "2", "1"], ["dask LocalCluster", "2", "2"]], rows
+    transport = [row.split("|")[11].strip() for row in rows if row.count("|") == 16 and "dask" in row]
+    assert len(transport) == 4 and all(float(cell) > 0 for cell in transport), rows  # the no-compute fan-out
     assert [[cell.strip() for cell in row] for row in cache] == [
         ["none", "-", "1"], ["none", "-", "2"], ["dask", "2", "1"], ["dask", "2", "2"]], rows
     assert sum("overhead" in line for line in lines if line.startswith("- [")) == 4
