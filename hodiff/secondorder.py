@@ -824,8 +824,9 @@ _GRADIENT_FREE = {"nelder-mead", "powell", "cobyla", "cobyqa"}
 class _Objective:
     """f on flat vectors with a one-point cache: scipy asks for f, jac, hessp at the same x."""
 
-    def __init__(self, function, raveler, second_order):
+    def __init__(self, function, raveler, second_order, sharded=None):
         self.function = function
+        self.sharded = sharded  # an hd.ShardedLoss: everything fans out over its shards
         self.raveler = raveler
         self.second_order = second_order
         self.x = None
@@ -839,7 +840,12 @@ class _Objective:
             return
         x = np.array(x, dtype=np.float64)
         self.evaluations += 1
-        if self.second_order:
+        if self.sharded is not None:
+            # Value, gradient and products computed where the shards are: at each point every shard's
+            # gradient is recorded once, on its worker, and the products replay it there.
+            self.operator = ShardedHessianOperator(self.sharded, self.raveler.unflatten(x))
+            value, gradient = self.operator.value, self.operator.gradient
+        elif self.second_order:
             operator = HessianOperator(lambda flat: self.function(self.raveler.unflatten(flat)), x)
             self.operator = operator
             value, gradient = operator.value, operator.gradient
@@ -947,6 +953,9 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
     receives x as a pytree like x0 (or ``intermediate_result`` with ``.x`` so).
     The work is in float64 (as scipy's).
 
+    f may be an ``hd.ShardedLoss``: then the value, gradient and Hessian products at each
+    point are computed where the shards are (on its executor's workers, summed here).
+
     Returns scipy's ``OptimizeResult`` with ``x`` (and ``jac``) as pytrees like x0
     (leaf shapes and dtypes of x0), plus ``x_flat``.
 
@@ -963,10 +972,15 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
         raise TypeError(f"hodiff.minimize: method must be a scipy method name, got {method!r}")
     key = method.lower()
     _check_hessian_option(hessian, sparsity, key, method)
+    from .distributed import ShardedLoss
+    sharded = f if isinstance(f, ShardedLoss) else None
+    if sharded is not None and (args or kwargs or hessian == "sparse"):
+        raise TypeError("hodiff.minimize: an hd.ShardedLoss takes the parameters only (no args=/kwargs=) and "
+                        "fans its products out; hessian='sparse' is not available on it (use hessian='auto')")
     raveler = _Raveler(x0, "minimize")
     closed = _closed(f, args, kwargs)
     second_order = hessian == "auto" and (key in _HESSP_METHODS or key in _HESS_METHODS)
-    objective = _Objective(closed, raveler, second_order)
+    objective = _Objective(closed, raveler, second_order, sharded)
     x0_flat = raveler.flatten_value(x0).astype(np.float64)
     scipy_arguments = dict(options)
     if key in _GRADIENT_FREE:

@@ -285,3 +285,40 @@ def test_release_drops_the_recorded_operators(dask_client):
     after = sum(s["entries"] for s in dask_client.run(configure_operator_cache).values())
     assert before - after == len(shards)
     np.testing.assert_allclose(op @ V[:, 0], _reference(shards, w) @ V[:, 0], rtol=1e-12, atol=1e-13)  # records again
+
+
+# --- hd.minimize on a ShardedLoss: every value, gradient and Hessian product fans out
+
+@pytest.mark.parametrize("method", ["trust-krylov", "trust-exact", "BFGS"])
+def test_minimize_a_sharded_loss_equals_the_whole_loss(method, monkeypatch):
+    shards, w, _ = _data()
+    whole = hd.minimize(lambda w: sum(shard_loss(w, s) for s in shards), w, method=method)
+    sharded = hd.ShardedLoss(shard_loss, shards)
+    fanned, original = [], hd.ShardedLoss.map
+
+    def counted(self, *args):  # the value and gradient at a point: one fan-out over the shards
+        fanned.append(args[0])
+        return original(self, *args)
+
+    monkeypatch.setattr(hd.ShardedLoss, "map", counted)
+    result = hd.minimize(sharded, w, method=method)
+    assert result.success and whole.success
+    np.testing.assert_allclose(result.x, whole.x, rtol=1e-10, atol=1e-12)
+    assert result.nit == whole.nit and len(fanned) >= result.nit  # each point's value and gradient fanned out
+
+
+def test_minimize_a_sharded_loss_on_dask(dask_client):
+    shards, w, _ = _data()
+    whole = hd.minimize(lambda w: sum(shard_loss(w, s) for s in shards), w)
+    result = hd.minimize(hd.ShardedLoss(shard_loss, shards, executor=dask_client), w)
+    assert result.success
+    np.testing.assert_allclose(result.x, whole.x, rtol=1e-10, atol=1e-12)
+
+
+def test_minimize_a_sharded_loss_refuses_args_and_sparse():
+    shards, w, _ = _data()
+    sharded = hd.ShardedLoss(shard_loss, shards)
+    with pytest.raises(TypeError, match="ShardedLoss takes the parameters only"):
+        hd.minimize(sharded, w, args=(1.0,))
+    with pytest.raises(TypeError, match="hessian='sparse' is not available"):
+        hd.minimize(sharded, w, method="Newton-CG", hessian="sparse")
