@@ -392,3 +392,22 @@ def sharded_value_and_gradient(sharded, x, token):
 def sharded_matmat(sharded, x, token, V):
     """sum_k H_k V (V a vector (n,) or a matrix (n, k)), each H_k V computed where shard k is."""
     return sharded.map_sum(_shard_task, x, token, np.asarray(V))
+
+
+def _shard_quadratic_forms(loss, shard, shard_key, x, token, V, n):
+    """On the worker: v_j^T H_k v_j for the columns of V ((n, k) floats, or Rademacher signs packed by
+    ``np.packbits`` along axis 0: a (ceil(n / 8), k) uint8 array), as (k,) float64."""
+    operator = operator_cache.operator(loss, shard, shard_key, x, token)
+    if V.dtype == np.uint8:
+        V = np.unpackbits(V, axis=0, count=n).astype(operator.dtype) * 2 - 1
+    V = aligned(V)
+    return np.einsum("ij,ij->j", V, operator.matmat(V), dtype=np.float64)
+
+
+def sharded_quadratic_forms(sharded, x, token, V):
+    """sum_k diag(V^T H_k V) for V (n, k), each shard's forms computed where it is; a V of +-1 entries
+    travels bit-packed (exact: the worker unpacks the same +-1 values)."""
+    n = V.shape[0]
+    if np.all(np.abs(V) == 1):
+        V = np.packbits(V > 0, axis=0)
+    return sharded.map_sum(_shard_quadratic_forms, x, token, V, n)

@@ -172,6 +172,11 @@ class FlatOperator(scipy.sparse.linalg.LinearOperator):
         """The product with v, for v a pytree shaped like x; the result has x's structure."""
         return self.unflatten(self._matvec(self.flatten(tree)))
 
+    def quadratic_forms(self, V):
+        """(k,) float64: v_j^T H v_j for the k columns of V (n, k), the samples of Hutchinson's estimator."""
+        V = np.asarray(V, dtype=self.dtype)
+        return np.einsum("ij,ij->j", V, self.matmat(V), dtype=np.float64)
+
     def dense(self, block=256):
         """The full (n, n) matrix from batched products, ``block`` columns at a time (bounds memory)."""
         H = np.empty((self.n, self.n), dtype=self.dtype)
@@ -240,6 +245,13 @@ class ShardedHessianOperator(FlatOperator):
         if V.shape[1] == 0:
             return np.zeros((self.n, 0), dtype=self.dtype)
         return self._distributed.sharded_matmat(self._sharded, self._x_handle, self._token, V)
+
+    def quadratic_forms(self, V):
+        """(k,) float64: v_j^T H v_j = sum_k v_j^T H_k v_j, each shard's forms computed where the shard is.
+        Only k numbers per worker come back; a Rademacher V (entries +-1, as Hutchinson's probes) goes out
+        as one bit per entry (n k / 8 bytes instead of 8 n k)."""
+        V = np.asarray(V, dtype=self.dtype)
+        return self._distributed.sharded_quadratic_forms(self._sharded, self._x_handle, self._token, V)
 
 
 def hessian_operator(f, x, *, args=(), kwargs=None):
@@ -415,7 +427,7 @@ def hessian_trace(f, x=None, samples=100, seed=0, *, method="hutchinson", rtol=N
     operator = _as_operator(f, x, args, kwargs)
     rng = np.random.default_rng(seed)
     if method == "hutchinson":
-        return _hutchinson(operator.matmat, operator.n, operator.dtype, samples, rng, rtol, block, 0.0, 0)
+        return _hutchinson(operator.quadratic_forms, operator.n, operator.dtype, samples, rng, rtol, block, 0.0, 0)
     # Hutch++: k sketch vectors (k HVPs for H S, k for H Q; more than n would add nothing),
     # the rest for the deflated Hutchinson (the only part rtol can stop early).
     sketch = min(samples // 3, operator.n)
@@ -426,10 +438,10 @@ def hessian_trace(f, x=None, samples=100, seed=0, *, method="hutchinson", rtol=N
     def deflate(v):  # (I - QQ^T) v
         return v - basis @ (basis.T @ v)
 
-    def deflated_matmat(v):
-        return deflate(operator.matmat(deflate(v)))
+    def deflated_quadratic_forms(V):  # v^T (I - QQ^T) H (I - QQ^T) v = w^T H w, w = (I - QQ^T) v
+        return operator.quadratic_forms(deflate(V))
 
-    return _hutchinson(deflated_matmat, operator.n, operator.dtype, samples - 2 * sketch, rng, rtol, block,
+    return _hutchinson(deflated_quadratic_forms, operator.n, operator.dtype, samples - 2 * sketch, rng, rtol, block,
                        low_rank, 2 * sketch)
 
 
@@ -438,12 +450,13 @@ def _rademacher(rng, count, n, dtype):
     return rng.choice(np.array([-1.0, 1.0], dtype=dtype), size=(count, n)).T
 
 
-def _hutchinson(matmat, n, dtype, budget, rng, rtol, block, offset, spent):
-    """offset + Hutchinson's estimate of tr(matmat) from at most ``budget`` probes (stopping at rtol)."""
+def _hutchinson(quadratic_forms, n, dtype, budget, rng, rtol, block, offset, spent):
+    """offset + Hutchinson's estimate of tr(H) from at most ``budget`` probes (stopping at rtol);
+    quadratic_forms(V) gives v_j^T H v_j for the columns of V."""
     values = np.empty(0)
     while values.size < budget:
         probes = _rademacher(rng, min(block, budget - values.size), n, dtype)
-        values = np.concatenate([values, np.einsum("ij,ij->j", probes, matmat(probes), dtype=np.float64)])
+        values = np.concatenate([values, quadratic_forms(probes)])
         if rtol is not None and values.size >= 2:
             trace = offset + float(np.mean(values))
             if float(np.std(values, ddof=1)) / math.sqrt(values.size) <= rtol * abs(trace):

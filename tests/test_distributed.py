@@ -49,6 +49,30 @@ def test_sharded_threads():
         _check(executor)
 
 
+@pytest.mark.parametrize("method", ["hutchinson", "hutch++"])
+def test_trace_probes_travel_as_bits_and_only_forms_come_back(method, monkeypatch):
+    # Hutchinson's probes are +-1: they go to the shards bit-packed, and each shard sends back its k forms
+    # v^T H_k v, not H_k V. Hutch++'s deflated probes are not +-1, so they travel as floats.
+    from hodiff import distributed
+    shards, w, _ = _data()
+    seen, shard_forms = [], distributed._shard_quadratic_forms
+
+    def spy(loss, shard, shard_key, x, token, V, n):
+        forms = shard_forms(loss, shard, shard_key, x, token, V, n)
+        seen.append((V.dtype, V.shape, forms.shape))
+        return forms
+
+    monkeypatch.setattr(distributed, "_shard_quadratic_forms", spy)
+    op = hd.hessian_operator(hd.ShardedLoss(shard_loss, shards), w)
+    estimate = hd.hessian_trace(op, samples=12, seed=1, method=method, block=5)
+    single = hd.hessian_trace(lambda w: sum(shard_loss(w, s) for s in shards), w, samples=12, seed=1,
+                              method=method, block=5)
+    np.testing.assert_allclose(estimate.samples, single.samples, rtol=1e-12)
+    columns = [5, 5, 2] if method == "hutchinson" else [4]  # hutch++: 12 - 2 * 4 sketch HVPs left
+    dtype = np.uint8 if method == "hutchinson" else np.float64
+    assert seen == [(np.dtype(dtype), (1 if dtype == np.uint8 else 6, k), (k,)) for k in columns for _ in shards]
+
+
 def test_sharded_wrong_product_detected():
     shards, w, V = _data()
     op = hd.hessian_operator(hd.ShardedLoss(shard_loss, shards[:-1]), w)  # a shard missing
