@@ -48,6 +48,40 @@ def test_einsum_matches_numpy_and_its_derivatives_check(subscripts, shapes):
     hd.check_grads(lambda *ops: hnp.einsum(subscripts, *ops), operands, order=2)
 
 
+# Above 1000 multiply-adds a two-operand einsum runs as one batched matmul (contraction._matmul_plan);
+# these shapes take that path, or its refusals, and must still be numpy.einsum's numbers.
+MATMUL_EINSUM_CASES = [
+    ("kjl,nkl->nkj", [(5, 2, 2), (1000, 5, 2)], True),    # GradBench gmm's Q_k (x_i - mu_k)
+    ("nkj,kjl->nkl", [(1000, 5, 2), (5, 2, 2)], True),
+    ("nkj,nkl->kjl", [(1000, 5, 2), (1000, 5, 2)], True),   # contracted over the rows
+    ("ij,jk->ik", [(30, 40), (40, 20)], True),
+    ("ij,kj->ki", [(50, 8), (100, 8)], True),               # output transposed
+    ("abc,bd->da", [(10, 20, 30), (20, 5)], True),          # c summed in a alone
+    ("ijk,k->ij", [(20, 30, 40), (40,)], True),
+    ("bij,bjk->bik", [(100, 3, 3), (100, 3, 3)], True),
+    ("ij,ij->i", [(1000, 4), (1000, 4)], False),            # a stack of dot products: numpy's loop
+    ("ab,cd->abcd", [(40, 10), (10, 10)], False),           # an outer product: nothing contracted
+    ("ii,ij->j", [(40, 40), (40, 30)], False),              # a repeated letter reads a diagonal
+    ("ij,ij->ij", [(1, 3000), (2, 3000)], False),           # size 1 against 2
+]
+
+
+@pytest.mark.parametrize("subscripts, shapes, as_matmul", MATMUL_EINSUM_CASES,
+                         ids=[c[0] + str(c[1][0]) for c in MATMUL_EINSUM_CASES])
+def test_big_two_operand_einsums_are_numpys_and_differentiable(subscripts, shapes, as_matmul):
+    from hodiff.primitives.contraction import _matmul_plan
+
+    assert (_matmul_plan(subscripts, *shapes) is not None) == as_matmul
+    a, b = (_random(*shape) for shape in shapes)
+    np.testing.assert_allclose(hnp.einsum(subscripts, a, b), np.einsum(subscripts, a, b), rtol=1e-12, atol=1e-12)
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    assert hnp.einsum(subscripts, a32, b32).dtype == np.float32
+    np.testing.assert_array_equal(hnp.einsum(subscripts, a.astype(int), b.astype(int) + 1),
+                                  np.einsum(subscripts, a.astype(int), b.astype(int) + 1))
+    # The VJP's einsums take the same path; a random direction checks it against finite differences.
+    hd.check_grads(lambda a, b: hnp.einsum(subscripts, a, b), (a, b), order=1, modes=("rev",))
+
+
 def test_einsum_interleaved_sublists():
     a, b = _random(2, 3), _random(3, 4)
     np.testing.assert_allclose(hnp.einsum(a, [0, 1], b, [1, 2], [0, 2]), a @ b)
