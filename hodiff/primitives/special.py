@@ -50,7 +50,7 @@ from .elementwise import (
     where,
 )
 from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
-from .shape import expand_dims, reshape
+from .shape import expand_dims, reduce_short_last_axis, reshape
 from .shape import sum as _sum
 
 __all__ = [
@@ -739,10 +739,15 @@ def _logsumexp_impl(x, axis=None, keepdims=False):
         x = x.astype(np.float64)
     if x.size == 0:
         return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
-    shift = np.max(x, axis=axis, keepdims=True)
+    # (the shift's zero may differ in sign from np.max's, which changes no bit of the result)
+    shift = reduce_short_last_axis(np.maximum, x, axis, True)
+    shift = np.max(x, axis=axis, keepdims=True) if shift is None else shift
     shift = np.where(np.isfinite(shift), shift, 0)  # all -inf (or an inf): no shift
+    exps = np.exp(x - shift)
+    total = reduce_short_last_axis(np.add, exps, axis, True)
+    total = np.sum(exps, axis=axis, keepdims=True) if total is None else total
     with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+        out = np.log(total) + shift
     if not keepdims:
         out = np.reshape(out, [n for i, n in enumerate(x.shape) if axis is not None and i not in axis])
     return out
