@@ -81,6 +81,7 @@ ROWS = [
     TaylorRow("power[array exponent]", E.power, _pos((3,), (3,))),
     TaylorRow("series_product", E.series_product, _u((4, 3), (4, 3))),
     TaylorRow("series_product[broadcast]", E.series_product, _u((4, 2, 3), (4, 2, 1))),
+    TaylorRow("series_product[one series each]", E.series_product, _u((6,), (6,))),
     TaylorRow("exp", E.exp, _u((3,))),
     TaylorRow("log", E.log, _pos((3,))),
     TaylorRow("sin", E.sin, _u((3,))),
@@ -255,6 +256,20 @@ def test_high_order_taylor_matches_known_series():
     scale = 2 / np.sqrt(np.pi)
     np.testing.assert_allclose(erf_coefficients, scale * np.array([0, 1, 0, -1 / 3, 0, 1 / 10, 0, -1 / 42]),
                                atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_series_product_of_two_series_is_the_truncated_polynomial_product(dtype):
+    """The 1-D path (numpy's convolution) against numpy.polynomial, and against the general path."""
+    rng = np.random.default_rng(7)
+    a, b = (rng.standard_normal(9).astype(dtype) for _ in range(2))
+    if np.iscomplexobj(a):
+        a, b = a + 1j * rng.standard_normal(9), b - 1j * rng.standard_normal(9)
+    product = E.series_product(a, b)
+    assert product.dtype == dtype and product.shape == (9,)
+    tolerance = 10 * np.finfo(dtype).eps
+    np.testing.assert_allclose(product, np.polynomial.polynomial.polymul(a, b)[:9], rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(product, E.series_product(a[:, None], b[:, None])[:, 0], rtol=tolerance, atol=tolerance)
 
 
 def test_series_of_a_broadcast_argument_gets_the_output_shape():

@@ -46,6 +46,9 @@ def _gather_index(n):
 
 
 def _series_product_impl(a, b, axis=0):
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == b.ndim == 1 and 0 < len(a) == len(b):
+        # one series each (a scalar's derivatives, W6): numpy's convolution, 1.7 us against 25 us below
+        return np.convolve(a, b)[:len(a)].astype(np.result_type(a, b), copy=False)
     a = backends.asarray(a)
     b = backends.asarray(b)
     if a.ndim != b.ndim:
