@@ -26,6 +26,9 @@ from hodiff.primitives import elementwise as E
 from hodiff.primitives import shape as S
 from hodiff.primitives import special as P
 
+from . import every_mode
+from .tables.elementwise import SERIES_EXP_ROWS
+
 ORDER = 5
 
 
@@ -82,6 +85,12 @@ ROWS = [
     TaylorRow("series_product", E.series_product, _u((4, 3), (4, 3))),
     TaylorRow("series_product[broadcast]", E.series_product, _u((4, 2, 3), (4, 2, 1))),
     TaylorRow("series_product[one series each]", E.series_product, _u((6,), (6,))),
+    TaylorRow("series_exp", E.series_exp, _u((3,), (4, 3))),
+    TaylorRow("series_exp[one entry]", E.series_exp, _u((), (6,))),
+    TaylorRow("series_exp[broadcast y0]", E.series_exp, _u((3,), (4, 2, 3))),
+    TaylorRow("series_exp[sin_cos]", E.series_exp, _u((2, 3), (4, 3)), params={"kind": "sin_cos"}),
+    TaylorRow("series_exp[sin_cos, one entry]", E.series_exp, _u((2,), (5,)), params={"kind": "sin_cos"}),
+    TaylorRow("series_exp[cosh_sinh, broadcast]", E.series_exp, _u((2, 1), (4, 2, 3)), params={"kind": "cosh_sinh"}),
     TaylorRow("exp", E.exp, _u((3,))),
     TaylorRow("log", E.log, _pos((3,))),
     TaylorRow("sin", E.sin, _u((3,))),
@@ -270,6 +279,41 @@ def test_series_product_of_two_series_is_the_truncated_polynomial_product(dtype)
     tolerance = 10 * np.finfo(dtype).eps
     np.testing.assert_allclose(product, np.polynomial.polynomial.polymul(a, b)[:9], rtol=tolerance, atol=tolerance)
     np.testing.assert_allclose(product, E.series_product(a[:, None], b[:, None])[:, 0], rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("check, row", every_mode.cases(SERIES_EXP_ROWS))
+def test_series_exp_in_every_mode(check, row):
+    """vmap, Taylor mode over it (its reference recurrence), Duals and Variables (test_systematic: fwd/rev)."""
+    check(row)
+
+
+@pytest.mark.parametrize("kind, start", [("exp", 0.7), ("sin_cos", [0.3, -0.4]), ("cosh_sinh", [1.2, 0.5])])
+def test_series_exp_of_one_entry_on_floats_is_its_numpy_recurrence(kind, start):
+    """The Python-float path (one entry) against the numpy path (the same entry as a (1,) member)."""
+    w = np.random.default_rng(3).standard_normal(12)
+    start = np.asarray(start)
+    floats = E.series_exp(start, w, kind=kind)
+    arrays = E.series_exp(start[..., None], w[:, None], kind=kind)[..., 0]
+    np.testing.assert_allclose(floats, arrays, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind, reference", [
+    ("exp", lambda t: mpmath.exp(0.5 * t - t ** 3)),
+    ("sin_cos", lambda t: mpmath.sin(0.3 + 0.5 * t - t ** 3)),
+    ("cosh_sinh", lambda t: mpmath.sinh(0.3 + 0.5 * t - t ** 3)),
+])
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-13), (np.float32, 1e-5)])
+def test_series_exp_against_mpmath(kind, reference, dtype, rtol):
+    """Twelve coefficients of exp, sin and sinh of 0.3 + 0.5 t - t^3 against mpmath; float32 stays float32."""
+    w = np.zeros(12, dtype)
+    w[0], w[2] = 0.5, -1.0
+    start = {"exp": 1.0, "sin_cos": [np.cos(0.3), np.sin(0.3)], "cosh_sinh": [np.cosh(0.3), np.sinh(0.3)]}[kind]
+    got = E.series_exp(np.asarray(start, dtype), w, kind=kind)
+    assert got.dtype == dtype
+    got = got if kind == "exp" else got[:, 1]
+    with mpmath.workdps(40):
+        expected = np.array([float(c) for c in mpmath.taylor(reference, 0, 12)])[1:]
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
 
 
 def test_series_of_a_broadcast_argument_gets_the_output_shape():

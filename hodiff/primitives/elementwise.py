@@ -33,7 +33,7 @@ from ..core import backends
 from ..core.errors import TracedConversionError
 from ..core.trace import Primitive, Tracer, concrete_value
 from . import shape as _S  # shape ops for the Taylor rules (shape.py does not import this module)
-from .cauchy import series_product
+from .cauchy import series_exp, series_product
 from .rules import (
     batch_elementwise,
     dtype_of,
@@ -99,32 +99,24 @@ class _RecurrenceRows:
 
     Never the whole (K, K) + member shape array: a row is made when the
     recurrence reaches it (O(K x entries) memory, the cost of the history).
-    With ``channels`` (a 1-d numpy array of signs) a row gets a channel axis
-    after the coefficient axis: row[j-1, c] = channels[c] * weights * series.
     """
 
     __slots__ = ("weights", "series")
 
-    def __init__(self, weights, series, channels=None):
-        shape = shape_of(series)
-        member_ndim = len(shape) - 1
+    def __init__(self, weights, series):
+        member_ndim = len(shape_of(series)) - 1
         # numpy weights in the series' precision: float64 weights would turn float32 series into float64.
         precision = np.finfo(dtype_of(series)).dtype
-        if channels is None:
-            self.weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
-            self.series = series
-        else:
-            self.weights = (weights[:, :, None] * channels).astype(precision).reshape(
-                weights.shape + channels.shape + (1,) * member_ndim)
-            self.series = _S.reshape(series, shape=shape[:1] + (1,) + tuple(shape[1:]))
+        self.weights = weights.astype(precision).reshape(weights.shape + (1,) * member_ndim)
+        self.series = series
 
     def row(self, k):
         return multiply(self.weights[k - 1, :k], _S.getitem(self.series, index=slice(0, k)))
 
 
-def _recurrence_matrix(weights, series, channels=None):
+def _recurrence_matrix(weights, series):
     """M[k-1, j-1] = weights[k-1, j-1] * series[j-1], handed out row by row (see _RecurrenceRows)."""
-    return _RecurrenceRows(weights, series, channels)
+    return _RecurrenceRows(weights, series)
 
 
 def _history(value):
@@ -243,9 +235,8 @@ true_divide = elementwise(
 
 
 def _taylor_exp_from(y0, x_series):
-    """Series of y = exp(x):  k y_k = sum_{j=1..k} j x_j y_{k-j}."""
-    order = x_series.shape[0]
-    return _linear_recurrence(_recurrence_matrix(_weights("j/k", order), x_series), y0, order)
+    """Series of y = y0 exp(x - x0):  k y_k = sum_{j=1..k} j x_j y_{k-j}, one ``series_exp`` call."""
+    return series_exp(y0, _aligned(x_series, len(shape_of(y0))))
 
 
 def _taylor_log_from(x0, x_series):
@@ -380,25 +371,10 @@ log = elementwise("log", scalar_fast_unary(math.log, np.log), (lambda ans, x: tr
                   taylor=lambda ans, primals, series: _taylor_log_from(primals[0], series[0]))
 
 
-_COS_SIN_SIGNS = np.array([1.0, -1.0])
-_SWAP = np.array([1, 0])
-
-
-def _sin_cos_series(s0, c0, x_series, signs=_COS_SIN_SIGNS):
-    """sin and cos series together:  k s_k = sum j x_j c_{k-j},  k c_k = -sum j x_j s_{k-j}.
-
-    With signs (1, 1): sinh and cosh (k c_k = +sum j x_j s_{k-j}).
-
-    One history holds (c_j, s_j) pairs along a channel axis, so each k is one
-    multiply and one sum for both series.
-    """
-    order = x_series.shape[0]
-    matrix = _recurrence_matrix(_weights("j/k", order), x_series, channels=signs)
-    history = _history(_S.stack(c0, s0, axis=0))  # (1, 2) + shape: [[c_0, s_0]]
-    for k in range(1, order + 1):
-        s_and_c = _next_coefficient(matrix, k, history)  # [[s_k, c_k]]
-        history = _prepend(_S.getitem(s_and_c, index=(slice(None), _SWAP)), history)
-    both = _in_order(history, order)  # (K, 2) + shape
+def _sin_cos_series(s0, c0, x_series, kind="sin_cos"):
+    """sin and cos series together, one ``series_exp`` call on the pair (c, s):
+    k s_k = sum j x_j c_{k-j},  k c_k = -sum j x_j s_{k-j}  (kind "cosh_sinh": +sum, for sinh and cosh)."""
+    both = series_exp(_S.stack(c0, s0, axis=0), _aligned(x_series, len(shape_of(s0))), kind=kind)  # (K, 2) + shape
     return _S.getitem(both, index=(slice(None), 1)), _S.getitem(both, index=(slice(None), 0))
 
 
@@ -629,7 +605,6 @@ sqrt.inplace_vjp = lambda g, ans, x: _multiply_into(g, 0.5 / ans, out=g)
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
-_COSH_SINH_SIGNS = np.array([1.0, 1.0])
 
 
 def _unary_taylor(build):
@@ -669,10 +644,10 @@ tan = elementwise("tan", np.tan, (lambda ans, x: add(multiply(ans, ans), 1.0),),
                   taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 1, 0, 1)))
 
 sinh = elementwise("sinh", np.sinh, (lambda ans, x: cosh(x),),
-                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(ans, cosh(x0), xs, _COSH_SINH_SIGNS)[0]))
+                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(ans, cosh(x0), xs, "cosh_sinh")[0]))
 
 cosh = elementwise("cosh", np.cosh, (lambda ans, x: sinh(x),),
-                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(sinh(x0), ans, xs, _COSH_SINH_SIGNS)[1]))
+                   taylor=_unary_taylor(lambda ans, x0, xs: _sin_cos_series(sinh(x0), ans, xs, "cosh_sinh")[1]))
 
 
 def _integral_with(x_series, w0, w_series, p):

@@ -759,7 +759,7 @@ _NONLINEAR_ELEMENTWISE = [
 ]
 _DENSE = [
     "adjugate", "adjugate_jvp", "cholesky", "det", "eig", "eigh", "expm", "inv", "inverse_with_poles", "lu", "pinv",
-    "qr", "slogdet", "sqrtm", "svd", "series_product",
+    "qr", "slogdet", "sqrtm", "svd", "series_product", "series_exp",
 ]
 # linear algebra linear in some arguments: dense Jacobian, no Hessian pairs when only those are traced
 _DENSE_LINEAR_IN = {"solve": (1,), "solve_triangular": (1,), "solve_banded": (1,), "solve_sylvester": (2,)}

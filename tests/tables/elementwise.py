@@ -9,6 +9,7 @@ maximum/minimum at least 0.3 apart.
 import numpy as np
 
 import hodiff.numpy as hnp
+from hodiff.primitives.cauchy import series_exp
 
 from . import Row, positive, uniform, unit
 
@@ -129,3 +130,17 @@ ROWS = [
                                                              & ~hnp.signbit(x), x, -x), _away_from_zero((5,)), order=3),
     Row("heaviside", lambda x: hnp.heaviside(x, 0.5) * x, _away_from_zero((5,)), order=3),
 ]
+
+# the exponential's recurrence as one primitive (Taylor mode's exp, sin/cos, sinh/cosh): y_0 and w's series
+SERIES_EXP_ROWS = [
+    Row("series_exp", lambda y0, w: series_exp(y0, w), uniform((3,), (4, 3)), order=2),
+    Row("series_exp[one entry]", lambda y0, w: series_exp(y0, w), uniform((), (6,)), order=2),
+    Row("series_exp[broadcast y0]", lambda y0, w: series_exp(y0, w), uniform((3,), (3, 2, 3)), order=2),
+    Row("series_exp[sin_cos]", lambda y0, w: series_exp(y0, w, kind="sin_cos"), uniform((2, 3), (4, 3)),
+        order=2),
+    Row("series_exp[sin_cos, one entry]", lambda y0, w: series_exp(y0, w, kind="sin_cos"), uniform((2,), (5,)),
+        order=2),
+    Row("series_exp[cosh_sinh, broadcast]", lambda y0, w: series_exp(y0, w, kind="cosh_sinh"),
+        uniform((2, 1), (3, 2, 3)), order=2),
+]
+ROWS += SERIES_EXP_ROWS
