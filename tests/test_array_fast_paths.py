@@ -341,6 +341,8 @@ READS_CASES = [
     (E.sin, (_random(2, 3),), {}),
     (E.cos, (_random(2, 3),), {}),
     (hd.primitives.special.expit, (_random(2, 3),), {}),
+    (E.square, (_random(2, 3),), {}),
+    (hd.primitives.contraction.einsum_p, (_random(2, 3), _random(4, 3)), {"subscripts": "ij,kj->ik"}),
 ]
 
 

@@ -599,6 +599,7 @@ tanh.inplace_vjp = lambda g, ans, x: _multiply_into(g, 1.0 - ans * ans, out=g)
 sqrt.inplace_vjp = lambda g, ans, x: _multiply_into(g, 0.5 / ans, out=g)
 
 
+
 # --------------------------------------------------------------- more elementary functions
 # Taylor rules below use the series helpers of ``series.py`` (imported as S at
 # the end of this module; rules only run after import).
@@ -636,6 +637,20 @@ cbrt = elementwise("cbrt", np.cbrt, (lambda ans, x: true_divide(1.0 / 3.0, multi
 
 square = elementwise("square", np.square, (lambda ans, x: multiply(x, 2.0),),
                      taylor=_unary_taylor(lambda ans, x0, xs: S.square(x0, xs)))
+
+
+def _square_fast_vjp(g, ans, x):
+    local = x * 2.0
+    if local.__class__ is np.ndarray and g.__class__ is np.ndarray and g.shape == local.shape \
+            and g.dtype == local.dtype:
+        return _multiply_into(g, local, out=local)  # g * local in the fresh local: one big array, not two
+    return g * local
+
+
+square.fast_vjp = (_square_fast_vjp,)
+square.fast_jvp = (lambda t, ans, x: t * (x * 2.0),)
+square.inplace_vjp = lambda g, ans, x: _multiply_into(g, x * 2.0, out=g)
+square.declare_reads(answer=False, arguments=((0,),))
 
 reciprocal = elementwise("reciprocal", np.reciprocal, (lambda ans, x: negative(multiply(ans, ans)),),
                          taylor=_unary_taylor(lambda ans, x0, xs: S.pow_series(ans, x0, xs, -1.0)))
