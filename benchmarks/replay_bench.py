@@ -2,12 +2,15 @@
 
     python benchmarks/replay_bench.py [--quick] [--repeat N] [--json out.json]
 
-Workloads, hodiff's own definitions from benchmarks/peers/hodiff_peer.py and workloads.py: W2 (value and
+Workloads, hodiff's own definitions from benchmarks/peers/hodiff_peer.py and workloads.py: W1 (value and
+gradient of the lecture's sigmoid neuron, five Python floats), W2 (value and
 gradient of a 300-op elementwise chain on 10 entries), W4 (HVP of the 784-512-10 tanh MLP loss), W6
 (hd.derivative(order=k) of sin(x) exp(-x^2/2) at 0.7, Taylor mode, k = 1, 4, 8). Per workload, in one
 process pinned to one CPU with one thread: the median time of the interpreted call and of the replayed call
 (after one recording call), their ratio, the recorded program's length, and a check that the replay gives
-the interpreted numbers bit for bit (the run fails if not). Targets (issue 16): W6 k=8 replayed <= 100 us.
+the interpreted numbers bit for bit (the run fails if not). W1's peers micrograd and PyTorch are timed in the
+same process when installed (skipped, and said so, when not). Targets (issue 16): W6 k=8 replayed <= 100 us;
+W1 <= 0.5x micrograd and <= 0.15x PyTorch (here: replayed).
 """
 
 import os
@@ -47,7 +50,14 @@ def cases(quick):
         w4["y"] = w4["y"][:16]
     loss = hodiff_peer._mlp_loss(w4)
     direction = w4["direction"]
-    found = [("W2 value_and_grad", hd.value_and_grad(hodiff_peer._w2_chain()), (w2["x"],)),
+    w1 = workloads.w1_inputs()
+    w1_args = tuple(w1[name] for name in ("w0", "x0", "w1", "x1", "w2"))
+
+    def neuron(w0, x0, w1, x1, w2):  # as benchmarks/peers/hodiff_peer.py's W1
+        return hd.nn.sigmoid(w0 * x0 + w1 * x1 + w2)
+
+    found = [("W1 value_and_grad", hd.value_and_grad(neuron, argnums=(0, 1, 2, 3, 4)), w1_args),
+             ("W2 value_and_grad", hd.value_and_grad(hodiff_peer._w2_chain()), (w2["x"],)),
              ("W4 hvp", lambda params: hd.hvp(loss, (params,), (direction,)), (w4["params"],))]
 
     def g(x):
@@ -56,6 +66,24 @@ def cases(quick):
     for k in (1, 4, 8):
         found.append((f"W6 k={k}", hd.derivative(g, order=k), (workloads.W6_POINT,)))
     return found
+
+
+def w1_peers(repeats):
+    """Median seconds of W1's value and gradient in micrograd and PyTorch, or None where not installed."""
+    from benchmarks.peers import load
+
+    out = {}
+    for peer in ("micrograd", "torch"):
+        try:
+            module = load(peer)
+            module.setup(1)  # the peer imports its library here
+            (case,) = module.w1(workloads.w1_inputs())
+            thunk = case.build()
+        except ImportError:
+            out[peer] = None
+            continue
+        out[peer] = median_time(thunk, repeats)
+    return out
 
 
 def same(a, b):
@@ -87,7 +115,18 @@ def main(argv=None):
         print(f"| {r['workload']} | {r['interpreted'] * 1e6:.0f} us | {r['replayed'] * 1e6:.0f} us | "
               f"{r['replayed'] / r['interpreted']:.2f} | {r['applications']} |")
     k8 = next(r for r in rows if r["workload"] == "W6 k=8")
+    w1 = next(r for r in rows if r["workload"] == "W1 value_and_grad")
+    peers = w1_peers(repeats)
+    for peer, seconds in peers.items():
+        print(f"| W1 {peer} | {seconds * 1e6:.1f} us | | | |" if seconds else f"| W1 {peer} | not installed | | | |")
     print("\nTargets:")
+    for peer, bound in (("micrograd", 0.5), ("torch", 0.15)):
+        if peers.get(peer):
+            ratio = w1["replayed"] / peers[peer]
+            print(f"- [{'met' if ratio <= bound else 'NOT MET'}] W1 replayed / {peer} {ratio:.2f} <= {bound} "
+                  f"(interpreted: {w1['interpreted'] / peers[peer]:.2f})")
+        else:
+            print(f"- [skipped] W1 against {peer}: not installed")
     print(f"- [{'met' if not failures else 'NOT MET'}] replay equals the interpreted call bit for bit"
           + (f" (differs: {', '.join(failures)})" if failures else ""))
     print(f"- [{'met' if k8['replayed'] <= 100e-6 else 'NOT MET'}] W6 k=8 replayed "

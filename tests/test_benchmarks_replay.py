@@ -16,5 +16,6 @@ def test_quick_run_replays_every_workload_exactly(tmp_path):
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "- [met] replay equals the interpreted call bit for bit" in completed.stdout
     rows = json.loads(out.read_text())
-    assert [r["workload"] for r in rows] == ["W2 value_and_grad", "W4 hvp", "W6 k=1", "W6 k=4", "W6 k=8"]
+    assert [r["workload"] for r in rows] == ["W1 value_and_grad", "W2 value_and_grad", "W4 hvp", "W6 k=1", "W6 k=4",
+                                            "W6 k=8"]
     assert all(r["replays"] >= 2 and r["applications"] > 0 for r in rows)
