@@ -68,6 +68,11 @@ def cases(quick):
     return found
 
 
+def _us(seconds):
+    microseconds = seconds * 1e6
+    return f"{microseconds:.0f} us" if microseconds >= 100 else f"{microseconds:.3g} us"
+
+
 def w1_peers(repeats):
     """Median seconds of W1's value and gradient in micrograd and PyTorch, or None where not installed."""
     from benchmarks.peers import load
@@ -112,13 +117,13 @@ def main(argv=None):
     print("| workload | interpreted | replayed | replayed / interpreted | applications |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
-        print(f"| {r['workload']} | {r['interpreted'] * 1e6:.0f} us | {r['replayed'] * 1e6:.0f} us | "
+        print(f"| {r['workload']} | {_us(r['interpreted'])} | {_us(r['replayed'])} | "
               f"{r['replayed'] / r['interpreted']:.2f} | {r['applications']} |")
     k8 = next(r for r in rows if r["workload"] == "W6 k=8")
     w1 = next(r for r in rows if r["workload"] == "W1 value_and_grad")
     peers = w1_peers(repeats)
     for peer, seconds in peers.items():
-        print(f"| W1 {peer} | {seconds * 1e6:.1f} us | | | |" if seconds else f"| W1 {peer} | not installed | | | |")
+        print(f"| W1 {peer} | {_us(seconds)} | | | |" if seconds else f"| W1 {peer} | not installed | | | |")
     print("\nTargets:")
     for peer, bound in (("micrograd", 0.5), ("torch", 0.15)):
         if peers.get(peer):
