@@ -264,6 +264,17 @@ def test_a_float32_program_meets_central_differences_to_float32_precision():
     assert report.ok, report.summary()
 
 
+def test_a_plain_dot_of_a_broadcast_view_is_the_bits_its_replay_gives():
+    # Found by the fuzz (seed 72439): hnp.dot on plain arrays called numpy's dot, another kernel than the
+    # matmul the dot primitive runs, so on a broadcast (stride-0) view f(x) and record(f)(x) differed by 1 ulp.
+    source = ("lambda x: hnp.dot((hnp.broadcast_to((hnp.reshape((hnp.reshape(hnp.ravel(x)[np.array([1, 0])], (2, "
+              "1))), (1, 2))), (3, 2))), (hnp.linalg.norm(1.5 + hnp.tanh((hnp.linalg.solve(((np.array([[2.0, 0.5], "
+              "[-0.25, 1.5]]) + 0.1 * hnp.tanh((hnp.reshape(hnp.ravel(x)[np.array([2, 0, 2, 1])], (2, 2)))))), "
+              "(hnp.reshape(hnp.ravel(x)[np.array([1, 2, 0, 2])], (2, 2)))))), axis=-1)))")
+    report = compare_routes(Program(source, np.array([-2.0, -1.298, -1.0])), ["replay"])
+    assert report.ok, report.summary()
+
+
 def test_nested_mode_rounds_tanh_derivatives_at_saturation():
     # Found by the long run (seed 202481): the 5th and 6th derivatives of log(cosh(u)), u = y**4
     # ~ 19 at y = -2.09, differ between Taylor and nested mode by 2e-7 and 7e-5, over the route
