@@ -160,6 +160,27 @@ def test_dead_applications_are_dropped_and_counts_match_the_work_counter():
     assert "matmul(%0, %1)" in str(matmul.program)
 
 
+def test_repeated_applications_are_done_once_and_only_when_certainly_the_same():
+    def repetitive(x):
+        a = hnp.sin(x[1:]) * hnp.sin(x[1:])       # the slice and the sine twice: once each in the program
+        zeros = x * 0.0, x * -0.0, x * 0          # equal constants that are not the same argument
+        index = np.array([0, 1]), np.array([0, 1])  # equal arrays: kept apart (identity), never compared
+        return a, zeros, x[index[0]] + x[index[1]]
+
+    recorded = hd.record(repetitive)
+    x = -RNG.standard_normal(5) ** 2 - 0.1  # negative: x * 0.0 is -0.0 and x * -0.0 is +0.0
+    recorded(x)
+    out = recorded(x - 1.0)
+    names = [step[1].name for step in recorded.program.steps if step[0] == "apply"]
+    assert names.count("sin") == 1 and names.count("multiply") == 4 and names.count("getitem") == 3
+    expected = repetitive(x - 1.0)
+    np.testing.assert_array_equal(out[0], expected[0])
+    for got, want in zip(out[1], expected[1]):
+        assert got.dtype == want.dtype and np.array_equal(np.signbit(got), np.signbit(want))
+    assert np.array_equal(np.signbit(out[1][0]), np.ones(5, bool)) and not np.signbit(out[1][1]).any()
+    np.testing.assert_array_equal(out[2], expected[2])
+
+
 def test_bad_input():
     with pytest.raises(TypeError, match="f must be callable"):
         hd.record(3)

@@ -194,7 +194,7 @@ class Program:
             if any(o.index in needed for o in outs):
                 needed.update(s.index for s in step[3] if isinstance(s, _Slot))
                 kept.append(step)
-        self.steps = kept[::-1]
+        self.steps, self._outputs = _merge_repeats(kept[::-1], outputs)
         self.slots = trace.slots
         self._run, self._replays = None, 0  # compiled on the COMPILE_AFTER-th replay (see __call__)
 
@@ -311,6 +311,54 @@ def _compile(program):
     source = f"def run({inputs}):\n" + "\n".join(lines) + f"\n    return [{', '.join(outputs)}]\n"
     exec(compile(source, "<hodiff replay>", "exec"), names)
     return names["run"]
+
+
+def _merge_repeats(steps, outputs):
+    """(steps, outputs) with each repeated application done once: the same primitive on the same slots,
+    constants and parameters gives the same value (every implementation is a pure function of them), so
+    later uses read the first one's slots. RK4 slices x the same way in each of its 4 s stages."""
+    alias, first = {}, {}
+
+    def read(spec):
+        return alias.get(spec.index, spec) if spec.__class__ is _Slot else spec
+
+    merged = []
+    for step in steps:
+        if step[0] == "guard":
+            merged.append(("guard", read(step[1])) + step[2:])
+            continue
+        _, primitive, params, specs, out, cost = step
+        specs = tuple(read(spec) for spec in specs)
+        key = (primitive, _key(params), tuple(_key(spec) for spec in specs))
+        earlier = first.get(key)
+        if earlier is None:
+            first[key] = out
+            merged.append(("apply", primitive, params, specs, out, cost))
+        elif out.__class__ is _Slot:
+            alias[out.index] = earlier
+        else:
+            alias.update((o.index, e) for o, e in zip(out, earlier))
+    return merged, [read(o) for o in outputs]
+
+
+def _key(value):
+    """A hashable stand-in equal only for values that are certainly the same argument: slots by index,
+    scalars by type and repr (2 and 2.0, 0.0 and -0.0 differ), containers by their items, and anything
+    else (arrays, functions) by identity."""
+    kind = type(value)
+    if kind is _Slot:
+        return "slot", value.index
+    if kind in (int, bool, str) or value is None:
+        return kind, value
+    if kind in (float, complex) or isinstance(value, (np.generic, np.dtype)):
+        return kind, repr(value)
+    if kind is tuple or kind is list:
+        return kind, tuple(_key(item) for item in value)
+    if kind is dict:
+        return kind, tuple((name, _key(item)) for name, item in sorted(value.items()))
+    if kind is slice:
+        return kind, _key(value.start), _key(value.stop), _key(value.step)
+    return "id", id(value)
 
 
 def _tree_builder(treedef):
