@@ -1,12 +1,15 @@
 """hd.record: a replayed program gives exactly the numbers of the function it recorded, on new inputs, along
 every transform; guards catch another path; what cannot be replayed is called directly."""
 
+import functools
+
 import numpy as np
 import pytest
 
 import hodiff as hd
 import hodiff.numpy as hnp
 from hodiff.core.work import count_work
+from hodiff.transforms import replay
 
 RNG = np.random.default_rng(16)
 V = RNG.standard_normal(5)
@@ -179,6 +182,45 @@ def test_repeated_applications_are_done_once_and_only_when_certainly_the_same():
         assert got.dtype == want.dtype and np.array_equal(np.signbit(got), np.signbit(want))
     assert np.array_equal(np.signbit(out[1][0]), np.ones(5, bool)) and not np.signbit(out[1][1]).any()
     np.testing.assert_array_equal(out[2], expected[2])
+
+
+def test_big_temporaries_are_written_in_place_without_touching_inputs_views_or_outputs():
+    """Replayed elementwise steps on >= 2^15 entries write into an operand that dies there (numpy's own
+    temporary elision in f): never into an input, a value something views, or an output."""
+    n = 1 << 16
+
+    def f(x, w):
+        doubled = x * 2.0                    # viewed, then read for the last time by an add: not written
+        view = doubled[::2]
+        shifted = doubled + 1.0
+        kept = hnp.exp(x) * 0.5              # an output: never overwritten
+        chain = hnp.tanh(kept * 3.0 + 1.0) - w   # temporaries: written in place
+        narrow = hnp.sqrt(hnp.abs(chain[: n // 2]) + 1.0) * view + shifted[1::2]
+        return kept, narrow, (chain * chain).astype(np.float32) + np.float32(1.5) * w[:1].astype(np.float32)
+
+    recorded = hd.record(f)
+    x, w = np.linspace(-2.0, 2.0, n), np.linspace(1.0, -1.0, n)
+    recorded(x, w)
+    x2, w2 = x[::-1].copy(), w * 0.5
+    before = x2.copy(), w2.copy()
+    for _ in range(5):  # compiled from the COMPILE_AFTER-th replay on
+        out = recorded(x2, w2)
+    expected = f(x2, w2)
+    in_place = [v for v in recorded.program._run.__globals__.values()
+                if isinstance(v, functools.partial) and v.func is replay._into]
+    assert len(in_place) >= 4  # (else this test checks nothing)
+    np.testing.assert_array_equal(x2, before[0])
+    np.testing.assert_array_equal(w2, before[1])
+    for got, want in zip(out, expected):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    again = recorded(x2, w2)
+    np.testing.assert_array_equal(out[0], again[0])  # the returned output was not reused as a buffer
+    gradient = hd.record(hd.grad(lambda x: hnp.sum(hnp.tanh(x * 3.0 + 1.0) * x)))
+    for _ in range(5):
+        got = gradient(x2)
+    np.testing.assert_array_equal(got, hd.grad(lambda x: hnp.sum(hnp.tanh(x * 3.0 + 1.0) * x))(x2))
+    np.testing.assert_array_equal(x2, before[0])
 
 
 def test_bad_input():

@@ -282,10 +282,16 @@ def _compile(program):
     freed = {}
     for index, k in last_use.items():
         freed.setdefault(k, []).append(index)
+    private = _private_slots(program.steps)
     for k, step in enumerate(program.steps):
         if step[0] == "apply":
-            _, primitive, params, specs, out, _ = step
+            _, primitive, params, specs, out, (entries, _) = step
             names[f"f{k}"] = functools.partial(primitive.impl, **params) if params else primitive.impl
+            ufunc = _ufunc_of(primitive) if entries >= _INPLACE_ENTRIES and not params else None
+            dying = [j for j, spec in enumerate(specs) if spec.__class__ is _Slot and spec.index in private
+                     and last_use.get(spec.index) == k] if ufunc is not None else []
+            if dying:  # written into the operand that dies here, as numpy's temporary elision does in f
+                names[f"f{k}"] = functools.partial(_into, ufunc, primitive.impl, dying[0])
             arguments = []
             for j, spec in enumerate(specs):
                 if spec.__class__ is _Slot:
@@ -311,6 +317,56 @@ def _compile(program):
     source = f"def run({inputs}):\n" + "\n".join(lines) + f"\n    return [{', '.join(outputs)}]\n"
     exec(compile(source, "<hodiff replay>", "exec"), names)
     return names["run"]
+
+
+def _ufunc_of(primitive):
+    """The numpy ufunc a primitive's implementation is on arrays (scalar_fast_unary/binary or the ufunc
+    itself), for the elementwise arithmetic and functions that keep a float array's dtype; else None."""
+    ufunc = _INPLACE_UFUNCS.get(primitive.name)
+    impl = primitive.impl
+    if ufunc is None or not (impl is ufunc or getattr(impl, "__qualname__", None) == ufunc.__name__
+                             and getattr(impl, "__module__", None) == "hodiff.primitives.rules"):
+        return None
+    return ufunc
+
+
+_INPLACE_ENTRIES = 1 << 15  # numpy elides temporaries from 256 KiB; below, the check costs more than it saves
+_INPLACE_UFUNCS = {name: getattr(np, name) for name in (
+    "add", "subtract", "multiply", "true_divide", "negative", "exp", "log", "sin", "cos", "tanh", "sqrt", "square")}
+
+
+def _private_slots(steps):
+    """Slots that only this program's elementwise ufunc applications make and read: never a view of
+    another value nor viewed (no getitem, reshape ... reads them), not an input, not read by a guard.
+    Written in place at their last read, nothing else sees the change."""
+    made, shared = set(), set()
+    for step in steps:
+        if step[0] == "guard":
+            shared.add(step[1].index)
+            continue
+        _, primitive, params, specs, out, _ = step
+        elementwise = _ufunc_of(primitive) is not None and not params
+        for spec in specs:
+            if spec.__class__ is _Slot and not elementwise:
+                shared.add(spec.index)
+        if elementwise and out.__class__ is _Slot:
+            made.add(out.index)
+    return made - shared
+
+
+def _into(ufunc, impl, position, *args):
+    """``impl(*args)``, computed into ``args[position]`` (a private array that dies here) when the
+    answer has its shape and dtype: the same ufunc loop, so the same bits, and no fresh memory."""
+    target = args[position]
+    if target.__class__ is np.ndarray and target.dtype.kind in "fc" and target.flags.writeable:
+        if len(args) == 1:
+            return ufunc(target, out=target)
+        other = args[1 - position]
+        if (other.__class__ is float or other.__class__ is int
+                or other.__class__ is np.ndarray and np.result_type(target, other) == target.dtype
+                and np.broadcast_shapes(target.shape, other.shape) == target.shape):
+            return ufunc(*args, out=target)
+    return impl(*args)
 
 
 def _merge_repeats(steps, outputs):
