@@ -23,7 +23,7 @@ import itertools
 import numpy as np
 
 from ..core.trace import Primitive
-from .elementwise import add, equal, multiply, sqrt, subtract, true_divide, where
+from .elementwise import _astype_discrete, add, equal, multiply, sqrt, subtract, true_divide
 from .rules import dtype_of, linear, ndim_of, shape_of, stack_series
 from .shape import (
     _array,
@@ -38,7 +38,6 @@ from .shape import (
     sum,
     take_along_axis_p,
     transpose,
-    zeros_like,
 )
 
 __all__ = [
@@ -297,7 +296,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 def _tie_share(x, ans, axis, keepdims):
     """Weights on x's entries: 1/count on the entries equal to their group's extremum, 0 elsewhere."""
-    hits = where(equal(x, _expand_reduced(ans, x, axis, keepdims)), ones_like(x), zeros_like(x))
+    # the mask cast (1.0 and 0.0, as where(mask, 1, 0) gives, without two full-size constants)
+    hits = _astype_discrete(equal(x, _expand_reduced(ans, x, axis, keepdims)), dtype=dtype_of(x))
     return true_divide(hits, sum(hits, axis=axis, keepdims=True))
 
 
