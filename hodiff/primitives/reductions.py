@@ -294,25 +294,36 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 # --------------------------------------------------------------- max and min
 
-def _tie_share(x, ans, axis, keepdims):
-    """Weights on x's entries: 1/count on the entries equal to their group's extremum, 0 elsewhere."""
-    # the mask cast (1.0 and 0.0, as where(mask, 1, 0) gives, without two full-size constants)
+def _ties(x, ans, axis, keepdims):
+    """(hits, counts): 1 on x's entries equal to their group's extremum and 0 elsewhere (the mask cast,
+    not where(mask, ones, zeros): no full-size constants), and how many per group, in the answer's shape."""
     hits = _astype_discrete(equal(x, _expand_reduced(ans, x, axis, keepdims)), dtype=dtype_of(x))
-    return true_divide(hits, sum(hits, axis=axis, keepdims=True))
+    return hits, sum(hits, axis=axis, keepdims=keepdims)
+
+
+# Tied entries share the derivative equally. The division by the count is done on the answer's
+# (small) shape, so each rule makes one array of x's size, not two.
+def _extremum_vjp(g, ans, x, axis, keepdims):
+    hits, counts = _ties(x, ans, axis, keepdims)
+    return multiply(hits, _expand_reduced(true_divide(g, counts), x, axis, keepdims))
+
+
+def _extremum_jvp(t, ans, x, axis, keepdims):
+    hits, counts = _ties(x, ans, axis, keepdims)
+    return true_divide(sum(multiply(t, hits), axis=axis, keepdims=keepdims), counts)
+
+
+def _extremum_taylor(ans, primals, series, axis, keepdims):
+    hits, counts = _ties(primals[0], ans, axis, keepdims)
+    return true_divide(sum(multiply(series[0], hits), axis=_batch_axes(axis), keepdims=keepdims), counts)
 
 
 def _extremum(name, impl):
     primitive = Primitive(
-        name, impl,
-        vjp=(lambda g, ans, x, axis, keepdims: multiply(_expand_reduced(g, x, axis, keepdims),
-                                                        _tie_share(x, ans, axis, keepdims)),),
-        jvp=(lambda t, ans, x, axis, keepdims: sum(multiply(t, _tie_share(x, ans, axis, keepdims)),
-                                                   axis=axis, keepdims=keepdims),),
+        name, impl, vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
         batch=lambda values, batched, axis, keepdims: primitive(values[0], axis=_batch_axes(axis),
                                                                 keepdims=keepdims),
-        taylor=lambda ans, primals, series, axis, keepdims: sum(
-            multiply(series[0], _tie_share(primals[0], ans, axis, keepdims)),
-            axis=_batch_axes(axis), keepdims=keepdims),
+        taylor=_extremum_taylor,
     )
     primitive.__doc__ = f"numpy.{name} over ``axis`` (a tuple); tied entries share the derivative equally."
     return primitive
