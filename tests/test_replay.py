@@ -183,6 +183,17 @@ def test_repeated_applications_are_done_once_and_only_when_certainly_the_same():
     assert np.array_equal(np.signbit(out[1][0]), np.ones(5, bool)) and not np.signbit(out[1][1]).any()
     np.testing.assert_array_equal(out[2], expected[2])
 
+    draws = []
+
+    @hd.primitive
+    def noisy(x):  # a user's primitive may be impure: its applications are never merged
+        draws.append(1)
+        return x + len(draws)
+
+    twice = hd.record(lambda x: noisy(x) - noisy(x))
+    for _ in range(5):
+        np.testing.assert_allclose(twice(x), -1.0)  # merged, it would be 0
+
 
 def test_big_temporaries_are_written_in_place_without_touching_inputs_views_or_outputs():
     """Replayed elementwise steps on >= 2^15 entries write into an operand that dies there (numpy's own

@@ -599,7 +599,6 @@ tanh.inplace_vjp = lambda g, ans, x: _multiply_into(g, 1.0 - ans * ans, out=g)
 sqrt.inplace_vjp = lambda g, ans, x: _multiply_into(g, 0.5 / ans, out=g)
 
 
-
 # --------------------------------------------------------------- more elementary functions
 # Taylor rules below use the series helpers of ``series.py`` (imported as S at
 # the end of this module; rules only run after import).

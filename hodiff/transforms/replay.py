@@ -28,7 +28,7 @@ import functools
 import numpy as np
 
 from ..core import work as _work
-from ..core.trace import Trace, Tracer, bind
+from ..core.trace import Trace, Tracer, bind, registry
 from ..core.tree import tree_flatten, tree_unflatten
 from ..core.work import WorkCount, _size
 
@@ -371,8 +371,9 @@ def _into(ufunc, impl, position, *args):
 
 def _merge_repeats(steps, outputs):
     """(steps, outputs) with each repeated application done once: the same primitive on the same slots,
-    constants and parameters gives the same value (every implementation is a pure function of them), so
-    later uses read the first one's slots. RK4 slices x the same way in each of its 4 s stages."""
+    constants and parameters gives the same value (hodiff's implementations are pure functions of them;
+    a user's ``hd.primitive`` may not be, so its applications are never merged), so later uses read the
+    first one's slots. RK4 slices x the same way in each of its 4 s stages."""
     alias, first = {}, {}
 
     def read(spec):
@@ -386,7 +387,7 @@ def _merge_repeats(steps, outputs):
         _, primitive, params, specs, out, cost = step
         specs = tuple(read(spec) for spec in specs)
         key = (primitive, _key(params), tuple(_key(spec) for spec in specs))
-        earlier = first.get(key)
+        earlier = first.get(key) if registry.get(primitive.name) is primitive else None
         if earlier is None:
             first[key] = out
             merged.append(("apply", primitive, params, specs, out, cost))
@@ -459,8 +460,6 @@ def _leaf_key(leaf):
     0-d array of it along different loops (np.tanh may differ in the last bit), so a replay must see what
     f saw."""
     kind = type(leaf)
-    if kind is float:
-        return _FLOAT_KEY  # spelled out: np.shape and np.result_type cost ~1 us a leaf
     if kind is int or kind is bool:
         return kind, leaf
     if kind is np.ndarray:
@@ -503,7 +502,7 @@ def record(f, *, strict=False):
         leaves, in_tree = tree_flatten(args)
         keys = []
         for i, leaf in enumerate(leaves):
-            if leaf.__class__ is float:  # (the scalar chains' common case first)
+            if leaf.__class__ is float:  # the scalar chains' case: np.shape and np.result_type cost ~1 us a leaf
                 keys.append(_FLOAT_KEY)
                 continue
             if isinstance(leaf, Tracer):
