@@ -275,6 +275,16 @@ def test_a_plain_dot_of_a_broadcast_view_is_the_bits_its_replay_gives():
     assert report.ok, report.summary()
 
 
+def test_slogdet_of_one_matrix_is_numpy_scalars_in_every_route():
+    # Found by the long fuzz run (seed 1918): traced slogdet gave 0-d arrays where the plain path gives numpy
+    # scalars, and tanh computes the two along different loops: f(x) and record(f)(x) differed in the last bit.
+    source = ("lambda x: hnp.arctanh(0.5 * hnp.tanh((hnp.linalg.slogdet(((np.array([[2.0, 0.5, -0.25], [0.25, "
+              "1.75, 0.5], [-0.5, 0.25, 2.25]]) + 0.1 * hnp.tanh((hsp.gammaln(0.5 + (hnp.reshape(hnp.ravel(x)["
+              "np.array([4, 1, 1, 3, 2, 5, 0, 5, 2])], (3, 3))) ** 2))))))[1])))")
+    report = compare_routes(Program(source, np.array([[2.0, 1.049, 0.5], [1.0, 0.0, -1.815]])), ["replay"])
+    assert report.ok, report.summary()
+
+
 def test_nested_mode_rounds_tanh_derivatives_at_saturation():
     # Found by the long run (seed 202481): the 5th and 6th derivatives of log(cosh(u)), u = y**4
     # ~ 19 at y = -2.09, differ between Taylor and nested mode by 2e-7 and 7e-5, over the route

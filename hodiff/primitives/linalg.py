@@ -1318,7 +1318,10 @@ def np_slogdet(a):
         return SlogdetResult(*np.linalg.slogdet(a))
     _check_real(a, "slogdet")
     packed = slogdet(a)
-    return SlogdetResult(S.getitem(packed, index=(Ellipsis, 0)), S.getitem(packed, index=(Ellipsis, 1)))
+    # One matrix: numpy scalars, as np.linalg.slogdet gives on the plain path (x[..., 1] would be a 0-d
+    # array, which later ops compute along other loops: f(x) and its replay differed in the last bit).
+    sign, logabsdet = (0, 1) if len(shape_of(packed)) == 1 else ((Ellipsis, 0), (Ellipsis, 1))
+    return SlogdetResult(S.getitem(packed, index=sign), S.getitem(packed, index=logabsdet))
 
 
 def np_cholesky(a, /, *, upper=False):
