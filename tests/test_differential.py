@@ -285,6 +285,18 @@ def test_slogdet_of_one_matrix_is_numpy_scalars_in_every_route():
     assert report.ok, report.summary()
 
 
+def test_rules_lay_cotangents_out_as_numpy_in_every_route():
+    # Found by the long fuzz run (seed 1840): tanh's fast rule and its general rule (what hd.record replays)
+    # laid the cotangent out in different memory orders, and the einsum's rule summed it in another order.
+    source = ("lambda x: hnp.linalg.eigvalsh(((lambda t: np.array([[1.0, 0.0, 0.0], [0.0, 2.5, 0.0], [0.0, 0.0, "
+              "4.0]]) + t + hnp.swapaxes(t, 0, 1))(0.1 * hnp.tanh((hnp.linalg.cholesky(((lambda t: np.array([[1.0, "
+              "0.0, 0.0], [0.0, 2.5, 0.0], [0.0, 0.0, 4.0]]) + t + hnp.swapaxes(t, 0, 1))(0.1 * hnp.tanh((hnp.einsum("
+              "'ki,jk->ij', (hnp.reshape(hnp.ravel(x)[np.array([2, 3, 0, 1, 2, 0])], (2, 3))), (hnp.reshape(hnp.ravel("
+              "x)[np.array([1, 2, 3, 1, 2, 2])], (3, 2))))))))))))))[-1]")
+    report = compare_routes(Program(source, np.array([[-0.5, 1.0], [-0.5, 0.5]])), ["replay"])
+    assert report.ok, report.summary()
+
+
 def test_nested_mode_rounds_tanh_derivatives_at_saturation():
     # Found by the long run (seed 202481): the 5th and 6th derivatives of log(cosh(u)), u = y**4
     # ~ 19 at y = -2.09, differ between Taylor and nested mode by 2e-7 and 7e-5, over the route

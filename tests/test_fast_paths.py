@@ -20,6 +20,7 @@ levels of checks:
   the registry, alone and under an outer ``grad``.
 """
 
+import itertools
 import math
 
 import numpy as np
@@ -27,17 +28,21 @@ import pytest
 
 import hodiff as hd
 import hodiff.numpy as hnp
+from hodiff.core import backends
 from hodiff.core.trace import Tracer, registry
 from hodiff.interpreters import forward as forward_interpreter
+from hodiff.interpreters import reverse as reverse_interpreter
 from hodiff.transforms import forward as forward_transform
 
 FAST_ERRORS = (ArithmeticError, ValueError)  # the interpreters' fallback signal
 
+_TRANSPOSED = np.array([[0.2, -0.5, 1.5], [0.9, 0.1, -1.2]]).T  # Fortran order: layouts must follow numpy's
 UNARY_INPUTS = [0.7, -1.3, 0.0, 2.5, 800.0, np.float64(0.4), np.float64(-2.0), 3,
-                np.array(0.3), np.array([0.2, -0.5, 0.0, 1.5]), np.array([[0.1, 0.9]])]
+                np.array(0.3), np.array([0.2, -0.5, 0.0, 1.5]), np.array([[0.1, 0.9]]), _TRANSPOSED]
 BINARY_INPUTS = [(0.7, -1.3), (2.0, 0.0), (0.0, 0.0), (1e300, 1e300), (np.float64(0.4), 3), (2, 0.5),
                  (np.float64(1.5), np.float64(-0.25)), (np.array(0.3), 1.2), (0.6, np.array([0.2, -0.5, 1.5])),
-                 (np.array([[0.1], [2.0]]), np.array([0.2, -0.5, 1.5])), (np.array([1.0, 0.0]), np.array([0.0, 0.0]))]
+                 (np.array([[0.1], [2.0]]), np.array([0.2, -0.5, 1.5])), (np.array([1.0, 0.0]), np.array([0.0, 0.0])),
+                 (_TRANSPOSED, 0.5), (_TRANSPOSED, np.ascontiguousarray(_TRANSPOSED) + 1.0)]
 INCOMING = [1.0, np.float64(-0.5), np.array(2.0), 0.0]  # tangents / cotangents of scalar answers
 
 
@@ -55,6 +60,8 @@ def _same(a, b):
         return
     if isinstance(a, (np.ndarray, np.generic)):
         assert a.dtype == b.dtype and a.shape == b.shape, (a, b)
+    if isinstance(a, np.ndarray):  # the layout too: a reduction downstream sums in its order
+        assert a.strides == b.strides, (a.strides, b.strides)
     np.testing.assert_array_equal(a, b)
 
 
@@ -120,13 +127,17 @@ def test_fast_rules_are_the_general_rules_on_plain_values(name, table):
             for incoming in INCOMING:
                 if np.shape(incoming) != () and incoming_shape != ():
                     continue
-                incoming = incoming if incoming_shape == () else np.full(incoming_shape, incoming)
-                kind, fast = _outcome(fast_rule, incoming, ans, *args)
-                if kind == "fallback":
-                    continue
-                with np.errstate(all="ignore"):
-                    _same(fast, rule(incoming, ans, *args))
-                checked += 1
+                if incoming_shape == ():
+                    incomings = [incoming]
+                else:  # in C order, and in Fortran order where that differs
+                    incomings = [np.full(incoming_shape, incoming), np.full(incoming_shape, incoming, order="F")]
+                for incoming in incomings:
+                    kind, fast = _outcome(fast_rule, incoming, ans, *args)
+                    if kind == "fallback":
+                        continue
+                    with np.errstate(all="ignore"):
+                        _same(fast, rule(incoming, ans, *args))
+                    checked += 1
     assert checked > 10
 
 
@@ -134,15 +145,21 @@ def test_fast_rules_are_the_general_rules_on_plain_values(name, table):
 def test_inplace_vjp_is_the_fast_vjp_written_into_the_cotangent(name):
     primitive = registry[name]
     rng = np.random.default_rng(5)
-    for dtype in (np.float64, np.float32):
-        x = rng.uniform(0.2, 2.0, (3, 5)).astype(dtype)
+    written = 0
+    for dtype, x_order, cotangent_order in itertools.product((np.float64, np.float32), "CF", "CF"):
+        x = np.asarray(rng.uniform(0.2, 2.0, (3, 5)).astype(dtype), order=x_order)
         ans = primitive(x)
-        cotangent = rng.uniform(-1, 1, ans.shape).astype(dtype)
+        cotangent = np.asarray(rng.uniform(-1, 1, ans.shape).astype(dtype), order=cotangent_order)
         expected = primitive.fast_vjp[0](cotangent, ans, x)
-        buffer = cotangent.copy()
+        buffer = cotangent.copy(order="K")
+        if not reverse_interpreter._may_overwrite(buffer, ans):
+            assert (x_order, cotangent_order) == ("C", "F")  # the fresh answer is in C order: not this buffer
+            continue
         result = primitive.inplace_vjp(buffer, ans, x)
         assert result is buffer
         _same(result, expected)
+        written += 1
+    assert written == 6
 
 
 # ----------------------------------------------------------------- forward mode, end to end
@@ -362,6 +379,63 @@ def test_reverse_inplace_rules_reuse_only_cotangents_nothing_else_holds(monkeypa
         _without_fast_paths(patch)
         general = compute()
     _same(fast, general)
+
+
+def _layouts():
+    """(name, array) pairs of one (4, 6, 5) block in several memory orders, plus broadcast and scalar operands."""
+    base = np.random.default_rng(8).uniform(-1, 1, (4, 6, 5))
+    yield "C", base.copy()
+    yield "F", np.asfortranarray(base)
+    for axes in ((1, 0, 2), (2, 0, 1), (0, 2, 1)):
+        yield f"permuted {axes}", np.ascontiguousarray(base.transpose(axes)).transpose(np.argsort(axes))
+
+
+def test_writes_as_fresh_is_numpys_own_layout():
+    # Checked against numpy itself: whenever writing into the target is allowed, the fresh answer of the
+    # same ufunc is laid out as the target, whichever operand order.
+    others = list(_layouts()) + [("row", np.arange(5.0)), ("0-d", np.array(2.0)), ("float", 2.0)]
+    allowed = 0
+    for (target_name, target), (other_name, other) in itertools.product(_layouts(), others):
+        if backends.writes_as_fresh(target, other):
+            allowed += 1
+            for fresh in (np.add(target, other), np.multiply(other, target)):
+                assert fresh.strides == target.strides, (target_name, other_name)
+        else:
+            assert not target.flags.c_contiguous
+    assert allowed >= 20
+
+
+def _fortran_ordered_layer(a, b, bias):
+    """(a @ b)^T + bias: a (80, 70) answer in Fortran order. bias's gradient sums the cotangent over axis 0,
+    and numpy's sum adds up a contiguous axis in another order than a strided one: any layout a rule gets
+    wrong shows in its last bits."""
+    return hnp.transpose(a @ b) + bias
+
+
+@pytest.mark.parametrize("case", ["tanh's rules", "a sum of cotangents"])
+def test_reverse_pass_keeps_numpys_layouts(monkeypatch, case):
+    # Found by the long fuzz run (seed 1840): tanh's fast rule gave its cotangent in C order and its general
+    # rule (tanh_chain, what hd.record replays) in the Fortran order of tanh's answer; the backward pass's
+    # in-place sums of cotangents kept the first one's order where a fresh sum is in C order.
+    rng = np.random.default_rng(9)
+    a, b, c = rng.uniform(-1, 1, (70, 60)), rng.uniform(-1, 1, (60, 80)), rng.uniform(-1, 1, (70, 50))
+    bias = rng.uniform(-1, 1, 70)
+    if case == "tanh's rules":
+        def f(a, bias):
+            return hnp.sum((hnp.tanh(_fortran_ordered_layer(a, b, bias)) @ c) ** 2)  # a C-ordered cotangent
+    else:
+        def f(a, bias):  # cotangents of t in Fortran, Fortran and then C order
+            t = _fortran_ordered_layer(a, b, bias)
+            return hnp.sum((t @ c) ** 2) + hnp.sum(hnp.exp(t)) + hnp.sum(hnp.sin(t))
+
+    grad = hd.grad(f, argnums=(0, 1))
+    fast = grad(a, bias)
+    recorded = hd.record(grad)
+    for _ in range(3):  # the recording, an interpreted replay, the compiled replay
+        _same(recorded(a, bias), fast)
+    with monkeypatch.context() as patch:
+        _without_fast_paths(patch)
+        _same(grad(a, bias), fast)
 
 
 PLAIN_CALLS = [  # (name, arguments, keywords): hodiff.numpy's plain-ndarray fast paths

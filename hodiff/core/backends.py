@@ -19,7 +19,8 @@ import numpy as np
 from .errors import BackendError
 from .trace import Tracer
 
-__all__ = ["backend_name", "innermost", "first_foreign", "zeros", "ones", "full", "eye", "asarray", "guard"]
+__all__ = ["backend_name", "innermost", "first_foreign", "zeros", "ones", "full", "eye", "asarray", "guard",
+           "writes_as_fresh"]
 
 _NUMPY_TYPES = frozenset({float, int, complex, bool, np.ndarray, np.float64, np.float32, np.complex128,
                           np.complex64, np.int64, np.int32, np.bool_})
@@ -112,6 +113,24 @@ def asarray(value, dtype=None, like=None):
         return value if dtype is None or value.dtype == dtype else value.astype(dtype)
     like = _foreign(like)
     return np.asarray(value, dtype=dtype) if like is None else np.asarray(value, dtype=dtype, like=like)
+
+
+def writes_as_fresh(target, *others):
+    """Whether a ufunc of ``target`` and ``others`` written into ``target`` (``out=target``) is laid out as its
+    fresh answer would be.
+
+    A fresh answer follows its operands' memory order (numpy's order 'K'), and where they disagree C order
+    wins. So a C-contiguous target keeps numpy's layout, and so does any target whose other operands are
+    scalars or strided as it is. The values are the same either way; the layout is not, and a reduction or
+    matmul downstream sums in the layout's order, so it would differ in the last bits (fuzz seed 1840).
+    """
+    if target.__class__ is not np.ndarray or target.flags.c_contiguous:
+        return True  # (a Dask or CuPy array's layout is its own library's business)
+    strides = target.strides
+    for other in others:
+        if other.__class__ is np.ndarray and other.ndim and other.strides != strides:
+            return False
+    return True
 
 
 def _foreign_name(args):

@@ -30,6 +30,7 @@ from sys import getrefcount as _getrefcount
 import numpy as np
 
 from ..core import work as _work
+from ..core.backends import writes_as_fresh
 from ..core.trace import Trace, Tracer, _levels
 
 __all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "tape_backward", "unbroadcast"]
@@ -262,10 +263,11 @@ def _stub(array):
 
 
 def _may_overwrite(cotangent, like):
-    """Whether a cotangent that nothing else references may take a result shaped like ``like``."""
+    """Whether a cotangent that nothing else references may take a result shaped and laid out like ``like``
+    (an in-place rule's other operand is made from ``like``, so it has its layout)."""
     flags = cotangent.flags
     return flags.owndata and flags.writeable and like.__class__ is _ndarray \
-        and cotangent.shape == like.shape and cotangent.dtype == like.dtype
+        and cotangent.shape == like.shape and cotangent.dtype == like.dtype and writes_as_fresh(cotangent, like)
 
 
 def _drop_unread(node, unread):
@@ -498,7 +500,7 @@ def _accumulate(pending, owned, position, contribution, add):
         pending[position] = current + contribution  # what add's implementation does for two floats
     elif current_class is _ndarray and contribution_class is _ndarray \
             and current.shape == contribution.shape and current.dtype == contribution.dtype:
-        if position in owned:
+        if position in owned and writes_as_fresh(current, contribution):
             _np_add(current, contribution, out=current)
         else:
             total = _np_add(current, contribution)

@@ -416,7 +416,7 @@ def _tanh_chain_impl(t, y):
     if slope.ndim == 0:
         return np.multiply(t, 1.0 - slope)
     np.subtract(1.0, slope, out=slope)  # one buffer for y*y and 1 - y*y
-    if np.shape(t) == slope.shape and np.result_type(t, slope) == slope.dtype:
+    if np.shape(t) == slope.shape and np.result_type(t, slope) == slope.dtype and backends.writes_as_fresh(slope, t):
         return np.multiply(t, slope, out=slope)
     return np.multiply(t, slope)
 
@@ -453,7 +453,7 @@ def _multiply3_impl(a, b, c, scale=1.0):
     if np.ndim(out) == 0:
         return np.multiply(np.multiply(out, scale), c)
     np.multiply(out, scale, out=out)
-    if np.shape(c) == out.shape and np.result_type(out, c) == out.dtype:
+    if np.shape(c) == out.shape and np.result_type(out, c) == out.dtype and backends.writes_as_fresh(out, c):
         return np.multiply(out, c, out=out)
     return np.multiply(out, c)
 
@@ -482,7 +482,8 @@ terms of the rules (tanh_chain's -2 t y dy) without two temporaries; rounds as (
 def _tanh_chain_tangent_impl(dt, t, y, dy):
     out = _tanh_chain_impl(dt, y)
     second = _multiply3_impl(t, y, dy, -2.0)
-    if type(out) is np.ndarray and out.shape == np.shape(second) and np.result_type(out, second) == out.dtype:
+    if type(out) is np.ndarray and out.shape == np.shape(second) and np.result_type(out, second) == out.dtype \
+            and backends.writes_as_fresh(out, second):
         return np.add(out, second, out=out)  # out is this call's own array
     return np.add(out, second)
 
@@ -641,7 +642,7 @@ square = elementwise("square", np.square, (lambda ans, x: multiply(x, 2.0),),
 def _square_fast_vjp(g, ans, x):
     local = x * 2.0
     if local.__class__ is np.ndarray and g.__class__ is np.ndarray and g.shape == local.shape \
-            and g.dtype == local.dtype:
+            and g.dtype == local.dtype and backends.writes_as_fresh(local, g):
         return _multiply_into(g, local, out=local)  # g * local in the fresh local: one big array, not two
     return g * local
 

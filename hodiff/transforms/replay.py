@@ -28,6 +28,7 @@ import functools
 import numpy as np
 
 from ..core import work as _work
+from ..core.backends import writes_as_fresh
 from ..core.trace import Trace, Tracer, bind, registry
 from ..core.tree import tree_flatten, tree_unflatten
 from ..core.work import WorkCount, _size
@@ -364,7 +365,8 @@ def _into(ufunc, impl, position, *args):
         other = args[1 - position]
         if (other.__class__ is float or other.__class__ is int
                 or other.__class__ is np.ndarray and np.result_type(target, other) == target.dtype
-                and np.broadcast_shapes(target.shape, other.shape) == target.shape):
+                and np.broadcast_shapes(target.shape, other.shape) == target.shape
+                and writes_as_fresh(target, other)):
             return ufunc(*args, out=target)
     return impl(*args)
 
