@@ -208,11 +208,13 @@ def test_stochastic_is_within_four_stderr_of_sympy(case):
 
 def test_stochastic_stderr_shrinks_with_samples():
     f = lambda x: _mlp(WEIGHTS, x)  # noqa: E731
-    x = RNG.normal(size=4)
+    # Its own generator: drawn from the module's RNG, x depended on which tests ran first in the worker, and
+    # the ratio of two stderr estimates spreads over 0.12-0.36 across x (40 draws), so the test was flaky.
+    x = np.random.default_rng(209).normal(size=4)
     exact = hd.bilaplacian(f)(x)
     few = hd.bilaplacian(f, method="stochastic", samples=100, seed=0)(x)
     many = hd.bilaplacian(f, method="stochastic", samples=3200, seed=0, groups=400)(x)
-    assert 0.1 < many.stderr / few.stderr < 0.3  # ~ 1/sqrt(32) = 0.18
+    assert 0.1 < many.stderr / few.stderr < 0.4  # ~ 1/sqrt(32) = 0.18; 1/sqrt(n) dropped would give ~1
     for est in (few, many):
         assert abs(est.estimate - exact) < 4 * est.stderr
 
