@@ -39,6 +39,7 @@ from .elementwise import (
     exp,
     full_like,
     greater,
+    greater_equal,
     isfinite,
     log,
     log1p,
@@ -50,7 +51,7 @@ from .elementwise import (
     where,
 )
 from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
-from .shape import expand_dims, reduce_short_last_axis, reshape
+from .shape import expand_dims, reduce_short_last_axis, reshape, zeros_like
 from .shape import sum as _sum
 
 __all__ = [
@@ -335,18 +336,47 @@ def _polygamma_drop_impl(x, h, n):
     return out if np.result_type(out) == dtype else out.astype(dtype)
 
 
-def _polygamma_series(x0, xs, n, order):
-    """Series of polygamma(x(t), n) (None for a constant x)."""
-    if xs is None:
-        return None
-    return S.compose(x0, xs, _polygamma_coefficients(polygamma(x0, n=n), x0, n + 1, order))
+def _drop_series(ans, x0, xs, h0, hs, order, drop, at_sum):
+    """Series of f(x(t)) - f(x(t) + h(t)), given drop(j) = f^(j)(x0) - f^(j)(x0 + h0) (one value, not a
+    difference) and at_sum(j) = f^(j)(x0 + h0).
+
+    With d = x - x0 and e = d + (h - h0), f(x) - f(x + h) = sum_j [drop(j) d^j - at_sum(j) (e^j - d^j)] / j!,
+    and e^j - d^j = e (e^(j-1) - d^(j-1)) + (h - h0) d^(j-1): no two near-equal series are subtracted, so where
+    h << x (betaln at a >> b) the coefficients keep their digits as the value does.
+    """
+    from .cauchy import series_product
+    from .shape import concatenate, getitem
+
+    def with_zero(series):  # (K,) + s -> (K + 1,) + s, its constant term 0
+        series = S.finish_series(series, ans, order)
+        return concatenate(zeros_like(getitem(series, index=slice(0, 1))), series, axis=0)
+
+    def tail(series):
+        return getitem(series, index=slice(1, None))
+
+    d = None if xs is None else with_zero(xs)
+    g = None if hs is None else with_zero(hs)
+    e = d if g is None else g if d is None else add(d, g)
+    d_power, gap, out = d, g, None  # d^j and e^j - d^j
+    for j in range(1, order + 1):
+        scale = 1.0 / math.factorial(j)
+        if d_power is not None:
+            out = S.plus(out, S.times(multiply(drop(j), scale), tail(d_power)))
+        if gap is not None:
+            out = S.minus(out, S.times(multiply(at_sum(j), scale), tail(gap)))
+        if j < order:
+            if gap is not None or g is not None:
+                gap = S.plus(None if gap is None else series_product(e, gap),
+                             None if g is None or d_power is None else series_product(g, d_power))
+            if d_power is not None:
+                d_power = series_product(d_power, d)
+    return S.finish_series(out, ans, order)
 
 
 def _taylor_polygamma_drop(ans, primals, series, n):
-    (x0, h0), order, ndim = primals, S.order_of(series), len(shape_of(ans))
-    xs, hs = (S.align(s, ndim) for s in series)
-    out = S.minus(_polygamma_series(x0, xs, n, order), _polygamma_series(add(x0, h0), S.plus(xs, hs), n, order))
-    return S.finish_series(out, ans, order)
+    (x0, h0), (xs, hs) = primals, series
+    return _drop_series(ans, x0, xs, h0, hs, S.order_of(series), lambda j: polygamma_drop(x0, h0, n=n + j),
+                        lambda j: polygamma(add(x0, h0), n=n + j))
 
 
 def _polygamma_drop_dh(g, ans, x, h, n):
@@ -362,15 +392,21 @@ polygamma_drop = Primitive(
 polygamma_drop.batch = batch_elementwise(polygamma_drop)
 polygamma_drop.__doc__ = """psi^(n)(x) - psi^(n)(x + h) (``n`` a static int >= 0), subtracted in float64: betaln's
 derivatives, which cancel where h << x. d/dx is polygamma_drop(x, h, n + 1), so every order keeps the
-difference whole; d/dh = -psi^(n+1)(x + h). Taylor mode takes the two series apart (as before this primitive)."""
+difference whole; d/dh = -psi^(n+1)(x + h). Its Taylor rule (``_drop_series``) keeps the differences whole too."""
 
 
 def _taylor_betaln(ans, primals, series):
+    # gammaln(a) + gammaln(b) - gammaln(a + b): the larger of a and b is paired with a + b, whose gammalns
+    # nearly cancel where it is much larger; the other's gammaln series stands alone.
     (a0, b0), order, ndim = primals, S.order_of(series), len(shape_of(ans))
     a_series, b_series = (S.align(s, ndim) for s in series)
-    out = S.minus(S.plus(_gammaln_series(a0, a_series, order), _gammaln_series(b0, b_series, order)),
-                  _gammaln_series(add(a0, b0), S.plus(a_series, b_series), order))
-    return S.finish_series(out, ans, order)
+
+    def paired(x0, xs, h0, hs):
+        gammaln_drop = _drop_series(ans, x0, xs, h0, hs, order, lambda j: polygamma_drop(x0, h0, n=j - 1),
+                                    lambda j: polygamma(add(x0, h0), n=j - 1))
+        return S.finish_series(S.plus(gammaln_drop, _gammaln_series(h0, hs, order)), ans, order)
+
+    return where(greater_equal(a0, b0), paired(a0, a_series, b0, b_series), paired(b0, b_series, a0, a_series))
 
 
 betaln = elementwise(
