@@ -234,6 +234,40 @@ def test_big_temporaries_are_written_in_place_without_touching_inputs_views_or_o
     np.testing.assert_array_equal(x2, before[0])
 
 
+def test_compiled_indexing_and_ufunc_steps_are_the_implementations():
+    # The compiled replay runs slices and their transposes (a zero array with the slice filled in) as
+    # inline numpy, and elementwise steps on arrays as the ufunc itself: each is what the implementation
+    # does for the recorded argument types, so the bits and layouts are the interpreted ones. Covered:
+    # basic slices, an integer gather along the last axis (np.take, C-ordered, where x[:, rows] is not), a
+    # repeated gather (np.add.at in its transpose), a boolean mask, an integer, and a -0.0 cotangent (a
+    # filled-in slice keeps its sign, an add into zeros would not).
+    rows, mask = np.array([2, 0, 2, 1]), np.array([True, False, True, True, False])
+
+    def f(x, y, z):
+        a = hnp.sin(x[1:, ::2]) * x[:-1, ::2]
+        c = x[:, rows][:, 1:3] * 2.0
+        b = x[rows][:, mask] - hnp.exp(x[0])[:3] * x[2, 1]
+        return hnp.sum(a * a) + hnp.sum(c * c) + hnp.sum(hnp.tanh(b)) + hnp.sum(y[1:] * (z * -0.0))
+
+    def gathers(x):
+        return x[:, rows], x[1:, ::2] * 2.0
+
+    x = np.random.default_rng(12).uniform(-1, 1, (4, 5))
+    y = np.ones(3)
+    for function, args in [(hd.grad(f, argnums=(0, 1)), (x, y, 1.5)), (gathers, (x,))]:
+        recorded = hd.record(function)
+        first = recorded(*args)  # the recording: the implementations (plain x[:, rows] is numpy's own layout)
+        for _ in range(replay.COMPILE_AFTER + 2):
+            got = recorded(*args)
+        for value, expected in zip(got, first):
+            assert value.strides == expected.strides
+            np.testing.assert_array_equal(value, expected)
+            np.testing.assert_array_equal(np.signbit(value), np.signbit(expected))
+        source_names = recorded.program._run.__globals__
+    assert "_zeros" in source_names or function is gathers
+    assert any(v is np.multiply for v in source_names.values())  # a ufunc called directly
+
+
 def test_in_place_steps_keep_the_recorded_layout():
     # A fresh answer of a Fortran-ordered temporary times a C-ordered array is in C order; written into the
     # temporary it would be in Fortran order, and the sum over axis 0 below adds in the other order.

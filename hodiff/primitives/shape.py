@@ -210,13 +210,18 @@ def _dask_index_problem(index):
     return None
 
 
+def takes_along_last_axis(index):
+    """Whether ``index`` is (:, ..., :, integer array): getitem runs it as np.take along that axis."""
+    return (type(index) is tuple and len(index) > 1 and type(index[-1]) is np.ndarray
+            and index[-1].dtype.kind in "iu" and index[-1].ndim >= 1
+            and all(type(item) is slice and item == _FULL for item in index[:-1]))
+
+
 def _index_impl(x, index):
     # A gather along a later axis (x[:, i], as batching and ``take`` make it): numpy's fancy
     # indexing builds it in a transposed layout, ~3x slower than take and copied again by any
     # later reshape; take gives the same entries C-contiguously.
-    if (type(index) is tuple and len(index) > 1 and type(index[-1]) is np.ndarray
-            and index[-1].dtype.kind in "iu" and index[-1].ndim >= 1 and type(x) is np.ndarray
-            and all(type(item) is slice and item == _FULL for item in index[:-1])):
+    if type(x) is np.ndarray and takes_along_last_axis(index):
         return np.take(x, index[-1], axis=len(index) - 1)
     if x.__class__ is not np.ndarray and backends.backend_name(x) == "dask":
         problem = _dask_index_problem(index)

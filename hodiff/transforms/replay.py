@@ -32,6 +32,7 @@ from ..core.backends import writes_as_fresh
 from ..core.trace import Trace, Tracer, bind, registry
 from ..core.tree import tree_flatten, tree_unflatten
 from ..core.work import WorkCount, _size
+from ..primitives import shape as _shape
 
 __all__ = ["record", "Program", "ReplayError", "RecordTrace", "RecordTracer"]
 
@@ -129,7 +130,7 @@ class RecordTrace(Trace):
 
     def __init__(self):
         super().__init__()
-        # ("apply", primitive, params, specs, out, (entries, flops)) and ("guard", slot, what, convert, seen)
+        # ("apply", primitive, params, specs, out, (entries, flops, dtypes)) and ("guard", slot, what, convert, seen)
         self.steps = []
         self.slots = 0
         self.tainted = None  # why the recording cannot be replayed, if it cannot
@@ -161,7 +162,9 @@ class RecordTrace(Trace):
             if self.tainted is None:
                 self.tainted = f"'{primitive.name}' answered with another transform's traced value"
         entries = _size(ans)
-        cost = (entries, 2 * entries * np.shape(values[0])[-1] if primitive.name == "matmul" else 0)
+        # (entries, matmul flops, per argument its dtype if it is an ndarray, else None: for _specialized)
+        cost = (entries, 2 * entries * np.shape(values[0])[-1] if primitive.name == "matmul" else 0,
+                tuple(v.dtype if v.__class__ is np.ndarray else None for v in values))
         if isinstance(ans, (tuple, list)):
             outs = [self.new(a) for a in ans]
             self.steps.append(("apply", primitive, params, tuple(specs), tuple(o.slot for o in outs), cost))
@@ -245,7 +248,7 @@ class Program:
         work = WorkCount()
         for step in self.steps:
             if step[0] == "apply":
-                name, (entries, flops) = step[1].name, step[5]
+                name, (entries, flops, _) = step[1].name, step[5]
                 work.calls[name] += 1
                 work.entries[name] += entries
                 if flops:
@@ -286,13 +289,15 @@ def _compile(program):
     private = _private_slots(program.steps)
     for k, step in enumerate(program.steps):
         if step[0] == "apply":
-            _, primitive, params, specs, out, (entries, _) = step
+            _, primitive, params, specs, out, (entries, _, dtypes) = step
             names[f"f{k}"] = functools.partial(primitive.impl, **params) if params else primitive.impl
-            ufunc = _ufunc_of(primitive) if entries >= _INPLACE_ENTRIES and not params else None
+            ufunc = _ufunc_of(primitive) if not params else None
             dying = [j for j, spec in enumerate(specs) if spec.__class__ is _Slot and spec.index in private
-                     and last_use.get(spec.index) == k] if ufunc is not None else []
+                     and last_use.get(spec.index) == k] if ufunc is not None and entries >= _INPLACE_ENTRIES else []
             if dying:  # written into the operand that dies here, as numpy's temporary elision does in f
                 names[f"f{k}"] = functools.partial(_into, ufunc, primitive.impl, dying[0])
+            elif ufunc is not None and any(d is not None for d in dtypes):  # an array: impl would call the ufunc
+                names[f"f{k}"] = ufunc
             arguments = []
             for j, spec in enumerate(specs):
                 if spec.__class__ is _Slot:
@@ -301,7 +306,8 @@ def _compile(program):
                     names[f"c{k}_{j}"] = spec
                     arguments.append(f"c{k}_{j}")
             target = f"v{out.index}" if out.__class__ is _Slot else "(" + "".join(f"v{o.index}, " for o in out) + ")"
-            lines.append(f"    {target} = f{k}({', '.join(arguments)})")
+            inline = _inline(primitive, params, dtypes, arguments, target, f"p{k}", names) if not dying else None
+            lines.extend(inline or [f"    {target} = f{k}({', '.join(arguments)})"])
         else:
             _, slot, _, convert, seen = step
             names[f"g{k}"], names[f"s{k}"] = convert, seen
@@ -318,6 +324,22 @@ def _compile(program):
     source = f"def run({inputs}):\n" + "\n".join(lines) + f"\n    return [{', '.join(outputs)}]\n"
     exec(compile(source, "<hodiff replay>", "exec"), names)
     return names["run"]
+
+
+def _inline(primitive, params, dtypes, arguments, target, name, names):
+    """Source lines that do what ``primitive.impl`` does on these (recorded) argument types without calling it,
+    for the indexing steps that reverse mode makes many of (a slice and its transpose, a zero array with the
+    slice filled in); None to call impl. The same numpy operations run, so the bits are the same."""
+    if registry.get(primitive.name) is not primitive or dtypes[0] is None:
+        return None
+    if primitive.name == "getitem" and not _shape.takes_along_last_axis(params["index"]):
+        names[name] = params["index"]
+        return [f"    {target} = {arguments[0]}[{name}]"]
+    if primitive.name == "index_add" and _shape._is_basic(params["index"]):
+        names[name], names[name + "s"], names[name + "d"] = params["index"], params["shape"], dtypes[0]
+        names["_zeros"] = np.zeros
+        return [f"    {target} = _zeros({name}s, dtype={name}d)", f"    {target}[{name}] = {arguments[0]}"]
+    return None
 
 
 def _ufunc_of(primitive):
