@@ -6,7 +6,8 @@
   and must exit 0 without a traceback.
 A block that is not meant to run says so with ```text (or another language).
 A page whose python blocks import an optional extra that is not installed
-(dask, for docs/scale.md) is skipped, naming the extra.
+(dask, for docs/scale.md), or call hd.render without Graphviz's `dot` program,
+is skipped, naming what is missing (.ci/run installs both).
 """
 
 import importlib.util
@@ -14,6 +15,7 @@ import os
 import pathlib
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -47,15 +49,21 @@ OPTIONAL = {"dask": "dask", "distributed": "dask"}  # module a snippet imports -
 IMPORT = re.compile(r"^\s*(?:from|import)\s+(\w+)", re.MULTILINE)
 
 
-def missing_extras(page):
-    modules = {name for body in blocks(page, "python") for name in IMPORT.findall(body)}
-    return sorted({OPTIONAL[name] for name in modules & OPTIONAL.keys() if importlib.util.find_spec(name) is None})
+def missing_requirements(page):
+    """The optional extras (and Graphviz's `dot`) that ``page``'s python blocks need and this machine lacks."""
+    code = "\n".join(blocks(page, "python"))
+    modules = set(IMPORT.findall(code))
+    absent = {name for name in modules & OPTIONAL.keys() if importlib.util.find_spec(name) is None}
+    missing = {f"the extra {OPTIONAL[name]}" for name in absent}
+    if "render(" in code and shutil.which("dot") is None:
+        missing.add("Graphviz's dot program")
+    return sorted(missing)
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=[page.name for page in PYTHON_PAGES])
 def test_python_snippets_run(page, tmp_path, monkeypatch):
-    if missing_extras(page):
-        pytest.skip(f"{page.name} needs the extra(s) {', '.join(missing_extras(page))}, not installed")
+    if missing_requirements(page):
+        pytest.skip(f"{page.name} needs {', '.join(missing_requirements(page))}, not installed")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": f"snippets_of_{page.stem}"}
