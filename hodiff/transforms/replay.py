@@ -329,12 +329,15 @@ def _compile(program):
 def _inline(primitive, params, dtypes, arguments, target, name, names):
     """Source lines that do what ``primitive.impl`` does on these (recorded) argument types without calling it,
     for the indexing steps that reverse mode makes many of (a slice and its transpose, a zero array with the
-    slice filled in); None to call impl. The same numpy operations run, so the bits are the same."""
+    slice filled in) and concatenation; None to call impl. The same numpy operations run, so the bits are the same."""
     if registry.get(primitive.name) is not primitive or dtypes[0] is None:
         return None
     if primitive.name == "getitem" and not _shape.takes_along_last_axis(params["index"]):
         names[name] = params["index"]
         return [f"    {target} = {arguments[0]}[{name}]"]
+    if primitive.name == "concatenate":  # (its impl is np.concatenate of its arguments)
+        names[name], names["_concatenate"] = params.get("axis", 0), np.concatenate
+        return [f"    {target} = _concatenate(({', '.join(arguments)},), axis={name})"]
     if primitive.name == "index_add" and _shape._is_basic(params["index"]):
         names[name], names[name + "s"], names[name + "d"] = params["index"], params["shape"], dtypes[0]
         names["_zeros"] = np.zeros
