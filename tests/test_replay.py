@@ -282,3 +282,25 @@ def test_in_place_steps_keep_the_recorded_layout():
 def test_bad_input():
     with pytest.raises(TypeError, match="f must be callable"):
         hd.record(3)
+
+
+def test_replays_free_each_value_after_its_last_read():
+    # A chain of 12 elementwise steps on 800 KB arrays: the recording keeps every value, a replay (the
+    # interpreted first ones and the compiled ones alike) no more than a few at a time, as f itself.
+    import tracemalloc  # numpy reports its array buffers to it
+
+    def chain(x):
+        for _ in range(12):
+            x = hnp.sin(x) + 1.0
+        return x
+
+    x = np.linspace(0.0, 1.0, 100_000)
+    recorded = hd.record(chain)
+    expected = recorded(x)
+    for replays in range(1, replay.COMPILE_AFTER + 2):
+        tracemalloc.start()
+        got = recorded(x)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        np.testing.assert_array_equal(got, expected)
+        assert peak < 4 * x.nbytes, (replays, peak / x.nbytes)

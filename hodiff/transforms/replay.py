@@ -200,6 +200,7 @@ class Program:
                 kept.append(step)
         self.steps, self._outputs = _merge_repeats(kept[::-1], outputs)
         self.slots = trace.slots
+        self._frees = _last_reads(self.steps, self._outputs)
         self._run, self._replays = None, 0  # compiled on the COMPILE_AFTER-th replay (see __call__)
 
     def __len__(self):
@@ -221,7 +222,7 @@ class Program:
         env = [None] * self.slots
         for slot, leaf in zip(self.inputs, leaves):
             env[slot.index] = leaf
-        for step in self.steps:
+        for step, frees in zip(self.steps, self._frees):
             if step[0] == "apply":
                 _, primitive, params, specs, out, _ = step
                 args = [env[s.index] if s.__class__ is _Slot else s for s in specs]
@@ -241,6 +242,8 @@ class Program:
                                           "takes another path (a branch, an index or a value read): record it "
                                           "again (strict=False does so by itself)")
                     return None
+            for index in frees:  # as the compiled function's del: a recording keeps every value it made
+                env[index] = None
         return [env[o.index] if o.__class__ is _Slot else o for o in self._outputs]
 
     def counts(self):
@@ -275,17 +278,7 @@ def _compile(program):
     implementations, no loop or argument lookup per application (returns None when a guard fails)."""
     names, lines = {"_same": _same}, []
     inputs = ", ".join(f"v{slot.index}" for slot in program.inputs)
-    last_use = {}  # slot -> the step after which nothing reads it: freed there (big intermediates go early)
-    for k, step in enumerate(program.steps):
-        for spec in (step[3] if step[0] == "apply" else (step[1],)):
-            if spec.__class__ is _Slot:
-                last_use[spec.index] = k
-    for out in program._outputs:
-        if out.__class__ is _Slot:
-            last_use.pop(out.index, None)
-    freed = {}
-    for index, k in last_use.items():
-        freed.setdefault(k, []).append(index)
+    last_use = {index: k for k, frees in enumerate(program._frees) for index in frees}
     private = _private_slots(program.steps)
     for k, step in enumerate(program.steps):
         if step[0] == "apply":
@@ -312,8 +305,8 @@ def _compile(program):
             _, slot, _, convert, seen = step
             names[f"g{k}"], names[f"s{k}"] = convert, seen
             lines.append(f"    if not _same(g{k}(v{slot.index}), s{k}): return None")
-        if k in freed:
-            lines.append(f"    del {', '.join(f'v{index}' for index in freed[k])}")
+        if program._frees[k]:
+            lines.append(f"    del {', '.join(f'v{index}' for index in program._frees[k])}")
     outputs = []
     for j, out in enumerate(program._outputs):
         if out.__class__ is _Slot:
@@ -359,6 +352,23 @@ def _ufunc_of(primitive):
 _INPLACE_ENTRIES = 1 << 15  # numpy elides temporaries from 256 KiB; below, the check costs more than it saves
 _INPLACE_UFUNCS = {name: getattr(np, name) for name in (
     "add", "subtract", "multiply", "true_divide", "negative", "exp", "log", "sin", "cos", "tanh", "sqrt", "square")}
+
+
+def _last_reads(steps, outputs):
+    """Per step, the slots nothing reads after it (not outputs): a replay frees them there, so big
+    intermediates go as early as in f itself and a replay's peak memory is f's, not the recording's."""
+    last = {}
+    for k, step in enumerate(steps):
+        for spec in (step[3] if step[0] == "apply" else (step[1],)):
+            if spec.__class__ is _Slot:
+                last[spec.index] = k
+    for out in outputs:
+        if out.__class__ is _Slot:
+            last.pop(out.index, None)
+    frees = [[] for _ in steps]
+    for index, k in last.items():
+        frees[k].append(index)
+    return [tuple(f) for f in frees]
 
 
 def _private_slots(steps):
