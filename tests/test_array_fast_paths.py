@@ -350,6 +350,9 @@ READS_CASES = [
     (hd.primitives.special.expit, (_random(2, 3),), {}),
     (E.square, (_random(2, 3),), {}),
     (hd.primitives.contraction.einsum_p, (_random(2, 3), _random(4, 3)), {"subscripts": "ij,kj->ik"}),
+    (E.true_divide, (_random(2, 3), _random(3) + 3.0), {}),
+    (hd.primitives.shape.concatenate, (_random(2, 3), _random(1, 3), _random(4, 3)), {"axis": 0}),
+    (hd.primitives.shape.stack, (_random(2, 3), _random(2, 3)), {"axis": 1}),
 ]
 
 
@@ -365,11 +368,11 @@ def _rules_of(primitive, argnum, params):
 
 @pytest.mark.parametrize("primitive, args, params", READS_CASES, ids=lambda c: getattr(c, "name", ""))
 def test_declared_reads_are_true(primitive, args, params):
-    reads_answer, per_argument = primitive.reads
     ans = primitive(*args, **params)
-    for argnum, reads in enumerate(per_argument):
+    for argnum in range(len(args)):
+        reads = primitive.argument_reads(argnum, len(args))
         perturbed = [a if i in reads else a + 1.5 for i, a in enumerate(args)]
-        other_ans = ans if reads_answer else ans + 2.5
+        other_ans = ans if primitive.answer_read_by(argnum, len(args)) else ans + 2.5
         for rule, takes_cotangent in _rules_of(primitive, argnum, params):
             seed = _random(*np.shape(ans if takes_cotangent else args[argnum]))
             np.testing.assert_array_equal(rule(seed, other_ans, *perturbed, **params),
@@ -402,6 +405,42 @@ def test_a_recording_frees_the_values_no_rule_reads():
     assert refs["hidden"]() is not None
     h = np.tanh(X @ W + b)
     np.testing.assert_allclose(pullback(1.0)[0], X.T @ (2 * h * (1 - h * h)), rtol=1e-12)
+
+
+def test_a_recording_keeps_only_what_the_traced_arguments_rules_read():
+    # RK4's stages: h * k with a constant h reads only h (k's rule is never run), k / 2.0 reads 2.0, a
+    # concatenation reads shapes: none of these k's is kept, the product reading y's slice keeps y.
+    import weakref
+
+    x = _random(10_000)
+    refs = {}
+
+    def stage(x):
+        y = hnp.sin(x)
+        k = hnp.concatenate([x[:1], x[1:] * y[:-1]])
+        scaled = 0.5 * k
+        halved = k / 2.0
+        refs.update(k=weakref.ref(k.primal), scaled=weakref.ref(scaled.primal), y=weakref.ref(y.primal))
+        return hnp.sum(scaled * halved)
+
+    value, pullback = hd.vjp(stage, x)
+    assert refs["k"]() is None and refs["y"]() is not None
+    assert refs["scaled"]() is not None  # read by the last product's rules, both arguments traced
+    k = np.concatenate([x[:1], x[1:] * np.sin(x[:-1])])
+    dk = 0.5 * k  # d/dk of sum(k * k / 4)
+    expected = np.concatenate([[dk[0]], np.zeros(len(x) - 1)])
+    expected[1:] += dk[1:] * np.sin(x[:-1])
+    expected[:-1] += dk[1:] * x[1:] * np.cos(x[:-1])
+    np.testing.assert_allclose(pullback(1.0)[0], expected, rtol=1e-13, atol=1e-15)
+
+
+def test_a_declaration_holds_for_its_number_of_arguments():
+    # einsum_p's reads are declared for two operands; with three, argument 0's rule reads 1 and 2.
+    c, s = _random(5000), _random(5000)
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.einsum("i,i,i->", x, c, s))(_random(5000)), c * s)
+    x, v = _random(3), _random(3)
+    hvp = hd.hvp(lambda x: hnp.einsum("i,i,i->", x, c[:3], x), (x,), (v,))[0]
+    np.testing.assert_allclose(hvp, 2 * c[:3] * v, rtol=1e-14)
 
 
 # ----------------------------------------------------------------- gathers along a later axis

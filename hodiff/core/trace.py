@@ -109,7 +109,8 @@ class Primitive:
         self.scalar_impl = scalar_impl
         self.fast_vjp = tuple(fast_vjp) if fast_vjp is not None else None
         self.fast_jvp = tuple(fast_jvp) if fast_jvp is not None else None
-        self.reads = self.unread = None
+        self.reads = None
+        self._kept = {}  # (traced argnums, nargs) -> ``kept_for``'s answer
         self.inplace_vjp = None
         self.joint_jvp = None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
@@ -138,17 +139,49 @@ class Primitive:
     def __repr__(self):
         return f"<hodiff primitive {self.name}>"
 
-    def declare_reads(self, answer, arguments):
-        """The rules read the answer only if ``answer``; argument i's rules read the arguments in ``arguments[i]``.
+    def declare_reads(self, answer, arguments=None):
+        """What the rules (vjp and jvp, general and fast) read: argument i's rules read the answer if
+        ``answer`` is True or a tuple holding i, and the arguments in ``arguments[i]``.
 
-        Shapes and dtypes do not count as reads. tests/test_array_fast_paths.py
-        checks each declaration by perturbing the values it says are not read.
+        The declaration holds for applications to ``len(arguments)`` arguments (einsum's of two operands
+        says nothing of three); ``arguments=None`` (variadic primitives: concatenate, stack): no rule reads
+        any argument, however many. Shapes and dtypes do not count as reads.
+        tests/test_array_fast_paths.py checks each declaration by perturbing the values it says are not read.
         """
-        arguments = tuple(tuple(read) for read in arguments)
-        read = {argnum for argnums in arguments for argnum in argnums}
-        self.reads = (bool(answer), arguments)
-        # What a recording may drop: (the answer?, the arguments no rule reads)
-        self.unread = (not answer, tuple(i for i in range(len(arguments)) if i not in read))
+        answer = answer if isinstance(answer, bool) else tuple(answer)
+        arguments = None if arguments is None else tuple(tuple(read) for read in arguments)
+        self.reads = (answer, arguments)
+        self._kept = {}
+
+    def argument_reads(self, argnum, nargs):
+        """The argnums that argument ``argnum``'s rules read in an application to ``nargs`` arguments;
+        None where nothing is declared for it (they may read anything)."""
+        if self.reads is None:
+            return None
+        arguments = self.reads[1]
+        if arguments is None:
+            return ()
+        return arguments[argnum] if len(arguments) == nargs else None
+
+    def answer_read_by(self, argnum, nargs):
+        """Whether argument ``argnum``'s rules read the answer in an application to ``nargs`` arguments."""
+        if self.argument_reads(argnum, nargs) is None:
+            return True
+        answer = self.reads[0]
+        return answer if answer.__class__ is bool else argnum in answer
+
+    def kept_for(self, argnums, nargs):
+        """(keep the answer?, the argnums whose values to keep, None for all) for a recorded application to
+        ``nargs`` arguments whose traced ones are ``argnums``: only their rules ever run, forward or
+        backward, so a value only another argument's rule reads is not kept (k in ``h * k``, h a constant)."""
+        key = (argnums, nargs)
+        kept = self._kept.get(key)
+        if kept is None:
+            reads = [self.argument_reads(a, nargs) for a in argnums]
+            kept = (True, None) if None in reads else (any(self.answer_read_by(a, nargs) for a in argnums),
+                                                        frozenset(i for read in reads for i in read))
+            self._kept[key] = kept
+        return kept
 
     def vjp_rule(self, argnum):
         rules = self.vjp

@@ -233,10 +233,10 @@ class ReverseTrace(Trace):
         node.argnums = argnums
         node.grad = None
         node.fast = fast
-        if ans.__class__ is not float and primitive.unread is not None and self.lean:
+        if ans.__class__ is not float and primitive.reads is not None and self.lean:
             # (an elementwise op's arguments are no bigger than its answer: a small answer has nothing to drop)
             if not primitive.broadcasts or ans.__class__ is _ndarray and ans.size >= _BIG:
-                _drop_unread(node, primitive.unread)
+                _drop_unread(node, primitive.kept_for(argnums, len(node.args)))
         tape = self.tape  # add_node and make_tracer, inline: this is every op's cost
         if tape is not None:
             node.seq = len(tape)
@@ -270,19 +270,23 @@ def _may_overwrite(cotangent, like):
         and cotangent.shape == like.shape and cotangent.dtype == like.dtype and writes_as_fresh(cotangent, like)
 
 
-def _drop_unread(node, unread):
-    """Stub the node's big values that no rule of its primitive reads (``Primitive.unread``)."""
-    answer, argnums = unread
-    if answer:
+def _drop_unread(node, kept):
+    """Stub the node's big values that no rule it can run reads (``Primitive.kept_for``)."""
+    keep_answer, keep_args = kept
+    if not keep_answer:
         ans = node.ans
         if ans.__class__ is _ndarray and ans.size >= _BIG:
             node.ans = _stub(ans)
-    for argnum in argnums:
-        value = node.args[argnum]
-        if value.__class__ is _ndarray and value.size >= _BIG:
-            args = list(node.args)
+    if keep_args is None:
+        return
+    args = node.args
+    for argnum, value in enumerate(args):
+        if argnum not in keep_args and value.__class__ is _ndarray and value.size >= _BIG:
+            if args is node.args:
+                args = list(args)
             args[argnum] = _stub(value)
-            node.args = tuple(args)
+    if args is not node.args:
+        node.args = tuple(args)
 
 
 _NO_PARAMS = {}

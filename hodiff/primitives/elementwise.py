@@ -570,6 +570,7 @@ multiply.fast_jvp = (lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
 true_divide.scalar_impl = operator.truediv
 true_divide.fast_vjp = (lambda g, ans, x, y: g * (1.0 / y), lambda g, ans, x, y: g * -(ans / y))
 true_divide.fast_jvp = (lambda t, ans, x, y: t * (1.0 / y), lambda t, ans, x, y: t * -(ans / y))
+true_divide.declare_reads(answer=(1,), arguments=((1,), (1,)))  # x's rules read y; y's read x / y too
 exp.scalar_impl = math.exp
 exp.fast_vjp = (lambda g, ans, x: g * ans,)
 exp.fast_jvp = (lambda t, ans, x: t * ans,)

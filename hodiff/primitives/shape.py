@@ -367,6 +367,7 @@ concatenate = Primitive(
 concatenate.taylor = taylor_linear(concatenate)
 concatenate.joint_jvp = lambda tangents, ans, *args, axis=0: concatenate(
     *[zeros_like(a) if t is None else t for t, a in zip(tangents, args)], axis=axis)
+concatenate.declare_reads(answer=False)  # the rules read shapes and dtypes only
 
 
 def _stack_batch(values, batched, axis=0):
@@ -391,6 +392,7 @@ stack = Primitive(
 stack.taylor = taylor_linear(stack)
 stack.joint_jvp = lambda tangents, ans, *args, axis=0: stack(
     *[zeros_like(a) if t is None else t for t, a in zip(tangents, args)], axis=axis)
+stack.declare_reads(answer=False)
 
 
 # --------------------------------------------------------------- contraction

@@ -145,15 +145,13 @@ def _sweep(root, seeds):
             uses[parent] = uses.get(parent, 0) + 1
         if node.primitive is None:
             continue
-        reads = node.primitive.reads
-        if reads is None:
+        reads_answer, read_argnums = node.primitive.kept_for(node.argnums, len(node.args))
+        if read_argnums is None:  # undeclared reads: everything
             kept.add(node)
             kept.update(node.parents)
             continue
-        reads_answer, per_argument = reads
         if reads_answer:
             kept.add(node)
-        read_argnums = {argnum for argnums in per_argument for argnum in argnums}
         kept.update(parent for parent, argnum in zip(node.parents, node.argnums) if argnum in read_argnums)
     tangents = dict(seeds)
     for node in order:
@@ -185,18 +183,19 @@ def _tangent_of(value, trace):
     return value._tangent if isinstance(value, Dual) and value._trace is trace else None
 
 
-def _reads_a_tangent(primitive, argnum, carrying, answer_carries):
-    """Whether argument argnum's VJP rule reads a value that carries a tangent.
+def _reads_a_tangent(node, argnum, carrying, answer_carries):
+    """Whether argument argnum's VJP rule at ``node`` reads a value that carries a tangent.
 
     carrying: the argnums whose values carry one; answer_carries: the answer
-    does. A primitive without declared ``reads`` reads everything. When this is
+    does. A rule without declared reads reads everything. When this is
     False the rule, linear in the cotangent, gives the contribution's tangent
     from the cotangent's tangent alone.
     """
-    reads = primitive.reads
+    primitive, nargs = node.primitive, len(node.args)
+    reads = primitive.argument_reads(argnum, nargs)
     if reads is None:
         return bool(carrying) or answer_carries
-    return (reads[0] and answer_carries) or not carrying.isdisjoint(reads[1][argnum])
+    return (answer_carries and primitive.answer_read_by(argnum, nargs)) or not carrying.isdisjoint(reads)
 
 
 def _value_wanted(order, node_tangents):
@@ -214,7 +213,7 @@ def _value_wanted(order, node_tangents):
             continue
         answer_carries = node in node_tangents
         carrying = {argnum for parent, argnum in zip(node.parents, node.argnums) if parent in node_tangents}
-        if any(parent in wanted or _reads_a_tangent(node.primitive, argnum, carrying, answer_carries)
+        if any(parent in wanted or _reads_a_tangent(node, argnum, carrying, answer_carries)
                for parent, argnum in zip(node.parents, node.argnums)):
             wanted.add(node)
     return wanted
@@ -263,7 +262,7 @@ def _dual_backward_pass(root, seed, node_tangents, trace):
                 continue
             if parent not in value_wanted:
                 # An input or a node wanting only its tangent: the tangent of the contribution.
-                if not duals or not _reads_a_tangent(primitive, argnum, carries_tangent, ans_tangent is not None):
+                if not duals or not _reads_a_tangent(node, argnum, carries_tangent, ans_tangent is not None):
                     if cotangent_tangent is None:
                         continue  # the contribution is a constant: its tangent is zero
                     contribution = rule(cotangent_tangent, node.ans, *plain_args, **params)
