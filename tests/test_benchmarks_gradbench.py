@@ -313,3 +313,52 @@ def test_tool_as_subprocess(flags):
     responses = [json.loads(line) for line in result.stdout.splitlines()]
     expected = gb_run.load("llsq").reference("gradient", {"x": np.array([0.1, 0.2, 0.3]), "n": 5})
     np.testing.assert_allclose(responses[1]["output"], expected, rtol=1e-10)
+
+
+def _worker(eval_name, tool):
+    done = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--worker", eval_name, tool], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line[len(gb_run.MARKER):]) for line in done.stdout.splitlines()
+            if line.startswith(gb_run.MARKER)]
+
+
+def test_a_worker_times_one_tool_on_the_timed_cases_and_validates_them():
+    records = _worker("hello", "hodiff+replay")
+    assert [(r["function"], r["case"]) for r in records] == [("square", "x=1"), ("double", "x=1")]
+    assert all(r["ms"] > 0 and "invalid" not in r and "error" not in r for r in records)
+
+
+def test_a_worker_names_a_peer_the_eval_leaves_out():
+    assert _worker("lstm", "jax") == [{"skipped": gb_run.load("lstm").UNTIMED_PEERS["jax"]}]
+
+
+def test_rows_put_a_peers_failure_in_its_cell(monkeypatch):
+    module = gb_run.load("hello")
+    cases = [("square", "x=1"), ("double", "x=1")]
+    times = {"hodiff": 2.0, "hodiff+replay": 1.0, "torch": 4.0, "jax+jit": 0.5}
+
+    def fake_worker(module, tool, expected_cases):
+        assert expected_cases == cases
+        if tool == "jax":
+            return {case: {"error": "CaseTimeout"} for case in cases}
+        if tool == "autograd":
+            return {case: {"ms": 1.0, "invalid": "(0,): expected 2.0, got 3.0"} for case in cases}
+        return {case: {"ms": times[tool]} for case in cases}
+
+    monkeypatch.setattr(gb_run, "_run_worker", fake_worker)
+    rows = gb_run.time_eval(module, ["autograd", "torch", "jax", "jax+jit"])
+    assert [row["function"] for row in rows] == ["square", "double"]
+    row = rows[0]
+    assert row["jax"] is None and row["jax!"] == "CaseTimeout"
+    assert row["autograd"] == 1.0 and row["autograd!"].startswith("(0,)")
+    assert row["ratio"] == 2.0 / 4.0  # the fastest valid eager peer: torch (autograd's answer was wrong)
+    assert row["replay/jit"] == 1.0 / 0.5
+    assert "failed" in gb_run.table(rows, ["autograd", "torch", "jax", "jax+jit"])
+
+
+def test_a_hodiff_failure_stops_the_run(monkeypatch):
+    monkeypatch.setattr(gb_run, "_run_worker", lambda module, tool, cases: {
+        case: {"error": "ValueError: boom"} if tool == "hodiff" else {"ms": 1.0} for case in cases})
+    with pytest.raises(RuntimeError, match="hodiff hello square x=1: ValueError: boom"):
+        gb_run.time_eval(gb_run.load("hello"), [])

@@ -8,7 +8,9 @@ told too). Each case is validated against the eval module's independent
 reference with GradBench's tolerance (1e-4 on |x-y| / max(|x|+|y|, 1)); every
 peer's output is checked the same way. Times are medians over repeats
 (benchmarks/timing.py: cold call, warm call, R repeats of L calls); ratios are
-hodiff over the best eager peer (autograd, torch, jax) of the same run.
+hodiff over the best eager peer (autograd, torch, jax) of the same run. Each
+tool is timed on each eval in a fresh process pinned to one CPU, as W1-W8's
+(workload, peer) pairs are (``worker``).
 "hodiff+replay" is the module's REPLAYED functions (the same cores under
 hd.record: recorded on the first call, replayed after), compared with jax+jit.
 ``--quick`` only validates hodiff on small inputs (a few seconds; no timing).
@@ -60,52 +62,113 @@ def validate_eval(module, quick=True, functions=None) -> list[str]:
     return failures
 
 
-def _pin_peer_threads():
+MARKER = "@@gradbench "  # a worker's result lines: MARKER + json
+
+
+def _tool_functions(module, tool):
+    """The functions ``tool`` is timed with on ``module`` (None: the eval leaves it out), and why not."""
+    if tool == "hodiff":
+        return module.FUNCTIONS, None
+    if tool == REPLAY:
+        return getattr(module, "REPLAYED", None), None
+    reason = getattr(module, "UNTIMED_PEERS", {}).get(tool)
+    if reason:
+        return None, reason
+    return module.peers().get(tool), None
+
+
+def worker(eval_name, tool):
+    """Time one tool on one eval's timed cases, in this (fresh) process; print one MARKER line per case.
+
+    The process is pinned to one CPU before torch or jax loads (XLA sizes its thread pool from the
+    affinity mask), as benchmarks/worker.py pins W1-W8's: each tool meets the allocator, the caches and
+    the imports as it left them, not as another tool did (glibc's trim threshold, raised by one tool's big
+    frees, changed another's page faults in a shared process).
+    """
+    import json
+
+    from benchmarks.timing import FULL, CaseTimeout, measure
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    module = load(eval_name)
+    functions, reason = _tool_functions(module, tool)
+    if functions is None:
+        print(MARKER + json.dumps({"skipped": reason or "the eval leaves it out"}), flush=True)
+        return 0
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:
         pass
-
-
-def time_eval(module, peers, limits):
-    from benchmarks.timing import CaseTimeout, measure
-
-    available = module.peers()
-    for peer, reason in getattr(module, "UNTIMED_PEERS", {}).items():
-        if peer in peers:
-            print(f"peer {peer}: not timed on {module.NAME} ({reason})", file=sys.stderr)
-        available.pop(peer, None)
-    rows = []
     for function, description, inp in module.inputs(quick=False)[:getattr(module, "TIMED", None)]:
-        expected = module.reference(function, inp)
-        row = {"eval": module.NAME, "function": function, "case": description}
-        tools = [("hodiff", module.FUNCTIONS), (REPLAY, getattr(module, "REPLAYED", None))]
-        for name, functions in tools + [(p, available.get(p)) for p in peers]:
-            if functions is None:
-                row[name] = None
-                continue
-            f = functions[function]
-            try:
-                m = measure(lambda f=f: f(inp), limits)
-            except (Exception, CaseTimeout) as error:  # a peer's failure or timeout is reported in its cell
-                if name in ("hodiff", REPLAY):
-                    raise
-                row[name], row[name + "!"] = None, f"{type(error).__name__}: {error}".rstrip(": ")
-                print(f"  {name} {module.NAME} {function} {description} FAILED: {row[name + '!']}", file=sys.stderr)
-                continue
-            bad = mismatches(expected, m.results[-1])
-            row[name] = m.median * 1e3
+        record = {"function": function, "case": description}
+        try:
+            m = measure(lambda f=functions[function]: f(inp), FULL)
+        except (Exception, CaseTimeout) as error:  # reported in its cell
+            record["error"] = f"{type(error).__name__}: {error}".rstrip(": ")
+        else:
+            record["ms"] = m.median * 1e3
+            bad = mismatches(module.reference(function, inp), m.results[-1])
             if bad:
-                row[name + "!"] = bad[0]
-                print(f"  {name} {module.NAME} {function} {description} INVALID: {bad[0]}", file=sys.stderr)
+                record["invalid"] = bad[0]
+        print(MARKER + json.dumps(record), flush=True)
+    return 0
+
+
+def _run_worker(module, tool, cases):
+    """{(function, case): the worker's record} of one tool, each record with "ms", "error" or "invalid"."""
+    import json
+    import subprocess
+
+    from benchmarks.timing import FULL
+
+    limit = FULL.case_timeout * (len(cases) + 2)
+    try:
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", module.NAME, tool],
+                              capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        done = None
+    records = {}
+    for line in (done.stdout if done else "").splitlines():
+        if line.startswith(MARKER):
+            record = json.loads(line[len(MARKER):])
+            if "skipped" in record:
+                print(f"peer {tool}: not timed on {module.NAME} ({record['skipped']})", file=sys.stderr)
+                return None
+            records[record["function"], record["case"]] = record
+    if done is None or done.returncode != 0:
+        why = (f"the worker passed its {limit:.0f} s limit" if done is None else
+               f"the worker exited with {done.returncode}: " + (done.stderr.strip().splitlines() or [""])[-1])
+        for key in cases:
+            records.setdefault(key, {"error": why})
+    return records
+
+
+def time_eval(module, peers):
+    """The eval's rows: every tool timed in its own worker process (``worker``), in the same run."""
+    cases = [(function, description) for function, description, _ in
+             module.inputs(quick=False)[:getattr(module, "TIMED", None)]]
+    measured = {tool: _run_worker(module, tool, cases) for tool in ["hodiff", REPLAY] + list(peers)}
+    rows = []
+    for function, description in cases:
+        row = {"eval": module.NAME, "function": function, "case": description}
+        for tool, records in measured.items():
+            record = None if records is None else records.get((function, description))
+            row[tool] = None if record is None else record.get("ms")
+            problem = None if record is None else record.get("error") or record.get("invalid")
+            if problem:
+                if tool in ("hodiff", REPLAY):
+                    raise RuntimeError(f"{tool} {module.NAME} {function} {description}: {problem}")
+                row[tool + "!"] = problem
+                print(f"  {tool} {module.NAME} {function} {description} "
+                      f"{'INVALID' if 'invalid' in record else 'FAILED'}: {problem}", file=sys.stderr)
         eager = [row[p] for p in EAGER if row.get(p) is not None and p + "!" not in row]
         row["ratio"] = row["hodiff"] / min(eager) if eager else None
         row["replay/jit"] = (row[REPLAY] / row["jax+jit"] if row.get(REPLAY) is not None
                              and row.get("jax+jit") is not None and "jax+jit!" not in row else None)
         rows.append(row)
-        print(f"  {module.NAME} {function} {description} done", file=sys.stderr, flush=True)
-        print(table([row], peers).splitlines()[-1], flush=True)  # each row as it is measured
+    print(table(rows, peers), flush=True)
     return rows
 
 
@@ -162,7 +225,10 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers")
     parser.add_argument("--no-peers", action="store_true", help="time hodiff only")
     parser.add_argument("--results", metavar="PATH", help="replace (or add) this run's section of this Markdown file")
+    parser.add_argument("--worker", nargs=2, metavar=("EVAL", "TOOL"), help=argparse.SUPPRESS)  # time_eval's
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(*args.worker)
     modules = [load(name.strip()) for name in args.evals.split(",") if name.strip()]
     for peer in args.peers.split(","):
         if peer and peer not in PEERS:
@@ -182,12 +248,10 @@ def main(argv=None) -> int:
     if failures or args.quick:
         return 1 if failures else 0
 
-    from benchmarks.timing import FULL
     peers = [] if args.no_peers else installed_peers([p for p in args.peers.split(",") if p])
-    _pin_peer_threads()
     rows = []
     for module in modules:
-        rows += time_eval(module, peers, FULL)
+        rows += time_eval(module, peers)
     print("\n" + table(rows, peers))
     if args.results:
         from pathlib import Path
