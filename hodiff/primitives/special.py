@@ -206,22 +206,66 @@ ndtri = elementwise(
 ndtri.__doc__ = "The standard normal quantile (inverse of ndtr); derivative sqrt(2 pi) exp(ans^2 / 2)."
 
 
-def _erfcx_terms(ans, x):
-    """y = erfcx(x) = exp(x^2) erfc(x):  y' = (2 x y - 2/sqrt(pi)) x'."""
-    y = [ans]
-    v = [subtract(multiply(multiply(x[0], ans), 2.0), _TWO_OVER_SQRT_PI)]
-    for k in range(1, len(x)):
-        y.append(S.integrate_step(x, v, k))
-        v.append(S.t_scale(S.product_term(x, y, k), 2.0))
-    return y
+_ERFCX_SWITCH, _ERFCX_EXTRA = 1.5, 80  # see _erfcx_derivative_impl
 
 
-erfcx = elementwise(
-    "erfcx", sp.erfcx,
-    (lambda ans, x: subtract(multiply(multiply(x, ans), 2.0), _TWO_OVER_SQRT_PI),),
-    taylor=_term_rule(_erfcx_terms),
+def _erfcx_derivative_impl(x, n):
+    """d^n/dx^n erfcx(x) for n >= 1, computed in float64: (-2)^n n! J_n with J_n = exp(x^2) i^n erfc(x)
+    (i^n erfc: erfc's n-th repeated integral, positive everywhere).
+
+    The textbook derivative 2 x erfcx(x) - 2/sqrt(pi) cancels where x is large (it is -1/(sqrt(pi) x^2):
+    2% off at x = 1e7, 0 at 1e8, and each order cancels more: the 4th derivative was 27% off at x = 100).
+    J_n = (J_{n-2} / 2 - x J_{n-1}) / n from J_{-1} = 2/sqrt(pi) and J_0 = erfcx(x) runs forward below
+    x = 1.5 (its terms add for x <= 0 and cancel little below 1.5); above, the ratios
+    r_k = J_k / J_{k-1} = 1 / (2x + 2(k+1) r_{k+1}) run backward from k = n + 80 (Miller's algorithm, every
+    term positive). Against mpmath the worst relative error, just below the switch, is 2e-15 at n = 1,
+    7e-14 at n = 4 and 2e-11 at n = 12 (tests/test_special.py).
+    """
+    dtype = np.result_type(x, 0.0)
+    x = _widened(x)
+    y = sp.erfcx(x)
+    high = x >= _ERFCX_SWITCH
+    low_x = np.where(high, 0.0, x)  # each recurrence sees only its own entries: no overflow for the other
+    before, current = 2.0 / math.sqrt(math.pi), np.where(high, 1.0, y)
+    for k in range(1, n + 1):
+        before, current = current, (before / 2 - low_x * current) / k
+    high_x = np.where(high, x, _ERFCX_SWITCH)
+    start = n + _ERFCX_EXTRA
+    ratio = 1.0 / (high_x + np.sqrt(high_x * high_x + 2.0 * (start + 1)))  # the recurrence's fixed point
+    ratios = 1.0
+    for k in range(start, 0, -1):
+        ratio = 1.0 / (2.0 * high_x + (2.0 * (k + 1)) * ratio)
+        if k <= n:
+            ratios = ratios * ratio
+    scaled = np.where(high, np.where(high, y, 1.0) * ratios, current)
+    out = (-2.0) ** n * math.factorial(n) * scaled
+    if np.result_type(out) != dtype:
+        out = out.astype(dtype)
+    return out[()] if type(out) is np.ndarray and out.ndim == 0 else out
+
+
+def _erfcx_coefficients(ans, x0, first, order):
+    """[ans, f'(x0)/1!, ..., f^(K)(x0)/K!] for f = the first-th derivative of erfcx."""
+    return S.factorial_scale([ans] + [erfcx_derivative(x0, n=first + j) for j in range(1, order + 1)])
+
+
+def _compose_with_erfcx_derivatives(ans, x0, xs, **params):
+    return S.compose(x0, xs, _erfcx_coefficients(ans, x0, params.get("n", 0), S.order_of([xs])))
+
+
+erfcx = elementwise("erfcx", sp.erfcx, (lambda ans, x: erfcx_derivative(x, n=1),),
+                    taylor=_unary_taylor(_compose_with_erfcx_derivatives))
+erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative erfcx_derivative(x, n=1)."
+
+erfcx_derivative = Primitive(
+    "erfcx_derivative", _erfcx_derivative_impl,
+    vjp=(lambda g, ans, x, n: multiply(g, erfcx_derivative(x, n=n + 1)),),
+    jvp=(lambda t, ans, x, n: multiply(t, erfcx_derivative(x, n=n + 1)),),
+    taylor=_unary_taylor(_compose_with_erfcx_derivatives), broadcasts=True,
 )
-erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative 2 x ans - 2/sqrt(pi)."
+erfcx_derivative.batch = batch_elementwise(erfcx_derivative)
+erfcx_derivative.__doc__ = """The n-th derivative of erfcx (``n`` a static int >= 1), without the cancellation of
+2 x erfcx(x) - 2/sqrt(pi) at large x; d/dx is erfcx_derivative(x, n + 1), so every order keeps its digits."""
 
 
 def _log_ndtr_tails(x):
@@ -250,7 +294,7 @@ def _taylor_log_ndtr(ans, x0, xs):
     right, r0, l0 = _log_ndtr_tails(x0)
     u0 = multiply(l0, -_SQRT_HALF)
     scaled0 = erfcx(u0)
-    scaled = S.finish(_erfcx_terms(scaled0, S.terms_of(u0, S.scale(xs, -_SQRT_HALF), S.order_of([xs]))), scaled0)
+    scaled = _compose_with_erfcx_derivatives(scaled0, u0, S.scale(xs, -_SQRT_HALF))
     inverse0 = true_divide(1.0, scaled0)
     v_series = S.scale(S.pow_series(inverse0, scaled0, scaled, -1.0), _SQRT_TWO_OVER_PI)
     left_series = S.integrate(xs, multiply(inverse0, _SQRT_TWO_OVER_PI), v_series)
