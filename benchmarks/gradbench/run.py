@@ -198,7 +198,8 @@ def results_section(modules, rows, peers, argv) -> str:
     notes = [f"- {m.NAME}: {m.__doc__.strip().splitlines()[0]}" for m in modules]
     return (f"## GradBench: {', '.join(m.NAME for m in modules)} (benchmarks/gradbench/run.py)\n\n"
             f"`{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, load "
-            f"{os.getloadavg()[0]:.1f}, threads pinned to 1). Medians (benchmarks/timing.py); every output, hodiff's "
+            f"{os.getloadavg()[0]:.1f}, threads pinned to 1; each tool timed on each eval in its own process, pinned "
+            "to one CPU). Medians (benchmarks/timing.py); every output, hodiff's "
             "and each peer's, passed GradBench's tolerance against the module's independent reference; "
             "hodiff / best eager = hodiff over the fastest of autograd, torch and jax (eager) in the same run; "
             "replay / jax+jit = hodiff+replay (the same code under hd.record) over jax+jit; - = not timed "
