@@ -470,7 +470,7 @@ einsum_p = Primitive(
     taylor=_einsum_taylor,
 )
 # The rules read the other operands, never the answer: a recording drops a big answer (as matmul's).
-# (Declared for two operands; with more, each still reads all the others, so only the answer is dropped.)
+# (Declared for two operands; with more, each reads all the others and nothing is declared: all is kept.)
 einsum_p.declare_reads(answer=False, arguments=((1,), (0,)))
 einsum_p.__doc__ = """numpy.einsum on explicit subscripts ("ij,jk->ik": letters only, output given,
 every letter of one size). The public ``einsum`` brings numpy's full syntax to this form."""
