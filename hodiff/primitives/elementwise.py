@@ -672,8 +672,18 @@ def _integral_with(x_series, w0, w_series, p):
     return S.integrate(x_series, v0, S.pow_series(v0, w0, w_series, p))
 
 
+# 1 - x^2 as (1 - x)(1 + x): near |x| = 1, x * x rounds away the digits of the difference (arcsin's
+# derivative was 4e-9 off there); 1 - x is exact.
+def _one_minus_x2(x):
+    return multiply(subtract(1.0, x), add(1.0, x))
+
+
+def _x2_minus_one(x):
+    return multiply(subtract(x, 1.0), add(x, 1.0))
+
+
 def _one_minus_square(x0, xs):
-    return subtract(1.0, multiply(x0, x0)), S.scale(S.square(x0, xs), -1.0)
+    return _one_minus_x2(x0), S.scale(S.square(x0, xs), -1.0)
 
 
 def _one_plus_square(x0, xs):
@@ -681,15 +691,15 @@ def _one_plus_square(x0, xs):
 
 
 def _square_minus_one(x0, xs):
-    return subtract(multiply(x0, x0), 1.0), S.square(x0, xs)
+    return _x2_minus_one(x0), S.square(x0, xs)
 
 
 arcsin = elementwise(
-    "arcsin", np.arcsin, (lambda ans, x: true_divide(1.0, sqrt(subtract(1.0, multiply(x, x)))),),
+    "arcsin", np.arcsin, (lambda ans, x: true_divide(1.0, sqrt(_one_minus_x2(x))),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_minus_square(x0, xs), -0.5)))
 
 arccos = elementwise(
-    "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(subtract(1.0, multiply(x, x)))),),
+    "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(_one_minus_x2(x))),),
     taylor=_unary_taylor(lambda ans, x0, xs: S.scale(_integral_with(xs, *_one_minus_square(x0, xs), -0.5), -1.0)))
 
 arctan = elementwise(
@@ -701,11 +711,11 @@ arcsinh = elementwise(
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -0.5)))
 
 arccosh = elementwise(
-    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, sqrt(subtract(multiply(x, x), 1.0))),),
+    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, sqrt(_x2_minus_one(x))),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_square_minus_one(x0, xs), -0.5)))
 
 arctanh = elementwise(
-    "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, subtract(1.0, multiply(x, x))),),
+    "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, _one_minus_x2(x)),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_minus_square(x0, xs), -1.0)))
 
 

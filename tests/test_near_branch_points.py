@@ -1,0 +1,29 @@
+"""arcsin, arccos, arctanh and arccosh near |x| = 1, against mpmath: their derivatives hold 1 - x^2
+(x^2 - 1), which x * x rounds away there (the first derivative was 4e-9 off at x = 1 - 1e-12);
+(1 - x)(1 + x) keeps the digits."""
+
+import mpmath
+import numpy as np
+import pytest
+
+import hodiff as hd
+import hodiff.numpy as hnp
+
+mpmath.mp.dps = 50
+_GAPS = 10.0 ** np.linspace(-14, -2, 13)
+
+CASES = [
+    ("arcsin", hnp.arcsin, mpmath.asin, 1 - _GAPS),
+    ("arccos", hnp.arccos, mpmath.acos, -1 + _GAPS),
+    ("arctanh", hnp.arctanh, mpmath.atanh, 1 - _GAPS),
+    ("arccosh", hnp.arccosh, mpmath.acosh, 1 + _GAPS),
+]
+
+
+@pytest.mark.parametrize("name, f, reference, points", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_derivatives_near_one_match_mpmath(name, f, reference, points, order):
+    expected = np.array([float(mpmath.diff(reference, mpmath.mpf(float(x)), order)) for x in points])
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(f, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, err_msg=f"{name} {mode} order {order}")
