@@ -206,66 +206,106 @@ ndtri = elementwise(
 ndtri.__doc__ = "The standard normal quantile (inverse of ndtr); derivative sqrt(2 pi) exp(ans^2 / 2)."
 
 
-_ERFCX_SWITCH, _ERFCX_EXTRA = 1.5, 80  # see _erfcx_derivative_impl
+def _erfcx_recurrences(n):
+    """(switch, extra) for the n-th derivative: the forward recurrence below x = switch, the backward one
+    from k = n + extra above (tuned against mpmath: each pair keeps the worst relative error near 1e-14
+    for n <= 2, 2e-13 at n = 3 and 4e-12 at n = 12; the first derivative, the common one, is the cheapest)."""
+    return (5.0, 15) if n == 1 else (3.0, 30) if n <= 3 else (1.5, 80)
 
 
-def _erfcx_derivative_impl(x, n):
-    """d^n/dx^n erfcx(x) for n >= 1, computed in float64: (-2)^n n! J_n with J_n = exp(x^2) i^n erfc(x)
-    (i^n erfc: erfc's n-th repeated integral, positive everywhere).
+def _erfcx_forward(x, y, n):
+    """J_n by J_k = (J_{k-2} / 2 - x J_{k-1}) / k from J_{-1} = 2/sqrt(pi), J_0 = y = erfcx(x)."""
+    before, current = 2.0 / math.sqrt(math.pi), y
+    for k in range(1, n + 1):
+        before, current = current, (before / 2 - x * current) / k
+    return current
+
+
+def _erfcx_backward(x, y, n, extra):
+    """J_n = y r_1 ... r_n, r_k = J_k / J_{k-1} = 1 / (2x + 2(k+1) r_{k+1}) from k = n + extra down, started
+    at the recurrence's fixed point (numpy arrays in place: this loop is most of a gradient's cost)."""
+    start = n + extra
+    twice = 2.0 * x
+    ratio = 1.0 / (x + np.sqrt(x * x + 2.0 * (start + 1)))
+    inplace = type(ratio) is np.ndarray
+    scaled = y
+    for k in range(start, 0, -1):
+        if inplace:
+            np.multiply(ratio, 2.0 * (k + 1), out=ratio)
+            np.add(ratio, twice, out=ratio)
+            np.divide(1.0, ratio, out=ratio)
+        else:
+            ratio = 1.0 / (twice + (2.0 * (k + 1)) * ratio)
+        if k <= n:
+            scaled = scaled * ratio
+    return scaled
+
+
+def _erfcx_derivative_impl(x, y, n):
+    """d^n/dx^n erfcx(x) for n >= 1, given y = erfcx(x) (the caller has it: not computed twice), in float64:
+    (-2)^n n! J_n with J_n = exp(x^2) i^n erfc(x) (i^n erfc: erfc's n-th repeated integral, positive everywhere).
 
     The textbook derivative 2 x erfcx(x) - 2/sqrt(pi) cancels where x is large (it is -1/(sqrt(pi) x^2):
     2% off at x = 1e7, 0 at 1e8, and each order cancels more: the 4th derivative was 27% off at x = 100).
-    J_n = (J_{n-2} / 2 - x J_{n-1}) / n from J_{-1} = 2/sqrt(pi) and J_0 = erfcx(x) runs forward below
-    x = 1.5 (its terms add for x <= 0 and cancel little below 1.5); above, the ratios
-    r_k = J_k / J_{k-1} = 1 / (2x + 2(k+1) r_{k+1}) run backward from k = n + 80 (Miller's algorithm, every
-    term positive). Against mpmath the worst relative error, just below the switch, is 2e-15 at n = 1,
-    7e-14 at n = 4 and 2e-11 at n = 12 (tests/test_special.py).
+    J_n's recurrence runs forward below a switch, where its terms add (x <= 0) or cancel little, and as
+    ratios backward above it (Miller's algorithm: every term positive); ``_erfcx_recurrences`` has the
+    switch and the start, tests/test_erfcx.py the check against mpmath.
     """
+    switch, extra = _erfcx_recurrences(n)
     dtype = np.result_type(x, 0.0)
-    x = _widened(x)
-    y = sp.erfcx(x)
-    high = x >= _ERFCX_SWITCH
-    low_x = np.where(high, 0.0, x)  # each recurrence sees only its own entries: no overflow for the other
-    before, current = 2.0 / math.sqrt(math.pi), np.where(high, 1.0, y)
-    for k in range(1, n + 1):
-        before, current = current, (before / 2 - low_x * current) / k
-    high_x = np.where(high, x, _ERFCX_SWITCH)
-    start = n + _ERFCX_EXTRA
-    ratio = 1.0 / (high_x + np.sqrt(high_x * high_x + 2.0 * (start + 1)))  # the recurrence's fixed point
-    ratios = 1.0
-    for k in range(start, 0, -1):
-        ratio = 1.0 / (2.0 * high_x + (2.0 * (k + 1)) * ratio)
-        if k <= n:
-            ratios = ratios * ratio
-    scaled = np.where(high, np.where(high, y, 1.0) * ratios, current)
+    x, y = _widened(x), _widened(y)
+    if type(x) is np.ndarray:  # each recurrence on its own entries
+        high = x >= switch
+        if not high.any():
+            scaled = _erfcx_forward(x, y, n)
+        elif high.all():
+            scaled = _erfcx_backward(x, y, n, extra)
+        else:
+            scaled = np.empty_like(y)
+            low = ~high
+            scaled[low] = _erfcx_forward(x[low], y[low], n)
+            scaled[high] = _erfcx_backward(x[high], y[high], n, extra)
+    elif np.ndim(x) == 0 and backends.backend_name(x) == "numpy":  # a scalar
+        scaled = _erfcx_backward(x, y, n, extra) if x >= switch else _erfcx_forward(x, y, n)
+    else:  # another backend's array (Dask): both, each on safe entries, then chosen
+        high = x >= switch
+        scaled = np.where(high, _erfcx_backward(np.where(high, x, switch), np.where(high, y, 1.0), n, extra),
+                          _erfcx_forward(np.where(high, 0.0, x), np.where(high, 1.0, y), n))
     out = (-2.0) ** n * math.factorial(n) * scaled
     if np.result_type(out) != dtype:
         out = out.astype(dtype)
     return out[()] if type(out) is np.ndarray and out.ndim == 0 else out
 
 
-def _erfcx_coefficients(ans, x0, first, order):
-    """[ans, f'(x0)/1!, ..., f^(K)(x0)/K!] for f = the first-th derivative of erfcx."""
-    return S.factorial_scale([ans] + [erfcx_derivative(x0, n=first + j) for j in range(1, order + 1)])
+def _erfcx_series(ans, x0, y0, xs, first=0):
+    """The series of erfcx's first-th derivative (ans at x0) along x(t), y0 = erfcx(x0): its derivatives
+    at x0 composed with x(t)."""
+    coefficients = [ans] + [erfcx_derivative(x0, y0, n=first + j) for j in range(1, S.order_of([xs]) + 1)]
+    return S.compose(x0, xs, S.factorial_scale(coefficients))
 
 
-def _compose_with_erfcx_derivatives(ans, x0, xs, **params):
-    return S.compose(x0, xs, _erfcx_coefficients(ans, x0, params.get("n", 0), S.order_of([xs])))
+erfcx = elementwise("erfcx", sp.erfcx, (lambda ans, x: erfcx_derivative(x, ans, n=1),),
+                    taylor=_unary_taylor(lambda ans, x0, xs: _erfcx_series(ans, x0, ans, xs)))
 
 
-erfcx = elementwise("erfcx", sp.erfcx, (lambda ans, x: erfcx_derivative(x, n=1),),
-                    taylor=_unary_taylor(_compose_with_erfcx_derivatives))
+def _taylor_erfcx_derivative(ans, primals, series, n):
+    x0, y0 = primals
+    if series[0] is None:  # y's series is erfcx(x)'s, already counted through x
+        return S.finish_series(None, ans, S.order_of(series))
+    return _erfcx_series(ans, x0, y0, series[0], first=n)
 erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative erfcx_derivative(x, n=1)."
 
 erfcx_derivative = Primitive(
     "erfcx_derivative", _erfcx_derivative_impl,
-    vjp=(lambda g, ans, x, n: multiply(g, erfcx_derivative(x, n=n + 1)),),
-    jvp=(lambda t, ans, x, n: multiply(t, erfcx_derivative(x, n=n + 1)),),
-    taylor=_unary_taylor(_compose_with_erfcx_derivatives), broadcasts=True,
+    # y = erfcx(x) is a function of x passed along: its own derivative is x's, so y's rules are zero
+    vjp=(lambda g, ans, x, y, n: multiply(g, erfcx_derivative(x, y, n=n + 1)), None),
+    jvp=(lambda t, ans, x, y, n: multiply(t, erfcx_derivative(x, y, n=n + 1)), None),
+    taylor=_taylor_erfcx_derivative, broadcasts=True,
 )
 erfcx_derivative.batch = batch_elementwise(erfcx_derivative)
-erfcx_derivative.__doc__ = """The n-th derivative of erfcx (``n`` a static int >= 1), without the cancellation of
-2 x erfcx(x) - 2/sqrt(pi) at large x; d/dx is erfcx_derivative(x, n + 1), so every order keeps its digits."""
+erfcx_derivative.__doc__ = """The n-th derivative of erfcx at x (``n`` a static int >= 1) given y = erfcx(x), without
+the cancellation of 2 x erfcx(x) - 2/sqrt(pi) at large x; d/dx is erfcx_derivative(x, y, n + 1), so every order
+keeps its digits."""
 
 
 def _log_ndtr_tails(x):
@@ -294,7 +334,7 @@ def _taylor_log_ndtr(ans, x0, xs):
     right, r0, l0 = _log_ndtr_tails(x0)
     u0 = multiply(l0, -_SQRT_HALF)
     scaled0 = erfcx(u0)
-    scaled = _compose_with_erfcx_derivatives(scaled0, u0, S.scale(xs, -_SQRT_HALF))
+    scaled = _erfcx_series(scaled0, u0, scaled0, S.scale(xs, -_SQRT_HALF))
     inverse0 = true_divide(1.0, scaled0)
     v_series = S.scale(S.pow_series(inverse0, scaled0, scaled, -1.0), _SQRT_TWO_OVER_PI)
     left_series = S.integrate(xs, multiply(inverse0, _SQRT_TWO_OVER_PI), v_series)
