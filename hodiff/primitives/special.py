@@ -286,6 +286,7 @@ def _erfcx_series(ans, x0, y0, xs, first=0):
 
 erfcx = elementwise("erfcx", sp.erfcx, (lambda ans, x: erfcx_derivative(x, ans, n=1),),
                     taylor=_unary_taylor(lambda ans, x0, xs: _erfcx_series(ans, x0, ans, xs)))
+erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative erfcx_derivative(x, ans, n=1)."
 
 
 def _taylor_erfcx_derivative(ans, primals, series, n):
@@ -293,7 +294,7 @@ def _taylor_erfcx_derivative(ans, primals, series, n):
     if series[0] is None:  # y's series is erfcx(x)'s, already counted through x
         return S.finish_series(None, ans, S.order_of(series))
     return _erfcx_series(ans, x0, y0, series[0], first=n)
-erfcx.__doc__ = "The scaled complementary error function exp(x^2) erfc(x); derivative erfcx_derivative(x, n=1)."
+
 
 erfcx_derivative = Primitive(
     "erfcx_derivative", _erfcx_derivative_impl,
