@@ -208,14 +208,16 @@ def results_section(modules, rows, peers, argv) -> str:
 
 
 def installed_peers(requested):
+    """The requested peers whose package is installed (found, not imported: the workers import them)."""
+    import importlib.util
+
     present = []
     for peer in requested:
         module = {"jax+jit": "jax"}.get(peer, peer)
-        try:
-            importlib.import_module(module)
+        if importlib.util.find_spec(module) is not None:
             present.append(peer)
-        except ImportError:
-            print(f"peer {peer}: not installed ({module} cannot be imported), skipped", file=sys.stderr)
+        else:
+            print(f"peer {peer}: not installed (no module {module}), skipped", file=sys.stderr)
     return present
 
 
