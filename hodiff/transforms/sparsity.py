@@ -754,8 +754,8 @@ _NONLINEAR_ELEMENTWISE = [
     "arctan", "arctan2", "arctanh", "cbrt", "cosh", "sinh", "exp2", "expm1", "log10", "log1p", "log2", "logaddexp",
     "logaddexp2", "reciprocal", "square", "hypot", "angle", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
     "gamma", "gammaln", "log_expit", "log_ndtr", "logit", "ndtri", "rgamma", "beta", "betainc", "gammainc",
-    "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "polygamma_drop", "erfcx_derivative", "betaln", "softplus",
-    "xlog1py", "xlogy",
+    "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "polygamma_drop", "erfcx_derivative", "ive_derivative", "betaln",
+    "softplus", "xlog1py", "xlogy",
     "sinc_derivative", "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight",
 ]
 _DENSE = [
