@@ -471,3 +471,31 @@ def test_xlogy_mixed_second_derivative_at_x_zero(name, shift):
         np.testing.assert_allclose(H, expected, rtol=1e-14, atol=1e-14)
     # The convention at the 0 log 0 point itself is kept: d/dy = 0 there.
     assert hd.grad(lambda v: function(v[0], v[1]))(np.array([0.0, -float(shift)]))[1] == 0.0
+
+
+@pytest.mark.parametrize("exponent", [-3.0, -2.0, 3.0, 4.0, 5, 7.0, 1e20, np.inf, -np.inf, 2.5])
+def test_power_of_negative_bases_is_numpys_at_special_values(exponent):
+    # hodiff computes a negative base to an integer exponent as copysign(|x|**y, x) (numpy's SIMD pow only
+    # serves nonnegative bases): every zero's sign, infinity and nan stays np.power's
+    base = np.array([-0.0, 0.0, -np.inf, np.inf, np.nan, -2.0, -1.0, 1e-310, -1e-310, -1e200, 3.0] * 20)
+    with np.errstate(all="ignore"):
+        expected, got = np.power(base, exponent), hnp.power(base, exponent)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(expected))
+
+
+def test_power_of_negative_bases_broadcast_and_dtypes():
+    rng = np.random.default_rng(7)
+    x = 3.0 * rng.standard_normal((300, 1))
+    y = rng.integers(-6, 7, size=(1, 50))
+    for exponent in (y.astype(float), y, 3.0, 3):
+        for dtype in (np.float32, np.float64):
+            base = x.astype(dtype)
+            expected = np.power(base, exponent)
+            got = hnp.power(base, exponent)
+            assert got.dtype == expected.dtype
+            np.testing.assert_allclose(got, expected, rtol=2 * np.finfo(expected.dtype).eps, atol=0)
+    # its derivatives go through the same implementation: d/dx x**3 = 3 x**2, d^2 = 6 x
+    t = -1.0 + np.arange(200) * 0.01
+    np.testing.assert_allclose(hd.grad(lambda v: hnp.sum(v ** 3.0))(t), 3 * t * t, rtol=1e-15)
+    np.testing.assert_allclose(hd.derivative(lambda v: v ** 5.0, order=2)(t), 20 * t ** 3, rtol=1e-14)
