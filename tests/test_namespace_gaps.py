@@ -73,6 +73,23 @@ VALUE_CASES = [
      lambda x: hnp.nan_to_num(x[0, :1] * 1j + _NONFINITE)),
     ("mean of a tuple", lambda x: np.mean((x[0], x[1] * 2), axis=1), lambda x: hnp.mean((x[0], x[1] * 2), axis=1)),
     ("int64", lambda x: np.int64(x * 3), lambda x: hnp.int64(x * 3)),
+    # numpy 2's array-API names
+    ("pow", lambda x: np.pow(x, 3.0), lambda x: hnp.pow(x, 3.0)),
+    ("concat", lambda x: np.concat([x, _B], axis=1), lambda x: hnp.concat([x, _B], axis=1)),
+    ("concat[axis=None]", lambda x: np.concat([x, _B[0]], axis=None), lambda x: hnp.concat([x, _B[0]], axis=None)),
+    ("permute_dims", lambda x: np.permute_dims(x, (1, 0)), lambda x: hnp.permute_dims(x, (1, 0))),
+    ("matrix_transpose", lambda x: np.matrix_transpose(x.reshape(2, 2, 3)),
+     lambda x: hnp.matrix_transpose(x.reshape(2, 2, 3))),
+    ("unstack", lambda x: np.unstack(x, axis=1), lambda x: hnp.unstack(x, axis=1)),
+    ("cumulative_sum[include_initial]", lambda x: np.cumulative_sum(x, axis=0, include_initial=True),
+     lambda x: hnp.cumulative_sum(x, axis=0, include_initial=True)),
+    ("cumulative_prod", lambda x: np.cumulative_prod(x[0]), lambda x: hnp.cumulative_prod(x[0])),
+    ("vecdot", lambda x: np.vecdot(x, _B), lambda x: hnp.vecdot(x, _B)),
+    ("vecdot[axis=0]", lambda x: np.vecdot(x, _B, axis=0), lambda x: hnp.vecdot(x, _B, axis=0)),
+    ("vecdot[complex]", lambda x: np.vecdot(x * 1j + _B, _B - 2j), lambda x: hnp.vecdot(x * 1j + _B, _B - 2j)),
+    ("matvec", lambda x: np.matvec(x.reshape(2, 2, 3), _B[0]), lambda x: hnp.matvec(x.reshape(2, 2, 3), _B[0])),
+    ("vecmat", lambda x: np.vecmat(x[:, 0], _B), lambda x: hnp.vecmat(x[:, 0], _B)),
+    ("vecmat[complex]", lambda x: np.vecmat(x[:, 0] * 1j, _B + 1j), lambda x: hnp.vecmat(x[:, 0] * 1j, _B + 1j)),
 ]
 
 
@@ -230,3 +247,14 @@ def test_conversions_to_python_numbers_name_themselves(convert, name):
                 lambda f: hd.vmap(f)(np.ones(2)), lambda f: f(hd.Variable(1.5))):
         with pytest.raises(TracedConversionError, match=f"^{name.replace('(', '[(]').replace(')', '[)]')} of a traced"):
             run(lambda x: convert(x * 2.0))
+
+
+def test_array_api_names_refuse_what_they_do_not_support():
+    with pytest.raises(ValueError, match="axis must be given"):
+        hnp.cumulative_sum(_A)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        hnp.matrix_transpose(_A[0])
+    with pytest.raises(TypeError, match="vecdot: argument keepdims not supported"):
+        hnp.vecdot(_A, _B, keepdims=True)
+    with pytest.raises(ValueError, match="matvec: needs a matrix and a vector"):
+        hnp.matvec(_A[0], _B[0])

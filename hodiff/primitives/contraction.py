@@ -19,7 +19,7 @@ import string
 import numpy as np
 
 from ..core.trace import Primitive
-from .elementwise import multiply
+from .elementwise import conj, multiply
 from .rules import dtype_of, ndim_of, shape_of, stack_series, taylor_bilinear
 from .shape import (
     _array,
@@ -34,7 +34,8 @@ from .shape import (
     transpose,
 )
 
-__all__ = ["matmul", "einsum", "dot", "inner", "outer", "kron", "trace", "letters", "parse_einsum"]
+__all__ = ["matmul", "einsum", "dot", "inner", "outer", "vecdot", "matvec", "vecmat", "kron", "trace", "letters",
+           "parse_einsum"]
 
 _LETTERS = string.ascii_letters
 _total = builtins.sum  # ``sum`` here is the primitive
@@ -570,6 +571,44 @@ def outer(a, b, out=None):
     return multiply(reshape(a, shape=(-1, 1)), reshape(b, shape=(1, -1)))
 
 
+def _gufunc_options(name, options):
+    if options:
+        raise TypeError(f"hodiff.numpy.{name}: argument{'s' if len(options) > 1 else ''} {', '.join(options)} "
+                        "not supported")
+
+
+def vecdot(x1, x2, /, *, axis=-1, **options):
+    """numpy.vecdot: sum(conj(x1) * x2) over ``axis`` of the broadcast pair (conjugating as numpy does)."""
+    _gufunc_options("vecdot", options)
+    x1, x2 = _array(x1), _array(x2)
+    if shape_of(x1)[axis] != shape_of(x2)[axis]:
+        raise ValueError(f"vecdot: axis {axis} differs in length: {tuple(shape_of(x1))} and {tuple(shape_of(x2))}")
+    product = multiply(conj(x1), x2)
+    return sum(product, axis=(_normalize_axis(axis, ndim_of(product)),), keepdims=False)
+
+
+def matvec(x1, x2, /, **options):
+    """numpy.matvec: x1 (..., m, n) times the vector x2 (..., n), batch axes broadcast: (..., m)."""
+    _gufunc_options("matvec", options)
+    x1, x2 = _array(x1), _array(x2)
+    if ndim_of(x1) < 2 or ndim_of(x2) < 1:
+        raise ValueError(f"matvec: needs a matrix and a vector, got shapes {tuple(shape_of(x1))} and "
+                         f"{tuple(shape_of(x2))}")
+    column = matmul(x1, reshape(x2, shape=tuple(shape_of(x2)) + (1,)))
+    return reshape(column, shape=tuple(shape_of(column))[:-1])
+
+
+def vecmat(x1, x2, /, **options):
+    """numpy.vecmat: the vector conj(x1) (..., n) times x2 (..., n, m), batch axes broadcast: (..., m)."""
+    _gufunc_options("vecmat", options)
+    x1, x2 = _array(x1), _array(x2)
+    if ndim_of(x1) < 1 or ndim_of(x2) < 2:
+        raise ValueError(f"vecmat: needs a vector and a matrix, got shapes {tuple(shape_of(x1))} and "
+                         f"{tuple(shape_of(x2))}")
+    row = matmul(reshape(conj(x1), shape=tuple(shape_of(x1))[:-1] + (1, shape_of(x1)[-1])), x2)
+    return reshape(row, shape=tuple(shape_of(row))[:-2] + tuple(shape_of(row))[-1:])
+
+
 def kron(a, b):
     """numpy.kron: the Kronecker product (block (i, j) of the result is a[i, j] * b)."""
     a, b = _array(a), _array(b)
@@ -600,6 +639,9 @@ NUMPY_API = {
     "dot": dot,
     "inner": inner,
     "outer": outer,
+    "vecdot": vecdot,
+    "matvec": matvec,
+    "vecmat": vecmat,
     "kron": kron,
     "trace": trace,
 }

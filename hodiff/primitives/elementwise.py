@@ -1335,7 +1335,7 @@ def _where(condition, x=None, y=None):
 
 NUMPY_API = {
     "add": add, "subtract": subtract, "multiply": multiply, "divide": true_divide,
-    "true_divide": true_divide, "negative": negative, "power": power, "exp": exp, "log": log,
+    "true_divide": true_divide, "negative": negative, "power": power, "pow": power, "exp": exp, "log": log,
     "sin": sin, "cos": cos, "tanh": tanh, "sqrt": sqrt, "where": _where,
     "less": less, "less_equal": less_equal, "greater": greater, "greater_equal": greater_equal,
     "equal": equal, "not_equal": not_equal,

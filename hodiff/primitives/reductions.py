@@ -38,6 +38,7 @@ from .shape import (
     sum,
     take_along_axis_p,
     transpose,
+    zeros_like,
 )
 
 __all__ = [
@@ -218,6 +219,32 @@ def _scan(name, primitive):
 
 cumsum = _scan("cumsum", cumsum_p)
 cumprod = _scan("cumprod", cumprod_p)
+
+
+def _cumulative(name, scan, identity_like):
+    """numpy.cumulative_sum / cumulative_prod (the array API's scans): ``axis`` may be None for 1-D x only,
+    and ``include_initial`` puts the identity first (length n + 1 along axis)."""
+    def function(x, axis=None, dtype=None, out=None, include_initial=False):
+        _unsupported(name, dtype=dtype, out=out)
+        x = _array(x)
+        if axis is None:
+            if ndim_of(x) > 1:
+                raise ValueError(f"hodiff.numpy.{name}: axis must be given for an array of {ndim_of(x)} dimensions")
+            axis = 0
+        axis = _normalize_axis(axis, ndim_of(x))
+        result = scan(x, axis=axis)
+        if not include_initial:
+            return result
+        first = identity_like(getitem(x, index=(slice(None),) * axis + (slice(0, 1),)))
+        return concatenate(first, result, axis=axis)
+
+    function.__name__ = name
+    function.__doc__ = _cumulative.__doc__
+    return function
+
+
+cumulative_sum = _cumulative("cumulative_sum", cumsum, zeros_like)
+cumulative_prod = _cumulative("cumulative_prod", cumprod, ones_like)
 
 
 # --------------------------------------------------------------- prod
@@ -610,7 +637,7 @@ def _unsupported(name, **arguments):
 NUMPY_API = {
     "mean": mean, "prod": prod, "var": var, "std": std, "average": average, "median": median,
     "max": amax, "min": amin, "amax": amax, "amin": amin, "ptp": ptp,
-    "cumsum": cumsum, "cumprod": cumprod,
+    "cumsum": cumsum, "cumprod": cumprod, "cumulative_sum": cumulative_sum, "cumulative_prod": cumulative_prod,
     "argmax": argmax, "argmin": argmin, "argsort": argsort, "sort": sort,
     "all": all_, "any": any_,
 }

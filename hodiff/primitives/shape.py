@@ -678,6 +678,32 @@ def _concatenate(arrays, axis=0):
     return concatenate(*arrays, axis=axis)
 
 
+def _np_transpose(a, axes=None):
+    return transpose(a, axes=None if axes is None else tuple(axes))
+
+
+def concat(arrays, axis=0, out=None, dtype=None, casting=None):
+    """numpy.concat (the array API's name for concatenate); axis None joins the flattened arrays."""
+    if out is not None or dtype is not None or casting is not None:
+        raise TypeError("hodiff.numpy.concat: arguments out, dtype and casting not supported")
+    return _concatenate(arrays, axis=axis)
+
+
+def matrix_transpose(x):
+    """numpy.matrix_transpose: the last two axes swapped, of an array with at least 2 of them."""
+    x = _array(x)
+    if ndim_of(x) < 2:
+        raise ValueError(f"hodiff.numpy.matrix_transpose: x needs at least 2 dimensions, got shape {shape_of(x)}")
+    return swapaxes(x, -1, -2)
+
+
+def unstack(x, axis=0):
+    """numpy.unstack: the tuple of x's slices along ``axis`` (each without it)."""
+    x = _array(x)
+    axis = _normalize_axis(axis, ndim_of(x))
+    return tuple(getitem(x, index=(slice(None),) * axis + (i,)) for i in range(shape_of(x)[axis]))
+
+
 def hstack(tup):
     """numpy.hstack: join along axis 1 (axis 0 for 1-D arrays)."""
     arrays = [atleast_1d(a) for a in tup]
@@ -980,11 +1006,15 @@ def _np_reshape(a, shape=None, *, newshape=None):
 NUMPY_API = {
     "sum": _np_sum,
     "reshape": _np_reshape,
-    "transpose": lambda a, axes=None: transpose(a, axes=None if axes is None else tuple(axes)),
+    "transpose": _np_transpose,
     "broadcast_to": lambda array, shape: broadcast_to(
         array, shape=(shape,) if isinstance(shape, int) else tuple(shape)),
     "expand_dims": lambda a, axis: expand_dims(a, _axis_param(axis)),
     "concatenate": _concatenate,
+    "concat": concat,
+    "permute_dims": _np_transpose,  # the array API's name
+    "matrix_transpose": matrix_transpose,
+    "unstack": unstack,
     "stack": lambda arrays, axis=0: stack(*arrays, axis=axis),
     "tensordot": lambda a, b, axes=2: tensordot(a, b, axes=axes if isinstance(axes, int) else
                                                 (tuple(np.atleast_1d(axes[0])), tuple(np.atleast_1d(axes[1])))),

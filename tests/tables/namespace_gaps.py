@@ -96,5 +96,17 @@ ROWS = [
         uniform((2, 2)), float32=False),
     Row("int casts times x", lambda x: x * hnp.round(x).astype(int) + x * hnp.int32(x * 2.0), uniform((3,)),
         float32=False),
+    # numpy 2's array-API names (they were refused as not differentiable)
+    Row("pow", lambda x, y: hnp.pow(x, 3.0) + hnp.pow(x * x + 1.0, y), uniform((2, 3), (2, 3))),
+    Row("concat[axis=None]", lambda x, y: hnp.concat([x, y], axis=None), uniform((2, 2), (3,))),
+    Row("permute_dims", lambda x: hnp.permute_dims(x, (2, 0, 1)), uniform((2, 3, 4))),
+    Row("matrix_transpose", hnp.matrix_transpose, uniform((2, 3, 4))),
+    Row("unstack", lambda x: hnp.unstack(x, axis=1)[2] * hnp.unstack(x)[0][1], uniform((3, 4))),
+    Row("cumulative_sum[include_initial]", lambda x: hnp.cumulative_sum(x, axis=1, include_initial=True),
+        uniform((3, 4))),
+    Row("cumulative_prod", lambda x: hnp.cumulative_prod(x, include_initial=True), uniform((4,))),
+    Row("vecdot", lambda x, y: hnp.vecdot(x, y, axis=0), uniform((3, 2), (3, 1))),
+    Row("matvec", hnp.matvec, uniform((2, 3, 4), (4,))),
+    Row("vecmat", hnp.vecmat, uniform((2, 3), (3, 4))),
 ]
 
