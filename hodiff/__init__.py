@@ -9,6 +9,7 @@ _install()
 
 from . import nn, numpy, scipy, testing  # noqa: E402,F401
 from .core.errors import BackendError, EscapedTracerError, MissingRuleError  # noqa: E402
+from .core.memory import keep_freed_memory  # noqa: E402
 from .core.tree import tree_flatten, tree_map, tree_unflatten  # noqa: E402
 from .distributed import ShardedLoss  # noqa: E402
 from .interpreters.forward import Dual, Perturbation  # noqa: E402
@@ -61,5 +62,5 @@ __all__ = [
     "jacobian_sparsity", "hessian_sparsity",
     "trace_graph", "to_dot", "render",
     "hessian_operator", "hessian_eigs", "hessian_trace", "hessian_diagonal", "DiagonalEstimate", "hessian_density",
-    "minimize", "ggn_vp", "ggn_operator",
+    "minimize", "ggn_vp", "ggn_operator", "keep_freed_memory",
 ]

@@ -315,18 +315,26 @@ def test_tool_as_subprocess(flags):
     np.testing.assert_allclose(responses[1]["output"], expected, rtol=1e-10)
 
 
-def _worker(eval_name, tool):
-    done = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--worker", eval_name, tool], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+def _worker(eval_name, tool, *flags):
+    done = subprocess.run([sys.executable, "benchmarks/gradbench/run.py", "--worker", eval_name, tool, *flags],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return [json.loads(line[len(gb_run.MARKER):]) for line in done.stdout.splitlines()
             if line.startswith(gb_run.MARKER)]
 
 
-def test_a_worker_times_one_tool_on_the_timed_cases_and_validates_them():
-    records = _worker("hello", "hodiff+replay")
+@pytest.mark.parametrize("flags", [(), ("--keep-freed-memory",)])
+def test_a_worker_times_one_tool_on_the_timed_cases_and_validates_them(flags):
+    records = _worker("hello", "hodiff+replay", *flags)
     assert [(r["function"], r["case"]) for r in records] == [("square", "x=1"), ("double", "x=1")]
     assert all(r["ms"] > 0 and "invalid" not in r and "error" not in r for r in records)
+
+
+def test_the_results_header_names_the_malloc_setting():
+    module = gb_run.load("hello")
+    rows = [{"eval": "hello", "function": "square", "case": "x=1", "hodiff": 1.0, "ratio": None, "replay/jit": None}]
+    assert "malloc: glibc's default" in gb_run.results_section([module], rows, [], [])
+    assert "called hd.keep_freed_memory() first" in gb_run.results_section([module], rows, [], [], True)
 
 
 def test_a_worker_names_a_peer_the_eval_leaves_out():
@@ -338,7 +346,7 @@ def test_rows_put_a_peers_failure_in_its_cell(monkeypatch):
     cases = [("square", "x=1"), ("double", "x=1")]
     times = {"hodiff": 2.0, "hodiff+replay": 1.0, "torch": 4.0, "jax+jit": 0.5}
 
-    def fake_worker(module, tool, expected_cases):
+    def fake_worker(module, tool, expected_cases, keep_freed_memory=False):
         assert expected_cases == cases
         if tool == "jax":
             return {case: {"error": "CaseTimeout"} for case in cases}
@@ -358,7 +366,7 @@ def test_rows_put_a_peers_failure_in_its_cell(monkeypatch):
 
 
 def test_a_hodiff_failure_stops_the_run(monkeypatch):
-    monkeypatch.setattr(gb_run, "_run_worker", lambda module, tool, cases: {
+    monkeypatch.setattr(gb_run, "_run_worker", lambda module, tool, cases, keep_freed_memory=False: {
         case: {"error": "ValueError: boom"} if tool == "hodiff" else {"ms": 1.0} for case in cases})
     with pytest.raises(RuntimeError, match="hodiff hello square x=1: ValueError: boom"):
         gb_run.time_eval(gb_run.load("hello"), [])

@@ -1,7 +1,7 @@
 """Run hodiff's GradBench evals: validate every case, then time hodiff and the peers.
 
     python benchmarks/gradbench/run.py [--quick] [--evals hello,lse,llsq,det,kmeans]
-        [--peers autograd,torch,jax,jax+jit] [--no-peers] [--results benchmarks/RESULTS.md]
+        [--peers autograd,torch,jax,jax+jit] [--no-peers] [--keep-freed-memory] [--results benchmarks/RESULTS.md]
 
 Threads are pinned to 1 (BLAS variables set before numpy loads, torch and XLA
 told too). Each case is validated against the eval module's independent
@@ -14,6 +14,8 @@ tool is timed on each eval in a fresh process pinned to one CPU, as W1-W8's
 "hodiff+replay" is the module's REPLAYED functions (the same cores under
 hd.record: recorded on the first call, replayed after), compared with jax+jit.
 ``--quick`` only validates hodiff on small inputs (a few seconds; no timing).
+``--keep-freed-memory``: every tool's worker, peers' too, first calls hd.keep_freed_memory() (glibc keeps
+freed temporaries instead of page-faulting them back each call; the default is glibc's own setting).
 A peer that is not installed is skipped with a message.
 """
 
@@ -77,7 +79,7 @@ def _tool_functions(module, tool):
     return module.peers().get(tool), None
 
 
-def worker(eval_name, tool):
+def worker(eval_name, tool, keep_freed_memory=False):
     """Time one tool on one eval's timed cases, in this (fresh) process; print one MARKER line per case.
 
     The process is pinned to one CPU before torch or jax loads (XLA sizes its thread pool from the
@@ -91,6 +93,10 @@ def worker(eval_name, tool):
 
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
+    if keep_freed_memory:
+        import hodiff
+
+        hodiff.keep_freed_memory()
     module = load(eval_name)
     functions, reason = _tool_functions(module, tool)
     if functions is None:
@@ -116,7 +122,7 @@ def worker(eval_name, tool):
     return 0
 
 
-def _run_worker(module, tool, cases):
+def _run_worker(module, tool, cases, keep_freed_memory=False):
     """{(function, case): the worker's record} of one tool, each record with "ms", "error" or "invalid"."""
     import json
     import subprocess
@@ -125,8 +131,9 @@ def _run_worker(module, tool, cases):
 
     limit = FULL.case_timeout * (len(cases) + 2)
     try:
-        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", module.NAME, tool],
-                              capture_output=True, text=True, timeout=limit)
+        done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", module.NAME, tool]
+                              + ["--keep-freed-memory"] * keep_freed_memory, capture_output=True, text=True,
+                              timeout=limit)
     except subprocess.TimeoutExpired:
         done = None
     records = {}
@@ -145,11 +152,11 @@ def _run_worker(module, tool, cases):
     return records
 
 
-def time_eval(module, peers):
+def time_eval(module, peers, keep_freed_memory=False):
     """The eval's rows: every tool timed in its own worker process (``worker``), in the same run."""
     cases = [(function, description) for function, description, _ in
              module.inputs(quick=False)[:getattr(module, "TIMED", None)]]
-    measured = {tool: _run_worker(module, tool, cases) for tool in ["hodiff", REPLAY] + list(peers)}
+    measured = {tool: _run_worker(module, tool, cases, keep_freed_memory) for tool in ["hodiff", REPLAY] + list(peers)}
     rows = []
     for function, description in cases:
         row = {"eval": module.NAME, "function": function, "case": description}
@@ -189,7 +196,7 @@ def table(rows, peers) -> str:
     return "\n".join(lines)
 
 
-def results_section(modules, rows, peers, argv) -> str:
+def results_section(modules, rows, peers, argv, keep_freed_memory=False) -> str:
     """The run's section of benchmarks/RESULTS.md, named by its evals ("## GradBench: hello, lse")."""
     import platform
     import time
@@ -199,7 +206,9 @@ def results_section(modules, rows, peers, argv) -> str:
     return (f"## GradBench: {', '.join(m.NAME for m in modules)} (benchmarks/gradbench/run.py)\n\n"
             f"`{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, load "
             f"{os.getloadavg()[0]:.1f}, threads pinned to 1; each tool timed on each eval in its own process, pinned "
-            "to one CPU). Medians (benchmarks/timing.py); every output, hodiff's "
+            "to one CPU; malloc: "
+            + ("every tool's process called hd.keep_freed_memory() first" if keep_freed_memory else "glibc's default")
+            + "). Medians (benchmarks/timing.py); every output, hodiff's "
             "and each peer's, passed GradBench's tolerance against the module's independent reference; "
             "hodiff / best eager = hodiff over the fastest of autograd, torch and jax (eager) in the same run; "
             "replay / jax+jit = hodiff+replay (the same code under hd.record) over jax+jit; - = not timed "
@@ -228,10 +237,12 @@ def main(argv=None) -> int:
     parser.add_argument("--peers", default=",".join(PEERS), help="comma-separated peers")
     parser.add_argument("--no-peers", action="store_true", help="time hodiff only")
     parser.add_argument("--results", metavar="PATH", help="replace (or add) this run's section of this Markdown file")
+    parser.add_argument("--keep-freed-memory", action="store_true",
+                        help="every tool's process (peers' too) calls hd.keep_freed_memory() first")
     parser.add_argument("--worker", nargs=2, metavar=("EVAL", "TOOL"), help=argparse.SUPPRESS)  # time_eval's
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(*args.worker)
+        return worker(*args.worker, keep_freed_memory=args.keep_freed_memory)
     modules = [load(name.strip()) for name in args.evals.split(",") if name.strip()]
     for peer in args.peers.split(","):
         if peer and peer not in PEERS:
@@ -254,7 +265,7 @@ def main(argv=None) -> int:
     peers = [] if args.no_peers else installed_peers([p for p in args.peers.split(",") if p])
     rows = []
     for module in modules:
-        rows += time_eval(module, peers)
+        rows += time_eval(module, peers, args.keep_freed_memory)
     print("\n" + table(rows, peers))
     if args.results:
         from pathlib import Path
@@ -263,7 +274,8 @@ def main(argv=None) -> int:
 
         path = Path(args.results)
         old = path.read_text() if path.exists() else ""
-        path.write_text(report.with_section(old, results_section(modules, rows, peers, argv or sys.argv[1:])))
+        path.write_text(report.with_section(old, results_section(modules, rows, peers, argv or sys.argv[1:],
+                                                                   args.keep_freed_memory)))
     return 0
 
 
