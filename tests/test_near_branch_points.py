@@ -1,5 +1,5 @@
-"""arcsin, arccos, arctanh and arccosh near |x| = 1, against mpmath: their derivatives hold 1 - x^2
-(x^2 - 1), which x * x rounds away there (the first derivative was 4e-9 off at x = 1 - 1e-12);
+"""arcsin, arccos, arctanh and arccosh near |x| = 1 (and expm1 far left), against mpmath: their derivatives
+hold 1 - x^2 (x^2 - 1), which x * x rounds away there (the first derivative was 4e-9 off at x = 1 - 1e-12);
 (1 - x)(1 + x) keeps the digits."""
 
 import mpmath
@@ -27,3 +27,17 @@ def test_derivatives_near_one_match_mpmath(name, f, reference, points, order):
     for mode in ("nested", "taylor"):
         got = hd.derivative(f, order=order, mode=mode)(points)
         np.testing.assert_allclose(got, expected, rtol=1e-13, err_msg=f"{name} {mode} order {order}")
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_expm1_keeps_its_derivatives_far_left(order):
+    # expm1' = exp(x): the rule ans + 1 (JAX's and PyTorch's) cancels where x << 0 (1.7e-4 off at -30, 0 below -37)
+    points = np.array([-700.0, -40.0, -30.0, -5.0, -1e-9, 0.0, 3.0])
+    expected = np.array([float(mpmath.exp(float(x))) for x in points])  # every derivative of expm1 is exp
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(hnp.expm1, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0, err_msg=f"{mode} order {order}")
+    # log1mexp(x) = log(-expm1(-x)): its gradient exp(-x) / -expm1(-x) where exp(-x) is all that is left
+    x = 40.0
+    assert hd.grad(lambda t: hnp.log(-hnp.expm1(-t)))(x) == pytest.approx(
+        float(mpmath.exp(-x) / -mpmath.expm1(-x)), rel=1e-15)
