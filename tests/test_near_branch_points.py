@@ -8,6 +8,7 @@ import pytest
 
 import hodiff as hd
 import hodiff.numpy as hnp
+import hodiff.scipy.special as hsp
 
 mpmath.mp.dps = 50
 _GAPS = 10.0 ** np.linspace(-14, -2, 13)
@@ -41,3 +42,19 @@ def test_expm1_keeps_its_derivatives_far_left(order):
     x = 40.0
     assert hd.grad(lambda t: hnp.log(-hnp.expm1(-t)))(x) == pytest.approx(
         float(mpmath.exp(-x) / -mpmath.expm1(-x)), rel=1e-15)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 5])
+def test_rgamma_at_and_near_its_zeros(order):
+    # -rgamma(x) digamma(x) is 0 * inf at x = 0, -1, -2, ... (nan there; the 3rd derivative at -1e-8 was 49% off)
+    points = np.array([-30.3, -8.0, -3.0, -1.0, -1e-8, 0.0, 1e-8, 0.3, 0.5, 0.7, 3.0, 30.0])
+    expected = np.array([float(mpmath.diff(mpmath.rgamma, mpmath.mpf(float(x)), order)) for x in points])
+    points32 = points[1:-1].astype(np.float32)  # float32 rounds 0.3 and 1e-8: the reference is at its points
+    expected32 = np.array([float(mpmath.diff(mpmath.rgamma, mpmath.mpf(float(x)), order)) for x in points32])
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(hsp.rgamma, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=3e-13, atol=0, err_msg=f"{mode} order {order}")
+        got32 = hd.derivative(hsp.rgamma, order=order, mode=mode)(points32)
+        assert got32.dtype == np.float32
+        # atol: near x = 0.3 the 2nd derivative (0.0075) is a sum of terms of order 1, each rounded in float32
+        np.testing.assert_allclose(got32, expected32, rtol=3e-5, atol=3e-6, err_msg=f"float32 {mode} order {order}")
