@@ -334,7 +334,9 @@ def test_the_results_header_names_the_malloc_setting():
     module = gb_run.load("hello")
     rows = [{"eval": "hello", "function": "square", "case": "x=1", "hodiff": 1.0, "ratio": None, "replay/jit": None}]
     assert "malloc: glibc's default" in gb_run.results_section([module], rows, [], [])
-    assert "called hd.keep_freed_memory() first" in gb_run.results_section([module], rows, [], [], True)
+    tuned = gb_run.results_section([module], rows, [], [], True)
+    assert "called hd.keep_freed_memory() first" in tuned
+    assert tuned.startswith("## GradBench: hello (benchmarks/gradbench/run.py, --keep-freed-memory)")  # its own
 
 
 def test_a_worker_names_a_peer_the_eval_leaves_out():

@@ -203,7 +203,8 @@ def results_section(modules, rows, peers, argv, keep_freed_memory=False) -> str:
 
     command = "python benchmarks/gradbench/run.py " + " ".join(argv)
     notes = [f"- {m.NAME}: {m.__doc__.strip().splitlines()[0]}" for m in modules]
-    return (f"## GradBench: {', '.join(m.NAME for m in modules)} (benchmarks/gradbench/run.py)\n\n"
+    flag = ", --keep-freed-memory" if keep_freed_memory else ""
+    return (f"## GradBench: {', '.join(m.NAME for m in modules)} (benchmarks/gradbench/run.py{flag})\n\n"
             f"`{command}` ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, load "
             f"{os.getloadavg()[0]:.1f}, threads pinned to 1; each tool timed on each eval in its own process, pinned "
             "to one CPU; malloc: "
