@@ -405,3 +405,16 @@ def test_a_nan_of_the_dense_route_is_no_missed_entry_but_still_a_failure():
     assert not report.ok
     assert not [c for c in report.failures if "holds every nonzero" in c.route]
     assert any("non-finite" in c.detail for c in report.failures)
+
+
+def test_logaddexp_of_a_large_polynomial_keeps_its_taylor_coefficients():
+    # Found by the fuzz (seed 350176): logaddexp's Taylor rule was log(e^{x(t)-ans} + e^{y(t)-ans}); x(t) = x^3 q(x)
+    # (coefficients ~300) made the exponentials' coefficients ~1e12, and the log's division left the 6th
+    # derivative 0.35 for ~0 (float32: 7.5e8). The rule now integrates the softmax weights' series.
+    source = ("lambda x: hnp.logaddexp((hnp.multiply((x ** 3), (hnp.einsum('ij,ij->', ((x * np.array([[-0.93, -0.72, "
+              "-0.96], [-0.5, -0.13, -0.76]], dtype=np.float32))), ((x + np.array([[1.18, 0.62, -0.8], [-1.41, -1.09, "
+              "-0.16]], dtype=np.float32))))))), (hnp.where(np.array(False), (hnp.broadcast_to(x, ())), "
+              "(hnp.linalg.norm(1.5 + hnp.tanh(((x + np.array([[-0.06, -0.34], [-1.17, -1.35]], "
+              "dtype=np.float32)))))))))")
+    report = compare_routes(Program(source, np.float32(-2.0)), ["derivative", "float32"])
+    assert report.ok, report.summary()
