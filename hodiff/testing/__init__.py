@@ -9,6 +9,8 @@
   the four Hessian modes);
 - ``assert_jacobian_matches(J, f, args, layout=...)``: a hand-derived
   Jacobian against hodiff and finite differences.
+- ``hodiff.testing.fuzz``: random programs, every route to their derivatives compared;
+- ``hodiff.testing.accuracy``: the unary functions' derivatives against mpmath, tiny to huge arguments.
 
 Recipe: testing a hand-derived Jacobian in either convention
 -------------------------------------------------------------
