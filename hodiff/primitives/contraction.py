@@ -587,24 +587,27 @@ def vecdot(x1, x2, /, *, axis=-1, **options):
     return sum(product, axis=(_normalize_axis(axis, ndim_of(product)),), keepdims=False)
 
 
+def _matrix_and_vector(name, x1, x2, options, matrix_first):
+    """matvec's and vecmat's operands as arrays, with numpy's options refused and the ranks checked."""
+    _gufunc_options(name, options)
+    x1, x2 = _array(x1), _array(x2)
+    least = (2, 1) if matrix_first else (1, 2)
+    if ndim_of(x1) < least[0] or ndim_of(x2) < least[1]:
+        raise ValueError(f"{name}: needs {'a matrix and a vector' if matrix_first else 'a vector and a matrix'}, "
+                         f"got shapes {tuple(shape_of(x1))} and {tuple(shape_of(x2))}")
+    return x1, x2
+
+
 def matvec(x1, x2, /, **options):
     """numpy.matvec: x1 (..., m, n) times the vector x2 (..., n), batch axes broadcast: (..., m)."""
-    _gufunc_options("matvec", options)
-    x1, x2 = _array(x1), _array(x2)
-    if ndim_of(x1) < 2 or ndim_of(x2) < 1:
-        raise ValueError(f"matvec: needs a matrix and a vector, got shapes {tuple(shape_of(x1))} and "
-                         f"{tuple(shape_of(x2))}")
+    x1, x2 = _matrix_and_vector("matvec", x1, x2, options, matrix_first=True)
     column = matmul(x1, reshape(x2, shape=tuple(shape_of(x2)) + (1,)))
     return reshape(column, shape=tuple(shape_of(column))[:-1])
 
 
 def vecmat(x1, x2, /, **options):
     """numpy.vecmat: the vector conj(x1) (..., n) times x2 (..., n, m), batch axes broadcast: (..., m)."""
-    _gufunc_options("vecmat", options)
-    x1, x2 = _array(x1), _array(x2)
-    if ndim_of(x1) < 1 or ndim_of(x2) < 2:
-        raise ValueError(f"vecmat: needs a vector and a matrix, got shapes {tuple(shape_of(x1))} and "
-                         f"{tuple(shape_of(x2))}")
+    x1, x2 = _matrix_and_vector("vecmat", x1, x2, options, matrix_first=False)
     row = matmul(reshape(conj(x1), shape=tuple(shape_of(x1))[:-1] + (1, shape_of(x1)[-1])), x2)
     return reshape(row, shape=tuple(shape_of(row))[:-2] + tuple(shape_of(row))[-1:])
 
