@@ -29,7 +29,8 @@ def _points(v, order):
 # (v, order, rtol), the measured worst with a 3x margin: rounding alone in the series and the quadrature; the
 # difference of orders (first and second derivatives, non-integer v) keeps all but ~x^order of its digits
 # just below the switch
-CASES = [(v, order, 4e-12 if order == 2 else 2e-14) for v in (0, 1, 3) for order in (1, 2, 3, 5, 8)] + [
+CASES = [(v, order, 4e-12 if order == 2 else 2e-14) for v in (0, 1, 3) for order in (1, 2, 3, 5)] + [
+    (0, 8, 2e-14),  # (one v at order 8: each such case takes ~1 s of mpmath)
     (2.5, 1, 1e-14), (2.5, 3, 3e-11), (0.3, 1, 1e-13), (0.3, 2, 1.5e-12), (0.3, 4, 3e-10)]
 
 

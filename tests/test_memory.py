@@ -12,8 +12,8 @@ import hodiff as hd
 _STEP = """
 import resource, sys
 import numpy as np
-import hodiff as hd
 if sys.argv[1] == "keep":
+    import hodiff as hd
     assert hd.keep_freed_memory()
 x = np.ones(500_000)  # 4 MB, like GradBench gmm's (n, k, d) temporaries
 
