@@ -58,3 +58,16 @@ def test_rgamma_at_and_near_its_zeros(order):
         assert got32.dtype == np.float32
         # atol: near x = 0.3 the 2nd derivative (0.0075) is a sum of terms of order 1, each rounded in float32
         np.testing.assert_allclose(got32, expected32, rtol=3e-5, atol=3e-6, err_msg=f"float32 {mode} order {order}")
+
+
+@pytest.mark.parametrize("name, f, reference", [c[:3] for c in CASES[:3]], ids=[c[0] for c in CASES[:3]])
+def test_second_derivatives_near_zero_keep_their_digits(name, f, reference):
+    # the derivative of (1 - x)(1 + x) is -(1 + x) + (1 - x), which cancels near 0 (float32 arcsin'' at 1e-4
+    # was 1.7e-4 off): below |x| = 1/2 the rules hold 1 - x*x, whose derivative is -2x exactly
+    for dtype, points, rtol in ((np.float64, np.array([1e-8, -3e-5, 0.2]), 1e-14),
+                                (np.float32, np.array([1e-4, -3e-3, 0.2]), 1e-6)):
+        x = points.astype(dtype)
+        expected = np.array([float(mpmath.diff(reference, mpmath.mpf(float(v)), 2)) for v in x])
+        for mode in ("nested", "taylor"):
+            got = hd.derivative(f, order=2, mode=mode)(x)
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, err_msg=f"{name} {mode} {dtype.__name__}")
