@@ -66,3 +66,14 @@ def test_values_past_scipys_range():
         expected = float(mpmath.besseli(v, x) * mpmath.exp(-abs(x)))
         assert float(hsp.ive(v, x)) == pytest.approx(expected, rel=1e-15)
     assert np.isnan(hsp.ive(2.5, -1e10))  # I_2.5 of a negative x is complex, as scipy says
+
+
+def test_high_orders_of_a_high_v_near_zero():
+    # ive_7''' ~ x^4 near 0: the quadrature's absolute rounding was 1e19 times it at x = 1e-8
+    # (hodiff.testing.accuracy); below |x| = v/2 the difference of orders, whose terms fall off there, takes it
+    x = np.array([1e-8, -0.1, 1.0, 3.0, 3.6, 15.0, -40.0])
+    for order in (3, 5):
+        with mpmath.workdps(80):
+            expected = np.array([_mpmath_derivative(7, p, order) for p in x])
+        got = hd.derivative(lambda t: hsp.ive(7, t), order=order)(x)
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=0, err_msg=f"order {order}")  # 4e-12 at 3.6
