@@ -13,10 +13,12 @@ def test_a_wrong_derivative_is_found_and_named():
 
 
 def test_the_fixed_functions_keep_their_digits_everywhere():
-    # expm1 (exp, not ans + 1), rgamma (the reflection near its zeros), i0e (ive's regions): each had
-    # findings before its fix; the points run from -1e8 to 1e8
-    table = {name: row for name, row in accuracy.reference_table().items() if name in ("expm1", "rgamma", "i0e")}
-    assert accuracy.sweep(table) == []
+    # expm1 (exp, not ans + 1), rgamma (the reflection near its zeros), i0e (ive's regions), hypot with a tiny
+    # argument (hypot_cos): each had findings before its fix; the points run from -1e8 to 1e8 (float32: 1e6)
+    fixed = ("expm1", "rgamma", "i0e", "hypot(x; 1e-3)")
+    table = {name: row for name, row in accuracy.reference_table().items() if name in fixed}
+    assert len(table) == len(fixed) and accuracy.sweep(table) == []
+    assert accuracy.sweep({"hypot": table["hypot(x; 1e-3)"]}, dtype="float32", threshold=3e-5) == []
 
 
 def test_the_command_line(capsys):

@@ -131,6 +131,7 @@ ROWS = [
     TaylorRow("hypot[broadcast]", E.hypot, _u((2, 3), (3,))),
     TaylorRow("logaddexp[broadcast]", E.logaddexp, _u((2, 3), (3,))),
     TaylorRow("logaddexp2", E.logaddexp2, _u((3,), (3,))),
+    TaylorRow("hypot_cos[broadcast]", E.hypot_cos, _u((2, 3), (3,))),
     TaylorRow("tanh_chain[broadcast]", E.tanh_chain, _u((2, 3), (3,))),
     TaylorRow("tanh_chain_tangent[broadcast]", E.tanh_chain_tangent, _u((2, 3), (3,), (2, 3), (2, 1))),
     TaylorRow("multiply3[broadcast]", E.multiply3, _u((2, 3), (3,), (2, 1)), params={"scale": -2.0}),

@@ -52,7 +52,7 @@ __all__ = [
     "equal", "not_equal",
     "expm1", "log1p", "log2", "log10", "exp2", "cbrt", "square", "reciprocal", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "sinc", "sinc_derivative",
-    "hypot", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin", "clip", "remainder", "fmod",
+    "hypot", "hypot_cos", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin", "clip", "remainder", "fmod",
     "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
     "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full_like",
     "deg2rad", "rad2deg", "float_power",
@@ -807,20 +807,52 @@ def _safe_nonzero(value):
     return where(equal(value, 0), 1.0, value)
 
 
+def _hypot_angle_series(x0, y0, xs, ys):
+    """(cos, sin) of phi = arctan2(y, x) at (x0, y0), that is (x, y) / hypot, and their series along
+    (x(t), y(t)) from phi's (arctan2's recurrence, then the rotation (cos, sin)' = (-sin, cos) phi')."""
+    c0, s0 = hypot_cos(x0, y0), hypot_cos(y0, x0)
+    phi0 = arctan2(y0, x0)
+    s_series, c_series = _sin_cos_series(s0, c0, _taylor_arctan2(phi0, (y0, x0), (ys, xs)))
+    return c0, s0, c_series, s_series
+
+
 def _taylor_hypot(ans, primals, series):
-    """h = sqrt(x^2 + y^2): the power recurrence on w = x^2 + y^2 with p = 1/2."""
-    (x0, y0), (xs, ys) = primals, series
-    ndim = len(shape_of(ans))
-    w_series = S.plus(S.align(S.square(x0, xs), ndim), S.align(S.square(y0, ys), ndim))
-    return S.finish_series(S.pow_series(ans, multiply(ans, ans), w_series, 0.5), ans, S.order_of(series))
+    """h' = c x' + s y' with (c, s) = (x, y) / h, each integrated from the angle's series. Not the square root's
+    recurrence on x^2 + y^2: there the 2nd coefficient y^2 / (2 h^3) came out of 1 - (x / h)^2, which keeps
+    ~(y / x)^2 / eps of its digits (1.3% off in float32 at x = 0.5, y = 1e-3: smooth abs, sqrt(x^2 + eps^2))."""
+    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    c0, s0, c_series, s_series = _hypot_angle_series(x0, y0, xs, ys)
+    parts = [S.integrate(_broadcast_like(own, ans), weight, weight_series)
+             for own, weight, weight_series in ((xs, c0, c_series), (ys, s0, s_series)) if own is not None]
+    return S.finish_series(parts[0] if len(parts) == 1 else S.plus(*parts), ans, S.order_of(series))
 
 
 hypot = elementwise(
-    "hypot", np.hypot,
-    (lambda ans, x, y: true_divide(x, _safe_nonzero(ans)), lambda ans, x, y: true_divide(y, _safe_nonzero(ans))),
+    "hypot", np.hypot, (lambda ans, x, y: hypot_cos(x, y), lambda ans, x, y: hypot_cos(y, x)),
     taylor=_taylor_hypot,
 )
 hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0)."
+
+
+def _hypot_cos_impl(x, y):
+    h = np.hypot(x, y)
+    return np.true_divide(x, np.where(h == 0, 1, h))  # x = y = 0: 0 (hypot's derivative there, by convention)
+
+
+def _taylor_hypot_cos(ans, primals, series):
+    (x0, y0), (xs, ys) = primals, _binary_series(ans, series)
+    return S.finish_series(_hypot_angle_series(x0, y0, xs, ys)[2], ans, S.order_of(series))
+
+
+# d/dx (x / h) = y^2 / h^3 and d/dy = -x y / h^3, as products of the primitive itself: 1 / h - x^2 / h^3
+# (the quotient rule's) cancels where y << x
+hypot_cos = elementwise(
+    "hypot_cos", _hypot_cos_impl,
+    (lambda ans, x, y: true_divide(square(hypot_cos(y, x)), _safe_nonzero(hypot(x, y))),
+     lambda ans, x, y: negative(true_divide(multiply(ans, hypot_cos(y, x)), _safe_nonzero(hypot(x, y))))),
+    taylor=_taylor_hypot_cos,
+)
+hypot_cos.__doc__ = "x / hypot(x, y) (0 at x = y = 0): hypot's derivative in x; in y it is hypot_cos(y, x)."
 
 
 def _softmax_weight(name, log_base):

@@ -755,7 +755,7 @@ _NONLINEAR_ELEMENTWISE = [
     "logaddexp2", "reciprocal", "square", "hypot", "angle", "digamma", "erf", "erfc", "erfcinv", "erfcx", "erfinv",
     "gamma", "gammaln", "log_expit", "log_ndtr", "logit", "ndtri", "rgamma", "beta", "betainc", "gammainc",
     "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "polygamma_drop", "erfcx_derivative", "ive_derivative", "betaln",
-    "softplus", "xlog1py", "xlogy",
+    "softplus", "xlog1py", "xlogy", "hypot_cos",
     "sinc_derivative", "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight",
 ]
 _DENSE = [
