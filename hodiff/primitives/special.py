@@ -88,6 +88,16 @@ def _float_result(function):
     return impl
 
 
+def _next_order(name):
+    """The rule, in its first argument, of a primitive that is an n-th derivative itself (polygamma,
+    erfcx_derivative, ive_derivative, polygamma_drop): g times the same primitive at order n + 1, the other
+    arguments as they are. ``name`` is looked up when the rule runs: the primitive is defined after it."""
+    def rule(g, ans, *args, n, **params):
+        return multiply(g, globals()[name](*args, n=n + 1, **params))
+
+    return rule
+
+
 # --------------------------------------------------------------- logistic family
 
 def _expit_float(x):
@@ -288,8 +298,7 @@ def _taylor_erfcx_derivative(ans, primals, series, n):
 erfcx_derivative = Primitive(
     "erfcx_derivative", _erfcx_derivative_impl,
     # y = erfcx(x) is a function of x passed along: its own derivative is x's, so y's rules are zero
-    vjp=(lambda g, ans, x, y, n: multiply(g, erfcx_derivative(x, y, n=n + 1)), None),
-    jvp=(lambda t, ans, x, y, n: multiply(t, erfcx_derivative(x, y, n=n + 1)), None),
+    vjp=(_next_order("erfcx_derivative"), None), jvp=(_next_order("erfcx_derivative"), None),
     taylor=_taylor_erfcx_derivative, broadcasts=True,
 )
 erfcx_derivative.batch = batch_elementwise(erfcx_derivative)
@@ -377,8 +386,7 @@ def _polygamma_impl(x, n):
 
 polygamma = Primitive(
     "polygamma", _polygamma_impl,
-    vjp=(lambda g, ans, x, n: multiply(g, polygamma(x, n=n + 1)),),
-    jvp=(lambda t, ans, x, n: multiply(t, polygamma(x, n=n + 1)),),
+    vjp=(_next_order("polygamma"),), jvp=(_next_order("polygamma"),),
     taylor=_compose_with_polygamma(1), broadcasts=True,
 )
 polygamma.batch = batch_elementwise(polygamma)
@@ -536,8 +544,7 @@ def _polygamma_drop_dh(g, ans, x, h, n):
 
 polygamma_drop = Primitive(
     "polygamma_drop", _polygamma_drop_impl,
-    vjp=(lambda g, ans, x, h, n: multiply(g, polygamma_drop(x, h, n=n + 1)), _polygamma_drop_dh),
-    jvp=(lambda t, ans, x, h, n: multiply(t, polygamma_drop(x, h, n=n + 1)), _polygamma_drop_dh),
+    vjp=(_next_order("polygamma_drop"), _polygamma_drop_dh), jvp=(_next_order("polygamma_drop"), _polygamma_drop_dh),
     taylor=_taylor_polygamma_drop, broadcasts=True,
 )
 polygamma_drop.batch = batch_elementwise(polygamma_drop)
@@ -976,8 +983,7 @@ ive = Primitive(
 )
 ive_derivative = Primitive(
     "ive_derivative", _ive_derivative_impl,
-    vjp=(lambda g, ans, x, v, n: multiply(g, ive_derivative(x, v=v, n=n + 1)),),
-    jvp=(lambda t, ans, x, v, n: multiply(t, ive_derivative(x, v=v, n=n + 1)),),
+    vjp=(_next_order("ive_derivative"),), jvp=(_next_order("ive_derivative"),),
     taylor=_unary_taylor(lambda ans, x0, xs, v, n: _ive_series(ans, x0, xs, v, first=n)), broadcasts=True,
 )
 ive_derivative.batch = batch_elementwise(ive_derivative)
