@@ -34,6 +34,7 @@ from ..interpreters.batch import BatchTracer
 from . import series as S
 from .elementwise import (
     _is_complex,
+    _sin_cos_series,
     _unary_taylor,
     add,
     cos,
@@ -677,12 +678,11 @@ def _taylor_rgamma(ans, x0, xs):
     # away from the zeros: 1/Gamma(x(t)) = ans exp(-(gammaln(x(t)) - gammaln(x0))), Gamma's sign locally constant
     direct = S.exp_series(ans, S.scale(_gammaln_series(x_high, xs, order), -1.0))
     sine, cosine = _sinpi_cospi(x_low)
-    trig = [sine, cosine, negative(sine), negative(cosine)]
-    sine_series = S.compose(x_low, xs, [sine] + [S.t_scale(trig[j % 4], math.pi ** j / math.factorial(j))
-                                                 for j in range(1, order + 1)])
+    sine_series = _sin_cos_series(sine, cosine, S.scale(xs, math.pi))[0]  # of sin(pi x(t))
     reflected_x = subtract(1.0, x_low)
-    gamma_series = _taylor_gamma(gamma(reflected_x), reflected_x, S.scale(xs, -1.0))
-    reflected = S.scale(S.product(sine, sine_series, gamma(reflected_x), gamma_series), 1.0 / math.pi)
+    gamma0 = gamma(reflected_x)
+    gamma_series = _taylor_gamma(gamma0, reflected_x, S.scale(xs, -1.0))
+    reflected = S.scale(S.product(sine, sine_series, gamma0, gamma_series), 1.0 / math.pi)
     return where(low, reflected, direct)
 
 
