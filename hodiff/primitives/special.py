@@ -277,11 +277,14 @@ def _erfcx_derivative_impl(x, y, n):
     return _as_dtype((-2.0) ** n * math.factorial(n) * scaled, dtype)
 
 
+def _series_from_derivatives(ans, x0, xs, derivative):
+    """The series of f(x(t)) from f(x0) = ans and f's derivatives at x0, ``derivative(j)`` for j = 1..K."""
+    return S.compose(x0, xs, S.factorial_scale([ans] + [derivative(j) for j in range(1, S.order_of([xs]) + 1)]))
+
+
 def _erfcx_series(ans, x0, y0, xs, first=0):
-    """The series of erfcx's first-th derivative (ans at x0) along x(t), y0 = erfcx(x0): its derivatives
-    at x0 composed with x(t)."""
-    coefficients = [ans] + [erfcx_derivative(x0, y0, n=first + j) for j in range(1, S.order_of([xs]) + 1)]
-    return S.compose(x0, xs, S.factorial_scale(coefficients))
+    """The series of erfcx's first-th derivative (ans at x0) along x(t), y0 = erfcx(x0)."""
+    return _series_from_derivatives(ans, x0, xs, lambda j: erfcx_derivative(x0, y0, n=first + j))
 
 
 erfcx = elementwise("erfcx", sp.erfcx, (lambda ans, x: erfcx_derivative(x, ans, n=1),),
@@ -970,9 +973,8 @@ def _ive_derivative_impl(x, v, n):
 
 
 def _ive_series(ans, x0, xs, v, first=0):
-    """The series of ive_v's first-th derivative (ans at x0) along x(t): its derivatives at x0 composed."""
-    coefficients = [ans] + [ive_derivative(x0, v=v, n=first + j) for j in range(1, S.order_of([xs]) + 1)]
-    return S.compose(x0, xs, S.factorial_scale(coefficients))
+    """The series of ive_v's first-th derivative (ans at x0) along x(t)."""
+    return _series_from_derivatives(ans, x0, xs, lambda j: ive_derivative(x0, v=v, n=first + j))
 
 
 ive = Primitive(
