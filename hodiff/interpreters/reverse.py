@@ -257,9 +257,16 @@ _SOLE_OWNER_REFS = 3 if sys.implementation.name == "cpython" and sys.version_inf
 _BIG = 4096  # elements: below this, stubs and in-place writes cost more than the memory they save
 
 
+_ZERO_BYTES = bytes(64)  # one zero of any numeric dtype (clongdouble's 32 bytes the widest), read-only
+
+
 def _stub(array):
-    """A stand-in with the array's shape and dtype and no memory of its own (a broadcast zero)."""
-    return np.broadcast_to(np.zeros((), dtype=array.dtype), array.shape)
+    """A stand-in with the array's shape and dtype and no memory of its own: a zero read with strides 0
+    (what np.broadcast_to makes, built directly: 0.9 us against 5, and gradients make hundreds)."""
+    dtype = array.dtype
+    if dtype.kind in "biufc":
+        return _ndarray(array.shape, dtype, _ZERO_BYTES, 0, (0,) * array.ndim)
+    return np.broadcast_to(np.zeros((), dtype=dtype), array.shape)
 
 
 def _may_overwrite(cotangent, like):

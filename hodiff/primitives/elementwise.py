@@ -364,14 +364,16 @@ _NUMPY_SHORTCUT_EXPONENTS = (0, 1, 2, -1, 0.5)  # np.power turns these into copi
 def _array_power(x, y):
     """np.power, with a negative float base to an integer-valued exponent as copysign(|x|**y, x) where y is
     odd: numpy's SIMD pow serves nonnegative bases and takes a scalar loop for the rest (x**3.0 on 1e6 normal
-    entries 57 ms against 4; GradBench llsq's t**j 120 against 14). The values are pow's own to an ulp (its
+    entries 57 ms against 4; GradBench llsq's t**j 120 against 11). The values are pow's own to an ulp (its
     sign, zeros and infinities included: tests/test_elementwise_conventions.py)."""
     if (type(x) is np.ndarray and x.dtype.kind == "f" and max(x.size, np.size(y)) >= 128 and _integer_valued(y)
             and not (type(y) in (int, float) and y in _NUMPY_SHORTCUT_EXPONENTS) and x.min() < 0):
         out = np.power(np.abs(x), y)
         odd = np.abs(np.fmod(y, 2)) == 1  # inf is no odd integer: |x|**inf is pow's value
-        if np.any(odd):
-            np.copysign(out, x, out=out, where=odd)
+        if np.all(odd):
+            np.copysign(out, x, out=out)
+        elif np.any(odd):  # a sign source, not copysign's where=: its masked loop is slower than a where pass
+            np.copysign(out, np.where(odd, x, 1), out=out)
         return out
     return np.power(x, y)
 
