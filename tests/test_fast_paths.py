@@ -32,6 +32,7 @@ from hodiff.core import backends
 from hodiff.core.trace import Tracer, registry
 from hodiff.interpreters import forward as forward_interpreter
 from hodiff.interpreters import reverse as reverse_interpreter
+from hodiff.primitives.shape import getitem
 from hodiff.transforms import forward as forward_transform
 
 FAST_ERRORS = (ArithmeticError, ValueError)  # the interpreters' fallback signal
@@ -307,7 +308,7 @@ def test_user_duals_with_int_tangents_or_tags_match_the_general_rules():
 def _without_fast_paths(monkeypatch):
     """Every registered primitive without its accelerators: the general path only."""
     for primitive in registry.values():
-        for attribute in ("scalar_impl", "fast_vjp", "fast_jvp", "inplace_vjp"):
+        for attribute in ("scalar_impl", "fast_vjp", "fast_jvp", "inplace_vjp", "accumulate_vjp"):
             if getattr(primitive, attribute) is not None:
                 monkeypatch.setattr(primitive, attribute, None)
 
@@ -379,6 +380,58 @@ def test_reverse_inplace_rules_reuse_only_cotangents_nothing_else_holds(monkeypa
         _without_fast_paths(patch)
         general = compute()
     _same(fast, general)
+
+
+def test_reverse_slices_add_their_cotangents_in_place_and_match_the_general_path(monkeypatch):
+    """getitem's accumulate_vjp: each slice's cotangent is added where it belongs in the total the pass owns."""
+    rng = np.random.default_rng(12)
+    x = rng.uniform(-1, 1, (60, 80))
+    weights = rng.uniform(-1, 1, (60, 80))
+    seed = rng.uniform(-1, 1, (60, 80))  # the caller's cotangent: never written into
+    seed_before = seed.copy()
+
+    def f(x):
+        parts = [x[1:] * x[:-1], x[:, ::-2] ** 2, x[5], x[3, 7] * x[..., None][2:4, 2:4, 0], hnp.sin(x)[::3, 1:]]
+        x32 = hnp.astype(x, np.float32)  # float32 slices of a float32 value: their own total
+        return sum(hnp.sum(p) for p in parts) + hnp.sum(x32[2:] * x32[:-2]) + hnp.sum(x * weights)
+
+    def g(x):  # its output is the caller's seed's total; slices of it then reach the same node
+        y = x * 1.5
+        return y, y[1:] + y[:-1]
+
+    def compute():
+        gradient = hd.grad(f)(x)
+        value, pullback = hd.vjp(g, x)
+        (cotangent,) = pullback((seed, seed[1:]))
+        return gradient, cotangent
+
+    calls = []
+    accumulate = getitem.accumulate_vjp
+    with monkeypatch.context() as patch:
+        patch.setattr(getitem, "accumulate_vjp", lambda *a, **k: calls.append(1) or accumulate(*a, **k))
+        fast = compute()
+    assert len(calls) >= 10
+    np.testing.assert_array_equal(seed, seed_before)
+    with monkeypatch.context() as patch:
+        _without_fast_paths(patch)
+        general = compute()
+    _same(fast, general)
+    # and the numbers themselves, by hand
+    expected = weights + np.cos(x) * (np.arange(60)[:, None] % 3 == 0) * (np.arange(80) >= 1)
+    expected[1:] += x[:-1]
+    expected[:-1] += x[1:]
+    expected[:, ::-2] += 2 * x[:, ::-2]
+    expected[5] += 1.0
+    expected[3, 7] += x[2:4, 2:4].sum()
+    expected[2:4, 2:4] += x[3, 7]
+    x32 = x.astype(np.float32).astype(float)
+    expected[2:] += x32[:-2]
+    expected[:-2] += x32[2:]
+    np.testing.assert_allclose(fast[0], expected, rtol=1e-6, atol=1e-6)
+    expected_vjp = 1.5 * seed
+    expected_vjp[1:] += 1.5 * seed[1:]
+    expected_vjp[:-1] += 1.5 * seed[1:]
+    np.testing.assert_allclose(fast[1], expected_vjp, rtol=1e-14, atol=1e-15)
 
 
 def _layouts():

@@ -88,6 +88,11 @@ class Primitive:
     - ``inplace_vjp(g, ans, x) -> g`` (one-argument primitives with
       ``fast_vjp``): ``fast_vjp[0]``'s result written into ``g``'s buffer,
       used by the backward pass when it holds the only reference to ``g``;
+    - ``accumulate_vjp(total, g, ans, x, **params) -> total`` (one-argument primitives):
+      ``add(total, vjp[0](g, ans, x))`` written into ``total``, an array of the
+      pass's own shaped like x's cotangent (None: none yet, return a fresh
+      one), or None to decline; the backward pass uses it for plain
+      cotangents (getitem: a slice's cotangent lands in its place);
     - ``joint_jvp(tangents, ans, *args, **params)``: the output tangent from
       every argument's tangent at once (``None`` for a constant argument),
       computing what the sum of the ``jvp[i]`` contributions computes. Forward
@@ -112,6 +117,7 @@ class Primitive:
         self.reads = None
         self._kept = {}  # (traced argnums, nargs) -> ``kept_for``'s answer
         self.inplace_vjp = None
+        self.accumulate_vjp = None
         self.joint_jvp = None
         if register:  # hodiff's own primitives; users' (hd.primitive) stay out of the registry
             registry[name] = self

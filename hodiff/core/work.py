@@ -17,7 +17,7 @@ transform. A float, a numpy scalar and a one-element array give the same count
 for the same program.
 
 How: on entry every primitive's ``impl`` is wrapped and its accelerators
-(``scalar_impl``, ``fast_vjp``, ``fast_jvp``, ``inplace_vjp``) are taken away
+(``scalar_impl``, ``fast_vjp``, ``fast_jvp``, ``inplace_vjp``, ``accumulate_vjp``) are taken away
 until the block ends; the backward passes see ``active`` and take their
 general path (nodes recorded before the block keep their fast rules, which
 the passes then ignore). The accelerators compute the very numbers of the
@@ -45,7 +45,7 @@ active = False  # True inside a count_work block: the backward passes read it on
 _open = []      # the WorkCounts of the open blocks, outermost first
 _saved = {}     # primitive -> its attributes before the outermost block
 
-_ACCELERATORS = ("scalar_impl", "fast_vjp", "fast_jvp", "inplace_vjp")
+_ACCELERATORS = ("scalar_impl", "fast_vjp", "fast_jvp", "inplace_vjp", "accumulate_vjp")
 
 
 class WorkCount:

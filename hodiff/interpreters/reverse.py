@@ -455,6 +455,9 @@ def tape_backward(tape, roots, consume=False):
             contributions = _fast_contributions(node, cotangent, fast)
         elif node.primitive is None:
             continue  # a leaf: its total stays in pending
+        elif cotangent.__class__ is _ndarray and node.primitive.accumulate_vjp is not None \
+                and len(node.parents) == 1:
+            contributions = _accumulate_in_place(node, cotangent, pending, owned)
         pending[position] = None
         if contributions is None:
             contributions = _contributions(node, cotangent, node.args, node.ans, node.params)
@@ -498,6 +501,25 @@ def _general_tape_backward(tape, roots, consume):
 
 
 _np_add = np.add
+
+
+def _accumulate_in_place(node, cotangent, pending, owned):
+    """The node's contribution added into its argument's pending total by ``Primitive.accumulate_vjp``
+    (a slice's cotangent written in its place: no zeros of the argument's size, no full-size sum).
+    Returns () when done, None when the primitive declines (the rules run)."""
+    index = node.parents[0].seq
+    current = pending[index]
+    if current is not None:
+        if current.__class__ is not _ndarray:
+            return None
+        if index not in owned or not current.flags.c_contiguous or not current.flags.writeable:
+            current = np.array(current, order="C")  # not the pass's to write; C, as a fresh sum with C zeros
+    total = node.primitive.accumulate_vjp(current, cotangent, node.ans, *node.args, **node.params)
+    if total is None:
+        return None
+    pending[index] = total
+    owned.add(index)
+    return ()
 
 
 def _accumulate(pending, owned, position, contribution, add):

@@ -304,6 +304,29 @@ Basic indexing returns a view. The VJP scatters the cotangent back with
 ``index_add`` (accumulating repeated entries of integer-array indices).
 """
 
+
+def _getitem_accumulate_vjp(total, g, ans, x, index):
+    """total + index_add(g, index, x's shape) written into total (a fresh zero array when None), for a basic
+    index: it selects each entry once, so the slice's cotangent is added where it belongs. Other indices
+    may repeat entries (np.add.at sums those in another order): None, the rule runs."""
+    if g.__class__ is not np.ndarray or not _is_basic(index):
+        return None
+    if total is None:
+        total = np.zeros(shape_of(x), dtype=g.dtype)  # index_add's own zeros and assignment
+        total[index] = g
+        return total
+    if total.shape != tuple(shape_of(x)) or total.dtype != g.dtype:
+        return None
+    part = total[index]
+    if part.__class__ is np.ndarray:
+        np.add(part, g, out=part)
+    else:  # every axis indexed by an integer: numpy gives a scalar, not a view
+        total[index] = part + g
+    return total
+
+
+getitem.accumulate_vjp = _getitem_accumulate_vjp
+
 index_add = linear(
     "index_add", _index_add_impl,
     transpose=lambda g, x, index, shape: getitem(g, index=index),
