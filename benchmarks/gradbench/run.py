@@ -244,15 +244,22 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         return worker(*args.worker, keep_freed_memory=args.keep_freed_memory)
-    modules = [load(name.strip()) for name in args.evals.split(",") if name.strip()]
+    names = [name.strip() for name in args.evals.split(",") if name.strip()]
+    for name in names:
+        if name not in EVALS:
+            parser.error(f"--evals: unknown eval {name!r} (known: {', '.join(EVALS)})")
+    modules = [load(name) for name in names]
     for peer in args.peers.split(","):
         if peer and peer not in PEERS:
-            raise ValueError(f"peers: unknown peer {peer!r} (known: {', '.join(PEERS)})")
+            parser.error(f"--peers: unknown peer {peer!r} (known: {', '.join(PEERS)})")
 
     failures = []
     for module in modules:
         for quick in (True,) if args.quick else (True, False):
-            failures += validate_eval(module, quick=quick)
+            try:
+                failures += validate_eval(module, quick=quick)
+            except FileNotFoundError as error:  # an eval's data files (the GradBench mirror) are missing
+                parser.exit(2, f"{parser.prog}: {error}\n")
             if quick and hasattr(module, "REPLAYED"):  # twice: the recording, then the replay (timing checks
                 # every timed output of the full inputs)
                 failures += validate_eval(module, quick=quick, functions=module.REPLAYED)
