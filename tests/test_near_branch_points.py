@@ -71,3 +71,28 @@ def test_second_derivatives_near_zero_keep_their_digits(name, f, reference):
         for mode in ("nested", "taylor"):
             got = hd.derivative(f, order=2, mode=mode)(x)
             np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, err_msg=f"{name} {mode} {dtype.__name__}")
+
+
+def _sympy_derivatives(name, order):
+    """The order-th derivative of arcsinh or arccosh by sympy, as an mpmath function (mpmath's own diff
+    steps by an absolute h, which vanishes next to x = 1e100)."""
+    sympy = pytest.importorskip("sympy")
+    x = sympy.symbols("x")
+    function = sympy.asinh(x) if name == "arcsinh" else sympy.acosh(x)
+    return sympy.lambdify(x, sympy.diff(function, x, order), "mpmath")
+
+
+@pytest.mark.parametrize("name, f", [("arcsinh", hnp.arcsinh), ("arccosh", hnp.arccosh)])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_inverse_hyperbolic_derivatives_past_where_x_squared_overflows(name, f, order):
+    # their derivatives are ~1/x, -1/x^2, 2/x^3: x^2 + 1 overflows past |x| = 1.3e154, and arcsinh'(1e200) was
+    # 0 for 1e-200; the reference is sympy's derivative evaluated by mpmath, whose exponents do not overflow
+    points = np.array([1.5, 3e7, 1e100, 1e154, 2e154, 1e200, 1e300, 1.7e308])
+    if name == "arcsinh":
+        points = np.concatenate([points, -points, [0.0, 1e-300]])
+    derivative = _sympy_derivatives(name, order)
+    with mpmath.workdps(40):
+        expected = np.array([float(derivative(mpmath.mpf(float(x)))) for x in points])
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(f, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0, err_msg=f"{name} {mode} order {order}")

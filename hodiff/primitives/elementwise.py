@@ -741,13 +741,32 @@ arctan = elementwise(
     "arctan", np.arctan, (lambda ans, x: true_divide(1.0, add(multiply(x, x), 1.0)),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
+_HUGE = 2.0 ** 500  # past this |x| (3.3e150) x^2 is near overflow (past 1.3e154), and x^2 +- 1 is x^2
+_HUGE_SCALE = 2.0 ** -600  # a power of two: scaling by it is exact
+
+
+def _rsqrt_integral(x0, xs, shifted_square):
+    """Series of y with y' = x' / sqrt(w), w = ``shifted_square(x)``: x^2 + 1 or x^2 - 1. Past |x| = 2^500
+    the series are those of sigma x, sigma = 2^-600, and the result is scaled by sigma again, as
+    w^(-1/2) = sigma (sigma x)^-1 there (the +-1 is below x^2's last bit): x^2 overflows past 1.3e154,
+    where the coefficients are still ~1/x^k (arcsinh'(1e200) was 0, not 1e-200). Elsewhere sigma = 1:
+    bit for bit the unscaled series."""
+    if np.finfo(dtype_of(x0)).maxexp <= 500:  # float32, float16: no such x (and sigma would widen them)
+        return _integral_with(xs, shifted_square(x0), S.square(x0, xs), -0.5)
+    big = greater_equal(absolute(x0), _HUGE)
+    sigma = where(big, _HUGE_SCALE, 1.0)
+    scaled = multiply(x0, sigma)
+    w0 = where(big, multiply(scaled, scaled), shifted_square(x0))
+    return multiply(_integral_with(xs, w0, S.square(scaled, multiply(xs, sigma)), -0.5), sigma)
+
+
 arcsinh = elementwise(
-    "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, sqrt(add(multiply(x, x), 1.0))),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -0.5)))
+    "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, hypot(x, 1.0)),),  # hypot: no x^2 to overflow
+    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(x0, xs, lambda x: add(multiply(x, x), 1.0))))
 
 arccosh = elementwise(
-    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, sqrt(_x2_minus_one(x))),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_square_minus_one(x0, xs), -0.5)))
+    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))),),
+    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(x0, xs, _x2_minus_one)))
 
 arctanh = elementwise(
     "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, _one_minus_x2(x)),),
