@@ -96,3 +96,23 @@ def test_inverse_hyperbolic_derivatives_past_where_x_squared_overflows(name, f, 
     for mode in ("nested", "taylor"):
         got = hd.derivative(f, order=order, mode=mode)(points)
         np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0, err_msg=f"{name} {mode} order {order}")
+
+
+@pytest.mark.parametrize("dtype, y0, x0, rtol", [
+    (np.float64, 1e100, -2e100, 4e-15), (np.float64, 1e-100, 3e-100, 4e-15), (np.float64, 2.0, 1.0, 4e-15),
+    (np.float32, 3e10, -2e10, 1e-5), (np.float32, 1e-11, 3e-11, 1e-5)])
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_arctan2_derivatives_where_x2_plus_y2_over_or_underflows(dtype, y0, x0, rtol, order):
+    # theta' holds 1 / (x^2 + y^2): its square overflowed at (1e100, 2e100), giving 0 for 1e-200 at order 2,
+    # and underflowed at (1e-100, 3e-100), giving inf; hypot and a power-of-two scaling (Taylor) keep them
+    sympy = pytest.importorskip("sympy")
+    t = sympy.symbols("t")
+    for a, b in ((1.0, -0.7), (1.0, 0.0), (0.0, 1.0)):
+        derivative = sympy.lambdify(t, sympy.diff(sympy.atan2(y0 + a * t, x0 + b * t), t, order), "mpmath")
+        with mpmath.workdps(40):
+            expected = float(derivative(mpmath.mpf(0)))
+        y, x = dtype(y0), dtype(x0)
+        for mode in ("nested", "taylor"):
+            got = hd.derivative(lambda s: hnp.arctan2(y + a * s, x + b * s), order=order, mode=mode)(dtype(0.0))
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, err_msg=f"{mode} along ({a}, {b})")

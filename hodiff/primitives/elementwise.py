@@ -760,8 +760,15 @@ def _rsqrt_integral(x0, xs, shifted_square):
     return multiply(_integral_with(xs, w0, S.square(scaled, multiply(xs, sigma)), -0.5), sigma)
 
 
+def _hypot_one(x):
+    """sqrt(x^2 + 1): hypot for real x (no x^2 to overflow), the formula for complex x (hypot is real only)."""
+    if np.issubdtype(dtype_of(x), np.complexfloating):
+        return sqrt(add(multiply(x, x), 1.0))
+    return hypot(x, 1.0)
+
+
 arcsinh = elementwise(
-    "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, hypot(x, 1.0)),),  # hypot: no x^2 to overflow
+    "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, _hypot_one(x)),),
     taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(x0, xs, lambda x: add(multiply(x, x), 1.0))))
 
 arccosh = elementwise(
@@ -797,7 +804,11 @@ def _taylor_arctan2(ans, primals, series):
     k r_0 theta_k = q_{k-1} - sum_{j=1..k-1} j theta_j r_{k-j}.
     """
     order = S.order_of(series)
-    y, x = (S.terms_of(p, s, order) for p, s in zip(primals, _binary_series(ans, series)))
+    # theta is the same for (sigma x, sigma y): scaled to |(x, y)| ~ 1, r does not overflow past 1.3e154 or
+    # underflow below 1e-154 (float32: 1.8e19, 1e-19), and with sigma a power of two nothing else changes
+    sigma = _power_of_two_scale(maximum(absolute(primals[0]), absolute(primals[1])), dtype_of(ans))
+    y, x = (S.terms_of(multiply(p, sigma), None if s is None else multiply(s, sigma), order)
+            for p, s in zip(primals, _binary_series(ans, series)))
     r = [S.t_add(S.product_term(x, x, k), S.product_term(y, y, k)) for k in range(order + 1)]
     theta = [ans]
     for k in range(1, order + 1):
@@ -811,8 +822,20 @@ def _taylor_arctan2(ans, primals, series):
     return S.finish(theta, ans)
 
 
+def _power_of_two_scale(m, dtype):
+    """2^-e in ``dtype``, e an integer, taking m > 0 to [1, 2) (a scaling by it is exact); 1 where m is 0, inf
+    or nan. e stops where 2^-e would overflow (subnormal m)."""
+    bound = np.finfo(dtype).maxexp - 2
+    exponent = floor(log2(where(isfinite(m), where(equal(m, 0), 1.0, m), 1.0)))  # (floor: a constant)
+    scale = exp2(negative(clip(exponent, -bound, bound)))
+    return scale if dtype_of(scale) == dtype else astype(scale, dtype=dtype)  # (a Python float's m is float64)
+
+
 def _arctan2_over_r2(numerator, y, x):
-    return true_divide(numerator, add(multiply(x, x), multiply(y, y)))
+    """numerator / (x^2 + y^2) as (numerator / h) / h, h = hypot(x, y): x^2 + y^2 over- and underflows where
+    arctan2's derivatives do not (they were 0 at (1e200, 1e200) for 5e-201 and inf at (1e-200, 1e-200))."""
+    h = hypot(x, y)
+    return true_divide(true_divide(numerator, h), h)
 
 
 arctan2 = elementwise(
