@@ -116,3 +116,14 @@ def test_arctan2_derivatives_where_x2_plus_y2_over_or_underflows(dtype, y0, x0, 
             got = hd.derivative(lambda s: hnp.arctan2(y + a * s, x + b * s), order=order, mode=mode)(dtype(0.0))
             assert got.dtype == dtype
             np.testing.assert_allclose(got, expected, rtol=rtol, atol=0, err_msg=f"{mode} along ({a}, {b})")
+
+
+@pytest.mark.parametrize("f", [hnp.arcsinh, hnp.arccosh], ids=["arcsinh", "arccosh"])
+def test_inverse_hyperbolic_first_derivative_float32_past_where_x_squared_overflows(f):
+    # float32's x^2 overflows past 1.8e19: the derivative 1/x there is far from float32's limits
+    points = np.array([3.0, 2e19, 1e25, 3e37], dtype=np.float32)
+    expected = 1 / np.sqrt(points.astype(np.float64) ** 2 + (1.0 if f is hnp.arcsinh else -1.0))
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(f, order=1, mode=mode)(points)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected, rtol=3e-7, atol=0, err_msg=mode)

@@ -713,20 +713,12 @@ def _one_minus_x2(x):
     return where(less(absolute(x), 0.5), subtract(1.0, multiply(x, x)), multiply(subtract(1.0, x), add(1.0, x)))
 
 
-def _x2_minus_one(x):
-    return multiply(subtract(x, 1.0), add(x, 1.0))
-
-
 def _one_minus_square(x0, xs):
     return _one_minus_x2(x0), S.scale(S.square(x0, xs), -1.0)
 
 
 def _one_plus_square(x0, xs):
     return add(multiply(x0, x0), 1.0), S.square(x0, xs)
-
-
-def _square_minus_one(x0, xs):
-    return _x2_minus_one(x0), S.square(x0, xs)
 
 
 arcsin = elementwise(
@@ -741,22 +733,14 @@ arctan = elementwise(
     "arctan", np.arctan, (lambda ans, x: true_divide(1.0, add(multiply(x, x), 1.0)),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
-_HUGE = 2.0 ** 500  # past this |x| (3.3e150) x^2 is near overflow (past 1.3e154), and x^2 +- 1 is x^2
-_HUGE_SCALE = 2.0 ** -600  # a power of two: scaling by it is exact
-
-
 def _rsqrt_integral(x0, xs, shifted_square):
-    """Series of y with y' = x' / sqrt(w), w = ``shifted_square(x)``: x^2 + 1 or x^2 - 1. Past |x| = 2^500
-    the series are those of sigma x, sigma = 2^-600, and the result is scaled by sigma again, as
-    w^(-1/2) = sigma (sigma x)^-1 there (the +-1 is below x^2's last bit): x^2 overflows past 1.3e154,
-    where the coefficients are still ~1/x^k (arcsinh'(1e200) was 0, not 1e-200). Elsewhere sigma = 1:
-    bit for bit the unscaled series."""
-    if np.finfo(dtype_of(x0)).maxexp <= 500:  # float32, float16: no such x (and sigma would widen them)
-        return _integral_with(xs, shifted_square(x0), S.square(x0, xs), -0.5)
-    big = greater_equal(absolute(x0), _HUGE)
-    sigma = where(big, _HUGE_SCALE, 1.0)
+    """Series of y with y' = x' / sqrt(w), w = ``shifted_square(x, 1)``: x^2 + 1 or (x - 1)(x + 1), taken
+    at (sigma x, sigma) with sigma the power of two scaling max(|x|, 1) to [1, 2): w^(-1/2) is
+    sigma w(sigma x, sigma)^(-1/2), and nothing overflows where x^2 would (past 1.3e154 in float64, 1.8e19
+    in float32: arcsinh'(1e200) was 0, not 1e-200). A power of two scales exactly: below |x| = 2, sigma = 1."""
+    sigma = _power_of_two_scale(maximum(absolute(x0), 1.0), dtype_of(x0))
     scaled = multiply(x0, sigma)
-    w0 = where(big, multiply(scaled, scaled), shifted_square(x0))
+    w0 = shifted_square(scaled, sigma)
     return multiply(_integral_with(xs, w0, S.square(scaled, multiply(xs, sigma)), -0.5), sigma)
 
 
@@ -769,11 +753,13 @@ def _hypot_one(x):
 
 arcsinh = elementwise(
     "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, _hypot_one(x)),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(x0, xs, lambda x: add(multiply(x, x), 1.0))))
+    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(
+        x0, xs, lambda x, c: add(multiply(x, x), multiply(c, c)))))
 
 arccosh = elementwise(
     "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(x0, xs, _x2_minus_one)))
+    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(
+        x0, xs, lambda x, c: multiply(subtract(x, c), add(x, c)))))  # (x - 1)(x + 1): digits kept near x = 1
 
 arctanh = elementwise(
     "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, _one_minus_x2(x)),),
@@ -823,9 +809,10 @@ def _taylor_arctan2(ans, primals, series):
 
 
 def _power_of_two_scale(m, dtype):
-    """2^-e in ``dtype``, e an integer, taking m > 0 to [1, 2) (a scaling by it is exact); 1 where m is 0, inf
-    or nan. e stops where 2^-e would overflow (subnormal m)."""
-    bound = np.finfo(dtype).maxexp - 2
+    """2^-e in ``dtype``'s precision, e an integer, taking m > 0 to [1, 2) (a scaling by it is exact); 1 where
+    m is 0, inf or nan. e stops where 2^-e would overflow (subnormal m)."""
+    dtype = np.finfo(dtype).dtype  # (complex: its real part's)
+    bound = dtype.type(np.finfo(dtype).maxexp - 2)
     exponent = floor(log2(where(isfinite(m), where(equal(m, 0), 1.0, m), 1.0)))  # (floor: a constant)
     scale = exp2(negative(clip(exponent, -bound, bound)))
     return scale if dtype_of(scale) == dtype else astype(scale, dtype=dtype)  # (a Python float's m is float64)
