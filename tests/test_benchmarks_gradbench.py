@@ -235,9 +235,14 @@ def test_driver_quick_runs():
     assert f"validated {len(EVALS)} evals: ok" in result.stdout
 
 
-def test_driver_rejects_unknown_eval():
-    with pytest.raises(ValueError, match="evals: unknown eval 'nope'"):
-        gb_run.main(["--quick", "--evals", "nope"])
+def test_driver_rejects_unknown_eval_and_peer_in_one_line(capsys):
+    for argv, message in ((["--quick", "--evals", "nope"], "--evals: unknown eval 'nope'"),
+                          (["--quick", "--evals", "hello", "--peers", "nope"], "--peers: unknown peer 'nope'")):
+        with pytest.raises(SystemExit) as exit_info:
+            gb_run.main(argv)
+        assert exit_info.value.code == 2
+        error = capsys.readouterr().err
+        assert message in error and "Traceback" not in error
 
 
 def test_tool_protocol_fake_eval():
