@@ -509,11 +509,9 @@ def _accumulate_in_place(node, cotangent, pending, owned):
     Returns () when done, None when the primitive declines (the rules run)."""
     index = node.parents[0].seq
     current = pending[index]
-    if current is not None:
-        if current.__class__ is not _ndarray:
-            return None
-        if index not in owned or not current.flags.c_contiguous or not current.flags.writeable:
-            current = np.array(current, order="C")  # not the pass's to write; C, as a fresh sum with C zeros
+    if current is not None and not (index in owned and current.__class__ is _ndarray
+                                    and current.flags.c_contiguous and current.flags.writeable):
+        return None  # not the pass's to write (or laid out unlike a fresh sum): the rules, whose sum it owns
     total = node.primitive.accumulate_vjp(current, cotangent, node.ans, *node.args, **node.params)
     if total is None:
         return None
