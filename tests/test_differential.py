@@ -169,6 +169,29 @@ def test_seed_programs(source, point):
 
 # ---------------------------------------------------------------- the fuzzer itself
 
+def test_campaign_tally_names_the_failing_seeds_and_a_seed_redraws_its_program(monkeypatch, capsys):
+    # --quiet prints no reproducer, so the tally names the seeds; a program's kind follows its seed (seed % 3
+    # under --kind mixed), so --seed S --programs 1 draws the campaign's program S again
+    def fake_compare(program, checks):
+        report = fuzz.Report(program)
+        bad = "sin" in program.source  # any rule that splits the drawn programs into two groups
+        report.comparisons.append(fuzz.Comparison("taylor", "a route", "another", 1.0 if bad else 0.0, 0.5))
+        return report
+
+    monkeypatch.setattr(fuzz, "compare_routes", fake_compare)
+    status = fuzz.main(["--programs", "30", "--seed", "100", "--quiet"])
+    out = capsys.readouterr().out
+    failing = [100 + i for i in range(30) if "sin" in random_program(100 + i, kind=("scalar", "gradient",
+                                                                                    "any")[(100 + i) % 3]).source]
+    assert failing and len(failing) < 30
+    assert status == 1 and f"failing seeds: {', '.join(map(str, failing))}" in out
+    assert f"{len(failing)} programs," in out.splitlines()[0].split("failed comparisons in ")[1]
+    for seed in failing[:2]:
+        capsys.readouterr()
+        assert fuzz.main(["--programs", "1", "--seed", str(seed), "--quiet"]) == 1
+        assert f"failing seeds: {seed}" in capsys.readouterr().out
+
+
 def test_programs_print_as_python_that_rebuilds_them():
     for seed in range(40):
         program = random_program(seed)
