@@ -127,3 +127,18 @@ def test_inverse_hyperbolic_first_derivative_float32_past_where_x_squared_overfl
         got = hd.derivative(f, order=1, mode=mode)(points)
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, expected, rtol=3e-7, atol=0, err_msg=mode)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_arctan_derivatives_past_where_the_square_of_x_squared_overflows(order):
+    # arctan's k-th derivative is ~1/x^(k+1); the rule 1/(x^2 + 1) made the nested 2nd derivative hold
+    # (x^2 + 1)^2, which overflows past 1e77: arctan''(1e100) was 0 for -2e-300
+    sympy = pytest.importorskip("sympy")
+    x = sympy.symbols("x")
+    derivative = sympy.lambdify(x, sympy.diff(sympy.atan(x), x, order), "mpmath")
+    points = np.array([2.0, -3e7, 1e60, 1e100, -3e100, 1e-100, 0.0])
+    with mpmath.workdps(40):
+        expected = np.array([float(derivative(mpmath.mpf(float(p)))) for p in points])
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(hnp.arctan, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0, err_msg=f"{mode} order {order}")

@@ -729,8 +729,16 @@ arccos = elementwise(
     "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(_one_minus_x2(x))),),
     taylor=_unary_taylor(lambda ans, x0, xs: S.scale(_integral_with(xs, *_one_minus_square(x0, xs), -0.5), -1.0)))
 
+def _inverse_square_hypot_one(x):
+    """1/(x^2 + 1) as (1/h)/h, h = hypot(x, 1): the derivatives of 1/(x^2 + 1) hold (x^2 + 1)^2, which
+    overflows past |x| = 1e77 (arctan''(1e100) was 0 for -2e-300); h's powers stay in range while the
+    derivatives do."""
+    h = _hypot_one(x)
+    return true_divide(true_divide(1.0, h), h)
+
+
 arctan = elementwise(
-    "arctan", np.arctan, (lambda ans, x: true_divide(1.0, add(multiply(x, x), 1.0)),),
+    "arctan", np.arctan, (lambda ans, x: _inverse_square_hypot_one(x),),
     taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
 def _rsqrt_integral(x0, xs, shifted_square):
