@@ -729,6 +729,14 @@ arccos = elementwise(
     "arccos", np.arccos, (lambda ans, x: true_divide(-1.0, sqrt(_one_minus_x2(x))),),
     taylor=_unary_taylor(lambda ans, x0, xs: S.scale(_integral_with(xs, *_one_minus_square(x0, xs), -0.5), -1.0)))
 
+
+def _hypot_one(x):
+    """sqrt(x^2 + 1): hypot for real x (no x^2 to overflow), the formula for complex x (hypot is real only)."""
+    if np.issubdtype(dtype_of(x), np.complexfloating):
+        return sqrt(add(multiply(x, x), 1.0))
+    return hypot(x, 1.0)
+
+
 def _inverse_square_hypot_one(x):
     """1/(x^2 + 1) as (1/h)/h, h = hypot(x, 1): the derivatives of 1/(x^2 + 1) hold (x^2 + 1)^2, which
     overflows past |x| = 1e77 (arctan''(1e100) was 0 for -2e-300); h's powers stay in range while the
@@ -736,10 +744,6 @@ def _inverse_square_hypot_one(x):
     h = _hypot_one(x)
     return true_divide(true_divide(1.0, h), h)
 
-
-arctan = elementwise(
-    "arctan", np.arctan, (lambda ans, x: _inverse_square_hypot_one(x),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
 def _rsqrt_integral(x0, xs, shifted_square):
     """Series of y with y' = x' / sqrt(w), w = ``shifted_square(x, 1)``: x^2 + 1 or (x - 1)(x + 1), taken
@@ -752,12 +756,9 @@ def _rsqrt_integral(x0, xs, shifted_square):
     return multiply(_integral_with(xs, w0, S.square(scaled, multiply(xs, sigma)), -0.5), sigma)
 
 
-def _hypot_one(x):
-    """sqrt(x^2 + 1): hypot for real x (no x^2 to overflow), the formula for complex x (hypot is real only)."""
-    if np.issubdtype(dtype_of(x), np.complexfloating):
-        return sqrt(add(multiply(x, x), 1.0))
-    return hypot(x, 1.0)
-
+arctan = elementwise(
+    "arctan", np.arctan, (lambda ans, x: _inverse_square_hypot_one(x),),
+    taylor=_unary_taylor(lambda ans, x0, xs: _integral_with(xs, *_one_plus_square(x0, xs), -1.0)))
 
 arcsinh = elementwise(
     "arcsinh", np.arcsinh, (lambda ans, x: true_divide(1.0, _hypot_one(x)),),
