@@ -179,14 +179,6 @@ def test_svd_of_rank_deficient_and_repeated_values_keeps_value_gradients_finite_
         assert np.all(np.isfinite(tangent))
 
 
-def test_singular_vector_derivatives_are_finite_but_undefined_at_repeated_values():
-    # The documented caveat: with a repeated singular value the 1/(s_j^2 - s_i^2) terms are
-    # zeroed, so U's derivative is finite (not inf/nan) though not the true one (none exists).
-    a = np.diag([2.0, 2.0, 1.0])
-    _, tangent = hd.jvp(lambda a: hnp.linalg.svd(a)[0], (a,), (RNG.standard_normal((3, 3)),))
-    assert np.all(np.isfinite(tangent))
-
-
 def test_qr_reconstructs_with_orthonormal_q_and_upper_r_derivatives():
     for shape in [(5, 3), (3, 3), (3, 5)]:
         a, da = RNG.standard_normal(shape), RNG.standard_normal(shape)

@@ -28,16 +28,16 @@ Conventions (as JAX and PyTorch):
   get the derivative of the symmetric function; a gradient is not symmetric
   (JAX, which symmetrizes (A + A^H)/2 first, returns the symmetric one:
   G_jax = (G + G^T)/2 off the diagonal).
-- ``eigh``/``svd`` derivatives of the eigenvectors / singular vectors need
-  distinct eigenvalues / singular values: the terms 1/(w_j - w_i) are set to
-  zero where two values coincide to rounding, so first derivatives of the
-  values alone (``eigvalsh``, ``svd(compute_uv=False)``, ``norm(ord='nuc')``)
-  are right even when values repeat, while those of the vectors are not
-  defined there (they come out finite but meaningless). Second derivatives go
-  through the vectors, so they too need distinct values. Singular vectors of
-  a non-square matrix also need 1/s for the extra subspace terms; a zero
-  singular value contributes zero there (rank-deficient matrices: values'
-  first derivatives right, vectors' not defined).
+- ``eigh``/``svd``/``eig`` at repeated eigen- or singular values (equal to
+  rounding): the vectors of a repeated value are not functions of the matrix,
+  and their rates 1/(w_j - w_i) are 0/0. Where a cotangent or tangent reaches
+  such a pair the derivative is nan (a refusal: its limit depends on how the
+  cotangent varies, which the point does not show); where none does it is
+  exact, so first derivatives of the values alone (``eigvalsh``,
+  ``svd(compute_uv=False)``, ``norm(ord='nuc')``) and of the other values'
+  vectors are right. Second derivatives through repeated values are nan.
+  A zero singular value of a non-square matrix does the same for its vector's
+  rate 1/s into the extra subspace. (section "rates over spectral gaps").
 - ``det``'s derivative is the adjugate (from an SVD: exact at singular
   matrices, of any rank, for first and second derivatives; third ones use the
   inverse). ``inv`` and ``solve`` raise a LinAlgError naming themselves at a
@@ -91,7 +91,7 @@ from .elementwise import (
     where,
 )
 from .reductions import amax, amin, argmax
-from .rules import dtype_of, ndim_of, shape_of
+from .rules import batch_elementwise, dtype_of, ndim_of, shape_of
 from .shape import diagonal
 
 __all__ = [
@@ -222,15 +222,20 @@ def _batch_unary(primitive):
     return lambda values, batched, **params: primitive(values[0], **params)
 
 
+def _abs2(x):
+    """|x|^2, elementwise."""
+    return real(multiply(x, conj(x))) if _is_complex(x) else multiply(x, x)
+
+
 def _not_close_mask(diff, scale, n, dtype):
     """Where |diff| is above rounding level relative to ``scale`` (both compared squared).
 
-    A plain value (no derivative flows through comparisons): used to zero the
-    1/(w_j - w_i) terms of coincident eigen/singular values.
+    A plain value (no derivative flows through comparisons): where two eigen/singular values
+    coincide to rounding, or a singular value is zero to rounding.
     """
-    eps = np.finfo(np.dtype(dtype).type(0).real.dtype).eps
+    eps = np.finfo(_real_dtype(dtype)).eps
     tolerance = (4.0 * n * eps) ** 2
-    return greater(multiply(diff, diff), multiply(scale, tolerance))
+    return greater(_abs2(diff), multiply(scale, tolerance))
 
 
 def _check_square(a, name):
@@ -665,22 +670,110 @@ cholesky = Primitive("cholesky", np.linalg.cholesky, vjp=(_cholesky_vjp,), jvp=(
 cholesky.batch = _batch_unary(cholesky)
 
 
+# ===================================================================== rates over spectral gaps
+#
+# A decomposition's vectors move at rates q / gap: q_ij / (w_j - w_i) between two eigen- or singular
+# values, q_j / s_j into a singular vector's extra subspace. Where a gap is zero to rounding, the vectors
+# of the repeated value are not functions of the matrix, and the rate is 0/0 at best: its limit depends on
+# how q varies, which the point does not show (V diag(w) V^T, the matrix itself, and the projector V_b V_b^T
+# onto the repeated value's space give the same q there; the limits differ). So such an entry is nan, unless
+# nothing couples the pair (q zero on it: the values alone, a direction that keeps the vectors) and it is 0,
+# and every derivative of a rate at a zero gap is nan (a Hessian through repeated values). A refusal, not
+# the finite guess that masking the terms to 0 gave (grad of sum(W * V diag(w) V^T) off by 1.3 of 4).
+
+def _gap_quotient_impl(q, gap, defined, undefined, singular):
+    dtype = np.result_type(q, gap)
+    quotient = np.true_divide(q, np.where(defined, gap, 1))
+    return np.where(defined, quotient, np.where(undefined, dtype.type(np.nan), dtype.type(0)))
+
+
+def _gap_quotient_jvp_q(t, ans, q, gap, defined, undefined, singular):
+    return gap_quotient(t, gap, defined, singular, singular)
+
+
+def _gap_quotient_jvp_gap(t, ans, q, gap, defined, undefined, singular):
+    return gap_quotient(negative(multiply(ans, t)), gap, defined, singular, singular)
+
+
+def _real_like(cotangent, x):
+    """A real argument's cotangent is the real part (the pairing Re(sum(a * b)))."""
+    return real(cotangent) if _is_complex(cotangent) and not _is_complex(x) else cotangent
+
+
+def _gap_quotient_vjp_q(g, ans, q, gap, defined, undefined, singular):
+    return _real_like(gap_quotient(g, gap, defined, singular, singular), q)
+
+
+def _gap_quotient_vjp_gap(g, ans, q, gap, defined, undefined, singular):
+    return _real_like(gap_quotient(negative(multiply(g, ans)), gap, defined, singular, singular), gap)
+
+
+# (q, gap, defined, undefined, singular) -> q / gap where ``defined``; elsewhere nan where ``undefined``
+# (a nonzero rate at a zero gap), else 0. ``singular`` (the zero gaps outside the gauge) is where the
+# rule's own derivatives are nan. The three masks are plain booleans.
+gap_quotient = Primitive("gap_quotient", _gap_quotient_impl,
+                         vjp=(_gap_quotient_vjp_q, _gap_quotient_vjp_gap, None, None, None),
+                         jvp=(_gap_quotient_jvp_q, _gap_quotient_jvp_gap, None, None, None), broadcasts=True)
+gap_quotient.batch = batch_elementwise(gap_quotient)
+
+
+def _matrix_size(x):
+    """sum |x_ij|^2 of each matrix of a stack, shaped (..., 1, 1)."""
+    return S.sum(_abs2(x), axis=(-2, -1), keepdims=True)
+
+
+def _above_rounding(size, reference, entries, n, dtype):
+    """Plain mask: the ``entries`` where ``size`` (a squared modulus) is above rounding level of
+    ``reference`` (a squared size, broadcasting): where a rate meets a zero gap, so no derivative exists."""
+    eps = np.finfo(_real_dtype(dtype)).eps
+    return where(entries, greater(size, multiply(reference, (16.0 * n * eps) ** 2)), False)
+
+
+def _pair_gaps(values, squared=False):
+    """(gap, distinct, coincident) of the pairs of ``values`` (..., n).
+
+    gap[..., i, j] = v_j - v_i (v = values, or their squares); ``distinct`` where |gap| is above
+    rounding level of the values' scale; ``coincident`` the other off-diagonal pairs (the diagonal is
+    the gauge, always 0). The masks are plain values.
+    """
+    n = shape_of(values)[-1]
+    v = multiply(values, values) if squared else values
+    gap = subtract(S.expand_dims(v, -2), S.expand_dims(v, -1))
+    scale = S.expand_dims(S.sum(_abs2(v), axis=-1, keepdims=True), -1)
+    distinct = _not_close_mask(gap, scale, n, dtype_of(values))
+    return gap, distinct, where(distinct, False, ~np.eye(n, dtype=bool))
+
+
+def _pair_rates(q, gaps, undefined):
+    """q_ij / (v_j - v_i): the rates of a decomposition's vectors, nan where ``undefined``."""
+    gap, distinct, coincident = gaps
+    return gap_quotient(q, gap, distinct, undefined, coincident)
+
+
+def _cotangent_couples(ks, gaps):
+    """Plain mask: the coincident pairs (i, j) that a cotangent's k = V^T gV (each of ``ks``) reaches,
+    through k_ij or k_ji."""
+    size = _abs2(ks[0]) if len(ks) == 1 else add(*(_abs2(k) for k in ks))
+    reference = _matrix_size(ks[0]) if len(ks) == 1 else add(*(_matrix_size(k) for k in ks))
+    return _above_rounding(add(size, _mT(size)), reference, gaps[2], shape_of(size)[-1], dtype_of(ks[0]))
+
+
+def _tangent_couples(m, gaps):
+    """Plain mask: the coincident pairs (i, j) whose vectors a tangent's m = V^-1 dA V couples to any other
+    (m_ik or m_ki for k != i, or the same for j). Where it couples neither, both stay eigen/singular
+    vectors along the direction, and their rate is exactly 0."""
+    n = shape_of(m)[-1]
+    off = multiply(_abs2(m), (1 - np.eye(n)).astype(_real_dtype(dtype_of(m))))
+    row = add(S.sum(off, axis=-1), S.sum(off, axis=-2))
+    return _above_rounding(add(S.expand_dims(row, -1), S.expand_dims(row, -2)), _matrix_size(m), gaps[2], n,
+                           dtype_of(m))
+
+
 # ===================================================================== eigh
 
 def _eigh_impl(a, UPLO="L"):
     w, v = np.linalg.eigh(a, UPLO=UPLO)
     return np.concatenate([w[..., None, :], v], axis=-2)
-
-
-def _gap_inverse(values, squared=False):
-    """F[i, j] = 1 / (v_j - v_i) for distinct values (v = values, or their squares), else 0."""
-    n = shape_of(values)[-1]
-    v = multiply(values, values) if squared else values
-    diff = subtract(S.expand_dims(v, -2), S.expand_dims(v, -1))
-    scale = S.expand_dims(S.expand_dims(S.sum(multiply(v, v), axis=-1), -1), -1)
-    distinct = _not_close_mask(diff, scale, n, dtype_of(values))
-    ones = S.ones_like(diff)
-    return where(distinct, true_divide(ones, where(distinct, diff, ones)), S.zeros_like(diff))
 
 
 def _eigh_parts(packed):
@@ -697,7 +790,8 @@ def _eigh_jvp(t, ans, a, UPLO="L"):
     m = matmul(_H(v), matmul(_herm(t), v))
     dw = _diagonal(m)
     dw = real(dw) if _is_complex(dw) else dw
-    dv = matmul(v, multiply(_gap_inverse(w), m))
+    gaps = _pair_gaps(w)
+    dv = matmul(v, _pair_rates(m, gaps, _tangent_couples(m, gaps)))
     if _is_complex(dv) and not _is_complex(dw):
         dw = multiply(dw, 1.0 + 0.0j)
     return S.concatenate(S.expand_dims(dw, -2), dv, axis=-2)
@@ -707,7 +801,9 @@ def _eigh_vjp(g, ans, a, UPLO="L"):
     # The transpose of the JVP under the pairing Re(sum(a * b)) (no conjugation).
     w, v = _eigh_parts(ans)
     gw, gv = _eigh_parts(g)
-    inner = add(_diag_embed(gw), multiply(_gap_inverse(w), matmul(_mT(v), gv)))
+    k = matmul(_mT(v), gv)
+    gaps = _pair_gaps(w)
+    inner = add(_diag_embed(gw), _pair_rates(k, gaps, _cotangent_couples((k,), gaps)))
     return _herm(matmul(conj(v) if _is_complex(v) else v, matmul(inner, _mT(v))))
 
 
@@ -733,20 +829,26 @@ def _svd_parts(packed, m):
     return u, (real(s) if _is_complex(s) else s), v
 
 
-def _safe_reciprocal(s):
-    """1/s where s is above rounding level (relative to the largest), 0 elsewhere."""
-    n = shape_of(s)[-1]
-    scale = S.expand_dims(S.sum(multiply(s, s), axis=-1), -1)
-    nonzero = _not_close_mask(s, scale, n, dtype_of(s))
-    ones = S.ones_like(s)
-    return where(nonzero, true_divide(ones, where(nonzero, s, ones)), S.zeros_like(s))
+def _zero_values(s):
+    """(nonzero, zero): plain masks of the singular values (..., k) above / at rounding level of the largest."""
+    nonzero = _not_close_mask(s, S.sum(multiply(s, s), axis=-1, keepdims=True), shape_of(s)[-1], dtype_of(s))
+    return nonzero, equal(nonzero, False)
+
+
+def _column_rates(q, s, reference):
+    """q_j / s_j for each column j of q (..., m, k): a singular vector's rate into the extra subspace (or
+    its phase's); nan where s_j is zero and column j of q is not (next to ``reference``'s size)."""
+    nonzero, zero = (S.expand_dims(mask, -2) for mask in _zero_values(s))
+    undefined = _above_rounding(S.sum(_abs2(q), axis=-2, keepdims=True), _matrix_size(reference), zero,
+                                shape_of(q)[-2], dtype_of(q))
+    return gap_quotient(q, S.expand_dims(s, -2), nonzero, undefined, zero)
 
 
 def _phase_term(dp, s):
     """i Im(diag(dP)) / s as a diagonal matrix: the phase change of complex singular vectors,
-    put on U (JAX's and autograd's gauge); zero singular values contribute zero."""
-    return _diag_embed(multiply(multiply(imag(_diagonal(dp)),
-                                         _safe_reciprocal(s)), 1j))
+    put on U (JAX's and autograd's gauge); nan at a zero singular value that dP turns."""
+    phase = _column_rates(S.expand_dims(imag(_diagonal(dp)), -2), s, dp)
+    return _diag_embed(multiply(S.getitem(phase, index=(Ellipsis, 0, slice(None))), 1j))
 
 
 def _svd_jvp(t, ans, a):
@@ -757,19 +859,20 @@ def _svd_jvp(t, ans, a):
     dp = matmul(_H(u), matmul(t, v))
     ds = _diagonal(dp)
     ds = real(ds) if _is_complex(ds) else ds
-    f = _gap_inverse(s, squared=True)
+    gaps = _pair_gaps(s, squared=True)
+    undefined = _tangent_couples(dp, gaps)
     x = _scale_columns(dp, s)
     y = _scale_rows(dp, s)
-    du = matmul(u, multiply(f, add(x, _H(x))))
-    dv = matmul(v, multiply(f, add(y, _H(y))))
+    du = matmul(u, _pair_rates(add(x, _H(x)), gaps, undefined))
+    dv = matmul(v, _pair_rates(add(y, _H(y)), gaps, undefined))
     if complex_case:
         du = add(du, matmul(u, _phase_term(dp, s)))
     if m > k:
         tv = matmul(t, v)
-        du = add(du, _scale_columns(subtract(tv, matmul(u, matmul(_H(u), tv))), _safe_reciprocal(s)))
+        du = add(du, _column_rates(subtract(tv, matmul(u, matmul(_H(u), tv))), s, tv))
     if n > k:
         tu = matmul(_H(t), u)
-        dv = add(dv, _scale_columns(subtract(tu, matmul(v, matmul(_H(v), tu))), _safe_reciprocal(s)))
+        dv = add(dv, _column_rates(subtract(tu, matmul(v, matmul(_H(v), tu))), s, tu))
     if _is_complex(du) and not _is_complex(ds):
         ds = multiply(ds, 1.0 + 0.0j)
     return S.concatenate(du, S.expand_dims(ds, -2), dv, axis=-2)
@@ -782,23 +885,24 @@ def _svd_vjp(g, ans, a):
     u, s, v = _svd_parts(ans, m)
     gu, gs, gv = _svd_parts(g, m)
     complex_case = _is_complex(u) or _is_complex(g)
-    f = _gap_inverse(s, squared=True)
+    gaps = _pair_gaps(s, squared=True)
     utgu = matmul(_mT(u), gu)
-    hu = multiply(f, utgu)
-    hv = multiply(f, matmul(_mT(v), gv))
+    vtgv = matmul(_mT(v), gv)
+    undefined = _cotangent_couples((utgu, vtgv), gaps)
+    hu = _pair_rates(utgu, gaps, undefined)
+    hv = _pair_rates(vtgv, gaps, undefined)
     dp_bar = add(add(_diag_embed(gs), _scale_columns(add(hu, _H(hu)), s)), _scale_rows(add(hv, _H(hv)), s))
     if complex_case:  # transpose of i Im(diag dP)/s: i Im(diag(U^T gU))/s
         dp_bar = add(dp_bar, _phase_term(utgu, s))
     u_left = conj(u) if _is_complex(u) else u
     a_bar = matmul(u_left, matmul(dp_bar, _mT(v)))
     if m > k:  # transpose of t -> (I - U U^H) t V S^{-1}
-        q = _scale_columns(gu, _safe_reciprocal(s))
-        a_bar = add(a_bar, matmul(subtract(q, matmul(u_left, matmul(_mT(u), q))), _mT(v)))
+        r = subtract(gu, matmul(u_left, utgu))
+        a_bar = add(a_bar, matmul(_column_rates(r, s, gu), _mT(v)))
     if n > k:  # transpose of t -> (I - V V^H) t^H U S^{-1}, then of t -> t^H
-        q = _scale_columns(gv, _safe_reciprocal(s))
         v_left = conj(v) if _is_complex(v) else v
-        r = matmul(subtract(q, matmul(v_left, matmul(_mT(v), q))), _mT(u))
-        a_bar = add(a_bar, _H(r))
+        r = subtract(gv, matmul(v_left, vtgv))
+        a_bar = add(a_bar, _H(matmul(_column_rates(r, s, gv), _mT(u))))
     return a_bar
 
 
@@ -813,19 +917,6 @@ svd.batch = _batch_unary(svd)
 def _eig_impl(a):
     w, v = np.linalg.eig(a)
     return np.concatenate([w[..., None, :], v], axis=-2)
-
-
-def _complex_gap_inverse(w):
-    """F[i, j] = 1 / (w_j - w_i) for distinct (complex) eigenvalues, else 0."""
-    n = shape_of(w)[-1]
-    diff = subtract(S.expand_dims(w, -2), S.expand_dims(w, -1))
-    size = real(multiply(diff, conj(diff))) if _is_complex(diff) else multiply(diff, diff)
-    magnitude = real(multiply(w, conj(w))) if _is_complex(w) else multiply(w, w)
-    scale = S.expand_dims(S.expand_dims(S.sum(magnitude, axis=-1), -1), -1)
-    eps = np.finfo(_real_dtype(dtype_of(w))).eps
-    distinct = greater(size, multiply(scale, (4.0 * n * eps) ** 2))
-    ones = S.ones_like(diff)
-    return where(distinct, true_divide(ones, where(distinct, diff, ones)), S.zeros_like(diff))
 
 
 def _largest_entry_mask(v):
@@ -851,7 +942,8 @@ def _eig_jvp(t, ans, a):
     w, v = _eig_parts(ans)
     m = solve(v, matmul(t, v))
     dw = _diagonal(m)
-    du = matmul(v, multiply(_complex_gap_inverse(w), m))
+    gaps = _pair_gaps(w)
+    du = matmul(v, _pair_rates(m, gaps, _tangent_couples(m, gaps)))
     if not (_is_complex(du) or _is_complex(v)):  # real eigenvectors: only their norm is fixed
         alpha = negative(S.sum(multiply(v, du), axis=-2))
         return S.concatenate(S.expand_dims(dw, -2), add(du, _scale_columns(v, alpha)), axis=-2)
@@ -875,7 +967,9 @@ def _eig_vjp(g, ans, a):
         vp = real(S.sum(multiply(mask, v), axis=-2))
         du_bar = subtract(du_bar, _scale_columns(conj(v), real(weight)))
         du_bar = subtract(du_bar, multiply(_scale_columns(mask, true_divide(imag(weight), vp)), 1j))
-    m_bar = add(multiply(_complex_gap_inverse(w), matmul(_mT(v), du_bar)), _diag_embed(gw))
+    k = matmul(_mT(v), du_bar)
+    gaps = _pair_gaps(w)
+    m_bar = add(_pair_rates(k, gaps, _cotangent_couples((k,), gaps)), _diag_embed(gw))
     a_bar = solve(_mT(v), matmul(m_bar, _mT(v)))
     return real(a_bar) if _is_complex(a_bar) and not _is_complex(a) else a_bar
 
@@ -1360,7 +1454,8 @@ def np_eigh(a, UPLO="L"):
     dw_i = v_i^H dA v_i (right even with repeated eigenvalues); its gradient
     G lives in the read triangle (G = 2 tril(S, -1) + diag(S) for UPLO='L',
     with S the symmetric gradient JAX returns). Eigenvector derivatives need
-    distinct eigenvalues (module docstring). Complex eigenvectors have an
+    distinct eigenvalues: at a repeated one they are nan where a cotangent
+    or tangent reaches its vectors (module docstring). Complex eigenvectors have an
     arbitrary phase: their derivative is the one with V^H dV zero on the
     diagonal, so only phase-invariant functions of them (|v|, v v^H) match
     numpy's to finite differences.
@@ -1396,8 +1491,8 @@ def np_eig(a):
     derivative keeps numpy's normalization and gauge, so it is the derivative
     of numpy's own eigenvectors (up to a sign flip of a real eigenvector, a
     constant). Needs distinct eigenvalues (the derivative of the vectors, and
-    of the values beyond first order, does not exist at repeated ones; the
-    1/(w_j - w_i) terms are zeroed there). A real input gets a real gradient.
+    of the values beyond first order, does not exist at repeated ones: nan
+    where a cotangent or tangent reaches them). A real input gets a real gradient.
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> hd.grad(lambda A: hnp.real(hnp.linalg.eig(A)[0][0]))(np.array([[2.0, 1.0], [0.0, 1.0]]))  # u v^T
@@ -1433,7 +1528,8 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     differentiable only for square matrices (where it is the same), since the
     extra columns are not unique. ``compute_uv=False`` gives S alone, whose
     derivative U^T dA V (diagonal) holds even with repeated singular values;
-    that of U and Vh needs distinct, nonzero singular values (module docstring).
+    that of U and Vh needs distinct, nonzero singular values (at repeated or
+    zero ones it is nan where a cotangent or tangent reaches them: module docstring).
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> hd.grad(lambda A: hnp.linalg.svd(A, compute_uv=False)[0])(np.diag([3.0, 1.0]))

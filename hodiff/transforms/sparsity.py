@@ -756,7 +756,7 @@ _NONLINEAR_ELEMENTWISE = [
     "gamma", "gammaln", "log_expit", "log_ndtr", "logit", "ndtri", "rgamma", "beta", "betainc", "gammainc",
     "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "polygamma_drop", "erfcx_derivative", "ive_derivative", "betaln",
     "softplus", "xlog1py", "xlogy", "hypot_cos",
-    "sinc_derivative", "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight",
+    "sinc_derivative", "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight", "gap_quotient",
 ]
 _DENSE = [
     "adjugate", "adjugate_jvp", "cholesky", "det", "eig", "eigh", "expm", "inv", "inverse_with_poles", "lu", "pinv",
