@@ -22,6 +22,7 @@ rules replace the general ones (see ``Primitive``) and sums of cotangents are
 accumulated in place into arrays the pass itself allocated.
 """
 
+import contextlib
 import heapq
 import itertools
 import sys
@@ -33,7 +34,8 @@ from ..core import work as _work
 from ..core.backends import writes_as_fresh
 from ..core.trace import Trace, Tracer, _levels
 
-__all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "tape_backward", "unbroadcast"]
+__all__ = ["Node", "ReverseTrace", "ReverseTracer", "backward_pass", "frozen_while_recording", "tape_backward",
+           "unbroadcast"]
 
 _node_ids = itertools.count()
 
@@ -106,7 +108,7 @@ class ReverseTrace(Trace):
     """
 
     kind = "reverse-mode"
-    __slots__ = ("tracer_type", "tape", "lean")
+    __slots__ = ("tracer_type", "tape", "lean", "frozen")
 
     def __init__(self, level=None, tracer_type=ReverseTracer, tape=False, lean=False):
         # Trace.__init__ spelled out: every transform call makes one of these.
@@ -115,12 +117,15 @@ class ReverseTrace(Trace):
         self.tracer_type = tracer_type
         self.tape = [] if tape else None
         self.lean = lean
+        self.frozen = None  # the arrays this recording made read-only (frozen_while_recording)
 
     def new_leaves(self, values):
         """Tracers of ``values`` whose nodes are leaves (the inputs of the recorded function), in order."""
-        add_node, make_tracer = self.add_node, self.make_tracer
+        add_node, make_tracer, frozen = self.add_node, self.make_tracer, self.frozen
         tracers = []
         for value in values:
+            if frozen is not None and value.__class__ is _ndarray:
+                _freeze(value, frozen)
             node = _new(Node)
             node.primitive = node.params = node.grad = node.fast = None
             node.args = node.parents = node.argnums = ()
@@ -159,6 +164,8 @@ class ReverseTrace(Trace):
                 x = x.value
             else:
                 parent_x = None
+                if x.__class__ is _ndarray and self.frozen is not None:
+                    _freeze(x, self.frozen)
             if y.__class__ is mine and y._trace is self:
                 parent_y = y.node
                 y = y.value
@@ -168,6 +175,8 @@ class ReverseTrace(Trace):
                     parents, argnums = (parent_x, parent_y), _ARG01
             else:
                 parents, argnums = (parent_x,), _ARG0
+                if y.__class__ is _ndarray and self.frozen is not None:
+                    _freeze(y, self.frozen)
             values = (x, y)
             x_class, y_class = x.__class__, y.__class__
             if x_class is float and y_class is float and primitive.scalar_impl is not None and not params:
@@ -210,6 +219,8 @@ class ReverseTrace(Trace):
                     parent_list.append(arg.node)
                     argnum_list.append(i)
                     arg = arg.value
+                elif arg.__class__ is _ndarray and self.frozen is not None:
+                    _freeze(arg, self.frozen)
                 if arg.__class__ not in _FAST_TYPES:
                     plain = False
                 values.append(arg)
@@ -248,6 +259,78 @@ class ReverseTrace(Trace):
         tracer.value = ans
         tracer.node = node
         return tracer
+
+
+# ------------------------------------------------------------------ arrays frozen while f records
+#
+# A recording holds f's input arrays and the constant arrays its operations read, by reference, for the
+# backward pass. numpy arrays are mutable: `y = x * a; a[0] = 5` inside f would make the gradient read
+# the new a, a silently wrong number (HIPS autograd's too; JAX's arrays are immutable, PyTorch counts
+# versions). So while f records, the array that owns each one's memory is read-only (as is every view
+# made of it from then on), and such a change raises numpy's "assignment destination is read-only", with
+# a note saying why. Not caught: a change through a view made before the recording began. Memory numpy
+# does not own (a capsule's, a buffer's) is left alone: it could not be made writeable again. Counts let
+# nested recordings share an array: the last one to finish thaws it.
+
+_frozen_counts = {}  # id(array) -> [array, number of recordings holding it read-only]
+
+
+def _freeze(array, frozen):
+    """Make the array that owns ``array``'s memory read-only for the recording whose dict (id -> array)
+    is ``frozen``."""
+    if id(array) in frozen:  # every later use of a constant: one lookup
+        return
+    while array.base is not None:
+        array = array.base
+        if array.__class__ is not _ndarray:
+            return
+    key = id(array)
+    if key in frozen:
+        return
+    entry = _frozen_counts.get(key)
+    if entry is None:
+        flags = array.flags
+        if not (flags.writeable and flags.owndata):  # read-only before hodiff saw it: not ours to thaw
+            return
+        array.setflags(write=False)  # (setflags: half the cost of assigning flags.writeable)
+        _frozen_counts[key] = [array, 1]
+    else:  # frozen by an enclosing recording: this one holds it too
+        entry[1] += 1
+    frozen[key] = array
+
+
+def _thaw(frozen):
+    """Give back write access to the arrays no recording holds any more."""
+    counts = _frozen_counts
+    for key, array in frozen.items():
+        entry = counts[key]
+        if entry[1] == 1:
+            del counts[key]
+            array.setflags(write=True)
+        else:
+            entry[1] -= 1
+
+
+_FROZEN_NOTE = (
+    "hodiff: an operation that hodiff is recording for a derivative read this array, and the backward pass "
+    "reads it again later; changing it in place now would make the derivative silently wrong, so hodiff keeps "
+    "such arrays (and the arrays they are views of) read-only while the function is being recorded. Copy the "
+    "array before changing it (a = a.copy()), or build the new values as a new array.")
+
+
+@contextlib.contextmanager
+def frozen_while_recording(trace):
+    """Run f's recording on ``trace`` with its input and constant arrays read-only (see above)."""
+    trace.frozen = frozen = {}
+    try:
+        yield
+    except ValueError as error:
+        if frozen and "read-only" in str(error):
+            error.add_note(_FROZEN_NOTE)
+        raise
+    finally:
+        trace.frozen = None
+        _thaw(frozen)
 
 
 # A cotangent the backward pass alone holds is read off sys.getrefcount: the pass's local, pending's

@@ -36,7 +36,7 @@ from ..core.gcpause import paused_cycle_collector
 from ..core.trace import bind
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
-from ..interpreters.reverse import ReverseTrace, ReverseTracer, graph_nodes, unbroadcast
+from ..interpreters.reverse import ReverseTrace, ReverseTracer, frozen_while_recording, graph_nodes, unbroadcast
 from ..interpreters.reverse import _ops as _reverse_ops
 from ..primitives import contraction, elementwise, shape
 from ..primitives.rules import shape_of
@@ -114,9 +114,9 @@ def hvp_forward_over_reverse(f, primals, tangents):
 def _record(f, flat_primals, in_tree):
     """f on reverse-mode leaves: (output, its node or None, the input nodes)."""
     trace = ReverseTrace(lean=True)
-    leaves = trace.new_leaves(flat_primals)
     try:
-        with paused_cycle_collector():
+        with paused_cycle_collector(), frozen_while_recording(trace):
+            leaves = trace.new_leaves(flat_primals)
             result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
     finally:
         trace.alive = False

@@ -10,7 +10,7 @@ again.
 from ..core import gcpause
 from ..core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from ..interpreters.forward import lift_inner_duals
-from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, tape_backward
+from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, frozen_while_recording, tape_backward
 
 __all__ = ["Recording"]
 
@@ -39,11 +39,12 @@ class Recording:
     def __init__(self, f, primals, has_aux=False):
         trace = ReverseTrace(tape=True, lean=True)
         self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
-        leaves = trace.new_leaves(flat_primals)
         # The cycle collector is paused while f records (see core/gcpause.py).
         paused = gcpause.pause()
         try:
-            result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
+            with frozen_while_recording(trace):
+                leaves = trace.new_leaves(flat_primals)
+                result = lift_inner_duals(f(*tree_unflatten(in_tree, leaves)), trace)
         finally:
             trace.alive = False
             gcpause.resume(paused)
