@@ -753,8 +753,9 @@ def _pair_rates(q, gaps, undefined):
 def _cotangent_couples(ks, gaps):
     """Plain mask: the coincident pairs (i, j) that a cotangent's k = V^T gV (each of ``ks``) reaches,
     through k_ij or k_ji."""
-    size = _abs2(ks[0]) if len(ks) == 1 else add(*(_abs2(k) for k in ks))
-    reference = _matrix_size(ks[0]) if len(ks) == 1 else add(*(_matrix_size(k) for k in ks))
+    size, reference = _abs2(ks[0]), _matrix_size(ks[0])
+    for k in ks[1:]:
+        size, reference = add(size, _abs2(k)), add(reference, _matrix_size(k))
     return _above_rounding(add(size, _mT(size)), reference, gaps[2], shape_of(size)[-1], dtype_of(ks[0]))
 
 
