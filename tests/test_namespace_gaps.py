@@ -90,6 +90,9 @@ VALUE_CASES = [
     ("matvec", lambda x: np.matvec(x.reshape(2, 2, 3), _B[0]), lambda x: hnp.matvec(x.reshape(2, 2, 3), _B[0])),
     ("vecmat", lambda x: np.vecmat(x[:, 0], _B), lambda x: hnp.vecmat(x[:, 0], _B)),
     ("vecmat[complex]", lambda x: np.vecmat(x[:, 0] * 1j, _B + 1j), lambda x: hnp.vecmat(x[:, 0] * 1j, _B + 1j)),
+    ("polyval", lambda x: np.polyval(x[0], x[1:]), lambda x: hnp.polyval(x[0], x[1:])),
+    ("trapezoid", lambda x: np.trapezoid(x, x[0], axis=1), lambda x: hnp.trapezoid(x, x[0], axis=1)),
+    ("copy", lambda x: np.copy(x), lambda x: hnp.copy(x)),
 ]
 
 

@@ -148,7 +148,8 @@ def install_array_methods():
         self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
-                   "diagonal", "swapaxes", "repeat", "take", "round", "argmax", "argmin", "argsort", "all", "any"]:
+                   "diagonal", "swapaxes", "repeat", "take", "round", "argmax", "argmin", "argsort", "all", "any",
+                   "copy"]:
         name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))

@@ -1,4 +1,5 @@
-"""numpy's numeric helpers as compositions: diff, gradient, cross, select, nan_to_num, partition.
+"""numpy's numeric helpers as compositions: diff, gradient, cross, select, nan_to_num, partition, copy,
+polyval, trapezoid.
 
 Each is written with hodiff primitives (slices, arithmetic, ``where``,
 ``take_along_axis``), so every mode works with no rules of their own; the one
@@ -26,8 +27,10 @@ from .shape import (
     stack,
     take_along_axis_p,
 )
+from .shape import sum as _sum
 
-__all__ = ["diff", "gradient", "cross", "select", "nan_to_num", "partition", "argpartition"]
+__all__ = ["diff", "gradient", "cross", "select", "nan_to_num", "partition", "argpartition", "copy", "polyval",
+           "trapezoid"]
 
 
 def _traced(*values):
@@ -315,7 +318,49 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     return take_along_axis_p(a, argpartition_p(a, kth=kth, axis=axis), axis=axis)
 
 
+def copy(a, order="K", subok=False):
+    """numpy.copy: a traced value is its own copy (traced values are immutable), a list of them an array."""
+    if not _traced(a):
+        return np.copy(a, order=order, subok=subok)
+    return a if isinstance(a, Tracer) else _array(a)
+
+
+def polyval(p, x):
+    """numpy.polyval: p[0] x^(N-1) + ... + p[N-1] by Horner's rule; p (N,) and x may both be traced."""
+    if not _traced(p, x):
+        return np.polyval(p, x)
+    p = _array(p)
+    if ndim_of(p) != 1:
+        raise ValueError(f"polyval: p must be one-dimensional (the coefficients), got shape {shape_of(p)}")
+    y = 0.0 * x
+    for i in range(shape_of(p)[0]):
+        y = y * x + getitem(p, index=(i,))
+    return y
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """numpy.trapezoid: the trapezoidal rule along ``axis``, sum((y[1:] + y[:-1]) / 2 * diff(x)) (spacing ``dx``
+    without x); y, x and dx may be traced."""
+    if not _traced(y, x, dx):
+        return np.trapezoid(y, x=x, dx=dx, axis=axis)
+    y = _array(y)
+    ndim = ndim_of(y)
+    axis = _normalize_axis(axis, ndim)
+    if x is None:
+        spacing = dx
+    else:
+        x = _array(x)
+        spacing = diff(x, axis=axis if ndim_of(x) == ndim else -1)
+        if ndim_of(x) == 1 and ndim > 1:  # one abscissa for every line along axis: numpy's broadcast
+            shape = [1] * ndim
+            shape[axis] = shape_of(spacing)[0]
+            spacing = reshape(spacing, shape=tuple(shape))
+    n = shape_of(y)[axis]
+    heights = getitem(y, index=_along(axis, ndim, slice(1, n))) + getitem(y, index=_along(axis, ndim, slice(0, n - 1)))
+    return _sum(heights * spacing, axis=axis) / 2.0
+
+
 NUMPY_API = {
     "diff": diff, "gradient": gradient, "cross": cross, "select": select, "nan_to_num": nan_to_num,
-    "partition": partition, "argpartition": argpartition,
+    "partition": partition, "argpartition": argpartition, "copy": copy, "polyval": polyval, "trapezoid": trapezoid,
 }

@@ -108,5 +108,13 @@ ROWS = [
     Row("vecdot", lambda x, y: hnp.vecdot(x, y, axis=0), uniform((3, 2), (3, 1))),
     Row("matvec", hnp.matvec, uniform((2, 3, 4), (4,))),
     Row("vecmat", hnp.vecmat, uniform((2, 3), (3, 4))),
+    # refused as not differentiable before stop 37
+    Row("copy", lambda x: hnp.copy(x) * x.copy(), uniform((2, 3))),
+    Row("polyval", lambda p, x: hnp.polyval(p, x), uniform((4,), (3,))),
+    Row("polyval[constant coefficients]", lambda x: hnp.polyval(np.array([0.5, -1.0, 2.0]), x), uniform((2, 2)),
+        float32=False),
+    Row("trapezoid", lambda y: hnp.trapezoid(y, dx=0.5), uniform((5,))),
+    Row("trapezoid[traced x, axis 0]", lambda y, x: hnp.trapezoid(y, x, axis=0), uniform((4, 3), (4, 3))),
+    Row("trapezoid[one abscissa for each row]", lambda y, x: hnp.trapezoid(y, x), uniform((2, 4), (4,))),
 ]
 
