@@ -192,6 +192,7 @@ REFUSED = {
     'reshape[method,-1]': MODES,
     'take_along_axis': MODES,
     'take_along_axis[broadcast]': MODES,
+    'interp[traced knots]': MODES,  # gathers from the Dask knots: take_along_axis
     'getitem[adjacent arrays]': MODES,
     'getitem[split arrays]': MODES,
     'getitem[int and array split]': MODES,

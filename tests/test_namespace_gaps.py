@@ -93,6 +93,14 @@ VALUE_CASES = [
     ("polyval", lambda x: np.polyval(x[0], x[1:]), lambda x: hnp.polyval(x[0], x[1:])),
     ("trapezoid", lambda x: np.trapezoid(x, x[0], axis=1), lambda x: hnp.trapezoid(x, x[0], axis=1)),
     ("copy", lambda x: np.copy(x), lambda x: hnp.copy(x)),
+    ("interp", lambda x: np.interp(x, [-1.0, 0.0, 0.5], [2.0, -1.0, 0.5], left=-3.0),
+     lambda x: hnp.interp(x, [-1.0, 0.0, 0.5], [2.0, -1.0, 0.5], left=-3.0)),
+    ("interp[period]", lambda x: np.interp(x, [0.1, 0.9, 0.4], [2.0, -1.0, 0.5], period=1.2),
+     lambda x: hnp.interp(x, [0.1, 0.9, 0.4], [2.0, -1.0, 0.5], period=1.2)),
+    ("interp[at the knots]", lambda x: np.interp(x * 0 + np.array([0.0, 0.5, 1.0]), [0.0, 0.5, 1.0], [3.0, 1.0, 2.0]),
+     lambda x: hnp.interp(x * 0 + np.array([0.0, 0.5, 1.0]), [0.0, 0.5, 1.0], [3.0, 1.0, 2.0])),
+    ("searchsorted", lambda x: np.searchsorted(np.sort(x[0]), x[1], side="right"),
+     lambda x: hnp.searchsorted(hnp.sort(x[0]), x[1], side="right")),
 ]
 
 

@@ -1,5 +1,5 @@
 """numpy's numeric helpers as compositions: diff, gradient, cross, select, nan_to_num, partition, copy,
-polyval, trapezoid.
+polyval, trapezoid, interp (with searchsorted, a zero-derivative primitive).
 
 Each is written with hodiff primitives (slices, arithmetic, ``where``,
 ``take_along_axis``), so every mode works with no rules of their own; the one
@@ -30,7 +30,7 @@ from .shape import (
 from .shape import sum as _sum
 
 __all__ = ["diff", "gradient", "cross", "select", "nan_to_num", "partition", "argpartition", "copy", "polyval",
-           "trapezoid"]
+           "trapezoid", "searchsorted", "interp"]
 
 
 def _traced(*values):
@@ -360,7 +360,87 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return _sum(heights * spacing, axis=axis) / 2.0
 
 
+def _searchsorted_batch(values, batched, side="left"):
+    a, v = values
+    if not batched[0]:  # one sorted array: v's batch axis is one more axis of v
+        return searchsorted_p(a, v, side=side)
+    return stack(*(searchsorted_p(getitem(a, index=(i,)), getitem(v, index=(i,)) if batched[1] else v, side=side)
+                   for i in range(shape_of(a)[0])))
+
+
+def _searchsorted_impl(a, v, side="left"):
+    # Dask's searchsorted wants a Dask v when a is one (its numpy v fails inside Dask)
+    return np.searchsorted(a, backends.asarray(v, like=a), side=side)
+
+
+searchsorted_p = Primitive("searchsorted", _searchsorted_impl, differentiable=False)
+searchsorted_p.batch = _searchsorted_batch
+
+
+def searchsorted(a, v, side="left", sorter=None):
+    """numpy.searchsorted (zero derivative: integer positions; batched under vmap)."""
+    if not _traced(a, v):
+        return np.searchsorted(a, v, side=side, sorter=sorter)
+    a = _array(a)
+    if sorter is not None:
+        from .shape import take
+
+        a = take(a, sorter)
+    return searchsorted_p(a, _array(v), side=side)
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """numpy.interp: piecewise-linear interpolation of (xp, fp) at x; x, xp, fp, left and right may be traced.
+
+    Between knots the derivative in x is the segment's slope; at an interior knot it is the slope of the
+    segment to its right (numpy puts the knot there), at xp[-1] that of the last segment; beyond the ends
+    it is zero (left/right are constants of x). ``period`` wraps x and xp as numpy does.
+    """
+    if not _traced(x, xp, fp, left, right, period):
+        return np.interp(x, xp, fp, left=left, right=right, period=period)
+    from .elementwise import greater, isfinite, less, remainder
+    from .reductions import argsort
+    from .shape import take
+
+    x, xp, fp = _array(x), _array(xp), _array(fp)
+    if ndim_of(xp) != 1 or ndim_of(fp) != 1 or shape_of(xp) != shape_of(fp):
+        raise ValueError(f"interp: xp and fp must be one-dimensional of one length, got shapes {shape_of(xp)} "
+                         f"and {shape_of(fp)}")
+    if period is not None:  # numpy's wrapping: x and xp taken mod period, xp sorted and padded by one period
+        if period == 0:
+            raise ValueError("period must be a non-zero value")
+        period = abs(period)
+        left = right = None
+        x, xp = remainder(x, period), remainder(xp, period)
+        order = argsort(xp)
+        xp, fp = take(xp, order), take(fp, order)
+        xp = concatenate(getitem(xp, index=(slice(-1, None),)) - period, xp, getitem(xp, index=(slice(0, 1),)) + period,
+                         axis=0)
+        fp = concatenate(getitem(fp, index=(slice(-1, None),)), fp, getitem(fp, index=(slice(0, 1),)), axis=0)
+    n = shape_of(xp)[0]
+    first, last = getitem(fp, index=(0,)), getitem(fp, index=(n - 1,))
+    left = first if left is None else left
+    right = last if right is None else right
+    if n == 1:
+        y = first + 0.0 * x
+    else:
+        from .elementwise import clip
+
+        j = reshape(clip(searchsorted(xp, x, side="right") - 1, 0, n - 2), shape=(-1,))
+
+        def at(values, positions):  # a gather whose (integer) positions may be batched under vmap
+            return reshape(take_along_axis_p(values, positions, axis=0), shape=shape_of(x))
+
+        x0, f0 = at(xp, j), at(fp, j)
+        slope = (at(fp, j + 1) - f0) / (at(xp, j + 1) - x0)
+        y = where(isfinite(slope), slope * (x - x0) + f0, f0)  # at a knot, f0 + slope * 0 is f0 exactly
+        end = getitem(xp, index=(n - 1,))
+        y = where(equal(x, end), last + slope * (x - end), y)  # numpy gives fp[-1] there exactly
+    return where(less(x, getitem(xp, index=(0,))), left, where(greater(x, getitem(xp, index=(n - 1,))), right, y))
+
+
 NUMPY_API = {
     "diff": diff, "gradient": gradient, "cross": cross, "select": select, "nan_to_num": nan_to_num,
     "partition": partition, "argpartition": argpartition, "copy": copy, "polyval": polyval, "trapezoid": trapezoid,
+    "searchsorted": searchsorted, "interp": interp,
 }

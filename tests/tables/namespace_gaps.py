@@ -16,6 +16,11 @@ _CONDITIONS = [np.array([[True, False, False], [False, True, False]]),
                np.array([[True, True, False], [False, True, True]])]
 
 
+_XP = np.array([-2.6, -1.3, -0.2, 0.7, 1.9, 2.7])  # interp's knots, past uniform()'s range at both ends
+_FP = np.array([0.5, -1.0, 2.0, 1.5, -0.5, 1.0])
+_X_INTERP = np.array([-3.0, -2.0, -0.9, 0.35, 1.2, 2.2, 3.1])  # off the knots, two beyond the ends
+
+
 def _cross_2_and_3(a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # numpy 2 deprecates 2-vectors; still supported
@@ -116,5 +121,12 @@ ROWS = [
     Row("trapezoid", lambda y: hnp.trapezoid(y, dx=0.5), uniform((5,))),
     Row("trapezoid[traced x, axis 0]", lambda y, x: hnp.trapezoid(y, x, axis=0), uniform((4, 3), (4, 3))),
     Row("trapezoid[one abscissa for each row]", lambda y, x: hnp.trapezoid(y, x), uniform((2, 4), (4,))),
+    # (float64 knots and values: float32 rows would be promoted, as numpy's interp is)
+    Row("interp[traced x]", lambda x: hnp.interp(x, _XP, _FP), uniform((2, 3)), float32=False),
+    Row("interp[traced fp, left and right]", lambda f, e: hnp.interp(_X_INTERP, _XP, f, left=e, right=2 * e),
+        uniform((6,), ()), float32=False),
+    Row("interp[traced knots]", lambda d: hnp.interp(_X_INTERP, hnp.cumsum(d * d + 0.5) - 3.5, _FP),
+        uniform((6,), low=-1.0, high=1.0), float32=False),
+    Row("interp[period]", lambda x, f: hnp.interp(x, _XP, f, period=2.5), uniform((4,), (6,)), float32=False),
 ]
 
