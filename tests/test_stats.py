@@ -81,6 +81,16 @@ def test_incomplete_beta_matches_scipy(a, b, x):
             assert ours < 1e-270
 
 
+def _poisson_log_upper_tail(k, mu):
+    """log P(K > k) as log pmf(k + 1) + log sum_j mu^j (k+1)! / (k+1+j)!: the closed form where it underflows."""
+    first = np.floor(k) + 1
+    total, term = np.ones_like(first), np.ones_like(first)
+    for j in range(1, 60):
+        term = term * mu / (first + j)
+        total = total + term
+    return first * np.log(mu) - mu - scipy.special.gammaln(first + 1) + np.log(total)
+
+
 def test_poisson_matches_scipy():
     k = np.array([-2, -0.5, 0, 1, 2, 2.5, 3, 10, 40, 200])
     for mu in (0.0, 0.3, 2.5, 30.0, 150.0):
@@ -92,6 +102,8 @@ def test_poisson_matches_scipy():
                 complement = scipy.stats.poisson.sf(k, mu) if method == "logcdf" else scipy.stats.poisson.cdf(k, mu)
                 with np.errstate(divide="ignore"):
                     theirs = np.where(complement < 0.5, np.log1p(-complement), theirs)
+            if method == "logsf":  # scipy's sf underflows to 0 far out (k = 200, mu = 0.3); hodiff's log stays
+                theirs = np.where(np.isneginf(theirs) & (k >= 0) & (mu > 0), _poisson_log_upper_tail(k, mu), theirs)
             np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-300, err_msg=f"poisson.{method}, mu={mu}")
     np.testing.assert_allclose(hst.poisson.logpmf(k, 2.0, loc=1), scipy.stats.poisson.logpmf(k, 2.0, loc=1))
 
@@ -242,3 +254,40 @@ def test_fitting_a_gamma_by_maximum_likelihood_with_minimize():
 def test_repr_names_the_distribution():
     assert repr(hst.norm) == "<hodiff.scipy.stats.norm>"
     assert set(hst.__all__) == {"norm", "t", "gamma", "chi2", "beta", "poisson", "dirichlet", "multivariate_normal"}
+
+
+# ----------------------------------------------------------------- log tails below the smallest double
+
+def _mpmath_derivative(log_probability, point, order):
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        return float(mpmath.diff(lambda t: log_probability(mpmath, t), mpmath.mpf(point), order))
+
+
+# (hodiff's function of the differentiated variable, its mpmath definition, point, order). Each probability is
+# below the smallest double (P(500, 1e-4) ~ 1e-3134) or its derivatives' powers are: the log was taken of a
+# computed probability, so these came out 0, inf or nan (gamma.logcdf's gradient 0 for 5.0e6).
+_LOG_TAILS = [
+    ("gamma.logcdf", lambda x: hst.gamma.logcdf(x, 500.0),
+     lambda M, t: M.log(M.gammainc(500, 0, t, regularized=True)), 1e-4, 1),
+    ("gamma.logcdf", lambda x: hst.gamma.logcdf(x, 50.0),
+     lambda M, t: M.log(M.gammainc(50, 0, t, regularized=True)), 1e-4, 2),
+    ("t.logsf", lambda x: hst.t.logsf(x, 1000.0),
+     lambda M, t: M.log(M.betainc(500, 0.5, 0, 1000 / (1000 + t * t), regularized=True) / 2), 1e4, 1),
+    ("t.logcdf", lambda x: hst.t.logcdf(x, 1000.0),
+     lambda M, t: M.log(M.betainc(500, 0.5, 0, 1000 / (1000 + t * t), regularized=True) / 2), -25.0, 3),
+    ("beta.logcdf", lambda x: hst.beta.logcdf(x, 50.0, 50.0),
+     lambda M, t: M.log(M.betainc(50, 50, 0, t, regularized=True)), 1e-6, 2),
+    ("poisson.logsf in mu", lambda mu: hst.poisson.logsf(1530.0, mu),
+     lambda M, m: M.log(M.gammainc(1531, 0, m, regularized=True)), 500.0, 2),
+]
+
+
+@pytest.mark.parametrize("name, f, reference, point, order", _LOG_TAILS, ids=[f"{row[0]}, order {row[4]}" for row in
+                                                                              _LOG_TAILS])
+@pytest.mark.parametrize("mode", ["taylor", "nested"])
+def test_log_probabilities_far_in_the_tails_keep_their_derivatives(name, f, reference, point, order, mode):
+    got = hd.derivative(f, order=order, mode=mode)(point)
+    np.testing.assert_allclose(got, _mpmath_derivative(reference, point, order), rtol=1e-8)
+    if order == 1:
+        np.testing.assert_allclose(hd.grad(f)(point), got, rtol=1e-12)

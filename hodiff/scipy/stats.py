@@ -122,18 +122,6 @@ def _nan_unless(valid, value):
     return hnp.where(valid, value, np.nan)
 
 
-def _log_probability(p, q):
-    """log p for a probability p = 1 - q given both: log1p(-q) when p > 1/2 (no rounding of p to 1).
-
-    p = 0 gives -inf with a zero derivative.
-    """
-    near_one = hnp.greater(p, 0.5)
-    positive = hnp.greater(p, 0)
-    small = hnp.log(hnp.where(_or(near_one, np.logical_not(_concrete(positive))), 1.0, p))
-    large = hnp.log1p(-hnp.where(near_one, q, 0.0))
-    return hnp.where(positive, hnp.where(near_one, large, small), -np.inf)
-
-
 def _is_python_number(x):
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
@@ -198,7 +186,7 @@ def _refuse_differentiated_series_on_dask(name, *values):
                            "compute the inputs into numpy arrays first")
 
 
-def gammainc_pair(a, x):
+def gammainc_pair(a, x, log=False):
     """(P, Q): the regularized lower and upper incomplete gamma functions P(a, x) and 1 - P(a, x).
 
     Written with hodiff ops, so differentiable in a and in x to any order. For x < a + 1 the
@@ -208,7 +196,9 @@ def gammainc_pair(a, x):
     (the gamma distribution's CDF below its support; scipy.special.gammainc gives nan for x < 0),
     x = inf gives (1, 0).
     Each branch is fed only arguments in its own range (the other entries get a harmless
-    stand-in), so the unused branch contributes no inf or nan to derivatives.
+    stand-in), so the unused branch contributes no inf or nan to derivatives. ``log=True`` gives
+    (log P, log Q), the small side in log space (no underflow: its derivatives stay finite far in
+    the tails, where P or Q is below the smallest double), the other as log1p(-exp(.)).
 
     >>> import numpy as np, scipy.special
     >>> P, Q = gammainc_pair(np.array([0.5, 3.0, 30.0]), np.array([2.0, 1.0, 35.0]))
@@ -229,28 +219,42 @@ def gammainc_pair(a, x):
     for n in range(1, _series_terms(_largest(a, in_series)) + 1):
         term = term * x_s / (a_s + n)
         total = total + term
-    P_series = hnp.exp(a_s * hnp.log(x_s) - x_s - _gammaln(a_s + 1.0)) * total
+    log_front_s = a_s * hnp.log(x_s) - x_s - _gammaln(a_s + 1.0)
     # Continued-fraction branch, on its own inputs (x = inf has Q = 0 and is set below).
     a_c = hnp.where(use_series, 1.0, a)
     x_c = hnp.where(_or(use_series, infinite), 2.0, x)
     tail = hnp.zeros_like(x_c)
     for n in range(_gamma_fraction_terms(_largest(a, in_fraction), _smallest(x, in_fraction)), 0, -1):
         tail = (n * (n - a_c)) / (x_c + (2 * n + 1) - a_c - tail)
-    Q_fraction = hnp.exp(a_c * hnp.log(x_c) - x_c - _gammaln(a_c)) / (x_c + 1.0 - a_c - tail)
-    Q_fraction = hnp.where(infinite, 0.0, Q_fraction)
+    log_front_c = a_c * hnp.log(x_c) - x_c - _gammaln(a_c)
+    denominator = x_c + 1.0 - a_c - tail
+    if log:
+        log_P_series = log_front_s + hnp.log(total)
+        log_Q_fraction = hnp.where(infinite, -np.inf, log_front_c - hnp.log(denominator))
+        log_P = hnp.where(use_series, log_P_series, _log1m_exp(log_Q_fraction))
+        log_Q = hnp.where(use_series, _log1m_exp(log_P_series), log_Q_fraction)
+        return hnp.where(positive, log_P, -np.inf), hnp.where(positive, log_Q, 0.0)
+    P_series = hnp.exp(log_front_s) * total
+    Q_fraction = hnp.where(infinite, 0.0, hnp.exp(log_front_c) / denominator)
     P = hnp.where(use_series, P_series, 1.0 - Q_fraction)
     Q = hnp.where(use_series, 1.0 - P_series, Q_fraction)
     return hnp.where(positive, P, 0.0), hnp.where(positive, Q, 1.0)
 
 
-def betainc_pair(a, b, x, y=None):
+def _log1m_exp(log_p):
+    """log(1 - p) from log p (p at most ~0.6 here: log1p(-p) keeps its digits)."""
+    return hnp.log1p(-hnp.exp(log_p))
+
+
+def betainc_pair(a, b, x, y=None, log=False):
     """(I, J): the regularized incomplete beta function I_x(a, b) and 1 - I_x(a, b).
 
     ``y`` is 1 - x, passed separately when the caller has it more accurately than
     by subtraction (the beta distribution's upper end). Continued fraction (Numerical
     Recipes' betacf) evaluated bottom-up, on x < (a+1)/(a+b+2) directly and
     otherwise through I_x(a, b) = 1 - I_{1-x}(b, a). x <= 0 gives (0, 1), x >= 1 (1, 0).
-    Differentiable in a, b and x to any order.
+    Differentiable in a, b and x to any order. ``log=True`` gives (log I, log J), the small side in
+    log space (as gammainc_pair's).
 
     >>> import numpy as np, scipy.special
     >>> I, J = betainc_pair(2.0, 3.0, np.array([0.1, 0.5, 0.9]))
@@ -268,8 +272,12 @@ def betainc_pair(a, b, x, y=None):
     xx = hnp.where(edge, stand_in, xx)
     yy = hnp.where(edge, 1.0 - stand_in, yy)
     tail = _beta_fraction(aa, bb, xx, _beta_fraction_terms(max(_largest(a), _largest(b))))
-    front = hnp.exp(aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _betaln(aa, bb))
-    small = hnp.where(edge, 0.0, front * tail)
+    log_front = aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _betaln(aa, bb)
+    if log:  # the small side in log space, as gammainc_pair's
+        log_small = hnp.where(edge, -np.inf, log_front + hnp.log(tail))
+        log_large = _log1m_exp(log_small)
+        return hnp.where(swap, log_large, log_small), hnp.where(swap, log_small, log_large)
+    small = hnp.where(edge, 0.0, hnp.exp(log_front) * tail)
     return hnp.where(swap, 1.0 - small, small), hnp.where(swap, small, 1.0 - small)
 
 
@@ -364,7 +372,7 @@ class _StudentT(_Distribution):
     def pdf(self, x, df, loc=0.0, scale=1.0):
         return hnp.exp(self.logpdf(x, df, loc, scale))
 
-    def _cdf_sf(self, x, df, loc, scale):
+    def _cdf_sf(self, x, df, loc, scale, log=False):
         z = _standardize(x, loc, scale)
         infinite = hnp.isinf(z)
         z, df = _broadcast(hnp.where(infinite, 0.0, z), df)
@@ -380,15 +388,25 @@ class _StudentT(_Distribution):
                        * _beta_fraction(0.5, 0.5 * df, zc * zc / sc, depth))
         zt = hnp.where(central, hnp.sqrt(99.0 * df), z)  # stand-in: w = 0.99, deep in the tail branch
         st = df + zt * zt
-        tail_mass = (hnp.abs(zt) / hnp.sqrt(st) * hnp.exp(-0.5 * df * hnp.log1p(zt * zt / df) - log_beta)
-                     / (0.5 * df) * _beta_fraction(0.5 * df, 0.5, df / st, depth))  # P(|T| > |z|)
+        # log P(|T| > |z|) / 2: in log space, so a tail far below the smallest double keeps its derivatives
+        log_half_tail = (hnp.log(hnp.abs(zt)) - 0.5 * hnp.log(st) - 0.5 * df * hnp.log1p(zt * zt / df) - log_beta
+                         - hnp.log(df) + hnp.log(_beta_fraction(0.5 * df, 0.5, df / st, depth)))
         negative = hnp.less(z, 0)
-        cdf = hnp.where(central, 0.5 + half_signed, hnp.where(negative, 0.5 * tail_mass, 1.0 - 0.5 * tail_mass))
-        sf = hnp.where(central, 0.5 - half_signed, hnp.where(negative, 1.0 - 0.5 * tail_mass, 0.5 * tail_mass))
         above = hnp.greater(x, loc)
+        valid = _and(hnp.greater(scale, 0), hnp.greater(df, 0))
+        if log:
+            log_near = _log1m_exp(log_half_tail)
+            log_cdf = hnp.where(central, hnp.log(0.5 + half_signed), hnp.where(negative, log_half_tail, log_near))
+            log_sf = hnp.where(central, hnp.log(0.5 - half_signed), hnp.where(negative, log_near, log_half_tail))
+            zero = hnp.zeros_like(log_cdf)  # (Python numbers in where would make float64)
+            log_cdf = hnp.where(infinite, hnp.where(above, zero, zero - np.inf), log_cdf)
+            log_sf = hnp.where(infinite, hnp.where(above, zero - np.inf, zero), log_sf)
+            return _nan_unless(valid, log_cdf), _nan_unless(valid, log_sf)
+        half_tail = hnp.exp(log_half_tail)
+        cdf = hnp.where(central, 0.5 + half_signed, hnp.where(negative, half_tail, 1.0 - half_tail))
+        sf = hnp.where(central, 0.5 - half_signed, hnp.where(negative, 1.0 - half_tail, half_tail))
         cdf = hnp.where(infinite, hnp.where(above, hnp.ones_like(cdf), hnp.zeros_like(cdf)), cdf)
         sf = hnp.where(infinite, hnp.where(above, hnp.zeros_like(sf), hnp.ones_like(sf)), sf)
-        valid = _and(hnp.greater(scale, 0), hnp.greater(df, 0))
         return _nan_unless(valid, cdf), _nan_unless(valid, sf)
 
     def cdf(self, x, df, loc=0.0, scale=1.0):
@@ -401,13 +419,13 @@ class _StudentT(_Distribution):
         return self._cdf_sf(x, df, loc, scale)[0]
 
     def logcdf(self, x, df, loc=0.0, scale=1.0):
-        return _log_probability(*self._cdf_sf(x, df, loc, scale))
+        return self._cdf_sf(x, df, loc, scale, log=True)[0]
 
     def sf(self, x, df, loc=0.0, scale=1.0):
         return self._cdf_sf(x, df, loc, scale)[1]
 
     def logsf(self, x, df, loc=0.0, scale=1.0):
-        return _log_probability(*reversed(self._cdf_sf(x, df, loc, scale)))
+        return self._cdf_sf(x, df, loc, scale, log=True)[1]
 
 
 # ----------------------------------------------------------------- gamma
@@ -433,8 +451,8 @@ class _Gamma(_Distribution):
     def pdf(self, x, a, loc=0.0, scale=1.0):
         return hnp.exp(self.logpdf(x, a, loc, scale))
 
-    def _cdf_sf(self, x, a, loc, scale):
-        P, Q = gammainc_pair(a, _standardize(x, loc, scale))
+    def _cdf_sf(self, x, a, loc, scale, log=False):
+        P, Q = gammainc_pair(a, _standardize(x, loc, scale), log=log)
         valid = _and(hnp.greater(scale, 0), hnp.greater(a, 0))
         return _nan_unless(valid, P), _nan_unless(valid, Q)
 
@@ -443,14 +461,14 @@ class _Gamma(_Distribution):
         return self._cdf_sf(x, a, loc, scale)[0]
 
     def logcdf(self, x, a, loc=0.0, scale=1.0):
-        return _log_probability(*self._cdf_sf(x, a, loc, scale))
+        return self._cdf_sf(x, a, loc, scale, log=True)[0]
 
     def sf(self, x, a, loc=0.0, scale=1.0):
         """Q(a, z) = 1 - P(a, z), computed directly (accurate in the upper tail)."""
         return self._cdf_sf(x, a, loc, scale)[1]
 
     def logsf(self, x, a, loc=0.0, scale=1.0):
-        return _log_probability(*reversed(self._cdf_sf(x, a, loc, scale)))
+        return self._cdf_sf(x, a, loc, scale, log=True)[1]
 
 
 # ----------------------------------------------------------------- chi-squared
@@ -528,9 +546,10 @@ class _Beta(_Distribution):
     def pdf(self, x, a, b, loc=0.0, scale=1.0):
         return hnp.exp(self.logpdf(x, a, b, loc, scale))
 
-    def _cdf_sf(self, x, a, b, loc, scale):
+    def _cdf_sf(self, x, a, b, loc, scale, log=False):
         z = _standardize(x, loc, scale)
-        below, above = betainc_pair(a, b, z, _standardize(_keep_weak(hnp.add)(loc, scale) - x, 0.0, scale))
+        below, above = betainc_pair(a, b, z, _standardize(_keep_weak(hnp.add)(loc, scale) - x, 0.0, scale),
+                                    log=log)
         valid = _and(_and(hnp.greater(scale, 0), hnp.greater(a, 0)), hnp.greater(b, 0))
         return _nan_unless(valid, below), _nan_unless(valid, above)
 
@@ -539,13 +558,13 @@ class _Beta(_Distribution):
         return self._cdf_sf(x, a, b, loc, scale)[0]
 
     def logcdf(self, x, a, b, loc=0.0, scale=1.0):
-        return _log_probability(*self._cdf_sf(x, a, b, loc, scale))
+        return self._cdf_sf(x, a, b, loc, scale, log=True)[0]
 
     def sf(self, x, a, b, loc=0.0, scale=1.0):
         return self._cdf_sf(x, a, b, loc, scale)[1]
 
     def logsf(self, x, a, b, loc=0.0, scale=1.0):
-        return _log_probability(*reversed(self._cdf_sf(x, a, b, loc, scale)))
+        return self._cdf_sf(x, a, b, loc, scale, log=True)[1]
 
 
 # ----------------------------------------------------------------- Poisson
@@ -575,28 +594,29 @@ class _Poisson(_Distribution):
     def pmf(self, k, mu, loc=0):
         return hnp.exp(self.logpmf(k, mu, loc))
 
-    def _cdf_sf(self, k, mu, loc):
+    def _cdf_sf(self, k, mu, loc, log=False):
         k = hnp.floor(hnp.subtract(k, loc))
         nonnegative = hnp.greater_equal(k, 0)
         # P(K <= k) = Q(k + 1, mu), the upper regularized incomplete gamma function.
-        P, Q = gammainc_pair(hnp.where(nonnegative, k, 0.0) + 1.0, mu)
+        P, Q = gammainc_pair(hnp.where(nonnegative, k, 0.0) + 1.0, mu, log=log)
         valid = hnp.greater_equal(mu, 0)
-        return (_nan_unless(valid, hnp.where(nonnegative, Q, 0.0)),
-                _nan_unless(valid, hnp.where(nonnegative, P, 1.0)))
+        zero, one = (-np.inf, 0.0) if log else (0.0, 1.0)
+        return (_nan_unless(valid, hnp.where(nonnegative, Q, zero)),
+                _nan_unless(valid, hnp.where(nonnegative, P, one)))
 
     def cdf(self, k, mu, loc=0):
         """P(K <= k) = Q(floor(k) + 1, mu); 0 for k < 0."""
         return self._cdf_sf(k, mu, loc)[0]
 
     def logcdf(self, k, mu, loc=0):
-        return _log_probability(*self._cdf_sf(k, mu, loc))
+        return self._cdf_sf(k, mu, loc, log=True)[0]
 
     def sf(self, k, mu, loc=0):
         """P(K > k) = P(floor(k) + 1, mu); 1 for k < 0."""
         return self._cdf_sf(k, mu, loc)[1]
 
     def logsf(self, k, mu, loc=0):
-        return _log_probability(*reversed(self._cdf_sf(k, mu, loc)))
+        return self._cdf_sf(k, mu, loc, log=True)[1]
 
 
 # ----------------------------------------------------------------- Dirichlet
