@@ -77,3 +77,12 @@ def test_high_orders_of_a_high_v_near_zero():
             expected = np.array([_mpmath_derivative(7, p, order) for p in x])
         got = hd.derivative(lambda t: hsp.ive(7, t), order=order)(x)
         np.testing.assert_allclose(got, expected, rtol=1e-11, atol=0, err_msg=f"order {order}")  # 4e-12 at 3.6
+
+
+@pytest.mark.parametrize("order", [3, 4])
+@pytest.mark.parametrize("x", [50.0, 60.0, 100.0, 150.0, 260.0])
+def test_high_order_of_a_large_integer_v_where_ive_is_tiny(order, x):
+    # The quadrature took over from |x| = v/2; where ive is below 1e-8 its absolute rounding (~1e-23) swamped
+    # the derivative: the 3rd of ive(100, x) at 50 was -9.5e-23 for 9.2e-38 (a helper's mpmath sweep found it)
+    got = hd.derivative(lambda t: hsp.ive(100, t), order=order)(x)
+    np.testing.assert_allclose(got, _mpmath_derivative(100, x, order), rtol=1e-8)

@@ -955,15 +955,19 @@ def _ive_quadrature(x, v, n):
 def _ive_derivative_impl(x, v, n):
     """d^n/dx^n ive_v(x), n >= 1, in float64 by region of |x|: the asymptotic series above
     ``_ive_far_switch``; below it, for integer v and n >= 3, the trapezoidal quadrature of ive's integral
-    from |x| = v/2 up; the difference of orders everywhere else (it keeps all but ~1e-12 for n <= 2 below
-    the switch, and is exact to rounding where |x| < v/2: its terms fall off there, while the quadrature's
-    rounding, absolute, swamps a derivative as small as x^(v-n); 1e19 times it at v = 7, x = 1e-8)."""
+    from |x| = v/2 up, where ive_v(x) >= 1e-8; the difference of orders everywhere else (it keeps all but
+    ~1e-12 for n <= 2 below the switch, and is exact to rounding where |x| < v/2: its terms fall off there,
+    while the quadrature's rounding, absolute, swamps a derivative as small as x^(v-n); 1e19 times it at
+    v = 7, x = 1e-8)."""
     dtype = np.result_type(x, 0.0)
     x = _widened(x)
     switch = _ive_far_switch(float(v), n)[0]
     far = np.abs(x) >= switch
     if float(v).is_integer() and n >= 3:
-        small = (np.abs(x) < abs(float(v)) / 2.0) | (x == 0)  # x = 0, the kink, takes the difference's s = 0
+        # x = 0, the kink, takes the difference's s = 0. Where ive itself is below 1e-8 (|x| up to ~v^2/36) the
+        # quadrature's absolute rounding, ~1e-23, swamps the derivative (the 3rd of ive(100, x) at 60 was 3.3e9
+        # times off), while the difference keeps ~1e-12 there.
+        small = (np.abs(x) < abs(float(v)) / 2.0) | (x == 0) | (sp.ive(float(v), np.abs(x)) < 1e-8)
         pieces = [(small, lambda x: _ive_difference(x, v, n), (0.0,)),
                   (~far & ~small, lambda x: _ive_quadrature(x, v, n), (1.0,))]
     else:
