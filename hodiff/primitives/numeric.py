@@ -14,7 +14,8 @@ import numpy as np
 
 from ..core import backends
 from ..core.trace import Primitive, Tracer
-from .elementwise import cast, equal, imag, isnan, real, where
+from .elementwise import cast, clip, equal, greater, imag, isfinite, isnan, less, real, remainder, where
+from .reductions import argsort
 from .rules import dtype_of, ndim_of, shape_of
 from .shape import (
     _array,
@@ -25,6 +26,7 @@ from .shape import (
     moveaxis,
     reshape,
     stack,
+    take,
     take_along_axis_p,
 )
 from .shape import sum as _sum
@@ -383,8 +385,6 @@ def searchsorted(a, v, side="left", sorter=None):
         return np.searchsorted(a, v, side=side, sorter=sorter)
     a = _array(a)
     if sorter is not None:
-        from .shape import take
-
         a = take(a, sorter)
     return searchsorted_p(a, _array(v), side=side)
 
@@ -398,10 +398,6 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """
     if not _traced(x, xp, fp, left, right, period):
         return np.interp(x, xp, fp, left=left, right=right, period=period)
-    from .elementwise import greater, isfinite, less, remainder
-    from .reductions import argsort
-    from .shape import take
-
     x, xp, fp = _array(x), _array(xp), _array(fp)
     if ndim_of(xp) != 1 or ndim_of(fp) != 1 or shape_of(xp) != shape_of(fp):
         raise ValueError(f"interp: xp and fp must be one-dimensional of one length, got shapes {shape_of(xp)} "
@@ -424,8 +420,6 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if n == 1:
         y = first + 0.0 * x
     else:
-        from .elementwise import clip
-
         j = reshape(clip(searchsorted(xp, x, side="right") - 1, 0, n - 2), shape=(-1,))
 
         def at(values, positions):  # a gather whose (integer) positions may be batched under vmap
