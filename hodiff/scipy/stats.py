@@ -253,7 +253,7 @@ def gammainc_pair(a, x, log=False):
 
 
 def _log1m_exp(log_p):
-    """log(1 - p) from log p (p at most ~0.6 here: log1p(-p) keeps its digits)."""
+    """log(1 - p) from log p: as accurate as 1 - p, the complement the linear pair takes too."""
     return hnp.log1p(-hnp.exp(log_p))
 
 
