@@ -73,6 +73,48 @@ def test_logsumexp_over_a_short_last_axis_is_scipys(shape):
     assert got == pytest.approx(np.sum(expected[5:]), rel=1e-14)
 
 
+@pytest.mark.parametrize("b0", [1e-10, 0.0, 0.5])
+def test_logsumexp_derivatives_in_its_weights_against_mpmath(b0):
+    # logsumexp(a, b=b) was logsumexp(a + log b): nested reverse derivatives in b cancelled terms of
+    # size 1/b^k (the 3rd came out 431 for 0.0081 at b = 1e-10) and were nan at b = 0, where they exist.
+    mpmath = pytest.importorskip("mpmath")
+    import hodiff.scipy.special as hsp
+
+    a = np.array([0.3, 1.2, -0.5])
+    rest = np.array([0.0, 2.0, 3.0])
+
+    def f(b):
+        return hsp.logsumexp(a, b=rest + b * np.array([1.0, 0.0, 0.0]))
+
+    with mpmath.workdps(40):
+        def exact(t):
+            return mpmath.log(mpmath.exp(0.3) * t + 2 * mpmath.exp(1.2) + 3 * mpmath.exp(-0.5))
+        expected = [float(mpmath.diff(exact, mpmath.mpf(b0), k)) for k in (0, 1, 2, 3)]
+    nested = f
+    for k in (1, 2, 3):
+        nested = hd.grad(nested)
+        assert float(nested(b0)) == pytest.approx(expected[k], rel=1e-12), f"reverse order {k}"
+        assert float(hd.derivative(f, order=k)(b0)) == pytest.approx(expected[k], rel=1e-12), f"Taylor order {k}"
+    assert float(f(b0)) == pytest.approx(expected[0], rel=1e-15)
+
+
+def test_logsumexp_with_weights_is_scipys_and_its_gradients_are_closed_forms():
+    import scipy.special
+
+    import hodiff.scipy.special as hsp
+
+    a = np.array([[1000.0, 0.5, -2.0], [0.3, -1.0, 4.0]])
+    b = np.array([[0.0, 2.0, 1.0], [1.5, 0.0, 0.25]])  # a weightless 1000 must not shift the sum away
+    np.testing.assert_allclose(hsp.logsumexp(a, axis=1, b=b), scipy.special.logsumexp(a, axis=1, b=b), rtol=1e-15)
+    y = scipy.special.logsumexp(a, axis=1, b=b, keepdims=True)
+    da, db = hd.grad(lambda a, b: hnp.sum(hsp.logsumexp(a, axis=1, b=b)), argnums=(0, 1))(a, b)
+    np.testing.assert_allclose(db, np.exp(a - y), rtol=1e-14)  # at b = 0 too: e^a / sum(b e^a)
+    np.testing.assert_allclose(da, b * np.exp(a - y), rtol=1e-14)
+    hessian = hd.hessian(lambda b: hsp.logsumexp(a[1], b=b))(b[1])
+    w = np.exp(a[1] - y[1])
+    np.testing.assert_allclose(hessian, -np.outer(w, w), rtol=1e-14)
+
+
 def test_float32_values_and_gradients_stay_float32():
     x = X.astype(np.float32)
     for function in (hnp.mean, hnp.prod, hnp.var, hnp.std, hnp.max, hnp.sort, hnp.cumprod, hnp.median):

@@ -8,6 +8,7 @@ import scipy.sparse as sp
 import hodiff as hd
 import hodiff.nn as hnn
 import hodiff.numpy as hnp
+import hodiff.scipy.special as hsp
 from hodiff.core.trace import registry
 from hodiff.transforms.sparsity import classified
 
@@ -53,6 +54,7 @@ FUNCTIONS = [
     ("take along axis", lambda x: hnp.take_along_axis(_m(x), np.array([[2, 0], [1, 1], [3, 0]]), axis=1), (True, True)),
     ("softmax logsumexp", lambda x: hnn.softmax(_m(x), axis=1)[0] + hnp.sum(hnn.logsumexp(_m(x), axis=0)),
      (True, True)),
+    ("weighted logsumexp", lambda x: hsp.logsumexp(_m(x), axis=1, b=hnp.exp(x[:3][:, None] * _m(x))), (True, True)),
     ("linalg inv", lambda x: hnp.linalg.inv(hnp.reshape(x[:9], (3, 3)) + 4 * np.eye(3)) @ x[9:], (True, True)),
     ("linalg det solve", lambda x: hnp.linalg.solve(hnp.reshape(x[:4], (2, 2)) + 3 * np.eye(2), x[4:6])
      * hnp.linalg.det(hnp.reshape(x[:4], (2, 2))), (True, True)),

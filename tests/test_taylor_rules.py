@@ -207,6 +207,11 @@ ROWS = [
     TaylorRow("logsumexp[all]", P.logsumexp_p, _u((2, 3))),
     TaylorRow("logsumexp[axis=1]", P.logsumexp_p, _u((2, 3, 4)), params={"axis": (1,), "keepdims": False}),
     TaylorRow("logsumexp[axes,keepdims]", P.logsumexp_p, _u((2, 3, 4)), params={"axis": (0, 2), "keepdims": True}),
+    TaylorRow("weighted_logsumexp[all]", P.weighted_logsumexp_p, lambda rng: (rng.uniform(-2, 2, (2, 3)),
+                                                                          rng.uniform(0.2, 2, (2, 3)))),
+    TaylorRow("weighted_logsumexp[axis=1, a zero weight]", P.weighted_logsumexp_p,
+              lambda rng: (rng.uniform(-2, 2, (2, 3)), rng.uniform(0.2, 2, (2, 3)) * [1.0, 0.0, 1.0]),
+              params={"axis": (1,), "keepdims": False}),
 ]
 
 

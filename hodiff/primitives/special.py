@@ -55,7 +55,7 @@ from .elementwise import (
     true_divide,
     where,
 )
-from .rules import batch_elementwise, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
+from .rules import batch_elementwise, dtype_of, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
 from .shape import expand_dims, reduce_short_last_axis, reshape, zeros_like
 from .shape import sum as _sum
 
@@ -1236,12 +1236,94 @@ logsumexp_p = Primitive(
 logsumexp_p.__doc__ = "log(sum(exp(x), axis)) as one primitive: stable, VJP g * softmax(x), stable Taylor rule."
 
 
+# ------------------------------------------- weighted logsumexp: log(sum(b exp(a)))
+
+def _weighted_logsumexp_impl(a, b, axis=None, keepdims=False):
+    a, b = backends.asarray(a), backends.asarray(b)
+    dtype = np.result_type(a, b)
+    dtype = dtype if np.issubdtype(dtype, np.inexact) else np.float64
+    a, b = a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+    # Shift by the largest a that carries weight: an entry with b = 0 adds nothing, however large its a.
+    if a.size == 0:
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(b * np.exp(a), axis=axis, keepdims=keepdims))
+    weighted = b != 0
+    shift = np.max(np.where(weighted, a, -np.inf), axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        terms = np.where(weighted, b * np.exp(a - shift), 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (np.log(np.sum(terms, axis=axis, keepdims=True)) + shift).astype(dtype, copy=False)
+    if not keepdims:
+        out = np.reshape(out, [n for i, n in enumerate(a.shape) if axis is not None and i not in axis])
+    return out
+
+
+def _weights_of(ans, a, axis, keepdims):
+    """exp(a - y): d y / d b, with y = log(sum(b exp(a))) kept to broadcast against a (no 1/b anywhere)."""
+    return exp(subtract(a, _with_kept_dims(ans, a, axis, keepdims)))
+
+
+def _taylor_weighted_logsumexp(ans, primals, series, axis=None, keepdims=False):
+    """y(t) = c(t) + log(sum(b(t) exp(a(t) - c(t)))), c the series of the largest weighted a (as logsumexp's)."""
+    from .reductions import amax
+
+    (a0, b0), (a_series, b_series) = primals, series
+    if a_series is None and b_series is None:
+        return None
+    order = S.order_of(series)
+    series_axes = shift_axis(axis, ndim_of(a0))
+    candidates = where(equal(b0, 0.0), -np.inf, a0)
+    top = amax(candidates, axis=axis, keepdims=True)
+    top = where(isfinite(top), top, 0.0)
+    pivot_series = None
+    if a_series is not None:
+        pivots = where(equal(candidates, top), full_like(a0, 1.0), full_like(a0, 0.0))
+        count = _sum(pivots, axis=axis, keepdims=True)
+        count = where(greater(count, 0.0), count, 1.0)
+        pivot_series = true_divide(_sum(multiply(a_series, pivots), axis=series_axes, keepdims=True), count)
+    exps0 = exp(subtract(a0, top))
+    exps_series = S.exp_series(exps0, S.minus(a_series, pivot_series))
+    term_series = S.product(b0, b_series, exps0, exps_series)
+    total0 = _sum(multiply(b0, exps0), axis=axis, keepdims=True)
+    totals = _sum(S.finish_series(term_series, a0, order), axis=series_axes, keepdims=True)
+    result = S.plus(pivot_series, S.log_series(total0, totals))
+    return reshape(result, shape=(order,) + tuple(shape_of(ans)))
+
+
+def _weighted_logsumexp_batch(values, batched, axis=None, keepdims=False):
+    from .reductions import broadcast_like
+
+    shape = shape_of(values[0] if batched[0] else values[1])
+    a, b = (v if is_batched else broadcast_like(reshape(v, shape=(1,) + tuple(shape_of(v))), shape)
+            for v, is_batched in zip(values, batched))
+    return weighted_logsumexp_p(a, b, axis=shift_axis(axis, len(shape) - 1), keepdims=keepdims)
+
+
+weighted_logsumexp_p = Primitive(
+    "weighted_logsumexp", _weighted_logsumexp_impl,
+    vjp=(lambda g, ans, a, b, axis=None, keepdims=False: multiply(
+            _with_kept_dims(g, a, axis, keepdims), multiply(b, _weights_of(ans, a, axis, keepdims))),
+         lambda g, ans, a, b, axis=None, keepdims=False: multiply(
+            _with_kept_dims(g, a, axis, keepdims), _weights_of(ans, a, axis, keepdims))),
+    jvp=(lambda t, ans, a, b, axis=None, keepdims=False: _sum(
+            multiply(t, multiply(b, _weights_of(ans, a, axis, keepdims))), axis=axis, keepdims=keepdims),
+         lambda t, ans, a, b, axis=None, keepdims=False: _sum(
+            multiply(t, _weights_of(ans, a, axis, keepdims)), axis=axis, keepdims=keepdims)),
+    batch=_weighted_logsumexp_batch,
+    taylor=_taylor_weighted_logsumexp,
+)
+weighted_logsumexp_p.__doc__ = (
+    "log(sum(b exp(a), axis)) for a and b of one shape: stable; d/da = b exp(a - y), d/db = exp(a - y).")
+
+
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """scipy.special.logsumexp: log(sum(b * exp(a), axis)), computed without overflow.
 
     a: array; axis: None (all entries), an int or a tuple of ints;
-    b: optional non-negative weights broadcastable to a (log(b) is added to a;
-    the derivative in b needs b > 0); keepdims as numpy. The result has a's
+    b: optional non-negative weights broadcastable against a (entries with
+    b = 0 add nothing; the derivative in b is exp(a - result) there too);
+    keepdims as numpy. The result has a's
     shape without the reduced axes (kept with length 1 when keepdims).
     Derivative: g * softmax(a) along the reduced axes.
 
@@ -1256,8 +1338,19 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if _is_complex(a):
         raise TypeError("logsumexp: complex input is not supported by hodiff")
     if b is not None:
-        with np.errstate(divide="ignore"):
-            a = add(a, log(b))
+        # One primitive in (a, b), not logsumexp(a + log b): log's 1/b made nested derivatives in b
+        # cancel terms of size 1/b^k (3rd derivative 431 for 0.008 at b = 1e-10) and nan at b = 0.
+        from .shape import broadcast_to
+
+        b = np.asarray(b) if isinstance(b, (list, tuple)) else b
+        # a Python number is weak (NEP 50) beside the other's array: give it that dtype before broadcasting
+        if type(a) in (int, float, bool):
+            a = np.asarray(a, dtype=np.result_type(a, dtype_of(b)))
+        if type(b) in (int, float, bool):
+            b = np.asarray(b, dtype=np.result_type(b, dtype_of(a)))
+        shape = np.broadcast_shapes(tuple(shape_of(a)), tuple(shape_of(b)))
+        a, b = (v if tuple(shape_of(v)) == shape else broadcast_to(v, shape=shape) for v in (a, b))
+        return weighted_logsumexp_p(a, b, axis=_normalize_axis(axis, len(shape)), keepdims=bool(keepdims))
     return logsumexp_p(a, axis=_normalize_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
 
 

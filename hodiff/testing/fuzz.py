@@ -363,6 +363,7 @@ REDUCTIONS = (
     "hnp.var({0}{1})",
     "hsp.logsumexp({0}{1})",
     "hnn.logsumexp({0}{1})",
+    "hsp.logsumexp({0}{1}, b=hnp.exp(-{0} ** 2))",
     "hnp.linalg.norm(1.5 + hnp.tanh({0}){1})",
 )
 

@@ -11,7 +11,7 @@ structure class:
   union of the arguments' rows, each broadcast to the output's shape; a
   constant factor's exact zeros drop their rows (x * 0 has zero derivative);
   ``where`` with a constant condition picks rows as it picks values;
-- reductions (sum, mean, max, min, prod, logsumexp): the union over the reduced axes;
+- reductions (sum, mean, max, min, prod, logsumexp with or without weights): the union over the reduced axes;
 - shape ops and indexing (reshape, transpose, broadcast_to, getitem,
   concatenate, stack, take_along_axis): the primitive itself applied to an
   array of row numbers says which input entry each output entry comes from;
@@ -576,14 +576,17 @@ def _axes_of(axis, ndim):
 
 
 def _reduction(nonlinear=False):
+    """Reductions of one argument, or of several of one shape (weighted_logsumexp's a and b)."""
     def rule(step):
-        (i,) = step.traced
-        shape = step.shape(i)
-        axes = _axes_of(step.params.get("axis"), len(shape))
-        kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
-        groups = np.broadcast_to(_flat_index(kept), shape)
-        deps = _group_union(step.deps(i), groups, step.out_size)
-        step.maps[i] = _groups_map(groups)
+        reached = []
+        for i in step.traced:
+            shape = step.shape(i)
+            axes = _axes_of(step.params.get("axis"), len(shape))
+            kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
+            groups = np.broadcast_to(_flat_index(kept), shape)
+            reached.append(_group_union(step.deps(i), groups, step.out_size))
+            step.maps[i] = _groups_map(groups)
+        deps = _union(reached)
         return deps, ([(deps, deps)] if nonlinear else [])
 
     return rule
@@ -776,6 +779,7 @@ _RULES_BY_NAME = {
     "where": _elementwise("where"),
     "sum": _reduction(), "mean": _reduction(), "max": _reduction(), "min": _reduction(),
     "prod": _reduction(nonlinear=True), "logsumexp": _reduction(nonlinear=True),
+    "weighted_logsumexp": _reduction(nonlinear=True),
     "reshape": _index_map(), "transpose": _index_map(), "broadcast_to": _index_map(), "getitem": _index_map(),
     "concatenate": _index_map(), "stack": _index_map(), "take_along_axis": _index_map(static=(1,)),
     "index_add": _scatter(_index_add_positions),

@@ -56,6 +56,10 @@ ROWS = [
     Row("xlog1py", hsp.xlog1py, lambda rng: (rng.uniform(-2, 2, (4,)), rng.uniform(-0.6, 2, (4,)))),
     Row("logsumexp", lambda x: hsp.logsumexp(x, axis=-1), uniform((2, 3, 4))),
     Row("logsumexp[axis=(0,2)]", lambda x: hsp.logsumexp(x, axis=(0, 2)), uniform((2, 3, 4))),
+    Row("logsumexp[b, axis=1]", lambda a, b: hsp.logsumexp(a, axis=1, b=b),
+        lambda rng: (rng.uniform(-2, 2, (2, 3)), rng.uniform(0.2, 2, (2, 3)))),
+    Row("logsumexp[b broadcast, zeros, keepdims]", lambda a, b: hsp.logsumexp(a, axis=0, b=b, keepdims=True),
+        lambda rng: (rng.uniform(-2, 2, (3, 2)), rng.uniform(0.2, 2, (3, 1)) * [[1.0], [0.0], [1.0]])),
     Row("softmax[axis=None]", hsp.softmax, uniform((2, 3))),
     Row("log_softmax[axis=1]", lambda x: hsp.log_softmax(x, axis=1), uniform((2, 3))),
 ]
