@@ -22,7 +22,6 @@ rules replace the general ones (see ``Primitive``) and sums of cotangents are
 accumulated in place into arrays the pass itself allocated.
 """
 
-import contextlib
 import heapq
 import itertools
 import sys
@@ -318,19 +317,27 @@ _FROZEN_NOTE = (
     "array before changing it (a = a.copy()), or build the new values as a new array.")
 
 
-@contextlib.contextmanager
-def frozen_while_recording(trace):
-    """Run f's recording on ``trace`` with its input and constant arrays read-only (see above)."""
-    trace.frozen = frozen = {}
-    try:
-        yield
-    except ValueError as error:
-        if frozen and "read-only" in str(error):
-            error.add_note(_FROZEN_NOTE)
-        raise
-    finally:
-        trace.frozen = None
-        _thaw(frozen)
+class frozen_while_recording:
+    """``with frozen_while_recording(trace):`` runs f's recording on ``trace`` with its input and constant
+    arrays read-only (see above). A class, not a generator context manager: W1's whole gradient is 16 us,
+    and contextlib's generator cost 1.4 us of it."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.trace.frozen = {}
+
+    def __exit__(self, kind, error, traceback):
+        trace = self.trace
+        frozen, trace.frozen = trace.frozen, None
+        if frozen:
+            _thaw(frozen)
+            if kind is not None and issubclass(kind, ValueError) and "read-only" in str(error):
+                error.add_note(_FROZEN_NOTE)
+        return False
 
 
 # A cotangent the backward pass alone holds is read off sys.getrefcount: the pass's local, pending's
