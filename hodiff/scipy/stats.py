@@ -47,6 +47,7 @@ from ..core import backends
 from ..core.errors import BackendError
 from ..core.trace import Tracer
 from ..interpreters.batch import BatchTracer
+from ..primitives import special as _special_primitives
 from ..primitives.rules import dtype_of, shape_of
 from . import linalg as _linalg
 from . import special as _special
@@ -161,6 +162,8 @@ def _keep_weak(function):
 
 _gammaln = _keep_weak(_special.gammaln)
 _betaln = _keep_weak(_special.betaln)
+_gamma_log_density = _keep_weak(_special_primitives._gamma_log_density)
+_beta_log_density = _keep_weak(_special_primitives._beta_log_density)
 _LOG_GAMMA_HALF = 0.5 * math.log(math.pi)
 _xlogy = _keep_weak(_special.xlogy)
 _xlog1py = _keep_weak(_special.xlog1py)
@@ -230,14 +233,15 @@ def gammainc_pair(a, x, log=False):
     for n in range(1, _series_terms(_largest(a, in_series)) + 1):
         term = term * x_s / (a_s + n)
         total = total + term
-    log_front_s = a_s * hnp.log(x_s) - x_s - _gammaln(a_s + 1.0)
+    # log(x^a e^-x / Gamma(a + 1)) through the log density, which does not cancel its a log a terms
+    log_front_s = _gamma_log_density(a_s, x_s) + hnp.log(x_s) - hnp.log(a_s)
     # Continued-fraction branch, on its own inputs (x = inf has Q = 0 and is set below).
     a_c = hnp.where(use_series, 1.0, a)
     x_c = hnp.where(_or(use_series, infinite), 2.0, x)
     tail = hnp.zeros_like(x_c)
     for n in range(_gamma_fraction_terms(_largest(a, in_fraction), _smallest(x, in_fraction)), 0, -1):
         tail = (n * (n - a_c)) / (x_c + (2 * n + 1) - a_c - tail)
-    log_front_c = a_c * hnp.log(x_c) - x_c - _gammaln(a_c)
+    log_front_c = _gamma_log_density(a_c, x_c) + hnp.log(x_c)
     denominator = x_c + 1.0 - a_c - tail
     if log:
         log_P_series = log_front_s + hnp.log(total)
@@ -283,7 +287,8 @@ def betainc_pair(a, b, x, y=None, log=False):
     xx = hnp.where(edge, stand_in, xx)
     yy = hnp.where(edge, 1.0 - stand_in, yy)
     tail = _beta_fraction(aa, bb, xx, _beta_fraction_terms(max(_largest(a), _largest(b))))
-    log_front = aa * hnp.log(xx) + bb * hnp.log(yy) - hnp.log(aa) - _betaln(aa, bb)
+    # log(x^a y^b / (a B(a, b))) through the log density, which does not cancel its (a + b) terms
+    log_front = _beta_log_density(aa, bb, xx) + hnp.log(xx) + hnp.log(yy) - hnp.log(aa)
     if log:  # the small side in log space, as gammainc_pair's
         log_small = hnp.where(edge, -np.inf, log_front + hnp.log(tail))
         log_large = _log1m_exp(log_small)
