@@ -1698,7 +1698,7 @@ def np_lstsq(a, b, rcond=None):
     """Least-squares solution of a @ x = b: ``LstsqResult(x, residuals, rank, s)`` as numpy.linalg.lstsq.
 
     a: (M, N); b: (M,) or (M, K). x = pinv(a) @ b is differentiable in a and
-    b (where the rank is locally constant), as are the residuals (the squared
+    b (where the rank is locally constant; a real, b real or complex), as are the residuals (the squared
     2-norms of b - a x, given when rank == N < M) and s, the singular values
     of a; rank is a plain integer, computed from the value of a. Under vmap
     over a, each member gets its own rank and cutoff (as a loop of
@@ -1714,6 +1714,7 @@ def np_lstsq(a, b, rcond=None):
         raise np.linalg.LinAlgError(f"lstsq: incompatible dimensions a {shape_of(a)}, b {shape_of(b)}")
     if _untraced_numpy(a) and _untraced_numpy(b):
         return LstsqResult(*np.linalg.lstsq(a, b, rcond=rcond))
+    _check_real(a, "lstsq")  # pinv's rules are real (they gave wrong derivatives of a complex a: 0.9 off)
     from ..core.errors import TracedConversionError
     from ..core.trace import concrete_value
 
@@ -1744,7 +1745,7 @@ def np_lstsq(a, b, rcond=None):
     x = matmul(pinv(a, rcond=cutoff, hermitian=False), b_matrix)
     if m > n and bool(np.all(ranks == n)):
         r = subtract(b_matrix, matmul(a, x))
-        residuals = S.sum(multiply(r, r), axis=0)
+        residuals = S.sum(_abs2(r), axis=0)  # |r|^2: for complex b, r * r was complex and wrong
     else:
         residuals = np.empty((0,), dtype=dtype_of(x))
     if vector:
