@@ -456,3 +456,19 @@ def test_fractional_power_at_zero_is_exact_below_its_order():
     assert float(hd.grad(hd.derivative(lambda y: y ** 3.5, order=2))(0.0)) == 0.0
     np.testing.assert_allclose(hd.vmap(hd.derivative(lambda y: y ** 3.5, order=2))(np.array([0.0, 1.0])),
                                [0.0, 8.75], rtol=1e-14)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fractional_power_of_a_base_that_starts_at_a_higher_order_is_not_a_made_up_zero():
+    # d = c t^m + ... with m > 1: d**p ~ |t|^(m p) has coefficients 0 below t^(m p) and none from there on.
+    # std of a constant row along v is |t| std(v): its first coefficient came out 0, where the jvp is nan.
+    row, v = np.ones(3), np.array([1.0, 2.0, 4.0])
+    assert np.isnan(hd.taylor(hnp.std, row, v, order=1)[1]) and np.isnan(hd.jvp(hnp.std, (row,), (v,))[1])
+    cases = [(lambda t: hnp.sqrt(t ** 2), 1), (lambda t: (t ** 2) ** 2.5, 5), (lambda t: hnp.sqrt(t ** 4 + t ** 5), 2),
+             (lambda t: hnp.cbrt(t ** 3), 1)]
+    for f, first_undefined in cases:
+        coefficients = hd.taylor(f, 0.0, 1.0, order=6)
+        assert coefficients[:first_undefined].tolist() == [0.0] * first_undefined
+        assert np.all(np.isnan(coefficients[first_undefined:]))
+    # a base starting at t^1 keeps its one-sided series (t**2.5: 0, 0, 0, then inf)
+    assert hd.taylor(lambda t: t ** 2.5, 0.0, 1.0, order=3)[:3].tolist() == [0.0, 0.0, 0.0]

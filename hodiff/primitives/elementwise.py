@@ -280,7 +280,29 @@ def _may_hold_true(mask):
 def _pow_series_at_zero(x0, x_series, p):
     """Series of d(t)**p with d(0) = 0 (d = x_series): Faa di Bruno's sum_n f^(n)(0)/n! d^n with
     f^(n)(0) = p (p-1) ... (p-n+1) 0**(p-n): 0 for n < p, +-inf for n > p (p not natural).
-    A power of d whose coefficient is exactly 0 contributes 0 (not inf * 0 = nan), as in nested mode."""
+    A power of d whose coefficient is exactly 0 contributes 0 (not inf * 0 = nan), as in nested mode.
+
+    That holds where d starts at t^1. Where d = d_m t^m + ... with m > 1, d**p ~ |t|^(m p): the
+    coefficients below t^(m p) are 0 and the others do not exist (sqrt(t^2) = |t|), so they are nan;
+    the sum above gave t^1's 0 and inf after it (std of a constant row: its first-order Taylor
+    coefficient was 0 where the jvp is nan). A d with no nonzero coefficient up to K counts m = K + 1.
+    """
+    order = x_series.shape[0]
+    # m - 1: the number of d's leading coefficients that are exactly 0 (a plain mask, as at_zero)
+    run = leading_zeros = where(equal(_S.getitem(x_series, index=0), 0), 1.0, 0.0)
+    for j in range(1, order):
+        run = multiply(run, where(equal(_S.getitem(x_series, index=j), 0), 1.0, 0.0))
+        leading_zeros = add(leading_zeros, run)
+    starts_later = greater(leading_zeros, 0.0)
+    out = _pow_series_with_first_order_start(x0, x_series, p)
+    if not _may_hold_true(starts_later):
+        return out
+    orders = np.arange(1, order + 1, dtype=np.result_type(x_series)).reshape((order,) + (1,) * (x_series.ndim - 1))
+    below = less(orders, multiply(add(leading_zeros, 1.0), p))
+    return where(starts_later, where(below, 0.0, np.nan), out)
+
+
+def _pow_series_with_first_order_start(x0, x_series, p):
     order = x_series.shape[0]
     zero = _S.zeros_like(x0)
     out, power, falling = _S.zeros_like(x_series), x_series, 1.0
