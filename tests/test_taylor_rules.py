@@ -472,3 +472,18 @@ def test_fractional_power_of_a_base_that_starts_at_a_higher_order_is_not_a_made_
         assert np.all(np.isnan(coefficients[first_undefined:]))
     # a base starting at t^1 keeps its one-sided series (t**2.5: 0, 0, 0, then inf)
     assert hd.taylor(lambda t: t ** 2.5, 0.0, 1.0, order=3)[:3].tolist() == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_non_finite_high_coefficient_does_not_reach_the_lower_ones():
+    # series_product gathered a_j (j > k) against a zero row for y_k: nan * 0 made every coefficient nan,
+    # so sum(eigvalsh(A)**2) at A = I (c_2 undefined through the repeated eigenvalues) lost its c_1 = 2 tr(S).
+    from hodiff.primitives.cauchy import series_product
+
+    a, b = np.array([[1.0], [2.0], [np.nan]]), np.array([[1.0], [3.0], [4.0]])
+    for got in (series_product(a, b), series_product(b, a)):
+        assert got[:2].ravel().tolist() == [1.0, 5.0] and np.isnan(got[2, 0])
+    s = np.array([[1.0, 0.5, -2.0], [0.5, 0.3, 1.0], [-2.0, 1.0, 2.0]])
+    coefficients = hd.taylor(lambda m: hnp.sum(hnp.linalg.eigvalsh(m) ** 2), np.eye(3), s, order=2)
+    np.testing.assert_allclose(coefficients[:2], [3.0, 2 * np.trace(s)], rtol=1e-14)
+    assert np.isnan(coefficients[2])

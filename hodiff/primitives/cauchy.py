@@ -74,7 +74,11 @@ def _series_product_impl(a, b, axis=0):
                         for k in range(n)]).astype(dtype, copy=False)
     elif n * n * entries <= _GATHER_LIMIT:
         padded = np.concatenate([b, np.zeros((1,) + b.shape[1:], dtype=b.dtype)], axis=0)
-        out = np.sum(a[None, :] * padded[_gather_index(n)], axis=1)
+        terms = a[None, :] * padded[_gather_index(n)]
+        if not np.all(np.isfinite(a)):  # a_j (j > k) times the zero row is nan: it must not reach y_k
+            index = _gather_index(n).reshape((n, n) + (1,) * (a.ndim - 1))
+            terms = np.where(index < n, terms, 0)
+        out = np.sum(terms, axis=1)
         out = np.broadcast_to(out, (n,) + member).astype(dtype, copy=False)
     else:
         out = np.empty((n,) + member, dtype=dtype)
