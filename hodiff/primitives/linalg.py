@@ -74,6 +74,7 @@ from ..core.trace import Primitive, Tracer
 from . import shape as S
 from .contraction import matmul, outer, trace
 from .elementwise import (
+    _may_hold_true,
     absolute,
     add,
     conj,
@@ -90,7 +91,7 @@ from .elementwise import (
     true_divide,
     where,
 )
-from .reductions import amax, amin, argmax
+from .reductions import amax, amin, argmax, cumsum_p, tie_mean
 from .rules import batch_elementwise, dtype_of, ndim_of, shape_of
 from .shape import diagonal
 
@@ -750,6 +751,33 @@ def _pair_rates(q, gaps, undefined):
     return gap_quotient(q, gap, distinct, undefined, coincident)
 
 
+def _cluster_mean(t, values, squared=False, coupled=None):
+    """t (..., n) averaged over each run of coincident ``values`` (sorted; squared: compared as squares).
+
+    A repeated eigen- or singular value is not differentiable one by one: diag(V^H dA V) in numpy's
+    basis gave the tangents of eigvalsh(I) along S as diag(S), not even the one-sided rates (the
+    eigenvalues of S). Their mean is basis-free, exact for every symmetric function of the values
+    (trace, sums of powers, norms), and sort's convention at ties. ``coupled`` (..., n, n), for a
+    tangent: only the values of pairs it couples are averaged; a direction that keeps numpy's basis
+    (no coupling) keeps its exact one-sided rates, which its zero vector rates match.
+    """
+    n = shape_of(values)[-1]
+    if n < 2:
+        return t
+    v = multiply(values, values) if squared else values
+    step = subtract(S.getitem(v, index=(Ellipsis, slice(1, None))), S.getitem(v, index=(Ellipsis, slice(None, -1))))
+    distinct = _not_close_mask(step, S.sum(_abs2(v), axis=-1, keepdims=True), n, dtype_of(values))
+    if not _may_hold_true(equal(distinct, False)):
+        return t
+    starts = where(distinct, S.ones_like(step), S.zeros_like(step))  # (in the values' precision)
+    first = S.getitem(S.ones_like(starts), index=(Ellipsis, slice(0, 1)))
+    labels = cumsum_p(S.concatenate(first, starts, axis=-1), axis=ndim_of(step) - 1)
+    if coupled is not None:  # the others get labels of their own (negative: no cluster has them)
+        own = np.arange(-1.0, -n - 1.0, -1.0).astype(dtype_of(labels))
+        labels = where(amax(where(coupled, 1.0, 0.0), axis=-1) > 0, labels, own)
+    return tie_mean(t, labels, axis=ndim_of(t) - 1)
+
+
 def _cotangent_couples(ks, gaps):
     """Plain mask: the coincident pairs (i, j) that a cotangent's k = V^T gV (each of ``ks``) reaches,
     through k_ij or k_ji."""
@@ -790,9 +818,10 @@ def _eigh_jvp(t, ans, a, UPLO="L"):
     w, v = _eigh_parts(ans)
     m = matmul(_H(v), matmul(_herm(t), v))
     dw = _diagonal(m)
-    dw = real(dw) if _is_complex(dw) else dw
     gaps = _pair_gaps(w)
-    dv = matmul(v, _pair_rates(m, gaps, _tangent_couples(m, gaps)))
+    couples = _tangent_couples(m, gaps)
+    dw = _cluster_mean(real(dw) if _is_complex(dw) else dw, w, coupled=couples)
+    dv = matmul(v, _pair_rates(m, gaps, couples))
     if _is_complex(dv) and not _is_complex(dw):
         dw = multiply(dw, 1.0 + 0.0j)
     return S.concatenate(S.expand_dims(dw, -2), dv, axis=-2)
@@ -804,7 +833,7 @@ def _eigh_vjp(g, ans, a, UPLO="L"):
     gw, gv = _eigh_parts(g)
     k = matmul(_mT(v), gv)
     gaps = _pair_gaps(w)
-    inner = add(_diag_embed(gw), _pair_rates(k, gaps, _cotangent_couples((k,), gaps)))
+    inner = add(_diag_embed(_cluster_mean(gw, w)), _pair_rates(k, gaps, _cotangent_couples((k,), gaps)))
     return _herm(matmul(conj(v) if _is_complex(v) else v, matmul(inner, _mT(v))))
 
 
@@ -859,9 +888,9 @@ def _svd_jvp(t, ans, a):
     complex_case = _is_complex(u) or _is_complex(t)
     dp = matmul(_H(u), matmul(t, v))
     ds = _diagonal(dp)
-    ds = real(ds) if _is_complex(ds) else ds
     gaps = _pair_gaps(s, squared=True)
     undefined = _tangent_couples(dp, gaps)
+    ds = _cluster_mean(real(ds) if _is_complex(ds) else ds, s, squared=True, coupled=undefined)
     x = _scale_columns(dp, s)
     y = _scale_rows(dp, s)
     du = matmul(u, _pair_rates(add(x, _H(x)), gaps, undefined))
@@ -892,6 +921,7 @@ def _svd_vjp(g, ans, a):
     undefined = _cotangent_couples((utgu, vtgv), gaps)
     hu = _pair_rates(utgu, gaps, undefined)
     hv = _pair_rates(vtgv, gaps, undefined)
+    gs = _cluster_mean(gs, s, squared=True)
     dp_bar = add(add(_diag_embed(gs), _scale_columns(add(hu, _H(hu)), s)), _scale_rows(add(hv, _H(hv)), s))
     if complex_case:  # transpose of i Im(diag dP)/s: i Im(diag(U^T gU))/s
         dp_bar = add(dp_bar, _phase_term(utgu, s))
