@@ -74,3 +74,33 @@ def test_cycle_is_refused(kind):
         tree_flatten(cyclic)
     with pytest.raises(ValueError, match="contains itself"):
         hd.grad(f)(cyclic)
+
+
+def test_namedtuples_are_pytree_nodes_in_every_transform():
+    # They were leaves: jvp, jacfwd, jacrev, vjp and taylor of qr/eigh/svd (namedtuple results, as numpy's)
+    # raised TracedConversionError; JAX treats them as nodes, as vmap here already did.
+    import collections
+
+    import hodiff.numpy as hnp
+    from hodiff.core.tree import tree_flatten, tree_unflatten
+
+    Pair = collections.namedtuple("Pair", "first second")
+    tree = (1.0, Pair(2.0, [3.0, Pair(4.0, None)]))
+    leaves, treedef = tree_flatten(tree)
+    assert leaves == [1.0, 2.0, 3.0, 4.0] and repr(treedef) == "(*, Pair(*, [*, Pair(*, None)]),)"
+    rebuilt = tree_unflatten(treedef, leaves)
+    assert rebuilt == tree and type(rebuilt[1]) is Pair and type(rebuilt[1].second[1]) is Pair
+    assert tree_flatten(Pair(1.0, 2.0))[1] != tree_flatten((1.0, 2.0))[1]
+
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+    t = np.array([[0.3, -0.2], [-0.2, 0.7]])
+    (w, v), (dw, dv) = hd.jvp(hnp.linalg.eigh, (a,), (t,))
+    w_np, v_np = np.linalg.eigh(a)
+    np.testing.assert_allclose(w, w_np, rtol=1e-14)
+    np.testing.assert_allclose(dw, np.einsum("ji,jk,ki->i", v_np, t, v_np), rtol=1e-12)
+    q, r = hd.jvp(hnp.linalg.qr, (a,), (t,))[1]
+    assert type(hd.jvp(hnp.linalg.qr, (a,), (t,))[1]).__name__ == "QRResult"
+    recombined = q @ np.linalg.qr(a)[1] + np.linalg.qr(a)[0] @ r  # d(QR) = dQ R + Q dR
+    np.testing.assert_allclose(recombined, t, atol=1e-12)
+    jacobian = hd.jacfwd(lambda m: hnp.linalg.eigh(m))(a)
+    np.testing.assert_allclose(np.einsum("kij,ij->k", jacobian.eigenvalues, t), dw, rtol=1e-12)

@@ -1,4 +1,4 @@
-"""Pytrees: nested tuples, lists and dicts whose leaves are arrays or scalars.
+"""Pytrees: nested tuples, namedtuples, lists and dicts whose leaves are arrays or scalars.
 
 ``tree_flatten`` gives the leaves in a fixed order (dict keys sorted, as JAX
 does) and a ``TreeDef`` that ``tree_unflatten`` uses to rebuild the structure.
@@ -16,7 +16,7 @@ __all__ = ["LEAF", "TreeDef", "tree_flatten", "tree_unflatten", "tree_map", "tre
 class TreeDef:
     """The structure of a pytree: a node kind, its metadata and its children.
 
-    ``kind`` is ``"leaf"``, ``"none"``, ``tuple``, ``list`` or ``dict``; ``meta``
+    ``kind`` is ``"leaf"``, ``"none"``, ``tuple``, a namedtuple class, ``list`` or ``dict``; ``meta``
     is the sorted tuple of a dict's keys (else None); ``children`` is a tuple of
     TreeDefs, in flattening order. Two TreeDefs are equal when their kinds, metas
     and children are equal, recursively; the hash follows (and is cached).
@@ -25,7 +25,7 @@ class TreeDef:
     __slots__ = ("kind", "meta", "children", "num_leaves", "flat", "depth", "_hash")
 
     def __init__(self, kind, meta=None, children=()):
-        self.kind = kind  # "leaf", "none", tuple, list or dict
+        self.kind = kind  # "leaf", "none", tuple, a namedtuple class, list or dict
         self.meta = meta  # sorted dict keys, or None
         self.children = children
         self._hash = None  # computed on first use (most TreeDefs are never hashed)
@@ -110,14 +110,15 @@ class TreeDef:
             elif kind == "none":
                 out.append("None")
             else:
-                parts = ["{" if kind is dict else "(" if kind is tuple else "["]
+                named = kind is not dict and kind is not tuple and kind is not list
+                parts = [f"{kind.__name__}(" if named else "{" if kind is dict else "(" if kind is tuple else "["]
                 for i, child in enumerate(item.children):
                     if i:
                         parts.append(", ")
                     if kind is dict:
                         parts.append(f"{item.meta[i]!r}: ")
                     parts.append(child)
-                parts.append("}" if kind is dict else ",)" if kind is tuple else "]")
+                parts.append("}" if kind is dict else ",)" if kind is tuple else "]" if kind is list else ")")
                 parts.reverse()
                 extend(parts)
         return "".join(out)
@@ -131,20 +132,26 @@ _SHALLOW = 32  # TreeDefs at most this deep compare by the recursive definition 
 _CHECK_CYCLES_AT = 1024  # depth at which (and at each doubling of which) the path is checked for a cycle
 
 
+def _is_namedtuple(kind):
+    """A namedtuple class (collections.namedtuple, typing.NamedTuple: QRResult, EighResult, ...)."""
+    return kind.__base__ is tuple and hasattr(kind, "_fields")
+
+
 def tree_flatten(tree):
     """Return ``(leaves, treedef)`` for a pytree; a non-container is one leaf."""
     kind = type(tree)
     if kind is tuple:
         for child in tree:
             child_kind = type(child)
-            if child_kind is tuple or child_kind is list or child_kind is dict or child is None:
+            if child_kind is tuple or child_kind is list or child_kind is dict or child is None \
+                    or child_kind.__base__ is tuple:
                 break
         else:  # a tuple of leaves: no walk, and one shared TreeDef per length
             treedef = _FLAT_TUPLES.get(len(tree))
             if treedef is None:
                 treedef = _FLAT_TUPLES.setdefault(len(tree), TreeDef(tuple, None, (_LEAF,) * len(tree)))
             return list(tree), treedef
-    elif kind is not list and kind is not dict:
+    elif kind is not list and kind is not dict and not _is_namedtuple(kind):
         return ([], _NONE) if tree is None else ([tree], _LEAF)
     leaves = []
     return leaves, _flatten_into(tree, leaves)
@@ -163,7 +170,8 @@ def _flatten_into(tree, leaves):
         while i < n:  # leaves and None inline; stop at the next container child
             child = children[i]
             child_kind = type(child)
-            if child_kind is tuple or child_kind is list or child_kind is dict:
+            if child_kind is tuple or child_kind is list or child_kind is dict \
+                    or (child_kind.__base__ is tuple and _is_namedtuple(child_kind)):
                 break
             if child is None:
                 built.append(_NONE)
@@ -241,7 +249,8 @@ def _unflatten_from(treedef, leaves):
             i += 1
         else:  # every child built: make this node and hand it to its parent
             kind = treedef.kind
-            value = dict(zip(treedef.meta, built)) if kind is dict else kind(built)
+            value = dict(zip(treedef.meta, built)) if kind is dict else \
+                kind(built) if kind is tuple or kind is list else kind(*built)
             if not stack:
                 return value
             treedef, built = stack.pop()
