@@ -487,3 +487,14 @@ def test_a_non_finite_high_coefficient_does_not_reach_the_lower_ones():
     coefficients = hd.taylor(lambda m: hnp.sum(hnp.linalg.eigvalsh(m) ** 2), np.eye(3), s, order=2)
     np.testing.assert_allclose(coefficients[:2], [3.0, 2 * np.trace(s)], rtol=1e-14)
     assert np.isnan(coefficients[2])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_xlogy_with_x_identically_zero_is_zero_in_taylor_mode_at_y_zero():
+    # xlogy(0, y) = 0 for every y, so every coefficient is 0, as grad and nested mode give; Taylor mode
+    # gave 0 * log's series at y = 0, nan (the JAX-vs-hodiff audit's find). xlog1py at y = -1 the same.
+    for f, y0 in ((lambda y: hsp.xlogy(0.0, y), 0.0), (lambda y: hsp.xlog1py(0.0, y), -1.0)):
+        assert hd.taylor(f, y0, 1.0, order=3).tolist() == [0.0, 0.0, 0.0, 0.0]
+        assert float(hd.derivative(f, order=2, mode="nested")(y0)) == 0.0
+    # x moving too: x log y ~ t log t at (0, 0) has no series; that stays non-finite
+    assert np.all(np.isnan(hd.taylor(lambda t: hsp.xlogy(t, t), 0.0, 1.0, order=2)[1:]))

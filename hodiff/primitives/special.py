@@ -1199,7 +1199,10 @@ def _taylor_xlogy(log_of):
         (x0, y0), (xs, ys) = primals, series
         log_y0, log_ys = log_of(y0, ys)
         log_y0 = weak(log_y0, y0)  # y a Python float: log y too
-        return S.finish_series(S.product(x0, xs, log_y0, log_ys), ans, S.order_of(series))
+        out = S.finish_series(S.product(x0, xs, log_y0, log_ys), ans, S.order_of(series))
+        if xs is None:  # x constant: where it is 0 the function is 0 along the path (not 0 * inf = nan)
+            out = where(equal(x0, 0), zeros_like(out), out)
+        return out
 
     return rule
 
