@@ -297,6 +297,9 @@ REPRESENTATIVES = {
                       (np.array([0.1, -0.2, 0.3]),)),
     "eigvalsh": (lambda a: hnp.linalg.eigvalsh(a + a.T), (np.array([[2.0, 0.5], [0.1, 1.0]]),)),
     "logsumexp-ish": (lambda x: hnp.log(hnp.sum(hnp.exp(x))), (np.array([0.3, -1.2, 0.5]),)),
+    # a float64 grid (plain spacings) made the Hessians of a float32 f float64 (the JAX audit's find)
+    "gradient on a float64 grid": (lambda y: hnp.gradient(y, np.array([0.0, 0.1, 0.3, 0.6]), edge_order=2) ** 2,
+                                   (np.array([0.3, -1.2, 0.5, 2.0]),)),
 }
 
 

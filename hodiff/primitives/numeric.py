@@ -120,6 +120,9 @@ def gradient(f, *varargs, axis=None, edge_order=1):
             return getitem(f, index=_along(ax, ndim, item))
 
         uniform = np.ndim(dx) == 0
+        # Spacings are plain numbers: kept weak (a Python float) or in f's precision, so a float64 grid
+        # does not widen a float32 f's tangents and cotangents (its Hessians came out float64).
+        dx = float(dx) if uniform else dx.astype(np.result_type(otype, np.float32), copy=False)
         if uniform:
             interior = (part(slice(2, None)) - part(slice(None, -2))) / (2.0 * dx)
         else:
