@@ -774,7 +774,7 @@ def _cluster_mean(t, values, squared=False, coupled=None):
     labels = cumsum_p(S.concatenate(first, starts, axis=-1), axis=ndim_of(step) - 1)
     if coupled is not None:  # the others get labels of their own (negative: no cluster has them)
         own = np.arange(-1.0, -n - 1.0, -1.0).astype(dtype_of(labels))
-        labels = where(amax(where(coupled, 1.0, 0.0), axis=-1) > 0, labels, own)
+        labels = where(amax(where(coupled, 1, 0), axis=-1) > 0, labels, own)
     return tie_mean(t, labels, axis=ndim_of(t) - 1)
 
 
