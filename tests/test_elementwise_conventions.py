@@ -499,3 +499,14 @@ def test_power_of_negative_bases_broadcast_and_dtypes():
     t = -1.0 + np.arange(200) * 0.01
     np.testing.assert_allclose(hd.grad(lambda v: hnp.sum(v ** 3.0))(t), 3 * t * t, rtol=1e-15)
     np.testing.assert_allclose(hd.derivative(lambda v: v ** 5.0, order=2)(t), 20 * t ** 3, rtol=1e-14)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_hypot_and_complex_abs_have_no_second_derivative_at_the_origin():
+    # First derivative 0 there by convention; the cone has no curvature to report, so the Hessian is nan
+    # (PyTorch's too). A divisor guarded to 1 made hypot's Hessian 0 and complex abs's the identity.
+    for f in (lambda v: hnp.hypot(v[0], v[1]), lambda v: hnp.abs(v[0] + 1j * v[1])):
+        np.testing.assert_array_equal(hd.grad(f)(np.zeros(2)), [0.0, 0.0])
+        assert np.all(np.isnan(hd.hessian(f)(np.zeros(2))))
+        v = np.array([3.0, 4.0])  # elsewhere (I - u u^T) / |v|
+        np.testing.assert_allclose(hd.hessian(f)(v), (np.eye(2) - np.outer(v, v) / 25.0) / 5.0, rtol=1e-14)

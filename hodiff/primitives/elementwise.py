@@ -892,7 +892,8 @@ hypot = elementwise(
     "hypot", np.hypot, (lambda ans, x, y: hypot_cos(x, y), lambda ans, x, y: hypot_cos(y, x)),
     taylor=_taylor_hypot,
 )
-hypot.__doc__ = "sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0)."
+hypot.__doc__ = ("sqrt(x^2 + y^2) entrywise; its derivative at x = y = 0 is taken as 0 (as abs'(0) = 0), its second "
+                 "derivative there is nan.")
 
 
 def _hypot_cos_impl(x, y):
@@ -906,11 +907,13 @@ def _taylor_hypot_cos(ans, primals, series):
 
 
 # d/dx (x / h) = y^2 / h^3 and d/dy = -x y / h^3, as products of the primitive itself: 1 / h - x^2 / h^3
-# (the quotient rule's) cancels where y << x
+# (the quotient rule's) cancels where y << x. At x = y = 0 they are 0 / 0 = nan: hypot's first derivative
+# there is 0 by convention, its second does not exist (the cone's curvature is infinite; PyTorch gives
+# nan too); a divisor guarded to 1 made hypot's Hessian at the origin 0.
 hypot_cos = elementwise(
     "hypot_cos", _hypot_cos_impl,
-    (lambda ans, x, y: true_divide(square(hypot_cos(y, x)), _safe_nonzero(hypot(x, y))),
-     lambda ans, x, y: negative(true_divide(multiply(ans, hypot_cos(y, x)), _safe_nonzero(hypot(x, y))))),
+    (lambda ans, x, y: true_divide(square(hypot_cos(y, x)), hypot(x, y)),
+     lambda ans, x, y: negative(true_divide(multiply(ans, hypot_cos(y, x)), hypot(x, y)))),
     taylor=_taylor_hypot_cos,
 )
 hypot_cos.__doc__ = "x / hypot(x, y) (0 at x = y = 0): hypot's derivative in x; in y it is hypot_cos(y, x)."
@@ -1272,8 +1275,11 @@ conj.__doc__ = "Complex conjugate (identity for real x); linear, VJP conj(g)."
 
 
 def _unit_conjugate(ans, x):
-    """conj(x) / |x|, and 0 where x = 0 (the abs'(0) = 0 convention)."""
-    return true_divide(conj(x), _safe_nonzero(ans))
+    """conj(x) / |x|, and 0 where x = 0 (the abs'(0) = 0 convention), as (re - i im) / hypot(re, im)
+    through hypot_cos, whose own derivative is nan there: |z| is a cone at 0, with no second derivative
+    (conj(x) over a divisor guarded to 1 gave the identity for its Hessian)."""
+    re, im = real(x), imag(x)
+    return subtract(hypot_cos(re, im), multiply(hypot_cos(im, re), 1j))
 
 
 def _abs_vjp(g, ans, x):
