@@ -1308,12 +1308,29 @@ def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
     return reshape(result, shape=(shape_of(x_series)[0],) + tuple(shape_of(ans)))
 
 
+def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
+    """sum(t p) written as c + sum((t - c) p), p = softmax(x) and c the rate of the largest entries (their
+    mean): the same number (sum p = 1), but the nested derivatives of it are moments of t about the
+    dominant entry's rate, not raw moments that cancel (nested order 4 of logsumexp([10x, 12x + 1, x]) lost
+    1.7e-10; a steep fuzz case, seed 421908, 1e-5, where Taylor mode matched mpmath to 1e-14)."""
+    from .reductions import amax
+
+    p = _softmax_of(ans, x, axis, keepdims)
+    top = amax(x, axis=axis, keepdims=True)
+    pivots = where(equal(x, top), full_like(x, 1.0), full_like(x, 0.0))
+    count = _sum(pivots, axis=axis, keepdims=True)
+    count = where(greater(count, 0.0), count, 1.0)
+    pivot_rate = true_divide(_sum(multiply(t, pivots), axis=axis, keepdims=True), count)
+    pivot_rate = where(isfinite(top), pivot_rate, 0.0)  # all -inf (or an inf): sum(t p) as before
+    rest = _sum(multiply(subtract(t, pivot_rate), p), axis=axis, keepdims=keepdims)
+    return add(rest, _sum(pivot_rate, axis=axis, keepdims=keepdims))  # (summing over its length-1 axes)
+
+
 logsumexp_p = Primitive(
     "logsumexp", _logsumexp_impl,
     vjp=(lambda g, ans, x, axis=None, keepdims=False: multiply(
         _with_kept_dims(g, x, axis, keepdims), _softmax_of(ans, x, axis, keepdims)),),
-    jvp=(lambda t, ans, x, axis=None, keepdims=False: _sum(
-        multiply(t, _softmax_of(ans, x, axis, keepdims)), axis=axis, keepdims=keepdims),),
+    jvp=(_logsumexp_jvp,),
     batch=lambda values, batched, axis=None, keepdims=False: logsumexp_p(
         values[0], axis=shift_axis(axis, ndim_of(values[0]) - 1), keepdims=keepdims),
     taylor=_taylor_logsumexp,
