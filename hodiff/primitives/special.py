@@ -1309,13 +1309,16 @@ def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
 
 
 def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
-    """sum(t p) written as c + sum((t - c) p), p = softmax(x) and c the rate of the largest entries (their
-    mean): the same number (sum p = 1), but the nested derivatives of it are moments of t about the
-    dominant entry's rate, not raw moments that cancel (nested order 4 of logsumexp([10x, 12x + 1, x]) lost
-    1.7e-10; a steep fuzz case, seed 421908, 1e-5, where Taylor mode matched mpmath to 1e-14)."""
+    return _about_the_pivot(t, _softmax_of(ans, x, axis, keepdims), x, axis, keepdims)
+
+
+def _about_the_pivot(t, p, x, axis, keepdims):
+    """sum(t p) for weights p summing to 1, written as c + sum((t - c) p), c the rate of x's largest entries
+    (their mean): the same number, but the nested derivatives of it are moments of t about the dominant
+    entry's rate, not raw moments that cancel (nested order 4 of logsumexp([10x, 12x + 1, x]) lost 1.7e-10;
+    a steep fuzz case, seed 421908, 1e-5, where Taylor mode matched mpmath to 1e-14)."""
     from .reductions import amax
 
-    p = _softmax_of(ans, x, axis, keepdims)
     top = amax(x, axis=axis, keepdims=True)
     pivots = where(equal(x, top), full_like(x, 1.0), full_like(x, 0.0))
     count = _sum(pivots, axis=axis, keepdims=True)
@@ -1408,8 +1411,8 @@ weighted_logsumexp_p = Primitive(
             _with_kept_dims(g, a, axis, keepdims), multiply(b, _weights_of(ans, a, axis, keepdims))),
          lambda g, ans, a, b, axis=None, keepdims=False: multiply(
             _with_kept_dims(g, a, axis, keepdims), _weights_of(ans, a, axis, keepdims))),
-    jvp=(lambda t, ans, a, b, axis=None, keepdims=False: _sum(
-            multiply(t, multiply(b, _weights_of(ans, a, axis, keepdims))), axis=axis, keepdims=keepdims),
+    jvp=(lambda t, ans, a, b, axis=None, keepdims=False: _about_the_pivot(
+            t, multiply(b, _weights_of(ans, a, axis, keepdims)), where(equal(b, 0.0), -np.inf, a), axis, keepdims),
          lambda t, ans, a, b, axis=None, keepdims=False: _sum(
             multiply(t, _weights_of(ans, a, axis, keepdims)), axis=axis, keepdims=keepdims)),
     batch=_weighted_logsumexp_batch,
