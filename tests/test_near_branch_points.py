@@ -142,3 +142,23 @@ def test_arctan_derivatives_past_where_the_square_of_x_squared_overflows(order):
     for mode in ("nested", "taylor"):
         got = hd.derivative(hnp.arctan, order=order, mode=mode)(points)
         np.testing.assert_allclose(got, expected, rtol=4e-15, atol=0, err_msg=f"{mode} order {order}")
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_log_cosh_derivatives_where_one_over_cosh_squared_underflows(order):
+    # log(cosh u)'' = 1 - tanh^2 comes, in nested mode, as cosh/cosh - sinh (1/c)/c sinh: (1/c)/c underflows past
+    # u = 355 while sinh^2 would overflow, and the second derivative at u = 562 was 1.0 for 0; true_divide's
+    # y-rule now multiplies the incoming cotangent into x/y before dividing by y again
+    sympy = pytest.importorskip("sympy")
+    u = sympy.symbols("u")
+    derivative = sympy.lambdify(u, sympy.diff(sympy.log(sympy.cosh(u)), u, order), "mpmath")
+    points = np.array([3.0, -30.0, 300.0, 562.0, -562.0, 700.0])
+    with mpmath.workdps(40):
+        expected = np.array([float(derivative(mpmath.mpf(float(p)))) for p in points])
+    f = lambda s: hnp.log(hnp.cosh(s))  # noqa: E731
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(f, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15, err_msg=f"{mode} order {order}")
+    if order == 2:
+        hessians = [hd.hessian(lambda v: hnp.sum(f(v)))(np.array([p])) for p in points]
+        np.testing.assert_allclose(np.ravel(hessians), expected, rtol=1e-12, atol=1e-15, err_msg="hessian")

@@ -273,7 +273,7 @@ def test_backward_nodes_say_what_they_compute():
     f = lecture_neuron(w0, x0, w1, x1, w2)
     f.backward(create_graph=True)
     dot = to_dot(f)
-    # 1/x's rule -upstream/x^2 as nodes; the multiply gates swap their inputs (df/dw1 = upstream * x1)
-    for text in ("n7 = f / n6", "n8 = -n7", "n10 = n9 * n5", "df/dw2 = -n10", "df/dw1 = df/dw2 * x1",
+    # 1/x's rule -(upstream * f)/x as nodes (f = 1/x); the multiply gates swap their inputs (df/dw1 = upstream * x1)
+    for text in ("n7 = 1 * f", "n8 = n7 / n6", "n9 = -n8", "n10 = n9 * n5", "df/dw2 = -n10", "df/dw1 = df/dw2 * x1",
                  "df/dx0 = df/dw2 * w0", "<b>n5</b><br/><b>exp</b>"):
         assert text in dot, text

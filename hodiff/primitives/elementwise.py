@@ -229,9 +229,13 @@ def _taylor_divide(ans, primals, series):
 
 true_divide = elementwise(
     "true_divide", scalar_fast_binary(operator.truediv, np.true_divide),
-    (lambda ans, x, y: true_divide(1.0, y), lambda ans, x, y: negative(true_divide(ans, y))),
+    (lambda ans, x, y: true_divide(1.0, y), None),
     taylor=_taylor_divide,
 )
+# d/dy = -(g (x/y)) / y, not g (-(x/y) / y): x/y^2 alone over- or underflows where the chain's product does
+# not. log(cosh(u))'' at u = 562 is sinh (1/c) / c sinh with c = 1e244: (1/c)/c is 0, (sinh (1/c)) / c is not.
+true_divide.vjp = (true_divide.vjp[0], lambda g, ans, x, y: negative(true_divide(multiply(g, ans), y)))
+true_divide.jvp = (true_divide.jvp[0], lambda t, ans, x, y: negative(true_divide(multiply(t, ans), y)))
 
 
 def _taylor_exp_from(y0, x_series):
@@ -622,8 +626,8 @@ multiply.scalar_impl = operator.mul
 multiply.fast_vjp = (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
 multiply.fast_jvp = (lambda t, ans, x, y: t * y, lambda t, ans, x, y: x * t)
 true_divide.scalar_impl = operator.truediv
-true_divide.fast_vjp = (lambda g, ans, x, y: g * (1.0 / y), lambda g, ans, x, y: g * -(ans / y))
-true_divide.fast_jvp = (lambda t, ans, x, y: t * (1.0 / y), lambda t, ans, x, y: t * -(ans / y))
+true_divide.fast_vjp = (lambda g, ans, x, y: g * (1.0 / y), lambda g, ans, x, y: -(g * ans) / y)
+true_divide.fast_jvp = (lambda t, ans, x, y: t * (1.0 / y), lambda t, ans, x, y: -(t * ans) / y)
 true_divide.declare_reads(answer=(1,), arguments=((1,), (1,)))  # x's rules read y; y's read x / y too
 exp.scalar_impl = math.exp
 exp.fast_vjp = (lambda g, ans, x: g * ans,)
@@ -709,8 +713,11 @@ square.fast_jvp = (lambda t, ans, x: t * (x * 2.0),)
 square.inplace_vjp = lambda g, ans, x: _multiply_into(g, x * 2.0, out=g)
 square.declare_reads(answer=False, arguments=((0,),))
 
-reciprocal = elementwise("reciprocal", np.reciprocal, (lambda ans, x: negative(multiply(ans, ans)),),
+reciprocal = elementwise("reciprocal", np.reciprocal, (None,),
                          taylor=_unary_taylor(lambda ans, x0, xs: S.pow_series(ans, x0, xs, -1.0)))
+# -(g (1/x)) (1/x), not g -(1/x)^2, as true_divide's y-rule: (1/x)^2 alone underflows where g/x^2 need not
+reciprocal.vjp = (lambda g, ans, x: negative(multiply(multiply(g, ans), ans)),)
+reciprocal.jvp = (lambda t, ans, x: negative(multiply(multiply(t, ans), ans)),)
 
 tan = elementwise("tan", np.tan, (lambda ans, x: add(multiply(ans, ans), 1.0),),
                   taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 1, 0, 1)))

@@ -109,7 +109,7 @@ def to_dot(node_or_graph, show_grads=True, *, show_local=False, precision=4, max
         name = graph.name(node)
         head = html.escape(name) if node.primitive is None else html.escape(graph.op_label(node))
         if kind in ("backward", "gradient"):
-            # what the backward node computes, from its operands' names: "n7 = f / n6", "df/dw1 = df/dw2 * x1"
+            # what the backward node computes, from its operands' names: "n8 = n7 / n6", "df/dw1 = df/dw2 * x1"
             head = f"{html.escape(name)} = {html.escape(graph.formula(node))}"
         elif node.primitive is not None and (kind == "output" or node in node_names or graph.backward_nodes):
             # the name on its own line: "f" over "*2", not "f = *2"
