@@ -283,6 +283,35 @@ def test_norm_gradient_is_zero_at_the_zero_vector_and_unit_elsewhere():
     np.testing.assert_allclose(hd.grad(hnp.linalg.norm)(z), np.conj(z) / np.linalg.norm(z), rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+@pytest.mark.parametrize("dtype, phase", [(np.float64, 1), (np.float32, 1), (np.float64, 0.6 + 0.8j)])
+@pytest.mark.parametrize("ord", [None, 3])
+def test_norm_has_no_second_derivative_at_the_zero_vector(dtype, phase, ord):
+    # ||x|| is a cone at 0: order 1 is 0 by convention, and (I - u u^T) / ||x|| has no limit, so every route
+    # gives nan from order 2 on (as PyTorch; the where-guarded root gave a Hessian of 0). Next to 0 the
+    # Hessian is the closed form's, in every route (|phase| = 1: a complex vector of the same norm).
+    f = lambda x: hnp.linalg.norm(x * phase, ord)  # noqa: E731
+    v = np.array([1.0, -2.0, 0.5])
+    zero = np.zeros(3, dtype)
+    assert np.isnan(hd.hessian(f)(zero)).all() and hd.hessian(f)(zero).shape == (3, 3)
+    for mode in ("nested", "taylor"):
+        along = lambda t: f(zero + t * v.astype(dtype))  # noqa: E731
+        assert hd.derivative(along, order=1, mode=mode)(0.0) == 0, mode
+        for order in (2, 3):
+            assert np.isnan(hd.derivative(along, order=order, mode=mode)(0.0)), (mode, order)
+    if ord is None:
+        x = (1e-150 * v).astype(dtype) if dtype == np.float64 else (1e-12 * v).astype(dtype)
+        n = np.linalg.norm(x.astype(np.float64))
+        u = x.astype(np.float64) / n
+        closed = (np.eye(3) - np.outer(u, u)) / n
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(hd.hessian(f)(x), closed, rtol=rtol, atol=rtol * np.abs(closed).max())
+        w = np.array([0.3, 1.0, -1.0])  # not along x, where the curvature is 0
+        for mode in ("nested", "taylor"):
+            got = hd.derivative(lambda t: f(x + t * w.astype(dtype)), order=2, mode=mode)(dtype(0))
+            np.testing.assert_allclose(got, w @ closed @ w, rtol=rtol, err_msg=mode)
+
+
 def test_spectral_and_nuclear_norm_gradients():
     a = RNG.standard_normal((4, 3))
     u, s, vh = np.linalg.svd(a, full_matrices=False)

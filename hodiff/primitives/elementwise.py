@@ -52,7 +52,8 @@ __all__ = [
     "equal", "not_equal",
     "expm1", "log1p", "log2", "log10", "exp2", "cbrt", "square", "reciprocal", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "sinc", "sinc_derivative",
-    "hypot", "hypot_cos", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax", "fmin", "clip", "remainder", "fmod",
+    "hypot", "hypot_cos", "cone_root", "cone_root_slope", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax",
+    "fmin", "clip", "remainder", "fmod",
     "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
     "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full_like",
     "deg2rad", "rad2deg", "float_power",
@@ -924,6 +925,55 @@ hypot_cos = elementwise(
     taylor=_taylor_hypot_cos,
 )
 hypot_cos.__doc__ = "x / hypot(x, y) (0 at x = y = 0): hypot's derivative in x; in y it is hypot_cos(y, x)."
+
+
+# --------------------------------------------------------------- the norms' root: a cone at s = 0
+#
+# ||x|| = s**q with s = sum |x|^p, q = 1/p. Its first derivative at x = 0 is 0 by convention (as PyTorch's);
+# the second does not exist (the cone's curvature is infinite). A where-guarded s**q made every order 0 there,
+# so the Hessian of norm at the zero vector was 0. cone_root's slope is its own primitive, 0 at s = 0, whose
+# derivative (q - 1) slope / s is 0 / 0 = nan there: order 1 is 0, every higher order nan, as for hypot.
+
+def _cone_root_impl(s, q):
+    return np.sqrt(s) if q == 0.5 else np.power(s, q)
+
+
+def _cone_root_slope_impl(s, q):
+    positive = s > 0
+    safe = np.where(positive, s, 1)
+    slope = 0.5 / np.sqrt(safe) if q == 0.5 else q * np.power(safe, q - 1)
+    return np.where(positive, slope, 0)
+
+
+def _coefficient_rows(series):
+    """The orders 1..K of a (K,) + shape series, shaped to broadcast against it."""
+    order = series.shape[0]
+    return np.arange(1, order + 1).reshape((order,) + (1,) * (series.ndim - 1))
+
+
+def _taylor_cone_root(ans, primals, series):
+    s0, q = primals
+    # at s0 = 0, as nested mode: order 1 is the slope 0 times s_1, order k > 1 holds the slope's nan derivative
+    # (whatever s's series: abs's convention makes |x|^p's series 0 at x = 0)
+    at_zero = np.where(_coefficient_rows(series[0]) == 1, 0.0, np.nan).astype(dtype_of(series[0]))
+    return where(equal(s0, 0), at_zero, _taylor_pow_const(ans, s0, series[0], q))
+
+
+def _taylor_cone_root_slope(ans, primals, series):
+    s0, q = primals
+    out = _taylor_pow_const(ans, s0, series[0], q - 1)  # q s^(q-1): the recurrence is linear in ans
+    return where(equal(s0, 0), np.nan, out)
+
+
+cone_root = elementwise("cone_root", _cone_root_impl, (lambda ans, s, q: cone_root_slope(s, q), None),
+                        taylor=_taylor_cone_root)
+cone_root.__doc__ = "s**q for s >= 0 (a norm's root, q = 1/p): derivative 0 at s = 0, higher ones nan there."
+cone_root_slope = elementwise("cone_root_slope", _cone_root_slope_impl, (None, None), taylor=_taylor_cone_root_slope)
+# d/ds = (q - 1) ans / s, with the incoming g multiplied in before the division: next to s = 0, ans / s alone
+# overflows (s = 1e-300: 1e450) where g (~ ds) brings the product back (a 2-norm's Hessian at 1e-150 was inf)
+cone_root_slope.vjp = (lambda g, ans, s, q: true_divide(multiply(multiply(g, ans), q - 1.0), s), None)
+cone_root_slope.jvp = (lambda t, ans, s, q: true_divide(multiply(multiply(t, ans), q - 1.0), s), None)
+cone_root_slope.__doc__ = "q s**(q - 1), and 0 at s = 0: cone_root's derivative; its own is nan at s = 0."
 
 
 def _softmax_weight(name, log_base):

@@ -77,6 +77,7 @@ from .elementwise import (
     _may_hold_true,
     absolute,
     add,
+    cone_root,
     conj,
     equal,
     greater,
@@ -86,7 +87,6 @@ from .elementwise import (
     not_equal,
     power,
     real,
-    sqrt,
     subtract,
     true_divide,
     where,
@@ -1834,12 +1834,10 @@ def np_matrix_transpose(x, /):
 # ------------------------------------------------------------------ norms
 
 def _two_norm(x, axes, keepdims):
-    """sqrt(sum |x|^2) over ``axes``, with derivative 0 (not nan) at the zero vector, as PyTorch."""
+    """sqrt(sum |x|^2) over ``axes``: at the zero vector derivative 0 (not nan), as PyTorch, and nan from order 2
+    on (cone_root), as the cone has no curvature there."""
     squares = real(multiply(x, conj(x))) if np.issubdtype(dtype_of(x), np.complexfloating) else multiply(x, x)
-    total = S.sum(squares, axis=axes, keepdims=keepdims)
-    positive = greater(total, 0.0)
-    ones = S.ones_like(total)
-    return where(positive, sqrt(where(positive, total, ones)), S.zeros_like(total))
+    return cone_root(S.sum(squares, axis=axes, keepdims=keepdims), 0.5)
 
 
 def _vector_norm(x, ord, axis, keepdims):
@@ -1857,11 +1855,9 @@ def _vector_norm(x, ord, axis, keepdims):
         return S.sum(nonzero, axis=(axis,), keepdims=keepdims)
     if ord == 1:
         return S.sum(magnitude, axis=(axis,), keepdims=keepdims)
-    # sum(|x|^p)^(1/p), with derivative 0 at the zero vector.
+    # sum(|x|^p)^(1/p), with derivative 0 at the zero vector and nan from order 2 on, as the 2-norm.
     total = S.sum(power(magnitude, float(ord)), axis=(axis,), keepdims=keepdims)
-    positive = greater(total, 0.0)
-    ones = S.ones_like(total)
-    return where(positive, power(where(positive, total, ones), 1.0 / float(ord)), S.zeros_like(total))
+    return cone_root(total, 1.0 / float(ord))
 
 
 def _svdvals_over(x, axes):
