@@ -1,8 +1,8 @@
 """hodiff.nn: activations and losses, differentiable to every order.
 
 Activations act entrywise on arrays of any shape. sigmoid, relu, softplus and
-logsumexp are primitives (one graph node each, rules reusing the answer:
-sigmoid' = s (1 - s), logsumexp's VJP is g * softmax); the rest are
+logsumexp are primitives (one graph node each: sigmoid' = expit(x) expit(-x),
+exact where s rounds to 1, logsumexp's VJP is g * softmax); the rest are
 compositions of hodiff primitives.
 
 Conventions at kinks (derivatives of every order follow from them):

@@ -162,3 +162,34 @@ def test_log_cosh_derivatives_where_one_over_cosh_squared_underflows(order):
     if order == 2:
         hessians = [hd.hessian(lambda v: hnp.sum(f(v)))(np.array([p])) for p in points]
         np.testing.assert_allclose(np.ravel(hessians), expected, rtol=1e-12, atol=1e-15, err_msg="hessian")
+
+
+_LOGISTIC = [("expit", hsp.expit, lambda s: 1 / (1 + s.exp(-s.Symbol("x"))), 0),
+             ("softplus", hsp.softplus, lambda s: s.log(1 + s.exp(s.Symbol("x"))), 1),
+             ("log_expit", hsp.log_expit, lambda s: -s.log(1 + s.exp(-s.Symbol("x"))), 1)]
+
+
+@pytest.mark.parametrize("name, f, expression, shift", _LOGISTIC, ids=[c[0] for c in _LOGISTIC])
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_logistic_derivatives_where_the_sigmoid_saturates_and_near_zero(name, f, expression, shift, order):
+    # expit' was ans (1 - ans), which cancels where expit rounds to 1 (expit'(30) 1e-3 off, expit'(40) 0 for
+    # 4.2e-18; softplus'' and log_expit'' the same), and expit'' held 1 - 2 ans, which cancels at x ~ 0
+    # (6e-9 off at 1e-8). Now w = expit(x) expit(-x) and w' = -w tanh(x / 2). Reference: sympy's derivative in
+    # mpmath at 250 digits (its own terms cancel at x = 200 below ~180).
+    sympy = pytest.importorskip("sympy")
+    order += shift  # softplus' and log_expit' are sigmoids: their first derivatives were already exact
+    x = sympy.Symbol("x")
+    derivative = sympy.lambdify(x, sympy.diff(expression(sympy), x, order), "mpmath")
+    points = np.array([-200.0, -40.0, -30.0, -20.0, -1e-8, 1e-8, 0.7, 20.0, 30.0, 40.0, 200.0])
+    with mpmath.workdps(250):
+        expected = np.array([float(derivative(mpmath.mpf(float(p)))) for p in points])
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(f, order=order, mode=mode)(points)
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0, err_msg=f"{name} {mode} order {order}")
+    if order == 1:  # the plain-value fast paths, Python floats and arrays
+        np.testing.assert_allclose([hd.grad(f)(float(p)) for p in points], expected, rtol=1e-14, atol=0)
+        np.testing.assert_allclose(hd.grad(lambda v: hnp.sum(f(v)))(points), expected, rtol=1e-14, atol=0)
+    single = hd.derivative(f, order=order, mode="nested")(points.astype(np.float32))
+    assert single.dtype == np.float32
+    normal = np.abs(expected) > np.finfo(np.float32).tiny
+    np.testing.assert_allclose(single[normal], expected[normal], rtol=2e-6, err_msg="float32")

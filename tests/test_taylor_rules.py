@@ -161,6 +161,9 @@ ROWS = [
     TaylorRow("astype[complex]", E.astype, _u((3,)), params={"dtype": np.dtype(np.complex128)}),
     # special functions
     TaylorRow("expit", P.expit, _u((3,), low=-4, high=4)),
+    TaylorRow("expit[saturated]", P.expit, _u((3,), low=25, high=40)),
+    TaylorRow("logistic_density", P.logistic_density, _u((3,), low=-4, high=4)),
+    TaylorRow("logistic_density[saturated]", P.logistic_density, _u((3,), low=-40, high=-25)),
     TaylorRow("softplus", P.softplus, _u((3,), low=-4, high=4)),
     TaylorRow("log_expit", P.log_expit, _u((3,), low=-4, high=4)),
     TaylorRow("logit", P.logit, _u((3,), low=0.1, high=0.9)),

@@ -976,6 +976,60 @@ cone_root_slope.jvp = (lambda t, ans, s, q: true_divide(multiply(multiply(t, ans
 cone_root_slope.__doc__ = "q s**(q - 1), and 0 at s = 0: cone_root's derivative; its own is nan at s = 0."
 
 
+def _expit_float(x):
+    """scipy's expit for a Python float, bit for bit (scipy computes 1 / (1 + exp(-x)) too);
+    math.exp overflows (x < -709.78) where scipy returns 0.0: the caller then asks scipy."""
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _expit_complement_float(x):
+    """1 - expit(x) = expit(-x) for a Python float, without the cancellation of 1 - expit(x) at x >> 0."""
+    return 1.0 / (1.0 + math.exp(x)) if x < 709.0 else math.exp(-x)
+
+
+def _logistic_density_float(x):
+    return _expit_float(x) * _expit_complement_float(x)  # math.exp overflows below x = -709.78: numpy's then
+
+
+_logistic_density_impl = scalar_fast_unary(_logistic_density_float,
+                                           lambda x: np.multiply(_expit(x), _expit(np.negative(x))))
+
+
+def _sigmoid_series(y0, x0, xs, sign=1.0, with_slope=False):
+    """Series of y = expit(sign x(t)), y0 = expit(sign x0) (and of its slope w, with_slope) from the Riccati
+    recurrence y' = y (1 - y) x', told w(x0) and 1 - 2 y0 = -tanh(sign x0 / 2) exactly: y0 (1 - y0) and
+    1 - 2 y0 round them away at saturation and at x0 ~ 0."""
+    return S.riccati(y0, S.scale(xs, sign), 0, 1, -1, slope0=logistic_density(x0),
+                     rate0=negative(tanh(multiply(x0, 0.5 * sign))), with_slope=with_slope)
+
+
+def _traced_expit(x):
+    from .special import expit  # special.py's primitive, built on this module
+
+    return expit(x)
+
+
+# expit'(x) = w(x) = expit(x) expit(-x), not ans (1 - ans): that cancels where expit saturates (expit'(30) was
+# 1e-3 off and expit'(40) 0 for 4.2e-18); w' = -w tanh(x / 2), not w (1 - 2 ans), which cancels at x ~ 0
+logistic_density = elementwise(
+    "logistic_density", _logistic_density_impl,
+    (lambda ans, x: negative(multiply(ans, tanh(multiply(x, 0.5)))),),
+    taylor=_unary_taylor(lambda ans, x0, xs: _sigmoid_series(_traced_expit(x0), x0, xs, with_slope=True)[1]))
+logistic_density.__doc__ = "expit(x) expit(-x), the logistic density (expit's derivative); derivative -w tanh(x / 2)."
+
+def _weight_argument(x, y, log_base):
+    """d = ln(b) (x - y), whose expit is logaddexp's weight of x; 0 where x and y are the same infinity (the
+    weights split evenly there)."""
+    difference = subtract(x, y)
+    difference = where(isinf(x), where(equal(x, y), 0.0, difference), difference)
+    return difference if log_base == 1.0 else multiply(difference, log_base)
+
+
+def _weight_series(w0, d_series, d0):
+    """Series of the weight expit(d(t)), w0 = expit(d0): the Riccati recurrence told w'(d0) and 1 - 2 w0 exactly."""
+    return S.riccati(w0, d_series, 0, 1, -1, slope0=logistic_density(d0), rate0=negative(tanh(multiply(d0, 0.5))))
+
+
 def _softmax_weight(name, log_base):
     """g times the derivative of logaddexp (log_base 1) or logaddexp2 (log_base ln 2) in x.
 
@@ -1007,9 +1061,11 @@ def _softmax_weight(name, log_base):
 
     def slope(sign):
         def rule(t, ans, g, x, y):
-            w = primitive(1.0, x, y)
-            # ln(b) g w (1 - w): exactly 0 where w is 0 or 1 (saturated, or x = y = inf)
-            return multiply(t, multiply3(g, w, subtract(1.0, w), scale=sign * log_base))
+            # ln(b) g w(d), the logistic density of d = ln(b) (x - y): w (1 - w) of the rounded weight cancelled
+            # where it saturates (logaddexp(x, 0)'' at x = 30 was 1e-3 off). x = y = inf: d = 0, w = 1/4, as
+            # the weights' even split
+            density = logistic_density(_weight_argument(x, y, log_base))
+            return multiply(t, multiply(multiply(g, density), sign * log_base))
 
         return rule
 
@@ -1018,7 +1074,8 @@ def _softmax_weight(name, log_base):
         gs, xs, ys = _binary_series(ans, series)
         difference = S.scale(S.minus(xs, ys), log_base)
         w0 = primitive(1.0, x0, y0)
-        ws = None if difference is None else S.riccati(w0, _broadcast_like(difference, w0), 0, 1, -1)
+        ws = None if difference is None else _weight_series(w0, _broadcast_like(difference, w0),
+                                                            _weight_argument(x0, y0, log_base))
         return S.finish_series(S.product(g0, gs, w0, ws), ans, S.order_of(series))
 
     rules = (linear_in_g, slope(1.0), slope(-1.0))
@@ -1051,10 +1108,12 @@ def _logaddexp_series(ans, x0, y0, xs, ys):
     difference = S.minus(xs, ys)
     if difference is None:
         return None
+    d0 = _weight_argument(x0, y0, 1.0)
     parts = []
     for own, weight, sign in ((xs, w0, 1.0), (ys, v0, -1.0)):
         if own is not None:
-            parts.append(S.integrate(own, weight, S.riccati(weight, S.scale(difference, sign), 0, 1, -1)))
+            series = _weight_series(weight, S.scale(difference, sign), multiply(d0, sign))
+            parts.append(S.integrate(own, weight, series))
     return parts[0] if len(parts) == 1 else S.plus(*parts)
 
 

@@ -180,32 +180,41 @@ def integrate(x_series, v0, v_series):
     return multiply(getitem(product, index=slice(1, None)), inverse_k.reshape((order,) + member))
 
 
-def riccati(y0, x_series, a, b, c):
+def riccati(y0, x_series, a, b, c, *, slope0=None, rate0=None, with_slope=False):
     """Series of y with y' = (a + b y + c y^2) x' for Python numbers a, b, c.
 
     tan: (1, 0, 1); the logistic sigmoid: (0, 1, -1) (tanh is (1, 0, -1)).
-    z = a + b y + c y^2 is carried along: z_k = b y_k + c sum_i y_i y_{k-i}.
+    z = a + b y + c y^2 is carried along: z_k = (b + 2 c y_0) y_k + c sum_{i=1..k-1} y_i y_{k-i}.
+    ``slope0`` = z(y_0) and ``rate0`` = b + 2 c y_0 are the caller's where it knows them better than the
+    polynomials round: the sigmoid's y0 (1 - y0) cancels at saturation, where expit(x) expit(-x) does not, and
+    its 1 - 2 y0 cancels at x ~ 0, where -tanh(x / 2) does not. ``with_slope``: also return z's series.
     """
     from .shape import concatenate, sum
 
     order = shape_of(x_series)[0]
     matrix = _recurrence_matrix(_weights("j/k", order), x_series)
-    z0 = None
-    for coefficient, value in ((b, y0), (c, multiply(y0, y0))):
-        if coefficient:
-            z0 = plus(z0, scale(value, coefficient))
-    z0 = add(z0, a) if a else z0
-    y_newest_first = y_oldest_first = _history(y0)
-    z_history = _history(z0)
+    if slope0 is None:
+        for coefficient, value in ((b, y0), (c, multiply(y0, y0))):
+            if coefficient:
+                slope0 = plus(slope0, scale(value, coefficient))
+        slope0 = add(slope0, a) if a else slope0
+    if rate0 is None:
+        rate0 = add(scale(y0, 2 * c), b) if c else b
+    y_newest_first = _history(y0)
+    inner_oldest = inner_newest = None  # y_1..y_{k-1}, oldest and newest first
+    z_history = _history(slope0)
     for k in range(1, order + 1):
         y_k = _next_coefficient(matrix, k, z_history)
         y_newest_first = _prepend(y_k, y_newest_first)
-        if k < order:
-            y_oldest_first = concatenate(y_oldest_first, y_k, axis=0)
-            z_k = scale(sum(multiply(y_oldest_first, y_newest_first), axis=0, keepdims=True), c) if c else None
-            z_k = plus(z_k, scale(y_k, b)) if b else z_k
+        if k < order or with_slope:
+            z_k = multiply(y_k, rate0)
+            if c and inner_oldest is not None:
+                z_k = add(z_k, scale(sum(multiply(inner_oldest, inner_newest), axis=0, keepdims=True), c))
             z_history = _prepend(z_k, z_history)
-    return _in_order(y_newest_first, order)
+            inner_oldest = y_k if inner_oldest is None else concatenate(inner_oldest, y_k, axis=0)
+            inner_newest = y_k if inner_newest is None else _prepend(y_k, inner_newest)
+    ys = _in_order(y_newest_first, order)
+    return (ys, _in_order(z_history, order)) if with_slope else ys
 
 
 def _is_linear_path(x_series):

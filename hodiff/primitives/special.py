@@ -33,7 +33,10 @@ from ..core.trace import Primitive, Tracer
 from ..interpreters.batch import BatchTracer
 from . import series as S
 from .elementwise import (
+    _expit_float,
     _is_complex,
+    _logistic_density_impl,
+    _sigmoid_series,
     _sin_cos_series,
     _unary_taylor,
     add,
@@ -47,6 +50,7 @@ from .elementwise import (
     less,
     log,
     log1p,
+    logistic_density,
     multiply,
     negative,
     rint,
@@ -101,27 +105,20 @@ def _next_order(name):
 
 # --------------------------------------------------------------- logistic family
 
-def _expit_float(x):
-    """scipy's expit for a Python float, bit for bit (scipy computes 1 / (1 + exp(-x)) too);
-    math.exp overflows (x < -709.78) where scipy returns 0.0: the caller then asks scipy."""
-    return 1.0 / (1.0 + math.exp(-x))
-
-
-expit = elementwise("expit", scalar_fast_unary(_expit_float, sp.expit),
-                    (lambda ans, x: multiply(ans, subtract(1.0, ans)),),
-                    taylor=_unary_taylor(lambda ans, x0, xs: S.riccati(ans, xs, 0, 1, -1)))
-expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative ans (1 - ans)."
+expit = elementwise("expit", scalar_fast_unary(_expit_float, sp.expit), (lambda ans, x: logistic_density(x),),
+                    taylor=_unary_taylor(lambda ans, x0, xs: _sigmoid_series(ans, x0, xs)))
+expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative expit(x) expit(-x)."
 # The sigmoid neuron is the lecture's example: plain-value fast paths as the basic ops have them.
 expit.scalar_impl = _expit_float
-expit.fast_vjp = expit.fast_jvp = (lambda g, ans, x: g * (ans * (1.0 - ans)),)
-expit.inplace_vjp = lambda g, ans, x: np.multiply(g, ans * (1.0 - ans), out=g)
-expit.declare_reads(answer=True, arguments=((),))
+expit.fast_vjp = expit.fast_jvp = (lambda g, ans, x: g * _logistic_density_impl(x),)
+expit.inplace_vjp = lambda g, ans, x: np.multiply(g, _logistic_density_impl(x), out=g)
+expit.declare_reads(answer=False, arguments=((0,),))
 
 
 def _integral_of_sigmoid(x0, xs, sign):
     """Series of y with y' = expit(sign x) x' (softplus: sign 1, log_expit: sign -1)."""
-    v0 = expit(multiply(x0, sign))
-    return S.integrate(xs, v0, S.riccati(v0, S.scale(xs, sign), 0, 1, -1))
+    y0 = expit(multiply(x0, sign))
+    return S.integrate(xs, y0, _sigmoid_series(y0, x0, xs, sign))
 
 
 softplus = elementwise(

@@ -31,12 +31,8 @@ POINTS = {"float64": (-1e8, -300.0, -30.0, -3.0, -0.5, -1e-8, 1e-8, 0.5, 0.999, 
 # and carries its rounding (relative to a derivative that is tiny where the answer saturates at +-1 or 1).
 KNOWN = {
     "tanh": "1 - tanh(x)^2 from the rounded tanh: 0 once tanh rounds to +-1 (|x| > 19 in float64, 9 in float32)",
-    "expit": "expit (1 - expit) from the rounded expit: its relative error grows as exp(|x|) eps",
-    "log_expit": "its 2nd and 3rd derivatives are expit's",
-    "softplus": "its 2nd and 3rd derivatives are expit's",
     "log_ndtr": "the 3rd derivative's erfcx terms cancel to leading order in the far left tail: float32 keeps "
                 "~1 / (x^2 eps) of it (3e-3 off at x = -300), float64 gives 0 for 2e-24 at x = -1e8",
-    "logaddexp(x; 2)": "its 2nd derivative is expit's slope w (1 - w) of the rounded weight w",
     "sinc": "numpy's sinc rounds pi x (x = 1e8: sin of it is ~1e-8 off zero), and its derivatives follow",
     "ndtr": "its 3rd derivative (x^2 - 1) phi(x) rounds x^2 near |x| = 1 (3.4e-5 in float32 at x = 0.999)",
     **{name: f"scipy's own {name} is ~1e-8 off at |x| = 1e8 (its asymptotic phase), and its derivatives are "
