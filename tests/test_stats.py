@@ -229,6 +229,25 @@ def test_float32_in_float32_out(a):
         assert np.result_type(value) == np.float32
 
 
+def test_a_float32_parameter_beside_python_numbers_gives_float32_at_every_order():
+    # the methods' hnp ops on x = 0.3, loc = 0.0 alone made strong float64 values, so gamma.logpdf(0.3, a) of a
+    # float32 a was float64 with float64 second derivatives while its grad was float32; Python numbers now take
+    # the arrays' dtype, as numpy's promotion does
+    a = np.float32(3.0)
+    cases = {"gamma.logpdf in a": lambda s: hst.gamma.logpdf(0.3, s), "beta.logpdf in a": lambda s: hst.beta.logpdf(
+        0.3, s, 2.0), "poisson.logpmf in mu": lambda m: hst.poisson.logpmf(3, m), "t.cdf in x": lambda x: hst.t.cdf(
+        x, 4.0, 0.0, 2.0), "norm.logsf in scale": lambda s: hst.norm.logsf(1.0, 0.0, s)}
+    for name, f in cases.items():
+        assert np.result_type(f(a)) == np.float32, name
+        for mode in ("nested", "taylor"):
+            for order in (1, 2, 3):
+                got = hd.derivative(f, order=order, mode=mode)(a)
+                assert np.result_type(got) == np.float32, (name, mode, order)
+                want = hd.derivative(f, order=order, mode=mode)(np.float64(a))
+                np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-6, err_msg=f"{name} {mode} {order}")
+    assert np.result_type(hst.gamma.logpdf(0.3, 3.0)) == np.float64  # Python numbers alone: float64, as scipy
+
+
 def test_vmap_over_parameters():
     x = np.linspace(0.2, 5, 4)
     shapes = np.array([0.7, 1.5, 3.0])

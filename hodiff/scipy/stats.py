@@ -38,6 +38,7 @@ exponent a log x - x - log Gamma(a) loses digits as it grows).
 -0.231849
 """
 
+import functools
 import math
 
 import numpy as np
@@ -312,10 +313,40 @@ def _beta_fraction(a, b, x, depth):
     return 1.0 / (1.0 + tail)
 
 
+def _dtype(value):
+    return np.asarray(value).dtype if isinstance(value, (list, tuple)) else dtype_of(value)
+
+
+def _numbers_take_the_arrays_dtype(method):
+    """method with numpy's promotion of Python numbers among its arguments: beside arrays (or traced values)
+    they take those arguments' dtype, so a float32 parameter with x = 0.3 and loc = 0.0 gives float32 values
+    and derivatives of every order (the methods' hnp ops on Python numbers alone would give strong float64)."""
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        values = list(args) + list(kwargs.values())
+        numbers = [_is_python_number(v) for v in values]
+        if any(numbers) and not all(numbers):
+            others = [_dtype(v) for v, number in zip(values, numbers) if not number and v is not None
+                      and not isinstance(v, bool)]
+            dtype = np.result_type(*others, 0.0) if others else None
+            if dtype is not None and np.issubdtype(dtype, np.inexact):
+                args = [np.asarray(v, dtype=dtype) if _is_python_number(v) else v for v in args]
+                kwargs = {k: np.asarray(v, dtype=dtype) if _is_python_number(v) else v for k, v in kwargs.items()}
+        return method(self, *args, **kwargs)
+
+    return wrapped
+
+
 class _Distribution:
     """A namespace of functions under scipy.stats names (the object itself holds no state)."""
 
     name = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for attribute, value in list(vars(cls).items()):
+            if callable(value) and not attribute.startswith("_"):
+                setattr(cls, attribute, _numbers_take_the_arrays_dtype(value))
 
     def __repr__(self):
         return f"<hodiff.scipy.stats.{self.name}>"
