@@ -300,3 +300,37 @@ def test_vmap_of_grad_through_batched_indices():
                      lambda v: hnp.sum(hnp.sort(v) * weights)):
         batched = hd.vmap(hd.grad(function))(x)
         np.testing.assert_allclose(batched, np.stack([hd.grad(function)(member) for member in x]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_logsumexp_and_softmax_hessians_where_one_entry_dominates(dtype):
+    # The Hessian of logsumexp is diag(p) - p p^T; at a dominant entry p0 - p0^2 rounded to 0 (4.2e-18 at
+    # [0, -40, -800]) and the softmax's Jacobian p (t - sum(t p)) the same. softmax_weights' rule takes t about
+    # the dominant entry's rate, so p0 (1 - p0) comes as p0 sum_{j != 0} p_j. Reference: mpmath, 50 digits.
+    import mpmath
+
+    import hodiff.scipy.special as hsp
+
+    x = np.array([0.0, -40.0, -80.0 if dtype == np.float32 else -800.0, -45.0])
+    with mpmath.workdps(50):
+        e = [mpmath.exp(mpmath.mpf(v)) for v in x]
+        p = [v / mpmath.fsum(e) for v in e]
+        lse_hessian = np.array([[float((i == j) * p[i] - p[i] * p[j]) for j in range(4)] for i in range(4)])
+        # d^2 p_0 / dx_i dx_j = p_0 ((d_0i - p_i)(d_0j - p_j) - (d_ij p_i - p_i p_j))
+        softmax_hessian = np.array([[float(p[0] * (((i == 0) - p[i]) * ((j == 0) - p[j]) - ((i == j) - p[j]) * p[i]))
+                                     for j in range(4)] for i in range(4)])
+    rtol = 1e-13 if dtype == np.float64 else 1e-5  # float32: exp(-80 - lse) rounds -80.05 (its cond: 80 eps)
+    normal = np.abs(lse_hessian) > np.finfo(dtype).tiny
+    got = hd.hessian(hsp.logsumexp)(x.astype(dtype))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got[normal], lse_hessian[normal], rtol=rtol)
+    got = hd.hessian(lambda v: hsp.softmax(v)[0])(x.astype(dtype))
+    normal = np.abs(softmax_hessian) > np.finfo(dtype).tiny
+    np.testing.assert_allclose(got[normal], softmax_hessian[normal], rtol=rtol)
+    along = np.array([1.0, 0.5, -1.0, 2.0], dtype=dtype)  # third order, nested and Taylor, against mpmath
+    with mpmath.workdps(50):
+        third = float(mpmath.diff(lambda s: mpmath.log(mpmath.fsum(
+            mpmath.exp(mpmath.mpf(float(v)) + s * float(d)) for v, d in zip(x, along))), 0, 3))
+    for mode in ("nested", "taylor"):
+        got = hd.derivative(lambda s: hsp.logsumexp(x.astype(dtype) + s * along), order=3, mode=mode)(dtype(0))
+        np.testing.assert_allclose(got, third, rtol=1e-9 if dtype == np.float64 else 1e-4, err_msg=mode)

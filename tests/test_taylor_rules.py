@@ -46,6 +46,10 @@ class TaylorRow:
         return self.name
 
 
+def _with_logsumexp(x, axis):
+    return x, sp.logsumexp(x, axis=axis, keepdims=True)
+
+
 def _u(*shapes, low=-2.0, high=2.0):
     return lambda rng: tuple(rng.uniform(low, high, size=s) for s in shapes)
 
@@ -213,6 +217,11 @@ ROWS = [
     TaylorRow("logsumexp[all]", P.logsumexp_p, _u((2, 3))),
     TaylorRow("logsumexp[axis=1]", P.logsumexp_p, _u((2, 3, 4)), params={"axis": (1,), "keepdims": False}),
     TaylorRow("logsumexp[axes,keepdims]", P.logsumexp_p, _u((2, 3, 4)), params={"axis": (0, 2), "keepdims": True}),
+    TaylorRow("softmax_weights[axis=1]", P.softmax_weights,
+              lambda rng: _with_logsumexp(rng.uniform(-2, 2, (2, 3)), (1,)), params={"axis": (1,)}, traced=(0,)),
+    TaylorRow("softmax_weights[all, dominant]", P.softmax_weights,
+              lambda rng: _with_logsumexp(rng.uniform(-2, 2, (2, 3)) + 40 * np.eye(2, 3), None),
+              params={"axis": None}, traced=(0,)),
     TaylorRow("weighted_logsumexp[all]", P.weighted_logsumexp_p, lambda rng: (rng.uniform(-2, 2, (2, 3)),
                                                                           rng.uniform(0.2, 2, (2, 3)))),
     TaylorRow("weighted_logsumexp[axis=1, a zero weight]", P.weighted_logsumexp_p,

@@ -1271,12 +1271,6 @@ def _with_kept_dims(value, x, axis, keepdims):
     return expand_dims(value, axis)
 
 
-def _softmax_of(ans, x, axis, keepdims):
-    """exp(x - logsumexp): the weights of the VJP (safe when every entry is -inf)."""
-    ans = _with_kept_dims(ans, x, axis, keepdims)
-    return exp(subtract(x, where(isfinite(ans), ans, 0.0)))
-
-
 def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
     """y(t) = c(t) + log(sum(exp(x(t) - c(t)))) with c(t) the series of the largest entry.
 
@@ -1306,14 +1300,12 @@ def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
 
 
 def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
-    return _about_the_pivot(t, _softmax_of(ans, x, axis, keepdims), x, axis, keepdims)
+    p = softmax_weights(x, _with_kept_dims(ans, x, axis, keepdims), axis=axis)
+    return _about_the_pivot(t, p, x, axis, keepdims)
 
 
-def _about_the_pivot(t, p, x, axis, keepdims):
-    """sum(t p) for weights p summing to 1, written as c + sum((t - c) p), c the rate of x's largest entries
-    (their mean): the same number, but the nested derivatives of it are moments of t about the dominant
-    entry's rate, not raw moments that cancel (nested order 4 of logsumexp([10x, 12x + 1, x]) lost 1.7e-10;
-    a steep fuzz case, seed 421908, 1e-5, where Taylor mode matched mpmath to 1e-14)."""
+def _pivot_rate(t, x, axis):
+    """The mean of t over x's largest entries along axis (kept dims); 0 where those are not finite."""
     from .reductions import amax
 
     top = amax(x, axis=axis, keepdims=True)
@@ -1321,15 +1313,61 @@ def _about_the_pivot(t, p, x, axis, keepdims):
     count = _sum(pivots, axis=axis, keepdims=True)
     count = where(greater(count, 0.0), count, 1.0)
     pivot_rate = true_divide(_sum(multiply(t, pivots), axis=axis, keepdims=True), count)
-    pivot_rate = where(isfinite(top), pivot_rate, 0.0)  # all -inf (or an inf): sum(t p) as before
+    return where(isfinite(top), pivot_rate, 0.0)  # all -inf (or an inf): sum(t p) as before
+
+
+def _about_the_pivot(t, p, x, axis, keepdims):
+    """sum(t p) for weights p summing to 1, written as c + sum((t - c) p), c the rate of x's largest entries
+    (their mean): the same number, but the nested derivatives of it are moments of t about the dominant
+    entry's rate, not raw moments that cancel (nested order 4 of logsumexp([10x, 12x + 1, x]) lost 1.7e-10;
+    a steep fuzz case, seed 421908, 1e-5, where Taylor mode matched mpmath to 1e-14)."""
+    pivot_rate = _pivot_rate(t, x, axis)
     rest = _sum(multiply(subtract(t, pivot_rate), p), axis=axis, keepdims=keepdims)
     return add(rest, _sum(pivot_rate, axis=axis, keepdims=keepdims))  # (summing over its length-1 axes)
+
+
+def _softmax_weights_impl(x, lse, axis=None):
+    lse = backends.asarray(lse)
+    return np.exp(np.subtract(x, np.where(np.isfinite(lse), lse, 0)))
+
+
+def _softmax_weights_rule(t, ans, x, lse, axis=None):
+    """p (t - sum(t p)) (the JVP and, the Jacobian diag(p) - p p^T being symmetric, the VJP), as
+    p ((t - c) - sum((t - c) p)) with c the rate of x's largest entry: p0 (1 - p0) of a dominant entry is
+    then p0 sum_{j != 0} p_j, not p0 - p0^2, which rounds to 0 (the Hessian of logsumexp at [0, -40] was 0 for
+    4.2e-18, softmax's 28% off in float32 at [1000, 1000, 990])."""
+    p = ans
+    about = subtract(t, _pivot_rate(t, x, axis))
+    return multiply(p, subtract(about, _sum(multiply(about, p), axis=axis, keepdims=True)))
+
+
+def _taylor_softmax_weights(ans, primals, series, axis=None):
+    (x0, lse0), x_series = primals, series[0]
+    if x_series is None:
+        return None
+    lse_series = _taylor_logsumexp(lse0, (x0,), (x_series,), axis=axis, keepdims=True)
+    return S.exp_series(ans, subtract(x_series, lse_series))
+
+
+def _softmax_weights_batch(values, batched, axis=None):
+    x, lse = (v if is_batched else expand_dims(v, 0) for v, is_batched in zip(values, batched))
+    return softmax_weights(x, lse, axis=shift_axis(axis, ndim_of(x) - (1 if batched[0] else 0)))
+
+
+# exp(x - lse) with lse = logsumexp(x, axis, keepdims=True) given, not differentiated: the rules are x's
+# whole derivative (the composition's t - d lse cancelled at a dominant entry)
+softmax_weights = Primitive("softmax_weights", _softmax_weights_impl, vjp=(_softmax_weights_rule, None),
+                            jvp=(_softmax_weights_rule, None), batch=_softmax_weights_batch,
+                            taylor=_taylor_softmax_weights)
+softmax_weights.__doc__ = ("softmax(x) along axis as exp(x - lse), lse = logsumexp(x, axis, keepdims=True) passed in "
+                           "(a value only); derivative p ((t - c) - sum((t - c) p)), c the largest entry's rate.")
 
 
 logsumexp_p = Primitive(
     "logsumexp", _logsumexp_impl,
     vjp=(lambda g, ans, x, axis=None, keepdims=False: multiply(
-        _with_kept_dims(g, x, axis, keepdims), _softmax_of(ans, x, axis, keepdims)),),
+        _with_kept_dims(g, x, axis, keepdims),
+        softmax_weights(x, _with_kept_dims(ans, x, axis, keepdims), axis=axis)),),
     jvp=(_logsumexp_jvp,),
     batch=lambda values, batched, axis=None, keepdims=False: logsumexp_p(
         values[0], axis=shift_axis(axis, ndim_of(values[0]) - 1), keepdims=keepdims),
@@ -1463,7 +1501,10 @@ def log_softmax(x, axis=None):
 
 def softmax(x, axis=None):
     """exp(x - logsumexp(x, axis, keepdims=True)): probabilities along ``axis`` (None: all entries)."""
-    return exp(log_softmax(x, axis=axis))
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    lse = logsumexp(x, axis=axis, keepdims=True)  # its checks and messages
+    return softmax_weights(x, lse, axis=_normalize_axis(axis, ndim_of(x)))
 
 
 # --------------------------------------------------------------- scipy.special's names

@@ -619,6 +619,23 @@ def _along_axes(axes_of, nonlinear=False, traced_arg=0):
     return rule
 
 
+def _none_live(size):
+    return lambda live: np.zeros(size, dtype=bool)
+
+
+def _of_the_first_argument(rule):
+    """rule for a primitive that is a function of its first argument alone, the others values passed in (softmax's
+    logsumexp): no entry of those is live through it, so their own second order adds no pairs."""
+    def of_the_first(step):
+        out = rule(step)
+        for i in step.traced:
+            if i:
+                step.maps[i] = _none_live(_size(step.shape(i)))
+        return out
+
+    return of_the_first
+
+
 def _axis_param(params, ndim):
     return _axes_of(params.get("axis", -1), ndim)
 
@@ -787,6 +804,7 @@ _RULES_BY_NAME = {
     "scatter_along_axis": _scatter(_scatter_along_axis_positions),
     "cumsum": _along_axes(_axis_param), "cumprod": _along_axes(_axis_param, nonlinear=True),
     "sort": _along_axes(_axis_param), "tie_mean": _along_axes(_axis_param),
+    "softmax_weights": _of_the_first_argument(_along_axes(_axis_param, nonlinear=True)),
     "fft": _along_axes(_fft_axes), "rfft": _along_axes(_axis_param), "irfft": _along_axes(_axis_param),
     "matmul": _contraction(_matmul_subscripts), "tensordot": _contraction(_tensordot_subscripts),
     "einsum": _contraction(_einsum_subscripts),
