@@ -238,3 +238,44 @@ def test_betainc_x_derivatives_at_large_a_and_b(a, b, x, dtype, rtol):
     if second_rtol < 1e-3:  # (not float32 at b = 1e7, where the difference is all rounding)
         second = hd.grad(hd.grad(lambda t: hsp.betainc(a_, b_, t)))(x_)
         np.testing.assert_allclose(float(second), expected[1], rtol=second_rtol)
+
+
+_AT_THE_ENDS = [("gammainc", (2.0,), [1e-8, 1e-4, 0.3, 0.99, 1.0, 2.0, 40.0]),
+                ("gammainc", (3.0,), [1e-8, 1e-3, 0.7, 5.0]),
+                ("gammainc", (2.5,), [1e-8, 0.2, 3.0]),
+                ("gammainc", (0.5,), [1e-6, 0.5, 2.0]),
+                ("gammaincc", (1.0,), [1e-8, 0.5, 7.0]),
+                ("betainc", (2.0, 3.0), [1e-8, 1e-3, 0.09, 0.11, 0.5, 0.95, 1 - 1e-7]),
+                ("betainc", (1.0, 4.0), [1e-8, 0.3, 1 - 1e-6]),
+                ("betainc", (2.5, 0.7), [1e-6, 0.5, 1 - 1e-5]),
+                ("betainc", (30.0, 25.0), [0.05, 0.5, 0.93])]
+
+
+@pytest.mark.parametrize("name, parameters, points", _AT_THE_ENDS,
+                         ids=[f"{c[0]}{c[1]}" for c in _AT_THE_ENDS])
+def test_incomplete_gamma_and_beta_x_derivatives_near_the_ends(name, parameters, points):
+    # The x-derivatives' nested and Taylor forms were exp(log density): its k-th derivative is the density times
+    # a Bell polynomial in (a - 1) / x, whose ((a - 1) / x)^k terms cancel at small x to (a - 1) ... (a - k) / x^k,
+    # exactly 0 for a natural a <= k: gammainc(2, x)'s 4th derivative at 1e-8 was 6.0 (Taylor: 0.0) for 3.0,
+    # betainc(2, 3, x)'s 96 for 72. Reference: sympy's derivatives of the density, in mpmath at 50 digits.
+    sympy = pytest.importorskip("sympy")
+    x = sympy.Symbol("x")
+    s = [sympy.Rational(str(p)) for p in parameters]
+    if name == "betainc":
+        density = x ** (s[0] - 1) * (1 - x) ** (s[1] - 1) / sympy.beta(s[0], s[1])
+    else:
+        density = (1 if name == "gammainc" else -1) * x ** (s[0] - 1) * sympy.exp(-x) / sympy.gamma(s[0])
+    f = lambda t: getattr(hsp, name)(*parameters, t)  # noqa: E731
+    for order in (1, 2, 3, 4):
+        reference = sympy.lambdify(x, sympy.diff(density, x, order - 1), "mpmath")
+        with mpmath.workdps(50):
+            expected = np.array([float(reference(mpmath.mpf(p))) for p in points])
+        for mode in ("nested", "taylor"):
+            got = hd.derivative(f, order=order, mode=mode)(np.array(points))
+            np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-300, err_msg=f"{mode} order {order}")
+        rounded = np.array(points, dtype=np.float32)  # float32's own points: 1 - 1e-7 is 1 - 1.19e-7 there
+        with mpmath.workdps(50):
+            expected = np.array([float(reference(mpmath.mpf(float(p)))) for p in rounded])
+        single = hd.derivative(f, order=order, mode="nested")(rounded)
+        assert single.dtype == np.float32
+        np.testing.assert_allclose(single, expected, rtol=2e-4, atol=1e-30, err_msg=f"float32 order {order}")

@@ -777,7 +777,8 @@ _NONLINEAR_ELEMENTWISE = [
     "gammaincc", "iv", "ive", "jv", "yv", "polygamma", "polygamma_drop", "erfcx_derivative", "ive_derivative", "betaln",
     "softplus", "xlog1py", "xlogy", "hypot_cos",
     "sinc_derivative", "tanh_chain", "tanh_chain_tangent", "logaddexp_weight", "logaddexp2_weight", "gap_quotient",
-    "gamma_log_density", "beta_log_density", "cone_root", "cone_root_slope", "logistic_density",
+    "gamma_log_density", "beta_log_density", "cone_root", "cone_root_slope", "logistic_density", "gamma_density",
+    "beta_kernel",
 ]
 _DENSE = [
     "adjugate", "adjugate_jvp", "cholesky", "det", "eig", "eigh", "expm", "inv", "inverse_with_poles", "lu", "pinv",
