@@ -982,13 +982,10 @@ def _expit_float(x):
     return 1.0 / (1.0 + math.exp(-x))
 
 
-def _expit_complement_float(x):
-    """1 - expit(x) = expit(-x) for a Python float, without the cancellation of 1 - expit(x) at x >> 0."""
-    return 1.0 / (1.0 + math.exp(x)) if x < 709.0 else math.exp(-x)
-
-
 def _logistic_density_float(x):
-    return _expit_float(x) * _expit_complement_float(x)  # math.exp overflows below x = -709.78: numpy's then
+    """expit(x) expit(-x) = e / (1 + e)^2 with e = exp(-|x|) <= 1: one exp, no overflow, no cancellation."""
+    e = math.exp(-abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 _logistic_density_impl = scalar_fast_unary(_logistic_density_float,

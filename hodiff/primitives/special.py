@@ -35,6 +35,7 @@ from . import series as S
 from .elementwise import (
     _expit_float,
     _is_complex,
+    _logistic_density_float,
     _logistic_density_impl,
     _may_hold_true,
     _sigmoid_series,
@@ -112,7 +113,8 @@ expit = elementwise("expit", scalar_fast_unary(_expit_float, sp.expit), (lambda 
 expit.__doc__ = "The logistic sigmoid 1 / (1 + exp(-x)), stable for all x; derivative expit(x) expit(-x)."
 # The sigmoid neuron is the lecture's example: plain-value fast paths as the basic ops have them.
 expit.scalar_impl = _expit_float
-expit.fast_vjp = expit.fast_jvp = (lambda g, ans, x: g * _logistic_density_impl(x),)
+expit.fast_vjp = expit.fast_jvp = (
+    lambda g, ans, x: g * (_logistic_density_float(x) if type(x) is float else _logistic_density_impl(x)),)
 expit.inplace_vjp = lambda g, ans, x: np.multiply(g, _logistic_density_impl(x), out=g)
 expit.declare_reads(answer=False, arguments=((0,),))
 
