@@ -334,3 +334,30 @@ def test_logsumexp_and_softmax_hessians_where_one_entry_dominates(dtype):
     for mode in ("nested", "taylor"):
         got = hd.derivative(lambda s: hsp.logsumexp(x.astype(dtype) + s * along), order=3, mode=mode)(dtype(0))
         np.testing.assert_allclose(got, third, rtol=1e-9 if dtype == np.float64 else 1e-4, err_msg=mode)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_softmax_derivatives_at_a_confident_entry(dtype):
+    # d log_softmax(z)_y / dz = e_y - p: at a confident y, 1 - p_y rounded to 0 in t_y - d lse (forward) and in
+    # g - p sum(g) (reverse), so -log_softmax(z)[y]'s gradient was 0 at y for -(1 - p_y) = -4.3e-18. The rules
+    # now take 1 - p_y as the sum of the other p_j. Reference: the closed form in mpmath.
+    import mpmath
+
+    import hodiff.nn as hnn
+
+    z = np.array([[0.0, -40.0, -45.0], [-3.0, 1.0, 0.5]], dtype=dtype)
+    with mpmath.workdps(50):
+        jac = []
+        for row in z:
+            e = [mpmath.exp(mpmath.mpf(float(v))) for v in row]
+            p = [v / mpmath.fsum(e) for v in e]
+            jac.append([[float((i == j) - p[j]) for j in range(3)] for i in range(3)])
+    jac = np.array(jac)  # (row, output i, input j)
+    for mode in ("rev", "fwd"):
+        got = hd.jacobian(lambda v: hnn.log_softmax(v, axis=1), mode=mode)(z)  # (2, 3, 2, 3)
+        assert got.dtype == dtype
+        for r in range(2):
+            np.testing.assert_allclose(got[r, :, r, :], jac[r], rtol=1e-13 if dtype == np.float64 else 1e-6,
+                                       err_msg=mode)
+    gradient = hd.grad(lambda v: -hnn.log_softmax(v, axis=1)[0, 0])(z)
+    np.testing.assert_allclose(gradient[0], -jac[0, 0], rtol=1e-13 if dtype == np.float64 else 1e-6)

@@ -1478,6 +1478,43 @@ softmax_weights.__doc__ = ("softmax(x) along axis as exp(x - lse), lse = logsume
                            "(a value only); derivative p ((t - c) - sum((t - c) p)), c the largest entry's rate.")
 
 
+def _log_softmax_jvp(t, ans, x, lse, axis=None):
+    """t - d lse as (t - c) - sum((t - c) p), c the largest entry's rate: exactly -sum_{j != 0} (t_j - t_0) p_j at
+    the dominant entry, where t_0 - d lse rounded to 0 (d/dz_y of log_softmax(z)[y] at a confident y)."""
+    about = subtract(t, _pivot_rate(t, x, axis))
+    return subtract(about, _sum(multiply(about, softmax_weights(x, lse, axis=axis)), axis=axis, keepdims=True))
+
+
+def _log_softmax_vjp(g, ans, x, lse, axis=None):
+    """g - p sum(g), and at an entry with p > 1/2 (one per line at most) g (1 - p) - p sum_{j != i} g_j with
+    1 - p the sum of the other p_j: -log_softmax(z)[y]'s gradient -(1 - p_y) rounded to 0 at a confident y."""
+    p = softmax_weights(x, lse, axis=axis)
+    dominant = greater(p, 0.5)
+    others_p = _sum(where(dominant, 0.0, p), axis=axis, keepdims=True)
+    others_g = _sum(where(dominant, 0.0, g), axis=axis, keepdims=True)
+    total_g = _sum(g, axis=axis, keepdims=True)
+    return where(dominant, subtract(multiply(g, others_p), multiply(p, others_g)), subtract(g, multiply(p, total_g)))
+
+
+def _taylor_log_softmax(ans, primals, series, axis=None):
+    (x0, lse0), x_series = primals, series[0]
+    if x_series is None:
+        return None
+    return subtract(x_series, _taylor_logsumexp(lse0, (x0,), (x_series,), axis=axis, keepdims=True))
+
+
+def _log_softmax_batch(values, batched, axis=None):
+    x, lse = (v if is_batched else expand_dims(v, 0) for v, is_batched in zip(values, batched))
+    return log_softmax_p(x, lse, axis=shift_axis(axis, ndim_of(x) - (1 if batched[0] else 0)))
+
+
+log_softmax_p = Primitive("log_softmax", lambda x, lse, axis=None: np.subtract(x, lse),
+                          vjp=(_log_softmax_vjp, None), jvp=(_log_softmax_jvp, None), batch=_log_softmax_batch,
+                          taylor=_taylor_log_softmax)
+log_softmax_p.__doc__ = ("x - lse along axis, lse = logsumexp(x, axis, keepdims=True) passed in (a value only); "
+                         "its rules are x's whole derivative, about the dominant entry.")
+
+
 logsumexp_p = Primitive(
     "logsumexp", _logsumexp_impl,
     vjp=(lambda g, ans, x, axis=None, keepdims=False: multiply(
@@ -1611,7 +1648,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 
 def log_softmax(x, axis=None):
     """x - logsumexp(x, axis, keepdims=True): log-probabilities along ``axis`` (None: all entries)."""
-    return subtract(x, logsumexp(x, axis=axis, keepdims=True))
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    lse = logsumexp(x, axis=axis, keepdims=True)  # its checks and messages
+    return log_softmax_p(x, lse, axis=_normalize_axis(axis, ndim_of(x)))
 
 
 def softmax(x, axis=None):

@@ -806,6 +806,7 @@ _RULES_BY_NAME = {
     "cumsum": _along_axes(_axis_param), "cumprod": _along_axes(_axis_param, nonlinear=True),
     "sort": _along_axes(_axis_param), "tie_mean": _along_axes(_axis_param),
     "softmax_weights": _of_the_first_argument(_along_axes(_axis_param, nonlinear=True)),
+    "log_softmax": _of_the_first_argument(_along_axes(_axis_param, nonlinear=True)),
     "fft": _along_axes(_fft_axes), "rfft": _along_axes(_axis_param), "irfft": _along_axes(_axis_param),
     "matmul": _contraction(_matmul_subscripts), "tensordot": _contraction(_tensordot_subscripts),
     "einsum": _contraction(_einsum_subscripts),
