@@ -682,3 +682,27 @@ def test_complex_svd_and_nuclear_norm_match_central_differences(shape):
     # the pieces' tangents rebuild the direction: d(U S Vh) = dA
     rebuilt = du * s @ vh + (u * ds) @ vh + (u * s) @ dvh
     np.testing.assert_allclose(rebuilt, direction, atol=1e-10)
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e-150])
+def test_svd_and_eigh_derivatives_do_not_depend_on_the_matrix_scale(scale):
+    # The masks that tell distinct singular values from coincident ones compared |s_j^2 - s_i^2|^2 with
+    # sum s^4, which overflows past s = 1e77 (underflows below 1e-77): every pair looked coincident and the
+    # gradient of sum(w s) was 59% off at 1e100. The closed form U diag(w) V^T, and the homogeneity of the
+    # nuclear norm and of eigvalsh, are the references.
+    rng = np.random.default_rng(5)
+    x, v, w = rng.standard_normal((4, 4)), rng.standard_normal((4, 4)), rng.standard_normal(4)
+    u, _, vh = np.linalg.svd(x)
+    got = hd.grad(lambda a: hnp.sum(w * hnp.linalg.svd(a, compute_uv=False)))(scale * x)
+    np.testing.assert_allclose(got, u @ np.diag(w) @ vh, rtol=1e-12, atol=1e-14)
+    for order in (1, 2, 3):
+        for mode in ("nested", "taylor"):
+            unit = hd.derivative(lambda s: hnp.linalg.norm(x + s * v, "nuc"), order=order, mode=mode)(0.0)
+            scaled = hd.derivative(lambda s: hnp.linalg.norm(scale * (x + s * v), "nuc"), order=order, mode=mode)(0.0)
+            np.testing.assert_allclose(scaled / scale, unit, rtol=1e-12, err_msg=f"nuc {mode} order {order}")
+    sym, direction = x + x.T, v + v.T
+    big = 1e60 * scale if scale > 1 else 1e-20 * scale  # eigenvalues past 1e154 (their squares overflow), 1e-170
+    unit = hd.derivative(lambda s: hnp.sum(hnp.linalg.eigvalsh(sym + s * direction) ** 2), order=1)(0.0)
+    scaled = hd.derivative(lambda s: hnp.sum((hnp.linalg.eigvalsh(big * (sym + s * direction)) / big) ** 2),
+                           order=1)(0.0)
+    np.testing.assert_allclose(scaled, unit, rtol=1e-12)

@@ -80,8 +80,12 @@ from .elementwise import (
     cone_root,
     conj,
     equal,
+    exp2,
+    floor,
     greater,
     imag,
+    isfinite,
+    log2,
     multiply,
     negative,
     not_equal,
@@ -730,18 +734,30 @@ def _above_rounding(size, reference, entries, n, dtype):
     return where(entries, greater(size, multiply(reference, (16.0 * n * eps) ** 2)), False)
 
 
+def _unit_scaled(values):
+    """values (..., n) over the power of two nearest below their largest modulus (each matrix's own), for the
+    masks' squared comparisons: |s_j^2 - s_i^2|^2 against sum s^4 overflowed past s = 1e77 (and underflowed
+    below 1e-77), so every pair of singular values looked coincident and svd's derivatives were 59% off at
+    1e100. A power of two scales exactly; floor makes it a constant for every derivative."""
+    top = amax(absolute(values), axis=-1, keepdims=True)
+    top = where(greater(top, 0.0), where(isfinite(top), top, 1.0), 1.0)
+    return true_divide(values, exp2(floor(log2(top))))
+
+
 def _pair_gaps(values, squared=False):
     """(gap, distinct, coincident) of the pairs of ``values`` (..., n).
 
     gap[..., i, j] = v_j - v_i (v = values, or their squares); ``distinct`` where |gap| is above
     rounding level of the values' scale; ``coincident`` the other off-diagonal pairs (the diagonal is
-    the gauge, always 0). The masks are plain values.
+    the gauge, always 0). The masks are plain values, compared at unit scale.
     """
     n = shape_of(values)[-1]
     v = multiply(values, values) if squared else values
     gap = subtract(S.expand_dims(v, -2), S.expand_dims(v, -1))
-    scale = S.expand_dims(S.sum(_abs2(v), axis=-1, keepdims=True), -1)
-    distinct = _not_close_mask(gap, scale, n, dtype_of(values))
+    unit = _unit_scaled(values)
+    unit = multiply(unit, unit) if squared else unit
+    scale = S.expand_dims(S.sum(_abs2(unit), axis=-1, keepdims=True), -1)
+    distinct = _not_close_mask(subtract(S.expand_dims(unit, -2), S.expand_dims(unit, -1)), scale, n, dtype_of(values))
     return gap, distinct, where(distinct, False, ~np.eye(n, dtype=bool))
 
 
@@ -764,7 +780,8 @@ def _cluster_mean(t, values, squared=False, coupled=None):
     n = shape_of(values)[-1]
     if n < 2:
         return t
-    v = multiply(values, values) if squared else values
+    v = _unit_scaled(values)
+    v = multiply(v, v) if squared else v
     step = subtract(S.getitem(v, index=(Ellipsis, slice(1, None))), S.getitem(v, index=(Ellipsis, slice(None, -1))))
     distinct = _not_close_mask(step, S.sum(_abs2(v), axis=-1, keepdims=True), n, dtype_of(values))
     if not _may_hold_true(equal(distinct, False)):
@@ -861,7 +878,8 @@ def _svd_parts(packed, m):
 
 def _zero_values(s):
     """(nonzero, zero): plain masks of the singular values (..., k) above / at rounding level of the largest."""
-    nonzero = _not_close_mask(s, S.sum(multiply(s, s), axis=-1, keepdims=True), shape_of(s)[-1], dtype_of(s))
+    unit = _unit_scaled(s)
+    nonzero = _not_close_mask(unit, S.sum(multiply(unit, unit), axis=-1, keepdims=True), shape_of(s)[-1], dtype_of(s))
     return nonzero, equal(nonzero, False)
 
 

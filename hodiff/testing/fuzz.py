@@ -328,6 +328,9 @@ UNARY = (
     "hsp.erfcx({0})",
     "hsp.log_expit({0})",
     "hsp.softplus({0})",
+    "hsp.gammainc(2.0, 0.5 + {0} ** 2)",
+    "hsp.gammaincc(0.7, 0.2 + {0} ** 2)",
+    "hsp.betainc(2.0, 3.0, 0.5 + 0.49 * hnp.tanh({0}))",
     # hodiff.nn activations (relu and leaky_relu are excluded: kink at 0, see the module docstring)
     "hnn.sigmoid({0})",
     "hnn.softplus({0})",
