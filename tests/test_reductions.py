@@ -359,5 +359,10 @@ def test_log_softmax_derivatives_at_a_confident_entry(dtype):
         for r in range(2):
             np.testing.assert_allclose(got[r, :, r, :], jac[r], rtol=1e-13 if dtype == np.float64 else 1e-6,
                                        err_msg=mode)
+    for r in range(2):  # Taylor mode's first coefficient: (x - c) - l, not x - (c + l), which rounded to 0
+        for k in range(3):
+            got = hd.derivative(lambda s: hnn.log_softmax(z[r] + s * np.eye(3, dtype=dtype)[k])[k], mode="taylor")(
+                dtype(0))
+            np.testing.assert_allclose(got, jac[r, k, k], rtol=1e-13 if dtype == np.float64 else 1e-6)
     gradient = hd.grad(lambda v: -hnn.log_softmax(v, axis=1)[0, 0])(z)
     np.testing.assert_allclose(gradient[0], -jac[0, 0], rtol=1e-13 if dtype == np.float64 else 1e-6)

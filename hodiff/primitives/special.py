@@ -1396,11 +1396,19 @@ def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
     came out -24 at order 4 in float32 and lost every digit of e^-50 215^k / k!
     in float64.) Tied maxima share the pivot: c is their mean.
     """
-    from .reductions import amax
-
     x0, x_series = primals[0], series[0]
     if x_series is None:
         return None
+    pivot_series, log_part = _logsumexp_series_parts(x0, x_series, axis)
+    return reshape(add(pivot_series, log_part), shape=(shape_of(x_series)[0],) + tuple(shape_of(ans)))
+
+
+def _logsumexp_series_parts(x0, x_series, axis):
+    """(c, l): logsumexp's series as the pivot's series c plus the log of the shifted sum l, both with kept
+    dims; x_series - c is exactly 0 at the pivot, so log_softmax's series is (x - c) - l, not x - (c + l),
+    whose first coefficient rounded to 0 at a dominant entry (softmax's Taylor rate at [50, -50, 0])."""
+    from .reductions import amax
+
     series_axes = shift_axis(axis, ndim_of(x0))
     top = amax(x0, axis=axis, keepdims=True)
     top = where(isfinite(top), top, 0.0)  # all -inf (or an inf): nan coefficients, as before
@@ -1410,8 +1418,7 @@ def _taylor_logsumexp(ans, primals, series, axis=None, keepdims=False):
     pivot_series = true_divide(_sum(multiply(x_series, pivots), axis=series_axes, keepdims=True), count)
     weights0 = exp(subtract(x0, top))
     totals = _sum(S.exp_series(weights0, subtract(x_series, pivot_series)), axis=series_axes, keepdims=True)
-    result = add(pivot_series, S.log_series(_sum(weights0, axis=axis, keepdims=True), totals))
-    return reshape(result, shape=(shape_of(x_series)[0],) + tuple(shape_of(ans)))
+    return pivot_series, S.log_series(_sum(weights0, axis=axis, keepdims=True), totals)
 
 
 def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
@@ -1456,12 +1463,16 @@ def _softmax_weights_rule(t, ans, x, lse, axis=None):
     return multiply(p, subtract(about, _sum(multiply(about, p), axis=axis, keepdims=True)))
 
 
+def _log_softmax_series(x0, x_series, axis):
+    pivot_series, log_part = _logsumexp_series_parts(x0, x_series, axis)
+    return subtract(subtract(x_series, pivot_series), log_part)
+
+
 def _taylor_softmax_weights(ans, primals, series, axis=None):
-    (x0, lse0), x_series = primals, series[0]
+    x0, x_series = primals[0], series[0]
     if x_series is None:
         return None
-    lse_series = _taylor_logsumexp(lse0, (x0,), (x_series,), axis=axis, keepdims=True)
-    return S.exp_series(ans, subtract(x_series, lse_series))
+    return S.exp_series(ans, _log_softmax_series(x0, x_series, axis))
 
 
 def _softmax_weights_batch(values, batched, axis=None):
@@ -1497,10 +1508,10 @@ def _log_softmax_vjp(g, ans, x, lse, axis=None):
 
 
 def _taylor_log_softmax(ans, primals, series, axis=None):
-    (x0, lse0), x_series = primals, series[0]
+    x0, x_series = primals[0], series[0]
     if x_series is None:
         return None
-    return subtract(x_series, _taylor_logsumexp(lse0, (x0,), (x_series,), axis=axis, keepdims=True))
+    return _log_softmax_series(x0, x_series, axis)
 
 
 def _log_softmax_batch(values, batched, axis=None):
