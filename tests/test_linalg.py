@@ -5,6 +5,7 @@ differences; here: the closed forms the rules must reproduce, the degenerate
 cases the docstrings promise, numpy 2 semantics, batching and Taylor rules.
 """
 
+import math
 
 import numpy as np
 import pytest
@@ -706,3 +707,28 @@ def test_svd_and_eigh_derivatives_do_not_depend_on_the_matrix_scale(scale):
     scaled = hd.derivative(lambda s: hnp.sum((hnp.linalg.eigvalsh(big * (sym + s * direction)) / big) ** 2),
                            order=1)(0.0)
     np.testing.assert_allclose(scaled, unit, rtol=1e-12)
+
+
+def test_pinv_derivatives_at_an_ill_conditioned_full_rank_matrix():
+    # pinv's rule holds (I - A P) and (I - P A) terms, zero where A has full rank; their rounding (eps cond)
+    # times P P^T (cond^2) made the second derivative 7% off at cond 1e8. The reference: pinv = inv there,
+    # and d^k/dt^k W.(A + tV)^-1 = (-1)^k k! W.(A^-1 V)^k A^-1, in mpmath.
+    import mpmath
+
+    rng = np.random.default_rng(5)
+    q1, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    q2, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+    a = q1 @ np.diag([1.0, 0.5, 0.3, 1e-8]) @ q2.T
+    v, w = rng.standard_normal((4, 4)), rng.standard_normal((4, 4))
+    with mpmath.workdps(60):
+        inverse = mpmath.inverse(mpmath.matrix(a.tolist()))
+        step = inverse * mpmath.matrix(v.tolist())
+        expected, power = [], inverse
+        for k in range(1, 4):
+            power = step * power
+            expected.append(float((-1) ** k * math.factorial(k) * mpmath.fsum(
+                w[i, j] * power[i, j] for i in range(4) for j in range(4))))
+    for k in range(1, 4):
+        for mode in ("nested", "taylor"):
+            got = hd.derivative(lambda s: hnp.sum(w * hnp.linalg.pinv(a + s * v)), order=k, mode=mode)(0.0)
+            np.testing.assert_allclose(got, expected[k - 1], rtol=1e-6, err_msg=f"{mode} order {k}")
