@@ -279,3 +279,14 @@ def test_incomplete_gamma_and_beta_x_derivatives_near_the_ends(name, parameters,
         single = hd.derivative(f, order=order, mode="nested")(rounded)
         assert single.dtype == np.float32
         np.testing.assert_allclose(single, expected, rtol=2e-4, atol=1e-30, err_msg=f"float32 order {order}")
+
+
+def test_rgamma_taylor_next_to_the_float_range_limit():
+    # The reflection's Gamma(1 - x) series overflowed next to Gamma(171.5) ~ 1e308: Taylor mode gave inf for
+    # rgamma'(-170.5) = 1.55e308; its ratio to Gamma(1 - x0) is now the series, Gamma0 multiplied in last
+    for x0, order in ((-170.5, 1), (-170.1, 2), (-0.7, 4)):
+        with mpmath.workdps(50):
+            expected = float(mpmath.taylor(mpmath.rgamma, x0, order)[order] * math.factorial(order))
+        for mode in ("nested", "taylor"):
+            np.testing.assert_allclose(hd.derivative(hsp.rgamma, order=order, mode=mode)(x0), expected, rtol=1e-13,
+                                       err_msg=f"{mode} at {x0}")

@@ -63,7 +63,7 @@ from .elementwise import (
     where,
 )
 from .rules import batch_elementwise, dtype_of, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
-from .shape import expand_dims, reduce_short_last_axis, reshape, zeros_like
+from .shape import expand_dims, ones_like, reduce_short_last_axis, reshape, zeros_like
 from .shape import sum as _sum
 
 __all__ = [
@@ -685,9 +685,11 @@ def _taylor_rgamma(ans, x0, xs):
     sine, cosine = _sinpi_cospi(x_low)
     sine_series = _sin_cos_series(sine, cosine, S.scale(xs, math.pi))[0]  # of sin(pi x(t))
     reflected_x = subtract(1.0, x_low)
-    gamma0 = gamma(reflected_x)
-    gamma_series = _taylor_gamma(gamma0, reflected_x, S.scale(xs, -1.0))
-    reflected = S.scale(S.product(sine, sine_series, gamma0, gamma_series), 1.0 / math.pi)
+    # Gamma(1 - x(t)) as Gamma(1 - x0) times the series of exp(gammaln(1 - x(t)) - gammaln(1 - x0)), Gamma0
+    # multiplied in last: Gamma's own series overflowed next to Gamma0 ~ 1e308 (rgamma' at -170.5 was inf)
+    one = ones_like(x_low)
+    ratio = S.exp_series(one, _gammaln_series(reflected_x, S.scale(xs, -1.0), order))
+    reflected = multiply(S.product(sine, sine_series, one, ratio), multiply(gamma(reflected_x), 1.0 / math.pi))
     return where(low, reflected, direct)
 
 
