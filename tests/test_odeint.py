@@ -162,3 +162,20 @@ def test_a_traced_value_func_closes_over_is_refused():
 def test_options_the_rules_cannot_honour_are_refused_when_traced():
     with pytest.raises(NotImplementedError, match="odeint: full_output"):
         hd.grad(lambda k: odeint(lambda y, t, k: -k * y, 1.0, T, args=(k,), full_output=True)[0][-1, 0])(0.5)
+
+
+def test_a_cotangent_buffer_refilled_between_calls_gets_its_own_cotangents():
+    # The adjoint solve is shared by one node's argument rules through a cache keyed by object identity; a
+    # caller that fills one cotangent array row by row (a Jacobian loop) got the first row's answer for every
+    # row. The cache now also compares values. Reference: the closed form d y(1) / d y0 = expm(A).
+    import scipy.linalg
+
+    a = np.array([[-0.5, 1.0], [-1.0, -0.3]])
+    _, pullback = hd.vjp(lambda y0: odeint(lambda y, s, a: hnp.dot(a, y), y0, np.array([0.0, 1.0]), args=(a,),
+                                           **TOL), np.array([1.0, 0.5]))
+    buffer, rows = np.zeros((2, 2)), []
+    for i in range(2):
+        buffer[:] = 0.0
+        buffer[1, i] = 1.0
+        rows.append(np.array(pullback(buffer)[0]))
+    np.testing.assert_allclose(np.array(rows), scipy.linalg.expm(a), rtol=1e-9)  # row i: d y(1)_i / d y0

@@ -95,15 +95,27 @@ def _flat_rhs(func, treedef):
 
 # ----------------------------------------------------------------- reverse mode: the adjoint method
 
-_last_adjoint = [None]  # (key, cotangents): the rules of one node's arguments share one backward solve
+_last_adjoint = [None]  # (key, values, cotangents): the rules of one node's arguments share one backward solve
+
+
+def _snapshot(key):
+    """Copies of the key's plain arrays: the same object may hold other values by the next call (a caller
+    filling one cotangent buffer row by row got the first row's cotangents back for every row)."""
+    return [_np.array(a, copy=True) if isinstance(a, _np.ndarray) else None for a in key]
+
+
+def _same_call(cached, key):
+    old_key, values, _ = cached
+    return len(old_key) == len(key) and all(a is b for a, b in zip(old_key, key)) and all(
+        v is None or _np.array_equal(v, a, equal_nan=True) for v, a in zip(values, key))
 
 
 def _cotangents(g, ans, y0, t, flat_args, func, treedef, options):
     """Cotangents (y0, t, *flat_args) for the output cotangent g (T, D): the adjoint method, backwards."""
     key = (g, ans, y0, t, *flat_args)
     cached = _last_adjoint[0]
-    if cached is not None and len(cached[0]) == len(key) and all(a is b for a, b in zip(cached[0], key)):
-        return cached[1]
+    if cached is not None and _same_call(cached, key):
+        return cached[2]
     f = _flat_rhs(func, treedef)
     T, D = ans.shape
     shapes = [_np.shape(a) for a in flat_args]
@@ -138,7 +150,7 @@ def _cotangents(g, ans, y0, t, flat_args, func, treedef, options):
         cargs.append(_hnp.reshape(adj_args[offset:offset + size], shape))
         offset += size
     result = (cy0, ct, *cargs)
-    _last_adjoint[0] = (key, result)
+    _last_adjoint[0] = (key, _snapshot(key), result)
     return result
 
 
