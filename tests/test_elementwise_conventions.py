@@ -510,3 +510,31 @@ def test_hypot_and_complex_abs_have_no_second_derivative_at_the_origin():
         assert np.all(np.isnan(hd.hessian(f)(np.zeros(2))))
         v = np.array([3.0, 4.0])  # elsewhere (I - u u^T) / |v|
         np.testing.assert_allclose(hd.hessian(f)(v), (np.eye(2) - np.outer(v, v) / 25.0) / 5.0, rtol=1e-14)
+
+
+def _central(f, z, v, h=1e-6):
+    return (f(z + h * v) - f(z - h * v)) / (2 * h)
+
+
+def test_complex_sign_negative_real_base_and_complex_arccosh_against_closed_forms():
+    # Found by an audit, each silently wrong: sign(z) = z/|z| (numpy 2) had derivative 0 as a piecewise constant
+    # primitive; (-2.0) ** z had nan derivatives (the real log of the base); Taylor mode of arccosh(z) for
+    # Re z < 0 gave -arccosh' (the principal root of z^2 - 1). References: closed forms, central differences.
+    z = np.array([0.7 + 0.4j, -1.2 + 0.9j, -0.3 - 2.0j])
+    v = np.array([1.0, 1j, 0.6 - 0.8j])
+    closed = v / np.abs(z) - z * np.real(np.conj(z) * v) / np.abs(z) ** 3
+    np.testing.assert_allclose(hd.jvp(hnp.sign, (z,), (v,))[1], closed, rtol=1e-13)
+    np.testing.assert_allclose(closed, _central(np.sign, z, v), rtol=1e-8)
+    np.testing.assert_allclose(hnp.sign(z), np.sign(z), rtol=1e-15)
+    assert hnp.sign(np.array([0j]))[0] == 0 and hd.grad(hnp.sign)(-2.0) == 0  # real sign: zero derivative
+    for base in (-2.0, np.full(3, -2.0)):
+        closed = np.log(-2.0 + 0j) * (-2.0 + 0j) ** z * v
+        np.testing.assert_allclose(hd.jvp(lambda w: hnp.power(base, w), (z,), (v,))[1], closed, rtol=1e-13)
+    np.testing.assert_allclose(closed, _central(lambda w: (-2.0 + 0j) ** w, z, v), rtol=1e-8)
+    slope = 1 / (np.sqrt(z - 1) * np.sqrt(z + 1))
+    np.testing.assert_allclose(slope, _central(np.arccosh, z, 1.0), rtol=1e-8)
+    for mode in ("taylor", "nested"):
+        np.testing.assert_allclose(hd.derivative(hnp.arccosh, order=1, mode=mode)(z), slope, rtol=1e-13,
+                                   err_msg=mode)
+    second = -z / ((z - 1) * (z + 1)) * slope  # d/dz (z^2 - 1)^(-1/2) on arccosh's branch
+    np.testing.assert_allclose(hd.derivative(hnp.arccosh, order=2, mode="taylor")(z), second, rtol=1e-12)

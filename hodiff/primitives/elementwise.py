@@ -374,8 +374,11 @@ def _power_dx(ans, x, y):
 
 
 def _power_dy(ans, x, y):
-    # log(x) * x**y, with the limit 0 at x = 0 (as autograd does); a Python base stays a Python number.
-    if type(x) is int or type(x) is float:
+    # log(x) * x**y, with the limit 0 at x = 0 (as autograd does); a Python base stays a Python number. A real
+    # base to a complex power takes the complex log: (-2.0) ** z is numpy's finite complex power, its real log nan
+    if _is_complex(ans) and not _is_complex(x):
+        x = complex(x) if type(x) is int or type(x) is float else multiply(x, 1.0 + 0.0j)
+    if type(x) is int or type(x) is float or type(x) is complex:
         return multiply(ans, log(x if x != 0 else 1.0))
     return multiply(ans, log(where(x != 0, x, 1)))
 
@@ -795,10 +798,25 @@ arcsinh = elementwise(
     taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(
         x0, xs, lambda x, c: add(multiply(x, x), multiply(c, c)))))
 
-arccosh = elementwise(
-    "arccosh", np.arccosh, (lambda ans, x: true_divide(1.0, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0)))),),
-    taylor=_unary_taylor(lambda ans, x0, xs: _rsqrt_integral(
-        x0, xs, lambda x, c: multiply(subtract(x, c), add(x, c)))))  # (x - 1)(x + 1): digits kept near x = 1
+def _arccosh_slope(x):
+    return true_divide(1.0, multiply(sqrt(subtract(x, 1.0)), sqrt(add(x, 1.0))))
+
+
+def _taylor_arccosh(ans, x0, xs):
+    shifted_square = lambda x, c: multiply(subtract(x, c), add(x, c))  # noqa: E731  (digits kept near x = 1)
+    series = _rsqrt_integral(x0, xs, shifted_square)
+    if not _is_complex(x0):
+        return series
+    # complex x: the series' ((x - 1)(x + 1))^(-1/2) is the principal root's, the negative of arccosh's slope
+    # 1 / (sqrt(x - 1) sqrt(x + 1)) left of the imaginary axis (Taylor mode gave -arccosh' at -1.2 + 0.9i); the
+    # recurrence is linear in its start, so the whole series takes the sign of their ratio
+    sigma = _power_of_two_scale(maximum(absolute(x0), 1.0), dtype_of(x0))
+    principal = multiply(power(shifted_square(multiply(x0, sigma), sigma), -0.5), sigma)
+    flipped = less(real(multiply(_arccosh_slope(x0), conj(principal))), 0.0)
+    return multiply(series, where(flipped, -1.0, 1.0))
+
+
+arccosh = elementwise("arccosh", np.arccosh, (lambda ans, x: _arccosh_slope(x),), taylor=_unary_taylor(_taylor_arccosh))
 
 arctanh = elementwise(
     "arctanh", np.arctanh, (lambda ans, x: true_divide(1.0, _one_minus_x2(x)),),
@@ -1336,7 +1354,17 @@ def _nondiff(name, impl, doc=None):
     return primitive
 
 
-sign = _nondiff("sign", np.sign, "sign(x) (x/|x| for complex x); its derivative is 0 everywhere (sign'(0) = 0 too).")
+sign = _nondiff("sign", np.sign, "sign(x) of real x: piecewise constant, derivative 0 everywhere (sign'(0) = 0 too).")
+
+
+def _sign(x):
+    """numpy's sign: piecewise constant for real x (the primitive above); for complex z, z / |z| (numpy 2), which is
+    smooth away from 0: as hypot_cos(re, im) + i hypot_cos(im, re), 0 at z = 0 with a nan derivative there (its
+    zero derivative as a complex primitive made d sign(z) 0 for v/|z| - z Re(conj(z) v)/|z|^3)."""
+    if not _is_complex(x):
+        return sign(x)
+    re, im = real(x), imag(x)
+    return add(hypot_cos(re, im), multiply(hypot_cos(im, re), 1j))
 floor = _nondiff("floor", np.floor)
 ceil = _nondiff("ceil", np.ceil)
 trunc = _nondiff("trunc", np.trunc)
@@ -1580,7 +1608,7 @@ NUMPY_API = {
     "absolute": absolute, "abs": absolute, "fabs": absolute, "real": real, "imag": imag,
     "conj": conj, "conjugate": conj, "angle": _np_angle,
     # zero derivative
-    "sign": sign, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "rint": rint,
+    "sign": _sign, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "rint": rint,
     "round": _np_round, "around": _np_round, "floor_divide": floor_divide, "isfinite": isfinite,
     "isnan": isnan, "isinf": isinf, "signbit": signbit, "heaviside": heaviside,
     # dtype and constants
