@@ -834,9 +834,9 @@ def _beta_density_series(a, b, x0, xs, density0):
     return where(end, multiply(product, weak(exp(negative(betaln(a, b))), a, b)), exp_form)
 
 
-def _taylor_incomplete(sign, log_density, exponent_series, refusals):
-    """y' = sign exp(w(x)) x' with w = log_density(*constants, x) and w's series from
-    exponent_series(*constants, x0, xs): the x-derivative of the incomplete gamma and beta functions."""
+def _taylor_incomplete(sign, log_density, density_series, refusals):
+    """y' = sign exp(w(x)) x' with w = log_density(*constants, x) and exp(w)'s series from
+    density_series(*constants, x0, xs, exp(w0)): the x-derivative of the incomplete gamma and beta functions."""
 
     def rule(ans, primals, series):
         _refuse_series(series[:-1], refusals)
@@ -844,11 +844,8 @@ def _taylor_incomplete(sign, log_density, exponent_series, refusals):
         *constants, x0 = primals
         (x0,), (xs,) = _at_output_shape(ans, (x0,), series[-1:], order)
         density0 = exp(log_density(*constants, x0))
-        if exponent_series is _gamma_exponent_series:
-            density_series = _gamma_density_series(*constants, x0, xs, density0)
-        else:
-            density_series = _beta_density_series(*constants, x0, xs, density0)
-        return S.integrate(xs, multiply(density0, sign), S.scale(density_series, sign))
+        series = density_series(*constants, x0, xs, density0)
+        return S.integrate(xs, multiply(density0, sign), S.scale(series, sign))
 
     return rule
 
@@ -865,7 +862,7 @@ def _incomplete_gamma(name, function, sign):
     primitive = elementwise(
         name, _float_result(function),
         (refuse, lambda ans, a, x: multiply(_gamma_density(a, x), sign)),
-        taylor=_taylor_incomplete(sign, _gamma_log_density, _gamma_exponent_series, (refuse,)),
+        taylor=_taylor_incomplete(sign, _gamma_log_density, _gamma_density_series, (refuse,)),
     )
     return primitive
 
@@ -958,7 +955,7 @@ _betainc_refusals = (_not_in("betainc", "a", "betainc(a, b, x)"), _not_in("betai
 betainc = elementwise(
     "betainc", _float_result(sp.betainc),
     _betainc_refusals + (_betainc_dx,),
-    taylor=_taylor_incomplete(1.0, _beta_log_density, _beta_exponent_series, _betainc_refusals),
+    taylor=_taylor_incomplete(1.0, _beta_log_density, _beta_density_series, _betainc_refusals),
 )
 betainc.__doc__ = ("The regularized incomplete beta function I_x(a, b); d/dx = x^(a-1) (1-x)^(b-1) / B(a, b). "
                    "Not differentiable in a or b (a traced a or b raises).")
