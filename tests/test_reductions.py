@@ -366,3 +366,17 @@ def test_log_softmax_derivatives_at_a_confident_entry(dtype):
             np.testing.assert_allclose(got, jac[r, k, k], rtol=1e-13 if dtype == np.float64 else 1e-6)
     gradient = hd.grad(lambda v: -hnn.log_softmax(v, axis=1)[0, 0])(z)
     np.testing.assert_allclose(gradient[0], -jac[0, 0], rtol=1e-13 if dtype == np.float64 else 1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_softmax_of_a_row_of_minus_infinity_is_scipys_nan_and_logsumexps_gradient_there_is_zero():
+    import scipy.special
+
+    import hodiff.nn as hnn
+    import hodiff.scipy.special as hsp
+
+    x = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf]])
+    np.testing.assert_allclose(hsp.softmax(x, axis=1), scipy.special.softmax(x, axis=1), rtol=1e-15)  # nan row
+    np.testing.assert_allclose(hsp.log_softmax(x, axis=1), scipy.special.log_softmax(x, axis=1), rtol=1e-15)
+    np.testing.assert_array_equal(hd.grad(lambda v: hnp.sum(hsp.logsumexp(v, axis=1)[1]))(x)[1], np.zeros(3))
+    np.testing.assert_array_equal(hd.grad(lambda v: hnn.log_softmax(v, axis=1)[1, 0])(x)[1], [1.0, 0.0, 0.0])

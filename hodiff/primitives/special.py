@@ -1421,7 +1421,7 @@ def _logsumexp_series_parts(x0, x_series, axis):
 
 
 def _logsumexp_jvp(t, ans, x, axis=None, keepdims=False):
-    p = softmax_weights(x, _with_kept_dims(ans, x, axis, keepdims), axis=axis)
+    p = _weights(x, _with_kept_dims(ans, x, axis, keepdims), axis)
     return _about_the_pivot(t, p, x, axis, keepdims)
 
 
@@ -1448,8 +1448,13 @@ def _about_the_pivot(t, p, x, axis, keepdims):
 
 
 def _softmax_weights_impl(x, lse, axis=None):
-    lse = backends.asarray(lse)
-    return np.exp(np.subtract(x, np.where(np.isfinite(lse), lse, 0)))
+    return np.exp(np.subtract(x, lse))
+
+
+def _weights(x, lse, axis):
+    """softmax_weights for the rules: lse guarded to 0 where it is not finite, so a row of -inf has weights 0
+    (its gradient through logsumexp 0, not nan), as _softmax_of's were."""
+    return softmax_weights(x, where(isfinite(lse), lse, 0.0), axis=axis)
 
 
 def _softmax_weights_rule(t, ans, x, lse, axis=None):
@@ -1492,13 +1497,13 @@ def _log_softmax_jvp(t, ans, x, lse, axis=None):
     """t - d lse as (t - c) - sum((t - c) p), c the largest entry's rate: exactly -sum_{j != 0} (t_j - t_0) p_j at
     the dominant entry, where t_0 - d lse rounded to 0 (d/dz_y of log_softmax(z)[y] at a confident y)."""
     about = subtract(t, _pivot_rate(t, x, axis))
-    return subtract(about, _sum(multiply(about, softmax_weights(x, lse, axis=axis)), axis=axis, keepdims=True))
+    return subtract(about, _sum(multiply(about, _weights(x, lse, axis)), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, ans, x, lse, axis=None):
     """g - p sum(g), and at an entry with p > 1/2 (one per line at most) g (1 - p) - p sum_{j != i} g_j with
     1 - p the sum of the other p_j: -log_softmax(z)[y]'s gradient -(1 - p_y) rounded to 0 at a confident y."""
-    p = softmax_weights(x, lse, axis=axis)
+    p = _weights(x, lse, axis)
     dominant = greater(p, 0.5)
     others_p = _sum(where(dominant, 0.0, p), axis=axis, keepdims=True)
     others_g = _sum(where(dominant, 0.0, g), axis=axis, keepdims=True)
@@ -1529,7 +1534,7 @@ logsumexp_p = Primitive(
     "logsumexp", _logsumexp_impl,
     vjp=(lambda g, ans, x, axis=None, keepdims=False: multiply(
         _with_kept_dims(g, x, axis, keepdims),
-        softmax_weights(x, _with_kept_dims(ans, x, axis, keepdims), axis=axis)),),
+        _weights(x, _with_kept_dims(ans, x, axis, keepdims), axis)),),
     jvp=(_logsumexp_jvp,),
     batch=lambda values, batched, axis=None, keepdims=False: logsumexp_p(
         values[0], axis=shift_axis(axis, ndim_of(values[0]) - 1), keepdims=keepdims),
