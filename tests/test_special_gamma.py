@@ -290,3 +290,12 @@ def test_rgamma_taylor_next_to_the_float_range_limit():
         for mode in ("nested", "taylor"):
             np.testing.assert_allclose(hd.derivative(hsp.rgamma, order=order, mode=mode)(x0), expected, rtol=1e-13,
                                        err_msg=f"{mode} at {x0}")
+
+
+def test_gammainc_nested_derivatives_at_zero_for_natural_a():
+    # gammainc(1, x) = 1 - e^-x (the exponential distribution's cdf): f_0 = rgamma(0) x^-1 e^-x in the shift
+    # recurrence was 0 * inf = nan at x = 0, so its second derivative there was nan for -1. (Taylor mode at
+    # exactly x = 0 is still nan: its power series divides by x0.)
+    for a, expected in ((1.0, [1.0, -1.0, 1.0, -1.0]), (2.0, [0.0, 1.0, -2.0, 3.0]), (3.0, [0.0, 0.0, 1.0, -3.0])):
+        got = [hd.derivative(lambda t: hsp.gammainc(a, t), order=k, mode="nested")(0.0) for k in (1, 2, 3, 4)]
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-300, err_msg=f"a = {a}")

@@ -767,7 +767,8 @@ def _gamma_density_impl(a, x):
     a, x = (backends.asarray(v).astype(np.float64) for v in (a, x))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         positive = np.exp(_gamma_log_density_impl(a, x))
-        shifted = sp.rgamma(a) * np.exp(sp.xlogy(a - 1.0, x) - x)
+        scale = sp.rgamma(a)
+        shifted = np.where(scale == 0, 0.0, scale * np.exp(sp.xlogy(a - 1.0, x) - x))  # a = 0, -1, ...: 0, at x = 0 too
     return np.where(a > 0, positive, shifted).astype(dtype, copy=False)
 
 
