@@ -41,6 +41,7 @@ from .elementwise import (
     _sigmoid_series,
     _sin_cos_series,
     _unary_taylor,
+    absolute,
     add,
     cos,
     equal,
@@ -493,11 +494,31 @@ def _polygamma_drop_impl(x, h, n):
     dtype = np.result_type(x, h, 0.0)
     x, h = np.broadcast_arrays(_widened(x), _widened(h))  # _piecewise takes each region's entries of both
     near = (x > 0) & (x + h > 0) & (4.0 * np.abs(h) < x)
+    reflected = ~near & (n <= 1) & (x < 0) & (x + h < 0) & (4.0 * np.abs(h) < 1.0 - x - h) & (x != np.round(x))
     out = _piecewise((x, h), [
         (near, lambda x, h: _polygamma_drop_positive(x, h, n), (1.0, 1.0)),
-        (~near, lambda x, h: _polygamma_impl(x, n) - _polygamma_impl(x + h, n), (1.0, 1.0)),
+        (reflected, lambda x, h: _polygamma_drop_reflected(x, h, n), (-0.5, 1e-3)),
+        (~near & ~reflected, lambda x, h: _polygamma_impl(x, n) - _polygamma_impl(x + h, n), (1.0, 1.0)),
     ])
     return _as_dtype(out, dtype)
+
+
+def _sin_pi(x):
+    """sin(pi x) with x's integer part taken out exactly first (pi x itself rounds for |x| > 1)."""
+    whole = np.round(x)
+    return np.where(np.remainder(whole, 2) == 0, 1.0, -1.0) * np.sin(np.pi * (x - whole))
+
+
+def _polygamma_drop_reflected(x, h, n):
+    """psi^(n)(x) - psi^(n)(x + h) for x, x + h < 0 (n = 0, 1) by the reflection psi(x) = psi(1 - x) - pi cot(pi x):
+    a drop at y = 1 - x - h > 0 (its positive-side series) and a difference of cot (csc^2) written as one product,
+    sin(pi h) / (sin(pi x) sin(pi (x + h))): the plain difference of two polygammas cancelled where h << |x|
+    (betaln(-0.3, 1e-8)'s derivative in x was 4.6e-9 off)."""
+    y = 1.0 - x - h
+    a, b = _sin_pi(x), _sin_pi(x + h)
+    if n == 0:
+        return -_polygamma_drop_positive(y, h, 0) - np.pi * _sin_pi(h) / (a * b)
+    return _polygamma_drop_positive(y, h, 1) + np.pi ** 2 * _sin_pi(h) * _sin_pi(2.0 * x + h) / (a * a * b * b)
 
 
 def _drop_series(ans, x0, xs, h0, hs, order, drop, at_sum):
@@ -559,8 +580,8 @@ difference whole; d/dh = -psi^(n+1)(x + h). Its Taylor rule (``_drop_series``) k
 
 
 def _taylor_betaln(ans, primals, series):
-    # gammaln(a) + gammaln(b) - gammaln(a + b): the larger of a and b is paired with a + b, whose gammalns
-    # nearly cancel where it is much larger; the other's gammaln series stands alone.
+    # gammaln(a) + gammaln(b) - gammaln(a + b): the larger of |a| and |b| is paired with a + b, whose gammalns
+    # nearly cancel where it is much larger (a negative a beside b = 1e-8 too); the other's series stands alone.
     (a0, b0), order, ndim = primals, S.order_of(series), len(shape_of(ans))
     a_series, b_series = (S.align(s, ndim) for s in series)
 
@@ -569,7 +590,8 @@ def _taylor_betaln(ans, primals, series):
                                     lambda j: polygamma(add(x0, h0), n=j - 1))
         return S.finish_series(S.plus(gammaln_drop, _gammaln_series(h0, hs, order)), ans, order)
 
-    return where(greater_equal(a0, b0), paired(a0, a_series, b0, b_series), paired(b0, b_series, a0, a_series))
+    return where(greater_equal(absolute(a0), absolute(b0)), paired(a0, a_series, b0, b_series),
+                 paired(b0, b_series, a0, a_series))
 
 
 betaln = elementwise(
