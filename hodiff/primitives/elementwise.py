@@ -1010,12 +1010,12 @@ _logistic_density_impl = scalar_fast_unary(_logistic_density_float,
                                            lambda x: np.multiply(_expit(x), _expit(np.negative(x))))
 
 
-def _sigmoid_series(y0, x0, xs, sign=1.0, with_slope=False):
-    """Series of y = expit(sign x(t)), y0 = expit(sign x0) (and of its slope w, with_slope) from the Riccati
-    recurrence y' = y (1 - y) x', told w(x0) and 1 - 2 y0 = -tanh(sign x0 / 2) exactly: y0 (1 - y0) and
-    1 - 2 y0 round them away at saturation and at x0 ~ 0."""
-    return S.riccati(y0, S.scale(xs, sign), 0, 1, -1, slope0=logistic_density(x0),
-                     rate0=negative(tanh(multiply(x0, 0.5 * sign))), with_slope=with_slope)
+def _sigmoid_series(y0, d0, d_series, with_slope=False):
+    """Series of y = expit(d(t)), y0 = expit(d0) (and of its slope w, with_slope) from the Riccati recurrence
+    y' = y (1 - y) d', told w(d0) and 1 - 2 y0 = -tanh(d0 / 2) exactly: y0 (1 - y0) and 1 - 2 y0 round them
+    away at saturation and at d0 ~ 0. For expit, softplus, log_expit and logaddexp's weights."""
+    return S.riccati(y0, d_series, 0, 1, -1, slope0=logistic_density(d0), rate0=negative(tanh(multiply(d0, 0.5))),
+                     with_slope=with_slope)
 
 
 def _traced_expit(x):
@@ -1032,17 +1032,13 @@ logistic_density = elementwise(
     taylor=_unary_taylor(lambda ans, x0, xs: _sigmoid_series(_traced_expit(x0), x0, xs, with_slope=True)[1]))
 logistic_density.__doc__ = "expit(x) expit(-x), the logistic density (expit's derivative); derivative -w tanh(x / 2)."
 
+
 def _weight_argument(x, y, log_base):
     """d = ln(b) (x - y), whose expit is logaddexp's weight of x; 0 where x and y are the same infinity (the
     weights split evenly there)."""
     difference = subtract(x, y)
     difference = where(isinf(x), where(equal(x, y), 0.0, difference), difference)
     return difference if log_base == 1.0 else multiply(difference, log_base)
-
-
-def _weight_series(w0, d_series, d0):
-    """Series of the weight expit(d(t)), w0 = expit(d0): the Riccati recurrence told w'(d0) and 1 - 2 w0 exactly."""
-    return S.riccati(w0, d_series, 0, 1, -1, slope0=logistic_density(d0), rate0=negative(tanh(multiply(d0, 0.5))))
 
 
 def _softmax_weight(name, log_base):
@@ -1089,8 +1085,8 @@ def _softmax_weight(name, log_base):
         gs, xs, ys = _binary_series(ans, series)
         difference = S.scale(S.minus(xs, ys), log_base)
         w0 = primitive(1.0, x0, y0)
-        ws = None if difference is None else _weight_series(w0, _broadcast_like(difference, w0),
-                                                            _weight_argument(x0, y0, log_base))
+        ws = None if difference is None else _sigmoid_series(w0, _weight_argument(x0, y0, log_base),
+                                                             _broadcast_like(difference, w0))
         return S.finish_series(S.product(g0, gs, w0, ws), ans, S.order_of(series))
 
     rules = (linear_in_g, slope(1.0), slope(-1.0))
@@ -1127,7 +1123,7 @@ def _logaddexp_series(ans, x0, y0, xs, ys):
     parts = []
     for own, weight, sign in ((xs, w0, 1.0), (ys, v0, -1.0)):
         if own is not None:
-            series = _weight_series(weight, S.scale(difference, sign), multiply(d0, sign))
+            series = _sigmoid_series(weight, multiply(d0, sign), S.scale(difference, sign))
             parts.append(S.integrate(own, weight, series))
     return parts[0] if len(parts) == 1 else S.plus(*parts)
 
@@ -1365,6 +1361,8 @@ def _sign(x):
         return sign(x)
     re, im = real(x), imag(x)
     return add(hypot_cos(re, im), multiply(hypot_cos(im, re), 1j))
+
+
 floor = _nondiff("floor", np.floor)
 ceil = _nondiff("ceil", np.ceil)
 trunc = _nondiff("trunc", np.trunc)

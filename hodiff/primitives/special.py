@@ -122,8 +122,9 @@ expit.declare_reads(answer=False, arguments=((0,),))
 
 def _integral_of_sigmoid(x0, xs, sign):
     """Series of y with y' = expit(sign x) x' (softplus: sign 1, log_expit: sign -1)."""
-    y0 = expit(multiply(x0, sign))
-    return S.integrate(xs, y0, _sigmoid_series(y0, x0, xs, sign))
+    d0 = multiply(x0, sign)
+    y0 = expit(d0)
+    return S.integrate(xs, y0, _sigmoid_series(y0, d0, S.scale(xs, sign)))
 
 
 softplus = elementwise(
