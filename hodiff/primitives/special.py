@@ -1481,14 +1481,18 @@ def _weights(x, lse, axis):
     return softmax_weights(x, where(isfinite(lse), lse, 0.0), axis=axis)
 
 
-def _softmax_weights_rule(t, ans, x, lse, axis=None):
-    """p (t - sum(t p)) (the JVP and, the Jacobian diag(p) - p p^T being symmetric, the VJP), as
-    p ((t - c) - sum((t - c) p)) with c the rate of x's largest entry: p0 (1 - p0) of a dominant entry is
-    then p0 sum_{j != 0} p_j, not p0 - p0^2, which rounds to 0 (the Hessian of logsumexp at [0, -40] was 0 for
-    4.2e-18, softmax's 28% off in float32 at [1000, 1000, 990])."""
-    p = ans
+def _centred(t, p, x, axis):
+    """t - sum(t p) (log_softmax's JVP) as (t - c) - sum((t - c) p), c the rate of x's largest entry: at a dominant
+    entry it is exactly -sum_{j != 0} (t_j - t_0) p_j, where t_0 - sum(t p) rounded to 0."""
     about = subtract(t, _pivot_rate(t, x, axis))
-    return multiply(p, subtract(about, _sum(multiply(about, p), axis=axis, keepdims=True)))
+    return subtract(about, _sum(multiply(about, p), axis=axis, keepdims=True))
+
+
+def _softmax_weights_rule(t, ans, x, lse, axis=None):
+    """p (t - sum(t p)), the JVP and (the Jacobian diag(p) - p p^T being symmetric) the VJP, centred: p0 (1 - p0)
+    of a dominant entry is then p0 sum_{j != 0} p_j, not p0 - p0^2, which rounds to 0 (the Hessian of logsumexp
+    at [0, -40] was 0 for 4.2e-18)."""
+    return multiply(ans, _centred(t, ans, x, axis))
 
 
 def _log_softmax_series(x0, x_series, axis):
@@ -1503,25 +1507,27 @@ def _taylor_softmax_weights(ans, primals, series, axis=None):
     return S.exp_series(ans, _log_softmax_series(x0, x_series, axis))
 
 
-def _softmax_weights_batch(values, batched, axis=None):
-    x, lse = (v if is_batched else expand_dims(v, 0) for v, is_batched in zip(values, batched))
-    return softmax_weights(x, lse, axis=shift_axis(axis, ndim_of(x) - (1 if batched[0] else 0)))
+def _batch_with_lse(primitive):
+    """The batch rule of a primitive of (x, lse) along axis: an unbatched one gets a leading axis of 1."""
+    def rule(values, batched, axis=None):
+        x, lse = (v if is_batched else expand_dims(v, 0) for v, is_batched in zip(values, batched))
+        return primitive(x, lse, axis=shift_axis(axis, ndim_of(x) - (1 if batched[0] else 0)))
+
+    return rule
 
 
 # exp(x - lse) with lse = logsumexp(x, axis, keepdims=True) given, not differentiated: the rules are x's
 # whole derivative (the composition's t - d lse cancelled at a dominant entry)
 softmax_weights = Primitive("softmax_weights", _softmax_weights_impl, vjp=(_softmax_weights_rule, None),
-                            jvp=(_softmax_weights_rule, None), batch=_softmax_weights_batch,
-                            taylor=_taylor_softmax_weights)
+                            jvp=(_softmax_weights_rule, None), taylor=_taylor_softmax_weights)
+softmax_weights.batch = _batch_with_lse(softmax_weights)
 softmax_weights.__doc__ = ("softmax(x) along axis as exp(x - lse), lse = logsumexp(x, axis, keepdims=True) passed in "
                            "(a value only); derivative p ((t - c) - sum((t - c) p)), c the largest entry's rate.")
 
 
 def _log_softmax_jvp(t, ans, x, lse, axis=None):
-    """t - d lse as (t - c) - sum((t - c) p), c the largest entry's rate: exactly -sum_{j != 0} (t_j - t_0) p_j at
-    the dominant entry, where t_0 - d lse rounded to 0 (d/dz_y of log_softmax(z)[y] at a confident y)."""
-    about = subtract(t, _pivot_rate(t, x, axis))
-    return subtract(about, _sum(multiply(about, _weights(x, lse, axis)), axis=axis, keepdims=True))
+    """t - d lse, centred (d/dz_y of log_softmax(z)[y] at a confident y rounded to 0)."""
+    return _centred(t, _weights(x, lse, axis), x, axis)
 
 
 def _log_softmax_vjp(g, ans, x, lse, axis=None):
@@ -1542,14 +1548,9 @@ def _taylor_log_softmax(ans, primals, series, axis=None):
     return _log_softmax_series(x0, x_series, axis)
 
 
-def _log_softmax_batch(values, batched, axis=None):
-    x, lse = (v if is_batched else expand_dims(v, 0) for v, is_batched in zip(values, batched))
-    return log_softmax_p(x, lse, axis=shift_axis(axis, ndim_of(x) - (1 if batched[0] else 0)))
-
-
 log_softmax_p = Primitive("log_softmax", lambda x, lse, axis=None: np.subtract(x, lse),
-                          vjp=(_log_softmax_vjp, None), jvp=(_log_softmax_jvp, None), batch=_log_softmax_batch,
-                          taylor=_taylor_log_softmax)
+                          vjp=(_log_softmax_vjp, None), jvp=(_log_softmax_jvp, None), taylor=_taylor_log_softmax)
+log_softmax_p.batch = _batch_with_lse(log_softmax_p)
 log_softmax_p.__doc__ = ("x - lse along axis, lse = logsumexp(x, axis, keepdims=True) passed in (a value only); "
                          "its rules are x's whole derivative, about the dominant entry.")
 
@@ -1685,20 +1686,21 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     return logsumexp_p(a, axis=_normalize_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
 
 
-def log_softmax(x, axis=None):
-    """x - logsumexp(x, axis, keepdims=True): log-probabilities along ``axis`` (None: all entries)."""
+def _with_lse(primitive, x, axis):
+    """primitive(x, logsumexp(x, axis, keepdims=True), axis): logsumexp checks x and words the errors."""
     if isinstance(x, (list, tuple)):
         x = np.asarray(x)
-    lse = logsumexp(x, axis=axis, keepdims=True)  # its checks and messages
-    return log_softmax_p(x, lse, axis=_normalize_axis(axis, ndim_of(x)))
+    return primitive(x, logsumexp(x, axis=axis, keepdims=True), axis=_normalize_axis(axis, ndim_of(x)))
+
+
+def log_softmax(x, axis=None):
+    """x - logsumexp(x, axis, keepdims=True): log-probabilities along ``axis`` (None: all entries)."""
+    return _with_lse(log_softmax_p, x, axis)
 
 
 def softmax(x, axis=None):
     """exp(x - logsumexp(x, axis, keepdims=True)): probabilities along ``axis`` (None: all entries)."""
-    if isinstance(x, (list, tuple)):
-        x = np.asarray(x)
-    lse = logsumexp(x, axis=axis, keepdims=True)  # its checks and messages
-    return softmax_weights(x, lse, axis=_normalize_axis(axis, ndim_of(x)))
+    return _with_lse(softmax_weights, x, axis)
 
 
 # --------------------------------------------------------------- scipy.special's names
