@@ -75,18 +75,15 @@ from . import shape as S
 from .contraction import matmul, outer, trace
 from .elementwise import (
     _may_hold_true,
+    _power_of_two_scale,
     absolute,
     add,
     cone_root,
     conj,
     equal,
-    exp2,
-    floor,
     greater,
     imag,
-    isfinite,
     less,
-    log2,
     multiply,
     negative,
     not_equal,
@@ -98,6 +95,7 @@ from .elementwise import (
 )
 from .reductions import amax, amin, argmax, cumsum_p, tie_mean
 from .rules import batch_elementwise, dtype_of, ndim_of, shape_of
+from .series import plus
 from .shape import diagonal
 
 __all__ = [
@@ -736,13 +734,11 @@ def _above_rounding(size, reference, entries, n, dtype):
 
 
 def _unit_scaled(values):
-    """values (..., n) over the power of two nearest below their largest modulus (each matrix's own), for the
+    """values (..., n) scaled by the power of two that takes their largest modulus to [1, 2) (each matrix's), for the
     masks' squared comparisons: |s_j^2 - s_i^2|^2 against sum s^4 overflowed past s = 1e77 (and underflowed
     below 1e-77), so every pair of singular values looked coincident and svd's derivatives were 59% off at
-    1e100. A power of two scales exactly; floor makes it a constant for every derivative."""
-    top = amax(absolute(values), axis=-1, keepdims=True)
-    top = where(greater(top, 0.0), where(isfinite(top), top, 1.0), 1.0)
-    return true_divide(values, exp2(floor(log2(top))))
+    1e100. A power of two scales exactly, and it is a constant for every derivative."""
+    return multiply(values, _power_of_two_scale(amax(absolute(values), axis=-1, keepdims=True), dtype_of(values)))
 
 
 def _pair_gaps(values, squared=False):
@@ -1169,10 +1165,6 @@ def _projector_term(projector, build):
     return where(full, 0.0, build())
 
 
-def _plus(total, term):
-    return total if term is None else add(total, term)
-
-
 def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
     # Golub & Pereyra (1973), valid where the rank is locally constant:
     # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P.
@@ -1181,8 +1173,8 @@ def _pinv_jvp(t, ans, a, rcond=None, hermitian=False):
     rows = subtract(_eye(m, dtype_of(p)), matmul(a, p))
     columns = subtract(_eye(n, dtype_of(p)), matmul(p, a))
     out = negative(matmul(p, matmul(t, p)))
-    out = _plus(out, _projector_term(rows, lambda: matmul(matmul(p, _mT(p)), matmul(_mT(t), rows))))
-    return _plus(out, _projector_term(columns, lambda: matmul(columns, matmul(_mT(t), matmul(_mT(p), p)))))
+    out = plus(out, _projector_term(rows, lambda: matmul(matmul(p, _mT(p)), matmul(_mT(t), rows))))
+    return plus(out, _projector_term(columns, lambda: matmul(columns, matmul(_mT(t), matmul(_mT(p), p)))))
 
 
 def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
@@ -1191,8 +1183,8 @@ def _pinv_vjp(g, ans, a, rcond=None, hermitian=False):
     rows = subtract(_eye(m, dtype_of(p)), matmul(a, p))
     columns = subtract(_eye(n, dtype_of(p)), matmul(p, a))
     out = negative(matmul(_mT(p), matmul(g, _mT(p))))
-    out = _plus(out, _projector_term(rows, lambda: matmul(rows, matmul(_mT(g), matmul(p, _mT(p))))))
-    return _plus(out, _projector_term(columns, lambda: matmul(matmul(_mT(p), p), matmul(_mT(g), columns))))
+    out = plus(out, _projector_term(rows, lambda: matmul(rows, matmul(_mT(g), matmul(p, _mT(p))))))
+    return plus(out, _projector_term(columns, lambda: matmul(matmul(_mT(p), p), matmul(_mT(g), columns))))
 
 
 # A (..., m, n) -> P (..., n, m), the Moore-Penrose pseudo-inverse.
