@@ -145,18 +145,32 @@ def _log(x):
     return hnp.log(x)
 
 
+def _arrays_dtype(values):
+    """The dtype numpy gives values' arrays (traced values, lists) with Python numbers beside them, which are weak:
+    float32 arrays stay float32. None where there is no array (None and bools do not count)."""
+    arrays = [v for v in values if not _is_python_number(v) and v is not None and not isinstance(v, bool)]
+    if not arrays:
+        return None
+    return np.result_type(*[np.asarray(v).dtype if isinstance(v, (list, tuple)) else dtype_of(v) for v in arrays],
+                          0.0)
+
+
+def _numbers_like_the_arrays(values):
+    """values with their Python numbers as arrays of _arrays_dtype(values); unchanged if there is no array."""
+    dtype = _arrays_dtype(values)
+    if dtype is None:
+        return list(values)
+    return [np.asarray(v, dtype=dtype) if _is_python_number(v) else v for v in values]
+
+
 def _keep_weak(function):
     """function with numpy's promotion of Python numbers: all Python numbers give a Python float;
     mixed with arrays, the Python numbers take the arrays' dtype (hodiff.scipy.special's functions
     would otherwise promote float32 arrays to float64)."""
     def weak(*args):
-        numbers = [_is_python_number(a) for a in args]
-        if all(numbers):
+        if all(_is_python_number(a) for a in args):
             return float(function(*args))
-        if any(numbers):
-            dtype = np.result_type(*[dtype_of(a) for a, number in zip(args, numbers) if not number])
-            args = [np.asarray(a, dtype=dtype) if number else a for a, number in zip(args, numbers)]
-        return function(*args)
+        return function(*_numbers_like_the_arrays(args))
 
     return weak
 
@@ -175,7 +189,8 @@ def _broadcast(*values):
     (as numpy's promotion treats them: float32 arrays stay float32)."""
     arrays = [v for v in values if not _is_python_number(v)]
     shape = np.broadcast_shapes(*[shape_of(v) for v in arrays]) if arrays else ()
-    dtype = np.result_type(*[dtype_of(v) for v in arrays], 0.0) if arrays else np.dtype(float)
+    dtype = _arrays_dtype(values)
+    dtype = np.dtype(float) if dtype is None else dtype
     return [np.full(shape, v, dtype=dtype) if _is_python_number(v)
             else (v if shape_of(v) == shape else hnp.broadcast_to(v, shape)) for v in values]
 
@@ -313,26 +328,14 @@ def _beta_fraction(a, b, x, depth):
     return 1.0 / (1.0 + tail)
 
 
-def _dtype(value):
-    return np.asarray(value).dtype if isinstance(value, (list, tuple)) else dtype_of(value)
-
-
 def _numbers_take_the_arrays_dtype(method):
     """method with numpy's promotion of Python numbers among its arguments: beside arrays (or traced values)
     they take those arguments' dtype, so a float32 parameter with x = 0.3 and loc = 0.0 gives float32 values
     and derivatives of every order (the methods' hnp ops on Python numbers alone would give strong float64)."""
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
-        values = list(args) + list(kwargs.values())
-        numbers = [_is_python_number(v) for v in values]
-        if any(numbers) and not all(numbers):
-            others = [_dtype(v) for v, number in zip(values, numbers) if not number and v is not None
-                      and not isinstance(v, bool)]
-            dtype = np.result_type(*others, 0.0) if others else None
-            if dtype is not None and np.issubdtype(dtype, np.inexact):
-                args = [np.asarray(v, dtype=dtype) if _is_python_number(v) else v for v in args]
-                kwargs = {k: np.asarray(v, dtype=dtype) if _is_python_number(v) else v for k, v in kwargs.items()}
-        return method(self, *args, **kwargs)
+        values = _numbers_like_the_arrays(list(args) + list(kwargs.values()))
+        return method(self, *values[:len(args)], **dict(zip(kwargs, values[len(args):])))
 
     return wrapped
 
