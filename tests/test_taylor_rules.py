@@ -464,6 +464,23 @@ def test_taylor_mode_at_a_zero_base_agrees_with_nested_mode(name, f):
         np.testing.assert_allclose(taylor[finite], nested[finite], rtol=1e-12, atol=1e-12, err_msg=f"order {k}")
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_constant_zero_base_to_a_varying_exponent_has_zero_derivatives(dtype):
+    # b**y has k-th derivative b**y log(b)**k; at b = 0 (y > 0) it is 0 for every y, so every derivative is 0.
+    # Taylor mode took exp(y log 0) and gave nan where nested mode (and autograd's rule) give 0.
+    bases = np.array([0.0, 2.0, 0.5], dtype=dtype)
+    for base in (bases, 0.0):
+        for k in range(1, 5):
+            expected = np.where(np.asarray(base) == 0, 0.0, np.asarray(base, float) ** 2 * np.log(
+                np.where(np.asarray(base) == 0, 1.0, base)) ** k)
+            for mode in ("taylor", "nested"):
+                got = hd.derivative(lambda y, base=base: hnp.power(base, y), order=k, mode=mode)(dtype(2))
+                assert got.dtype == dtype, (mode, k, got.dtype)
+                np.testing.assert_allclose(got, expected, rtol=1e-12 if dtype == np.float64 else 1e-5,
+                                           err_msg=f"{mode} order {k}")
+
+
 def test_fractional_power_at_zero_is_exact_below_its_order():
     # t**2.5 along x(t) = t: coefficients 0, 0, 0 then 0**(-1/2) = inf; and x**2.5 in float32
     for dtype in (np.float64, np.float32):

@@ -354,8 +354,8 @@ def _taylor_power(ans, primals, series):
         if p.is_integer() and 0 <= p <= 1024:
             return _taylor_pow_natural(x0, x_series, int(p))
         return _taylor_pow_const(ans, x0, x_series, p)
-    # x**p = exp(p log x) when the exponent varies too (x > 0).
-    log_x = log(x0)
+    # x**p = exp(p log x) when the exponent varies too (x > 0); a constant base 0 has the nested rule's limit.
+    log_x = log(x0) if x_series is not None else _log_base(x0)
     log_series = _taylor_log_from(x0, x_series) if x_series is not None else None
     product = taylor_bilinear(multiply)(multiply(p0, log_x), (p0, log_x), (p_series, log_series))
     return _taylor_exp_from(ans, product)
@@ -374,13 +374,18 @@ def _power_dx(ans, x, y):
 
 
 def _power_dy(ans, x, y):
-    # log(x) * x**y, with the limit 0 at x = 0 (as autograd does); a Python base stays a Python number. A real
+    # log(x) * x**y, with the limit 0 at x = 0; a Python base stays a Python number. A real
     # base to a complex power takes the complex log: (-2.0) ** z is numpy's finite complex power, its real log nan
     if _is_complex(ans) and not _is_complex(x):
         x = complex(x) if type(x) is int or type(x) is float else multiply(x, 1.0 + 0.0j)
+    return multiply(ans, _log_base(x))
+
+
+def _log_base(x):
+    """log(x), with log(1) = 0 at x = 0: d/dy 0**y is 0 (0**y is 0 for y > 0), as autograd has it."""
     if type(x) is int or type(x) is float or type(x) is complex:
-        return multiply(ans, log(x if x != 0 else 1.0))
-    return multiply(ans, log(where(x != 0, x, 1)))
+        return log(x if x != 0 else 1.0)
+    return log(where(x != 0, x, 1))
 
 
 def _real_power_defined(x, y):
