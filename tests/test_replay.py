@@ -2,6 +2,7 @@
 every transform; guards catch another path; what cannot be replayed is called directly."""
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -81,6 +82,29 @@ def test_a_value_taken_out_by_plain_numpy_is_guarded_on_the_whole_value():
     assert scale.recordings == 2 and scale.replays == 0
     np.testing.assert_array_equal(scale(2 * x), 2 * x * 6.0)
     assert scale.replays == 1
+
+
+def test_a_value_read_at_zero_tells_minus_zero_apart():
+    # copysign and signbit see -0.0; a guard that compared with == replayed the 0.0 recording at -0.0.
+    def signed(x):
+        return x * math.copysign(1.0, float(x[0]))
+
+    def signbit_weighted(x):
+        return hnp.sum(x ** 2) * np.where(np.signbit(np.asarray(hd.stop_gradient(x))), -1.0, 1.0).sum()
+
+    plus, minus = np.array([0.0, 2.0]), np.array([-0.0, 2.0])
+    for f, reference in [(signed, signed), (hd.grad(signbit_weighted), hd.grad(signbit_weighted))]:
+        recorded = hd.record(f)
+        recorded(plus)
+        np.testing.assert_array_equal(recorded(minus), reference(minus))
+        assert recorded.recordings == 2
+        strict = hd.record(f, strict=True)
+        strict(plus)
+        with pytest.raises(hd.ReplayError, match="when the program was recorded and is .*-0\\..*now"):
+            strict(minus)
+    complex_read = hd.record(lambda z: z * math.copysign(1.0, complex(z[0]).imag))
+    complex_read(np.array([1 + 0j]))
+    np.testing.assert_array_equal(complex_read(np.array([complex(1, -0.0)])), [complex(-1, 0.0)])
 
 
 def test_new_shapes_and_dtypes_record_again_and_dtypes_are_kept():

@@ -24,6 +24,7 @@ globals) are frozen at recording time, as in any traced program.
 
 import collections
 import functools
+import math
 
 import numpy as np
 
@@ -115,10 +116,22 @@ def _snapshot(value):
 
 
 def _same(a, b):
+    """Whether a value read now is the one read when recording: equal, nan where it was, and -0.0 apart from 0.0
+    (copysign, signbit and 1/x tell them apart)."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b, equal_nan=True))
-    return type(a) is type(b) and (a == b or (a != a and b != b))
+        if not (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)):
+            return False
+        if a.dtype.kind == "c":
+            return _same(a.real, b.real) and _same(a.imag, b.imag)
+        return a.dtype.kind != "f" or bool(np.array_equal(np.signbit(a), np.signbit(b)))
+    if type(a) is not type(b):
+        return False
+    if a == b:
+        if isinstance(a, (complex, np.complexfloating)):
+            return _same(a.real, b.real) and _same(a.imag, b.imag)
+        return a != 0 or not isinstance(a, (float, np.floating)) or math.copysign(1, a) == math.copysign(1, b)
+    return a != a and b != b
 
 
 class RecordTrace(Trace):
