@@ -106,6 +106,22 @@ def test_non_scalar_f_is_refused():
         hd.laplacian(lambda x: x ** 2)(np.ones(3))
 
 
+def test_complex_and_pytree_points_are_refused_and_the_real_pair_gives_the_plane_operators():
+    # The operators summed over real directions only: laplacian(|z|^2) at 1+1j was 2, the plane's is 4.
+    for operator, name in [(hd.laplacian, "laplacian"), (hd.bilaplacian, "bilaplacian"),
+                           (lambda f: hd.weighted_laplacian(f, np.eye(1)), "weighted_laplacian")]:
+        with pytest.raises(TypeError, match=f"{name}: x is complex"):
+            operator(lambda z: hnp.sum(hnp.abs(z) ** 2))(np.array([1.0 + 1.0j]))
+        with pytest.raises(TypeError, match=f"{name}: x must be one real array .* got a dict"):
+            operator(lambda p: hnp.sum(p["w"] ** 3))({"w": np.ones(1)})
+    # the hint: f of z = a + ib in the real pair (a, b); Delta |z|^2 = 4, Delta^2 |z|^4 = 64 (Delta r^4 = 16 r^2)
+    def modulus_power(k):
+        return lambda v: hnp.abs(v[0] + 1j * v[1]) ** k
+
+    assert float(hd.laplacian(modulus_power(2))(np.array([1.0, 1.0]))) == pytest.approx(4.0, rel=1e-12)
+    assert float(hd.bilaplacian(modulus_power(4))(np.array([1.0, 1.0]))) == pytest.approx(64.0, rel=1e-12)
+
+
 def test_wrong_sigma_shape_is_refused():
     with pytest.raises(ValueError, match="sigma must have shape"):
         hd.weighted_laplacian(lambda x: hnp.sum(x ** 2), np.ones((4, 2)))(np.ones(3))

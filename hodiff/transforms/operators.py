@@ -267,6 +267,17 @@ def collapsed_taylor(f, x, directions, weights=None, order=2):
     return out.top * scale
 
 
+def _point_check(name, x):
+    """TypeError for a point the operators do not take: a pytree, or complex entries (their trace would run
+    over real directions only, not the plane's Laplacian)."""
+    if isinstance(x, (dict, list, tuple)) and not isinstance(x, Tracer):
+        raise TypeError(f"{name}: x must be one real array (the operator sums over its entries), got a "
+                        f"{type(x).__name__}; stack a pytree's leaves into one array first")
+    if np.issubdtype(dtype_of_value(x), np.complexfloating):
+        raise TypeError(f"{name}: x is complex ({dtype_of_value(x)}); the operator needs a real x. For f of "
+                        "z = a + ib, differentiate lambda v: f(v[0] + 1j * v[1]) in the real pair v = (a, b)")
+
+
 def _scalar_check(name, f):
     @functools.wraps(f)
     def checked(x):
@@ -407,6 +418,7 @@ def laplacian(f, method="exact", *, samples=100, seed=0, distribution="rademache
     checked = _scalar_check("laplacian", f)
 
     def lap(x):
+        _point_check("laplacian", x)
         shape = _shape(x)
         if method == "stochastic":
             probes = _draw_probes(seed, distribution, samples, shape, _real_dtype(x))
@@ -432,6 +444,7 @@ def weighted_laplacian(f, sigma, method="exact", *, samples=100, seed=0, distrib
     sigma_shape = _shape(sigma)
 
     def wlap(x):
+        _point_check("weighted_laplacian", x)
         shape = _shape(x)
         if len(shape) != 1:
             raise ValueError(f"weighted_laplacian: x must be a vector of shape (D,), got shape {shape}")
@@ -510,6 +523,7 @@ def bilaplacian(f, method="exact", *, samples=100, seed=0, distribution="gaussia
     checked = _scalar_check("bilaplacian", f)
 
     def bilap(x):
+        _point_check("bilaplacian", x)
         dtype = _real_dtype(x)
         if method == "stochastic":
             probes = _draw_probes(seed, distribution, samples, _shape(x), dtype)
