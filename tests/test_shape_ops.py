@@ -184,3 +184,34 @@ def test_numpy_functions_that_call_methods_work_on_tracers(name):
     x = X[0, :2, :3] + 2
     np.testing.assert_allclose(function(hd.Variable(x)).value, function(x))
     hd.check_grads(function, (x,), order=1)
+
+
+@pytest.mark.parametrize("spell", ["method", "function", "ravel", "flatten"])
+def test_column_major_reshapes_follow_numpy(spell):
+    # x.reshape(..., order="F") ignored its order (a silently row-major value and gradient). Reference: numpy's
+    # own reshape of the plain values; the gradient of sum(r(x) * W) is W put back by the inverse reshape.
+    x = np.arange(24.0).reshape(2, 3, 4)
+    reshapes = {
+        "method": (lambda v: v.reshape((4, 6), order="F"), lambda v: v.reshape((4, 6), order="F")),
+        "function": (lambda v: hnp.reshape(v, (3, -1), order="F"), lambda v: np.reshape(v, (3, -1), order="F")),
+        "ravel": (lambda v: hnp.ravel(v, order="F"), lambda v: np.ravel(v, order="F")),
+        "flatten": (lambda v: v.flatten("F"), lambda v: v.flatten("F")),
+    }
+    ours, numpys = reshapes[spell]
+    expected = numpys(x)
+    W = np.random.default_rng(0).standard_normal(expected.shape)
+    value, grad = hd.value_and_grad(lambda v: hnp.sum(ours(v) * W))(x)
+    assert float(value) == pytest.approx(float(np.sum(expected * W)), rel=1e-14)
+    np.testing.assert_array_equal(grad, np.reshape(W.ravel(order="F"), x.shape, order="F"))
+    np.testing.assert_array_equal(hd.jvp(ours, (x,), (x,))[1], expected)  # linear: J x = r(x)
+    np.testing.assert_array_equal(hd.vmap(ours)(np.stack([x, -x])), np.stack([expected, -expected]))
+
+
+def test_memory_order_reshapes_of_traced_values_are_refused_and_plain_ones_are_numpys():
+    x = np.arange(6.0).reshape(2, 3).T  # F-contiguous: 'A' and 'K' read it column by column
+    np.testing.assert_array_equal(hnp.ravel(x, order="K"), np.ravel(x, order="K"))
+    np.testing.assert_array_equal(hnp.reshape(x, 6, order="A"), np.reshape(x, 6, order="A"))
+    with pytest.raises(ValueError, match="order='A' follows an array's memory layout"):
+        hd.grad(lambda v: hnp.sum(v.reshape(6, order="A")))(x)
+    with pytest.raises(ValueError, match="order must be 'C', 'F', 'A' or 'K', got 'Q'"):
+        hnp.ravel(x, order="Q")

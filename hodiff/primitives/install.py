@@ -20,7 +20,17 @@ from . import namespace
 from .elementwise import add, multiply
 from .indexing import at as _at
 from .indexing import normalize_index as _normalize_index
-from .shape import broadcast_to, expand_dims, getitem, reshape, stack, sum_to_shape, transpose, zeros_like
+from .shape import (
+    broadcast_to,
+    expand_dims,
+    getitem,
+    reshape,
+    reshape_in_order,
+    stack,
+    sum_to_shape,
+    transpose,
+    zeros_like,
+)
 
 _NO_PARAMS = {}
 
@@ -144,8 +154,8 @@ def install_array_methods():
     Tracer.__getitem__ = lambda self, index: getitem(self, index=_normalize_index(index))
     Tracer.at = property(_at, doc="Functional index updates: x.at[index].set(v), .add(v), .multiply(v), .get() ...")
     Tracer.T = property(lambda self: transpose(self))
-    Tracer.reshape = lambda self, *shape, order="C": reshape(  # order: numpy.reshape(tracer) passes it
-        self, shape=tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape)
+    Tracer.reshape = lambda self, *shape, order="C": reshape_in_order(
+        self, tuple(shape[0]) if len(shape) == 1 and not isinstance(shape[0], int) else shape, order)
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
                    "diagonal", "swapaxes", "repeat", "take", "round", "argmax", "argmin", "argsort", "all", "any",

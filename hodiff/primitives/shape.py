@@ -619,11 +619,27 @@ def _array(x):
     return backends.asarray(x)
 
 
+def reshape_in_order(a, shape, order="C", name="reshape"):
+    """numpy.reshape(a, shape, order): 'C' row-major, 'F' column-major (the reversed axes reshaped row-major
+    to the reversed shape, reversed back). 'A' and 'K' follow a plain array's memory layout, as numpy's do; a
+    traced value has none, so they are refused for it."""
+    a = _array(a)
+    if order == "C":
+        return reshape(a, shape=shape)
+    if order == "F":
+        return transpose(reshape(transpose(a), shape=tuple(reversed(shape))))
+    if order in ("A", "K") and not isinstance(a, Tracer):
+        return np.ravel(a, order=order).reshape(shape) if name == "ravel" else np.reshape(a, shape, order=order)
+    choices = "'C', 'F', 'A' or 'K'" if name == "ravel" else "'C', 'F' or 'A'"
+    if order in ("A", "K"):
+        raise ValueError(f"hodiff.numpy.{name}: order={order!r} follows an array's memory layout, which a traced "
+                         "value does not have; use order='C' or order='F'")
+    raise ValueError(f"hodiff.numpy.{name}: order must be {choices}, got {order!r}")
+
+
 def ravel(a, order="C"):
-    """numpy.ravel (C order): a 1-D view of a's entries."""
-    if order not in ("C", "A", "K"):
-        raise ValueError(f"hodiff.numpy.ravel supports order='C' only, got {order!r}")
-    return reshape(_array(a), shape=(-1,))
+    """numpy.ravel: a 1-D view of a's entries, in ``order`` ('C' row-major, 'F' column-major)."""
+    return reshape_in_order(a, (-1,), order, "ravel")
 
 
 def squeeze(a, axis=None):
@@ -1021,9 +1037,9 @@ def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
     return sum(_array(a), axis=_axis_param(axis), keepdims=bool(keepdims))
 
 
-def _np_reshape(a, shape=None, *, newshape=None):
+def _np_reshape(a, shape=None, order="C", *, newshape=None):
     shape = newshape if shape is None else shape
-    return reshape(a, shape=(shape,) if isinstance(shape, int) else tuple(shape))
+    return reshape_in_order(a, (shape,) if isinstance(shape, int) else tuple(shape), order)
 
 
 NUMPY_API = {
