@@ -293,10 +293,12 @@ def _pow_series_at_zero(x0, x_series, p):
     coefficient was 0 where the jvp is nan). A d with no nonzero coefficient up to K counts m = K + 1.
     """
     order = x_series.shape[0]
+    real = np.dtype(dtype_of(x_series)).type  # constants in its precision: where(mask, 0.0, nan) is float64
+    zero, one = real(0), real(1)
     # m - 1: the number of d's leading coefficients that are exactly 0 (a plain mask, as at_zero)
-    run = leading_zeros = where(equal(_S.getitem(x_series, index=0), 0), 1.0, 0.0)
+    run = leading_zeros = where(equal(_S.getitem(x_series, index=0), 0), one, zero)
     for j in range(1, order):
-        run = multiply(run, where(equal(_S.getitem(x_series, index=j), 0), 1.0, 0.0))
+        run = multiply(run, where(equal(_S.getitem(x_series, index=j), 0), one, zero))
         leading_zeros = add(leading_zeros, run)
     starts_later = greater(leading_zeros, 0.0)
     out = _pow_series_with_first_order_start(x0, x_series, p)
@@ -304,7 +306,7 @@ def _pow_series_at_zero(x0, x_series, p):
         return out
     orders = np.arange(1, order + 1, dtype=np.result_type(x_series)).reshape((order,) + (1,) * (x_series.ndim - 1))
     below = less(orders, multiply(add(leading_zeros, 1.0), p))
-    return where(starts_later, where(below, 0.0, np.nan), out)
+    return where(starts_later, where(below, zero, real(np.nan)), out)
 
 
 def _pow_series_with_first_order_start(x0, x_series, p):

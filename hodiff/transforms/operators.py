@@ -33,6 +33,7 @@ from ..primitives.shape import concatenate, reshape, tensordot
 from ..primitives.shape import sum as _sum
 from ._args import check_differentiable, dtype_of_value
 from .batching import vmap
+from .taylor import _as_array
 
 __all__ = ["collapsed_taylor", "laplacian", "weighted_laplacian", "OperatorEstimate", "bilaplacian"]
 
@@ -228,16 +229,14 @@ def collapsed_taylor(f, x, directions, weights=None, order=2):
             x = x.astype(float)
     xshape = _shape(x)
     dtype = _real_dtype(x)
-    if not isinstance(directions, Tracer):
-        directions = np.asarray(directions, dtype=np.result_type(dtype, np.asarray(directions).dtype))
+    directions = _as_array(directions, x)
     dshape = _shape(directions)
     if len(dshape) != len(xshape) + 1 or dshape[1:] != xshape:
         raise ValueError(f"collapsed_taylor: directions must have shape (R,) + x.shape = (R,) + {xshape}, "
                          f"got {dshape}")
     R = dshape[0]
     if weights is not None:
-        if not isinstance(weights, Tracer):
-            weights = np.asarray(weights, dtype=np.result_type(dtype, np.asarray(weights).dtype))
+        weights = _as_array(weights, x)
         if _shape(weights) != (R,):
             raise ValueError(f"collapsed_taylor: weights must have shape (R,) = ({R},), got {_shape(weights)}")
     trace = CollapsedTrace(order, weights)

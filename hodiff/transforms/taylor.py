@@ -71,9 +71,14 @@ def _inexact_dtype(value):
 
 
 def _as_array(value, like):
+    """A direction or series term as an array in its point's precision (float32 stays float32, as for jvp's
+    tangents); a complex one for a real point stays complex, in the point's precision."""
     if isinstance(value, Tracer):
         return value
-    return backends.asarray(value, dtype=np.result_type(_inexact_dtype(like), np.result_type(value)), like=like)
+    dtype = _inexact_dtype(like)
+    if dtype.kind != "c" and np.result_type(value).kind == "c":
+        dtype = np.result_type(dtype, np.complex64)
+    return backends.asarray(value, dtype=dtype, like=like)
 
 
 def taylor(f, x, v, order):
