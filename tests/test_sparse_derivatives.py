@@ -562,3 +562,19 @@ def test_empty_patterns_give_zero_matrices():
     J = hd.sparse_jacobian(lambda v: 0 * v + 1.0, sparsity=empty)(x)
     H = hd.sparse_hessian(hnp.sum, sparsity=empty)(x)
     assert J.shape == H.shape == (4, 4) and J.nnz == H.nnz == 0
+
+
+def test_functions_written_for_traced_values_only_work():
+    # The output's shape was read from f on the plain ndarray, which has no .at (the transforms audit); every
+    # other transform runs f traced. Reference: hd.hessian / hd.jacobian, dense.
+    def energy(x):
+        return hnp.sum(x.at[0].set(x[1] ** 2) ** 2)
+
+    def residuals(x):
+        return x.at[0].set(x[1] ** 2) * x
+
+    x = np.array([0.5, 1.5, -2.0])
+    np.testing.assert_allclose(hd.sparse_hessian(energy)(x).toarray(), hd.hessian(energy)(x), rtol=1e-14)
+    for mode in ("fwd", "rev", "auto"):
+        np.testing.assert_allclose(hd.sparse_jacobian(residuals, mode=mode)(x).toarray(), hd.jacobian(residuals)(x),
+                                   rtol=1e-14)

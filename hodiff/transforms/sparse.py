@@ -540,6 +540,12 @@ def _check_input(x, transform):
     return np.asarray(x)
 
 
+def _output_of(f, x, transform):
+    """f's output at x, checked to be one array. f runs on a traced x (a zero tangent), as every derivative
+    here runs it: on the plain array, traced-only code (``x.at[i].set``) would fail."""
+    return _output_array(jvp(f, (x,), (np.zeros_like(x),))[0], transform)
+
+
 def _output_array(value, transform):
     leaves = tree_flatten(value)[0]
     if len(leaves) != 1 or isinstance(value, (list, tuple, dict)):
@@ -592,7 +598,7 @@ def sparse_jacobian(f, *, layout="numerator", mode="auto", sparsity=None):
         key = _signature(x)
         entry = cache.get(key)
         if entry is None:
-            m = int(np.size(_output_array(f(x), "sparse_jacobian")))
+            m = int(np.size(_output_of(f, x, "sparse_jacobian")))
             pattern = _detect(sparsity, f, x, (m, x.size), "sparse_jacobian", jacobian_sparsity)
             if mode == "auto":
                 column_colors, row_colors = _bidirectional(pattern, "best")
@@ -672,7 +678,7 @@ def sparse_hessian(f, *, sparsity=None):
         key = _signature(x)
         entry = cache.get(key)
         if entry is None:
-            out = _output_array(f(x), "sparse_hessian")
+            out = _output_of(f, x, "sparse_hessian")
             if np.size(out) != 1:
                 raise TypeError(f"sparse_hessian: f must return a scalar, got shape {np.shape(out)}; "
                                 "for a vector-valued f use hd.sparse_jacobian")
