@@ -107,6 +107,22 @@ def test_a_value_read_at_zero_tells_minus_zero_apart():
     np.testing.assert_array_equal(complex_read(np.array([complex(1, -0.0)])), [complex(-1, 0.0)])
 
 
+def test_keyword_arguments_are_arguments_like_the_positional_ones():
+    # record's wrapper took positional arguments only: f(x, p=3) raised "<lambda>() got an unexpected keyword".
+    def power_sum(x, p=2, scale=1.0):
+        return scale * hnp.sum(x ** p)
+
+    recorded = hd.record(hd.grad(power_sum))
+    x = np.array([0.5, 2.0])
+    for kwargs in [{"p": 3}, {"p": 3}, {}, {"p": 3, "scale": 2.0}, {"p": 3, "scale": 5.0}, {"scale": 2.0, "p": 4}]:
+        np.testing.assert_array_equal(recorded(x, **kwargs), hd.grad(power_sum)(x, **kwargs))
+    assert recorded.replays == 2  # the second {"p": 3} and the second scale (a traced float) replay
+    # f(x, w=x) and f((x,), {"w": x}) flatten alike; they are different calls, not one recording's replay
+    either = hd.record(lambda *args, **kwargs: args[0] * kwargs["w"] if kwargs else args[0][0] + args[1]["w"])
+    np.testing.assert_array_equal(either(x, w=x), x * x)
+    np.testing.assert_array_equal(either((x,), {"w": x}), x + x)
+
+
 def test_new_shapes_and_dtypes_record_again_and_dtypes_are_kept():
     grad = hd.record(hd.grad(f))
     grad(np.ones(5))

@@ -523,16 +523,15 @@ _FLOAT_KEY = (float, (), np.dtype(np.float64))
 def record(f, *, strict=False):
     """Return a function computing f that records f's program once per input signature and replays it.
 
-    f takes arrays, numbers or pytrees of them and may be any composition of transforms: ``hd.record(
-    hd.grad(loss))``, ``hd.record(lambda x: hd.hvp(f, (x,), (v,))[0])``, ``hd.record(hd.derivative(f,
-    order=8))``. The first call for a signature (pytree structure, leaf types, shapes and dtypes, and the values
-    of Python int and bool arguments, which f gets as themselves: sizes, counts, flags) runs f and records
-    its primitive applications; later calls replay them as plain numpy calls, which gives the same numbers
-    (the same implementations in the same order) without an interpreter per operation. A value read during
-    recording (``if``, an index, ``float()``) is a guard: when it reads differently, the call records again,
-    or with ``strict=True`` raises ``ReplayError``. A call on another transform's traced values calls f
-    directly. After a call, ``.program`` (a ``Program``: ``len``, ``counts()``, ``str``), ``.recordings``
-    and ``.replays`` describe what happened.
+    f takes arrays, numbers or pytrees of them (positional or keyword) and may be any composition of transforms:
+    ``hd.record(hd.grad(loss))``, ``hd.record(lambda x: hd.hvp(f, (x,), (v,))[0])``, ``hd.record(hd.derivative(f,
+    order=8))``. The first call for a signature (pytree structure, leaf types, shapes and dtypes, and the values of
+    Python int and bool arguments, which f gets as themselves: sizes, counts, flags) runs f and records its
+    primitive applications; later calls replay them as plain numpy calls, which gives the same numbers (the same
+    implementations in the same order) without an interpreter per operation. A value read during recording (``if``,
+    an index, ``float()``) is a guard: when it reads differently, the call records again, or with ``strict=True``
+    raises ``ReplayError``. A call on another transform's traced values calls f directly. After a call, ``.program``
+    (a ``Program``: ``len``, ``counts()``, ``str``), ``.recordings`` and ``.replays`` describe what happened.
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> loss = lambda w: hnp.sum(hnp.tanh(w) ** 2)
@@ -547,21 +546,25 @@ def record(f, *, strict=False):
         raise TypeError(f"hd.record: f must be callable, got {type(f).__name__}")
     programs = collections.OrderedDict()
 
+    def with_keywords(args, kwargs):
+        return f(*args, **kwargs)
+
     @functools.wraps(f)
-    def recorded(*args):
-        leaves, in_tree = tree_flatten(args)
+    def recorded(*args, **kwargs):
+        # keyword arguments are leaves too: the recording sees (args, kwargs) and calls f(*args, **kwargs)
+        leaves, in_tree = tree_flatten((args, kwargs) if kwargs else args)
         keys = []
         for i, leaf in enumerate(leaves):
             if leaf.__class__ is float:  # the scalar chains' case: np.shape and np.result_type cost ~1 us a leaf
                 keys.append(_FLOAT_KEY)
                 continue
             if isinstance(leaf, Tracer):
-                return f(*args)  # inside another transform: that transform needs the real computation
+                return f(*args, **kwargs)  # inside another transform: that transform needs the real computation
             if not isinstance(leaf, _SCALARS):
                 leaves[i] = leaf = np.asarray(leaf)
             keys.append(_leaf_key(leaf))
         # the structure, then per static leaf its value and per traced leaf its type, shape and dtype
-        key = (in_tree, tuple(keys))
+        key = (in_tree, tuple(keys), bool(kwargs))
         program = programs.get(key)
         if program is not None:
             traced = leaves if len(program.inputs) == len(leaves) else [leaf for leaf in leaves if not _is_static(leaf)]
@@ -570,7 +573,7 @@ def record(f, *, strict=False):
                 recorded.replays += 1
                 recorded.program = program
                 return program.build(outputs)
-        result, program = _record(f, leaves, in_tree)
+        result, program = _record(with_keywords if kwargs else f, leaves, in_tree)
         recorded.recordings += 1
         if program is not None:
             programs[key] = program
