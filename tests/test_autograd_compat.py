@@ -168,3 +168,24 @@ def test_convolve_matches_scipy_and_its_gradient_central_differences(mode):
         numeric[i] = (np.sum(W * scipy.signal.convolve(A, B + e, mode=mode))
                       - np.sum(W * scipy.signal.convolve(A, B - e, mode=mode))) / 2e-6
     np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_full_of_a_traced_fill_value_as_in_autograds_define_gradient_example():
+    # autograd's examples/define_gradient.py: a logsumexp primitive whose VJP builds np.full(x.shape, g), checked
+    # to order 2; np.full of a traced value raised. Reference: logsumexp's closed-form gradient softmax(x).
+    @autograd.extend.primitive
+    def logsumexp(x):
+        m = np.max(x)
+        return m + np.log(np.sum(np.exp(x - m)))
+
+    def logsumexp_vjp(ans, x):
+        return lambda g: anp.full(x.shape, g) * anp.exp(x - anp.full(x.shape, ans))
+
+    autograd.extend.defvjp(logsumexp, logsumexp_vjp)
+    x = np.array([0.3, -1.2, 2.0])
+    np.testing.assert_allclose(grad(lambda x: logsumexp(x))(x), np.exp(x) / np.sum(np.exp(x)), rtol=1e-14)
+    check_grads(lambda x: anp.sin(logsumexp(x)), modes=["rev"])(x)  # order 2: the VJP differentiated
+    # a fill value broadcast to the shape: its gradient sums the cotangent back (autograd's own rule gives 24)
+    W = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(grad(lambda s: anp.sum(anp.full((2, 3), s) * W))(np.ones(3)), [3.0, 5.0, 7.0])
+    assert anp.full((2,), 1, dtype=np.float32).dtype == np.float32 and hnp.full(3, 2.0).tolist() == [2.0] * 3

@@ -55,7 +55,7 @@ __all__ = [
     "hypot", "hypot_cos", "cone_root", "cone_root_slope", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax",
     "fmin", "clip", "remainder", "fmod",
     "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
-    "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full_like",
+    "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full", "full_like",
     "deg2rad", "rad2deg", "float_power",
 ]
 
@@ -1546,6 +1546,21 @@ def full_like(a, fill_value, dtype=None, shape=None):
     return backends.full(shape, fill_value, dtype=dtype, like=a)
 
 
+def full(shape, fill_value, dtype=None, order="C", *, like=None):
+    """numpy.full: an array of ``shape`` filled with ``fill_value`` (broadcast to it, as numpy does).
+
+    A constant unless ``fill_value`` is traced; then it is the broadcast fill value, whose gradient sums
+    the cotangent back to the fill's shape. dtype: numpy's (the fill value's, or ``dtype``).
+    """
+    from .shape import broadcast_to
+
+    if not isinstance(fill_value, Tracer):
+        return np.full(shape, fill_value, dtype=dtype, order=order, **({} if like is None else {"like": like}))
+    dtype = dtype_of(fill_value) if dtype is None else np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return broadcast_to(cast(fill_value, dtype), shape=shape)
+
+
 def _zeros_like(a, dtype=None, shape=None):
     """numpy.zeros_like: a constant (never traced) of a's shape and dtype."""
     return full_like(a, 0, dtype=dtype, shape=shape)
@@ -1617,7 +1632,7 @@ NUMPY_API = {
     "round": _np_round, "around": _np_round, "floor_divide": floor_divide, "isfinite": isfinite,
     "isnan": isnan, "isinf": isinf, "signbit": signbit, "heaviside": heaviside,
     # dtype and constants
-    "astype": cast, "full_like": full_like, "zeros_like": _zeros_like, "ones_like": _ones_like,
+    "astype": cast, "full": full, "full_like": full_like, "zeros_like": _zeros_like, "ones_like": _ones_like,
 }
 
 from . import series as S  # noqa: E402  (Taylor term helpers; they use the primitives above)
