@@ -189,3 +189,17 @@ def test_full_of_a_traced_fill_value_as_in_autograds_define_gradient_example():
     W = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(grad(lambda s: anp.sum(anp.full((2, 3), s) * W))(np.ones(3)), [3.0, 5.0, 7.0])
     assert anp.full((2,), 1, dtype=np.float32).dtype == np.float32 and hnp.full(3, 2.0).tolist() == [2.0] * 3
+
+
+def test_integer_array_inputs_are_differentiated_as_floats():
+    # docs/from-autograd.md says so and autograd does it; every operator raised a TypeError on int64 arrays.
+    x = np.array([1, 2])
+    np.testing.assert_array_equal(grad(lambda x: anp.sum(x ** 3))(x), [3.0, 12.0])  # 3 x^2
+    np.testing.assert_array_equal(autograd.elementwise_grad(lambda x: x ** 2)(x), [2.0, 4.0])
+    np.testing.assert_array_equal(autograd.jacobian(lambda x: x ** 2)(x), np.diag([2.0, 4.0]))
+    np.testing.assert_array_equal(autograd.hessian(lambda x: anp.sum(x ** 3))(x), np.diag([6.0, 12.0]))
+    gx, gy = grad(lambda x, y: anp.sum(x * y), (0, 1))(x, np.array([3.0, 4.0]))
+    assert gx.dtype == np.float64 and gx.tolist() == [3.0, 4.0] and gy.tolist() == [1.0, 2.0]
+    check_grads(lambda x: anp.sum(anp.sin(x)), modes=["fwd", "rev"])(x)
+    with pytest.raises(TypeError, match="dtype int"):  # a Python int is refused, as autograd refuses it
+        grad(lambda x: x ** 2)(2)

@@ -3,6 +3,10 @@
 import functools
 import numbers
 
+import numpy as np
+
+from ..core.tree import tree_map
+
 __all__ = ["unary_to_nary", "substitute", "get_name"]
 
 
@@ -21,6 +25,17 @@ def substitute(args, argnum, x):
     return tuple(args)
 
 
+def _integers_as_floats(x):
+    """Integer arrays (and numpy integer scalars) in x as float64, as autograd differentiates them; Python ints
+    stay as they are (autograd refuses them, and so does hodiff's check)."""
+    def as_float(leaf):
+        if isinstance(leaf, (np.ndarray, np.integer)) and np.issubdtype(leaf.dtype, np.integer):
+            return np.asarray(leaf, dtype=float) if isinstance(leaf, np.ndarray) else float(leaf)
+        return leaf
+
+    return tree_map(as_float, x)
+
+
 def unary_to_nary(unary_operator):
     """``unary_operator(f, x, *op_args)`` -> ``operator(fun, argnum=0, *op_args)(*args, **kwargs)``.
 
@@ -36,9 +51,9 @@ def unary_to_nary(unary_operator):
 
             unary_f.__name__ = get_name(fun)
             if isinstance(argnum, numbers.Integral):
-                x = args[argnum]
+                x = _integers_as_floats(args[argnum])
             else:
-                x = tuple(args[i] for i in argnum)
+                x = tuple(_integers_as_floats(args[i]) for i in argnum)
             return unary_operator(unary_f, x, *op_args, **op_kwargs)
 
         operator_name, fun_name = get_name(unary_operator), get_name(fun)
