@@ -19,7 +19,7 @@ import string
 import numpy as np
 
 from ..core.trace import Primitive
-from .elementwise import conj, multiply
+from .elementwise import accumulated_as, conj, multiply
 from .rules import dtype_of, ndim_of, shape_of, stack_series, taylor_bilinear
 from .shape import (
     _array,
@@ -626,9 +626,9 @@ def kron(a, b):
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """numpy.trace: the sum of the ``offset`` diagonal of the (axis1, axis2) planes."""
-    if dtype is not None or out is not None:
-        raise TypeError("hodiff.numpy.trace: dtype= and out= are not supported")
-    a = _array(a)
+    if out is not None:
+        raise TypeError("hodiff.numpy.trace: out= is not supported")
+    a = accumulated_as(_array(a), dtype)
     ndim = ndim_of(a)
     if ndim < 2:
         raise ValueError("trace: the array must be at least 2-D")

@@ -1531,6 +1531,13 @@ def cast(x, dtype, copy=True):
     return _astype_discrete(x, dtype=dtype)
 
 
+def accumulated_as(a, dtype):
+    """a in a reduction's ``dtype=`` (None: as it is). numpy casts the entries to the accumulator's type
+    first, so this is that cast: differentiable to a float or complex type, a constant to an integer one
+    (as ``astype``)."""
+    return a if dtype is None else cast(a, dtype, copy=False)
+
+
 def full_like(a, fill_value, dtype=None, shape=None):
     """numpy.full_like: an array of a's shape (or ``shape``) and dtype filled with ``fill_value``.
 

@@ -23,7 +23,7 @@ import itertools
 import numpy as np
 
 from ..core.trace import Primitive
-from .elementwise import _astype_discrete, add, equal, multiply, sqrt, subtract, true_divide
+from .elementwise import _astype_discrete, accumulated_as, add, equal, multiply, sqrt, subtract, true_divide
 from .rules import dtype_of, linear, ndim_of, shape_of, stack_series
 from .shape import (
     _array,
@@ -113,8 +113,8 @@ mean_p = linear(
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """numpy.mean over ``axis`` (None: all axes). Float32 stays float32."""
-    _unsupported("mean", dtype=dtype, out=out, where=where)
-    a = _array(a)
+    _unsupported("mean", out=out, where=where)
+    a = accumulated_as(_array(a), _float_accumulator("mean", dtype))
     return mean_p(a, axis=_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
 
 
@@ -205,8 +205,8 @@ cumprod_p.__doc__ = "Running products along ``axis``; rules exact with zeros (no
 
 def _scan(name, primitive):
     def function(a, axis=None, dtype=None, out=None):
-        _unsupported(name, dtype=dtype, out=out)
-        a = _array(a)
+        _unsupported(name, out=out)
+        a = accumulated_as(_array(a), dtype)
         if axis is None:
             a = reshape(a, shape=(-1,))
             axis = 0
@@ -225,8 +225,8 @@ def _cumulative(name, scan, identity_like):
     """numpy.cumulative_sum / cumulative_prod (the array API's scans): ``axis`` may be None for 1-D x only,
     and ``include_initial`` puts the identity first (length n + 1 along axis)."""
     def function(x, axis=None, dtype=None, out=None, include_initial=False):
-        _unsupported(name, dtype=dtype, out=out)
-        x = _array(x)
+        _unsupported(name, out=out)
+        x = accumulated_as(_array(x), dtype)
         if axis is None:
             if ndim_of(x) > 1:
                 raise ValueError(f"hodiff.numpy.{name}: axis must be given for an array of {ndim_of(x)} dimensions")
@@ -314,8 +314,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     >>> hd.grad(hnp.prod)(np.array([2.0, 0.0, 3.0]))
     array([0., 6., 0.])
     """
-    _unsupported("prod", dtype=dtype, out=out, initial=initial, where=where)
-    a = _array(a)
+    _unsupported("prod", out=out, initial=initial, where=where)
+    a = accumulated_as(_array(a), dtype)
     return prod_p(a, axis=_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
 
 
@@ -385,10 +385,10 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
     """numpy.var: mean squared deviation over ``axis``, divided by (n - ddof) instead of n."""
-    _unsupported("var", dtype=dtype, out=out, where=where, mean=mean)
+    _unsupported("var", out=out, where=where, mean=mean)
     if correction is not None:
         ddof = correction
-    a = _array(a)
+    a = accumulated_as(_array(a), _float_accumulator("var", dtype))
     axes = _axes(axis, ndim_of(a))
     deviation = subtract(a, mean_p(a, axis=axes, keepdims=True))
     if np.issubdtype(dtype_of(a), np.complexfloating):
@@ -412,6 +412,7 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     Except over one element with ddof=0: std is then identically 0, and so is
     its derivative (of every order); it is computed as the (zero) variance.
     """
+    _float_accumulator("std", dtype)
     a = _array(a)
     if ddof == 0 and correction is None and _reduced_count(shape_of(a), _axes(axis, ndim_of(a))) == 1:
         return var(a, axis, dtype, out, ddof, keepdims, where=where, mean=mean)
@@ -626,6 +627,14 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 
 # --------------------------------------------------------------- the numpy namespace's names
+
+def _float_accumulator(name, dtype):
+    """A mean's dtype=: float or complex. numpy's integer mean truncates the quotient, which is refused."""
+    if dtype is not None and not np.issubdtype(np.dtype(dtype), np.inexact):
+        raise TypeError(f"hodiff.numpy.{name}: dtype={np.dtype(dtype)} is not supported (numpy truncates the "
+                        "quotient to an integer); use a float dtype, or cast the result")
+    return dtype
+
 
 def _unsupported(name, **arguments):
     given = [key for key, value in arguments.items() if value is not None]

@@ -1030,11 +1030,11 @@ def _axis_param(axis):
 
 def _np_sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     # out=None is in the signature because numpy.sum(tracer) calls tracer.sum(axis=..., out=None)
-    if dtype is not None:
-        raise TypeError("hodiff.numpy.sum: the dtype argument is not supported; cast the input first")
     if out is not None or initial is not None or where is not None:
         raise TypeError("hodiff.numpy.sum: out=, initial= and where= are not supported")
-    return sum(_array(a), axis=_axis_param(axis), keepdims=bool(keepdims))
+    from .elementwise import accumulated_as  # (elementwise imports this module)
+
+    return sum(accumulated_as(_array(a), dtype), axis=_axis_param(axis), keepdims=bool(keepdims))
 
 
 def _np_reshape(a, shape=None, order="C", *, newshape=None):
