@@ -7,11 +7,26 @@ import numpy as np
 
 from ..core.tree import tree_map
 
-__all__ = ["unary_to_nary", "substitute", "get_name"]
+__all__ = ["unary_to_nary", "substitute", "get_name", "wraps"]
 
 
 def get_name(fun):
     return getattr(fun, "__name__", "[unknown name]")
+
+
+def wraps(fun, namestr="{fun}", docstr="{doc}", **kwargs):
+    """Decorator giving the wrapped function a name and docstring made from ``fun``'s (``str.format`` templates
+    with ``fun``, ``doc`` and ``kwargs``), as autograd.wrap_util.wraps; a function that takes no attributes
+    is returned as it is."""
+    def decorate(f):
+        try:
+            f.__name__ = namestr.format(fun=get_name(fun), **kwargs)
+            f.__doc__ = docstr.format(fun=get_name(fun), doc=getattr(fun, "__doc__", "") or "", **kwargs)
+        except (AttributeError, TypeError):
+            pass  # a builtin or a partial: its attributes cannot be set, and autograd leaves it so too
+        return f
+
+    return decorate
 
 
 def substitute(args, argnum, x):
