@@ -344,3 +344,29 @@ def test_replays_free_each_value_after_its_last_read():
         tracemalloc.stop()
         np.testing.assert_array_equal(got, expected)
         assert peak < 4 * x.nbytes, (replays, peak / x.nbytes)
+
+
+def test_an_index_computed_from_the_input_is_a_guard():
+    # record refused x[argmax(x)], x[x > 0] and an index array argument, which work unrecorded and whose
+    # index is a value read like int(). Reference: the unrecorded function at each point.
+    cases = [
+        (hd.grad(lambda x: x[hnp.argmax(x)] ** 3), [np.array([0.3, 0.7, -0.2]), np.array([0.3, 0.8, -0.2]),
+                                                    np.array([0.9, 0.7, -0.2])]),
+        (hd.grad(lambda x: hnp.sum(x[x > 0] ** 2)), [np.array([0.3, -0.7, 0.2]), np.array([0.5, -0.1, 0.9]),
+                                                     np.array([-0.3, 0.7, 0.2])]),
+    ]
+    for f, points in cases:
+        recorded = hd.record(f)
+        for x in points:
+            np.testing.assert_array_equal(recorded(x), f(x))
+        assert (recorded.recordings, recorded.replays) == (2, 1)  # the second point takes the first's path
+    by_argument = hd.record(hd.grad(lambda x, i: hnp.sum(x[i] ** 2)))
+    for x, i in [(np.ones(3), np.array([0, 2])), (2 * np.ones(3), np.array([0, 2])), (np.ones(3), np.array([1]))]:
+        np.testing.assert_array_equal(by_argument(x, i), hd.grad(lambda x, i: hnp.sum(x[i] ** 2))(x, i))
+    assert (by_argument.recordings, by_argument.replays) == (2, 1)
+    strict = hd.record(hd.grad(lambda x: x[hnp.argmax(x)] ** 3), strict=True)
+    strict(np.array([0.3, 0.7, -0.2]))
+    with pytest.raises(hd.ReplayError, match="was array\\(1\\) when the program was recorded and is array\\(0\\)"):
+        strict(np.array([0.9, 0.7, -0.2]))
+    with pytest.raises(TypeError, match="a traced value cannot be used as an index"):  # vmap still refuses
+        hd.vmap(lambda x, i: x[i])(np.ones((2, 3)), np.array([0, 1]))

@@ -256,6 +256,7 @@ class Trace:
 
     kind = "abstract"
     maps_nondiff = False  # see Primitive(differentiable=False)
+    indexes_by_value = False  # its tracers index as their (guarded) values: hd.record's
     __slots__ = ("level", "alive", "__weakref__")
 
     def __init__(self, level=None):

@@ -40,10 +40,13 @@ _PLAIN_INDEX_TYPES = frozenset({int, slice, type(None), type(Ellipsis), np.ndarr
 
 
 def normalize_index(index):
-    """An index for ``x[index]``: lists become arrays; traced indices are refused."""
+    """An index for ``x[index]``: lists become arrays; traced indices are refused, but for a trace that reads
+    them as values (``hd.record``: a guard, re-recorded when the index changes)."""
     items = index if isinstance(index, tuple) else (index,)
     normalized = []
     for item in items:
+        if isinstance(item, Tracer) and item._trace.indexes_by_value:
+            item = np.asarray(item)
         if isinstance(item, Tracer):
             raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
                             "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
