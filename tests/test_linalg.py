@@ -732,3 +732,43 @@ def test_pinv_derivatives_at_an_ill_conditioned_full_rank_matrix():
         for mode in ("nested", "taylor"):
             got = hd.derivative(lambda s: hnp.sum(w * hnp.linalg.pinv(a + s * v)), order=k, mode=mode)(0.0)
             np.testing.assert_allclose(got, expected[k - 1], rtol=1e-6, err_msg=f"{mode} order {k}")
+
+
+def test_pinv_and_lstsq_with_a_cutoff_that_drops_a_singular_value():
+    # rcond/rtol above numpy's default drop a singular value that is not rounding: P is the truncated SVD's
+    # pseudo-inverse. Golub-Pereyra's rule (constant rank of A) gave 0.15 wrong JVPs there (the kwargs audit).
+    # Reference: central differences of numpy's own pinv / lstsq with the same cutoff.
+    rng = np.random.default_rng(40)
+    for shape, cut in [((3, 5), 0.5), ((5, 3), 0.4), ((4, 4), 0.3)]:
+        a = rng.standard_normal(shape)
+        s = np.linalg.svd(a, compute_uv=False)
+        assert np.any((s <= cut * s[0]) & (s > 1e-3)) and not np.any(np.abs(s - cut * s[0]) < 0.05)
+        w = rng.standard_normal(shape[::-1])
+        for kwargs in ({"rcond": cut}, {"rtol": cut}):
+            loss = lambda a, kw=kwargs: np.sum(np.linalg.pinv(a, **kw) * w)  # noqa: E731
+            got = hd.grad(lambda a, kw=kwargs: hnp.sum(hnp.linalg.pinv(a, **kw) * w))(a)
+            np.testing.assert_allclose(got, central_gradient(loss, a), rtol=1e-7, atol=1e-9, err_msg=str(shape))
+        b = rng.standard_normal(shape[0])
+        got = hd.grad(lambda a: hnp.sum(hnp.linalg.lstsq(a, b, rcond=cut)[0] ** 2))(a)
+        want = central_gradient(lambda a: np.sum(np.linalg.lstsq(a, b, rcond=cut)[0] ** 2), a)
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9, err_msg=f"lstsq {shape}")
+    stack = rng.standard_normal((2, 3, 5))
+    np.testing.assert_allclose(hd.vmap(lambda a: hnp.linalg.pinv(a, rcond=0.5))(stack),
+                               np.linalg.pinv(stack, rcond=0.5), rtol=1e-12)
+    assert hd.grad(lambda a: hnp.sum(hnp.linalg.pinv(a, rcond=0.5)))(stack[0].astype(np.float32)).dtype == np.float32
+
+
+def test_hermitian_svd_and_pinv_read_the_lower_triangle_as_numpy():
+    # numpy's hermitian=True goes through eigh('L'): a traced non-symmetric a got the general SVD's values
+    # (another matrix's) and a derivative along (T + T^T) / 2. Reference: numpy's own calls and their central
+    # differences, as eigvalsh's.
+    a = np.array([[2.0, 5.0, -1.0], [0.3, 1.0, 0.7], [-0.4, 0.2, 3.0]])
+    w = np.random.default_rng(41).standard_normal((3, 3))
+    for ours, numpys in [(lambda x: hnp.linalg.svd(x, hermitian=True, compute_uv=False),
+                          lambda x: np.linalg.svd(x, hermitian=True, compute_uv=False)),
+                         (lambda x: hnp.linalg.pinv(x, hermitian=True), lambda x: np.linalg.pinv(x, hermitian=True))]:
+        value, grad = hd.value_and_grad(lambda x: hnp.sum(ours(x) * w[:ours(x).shape[-1]]))(a)
+        assert float(value) == pytest.approx(float(np.sum(numpys(a) * w[:numpys(a).shape[-1]])), rel=1e-12)
+        want = central_gradient(lambda x: np.sum(numpys(x) * w[:numpys(x).shape[-1]]), a)
+        np.testing.assert_allclose(grad, want, rtol=1e-7, atol=1e-9)
+        assert np.all(np.triu(grad, 1) == 0)  # the upper triangle is never read

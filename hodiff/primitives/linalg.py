@@ -1603,6 +1603,8 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     if compute_uv and full_matrices and m != n:
         raise ValueError("svd: differentiating full_matrices=True is only possible for square matrices "
                          "(the extra singular vectors are not unique); pass full_matrices=False")
+    if hermitian:
+        a = _hermitian_from_triangle(a, True)  # numpy's hermitian svd is eigh's, of the lower triangle
     u, s, v = _svd_parts(svd(a), m)
     if not compute_uv:
         return s
@@ -1648,7 +1650,9 @@ def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
 
     The derivative (Golub & Pereyra) holds where the rank is locally constant,
     including rank-deficient matrices; it does not go through the SVD, so
-    repeated singular values are fine.
+    repeated singular values are fine. A cutoff (rcond/rtol) above numpy's
+    default gives the truncated SVD's pseudo-inverse, differentiated through
+    the SVD; ``hermitian=True`` reads the lower triangle (docs/linalg.md).
 
     >>> import numpy as np, hodiff as hd, hodiff.numpy as hnp
     >>> hd.grad(lambda A: hnp.linalg.pinv(A)[0, 0])(np.array([[2.0], [0.0]]))
@@ -1660,7 +1664,30 @@ def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
     if rtol is not None and rcond is not None:
         raise ValueError("pinv: pass rcond or rtol, not both")
     _check_real(a, "pinv")
-    return pinv(a, rcond=rtol if rtol is not None else rcond, hermitian=bool(hermitian))
+    if hermitian and not _untraced_numpy(a):
+        a = _hermitian_from_triangle(a, True)  # numpy's hermitian pinv reads the lower triangle (eigh's 'L')
+    return _pinv_with_cutoff(a, rtol if rtol is not None else rcond, bool(hermitian))
+
+
+def _pinv_with_cutoff(a, cutoff, hermitian=False):
+    """pinv(a) dropping singular values s <= cutoff * s_max (numpy's rcond/rtol; None: numpy's default).
+
+    A cutoff above numpy's default (max(m, n) eps) drops singular values that are not rounding: P is then
+    the pseudo-inverse of the truncated SVD, V_k S_k^-1 U_k^T, whose derivative moves with the kept singular
+    vectors. Golub and Pereyra's formula (the primitive's rules) is for a constant rank of A itself and gave
+    0.15 wrong JVPs there; that P is built from the differentiable SVD instead (derivatives exist where no
+    singular value sits at the cut).
+    """
+    m, n = shape_of(a)[-2:]
+    default = max(m, n) * np.finfo(_real_dtype(dtype_of(a))).eps
+    if cutoff is None or cutoff <= default or _untraced_numpy(a):
+        return pinv(a, rcond=cutoff, hermitian=hermitian)
+    from .elementwise import greater, reciprocal
+
+    u, s, vh = np_svd(a, full_matrices=False)
+    kept = greater(s, multiply(S.getitem(s, index=(Ellipsis, slice(0, 1))), cutoff))
+    inverse = where(kept, reciprocal(where(kept, s, 1.0)), 0.0)  # 1/s of the kept, 0 (no 0 * inf) elsewhere
+    return matmul(multiply(_mT(vh), S.expand_dims(inverse, -2)), _mT(u))
 
 
 def np_matrix_power(a, n):
@@ -1798,7 +1825,7 @@ def np_lstsq(a, b, rcond=None):
                 " compute x = hodiff.numpy.linalg.pinv(a) @ b and the residuals sum((b - a @ x)**2) yourself")
     vector = ndim_of(b) == 1
     b_matrix = S.expand_dims(b, -1) if vector else b
-    x = matmul(pinv(a, rcond=cutoff, hermitian=False), b_matrix)
+    x = matmul(_pinv_with_cutoff(a, cutoff), b_matrix)
     if m > n and bool(np.all(ranks == n)):
         r = subtract(b_matrix, matmul(a, x))
         residuals = S.sum(_abs2(r), axis=0)  # |r|^2: for complex b, r * r was complex and wrong
