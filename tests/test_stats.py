@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import hodiff as hd
+import hodiff.numpy as hnp
 import hodiff.scipy.stats as hst
 from hodiff.scipy.stats import betainc_pair, gammainc_pair
 
@@ -190,8 +191,12 @@ def test_multivariate_normal_matches_scipy(d):
                                scipy.stats.multivariate_normal.logpdf(x, mean, np.diag(variances)), rtol=1e-12)
     np.testing.assert_allclose(hst.multivariate_normal.logpdf(x, mean, 1.7),
                                scipy.stats.multivariate_normal.logpdf(x, mean, 1.7), rtol=1e-12)
-    np.testing.assert_allclose(hst.multivariate_normal.logpdf(x),  # mean 0, cov I, d from x
-                               scipy.stats.multivariate_normal.logpdf(x, np.zeros(d), np.eye(d)), rtol=1e-12)
+    if d == 1:  # without mean and cov the dimension is 1, as scipy's (and d > 1 points are refused, as there)
+        np.testing.assert_allclose(hst.multivariate_normal.logpdf(x), scipy.stats.multivariate_normal.logpdf(x),
+                                   rtol=1e-12)
+    else:
+        with pytest.raises(ValueError, match="the distribution has dimension 1"):
+            hst.multivariate_normal.logpdf(x)
 
 
 def test_multivariate_normal_gradients_are_the_textbook_ones():
@@ -349,3 +354,17 @@ def test_gamma_cdf_at_a_large_shape_sums_enough_terms_and_refuses_past_its_cap()
     np.testing.assert_allclose(hd.grad(lambda s: hst.gamma.cdf(x, s))(a), reference, rtol=1e-6)
     with pytest.raises(ValueError, match="needs 90020 terms"):
         hd.grad(lambda s: hst.gamma.cdf(1e8, s))(1e8)
+
+
+def test_multivariate_normal_with_default_mean_and_cov_is_one_dimensional_as_scipys():
+    # With mean and cov left out scipy's dimension is 1, so a vector x holds three 1-D points; hodiff took the
+    # vector as one 3-D point (a scalar, and another value). Reference: scipy.stats itself.
+    x = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_allclose(hst.multivariate_normal.logpdf(x), scipy.stats.multivariate_normal.logpdf(x),
+                               rtol=1e-14)
+    np.testing.assert_allclose(hst.multivariate_normal.pdf(x), scipy.stats.multivariate_normal.pdf(x), rtol=1e-14)
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(hst.multivariate_normal.logpdf(x)))(x), -x, rtol=1e-14)
+    with pytest.raises(ValueError, match="x has 3 components in its last axis, but the distribution has dimension 1"):
+        hst.multivariate_normal.logpdf(np.ones((5, 3)))  # scipy raises too
+    np.testing.assert_allclose(hst.multivariate_normal.logpdf(x, mean=np.zeros(3)),
+                               scipy.stats.multivariate_normal.logpdf(x, mean=np.zeros(3)), rtol=1e-14)

@@ -768,8 +768,9 @@ class _MultivariateNormal(_Distribution):
 
     name = "multivariate_normal"
 
-    def _dimension(self, mean, cov, x=None):
-        """(d, cov's number of axes) from mean, else cov, else x, with scipy's shape checks."""
+    def _dimension(self, mean, cov):
+        """(d, cov's number of axes) from mean, else cov, else 1 (as scipy: with both defaults a vector x holds
+        points of dimension 1), with scipy's shape checks."""
         cov_shape = shape_of(cov)
         if len(cov_shape) > 2:
             raise ValueError(f"multivariate_normal: cov must be a scalar, a vector or a matrix, "
@@ -784,8 +785,6 @@ class _MultivariateNormal(_Distribution):
                                  f"got shape {shape_of(mean)}")
         elif cov_shape:
             d = cov_shape[-1]
-        elif x is not None:
-            d = shape_of(x)[-1] if shape_of(x) else 1
         else:
             d = 1
         if cov_shape and cov_shape[-1] != d:
@@ -838,7 +837,7 @@ class _MultivariateNormal(_Distribution):
         >>> round(float(hst.multivariate_normal.logpdf(np.array([1.0, -1.0]), np.zeros(2), cov)), 6)
         -3.260542
         """
-        d, cov_ndim = self._dimension(mean, cov, x)
+        d, cov_ndim = self._dimension(mean, cov)
         x_shape = shape_of(x)
         if not x_shape:
             x = hnp.reshape(x, (1,))
