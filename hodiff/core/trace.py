@@ -115,6 +115,7 @@ class Primitive:
         self.fast_vjp = tuple(fast_vjp) if fast_vjp is not None else None
         self.fast_jvp = tuple(fast_jvp) if fast_jvp is not None else None
         self.reads = None
+        self.keywords = True  # False: no static parameters (numpy's ufunc keywords are refused on traced values)
         self._kept = {}  # (traced argnums, nargs) -> ``kept_for``'s answer
         self.inplace_vjp = None
         self.accumulate_vjp = None
@@ -130,16 +131,22 @@ class Primitive:
         if len(args) == 1:
             x = args[0]
             if isinstance(x, Tracer):
+                if params and not self.keywords:
+                    raise _keywords_refused(self, params)
                 trace = x._trace  # one argument: its trace is the top one, no search
                 if trace.alive and self.differentiable:
                     return trace.process(self, args, params)
                 return _bind_traced(self, args, params)
-            return self.impl(x, **params) if params else self.impl(x)
+            if params:
+                return self.impl(x, **params) if self.keywords else _with_ufunc_keywords(self, args, params)
+            return self.impl(x)
         for arg in args:
             if isinstance(arg, Tracer):
+                if params and not self.keywords:
+                    raise _keywords_refused(self, params)
                 return _bind_traced(self, args, params)
         if params:
-            return self.impl(*args, **params)
+            return self.impl(*args, **params) if self.keywords else _with_ufunc_keywords(self, args, params)
         return self.impl(*args)
 
     def __repr__(self):
@@ -376,6 +383,28 @@ class Tracer:
 
     def __hash__(self):
         return id(self)
+
+
+def _with_ufunc_keywords(primitive, args, params):
+    """A plain call with ufunc keywords (out=, where=, dtype=, ...): numpy's ufunc of the primitive's name,
+    which takes them (the implementations are fast paths that do not)."""
+    import numpy as np
+
+    ufunc = getattr(np, primitive.name, None)
+    if not isinstance(ufunc, np.ufunc):
+        raise _keywords_refused(primitive, params, "are not supported: it is not a numpy ufunc")
+    return ufunc(*args, **params)
+
+
+def _keywords_refused(primitive, params, why=None):
+    """The TypeError for numpy's ufunc keywords (out=, where=, dtype=, casting=, ...) on traced values, raised
+    before anything is computed (an out= buffer stays untouched)."""
+    names = ", ".join(f"{name}=" for name in params)
+    if why is not None:
+        return TypeError(f"hodiff.numpy.{primitive.name}: {names} {why}")
+    return TypeError(f"hodiff.numpy.{primitive.name}: {names} {'is' if len(params) == 1 else 'are'} not supported "
+                     "on traced values (a traced result is a new array: no out= or where=; cast with astype for a "
+                     "dtype); they work on plain arrays, as numpy's")
 
 
 def _not_differentiable_message(function, suffix="", keywords=False):

@@ -55,8 +55,8 @@ __all__ = [
     "hypot", "hypot_cos", "cone_root", "cone_root_slope", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax",
     "fmin", "clip", "remainder", "fmod",
     "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
-    "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "full", "full_like",
-    "deg2rad", "rad2deg", "float_power",
+    "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "divmod_", "fabs",
+    "full", "full_like", "deg2rad", "rad2deg", "float_power", "accumulated_as",
 ]
 
 
@@ -1335,6 +1335,7 @@ _ = dtype_of  # re-exported helper used by sibling modules
 def _comparison(name, impl):
     primitive = Primitive(name, impl, differentiable=False)
     primitive.batch = batch_elementwise(primitive)
+    primitive.keywords = False
     return primitive
 
 
@@ -1352,6 +1353,7 @@ def _nondiff(name, impl, doc=None):
     """An elementwise op whose derivative is zero wherever it exists (only batching maps it)."""
     primitive = Primitive(name, impl, differentiable=False, broadcasts=True)
     primitive.batch = batch_elementwise(primitive)
+    primitive.keywords = False
     if doc:
         primitive.__doc__ = doc
     return primitive
@@ -1375,6 +1377,7 @@ ceil = _nondiff("ceil", np.ceil)
 trunc = _nondiff("trunc", np.trunc)
 rint = _nondiff("rint", np.rint)
 round_ = _nondiff("round", lambda x, decimals=0: np.round(x, decimals))
+round_.keywords = True  # decimals
 floor_divide = _nondiff("floor_divide", np.floor_divide)
 isfinite = _nondiff("isfinite", np.isfinite)
 isnan = _nondiff("isnan", np.isnan)
@@ -1517,15 +1520,22 @@ _astype_discrete = Primitive("astype_discrete", _astype_impl, differentiable=Fal
 _astype_discrete.batch = batch_elementwise(_astype_discrete)
 
 
-def cast(x, dtype, copy=True):
+def cast(x, dtype, copy=True, order="K", casting="unsafe", subok=True):
     """numpy.astype / ndarray.astype: x as ``dtype``.
 
     To a float or complex dtype the cast is differentiable (its cotangent is
     cast back to x's dtype; complex to real keeps the real part, so the
     cotangent is real(g) made complex). To an integer or bool dtype the
-    result is a constant (zero derivative), as in JAX.
+    result is a constant (zero derivative), as in JAX. ``casting`` refuses what
+    numpy's refuses (``np.can_cast``); ``order`` and ``subok`` do not matter for a
+    traced value, which has no memory layout of its own.
     """
     dtype = np.dtype(dtype)
+    if casting != "unsafe" and not np.can_cast(dtype_of(x), dtype, casting=casting):
+        raise TypeError(f"Cannot cast array data from dtype('{np.dtype(dtype_of(x))}') to {dtype!r} according to "
+                        f"the rule {casting!r}")
+    if order not in ("K", "A", "C", "F"):
+        raise ValueError(f"astype: order must be one of 'K', 'A', 'C' or 'F', got {order!r}")
     if np.issubdtype(dtype, np.inexact):
         return x if (dtype_of(x) == dtype and not copy) else astype(x, dtype=dtype)
     return _astype_discrete(x, dtype=dtype)
@@ -1551,6 +1561,19 @@ def full_like(a, fill_value, dtype=None, shape=None):
     if isinstance(fill_value, Tracer) or backends.backend_name(fill_value) != "numpy":  # (np.full copies it into numpy)
         return broadcast_to(cast(fill_value, dtype), shape=shape)
     return backends.full(shape, fill_value, dtype=dtype, like=a)
+
+
+def fabs(x):
+    """numpy.fabs: |x| of real x; complex x is refused, as numpy's fabs refuses it."""
+    if _is_complex(x):
+        raise TypeError("hodiff.numpy.fabs: complex input is not supported (numpy's fabs is for real x); "
+                        "use hodiff.numpy.abs for |z|")
+    return absolute(x)
+
+
+def divmod_(x, y):
+    """numpy.divmod: (floor_divide(x, y), remainder(x, y)), the quotient a constant."""
+    return floor_divide(x, y), remainder(x, y)
 
 
 def full(shape, fill_value, dtype=None, order="C", *, like=None):
@@ -1630,9 +1653,9 @@ NUMPY_API = {
     "float_power": float_power, "positive": lambda x: x,
     # selection, remainders
     "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "clip": clip,
-    "remainder": remainder, "mod": remainder, "fmod": fmod,
+    "remainder": remainder, "mod": remainder, "fmod": fmod, "divmod": divmod_,
     # complex parts, abs
-    "absolute": absolute, "abs": absolute, "fabs": absolute, "real": real, "imag": imag,
+    "absolute": absolute, "abs": absolute, "fabs": fabs, "real": real, "imag": imag,
     "conj": conj, "conjugate": conj, "angle": _np_angle,
     # zero derivative
     "sign": _sign, "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "rint": rint,
@@ -1641,5 +1664,11 @@ NUMPY_API = {
     # dtype and constants
     "astype": cast, "full": full, "full_like": full_like, "zeros_like": _zeros_like, "ones_like": _ones_like,
 }
+
+# A primitive named after a numpy ufunc takes no parameters of its own: a keyword is one of the ufunc's (out=,
+# where=, dtype=, casting=, ...), refused on traced values and handed to numpy's ufunc on plain ones.
+for _primitive in NUMPY_API.values():
+    if isinstance(_primitive, Primitive) and isinstance(getattr(np, _primitive.name, None), np.ufunc):
+        _primitive.keywords = False
 
 from . import series as S  # noqa: E402  (Taylor term helpers; they use the primitives above)

@@ -159,13 +159,18 @@ def install_array_methods():
     for method in ["sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "dot",
                    "ravel", "flatten", "squeeze", "transpose", "conj", "conjugate", "clip", "astype", "trace",
                    "diagonal", "swapaxes", "repeat", "take", "round", "argmax", "argmin", "argsort", "all", "any",
-                   "copy"]:
+                   "copy", "ptp"]:
         name = {"flatten": "ravel"}.get(method, method)
         if name in api and method != "transpose":
             setattr(Tracer, method, _method(api[name]))
     Tracer.transpose = lambda self, *axes: transpose(
         self, axes=(tuple(axes[0]) if len(axes) == 1 and axes[0] is not None
                     else None if axes in ((), (None,)) else axes))
+    if "matrix_transpose" in api:
+        Tracer.mT = property(lambda self: api["matrix_transpose"](self))
+    if "divmod" in api:
+        Tracer.__divmod__ = lambda self, other: api["divmod"](self, other)
+        Tracer.__rdivmod__ = lambda self, other: api["divmod"](other, self)
     if "real" in api:
         Tracer.real = property(lambda self: api["real"](self))
         Tracer.imag = property(lambda self: api["imag"](self))

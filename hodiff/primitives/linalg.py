@@ -1834,7 +1834,7 @@ def np_lstsq(a, b, rcond=None):
     if vector:
         x = S.getitem(x, index=(Ellipsis, 0))
     s = np_svd(a, compute_uv=False) if isinstance(a, Tracer) else s_values
-    return LstsqResult(x, residuals, rank, s)
+    return LstsqResult(x, residuals, np.int32(rank) if isinstance(rank, int) else rank, s)  # numpy's LAPACK int
 
 
 def _lstsq_stacked_value(x):

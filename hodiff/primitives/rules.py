@@ -205,6 +205,7 @@ def elementwise(name, impl, derivatives, *, taylor=None, zero_derivative=False):
         jvp.append(_scaled_by(derivative))
     primitive = Primitive(name, impl, vjp=vjp, jvp=jvp, taylor=taylor, broadcasts=True)
     primitive.batch = batch_elementwise(primitive)
+    primitive.keywords = False  # its rules take none: a keyword is one of numpy's ufunc keywords
     return primitive
 
 
