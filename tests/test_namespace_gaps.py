@@ -305,3 +305,17 @@ def test_methods_and_casts_numpy_has():
     a = np.random.default_rng(0).standard_normal((4, 3))
     rank = hd.jvp(lambda a: hnp.linalg.lstsq(a, np.ones(4))[2], (a,), (a,))[0]
     assert type(rank) is type(np.linalg.lstsq(a, np.ones(4))[2])  # numpy's int32, not a Python int
+
+
+def test_vector_products_of_plain_integer_and_boolean_arrays_are_numpys():
+    # vecdot(bool, bool) gave int64 counts [3, 2, 2] where numpy's is a logical sum (True ...), linalg.vecdot of
+    # ints float64, vecmat of bools int8 (the kwargs audit); traced float operands keep hodiff's rules.
+    b = np.array([[True, True, False, True], [False, True, True, False], [True, False, False, True]])
+    i = np.arange(12).reshape(3, 4) - 5
+    for ours, numpys, args in [(hnp.vecdot, np.vecdot, (b, b)), (hnp.linalg.vecdot, np.linalg.vecdot, (i, i)),
+                               (hnp.vecmat, np.vecmat, (b[:, 0], b)), (hnp.matvec, np.matvec, (b, b[0]))]:
+        got, want = ours(*args), numpys(*args)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.vecdot(x, x))(x), 2 * x)

@@ -577,8 +577,16 @@ def _gufunc_options(name, options):
                         "not supported")
 
 
+def _both_plain(x1, x2):
+    """Neither operand traced nor of another backend: numpy's own gufunc gives its exact answer and dtype (a
+    bool vecdot is a logical sum, an int one stays int)."""
+    return type(x1) is np.ndarray and type(x2) is np.ndarray
+
+
 def vecdot(x1, x2, /, *, axis=-1, **options):
     """numpy.vecdot: sum(conj(x1) * x2) over ``axis`` of the broadcast pair (conjugating as numpy does)."""
+    if _both_plain(x1, x2):
+        return np.vecdot(x1, x2, axis=axis, **options)
     _gufunc_options("vecdot", options)
     x1, x2 = _array(x1), _array(x2)
     if shape_of(x1)[axis] != shape_of(x2)[axis]:
@@ -600,6 +608,8 @@ def _matrix_and_vector(name, x1, x2, options, matrix_first):
 
 def matvec(x1, x2, /, **options):
     """numpy.matvec: x1 (..., m, n) times the vector x2 (..., n), batch axes broadcast: (..., m)."""
+    if _both_plain(x1, x2):
+        return np.matvec(x1, x2, **options)
     x1, x2 = _matrix_and_vector("matvec", x1, x2, options, matrix_first=True)
     column = matmul(x1, reshape(x2, shape=tuple(shape_of(x2)) + (1,)))
     return reshape(column, shape=tuple(shape_of(column))[:-1])
@@ -607,6 +617,8 @@ def matvec(x1, x2, /, **options):
 
 def vecmat(x1, x2, /, **options):
     """numpy.vecmat: the vector conj(x1) (..., n) times x2 (..., n, m), batch axes broadcast: (..., m)."""
+    if _both_plain(x1, x2):
+        return np.vecmat(x1, x2, **options)
     x1, x2 = _matrix_and_vector("vecmat", x1, x2, options, matrix_first=False)
     row = matmul(reshape(conj(x1), shape=tuple(shape_of(x1))[:-1] + (1, shape_of(x1)[-1])), x2)
     return reshape(row, shape=tuple(shape_of(row))[:-2] + tuple(shape_of(row))[-1:])

@@ -2058,6 +2058,8 @@ def np_outer(x1, x2, /):
 
 def np_vecdot(x1, x2, /, *, axis=-1):
     """numpy.linalg.vecdot: sum(conj(x1) * x2) over ``axis`` (broadcasting)."""
+    if type(x1) is np.ndarray and type(x2) is np.ndarray:
+        return np.linalg.vecdot(x1, x2, axis=axis)  # numpy's exact answer and dtype (integers stay integers)
     x1, x2 = _inexact(x1), _inexact(x2)
     if np.issubdtype(dtype_of(x1), np.complexfloating):
         x1 = conj(x1)
