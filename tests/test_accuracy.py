@@ -1,6 +1,7 @@
 """hodiff.testing.accuracy: the sweep of derivatives against mpmath finds what it should, and no more."""
 
 import mpmath
+import pytest
 
 import hodiff.numpy as hnp
 from hodiff.testing import accuracy
@@ -26,3 +27,8 @@ def test_the_command_line(capsys):
     assert "0 cases past 1e-09 (0 not known) over 2 functions, float64" in capsys.readouterr().out
     assert accuracy.main(["--functions", "expm1,nope"]) == 2
     assert "unknown functions: nope" in capsys.readouterr().err
+    # high orders in Taylor mode only (the stop-40 sweep ran orders 4, 6, 8 over every function)
+    assert accuracy.main(["--functions", "erf,sin", "--orders", "5,7", "--modes", "taylor"]) == 0
+    assert "0 cases past 1e-09 (0 not known) over 2 functions, float64" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="2"):  # argparse's usage error
+        accuracy.main(["--functions", "erf", "--orders", "0"])

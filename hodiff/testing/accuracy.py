@@ -1,9 +1,10 @@
 """Derivatives of the unary functions against mpmath, nobody here's code, at arguments from tiny to huge.
 
     python -m hodiff.testing.accuracy [--float32] [--functions expm1,i0e] [--threshold 1e-9]
+                                      [--orders 1,2,3] [--modes taylor,nested]
 
-Each function's derivatives of orders 1-3, in Taylor and nested mode, at points from -1e8 to 1e8 (float32:
--300 to 1e6), against ``mpmath.diff`` of an mpmath definition. A reference is used only where mpmath
+Each function's derivatives of orders 1-3 (``--orders``), in Taylor and nested mode, at points from -1e8 to 1e8
+(float32: -300 to 1e6), against ``mpmath.diff`` of an mpmath definition. A reference is used only where mpmath
 gives the same value at 40 and at 80 digits (its finite differences lose digits where a derivative is
 tiny next to the function: expm1''' at -300), is finite, real and in the dtype's normal range, and
 where hodiff's value is finite (outside a function's real domain numpy's value is nan and the derivatives
@@ -118,7 +119,7 @@ def sweep(functions=None, dtype=np.float64, points=None, orders=(1, 2, 3), modes
     dtype = np.dtype(dtype)
     functions = reference_table() if functions is None else functions
     points = POINTS[dtype.name] if points is None else points
-    tiny, huge = np.finfo(dtype).tiny, np.finfo(dtype).max
+    tiny, huge = float(np.finfo(dtype).tiny), float(np.finfo(dtype).max)  # Python floats: no overflow warning
     findings = []
     for name, (function, reference) in functions.items():
         for x in points:
@@ -150,7 +151,16 @@ def main(argv=None):
     parser.add_argument("--float32", action="store_true", help="float32 inputs (threshold 3e-5 unless given)")
     parser.add_argument("--functions", help="comma-separated names (default: all)")
     parser.add_argument("--threshold", type=float, help="relative error to report (default 1e-9; float32 3e-5)")
+    parser.add_argument("--orders", default="1,2,3", help="comma-separated derivative orders (default 1,2,3)")
+    parser.add_argument("--modes", default="taylor,nested", help="comma-separated: taylor, nested (default both)")
     args = parser.parse_args(argv)
+    try:
+        orders = tuple(int(order) for order in args.orders.split(","))
+    except ValueError:
+        parser.error(f"--orders must be comma-separated integers, got {args.orders!r}")
+    modes = tuple(args.modes.split(","))
+    if any(order < 1 for order in orders) or not set(modes) <= {"taylor", "nested"}:
+        parser.error("--orders must be >= 1 and --modes taylor and/or nested")
     try:
         import mpmath  # noqa: F401
     except ImportError:
@@ -165,7 +175,7 @@ def main(argv=None):
         table = {name: table[name] for name in args.functions.split(",")}
     dtype = np.float32 if args.float32 else np.float64
     threshold = args.threshold if args.threshold is not None else (3e-5 if args.float32 else 1e-9)
-    findings = sweep(table, dtype=dtype, threshold=threshold)
+    findings = sweep(table, dtype=dtype, orders=orders, modes=modes, threshold=threshold)
     for error, name, x, order, mode, got, expected in findings:
         known = f"  [known: {KNOWN[name]}]" if name in KNOWN else ""
         print(f"{error:8.1e} {name:10s} x={x:<10g} order {order} {mode:7s} got {got} want {expected:.6g}{known}")
