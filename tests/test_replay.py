@@ -370,3 +370,20 @@ def test_an_index_computed_from_the_input_is_a_guard():
         strict(np.array([0.9, 0.7, -0.2]))
     with pytest.raises(TypeError, match="a traced value cannot be used as an index"):  # vmap still refuses
         hd.vmap(lambda x, i: x[i])(np.ones((2, 3)), np.array([0, 1]))
+
+
+def test_value_only_functions_read_their_arguments_as_guards():
+    # unique, nonzero, flatnonzero, compress under record raised "not differentiable ... called on a traced
+    # value" though nothing is differentiated (the transforms audit); their answers depend on the whole value,
+    # which is a guard. Under a derivative they stay refused.
+    # (recordings: unique and compress read all of x, so each new x records again; nonzero reads only x > 0)
+    cases = [(lambda x: hnp.unique(x), 3), (lambda x: x[hnp.nonzero(x > 0)] * 2, 2),
+             (lambda x: hnp.compress(x > 0, x) ** 2, 3)]
+    points = [np.array([1.0, -2.0, 1.0, 0.0]), np.array([3.0, -1.0, 3.0, 0.0]), np.array([1.0, 2.0, 0.0, 5.0])]
+    for f, recordings in cases:
+        recorded = hd.record(f)
+        for x in points:
+            np.testing.assert_array_equal(recorded(x), f(x))
+        assert recorded.recordings == recordings
+    with pytest.raises(TypeError, match="hodiff.numpy.unique is not differentiable"):
+        hd.record(hd.grad(lambda x: hnp.sum(hnp.unique(x))))(points[0])

@@ -263,7 +263,8 @@ class Trace:
 
     kind = "abstract"
     maps_nondiff = False  # see Primitive(differentiable=False)
-    indexes_by_value = False  # its tracers index as their (guarded) values: hd.record's
+    reads_as_guards = False  # its tracers may be read as values, each read a guard (hd.record's): indices,
+    # value-only functions (``read_guarded``)
     __slots__ = ("level", "alive", "__weakref__")
 
     def __init__(self, level=None):
@@ -424,6 +425,21 @@ def _conversion_message(conversion):
     return (f"{conversion} of a traced value would drop its derivative; use hd.stop_gradient(x) first "
             "if that is what you mean. (numpy calls float() when a traced value is written into a numpy "
             "array, y[i] = x: build the array functionally, hnp.array([...]) or y = hnp.at(y)[i].set(x).)")
+
+
+def read_guarded(tree):
+    """tree (args, kwargs, ...) with its tracers read as plain values when every one belongs to a trace that
+    reads values as guards (``hd.record``: a different value on replay records afresh); None when a tracer of
+    another trace (a derivative, a batch) is among them, for which a value-only function must be refused."""
+    from .tree import tree_flatten, tree_unflatten
+
+    leaves, structure = tree_flatten(tree)
+    tracers = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
+    if not all(tracer._trace.reads_as_guards for tracer in tracers):
+        return None
+    import numpy as np
+
+    return tree_unflatten(structure, [np.asarray(leaf) if isinstance(leaf, Tracer) else leaf for leaf in leaves])
 
 
 def concrete_value(x):

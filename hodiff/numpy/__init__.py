@@ -10,6 +10,7 @@ import numpy as _np
 
 from ..core.errors import TracedConversionError as _TracedConversionError
 from ..core.trace import Tracer as _Tracer
+from ..core.trace import read_guarded as _read_guarded
 from ..core.tree import tree_leaves as _tree_leaves
 from ..primitives import namespace as _namespace
 
@@ -82,6 +83,9 @@ def __getattr__(name):
 def _not_differentiable(name, function):
     def passthrough(*args, **kwargs):
         if _any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
+            read = _read_guarded((args, kwargs))  # hd.record's values: read, each a guard
+            if read is not None:
+                return function(*read[0], **read[1])
             raise _TracedConversionError(
                 f"hodiff.numpy.{name} is not differentiable by hodiff, and it was called on a traced "
                 f"value. Use a differentiable alternative, write it with hodiff primitives, or wrap "

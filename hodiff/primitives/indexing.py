@@ -45,7 +45,7 @@ def normalize_index(index):
     items = index if isinstance(index, tuple) else (index,)
     normalized = []
     for item in items:
-        if isinstance(item, Tracer) and item._trace.indexes_by_value:
+        if isinstance(item, Tracer) and item._trace.reads_as_guards:
             item = np.asarray(item)
         if isinstance(item, Tracer):
             raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "

@@ -24,6 +24,7 @@ import scipy.special as _sp
 
 from ..core.errors import TracedConversionError as _TracedConversionError
 from ..core.trace import Tracer as _Tracer
+from ..core.trace import read_guarded as _read_guarded
 from ..core.tree import tree_leaves as _tree_leaves
 from ..primitives.special import SCIPY_SPECIAL_API as _API
 
@@ -41,6 +42,9 @@ def __getattr__(name):
 def _not_differentiable(name, function):
     def passthrough(*args, **kwargs):
         if any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
+            read = _read_guarded((args, kwargs))  # hd.record's values: read, each a guard
+            if read is not None:
+                return function(*read[0], **read[1])
             raise _TracedConversionError(
                 f"hodiff.scipy.special.{name} is not differentiable by hodiff, and it was called on a "
                 f"traced value. Use a differentiable function (hodiff.scipy.special.__all__ lists them), "

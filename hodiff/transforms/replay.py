@@ -139,7 +139,7 @@ class RecordTrace(Trace):
 
     kind = "record"
     maps_nondiff = True  # comparisons and argmax are part of the program: replayed, not frozen
-    indexes_by_value = True  # x[argmax(x)], x[x > 0]: the index is read (a guard), as int() is
+    reads_as_guards = True  # x[argmax(x)], x[x > 0], unique(x): the value is read (a guard), as int() is
     __slots__ = ("steps", "slots", "tainted")
 
     def __init__(self):
