@@ -399,3 +399,19 @@ def test_a_reductions_dtype_is_its_accumulators_as_in_numpy(name):
     else:
         np.testing.assert_array_equal(ours(x, dtype=np.int64), numpys(x, dtype=np.int64))
     assert hnp.prod((2, 3), dtype=int) == 6
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_and_min_take_numpys_initial(name):
+    # initial= was refused (autograd's max takes it). numpy: one more entry; an empty reduction is it alone.
+    ours, numpys = getattr(hnp, name), getattr(np, name)
+    x = np.array([[1.0, 5.0], [3.0, 2.0]])
+    for kwargs in ({"initial": 4.0}, {"axis": 0, "initial": 4.0}, {"axis": 1, "initial": 2.5, "keepdims": True}):
+        np.testing.assert_array_equal(ours(x, **kwargs), numpys(x, **kwargs))
+        grad = hd.grad(lambda x: hnp.sum(ours(x, **kwargs)))(x)
+        # no ties at x: numpy's function is linear near it, so central differences are exact
+        steps = np.eye(x.size).reshape((x.size,) + x.shape) * 1e-3
+        central = [(np.sum(numpys(x + e, **kwargs)) - np.sum(numpys(x - e, **kwargs))) / 2e-3 for e in steps]
+        np.testing.assert_allclose(grad, np.reshape(central, x.shape), atol=1e-12)
+    empty = np.zeros((0, 3))
+    np.testing.assert_array_equal(ours(empty, axis=0, initial=1.5), numpys(empty, axis=0, initial=1.5))

@@ -23,6 +23,7 @@ import itertools
 import numpy as np
 
 from ..core.trace import Primitive
+from . import elementwise as _elementwise
 from .elementwise import _astype_discrete, accumulated_as, add, equal, multiply, sqrt, subtract, true_divide
 from .rules import dtype_of, linear, ndim_of, shape_of, stack_series
 from .shape import (
@@ -360,11 +361,18 @@ amax_p = _extremum("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdim
 amin_p = _extremum("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims))
 
 
-def _extremum_function(name, primitive):
+def _extremum_function(name, primitive, combine):
     def function(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        _unsupported(name, out=out, initial=initial, where=where)
+        _unsupported(name, out=out, where=where)
         a = _array(a)
-        return primitive(a, axis=_axes(axis, ndim_of(a)), keepdims=bool(keepdims))
+        axes = _axes(axis, ndim_of(a))
+        if initial is None:
+            return primitive(a, axis=axes, keepdims=bool(keepdims))
+        if _reduced_count(shape_of(a), axes) == 0:  # numpy: the initial value alone
+            return primitive(concatenate(a, _initial_block(a, axes, initial), axis=axes[0]), axis=axes,
+                             keepdims=bool(keepdims))
+        # numpy's initial takes part as one more entry (a tie with it shares the derivative, as entries do)
+        return combine(primitive(a, axis=axes, keepdims=bool(keepdims)), initial)
 
     function.__name__ = name
     function.__doc__ = (f"numpy.{name} over ``axis``. Entries tied for the {name}imum share the gradient "
@@ -372,8 +380,15 @@ def _extremum_function(name, primitive):
     return function
 
 
-amax = _extremum_function("max", amax_p)
-amin = _extremum_function("min", amin_p)
+def _initial_block(a, axes, initial):
+    """A block of ``initial`` one long along the first reduced axis, to join an empty reduction's operand."""
+    shape = list(shape_of(a))
+    shape[axes[0]] = 1
+    return np.full(tuple(shape), initial, dtype=np.result_type(dtype_of(a), np.asarray(initial).dtype))
+
+
+amax = _extremum_function("max", amax_p, lambda value, initial: _elementwise.maximum(value, initial))
+amin = _extremum_function("min", amin_p, lambda value, initial: _elementwise.minimum(value, initial))
 
 
 def ptp(a, axis=None, out=None, keepdims=False):
