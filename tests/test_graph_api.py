@@ -106,3 +106,56 @@ def test_grad_of_a_constant_output_is_zero():
     assert hd.grad_of([g3, 5.0], [w]) == (6.0,)
     with pytest.raises(TypeError, match="outputs must be Variables"):
         hd.grad_of(["not a value"], [w])
+
+
+def test_gradient_arguments_are_checked_cast_and_copied_as_pytorch_takes_them():
+    # From the graph-API audit against PyTorch 2.13 (whose behaviour each line restates): grad_of summed a
+    # (2, 3) gradient and dropped a second output; a list gradient accumulated by list concatenation; a bool
+    # gradient accumulated as logical or; .grad aliased the caller's gradient= and another leaf's .grad.
+    x = hd.Variable(np.array([1.0, 2.0, 3.0]))
+    with pytest.raises(ValueError, match="gradient of shape \\(2, 3\\) for an output of shape \\(3,\\)"):
+        hd.grad_of(x * 2.0, x, gradients=np.ones((2, 3)))
+    with pytest.raises(ValueError, match="gradient of shape \\(\\) for an output of shape \\(3,\\)"):
+        hd.grad_of(x * 2.0, x, gradients=2.0)
+    with pytest.raises(ValueError, match="2 outputs and 1 gradient"):
+        hd.grad_of([hnp.sum(x), hnp.sum(x * x)], x, gradients=[None])
+    np.testing.assert_array_equal(hd.grad_of([hnp.sum(x), hnp.sum(x * x)], x)[0], [3.0, 5.0, 7.0])  # 1 + 2x
+    out = x + 1.0
+    out.backward([1.0, 2.0, 3.0])
+    out.backward([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+    x.zero_grad()
+    mask = np.array([True, False, True])
+    out.backward(mask)
+    out.backward(mask)
+    assert x.grad.dtype == np.float64 and x.grad.tolist() == [2.0, 0.0, 2.0]
+    g = np.array([3.0, 4.0])
+    a, b = hd.Variable(np.array([1.0, 2.0])), hd.Variable(np.array([5.0, 6.0]))
+    (a + b).backward(g)
+    g[:] = 0
+    a.grad *= 0
+    assert b.grad.tolist() == [3.0, 4.0]
+
+
+def test_graph_gradients_keep_the_leafs_float32():
+    # a float32 leaf beside float64 constants got a float64 .grad (hd.grad gives float32); grad_of seeded
+    # float64 ones for a float32 output
+    A = np.arange(9.0).reshape(3, 3) / 10
+    x = hd.Variable(np.ones(3, np.float32))
+    hnp.sum(hnp.sin(A * x)).backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad, hd.grad(lambda v: hnp.sum(hnp.sin(A * v)))(np.ones(3, np.float32)), rtol=1e-6)
+    assert hd.grad_of(hnp.sum(hnp.sin(x)), x)[0].dtype == np.float32
+    y = hd.Variable(np.ones(3, np.float32))
+    (y * 3.0).backward(np.ones(3))  # a float64 gradient= for a float32 output: cast to the output's
+    assert y.grad.dtype == np.float32
+
+
+def test_a_variable_of_a_transforms_traced_value_is_differentiated_by_the_transform():
+    # hd.Variable(x) of hd.grad's x, returned from f, had derivative 0 (the transform saw a level-0 constant)
+    x0 = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.sum(hd.Variable(x) ** 2))(x0), 2 * x0)
+    np.testing.assert_array_equal(hd.hessian(lambda x: hnp.sum(hd.Variable(x) ** 3))(x0), np.diag(6 * x0))
+    np.testing.assert_array_equal(hd.jvp(lambda x: hd.Variable(x) ** 2, (x0,), (np.ones(3),))[1], 2 * x0)
+    np.testing.assert_array_equal(hd.vmap(lambda x: hd.Variable(x) ** 2)(np.stack([x0, -x0])), [x0 ** 2, x0 ** 2])
+    assert hd.Variable([1.0, 2.0]).value.tolist() == [1.0, 2.0]  # a list, as torch.tensor takes one

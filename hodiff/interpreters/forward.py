@@ -606,13 +606,23 @@ def lift_inner_duals(result, trace):
     Call it while ``trace`` is alive. A leaf that is a Dual of a perturbation inner to ``trace``
     and depends on the transform's input becomes ``attach_perturbation`` applied to its (lifted)
     parts: a tracer of ``trace``, so the transform differentiates it, and its outputs are Duals of
-    that perturbation. Other leaves are returned as they are.
+    that perturbation. A graph Variable wrapping a traced value (``hd.Variable(x)`` of the transform's
+    input) becomes that value. Other leaves are returned as they are.
     """
     result_class = result.__class__
     if result_class is float or result_class is np.ndarray or (
             isinstance(result, Tracer) and result._trace is trace):
         return result  # nearly every call: nothing to lift
-    return tree_map(lambda leaf: _lift(leaf, trace) if leaf.__class__ is Dual else leaf, result)
+    from ..transforms.graph import Variable
+
+    def lifted(leaf):
+        if leaf.__class__ is Dual:
+            return _lift(leaf, trace)
+        if isinstance(leaf, Variable) and isinstance(leaf.value, Tracer):
+            return leaf.value  # a graph Variable made inside f from a traced value: the graph sits below it
+        return leaf
+
+    return tree_map(lifted, result)
 
 
 def _lift(value, trace):

@@ -16,6 +16,7 @@ import numpy as np
 from ..core.gcpause import paused_cycle_collector
 from ..core.trace import Tracer
 from ..interpreters.reverse import Node, ReverseTrace, ReverseTracer, backward_pass
+from .reverse import _match_input
 
 __all__ = ["Variable", "grad_of", "GRAPH_TRACE"]
 
@@ -34,6 +35,8 @@ class Variable(ReverseTracer):
     __slots__ = ("_name",)
 
     def __init__(self, value, name=None):
+        if isinstance(value, (list, tuple)):
+            value = np.asarray(value)  # numpy's dtype: a list of ints is refused below, as an int array is
         if isinstance(value, Tracer) and not isinstance(value, Variable):
             pass  # a value traced by a transform: allowed, the graph sits below it
         elif isinstance(value, (bool, np.bool_)) or (
@@ -44,8 +47,6 @@ class Variable(ReverseTracer):
             )
         if isinstance(value, Variable):
             raise TypeError("Variable(v) of a Variable: use v itself, or hd.stop_gradient(v) for a constant")
-        if isinstance(value, list):
-            value = np.asarray(value, dtype=float)
         self._trace = GRAPH_TRACE
         self.value = value
         self.node = Node(None, (), None, value, (), ())
@@ -89,21 +90,12 @@ class Variable(ReverseTracer):
         omitted only when self holds one element. With ``create_graph=True``
         the gradients are Variables, differentiable again.
         """
-        shape = np.shape(self.value) if not isinstance(self.value, Tracer) else self.value.shape
-        if gradient is None:
-            if int(np.prod(shape, dtype=np.int64)) != 1:
-                raise TypeError(
-                    f"backward() without a gradient needs a one-element output, but this Variable has "
-                    f"shape {shape}; pass gradient= with that shape (the upstream dL/d(this))"
-                )
-            dtype = np.result_type(self.value) if not isinstance(self.value, Tracer) else self.value.dtype
-            gradient = np.ones(shape, dtype=dtype if np.issubdtype(dtype, np.inexact) else float)
-        elif (gradient.shape if isinstance(gradient, Tracer) else np.shape(gradient)) != shape:
-            raise ValueError(f"backward: gradient of shape {np.shape(gradient)} for a Variable of shape {shape}")
+        gradient = _seed(gradient, self.value, "backward")
         rebuild = GRAPH_TRACE.make_tracer if create_graph else None
         with paused_cycle_collector():
             found = backward_pass([(self.node, gradient)], None, rebuild=rebuild)
         for node, contribution in found.items():
+            contribution = _as_leaf_gradient(contribution, node.ans)
             node.grad = contribution if node.grad is None else node.grad + contribution
 
     def __repr__(self):
@@ -113,6 +105,36 @@ class Variable(ReverseTracer):
 
 
 GRAPH_TRACE = ReverseTrace(level=0, tracer_type=Variable)
+
+
+def _seed(gradient, value, who):
+    """The upstream cotangent of an output holding ``value``, as PyTorch takes it: ones for a one-element
+    output when None, else ``gradient`` with the output's shape (refused otherwise) cast to the output's
+    dtype (a list, a bool or a float32 array becomes a float64 output's), a copy of the caller's array."""
+    shape = value.shape if isinstance(value, Tracer) else np.shape(value)
+    dtype = value.dtype if isinstance(value, Tracer) else np.result_type(value)
+    if not np.issubdtype(dtype, np.inexact):
+        dtype = np.dtype(float)
+    if gradient is None:
+        if int(np.prod(shape, dtype=np.int64)) != 1:
+            keyword = "gradient=" if who == "backward" else "gradients="
+            raise TypeError(f"{who}: an output of shape {shape} needs {keyword} (the upstream dL/d(output), of "
+                            "that shape); only a one-element output may leave it out")
+        return np.ones(shape, dtype=dtype)
+    if not isinstance(gradient, Tracer):
+        gradient = np.array(gradient, dtype=dtype)
+    if tuple(gradient.shape) != tuple(shape):
+        raise ValueError(f"{who}: gradient of shape {tuple(gradient.shape)} for an output of shape {tuple(shape)}")
+    return gradient
+
+
+def _as_leaf_gradient(contribution, value):
+    """A leaf's gradient in the leaf's dtype (float32 stays float32, as hd.grad's), never an array another
+    leaf's ``.grad`` or the caller's ``gradient=`` shares (add's VJP passes its cotangent on as it is)."""
+    if isinstance(contribution, Tracer):
+        return contribution
+    contribution = _match_input(contribution, value)
+    return np.array(contribution) if isinstance(contribution, np.ndarray) else contribution
 
 # Node -> the name of the Variable carrying it (hodiff.viz labels graph pictures with it).
 node_names = weakref.WeakKeyDictionary()
@@ -137,22 +159,22 @@ def grad_of(outputs, inputs, gradients=None, create_graph=False):
             raise TypeError(f"grad_of: inputs must be Variables, got {type(x).__name__}")
     if gradients is None:
         gradients = [None] * len(outputs)
-    elif isinstance(gradients, (np.ndarray, numbers.Number, Tracer)):
+    elif isinstance(gradients, (np.ndarray, numbers.Number, Tracer)) or not isinstance(gradients, (list, tuple)):
         gradients = [gradients]
+    if len(gradients) != len(outputs):
+        raise ValueError(f"grad_of: {len(outputs)} output{'s' if len(outputs) != 1 else ''} and "
+                         f"{len(gradients)} gradient{'s' if len(gradients) != 1 else ''}: give one per output "
+                         "(None for a one-element output)")
     roots = []
     for out, gradient in zip(outputs, gradients):
         if isinstance(out, constant) and not isinstance(out, Tracer):
             continue  # depends on no Variable: its gradient is zero
         if not isinstance(out, Variable):
             raise TypeError(f"grad_of: outputs must be Variables (or constants), got {type(out).__name__}")
-        shape = np.shape(out.value)
-        if gradient is None:
-            if int(np.prod(shape, dtype=np.int64)) != 1:
-                raise TypeError(f"grad_of: output of shape {shape} needs an explicit gradient")
-            gradient = np.ones(shape, dtype=np.result_type(out.value, float))
-        roots.append((out.node, gradient))
+        roots.append((out.node, _seed(gradient, out.value, "grad_of")))
     wanted = {x.node for x in inputs}
     found = backward_pass(roots, wanted, rebuild=GRAPH_TRACE.make_tracer if create_graph else None)
     from ..primitives.shape import zeros_like
 
-    return tuple(found[x.node] if x.node in found else zeros_like(x.value) for x in inputs)
+    return tuple(_as_leaf_gradient(found[x.node], x.value) if x.node in found else zeros_like(x.value)
+                 for x in inputs)
