@@ -159,3 +159,6 @@ def test_a_variable_of_a_transforms_traced_value_is_differentiated_by_the_transf
     np.testing.assert_array_equal(hd.jvp(lambda x: hd.Variable(x) ** 2, (x0,), (np.ones(3),))[1], 2 * x0)
     np.testing.assert_array_equal(hd.vmap(lambda x: hd.Variable(x) ** 2)(np.stack([x0, -x0])), [x0 ** 2, x0 ** 2])
     assert hd.Variable([1.0, 2.0]).value.tolist() == [1.0, 2.0]  # a list, as torch.tensor takes one
+    W = hd.Variable(np.ones(3))
+    with pytest.raises(TypeError, match="grad_of: the output is a batching-traced value, not a Variable"):
+        hd.vmap(lambda x: hd.grad_of(hnp.sum(W * x), W)[0])(np.ones((2, 3)))  # was: len() of a 0-d traced value

@@ -151,6 +151,9 @@ def grad_of(outputs, inputs, gradients=None, create_graph=False):
     contributes zero.
     """
     constant = (numbers.Number, np.ndarray, np.generic)
+    if isinstance(outputs, Tracer) and not isinstance(outputs, Variable):
+        raise TypeError(f"grad_of: the output is a {outputs._trace.kind}-traced value, not a Variable (grad_of "
+                        "inside a transform such as hd.vmap): use the transforms there, e.g. hd.vmap(hd.grad(f))")
     outputs = [outputs] if isinstance(outputs, (Variable,) + constant) else list(outputs)
     single = isinstance(inputs, Variable)
     inputs = [inputs] if single else list(inputs)
