@@ -320,3 +320,16 @@ def test_vector_products_of_plain_integer_and_boolean_arrays_are_numpys():
         np.testing.assert_array_equal(got, want)
     x = np.array([1.0, 2.0, 3.0])
     np.testing.assert_array_equal(hd.grad(lambda x: hnp.vecdot(x, x))(x), 2 * x)
+
+
+def test_block_of_traced_values_is_numpys_block():
+    # np.block of a traced value raised (autograd differentiates it). Reference: numpy's block of the values;
+    # block is a placement, so the gradient of sum(block * W) is W at the traced block's place.
+    A, B, C = np.arange(4.0).reshape(2, 2), np.ones((2, 1)), np.array([7.0, 8.0, 9.0])
+    W = np.arange(9.0).reshape(3, 3)
+    value, grad = hd.value_and_grad(lambda a: hnp.sum(hnp.block([[a, B], [C]]) * W))(A)
+    assert float(value) == float(np.sum(np.block([[A, B], [C]]) * W))
+    np.testing.assert_array_equal(grad, W[:2, :2])
+    assert float(hd.grad(lambda s: hnp.sum(hnp.block([s, C]) ** 2))(2.0)) == 4.0  # a scalar gets a leading axis
+    with pytest.raises(ValueError, match="dimensions except for the concatenation axis must match"):
+        hd.grad(lambda a: hnp.sum(hnp.block([[a, np.ones((3, 1))]])))(A)  # numpy's own structure check

@@ -21,7 +21,7 @@ from .elementwise import cast, floor, where
 from .rules import dtype_of, ndim_of, shape_of
 from .shape import concatenate, moveaxis, reshape, stack, transpose
 
-__all__ = ["array", "asarray", "r_", "c_", "linspace", "INTEGER_TYPES"]
+__all__ = ["array", "asarray", "r_", "c_", "linspace", "block", "INTEGER_TYPES"]
 
 
 def _holds_tracer(x):
@@ -234,6 +234,30 @@ def _integer_type(numpy_type):
                                                                  " (a constant, zero derivative)."})
 
 
+def block(arrays):
+    """numpy.block of (nested lists of) traced values: the innermost lists joined along the last axis, the
+    next ones along the one before, each entry first given leading axes of length 1 up to the result's rank.
+
+    numpy checks the structure (ragged depths, tuples, mismatched shapes raise its errors) on zeros standing
+    for the traced values; without a traced value it is numpy's call.
+    """
+    if not _holds_tracer(arrays):
+        return np.block(arrays)
+    result = np.block(_skeleton(arrays))  # numpy's structure checks, rank and dtype
+    depth = 0
+    level = arrays
+    while isinstance(level, list):
+        depth, level = depth + 1, level[0]
+
+    def joined(x, level):
+        if isinstance(x, list):
+            return concatenate(*[joined(item, level + 1) for item in x], axis=level - depth)
+        x = _build(x, result.dtype)
+        return reshape(x, shape=(1,) * (result.ndim - ndim_of(x)) + tuple(shape_of(x)))
+
+    return joined(arrays, 0)
+
+
 INTEGER_TYPES = {name: _integer_type(getattr(np, name))
                  for name in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                               "intp", "uintp", "intc", "uintc", "int_", "uint", "longlong", "ulonglong",
@@ -241,4 +265,4 @@ INTEGER_TYPES = {name: _integer_type(getattr(np, name))
                  if hasattr(np, name)}
 
 NUMPY_API = {"array": array, "asarray": asarray, "asanyarray": asarray, "r_": r_, "c_": c_,
-             "linspace": linspace, **INTEGER_TYPES}
+             "linspace": linspace, "block": block, **INTEGER_TYPES}
