@@ -393,7 +393,7 @@ def _with_ufunc_keywords(primitive, args, params):
 
     ufunc = getattr(np, primitive.name, None)
     if not isinstance(ufunc, np.ufunc):
-        raise _keywords_refused(primitive, params, "are not supported: it is not a numpy ufunc")
+        raise _keywords_refused(primitive, params, "it is not a numpy ufunc")
     return ufunc(*args, **params)
 
 
@@ -401,11 +401,12 @@ def _keywords_refused(primitive, params, why=None):
     """The TypeError for numpy's ufunc keywords (out=, where=, dtype=, casting=, ...) on traced values, raised
     before anything is computed (an out= buffer stays untouched)."""
     names = ", ".join(f"{name}=" for name in params)
+    verb = "is" if len(params) == 1 else "are"
     if why is not None:
-        return TypeError(f"hodiff.numpy.{primitive.name}: {names} {why}")
-    return TypeError(f"hodiff.numpy.{primitive.name}: {names} {'is' if len(params) == 1 else 'are'} not supported "
-                     "on traced values (a traced result is a new array: no out= or where=; cast with astype for a "
-                     "dtype); they work on plain arrays, as numpy's")
+        return TypeError(f"hodiff.numpy.{primitive.name}: {names} {verb} not supported ({why})")
+    return TypeError(f"hodiff.numpy.{primitive.name}: {names} {verb} not supported on traced values (a traced "
+                     "result is a new array: no out= or where=; cast with astype for a dtype); they work on plain "
+                     "arrays, as numpy's")
 
 
 def _not_differentiable_message(function, suffix="", keywords=False):
