@@ -335,3 +335,18 @@ def test_the_values_together_are_bounded_before_computing(capsys, monkeypatch):
                   "--at", f"x={[0.5] * 3000}")
     assert "add up to 54000000 entries" in err and f"the limit is {LIMITS['total_size']}" in err
     assert len(calls) == 3
+
+
+def test_inputs_the_dask_and_cli_audit_found(capsys):
+    # a variable as norm's ord gave derivative 0 (7 and df/dy = 0; sympy: -4.7804); full-width x was read as x;
+    # 1e-400 became 0; concatenate of different lengths failed inside numpy; --max-nodes 0 printed nonsense
+    assert "argument 2 of norm() must be a constant" in refused(capsys, "grad", "norm(x, y)", "--at", "x=[3,4]",
+                                                                 "y=1")
+    assert "non-ASCII names are not allowed ('\uff58' at column 3)" in refused(capsys, "grad", "x*\uff58", "--at",
+                                                                                "x=3")
+    assert "underflows to 0" in refused(capsys, "grad", "x*1e-400", "--at", "x=3")
+    assert "1e-400 underflows to 0" in refused(capsys, "grad", "x*x", "--at", "x=[1e-400, 2]")
+    assert "must be at least 1" in refused(capsys, "graph", "x*x", "--at", "x=3", "--max-nodes", "0")
+    assert "--wrt names no variable" in refused(capsys, "grad", "x*x", "--at", "x=3", "--wrt", "")
+    out = grad_json(capsys, "sum(concatenate([x, y]) ** 2)", "x=[1,2]", "y=[3]")
+    assert out["grad"] == {"x": [2.0, 4.0], "y": [6.0]}

@@ -89,6 +89,8 @@ class Problem:
         if not used:
             raise CLIError("the expression has no variables: nothing to differentiate")
         wrt = getattr(args, "wrt", None)
+        if wrt is not None and not wrt.strip(", "):
+            raise CLIError("--wrt names no variable: give one or more, comma separated (or leave --wrt out for all)")
         if wrt:
             self.wrt = [name.strip() for name in wrt.split(",") if name.strip()]
             for name in self.wrt:

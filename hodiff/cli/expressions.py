@@ -19,6 +19,7 @@ import json
 import keyword
 import math
 import re
+import unicodedata
 
 import numpy as np
 
@@ -70,6 +71,7 @@ STATIC_FROM = {name: 1 for name in [
     "reshape", "diag", "diagonal", "trace", "concatenate", "stack", "norm", "softmax", "log_softmax",
     "logsumexp"]}
 STATIC_FROM["tensordot"] = 2
+SEQUENCES = {"concatenate", "stack"}  # their first argument is a sequence of arrays, not one array
 
 _BINARY = {ast.Add: hnp.add, ast.Sub: hnp.subtract, ast.Mult: hnp.multiply, ast.Div: hnp.true_divide,
            ast.Pow: hnp.power, ast.MatMult: hnp.matmul}
@@ -112,6 +114,16 @@ def _column(node):
     return getattr(node, "col_offset", 0) + 1
 
 
+def _check_ascii_names(text):
+    """Refuse a non-ASCII letter before ``ast.parse``, which folds compatibility forms (NFKC): the full-width
+    'ｘ' would become the variable x."""
+    for column, char in enumerate(text, start=1):
+        if not char.isascii() and (char.isidentifier() or unicodedata.normalize("NFKC", char).isidentifier()):
+            hint = "; write pi" if char == "\u03c0" else ""
+            raise ExpressionError(f"non-ASCII names are not allowed ({char!r} at column {column}): use ASCII letters, "
+                                  f"digits and '_'{hint}")
+
+
 def _check_brackets(text):
     """Refuse deep nesting before ``ast.parse`` (whose own recursion it would otherwise test)."""
     depth = deepest = 0
@@ -144,6 +156,7 @@ class Expression:
             raise ExpressionError("the expression contains a NUL character")
         text = text.strip()
         _check_brackets(text)
+        _check_ascii_names(text)
         try:
             tree = ast.parse(text, mode="eval")
         except SyntaxError as error:
@@ -237,9 +250,6 @@ class Expression:
         self._fail(node, f"{type(node).__name__} is not allowed in expressions")
 
     def _check_name(self, name, node):
-        if not name.isascii():
-            hint = "; write pi" if name == "\u03c0" else ""
-            self._fail(node, f"non-ASCII names are not allowed ({name!r}): use ASCII letters, digits and '_'{hint}")
         if name.startswith("_"):
             self._fail(node, f"names starting with '_' are not allowed ({name!r})")
 
@@ -255,6 +265,8 @@ class Expression:
             self._fail(node, f"the integer {value if value.bit_length() < 200 else '...'} is too large")
         if isinstance(value, float) and not math.isfinite(value):
             self._fail(node, "the number is too large (not finite)")
+        if isinstance(value, float) and value == 0 and _underflows(ast.get_source_segment(self.text, node) or ""):
+            self._fail(node, "the number is too small: it underflows to 0 in float64 (magnitudes from 5e-324)")
 
     def _check_exponent(self, node):
         exponent = node.right
@@ -362,11 +374,23 @@ class Expression:
             return self._apply(node, _COMPARE[type(node.ops[0])], [left, right], False, name="less")
         if isinstance(node, ast.Call):
             static = STATIC_FROM.get(node.func.id, len(node.args))
-            args = [_constant_value(arg) if i >= static and _is_constant(arg) else self._eval(arg, env, check_finite)
+            for i, arg in enumerate(node.args[static:], start=static):
+                if not _is_constant(arg):  # an axis, an order, a shape: a variable there would be a constant
+                    raise _Located(arg, f"argument {i + 1} of {node.func.id}() must be a constant (an axis, an "
+                                        "order or a shape), not an expression of the variables")
+            args = [_constant_value(arg) if i >= static else
+                    self._sequence(arg, env, check_finite) if node.func.id in SEQUENCES and i == 0 else
+                    self._eval(arg, env, check_finite)
                     for i, arg in enumerate(node.args)]
             kwargs = {kw.arg: _constant_value(kw.value) for kw in node.keywords}
             return self._apply(node, FUNCTIONS[node.func.id], args, check_finite, kwargs, name=node.func.id)
         raise _Located(node, f"{type(node).__name__} cannot be evaluated")  # pragma: no cover - checked
+
+    def _sequence(self, node, env, check_finite):
+        """concatenate's and stack's first argument: a list literal stays a list of its items (of any shapes)."""
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._eval(item, env, check_finite) for item in node.elts]
+        return self._eval(node, env, check_finite)
 
     def _apply(self, node, function, args, check_finite, kwargs=None, name=None):
         args = _float_constants(args)
@@ -637,12 +661,32 @@ def parse_point(items):
             raise ExpressionError(f"{at}: no value after '='")
         try:
             # Python refuses int() of more than 4300 digits; such a number is out of range anyway
-            raw = json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else float(digits))
+            raw = json.loads(text, parse_int=lambda digits: int(digits) if len(digits) <= 4000 else float(digits),
+                             parse_float=_parsed_float)
+        except _Underflow as error:
+            raise ExpressionError(f"{at}{shown(text)}: {error} (float64 magnitudes start at 5e-324)") from None
         except (ValueError, RecursionError):
             raise ExpressionError(f"{at}{shown(text)}: not a number or a list of numbers "
                                   "(write x=2.5 or \"x=[1,-2,3]\")") from None
         point[name] = _point_value(raw, at + shown(text))
     return point
+
+
+def _underflows(literal):
+    """Whether a number's text has a nonzero digit before its exponent (so a float 0 from it is an underflow)."""
+    mantissa = re.split("[eE]", literal.strip().lstrip("+-"))[0]
+    return any(digit in "123456789" for digit in mantissa)
+
+
+class _Underflow(ValueError):
+    pass
+
+
+def _parsed_float(literal):
+    value = float(literal)
+    if value == 0 and _underflows(literal):  # json would give 0.0 for 1e-400: refused, as 1e400 is
+        raise _Underflow(f"{literal} underflows to 0")
+    return value
 
 
 def _point_value(raw, where):

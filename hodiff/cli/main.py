@@ -39,6 +39,17 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{self.prog}: error: {message}{hint}; see '{self.prog} --help'")
 
 
+def _at_least_one(text):
+    """argparse type: an integer >= 1 (a count of nodes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser():
     parser = _Parser(prog="hodiff", description="Derivatives of expressions with hodiff, and the backprop "
                                                 "lecture's worked examples (hodiff demo).")
@@ -109,7 +120,7 @@ def build_parser():
                                             ".png, .pdf need Graphviz; .dot is the DOT text).")
     graph.add_argument("-o", "--output", metavar="FILE", help="write the picture (svg, png, pdf, or dot)")
     graph.add_argument("--local", action="store_true", help="show local gradients and upstream x local on edges")
-    graph.add_argument("--max-nodes", type=int, default=200, help="collapse graphs bigger than this (200)")
+    graph.add_argument("--max-nodes", type=_at_least_one, default=200, help="collapse graphs bigger than this (200)")
     graph.add_argument("--dot", action="store_true", help="also print the DOT text")
     demo = commands.add_parser("demo", help="the backprop lecture's examples, computed by hodiff",
                                description="Walk through the lecture's worked examples with hodiff computing "

@@ -129,8 +129,15 @@ def _diag(args, kwargs):
 
 
 def _total(args, kwargs):
-    """A list literal [a, b, ...] (stacked) and concatenate/stack of an already stacked array."""
+    """A list literal [a, b, ...] (stacked): the entries of its items together."""
     return sum(_size(a) for a in args)
+
+
+def _joined(args, kwargs):
+    """concatenate / stack of a list of arrays (the entries of them all) or of one stacked array."""
+    if args and isinstance(args[0], list):
+        return _total(args[0], kwargs)
+    return _largest(args, kwargs)
 
 
 _ELEMENTWISE = [
@@ -145,13 +152,12 @@ _ELEMENTWISE = [
     "greater_equal", "equal", "not_equal",
 ]
 _LARGEST = ["sum", "mean", "prod", "var", "std", "amax", "amin", "max", "min", "cumsum", "cumprod", "trace",
-            "transpose", "reshape", "diagonal", "ravel", "norm", "det", "inv", "solve", "logsumexp", "index",
-            "concatenate", "stack"]
+            "transpose", "reshape", "diagonal", "ravel", "norm", "det", "inv", "solve", "logsumexp", "index"]
 
 RULES = {name: _broadcast for name in _ELEMENTWISE}
 RULES.update({name: _largest for name in _LARGEST})
 RULES.update(outer=_product, kron=_product, dot=_dot, inner=_inner, matmul=_matmul, tensordot=_tensordot,
-             diag=_diag, list=_total)
+             diag=_diag, list=_total, concatenate=_joined, stack=_joined)
 
 
 def predicted_size(name, args, kwargs):

@@ -1893,6 +1893,13 @@ def _two_norm(x, axes, keepdims):
     return cone_root(S.sum(squares, axis=axes, keepdims=keepdims), 0.5)
 
 
+def _constant_ord(ord):
+    """ord chooses the norm: as a traced value, ``ord == 2`` would freeze that branch (derivative 0 in ord)."""
+    if isinstance(ord, Tracer):
+        raise TypeError("norm: ord is a traced value; it chooses which norm (2, 1, inf, 'fro', ...) and must be a "
+                        "constant. For a p-norm differentiable in p, write hnp.sum(hnp.abs(x) ** p) ** (1 / p)")
+
+
 def _vector_norm(x, ord, axis, keepdims):
     if ord is None or ord == 2:
         return _two_norm(x, (axis,), keepdims)
@@ -1965,6 +1972,7 @@ def np_norm(x, ord=None, axis=None, keepdims=False):
     >>> hd.grad(hnp.linalg.norm)(np.zeros(2))
     array([0., 0.])
     """
+    _constant_ord(ord)
     x = _inexact(x)
     ndim = ndim_of(x)
     if axis is None:
@@ -1996,6 +2004,7 @@ def np_vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
     axis None: all entries as one vector; a tuple: those axes as one vector.
     """
+    _constant_ord(ord)
     x = _inexact(x)
     ndim = ndim_of(x)
     axes = tuple(range(ndim)) if axis is None else ((axis,) if isinstance(axis, (int, np.integer)) else tuple(axis))
@@ -2012,6 +2021,7 @@ def np_vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 def np_matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """numpy.linalg.matrix_norm: the matrix ``ord``-norm of each matrix of a stack (..., m, n)."""
+    _constant_ord(ord)
     x = _inexact(x)
     _check_matrix(x, "matrix_norm")
     ndim = ndim_of(x)
