@@ -8,6 +8,9 @@ import weakref
 
 import numpy as np
 
+from .core.trace import Tracer
+from .core.tree import tree_leaves
+
 __all__ = ["ShardedLoss", "OperatorCache", "operator_cache"]
 
 
@@ -59,6 +62,11 @@ class ShardedLoss:
 
     def __call__(self, params):
         if self._remote_shards():
+            if any(isinstance(leaf, Tracer) for leaf in tree_leaves(params)):
+                # the workers would get the traced values' plain values and send back constants: derivative 0
+                raise TypeError("ShardedLoss with remote shards (dask futures): a transform's traced params cannot "
+                                "be sent to the workers. Use hd.hessian_operator or hd.minimize, which compute "
+                                "derivatives on the workers, or pass the shards as data")
             return sum(self.map(_shard_value, params))
         return sum(self.loss(params, shard) for shard in self.shards)
 

@@ -270,6 +270,9 @@ def test_shards_loaded_on_the_workers(dask_client):
     assert float(op.value) == pytest.approx(float(single(w)), rel=1e-12)
     with pytest.raises(TypeError, match="mixture"):
         hd.hessian_operator(hd.ShardedLoss(shard_loss, remote[:2] + shards[2:], executor=dask_client), w)
+    # hd.grad of it sent the traced w's plain values to the workers and summed constants: a zero gradient
+    with pytest.raises(TypeError, match="traced params cannot be sent to the workers"):
+        hd.grad(sharded)(w)
 
 
 def test_dask_shards_are_balanced_and_their_tasks_stay_with_them(dask_client):
