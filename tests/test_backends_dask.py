@@ -287,8 +287,10 @@ def test_transforms_build_graphs_without_computing_them():
 
     x = da.from_array(np.linspace(0.1, 1.0, 6), chunks=3).map_blocks(counted, dtype=float)
     v = da.ones(6, chunks=3)
+    # (Taylor mode of sqrt and fractional powers computed the input for their x0 == 0 mask: the Dask/CLI audit)
     results = [hd.grad(_f)(x), hd.jvp(_f, (x,), (v,))[1], hd.hvp(_f, (x,), (v,))[0], hd.hessian(_f)(x),
-               hd.derivative(hnp.sin, order=3)(x), hd.vmap(hnp.cos)(x)]
+               hd.derivative(hnp.sin, order=3)(x), hd.vmap(hnp.cos)(x),
+               hd.taylor(lambda x: hnp.sum(hnp.sqrt(x)), x, v, 2), hd.derivative(lambda x: x ** 2.5, order=2)(x)]
     assert calls == [], f"a transform computed the Dask input ({len(calls)} blocks)"
     assert all(isinstance(r, da.Array) for r in results)
     results[0].compute()
@@ -347,3 +349,16 @@ def test_incomplete_gamma_series_refused_under_transforms_but_plain_values_run()
         hd.grad(lambda a: hnp.sum(hst.gamma.cdf(x, a)))(a)
     with pytest.raises(hd.BackendError, match="primitive 'betainc_pair' cannot run on dask"):
         hd.grad(lambda df: hnp.sum(hst.t.cdf(x, df)))(a)
+
+
+def test_inv_keeps_float32_and_interp_is_refused_by_name():
+    # Dask's inv of float32 is float64 (its LU's): every route of a float32 inverse was float64; interp failed
+    # inside Dask's searchsorted with "'numpy.ndarray' object has no attribute '_meta'" (the Dask/CLI audit)
+    a = (np.random.default_rng(0).standard_normal((5, 5)) + 5 * np.eye(5)).astype(np.float32)
+    loss = lambda a: hnp.sum(hnp.linalg.inv(a) ** 2)  # noqa: E731
+    got = hd.hessian(loss)(da.from_array(a, chunks=2))
+    assert isinstance(got, da.Array) and got.dtype == np.float32
+    np.testing.assert_allclose(got.compute(), hd.hessian(loss)(a), rtol=1e-4)
+    x = da.from_array(np.linspace(-1.0, 1.0, 6), chunks=2)
+    with pytest.raises(hd.BackendError, match="primitive 'interp' cannot run on dask arrays"):
+        hd.grad(lambda x: hnp.sum(hnp.interp(x, np.linspace(-2, 2, 5), np.arange(5.0) ** 2)))(x)

@@ -275,11 +275,14 @@ def _taylor_pow_const(y0, x0, x_series, p):
 
 def _may_hold_true(mask):
     """Whether a boolean mask may hold True: its value where it has one (one member under vmap
-    would not stand for the batch, so a batched mask may always)."""
+    would not stand for the batch, so a batched mask may always; a lazy Dask one is not computed for it)."""
     try:
-        return bool(np.any(concrete_value(mask)))
+        value = concrete_value(mask)
     except TracedConversionError:
         return True
+    if backends.backend_name(value) != "numpy":
+        return True  # a Dask mask would be computed here, in the middle of the transform: may hold
+    return bool(np.any(value))
 
 
 def _pow_series_at_zero(x0, x_series, p):

@@ -305,9 +305,10 @@ def _singular(name, error):
 
 def _inv_impl(a):
     try:
-        return np.linalg.inv(a)
+        out = np.linalg.inv(a)
     except np.linalg.LinAlgError as error:
         raise _singular("inv", error) from None
+    return out if out.dtype == a.dtype else out.astype(a.dtype)  # Dask's inv of float32 is float64 (its LU's)
 
 
 def _solve_impl(a, b):

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from ..core import backends
+from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer
 from .elementwise import cast, clip, equal, greater, imag, isfinite, isnan, less, real, remainder, where
 from .reductions import argsort
@@ -401,6 +402,11 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     """
     if not _traced(x, xp, fp, left, right, period):
         return np.interp(x, xp, fp, left=left, right=right, period=period)
+    foreign = backends.first_foreign((x, xp, fp))
+    if foreign is not None:  # Dask's searchsorted fails inside on a numpy xp; take_along_axis it has not
+        name = backends.backend_name(backends.innermost(foreign))
+        raise BackendError("interp", name, f"it needs searchsorted and take_along_axis, which {name} does not "
+                           "provide for this; compute x first")
     x, xp, fp = _array(x), _array(xp), _array(fp)
     if ndim_of(xp) != 1 or ndim_of(fp) != 1 or shape_of(xp) != shape_of(fp):
         raise ValueError(f"interp: xp and fp must be one-dimensional of one length, got shapes {shape_of(xp)} "
