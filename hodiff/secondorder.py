@@ -26,6 +26,7 @@ each raveled in C order and concatenated, length n = total number of entries.
 import functools
 import inspect
 import math
+import numbers
 import typing
 
 import numpy as np
@@ -85,11 +86,16 @@ class _Raveler:
         leaves, treedef = tree_flatten(tree)
         if treedef != self.treedef:
             raise ValueError(f"the pytree structure {treedef!r} differs from x's {self.treedef!r}")
+        for position, (leaf, shape) in enumerate(zip(leaves, self.shapes)):
+            if np.shape(leaf) != shape:  # a wrong leaf would be split at other offsets: another vector
+                raise ValueError(f"leaf {position} of the pytree has shape {np.shape(leaf)}, x's has {shape}")
         return np.concatenate([np.ravel(np.asarray(leaf)) for leaf in leaves]) if leaves else np.zeros(0)
 
     def unflatten_value(self, vector, dtypes=True):
         """numpy pytree from a flat vector; leaves take x's dtypes when ``dtypes``."""
         vector = np.asarray(vector)
+        if vector.shape != (self.size,):
+            raise ValueError(f"a flat vector of x's layout has shape ({self.size},), got {vector.shape}")
         leaves = []
         for start, stop, shape, dtype in zip(self.offsets[:-1], self.offsets[1:], self.shapes, self.dtypes):
             leaf = vector[start:stop].reshape(shape)
@@ -138,6 +144,17 @@ class FlatOperator(scipy.sparse.linalg.LinearOperator):
         # A replay runs the tangent program alone: what depends on x only was computed while recording.
         self._flat_product = record(product) if self.replay else product
         self._batched_product = record(batched) if self.replay else batched
+
+    def matvec(self, x):
+        # H is real: H (a + ib) = H a + i H b (the products cast to the operator's dtype dropped b, with a warning)
+        if np.iscomplexobj(x):
+            return super().matvec(np.real(x)) + 1j * super().matvec(np.imag(x))
+        return super().matvec(x)
+
+    def matmat(self, X):
+        if np.iscomplexobj(X):
+            return super().matmat(np.real(X)) + 1j * super().matmat(np.imag(X))
+        return super().matmat(X)
 
     def flatten(self, tree):
         return np.asarray(self._raveler.flatten_value(tree), dtype=self.dtype)
@@ -278,6 +295,9 @@ def hessian_operator(f, x, *, args=(), kwargs=None):
     """
     from .distributed import ShardedLoss
     if isinstance(f, ShardedLoss):
+        if args or kwargs:  # they were dropped silently: the operator was another loss's Hessian
+            raise TypeError("hessian_operator: an hd.ShardedLoss takes the parameters only (no args=/kwargs=); "
+                            "bind them into its loss (functools.partial) instead")
         return ShardedHessianOperator(f, x)
     return HessianOperator(f, x, args=args, kwargs=kwargs)
 
@@ -348,8 +368,10 @@ def hessian_eigs(f, x=None, k=6, which="LA", *, args=(), kwargs=None, return_eig
         raise ValueError(f"hessian_eigs: which={which!r}; use one of {', '.join(_WHICH)}")
     operator = _as_operator(f, x, args, kwargs)
     n = operator.n
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
         raise ValueError(f"hessian_eigs: k={k!r} must be an integer with 1 <= k <= n = {n}")
+    if which == "BE" and k < 2:  # ARPACK refuses it for n >= 3; the dense path gave the top alone
+        raise ValueError("hessian_eigs: which='BE' takes eigenvalues from both ends, so k must be at least 2")
     if k >= n - 1:
         values, vectors = np.linalg.eigh(operator.dense())
         chosen = _select_dense(values, k, which)
@@ -756,11 +778,13 @@ def _lanczos(operator, starts, steps):
             coefficients = np.einsum("rkn,nr->rk", Q[idx, : j + 1], w)
             w = w - np.einsum("rkn,rk->nr", Q[idx, : j + 1], coefficients)
         beta = np.linalg.norm(w, axis=0)
-        scale = np.maximum(np.abs(alphas[idx, : j + 1]).max(axis=1), 1.0)
+        # relative to the run's own scale (the largest |alpha| and beta so far): a floor of 1 made it absolute,
+        # and a Hessian of norm 1e-12 stopped every run after one step (a density of spikes)
+        scale = np.maximum(np.abs(alphas[idx, : j + 1]).max(axis=1), betas[idx, :j].max(axis=1, initial=0.0))
         if j + 1 == steps:
             break
         for local, run in enumerate(idx):
-            if beta[local] <= 1e-10 * scale[local]:
+            if beta[local] <= 1e-10 * scale[local]:  # (0 <= 0 for H = 0: an invariant subspace at once)
                 active[run] = False
                 lengths[run] = j + 1
             else:
@@ -792,11 +816,12 @@ def hessian_density(f, x=None, *, runs=8, steps=80, grid_size=1000, sigma=None, 
     >>> float(result.grid[np.argmax(result.density)]), round(float(np.trapezoid(result.density, result.grid)), 6)
     (2.0, 1.0)
     """
-    for name, value in (("runs", runs), ("steps", steps), ("grid_size", grid_size)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"hessian_density: {name}={value!r} must be a positive integer")
-    if sigma is not None and not sigma > 0:
-        raise ValueError(f"hessian_density: sigma={sigma!r} must be positive")
+    for name, value, least in (("runs", runs, 1), ("steps", steps, 1), ("grid_size", grid_size, 2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ValueError(f"hessian_density: {name}={value!r} must be an integer >= {least}"
+                             + (" (a density needs two grid points for its spacing)" if least == 2 else ""))
+    if sigma is not None and (isinstance(sigma, (bool, str)) or not isinstance(sigma, numbers.Real) or not sigma > 0):
+        raise ValueError(f"hessian_density: sigma={sigma!r} must be a positive number")
     operator = _as_operator(f, x, args, kwargs)
     steps = min(steps, operator.n)
     rng = np.random.default_rng(seed)
@@ -874,6 +899,12 @@ class _Objective:
     def fun(self, x):
         self._at(x)
         return self.value
+
+    def value_only(self, x):
+        """f alone, for the methods that use values only: no gradient is taken (f need not be differentiable)."""
+        point = self.raveler.unflatten_value(np.array(x, dtype=np.float64), dtypes=False)  # float64, as _at's
+        self.evaluations += 1
+        return float(np.asarray(self.sharded(point) if self.sharded is not None else self.function(point)).reshape(()))
 
     def hessp(self, x, p):
         self._at(x)
@@ -991,6 +1022,9 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
     if sharded is not None and (args or kwargs or hessian == "sparse"):
         raise TypeError("hodiff.minimize: an hd.ShardedLoss takes the parameters only (no args=/kwargs=) and "
                         "fans its products out; hessian='sparse' is not available on it (use hessian='auto')")
+    if isinstance(x0, (list, tuple)) and x0 and all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                                   for v in x0):
+        x0 = np.asarray(x0, dtype=float)  # scipy's x0 = [1.0, 2.0] is an array, not a pytree of two scalars
     raveler = _Raveler(x0, "minimize")
     closed = _closed(f, args, kwargs)
     second_order = hessian == "auto" and (key in _HESSP_METHODS or key in _HESS_METHODS)
@@ -998,7 +1032,7 @@ def minimize(f, x0, method="trust-krylov", *, args=(), kwargs=None, callback=Non
     x0_flat = raveler.flatten_value(x0).astype(np.float64)
     scipy_arguments = dict(options)
     if key in _GRADIENT_FREE:
-        fun = objective.fun
+        fun = objective.value_only
     else:
         fun = objective.fun_and_jac
         scipy_arguments["jac"] = True

@@ -556,3 +556,37 @@ def test_ggn_equals_jt_hloss_j_and_is_psd_for_cross_entropy():
     top = hd.hessian_eigs(operator, k=2)
     np.testing.assert_allclose(top.values, np.linalg.eigvalsh(G)[::-1][:2], rtol=1e-8)
     np.testing.assert_allclose(operator.matmat(np.eye(operator.n)[:, :3]), G[:, :3], rtol=1e-10, atol=1e-12)
+
+
+def test_findings_of_the_second_order_audit():
+    # Each line failed before (the secondorder audit); references: closed forms of diagonal Hessians.
+    c = np.linspace(1.0, 50.0, 50)
+    # Lanczos stopped after one step for a Hessian of norm below ~1e-10; it is scale-invariant: the Ritz values of
+    # 1e-12 H are 1e-12 times H's, in [1, 50]
+    nodes = [hd.hessian_density(lambda x, s=scale: s * hnp.sum(c * x ** 2) / 2, np.zeros(50), runs=2,
+                                steps=20).nodes / scale for scale in (1.0, 1e-12)]
+    assert np.sum(~np.isnan(nodes[1])) == 40
+    np.testing.assert_allclose(nodes[1], nodes[0], rtol=1e-8)
+    assert 1.0 <= np.nanmin(nodes[1]) < 1.05 and 49.5 < np.nanmax(nodes[1]) <= 50.0
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    H = hd.hessian_operator(lambda x: 0.5 * x @ (A @ x), np.zeros(2))
+    np.testing.assert_allclose(H @ np.array([1j, 2.0]), A @ np.array([1j, 2.0]), rtol=1e-14)  # imag was dropped
+    np.testing.assert_allclose(H @ np.array([[1j], [1.0]]), A @ np.array([[1j], [1.0]]), rtol=1e-14)
+    tree = hd.hessian_operator(lambda p: hnp.sum(p["a"] ** 2) + hnp.sum(p["b"] ** 2), {"a": np.zeros(2),
+                                                                                        "b": np.zeros(2)})
+    with pytest.raises(ValueError, match="leaf 0 of the pytree has shape \\(3,\\), x's has \\(2,\\)"):
+        tree.hvp({"a": np.ones(3), "b": np.ones(1)})  # was re-split 2 + 2 silently
+    with pytest.raises(ValueError, match="has shape \\(4,\\), got \\(5,\\)"):
+        tree.unflatten(np.arange(5.0))
+    sharded = hd.ShardedLoss(lambda p, shard, scale=1.0: scale * hnp.sum(shard * p ** 2), [np.ones(2)])
+    with pytest.raises(TypeError, match="ShardedLoss takes the parameters only"):  # args were dropped
+        hd.hessian_operator(sharded, np.ones(2), args=(10.0,))
+    # value-only methods take no gradient: f need not be differentiable (it took value_and_grad of it)
+    result = hd.minimize(lambda x: float(np.sum((np.asarray(x) - 1.0) ** 2)), np.zeros(2), method="Nelder-Mead")
+    np.testing.assert_allclose(result.x, [1.0, 1.0], atol=1e-3)
+    with pytest.raises(ValueError, match="which='BE' .* k must be at least 2"):
+        hd.hessian_eigs(lambda x: hnp.sum(x ** 2), np.zeros(2), k=1, which="BE")
+    with pytest.raises(ValueError, match="grid_size=1 must be an integer >= 2"):
+        hd.hessian_density(lambda x: hnp.sum(x ** 2), np.ones(3), grid_size=1)
+    np.testing.assert_allclose(hd.minimize(lambda x: 0.5 * x @ x, [1.0, 2.0], method="BFGS").x, [0.0, 0.0],
+                               atol=1e-8)  # a list x0 is scipy's array, not a pytree of scalars
