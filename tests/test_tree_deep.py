@@ -104,3 +104,14 @@ def test_namedtuples_are_pytree_nodes_in_every_transform():
     np.testing.assert_allclose(recombined, t, atol=1e-12)
     jacobian = hd.jacfwd(lambda m: hnp.linalg.eigh(m))(a)
     np.testing.assert_allclose(np.einsum("kij,ij->k", jacobian.eigenvalues, t), dw, rtol=1e-12)
+
+
+def test_a_dict_subclass_is_refused_by_name():
+    # an OrderedDict (a leaf: the pytree containers are exact types) raised numpy's "entry not a 2- or 3- tuple"
+    import collections
+
+    params = collections.OrderedDict(b=np.ones(2), a=np.ones(1))
+    for transform in (hd.grad, hd.hessian):
+        with pytest.raises(TypeError, match="holds a OrderedDict, which is not one of the pytree containers"):
+            transform(lambda p: hnp.sum(p["a"] ** 2) + hnp.sum(p["b"]))(params)
+    np.testing.assert_array_equal(hd.grad(lambda p: hnp.sum(p["a"] ** 2))(dict(params))["a"], [2.0])

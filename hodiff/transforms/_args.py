@@ -53,9 +53,13 @@ def check_differentiable(tree, argnum, transform, argnums_hint=True):
         kind = type(leaf)
         if kind is float or kind is complex or (kind is np.ndarray and leaf.dtype.kind in _INEXACT_KINDS):
             continue  # the common cases, decided without numpy's dtype machinery
+        if isinstance(leaf, (dict, list, tuple)):  # a subclass (OrderedDict, defaultdict) is not a pytree node
+            raise TypeError(
+                f"{transform}: argument {argnum} holds a {type(leaf).__name__}, which is not one of the pytree "
+                f"containers (dict, list, tuple, namedtuple); convert it, e.g. dict(x)")
         try:
             dtype = dtype_of_value(leaf)
-        except TypeError:
+        except (TypeError, ValueError):
             raise TypeError(
                 f"{transform}: argument {argnum} holds a {type(leaf).__name__}, which is not an array "
                 "or a number; differentiated arguments must be float or complex arrays (or pytrees of them)"
