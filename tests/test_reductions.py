@@ -415,3 +415,28 @@ def test_max_and_min_take_numpys_initial(name):
         np.testing.assert_allclose(grad, np.reshape(central, x.shape), atol=1e-12)
     empty = np.zeros((0, 3))
     np.testing.assert_array_equal(ours(empty, axis=0, initial=1.5), numpys(empty, axis=0, initial=1.5))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log 0 in the row whose weighted sum is 0
+def test_logsumexp_return_sign_with_weights_of_either_sign_is_scipys():
+    # return_sign=True raised NotImplementedError (autograd's logsumexp takes it). Reference: scipy's own value
+    # and central differences of it; log|s| has derivative ds / s.
+    import scipy.special
+
+    import hodiff.scipy.special as hsp
+
+    a = np.array([[1.0, 2.0, 0.5], [0.0, 0.0, 3.0]])
+    b = np.array([[1.0, -1.0, 2.0], [1.0, -1.0, 0.0]])  # row 1 sums to 0: -inf and sign 0
+    value, sign = hd.jvp(lambda a: hsp.logsumexp(a, b=b, axis=1, return_sign=True), (a,), (np.ones_like(a),))[0]
+    want_value, want_sign = scipy.special.logsumexp(a, b=b, axis=1, return_sign=True)
+    np.testing.assert_allclose(value, want_value, rtol=1e-14)
+    np.testing.assert_array_equal(sign, want_sign)
+    row = lambda a, b: scipy.special.logsumexp(a, b=b, return_sign=True)[0]  # noqa: E731
+    grad_a = hd.grad(lambda a: hsp.logsumexp(a, b=b[0], return_sign=True)[0])(a[0])
+    grad_b = hd.grad(lambda b: hsp.logsumexp(a[0], b=b, return_sign=True)[0])(b[0])
+    h, eye = 1e-6, np.eye(3)
+    np.testing.assert_allclose(grad_a, [(row(a[0] + h * e, b[0]) - row(a[0] - h * e, b[0])) / (2 * h) for e in eye],
+                               rtol=1e-7)
+    np.testing.assert_allclose(grad_b, [(row(a[0], b[0] + h * e) - row(a[0], b[0] - h * e)) / (2 * h) for e in eye],
+                               rtol=1e-7)
+    assert hsp.logsumexp(a, return_sign=True) == scipy.special.logsumexp(a, return_sign=True)  # plain: scipy's

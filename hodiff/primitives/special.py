@@ -58,6 +58,7 @@ from .elementwise import (
     negative,
     power,
     rint,
+    sign,
     sin,
     subtract,
     true_divide,
@@ -1655,7 +1656,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     a: array; axis: None (all entries), an int or a tuple of ints;
     b: optional non-negative weights broadcastable against a (entries with
     b = 0 add nothing; the derivative in b is exp(a - result) there too);
-    keepdims as numpy. The result has a's
+    keepdims as numpy; ``return_sign=True``: (log|sum(b exp(a))|, its sign), b of any sign (scipy's). The result has a's
     shape without the reduced axes (kept with length 1 when keepdims).
     Derivative: g * softmax(a) along the reduced axes.
 
@@ -1663,10 +1664,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     >>> float(hsp.logsumexp([1000.0, 1000.0]))  # no overflow
     1000.6931471805599
     """
-    if return_sign:
-        raise NotImplementedError("hodiff's logsumexp does not support return_sign; pass non-negative b")
     if isinstance(a, (list, tuple)):
         a = np.asarray(a)
+    if return_sign:
+        return _signed_logsumexp(a, axis, b, keepdims)
     if _is_complex(a):
         raise TypeError("logsumexp: complex input is not supported by hodiff")
     if b is not None:
@@ -1684,6 +1685,33 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         a, b = (v if tuple(shape_of(v)) == shape else broadcast_to(v, shape=shape) for v in (a, b))
         return weighted_logsumexp_p(a, b, axis=_normalize_axis(axis, len(shape)), keepdims=bool(keepdims))
     return logsumexp_p(a, axis=_normalize_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
+
+
+def _signed_logsumexp(a, axis, b, keepdims):
+    """scipy's return_sign=True: (log|s|, sign(s)) for s = sum(b exp(a)), whose weights may be negative.
+
+    With the shift m (the largest a), log|s| = m + log|sum(b exp(a - m))|, whose derivative is ds / s: d/da_i =
+    b_i exp(a_i - m) / s_m and d/db_i = exp(a_i - m) / s_m (m's own derivative cancels). Where s = 0 the value is
+    -inf and the sign 0, as scipy's.
+    """
+    from .reductions import amax
+    from .shape import squeeze
+
+    if not isinstance(a, Tracer) and not isinstance(b, Tracer):
+        return sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)  # plain: scipy's own
+    if _is_complex(a) or (b is not None and _is_complex(b)):
+        raise TypeError("logsumexp: complex input is not supported by hodiff")
+    axes = _normalize_axis(axis, ndim_of(a))
+    top = amax(a, axis=axes, keepdims=True)
+    shift = where(isfinite(top), top, 0.0)  # all -inf (or an inf): no shift
+    terms = exp(subtract(a, shift))
+    if b is not None:
+        terms = multiply(np.asarray(b) if isinstance(b, (list, tuple)) else b, terms)
+    total = _sum(terms, axis=axes, keepdims=True)
+    value, signs = add(log(absolute(total)), shift), sign(total)
+    if not keepdims:
+        value, signs = squeeze(value, axis=axes), squeeze(signs, axis=axes)
+    return value, signs
 
 
 def _with_lse(primitive, x, axis):
