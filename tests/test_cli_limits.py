@@ -348,5 +348,6 @@ def test_inputs_the_dask_and_cli_audit_found(capsys):
     assert "1e-400 underflows to 0" in refused(capsys, "grad", "x*x", "--at", "x=[1e-400, 2]")
     assert "must be at least 1" in refused(capsys, "graph", "x*x", "--at", "x=3", "--max-nodes", "0")
     assert "--wrt names no variable" in refused(capsys, "grad", "x*x", "--at", "x=3", "--wrt", "")
+    assert "write maximum(a, b)" in refused(capsys, "grad", "max(x, y)", "--at", "x=1", "y=2")  # y was an axis
     out = grad_json(capsys, "sum(concatenate([x, y]) ** 2)", "x=[1,2]", "y=[3]")
     assert out["grad"] == {"x": [2.0, 4.0], "y": [6.0]}

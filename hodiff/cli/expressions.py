@@ -376,8 +376,11 @@ class Expression:
             static = STATIC_FROM.get(node.func.id, len(node.args))
             for i, arg in enumerate(node.args[static:], start=static):
                 if not _is_constant(arg):  # an axis, an order, a shape: a variable there would be a constant
+                    pairwise = {"max": "maximum", "amax": "maximum", "min": "minimum", "amin": "minimum"}
+                    hint = (f"; for the elementwise {pairwise[node.func.id]} of two values write "
+                            f"{pairwise[node.func.id]}(a, b)" if node.func.id in pairwise else "")
                     raise _Located(arg, f"argument {i + 1} of {node.func.id}() must be a constant (an axis, an "
-                                        "order or a shape), not an expression of the variables")
+                                        f"order or a shape), not an expression of the variables{hint}")
             args = [_constant_value(arg) if i >= static else
                     self._sequence(arg, env, check_finite) if node.func.id in SEQUENCES and i == 0 else
                     self._eval(arg, env, check_finite)
