@@ -333,3 +333,19 @@ def test_block_of_traced_values_is_numpys_block():
     assert float(hd.grad(lambda s: hnp.sum(hnp.block([s, C]) ** 2))(2.0)) == 4.0  # a scalar gets a leading axis
     with pytest.raises(ValueError, match="dimensions except for the concatenation axis must match"):
         hd.grad(lambda a: hnp.sum(hnp.block([[a, np.ones((3, 1))]])))(A)  # numpy's own structure check
+
+
+def test_heaviside_and_pad_are_differentiable_in_their_fill_values():
+    # heaviside(x1, x2) takes x2 where x1 == 0, but its derivative in x2 was 0; pad's traced constant_values raised.
+    # Reference: central differences of numpy's own functions (both linear in the fill value).
+    x = np.array([1.0, 4.0, 2.0, 8.0, -1.0])
+    h = 1e-6
+    numpys = lambda v: np.sum(np.heaviside(x - 2, v))  # noqa: E731
+    assert float(hd.grad(lambda v: hnp.sum(hnp.heaviside(x - 2, v)))(2.5)) == pytest.approx(
+        (numpys(2.5 + h) - numpys(2.5 - h)) / (2 * h), rel=1e-8)
+    np.testing.assert_array_equal(hd.grad(lambda x: hnp.sum(hnp.heaviside(x - 2, 0.5) * x))(x),
+                                  np.heaviside(x - 2, 0.5))
+    w = np.arange(9.0).reshape(3, 3)
+    padded = lambda v: np.sum(np.pad(np.ones((2, 2)), ((1, 0), (0, 1)), constant_values=v) * w)  # noqa: E731
+    got = hd.grad(lambda v: hnp.sum(hnp.pad(np.ones((2, 2)), ((1, 0), (0, 1)), constant_values=v) * w))(1.0)
+    assert float(got) == pytest.approx((padded(1.0 + h) - padded(1.0 - h)) / (2 * h), rel=1e-8)

@@ -1386,8 +1386,16 @@ isfinite = _nondiff("isfinite", np.isfinite)
 isnan = _nondiff("isnan", np.isnan)
 isinf = _nondiff("isinf", np.isinf)
 signbit = _nondiff("signbit", np.signbit)
-heaviside = _nondiff("heaviside", np.heaviside,
-                     "heaviside(x, h0): 0, h0, 1 for x <0, =0, >0; zero derivative in both arguments.")
+_step = _nondiff("heaviside", np.heaviside, "heaviside(x, h0): 0, h0, 1 for x <0, =0, >0; a constant.")
+
+
+def heaviside(x1, x2, **ufunc_keywords):
+    """numpy.heaviside: 0 for x1 < 0, x2 where x1 == 0, 1 for x1 > 0. The value x2 is taken where x1 is 0, so
+    the derivative in x2 is 1 there (the primitive's zero derivative in both arguments lost it); in x1, 0.
+    (ufunc keywords: numpy's, on plain arrays; refused on traced ones, as every ufunc's.)"""
+    if ufunc_keywords or not isinstance(x2, Tracer):
+        return _step(x1, x2, **ufunc_keywords)
+    return where(equal(x1, 0), x2, _step(x1, 0.5))
 
 
 # --------------------------------------------------------------- complex parts and abs

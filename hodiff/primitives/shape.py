@@ -992,8 +992,14 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if any(w < 0 for pair in widths for w in pair):
         raise ValueError("index can't contain negative values")
     if mode == "constant":
+        from .elementwise import full  # (elementwise imports this module); full takes a traced fill value
+
         unexpected = set(kwargs) - {"constant_values"}
-        values = np.broadcast_to(np.asarray(kwargs.get("constant_values", 0)), (ndim, 2)).tolist() if ndim else []
+        constant = kwargs.get("constant_values", 0)
+        if isinstance(constant, Tracer) and ndim_of(constant) == 0:  # one traced value: every block's fill
+            values = [[constant, constant]] * ndim
+        else:  # (a traced array of per-axis values is numpy's error below: refused, not differentiated)
+            values = np.broadcast_to(np.asarray(constant), (ndim, 2)).tolist() if ndim else []
     else:
         unexpected = set(kwargs) - ({"reflect_type"} if mode in ("reflect", "symmetric") else set())
         if kwargs.get("reflect_type", "even") != "even":
@@ -1011,7 +1017,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             blocks = []
             for width, value in ((before, values[axis][0]), (after, values[axis][1])):
                 shape[axis] = width
-                blocks.append(np.full(tuple(shape), value, dtype=dtype_of(array)) if width else None)
+                blocks.append(full(tuple(shape), value, dtype=dtype_of(array)) if width else None)
             parts = [b for b in (blocks[0], out, blocks[1]) if b is not None]
             out = concatenate(*parts, axis=axis)
         else:
