@@ -349,3 +349,26 @@ def test_heaviside_and_pad_are_differentiable_in_their_fill_values():
     padded = lambda v: np.sum(np.pad(np.ones((2, 2)), ((1, 0), (0, 1)), constant_values=v) * w)  # noqa: E731
     got = hd.grad(lambda v: hnp.sum(hnp.pad(np.ones((2, 2)), ((1, 0), (0, 1)), constant_values=v) * w))(1.0)
     assert float(got) == pytest.approx((padded(1.0 + h) - padded(1.0 - h)) / (2 * h), rel=1e-8)
+
+
+@pytest.mark.parametrize("name", ["convolve", "correlate"])
+def test_convolve_and_correlate_of_traced_values_are_numpys(name):
+    # np.convolve / np.correlate of a traced value raised. Reference: numpy's own calls; both are bilinear, so
+    # the JVP along (a, v) is twice the value and the gradient of <W, conv(a, v)> in a is numpy's correlation.
+    rng = np.random.default_rng(7)
+    ours, numpys = getattr(hnp, name), getattr(np, name)
+    for n, m in [(4, 3), (3, 4), (2, 5), (5, 1), (3, 3)]:
+        for complex_values in (False, True):
+            a, v = rng.standard_normal(n), rng.standard_normal(m)
+            if complex_values:
+                a, v = a + 1j * rng.standard_normal(n), v - 2j * rng.standard_normal(m)
+            for mode in ("full", "same", "valid"):
+                value, tangent = hd.jvp(lambda a, v: ours(a, v, mode=mode), (a, v), (a, v))
+                want = numpys(a, v, mode=mode)
+                np.testing.assert_allclose(value, want, rtol=1e-12, atol=1e-14, err_msg=f"{n} {m} {mode}")
+                np.testing.assert_allclose(tangent, 2 * want, rtol=1e-12, atol=1e-14)
+    a, v, W = rng.standard_normal(4), rng.standard_normal(3), rng.standard_normal(6)
+    if name == "convolve":
+        np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.convolve(a, v) * W))(a),
+                                   np.correlate(W, v, mode="valid"), rtol=1e-12)
+    assert hd.vmap(lambda a: ours(a, v, mode="full"))(np.stack([a, 2 * a])).shape == (2, 6)

@@ -33,7 +33,7 @@ from .shape import (
 from .shape import sum as _sum
 
 __all__ = ["diff", "gradient", "cross", "select", "nan_to_num", "partition", "argpartition", "copy", "polyval",
-           "trapezoid", "searchsorted", "interp"]
+           "trapezoid", "searchsorted", "interp", "convolve", "correlate"]
 
 
 def _traced(*values):
@@ -442,7 +442,52 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     return where(less(x, getitem(xp, index=(0,))), left, where(greater(x, getitem(xp, index=(n - 1,))), right, y))
 
 
+def convolve(a, v, mode="full"):
+    """numpy.convolve of 1-D a and v, differentiable in both: c[k] = sum_i a[i] v[k - i] ('full', length
+    n + m - 1; 'same': the max(n, m) central entries; 'valid': the max - min + 1 where they overlap fully).
+
+    The outer product's entries a[i] v[j] are added at i + j (``index_add``), so the VJP gathers there.
+    """
+    if not _traced(a, v):
+        return np.convolve(a, v, mode=mode)
+    a, v = _array(a), _array(v)
+    if ndim_of(a) != 1 or ndim_of(v) != 1:
+        raise ValueError(f"convolve: a and v must be 1-D, got shapes {shape_of(a)} and {shape_of(v)}")
+    n, m = shape_of(a)[0], shape_of(v)[0]
+    if n == 0 or m == 0:
+        raise ValueError("v cannot be empty" if m == 0 else "a cannot be empty")
+    from .contraction import outer
+    from .shape import index_add
+
+    positions = (np.arange(n)[:, None] + np.arange(m)[None, :]).ravel()
+    full = index_add(reshape(outer(a, v), shape=(n * m,)), index=(positions,), shape=(n + m - 1,))
+    short, long = min(n, m), max(n, m)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (short - 1) // 2
+        return getitem(full, index=(slice(start, start + long),))
+    if mode == "valid":
+        return getitem(full, index=(slice(short - 1, long),))
+    raise ValueError(f"convolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+
+
+def correlate(a, v, mode="valid"):
+    """numpy.correlate of 1-D a and v: convolve(a, conj(v) reversed, mode), as numpy computes it; for a v longer
+    than a, numpy correlates (v, a) and reverses (and conjugates) that, which moves 'same''s window."""
+    if not _traced(a, v):
+        return np.correlate(a, v, mode=mode)
+    from .elementwise import conj
+    from .shape import flip
+
+    a, v = _array(a), _array(v)
+    if ndim_of(a) == 1 and ndim_of(v) == 1 and shape_of(v)[0] > shape_of(a)[0]:
+        return conj(flip(correlate(v, a, mode), 0))
+    return convolve(a, flip(conj(v), 0), mode)
+
+
 NUMPY_API = {
+    "convolve": convolve, "correlate": correlate,
     "diff": diff, "gradient": gradient, "cross": cross, "select": select, "nan_to_num": nan_to_num,
     "partition": partition, "argpartition": argpartition, "copy": copy, "polyval": polyval, "trapezoid": trapezoid,
     "searchsorted": searchsorted, "interp": interp,
