@@ -113,3 +113,35 @@ def test_custom_vjp_residuals_and_second_order_in_reverse_mode():
     assert hd.grad(square)(3.0) == 6.0
     assert hd.grad(hd.grad(square))(3.0) == 2.0
     np.testing.assert_allclose(hd.jacobian(square, mode="rev")(np.array([1.0, 2.0])), np.diag([2.0, 4.0]))
+
+
+def test_custom_rules_inside_a_vmap_under_a_derivative_are_kept():
+    # vmap(custom_jvp f) inside jvp/grad differentiated f's body (cos x for the rule's 2 cos x), and a custom_vjp's
+    # bwd was ignored (gradient 1 for 0.5) (the nested-transforms audit; references: the rules themselves, as JAX)
+    x = np.array([0.3, -0.4, 1.2])
+
+    @hd.custom_jvp
+    def csin(x):
+        return hnp.sin(x)
+
+    @csin.defjvp
+    def _(primals, tangents):
+        return csin(primals[0]), 2.0 * hnp.cos(primals[0]) * tangents[0]
+
+    np.testing.assert_allclose(hd.jvp(hd.vmap(csin), (x,), (np.ones(3),))[1], 2 * np.cos(x), rtol=1e-14)
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.sum(hd.vmap(csin)(x)))(x), 2 * np.cos(x), rtol=1e-14)
+    np.testing.assert_allclose(np.diag(hd.hessian(lambda x: hnp.sum(hd.vmap(csin)(x)))(x)), -2 * np.sin(x),
+                               rtol=1e-14)
+    np.testing.assert_allclose(hd.vmap(csin)(x), np.sin(x), rtol=1e-15)
+
+    @hd.custom_vjp
+    def scaled_product(a, s):
+        return a * s
+
+    scaled_product.defvjp(lambda a, s: (a * s, (a, s)), lambda r, g: (0.5 * g * r[1], 0.5 * g * r[0]))
+    batched = hd.vmap(scaled_product, in_axes=(0, None))
+    np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(batched(a, 2.0)))(x), [1.0, 1.0, 1.0], rtol=1e-15)
+    # an unbatched argument's cotangent sums over the members
+    assert float(hd.grad(lambda s: hnp.sum(batched(x, s)))(2.0)) == pytest.approx(0.5 * np.sum(x), rel=1e-14)
+    with pytest.raises(TypeError, match="can't apply forward-mode differentiation"):  # as jvp of it alone
+        hd.jvp(hd.vmap(lambda a: scaled_product(a, 2.0)), (x,), (np.ones(3),))

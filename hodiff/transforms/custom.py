@@ -164,7 +164,14 @@ class custom_jvp:
         return rule
 
     def _batch(self, values, batched):
-        return vmap(self.fun, in_axes=tuple(0 if b else None for b in batched))(*values)
+        # The batched function keeps the rule, batched too: running vmap(self.fun) on values that an outer
+        # transform traces would differentiate the body instead of the rule (vmap inside jvp/grad).
+        in_axes = tuple(0 if b else None for b in batched)
+        batched_function = custom_jvp(vmap(self.fun, in_axes=in_axes))
+        count = len(values)
+        batched_rule = vmap(lambda *both: self.jvp_rule(both[:count], both[count:]), in_axes=in_axes + in_axes)
+        batched_function.defjvp(lambda primals, tangents: batched_rule(*primals, *tangents))
+        return batched_function(*values)
 
 
 class custom_vjp:
@@ -190,6 +197,7 @@ class custom_vjp:
         name = getattr(fun, "__name__", "custom_vjp")
         self.primitive = Primitive(name, self._evaluate, register=False)
         self.primitive.vjp = self._vjp_for
+        self.primitive.batch = self._batch
 
     def defvjp(self, fwd, bwd):
         self.fwd, self.bwd = fwd, bwd
@@ -206,11 +214,26 @@ class custom_vjp:
         if isinstance(top, ReverseTrace):
             return self._record(top, args)
         if isinstance(top, BatchTrace):
-            return self.fun(*args)  # batching needs no derivative rule
+            return bind(self.primitive, args, {})  # _batch: the rule is kept for transforms below the batch
         raise TypeError(
             f"can't apply forward-mode differentiation ({top.kind}) to the custom_vjp function "
             f"'{self.primitive.name}' (as in JAX); use hd.custom_jvp, or reverse mode (hd.hessian(..., mode='rev-rev'))"
         )
+
+    def _batch(self, values, batched):
+        # fwd and bwd batched with the function: vmap(self.fun) alone would make a transform below the batch
+        # (grad of a vmap) differentiate the body. An unbatched argument's cotangent sums over the members.
+        from ..primitives.shape import sum as _sum
+
+        in_axes = tuple(0 if b else None for b in batched)
+        batched_function = custom_vjp(vmap(self.fun, in_axes=in_axes))
+
+        def bwd(residuals, g):
+            cotangents = vmap(lambda r, g: tuple(self.bwd(r, g)))(residuals, g)
+            return tuple(c if b or c is None else _sum(c, axis=0) for c, b in zip(cotangents, batched))
+
+        batched_function.defvjp(vmap(self.fwd, in_axes=in_axes), bwd)
+        return batched_function(*values)
 
     def _record(self, trace, args):
         values, parents, argnums = [], [], []
