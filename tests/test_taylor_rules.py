@@ -533,3 +533,16 @@ def test_xlogy_with_x_identically_zero_is_zero_in_taylor_mode_at_y_zero():
         assert float(hd.derivative(f, order=2, mode="nested")(y0)) == 0.0
     # x moving too: x log y ~ t log t at (0, 0) has no series; that stays non-finite
     assert np.all(np.isnan(hd.taylor(lambda t: hsp.xlogy(t, t), 0.0, 1.0, order=2)[1:]))
+
+
+def test_taylor_mode_over_the_derivative_of_sort_and_median():
+    # tie_mean's Taylor rule read a constant tangent's series (None) and raised "cannot broadcast a non-scalar to
+    # a scalar array" (the nested-transforms audit). Closed forms: sort is a permutation, so d2 sort = 0,
+    # d2 (median(x) x) = 2 (d median)(d x) = 2 along ones, and d2 sort(x)^3 = 6 sort(x) P.
+    x = np.array([0.4, -0.7, 1.1])
+    np.testing.assert_array_equal(hd.derivative(hd.derivative(hnp.sort))(x), np.zeros(3))
+    np.testing.assert_allclose(hd.derivative(hd.derivative(lambda x: hnp.median(x) * x))(x), [2.0, 2.0, 2.0])
+    cubed = hd.taylor(hd.jacfwd(lambda x: hnp.sort(x) ** 3), x, np.ones(3), 2)[1]
+    np.testing.assert_allclose(cubed, 3 * 2 * np.sort(x)[:, None] * np.eye(3)[np.argsort(x)], rtol=1e-14)
+    stacked = np.stack([x, 0.8 * x])
+    assert hd.vmap(lambda y: hd.taylor(hd.jacfwd(hnp.sort), y, np.ones(3), 1))(stacked).shape == (2, 2, 3, 3)

@@ -573,8 +573,20 @@ tie_mean = Primitive(
     vjp=(lambda g, ans, t, s, axis: tie_mean(g, s, axis=axis), None),  # an orthogonal projection: self-adjoint
     jvp=(lambda dt, ans, t, s, axis: tie_mean(dt, s, axis=axis), None),
     batch=_tie_mean_batch,
-    taylor=lambda ans, primals, series, axis: tie_mean.batch([series[0], primals[1]], [True, False], axis=axis),
+    taylor=lambda ans, primals, series, axis: _tie_mean_taylor(ans, primals, series, axis),
 )
+
+
+def _tie_mean_taylor(ans, primals, series, axis):
+    """Linear in t; piecewise constant in s (its ties), so only t's series moves the output: a constant t with
+    a traced s (Taylor mode over sort's derivative) gives the zero series (t's series was read as None)."""
+    if series[0] is None:
+        from .shape import zeros_like
+
+        order = shape_of(series[1])[0]
+        return zeros_like(broadcast_like(reshape(ans, shape=(1,) + tuple(shape_of(ans))),
+                                         (order,) + tuple(shape_of(ans))))
+    return tie_mean.batch([series[0], primals[1]], [True, False], axis=axis)
 tie_mean.__doc__ = """t averaged over each run of equal values of ``s`` (sorted along ``axis``); linear in t.
 
 This is how sort's derivative shares cotangents among tied entries.
