@@ -184,8 +184,9 @@ def test_logsumexp_matches_scipy_with_weights_and_keepdims():
         for keepdims in [False, True]:
             np.testing.assert_allclose(hsp.logsumexp(a, axis=axis, b=b, keepdims=keepdims),
                                        sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims))
-    with pytest.raises(NotImplementedError, match="return_sign"):
-        hsp.logsumexp(a, return_sign=True)
+    value, sign = hsp.logsumexp(a, return_sign=True)  # supported now: scipy's (tests/test_reductions.py)
+    want_value, want_sign = sp.logsumexp(a, return_sign=True)
+    assert float(value) == pytest.approx(float(want_value), rel=1e-14) and sign == want_sign
     with pytest.raises(TypeError, match="complex"):
         hsp.logsumexp(a + 1j)
     with pytest.raises(np.exceptions.AxisError):
