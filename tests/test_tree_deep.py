@@ -115,3 +115,5 @@ def test_a_dict_subclass_is_refused_by_name():
         with pytest.raises(TypeError, match="holds a OrderedDict, which is not one of the pytree containers"):
             transform(lambda p: hnp.sum(p["a"] ** 2) + hnp.sum(p["b"]))(params)
     np.testing.assert_array_equal(hd.grad(lambda p: hnp.sum(p["a"] ** 2))(dict(params))["a"], [2.0])
+    with pytest.raises(TypeError, match="dict's keys must be sortable .* got keys of types int, str"):
+        tree_flatten({1: np.ones(2), "a": np.ones(2)})  # was Python's "'<' not supported between ..."

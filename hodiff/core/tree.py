@@ -157,12 +157,22 @@ def tree_flatten(tree):
     return leaves, _flatten_into(tree, leaves)
 
 
+def _sorted_keys(mapping):
+    """A dict's keys in pytree order (sorted, as JAX); keys that do not compare are refused by name."""
+    try:
+        return tuple(sorted(mapping))
+    except TypeError:
+        kinds = sorted({type(key).__name__ for key in mapping})
+        raise TypeError(f"a pytree dict's keys must be sortable (they fix the leaves' order), got keys of types "
+                        f"{', '.join(kinds)}: use keys of one type") from None
+
+
 def _flatten_into(tree, leaves):
     """The TreeDef of the container ``tree``; its leaves are appended to ``leaves`` (depth first)."""
     append = leaves.append
     stack = []  # the open ancestors: [container, kind, keys, children, built child TreeDefs]
     kind = type(tree)
-    keys = tuple(sorted(tree)) if kind is dict else None
+    keys = _sorted_keys(tree) if kind is dict else None
     node, children, built = tree, ([tree[k] for k in keys] if keys is not None else tree), []
     check_at = _CHECK_CYCLES_AT
     while True:
@@ -192,7 +202,7 @@ def _flatten_into(tree, leaves):
             check_at *= 2
         node, kind = child, child_kind
         if kind is dict:
-            keys = tuple(sorted(child))
+            keys = _sorted_keys(child)
             children = [child[k] for k in keys]
         else:
             keys, children = None, child
