@@ -230,3 +230,11 @@ def test_distinct_tags_do_not_accumulate_memory():
     x = hd.Dual(1.0, 1.0, tag=key)
     assert hd.Dual(2.0, 1.0, tag=key).perturbation is x.perturbation  # shared while a Dual lives
     assert eps is not x.perturbation
+
+
+def test_reading_tangent_of_a_value_another_transform_traces_says_so():
+    # hd.grad(lambda x: (x * d).tangent) raised AttributeError: 'ReverseTracer' object has no attribute 'tangent'
+    d = hd.Dual(1.0, 1.0)
+    with pytest.raises(TypeError, match="reverse-mode-traced value has no .tangent"):
+        hd.grad(lambda x: (x * d).tangent)(2.0)
+    assert float((hd.Dual(2.0, 1.0) ** 2).tangent) == 4.0

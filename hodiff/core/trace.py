@@ -348,6 +348,13 @@ class Tracer:
     def __index__(self):
         raise TracedConversionError("a traced value cannot be used as an index or size")
 
+    @property
+    def tangent(self):
+        # Dual's property; any other traced value reaching .tangent is a Dual read inside a transform above it
+        raise TypeError(f"a {self._trace.kind}-traced value has no .tangent: a transform traces this value (a "
+                        "Dual made outside hd.grad and read inside it, say); read the Dual's .tangent outside that "
+                        "transform, or use its perturbation's eps.tangent(value)")
+
     def __array__(self, dtype=None, copy=None):
         raise TracedConversionError(
             f"a {self._trace.kind}-traced value reached plain numpy code, which would "
