@@ -372,3 +372,14 @@ def test_convolve_and_correlate_of_traced_values_are_numpys(name):
         np.testing.assert_allclose(hd.grad(lambda a: hnp.sum(hnp.convolve(a, v) * W))(a),
                                    np.correlate(W, v, mode="valid"), rtol=1e-12)
     assert hd.vmap(lambda a: ours(a, v, mode="full"))(np.stack([a, 2 * a])).shape == (2, 6)
+
+
+def test_copysign_of_traced_values_is_numpys():
+    # copysign was refused on traced values. Reference: numpy's value; away from 0 it is +-x1, so d/dx1 is the
+    # sign of x1 * x2 and d/dx2 is 0 (central differences of numpy's function agree).
+    x1, x2 = np.array([1.5, -2.0, 0.5, 3.0]), np.array([-1.0, -3.0, 2.0, -0.0])
+    value, tangent = hd.jvp(lambda a: hnp.copysign(a, x2), (x1,), (np.ones(4),))
+    np.testing.assert_array_equal(value, np.copysign(x1, x2))
+    h = 1e-6
+    np.testing.assert_allclose(tangent, (np.copysign(x1 + h, x2) - np.copysign(x1 - h, x2)) / (2 * h), rtol=1e-9)
+    np.testing.assert_array_equal(hd.grad(lambda b: hnp.sum(hnp.copysign(x1, b)))(x2), np.zeros(4))

@@ -53,7 +53,7 @@ __all__ = [
     "expm1", "log1p", "log2", "log10", "exp2", "cbrt", "square", "reciprocal", "tan", "arcsin",
     "arccos", "arctan", "arctan2", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "sinc", "sinc_derivative",
     "hypot", "hypot_cos", "cone_root", "cone_root_slope", "logaddexp", "logaddexp2", "maximum", "minimum", "fmax",
-    "fmin", "clip", "remainder", "fmod",
+    "fmin", "clip", "remainder", "fmod", "copysign",
     "absolute", "real", "imag", "conj", "angle", "sign", "floor", "ceil", "trunc", "rint", "round_",
     "floor_divide", "isfinite", "isnan", "isinf", "signbit", "heaviside", "astype", "cast", "divmod_", "fabs",
     "full", "full_like", "deg2rad", "rad2deg", "float_power", "accumulated_as",
@@ -1582,6 +1582,15 @@ def fabs(x):
     return absolute(x)
 
 
+def copysign(x1, x2, **ufunc_keywords):
+    """numpy.copysign: |x1| with the sign (bit) of x2; d/dx1 = +-1 (whether the signs differ), d/dx2 = 0."""
+    if ufunc_keywords or not (isinstance(x1, Tracer) or isinstance(x2, Tracer)):
+        return np.copysign(x1, x2, **ufunc_keywords)
+    dtype = np.result_type(dtype_of(x1), dtype_of(x2))
+    x1 = x1 if dtype_of(x1) == dtype else cast(x1, dtype)
+    return where(not_equal(signbit(x1), signbit(x2)), negative(x1), x1)
+
+
 def divmod_(x, y):
     """numpy.divmod: (floor_divide(x, y), remainder(x, y)), the quotient a constant."""
     return floor_divide(x, y), remainder(x, y)
@@ -1664,7 +1673,7 @@ NUMPY_API = {
     "float_power": float_power, "positive": lambda x: x,
     # selection, remainders
     "maximum": maximum, "minimum": minimum, "fmax": fmax, "fmin": fmin, "clip": clip,
-    "remainder": remainder, "mod": remainder, "fmod": fmod, "divmod": divmod_,
+    "remainder": remainder, "mod": remainder, "fmod": fmod, "divmod": divmod_, "copysign": copysign,
     # complex parts, abs
     "absolute": absolute, "abs": absolute, "fabs": fabs, "real": real, "imag": imag,
     "conj": conj, "conjugate": conj, "angle": _np_angle,
