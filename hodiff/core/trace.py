@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from .errors import EscapedTracerError, MissingRuleError, TracedConversionError
+from .tree import tree_flatten, tree_unflatten
 
 __all__ = ["Primitive", "Trace", "Tracer", "bind", "new_level", "registry", "find_top_trace"]
 
@@ -294,6 +295,7 @@ class Tracer:
     """
 
     __slots__ = ("_trace",)
+    graph_variable = False  # hd.Variable's is True: a graph node that may hold a transform's traced value
     __array_priority__ = 1000
 
     # Filled in by the numpy namespace: a numpy/scipy.special function -> hodiff's, or None.
@@ -396,8 +398,6 @@ class Tracer:
 def _with_ufunc_keywords(primitive, args, params):
     """A plain call with ufunc keywords (out=, where=, dtype=, ...): numpy's ufunc of the primitive's name,
     which takes them (the implementations are fast paths that do not)."""
-    import numpy as np
-
     ufunc = getattr(np, primitive.name, None)
     if not isinstance(ufunc, np.ufunc):
         raise _keywords_refused(primitive, params, "it is not a numpy ufunc")
@@ -439,14 +439,10 @@ def read_guarded(tree):
     """tree (args, kwargs, ...) with its tracers read as plain values when every one belongs to a trace that
     reads values as guards (``hd.record``: a different value on replay records afresh); None when a tracer of
     another trace (a derivative, a batch) is among them, for which a value-only function must be refused."""
-    from .tree import tree_flatten, tree_unflatten
-
     leaves, structure = tree_flatten(tree)
     tracers = [leaf for leaf in leaves if isinstance(leaf, Tracer)]
     if not all(tracer._trace.reads_as_guards for tracer in tracers):
         return None
-    import numpy as np
-
     return tree_unflatten(structure, [np.asarray(leaf) if isinstance(leaf, Tracer) else leaf for leaf in leaves])
 
 

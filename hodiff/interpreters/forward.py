@@ -613,12 +613,10 @@ def lift_inner_duals(result, trace):
     if result_class is float or result_class is np.ndarray or (
             isinstance(result, Tracer) and result._trace is trace):
         return result  # nearly every call: nothing to lift
-    from ..transforms.graph import Variable
-
     def lifted(leaf):
         if leaf.__class__ is Dual:
             return _lift(leaf, trace)
-        if isinstance(leaf, Variable) and isinstance(leaf.value, Tracer):
+        if isinstance(leaf, Tracer) and leaf.graph_variable and isinstance(leaf.value, Tracer):
             return leaf.value  # a graph Variable made inside f from a traced value: the graph sits below it
         return leaf
 

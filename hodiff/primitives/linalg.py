@@ -72,7 +72,7 @@ from ..core import backends
 from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer
 from . import shape as S
-from .contraction import matmul, outer, trace
+from .contraction import _both_plain, matmul, outer, trace
 from .elementwise import (
     _may_hold_true,
     _power_of_two_scale,
@@ -89,6 +89,7 @@ from .elementwise import (
     not_equal,
     power,
     real,
+    reciprocal,
     subtract,
     true_divide,
     where,
@@ -1683,8 +1684,6 @@ def _pinv_with_cutoff(a, cutoff, hermitian=False):
     default = max(m, n) * np.finfo(_real_dtype(dtype_of(a))).eps
     if cutoff is None or cutoff <= default or _untraced_numpy(a):
         return pinv(a, rcond=cutoff, hermitian=hermitian)
-    from .elementwise import greater, reciprocal
-
     u, s, vh = np_svd(a, full_matrices=False)
     kept = greater(s, multiply(S.getitem(s, index=(Ellipsis, slice(0, 1))), cutoff))
     inverse = where(kept, reciprocal(where(kept, s, 1.0)), 0.0)  # 1/s of the kept, 0 (no 0 * inf) elsewhere
@@ -2069,7 +2068,7 @@ def np_outer(x1, x2, /):
 
 def np_vecdot(x1, x2, /, *, axis=-1):
     """numpy.linalg.vecdot: sum(conj(x1) * x2) over ``axis`` (broadcasting)."""
-    if type(x1) is np.ndarray and type(x2) is np.ndarray:
+    if _both_plain(x1, x2):
         return np.linalg.vecdot(x1, x2, axis=axis)  # numpy's exact answer and dtype (integers stay integers)
     x1, x2 = _inexact(x1), _inexact(x2)
     if np.issubdtype(dtype_of(x1), np.complexfloating):

@@ -15,7 +15,8 @@ import numpy as np
 from ..core import backends
 from ..core.errors import BackendError
 from ..core.trace import Primitive, Tracer
-from .elementwise import cast, clip, equal, greater, imag, isfinite, isnan, less, real, remainder, where
+from .contraction import outer
+from .elementwise import cast, clip, conj, equal, greater, imag, isfinite, isnan, less, real, remainder, where
 from .reductions import argsort
 from .rules import dtype_of, ndim_of, shape_of
 from .shape import (
@@ -23,7 +24,9 @@ from .shape import (
     _normalize_axis,
     broadcast_to,
     concatenate,
+    flip,
     getitem,
+    index_add,
     moveaxis,
     reshape,
     stack,
@@ -456,9 +459,6 @@ def convolve(a, v, mode="full"):
     n, m = shape_of(a)[0], shape_of(v)[0]
     if n == 0 or m == 0:
         raise ValueError("v cannot be empty" if m == 0 else "a cannot be empty")
-    from .contraction import outer
-    from .shape import index_add
-
     positions = (np.arange(n)[:, None] + np.arange(m)[None, :]).ravel()
     full = index_add(reshape(outer(a, v), shape=(n * m,)), index=(positions,), shape=(n + m - 1,))
     short, long = min(n, m), max(n, m)
@@ -477,9 +477,6 @@ def correlate(a, v, mode="valid"):
     than a, numpy correlates (v, a) and reverses (and conjugates) that, which moves 'same''s window."""
     if not _traced(a, v):
         return np.correlate(a, v, mode=mode)
-    from .elementwise import conj
-    from .shape import flip
-
     a, v = _array(a), _array(v)
     if ndim_of(a) == 1 and ndim_of(v) == 1 and shape_of(v)[0] > shape_of(a)[0]:
         return conj(flip(correlate(v, a, mode), 0))

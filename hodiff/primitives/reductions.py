@@ -581,8 +581,6 @@ def _tie_mean_taylor(ans, primals, series, axis):
     """Linear in t; piecewise constant in s (its ties), so only t's series moves the output: a constant t with
     a traced s (Taylor mode over sort's derivative) gives the zero series (t's series was read as None)."""
     if series[0] is None:
-        from .shape import zeros_like
-
         order = shape_of(series[1])[0]
         return zeros_like(broadcast_like(reshape(ans, shape=(1,) + tuple(shape_of(ans))),
                                          (order,) + tuple(shape_of(ans))))

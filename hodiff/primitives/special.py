@@ -65,7 +65,7 @@ from .elementwise import (
     where,
 )
 from .rules import batch_elementwise, dtype_of, elementwise, ndim_of, scalar_fast_unary, shape_of, shift_axis, weak
-from .shape import expand_dims, ones_like, reduce_short_last_axis, reshape, zeros_like
+from .shape import expand_dims, ones_like, reduce_short_last_axis, reshape, squeeze, zeros_like
 from .shape import sum as _sum
 
 __all__ = [
@@ -1694,8 +1694,7 @@ def _signed_logsumexp(a, axis, b, keepdims):
     b_i exp(a_i - m) / s_m and d/db_i = exp(a_i - m) / s_m (m's own derivative cancels). Where s = 0 the value is
     -inf and the sign 0, as scipy's.
     """
-    from .reductions import amax
-    from .shape import squeeze
+    from .reductions import amax  # (as _pivot_rate's)
 
     if not isinstance(a, Tracer) and not isinstance(b, Tracer):
         return sp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)  # plain: scipy's own

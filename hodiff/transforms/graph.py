@@ -33,6 +33,7 @@ class Variable(ReverseTracer):
     """
 
     __slots__ = ("_name",)
+    graph_variable = True  # on the persistent level-0 trace, below every transform (see lift_inner_duals)
 
     def __init__(self, value, name=None):
         if isinstance(value, (list, tuple)):
