@@ -158,6 +158,7 @@ def ratio_rows(records):
     wanted = [("W2", "grad", "fwd", "W2 grad/fwd"),
               ("W3", "grad", "fwd", "W3 grad/fwd"),
               ("W4", "hvp", "grad", "W4 hvp/grad"),
+              ("W4", "hvp:exact", "grad", "W4 exact hvp/grad"),   # the floor's HVP by hand
               ("W7", "fwd:wide", "rev:wide", "W7 wide fwd/rev"),
               ("W7", "fwd:tall", "rev:tall", "W7 tall fwd/rev"),
               ("W6", "k8", "k1", "W6 t(k=8)/t(k=1)")]

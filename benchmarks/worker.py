@@ -146,6 +146,7 @@ def main(argv=None) -> int:
     if args.peer == "floor":
         peer_cases = []
         needed_floor = list(dict.fromkeys(workload.floor_case(c) for c in workload.cases))
+        needed_floor += workload.floor_extras
     else:
         try:
             peer_cases = peer.cases(workload.key, inputs)

@@ -169,6 +169,32 @@ def w4_floor_hvp(params, direction, X, y):
     return tuple((gp - gm) / (2 * h) for gp, gm in zip(grad_plus, grad_minus))
 
 
+def w4_floor_hvp_exact(params, direction, X, y):
+    """H V exactly: forward over reverse written out by hand (tangents of the forward
+    pass, then of the backprop in w3_floor_grad). Not the W4 floor of the spec (that is
+    w4_floor_hvp); it is the eager-numpy cost of an exact HVP, against which hodiff's
+    hvp/grad is read: three 256x784x512 GEMMs against the gradient's two."""
+    W1, b1, W2, b2 = params
+    V1, c1, V2, c2 = direction
+    rows = np.arange(len(y))
+    hidden = np.tanh(X @ W1 + b1)
+    slope = 1.0 - hidden * hidden
+    hidden_t = slope * (X @ V1 + c1)
+    z = hidden @ W2 + b2
+    z_t = hidden_t @ W2 + hidden @ V2 + c2
+    _, exp_shifted, sums = _stable_logsumexp_rows(z)
+    softmax = exp_shifted / sums[:, None]
+    dz = softmax.copy()
+    dz[rows, y] -= 1.0
+    dz /= len(y)
+    dz_t = softmax * (z_t - np.sum(softmax * z_t, axis=1, keepdims=True)) / len(y)
+    dW2_t = hidden_t.T @ dz + hidden.T @ dz_t
+    dhidden = dz @ W2.T
+    dhidden_t = dz_t @ W2.T + dz @ V2.T
+    dpre_t = dhidden_t * slope - 2.0 * hidden * hidden_t * dhidden
+    return X.T @ dpre_t, dpre_t.sum(axis=0), dW2_t, dz_t.sum(axis=0)
+
+
 # --- W5: full Hessian ---------------------------------------------------------
 
 def w5_inputs():
@@ -261,6 +287,7 @@ class Workload:
     tolerances: dict[str, float]         # per case; "*" is the default
     make_inputs: Callable[[], dict]
     per_unit: tuple[str, int] | None = None   # ("op", 300): also report time per op
+    floor_extras: tuple[str, ...] = ()    # cases only the floor runs (reference ratios)
     floor_case: Callable[[str], str] = _same_case
     # Later cases cost more than earlier ones (W6's k): after a timeout in a
     # row, that row's later cases are skipped instead of timing out in turn.
@@ -276,7 +303,7 @@ WORKLOADS = {
                    w2_inputs, per_unit=("op", W2_OPS)),
     "W3": Workload("W3", "MLP loss gradient", ("fwd", "grad"), {"*": 1e-10}, w3_inputs),
     "W4": Workload("W4", "MLP Hessian-vector product", ("grad", "hvp"),
-                   {"*": 1e-10, "hvp": 1e-6}, w4_inputs),
+                   {"*": 1e-10, "hvp": 1e-6}, w4_inputs, floor_extras=("hvp:exact",)),
     "W5": Workload("W5", "full Hessian", ("n50", "n200"), {"*": 1e-10}, w5_inputs),
     "W6": Workload("W6", "k-th derivative of sin(x)exp(-x^2/2)",
                    tuple(f"k{k}" for k in range(1, 9)), {"*": 1e-9}, w6_inputs,

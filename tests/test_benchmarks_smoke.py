@@ -59,6 +59,16 @@ def test_w3_floor_gradient_matches_a_directional_difference():
     assert analytic == pytest.approx(numeric, rel=1e-6)
 
 
+def test_w4_exact_floor_hvp_matches_a_difference_of_gradients():
+    # The exact hand-written HVP against a central difference of the gradient (its own
+    # reference: a gradient checked above) along the same direction, entry by entry.
+    inputs = wl.w4_inputs()
+    params, X, y, direction = (inputs[key] for key in ("params", "X", "y", "direction"))
+    exact = wl.w4_floor_hvp_exact(params, direction, X, y)
+    assert wl.relative_error(exact, wl.w4_floor_hvp(params, direction, X, y)) < 1e-6
+    assert [h.shape for h in exact] == [p.shape for p in params]
+
+
 def test_w5_and_w7_floor_shapes():
     for case, size in (("n50", 50), ("n200", 200)):
         hessian = wl.w5_floor_hessian(*wl.w5_inputs()[case])
@@ -75,7 +85,7 @@ def test_floor_peer_has_every_standard_case(key):
         pytest.importorskip("sympy")
     workload = wl.WORKLOADS[key]
     floor_cases = {case.case for case in floor_peer.cases(key, workload.make_inputs())}
-    assert {workload.floor_case(case) for case in workload.cases} <= floor_cases
+    assert {workload.floor_case(case) for case in workload.cases} | set(workload.floor_extras) <= floor_cases
 
 
 def test_relative_error_flattens_nested_results():

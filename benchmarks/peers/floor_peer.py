@@ -41,7 +41,8 @@ def w3(inputs):
 def w4(inputs):
     params, X, y = inputs["params"], inputs["X"], inputs["y"]
     return [_case("grad", wl.w3_floor_grad, params, X, y),
-            _case("hvp", wl.w4_floor_hvp, params, inputs["direction"], X, y)]
+            _case("hvp", wl.w4_floor_hvp, params, inputs["direction"], X, y),
+            _case("hvp:exact", wl.w4_floor_hvp_exact, params, inputs["direction"], X, y)]
 
 
 def w5(inputs):
