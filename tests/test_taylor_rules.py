@@ -481,6 +481,17 @@ def test_a_constant_zero_base_to_a_varying_exponent_has_zero_derivatives(dtype):
                                            err_msg=f"{mode} order {k}")
 
 
+@pytest.mark.parametrize("exponent", [np.complex128(1.5 + 0.5j), 1.5 + 0.5j, 2.0 + 0.0j])
+def test_a_constant_complex_exponent_in_taylor_mode(exponent):
+    # z**p has k-th derivative p (p - 1) ... (p - k + 1) z**(p - k) (mpmath). Taylor mode took float(p): the real
+    # part's derivatives for a numpy complex p (ComplexWarning only), a TypeError for a Python complex one.
+    for base in (1.1 - 0.5j, 2.0):
+        for k in range(1, 5):
+            expected = complex(mpmath.ff(mpmath.mpc(exponent), k) * mpmath.mpc(base) ** (mpmath.mpc(exponent) - k))
+            got = complex(hd.derivative(lambda z: z ** exponent, order=k)(base))
+            assert abs(got - expected) <= 1e-12 * max(1.0, abs(expected)), (base, k, got, expected)
+
+
 def test_fractional_power_at_zero_is_exact_below_its_order():
     # t**2.5 along x(t) = t: coefficients 0, 0, 0 then 0**(-1/2) = inf; and x**2.5 in float32
     for dtype in (np.float64, np.float32):

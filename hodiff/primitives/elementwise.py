@@ -354,12 +354,13 @@ def _taylor_pow_natural(x0, x_series, n):
 
 def _taylor_power(ans, primals, series):
     (x0, p0), (x_series, p_series) = primals, series
-    if p_series is None and np.ndim(p0) == 0 and not hasattr(p0, "_trace"):
+    if p_series is None and np.ndim(p0) == 0 and not hasattr(p0, "_trace") and not _is_complex(p0):
         p = float(p0)
         if p.is_integer() and 0 <= p <= 1024:
             return _taylor_pow_natural(x0, x_series, int(p))
         return _taylor_pow_const(ans, x0, x_series, p)
-    # x**p = exp(p log x) when the exponent varies too (x > 0); a constant base 0 has the nested rule's limit.
+    # x**p = exp(p log x) when the exponent varies too (x > 0) or is complex (the recurrence's weights are
+    # real); a constant base 0 has the nested rule's limit.
     log_x = log(x0) if x_series is not None else _log_base(x0)
     log_series = _taylor_log_from(x0, x_series) if x_series is not None else None
     product = taylor_bilinear(multiply)(multiply(p0, log_x), (p0, log_x), (p_series, log_series))
