@@ -148,3 +148,16 @@ def test_stack_jvp_applies_stack_once():
     with count_work() as work:
         hd.jvp(lambda *xs: hnp.stack(list(xs)), tuple(parts), tuple(np.ones(9)))
     assert work.calls["stack"] == 2 and work.calls["add"] == 0
+
+
+def test_a_complex_tangent_of_a_real_primal_is_refused_by_every_forward_route():
+    # jvp and linearize cast it to the primal's dtype (numpy's ComplexWarning only: exp's tangent along 1j was 0),
+    # a Python scalar one raised float()'s TypeError; JAX refuses it. A complex primal takes it.
+    x, t = np.array([0.5, 1.0]), np.array([1j, 1 + 1j])
+    routes = {"jvp": lambda: hd.jvp(hnp.exp, (x,), (t,)), "linearize": lambda: hd.linearize(hnp.exp, x)[1](t),
+              "hvp": lambda: hd.hvp(lambda x: hnp.sum(x ** 3), (x,), (t,))}
+    routes["jvp of a scalar"] = lambda: hd.jvp(hnp.exp, (0.5,), (1j,))
+    for name, route in routes.items():
+        with pytest.raises(TypeError, match="complex tangent for a real primal"):
+            route()
+    np.testing.assert_allclose(hd.jvp(hnp.exp, (x + 0j,), (t,))[1], np.exp(x) * t, rtol=1e-15)

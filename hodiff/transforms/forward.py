@@ -33,11 +33,19 @@ def _flatten_pair(primals, tangents, transform):
     return flat_primals, flat_tangents, in_tree
 
 
-def _as_tangent(tangent, primal):
-    """Tangents take their primal's dtype, as JAX requires."""
+def _as_tangent(tangent, primal, transform="jvp"):
+    """Tangents take their primal's dtype, as JAX requires; a complex one of a real primal is refused
+    (casting dropped its imaginary part with only numpy's ComplexWarning)."""
+    dtype = dtype_of_value(primal)
+    tangent_dtype = getattr(tangent, "dtype", None)  # (not `or`: a dtype without fields is falsy)
+    if tangent_dtype is None:
+        tangent_dtype = np.asarray(tangent).dtype
+    if tangent_dtype.kind == "c" and dtype.kind != "c":
+        raise TypeError(f"{transform}: a complex tangent for a real primal of dtype {dtype} (tangents take their "
+                        "primal's dtype); make the primal complex, or push the real and imaginary parts as two "
+                        "real tangents (J t = J Re t + i J Im t)")
     if isinstance(tangent, Tracer):
         return tangent
-    dtype = dtype_of_value(primal)
     tangent_type = type(tangent)
     if (tangent_type is float or tangent_type is int or tangent_type is complex) and (
             type(primal) is float or type(primal) is complex
@@ -115,7 +123,7 @@ def linearize(f, *primals):
             if _shape(primal) != _shape(tangent):
                 raise ValueError(
                     f"linearize: tangent of shape {_shape(tangent)} for a primal of shape {_shape(primal)}")
-        seeds = [_as_tangent(t, p) for t, p in zip(flat_tangents, recording.flat_primals)]
+        seeds = [_as_tangent(t, p, "linearize") for t, p in zip(flat_tangents, recording.flat_primals)]
         return tree_unflatten(recording.out_tree, recording.pushforward(*seeds))
 
     return recording.out, jvp_fn

@@ -92,7 +92,7 @@ def hvp_forward_over_reverse(f, primals, tangents):
     ``tangents``, as ``jvp(grad(f, argnums=all), primals, tangents)[1]``.
     """
     flat_primals, flat_tangents, in_tree = _flatten_pair(primals, tangents, "hvp")
-    flat_tangents = [_as_tangent(t, p) for t, p in zip(flat_tangents, flat_primals)]
+    flat_tangents = [_as_tangent(t, p, "hvp") for t, p in zip(flat_tangents, flat_primals)]
     out, root, inputs = _record(f, flat_primals, in_tree)
     seed = _scalar_seed(out, holomorphic=False)
     found = {}
