@@ -301,3 +301,25 @@ def test_refusals_name_the_problem():
     with pytest.raises(TypeError, match="cannot be used as an index"):
         hd.vmap(lambda x, i: x.at[i].set(0.0))(np.ones((2, 3)), np.array([0, 1]))
     assert issubclass(TracedConversionError, Exception)
+
+
+def test_tuples_and_ranges_inside_an_index_are_integer_arrays_as_numpys():
+    # numpy reads x[:, (0, 0)] as x[:, [0, 0]]; hodiff read the tuple as a basic index: the value was right, but
+    # reverse mode did not add the repeats (grad 1 for 2, jacrev against jacfwd), .at[].add/multiply applied a
+    # repeat once (np.add.at: [0, 2, 0, 1]) and vmap missed numpy's move-to-front rule with a range.
+    x = np.arange(12.0).reshape(3, 4)
+    for index in ((slice(None), (0, 0)), (slice(None), range(0, 1)), (range(3), (1, 1, 2))):
+        def f(a, index=index):
+            return hnp.sum(a[index] ** 2)
+        counts = np.zeros_like(x)
+        np.add.at(counts, tuple(np.asarray(i) if not isinstance(i, slice) else i for i in index), 1.0)
+        for route in (hd.grad, hd.jacrev, hd.jacfwd):
+            np.testing.assert_array_equal(route(f)(x), 2 * x * counts, err_msg=f"{route.__name__} {index}")
+    added, multiplied = np.zeros(4), np.full(3, 2.0)
+    np.add.at(added, [1, 1, 3], 1.0)
+    np.multiply.at(multiplied, [0, 0], 3.0)
+    np.testing.assert_array_equal(hnp.at(np.zeros(4))[((1, 1, 3),)].add(1.0), added)
+    np.testing.assert_array_equal(hnp.at(np.full(3, 2.0))[((0, 0),)].multiply(3.0), multiplied)
+    stack = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    np.testing.assert_array_equal(hd.vmap(lambda a: a[range(2), :, [1, 2]])(stack),
+                                  np.stack([member[range(2), :, [1, 2]] for member in stack]))

@@ -40,8 +40,9 @@ _PLAIN_INDEX_TYPES = frozenset({int, slice, type(None), type(Ellipsis), np.ndarr
 
 
 def normalize_index(index):
-    """An index for ``x[index]``: lists become arrays; traced indices are refused, but for a trace that reads
-    them as values (``hd.record``: a guard, re-recorded when the index changes)."""
+    """An index for ``x[index]``: lists, and tuples and ranges inside it, become arrays (numpy's integer-array
+    indexes); traced indices are refused, but for a trace that reads them as values (``hd.record``: a guard,
+    re-recorded when the index changes)."""
     items = index if isinstance(index, tuple) else (index,)
     normalized = []
     for item in items:
@@ -50,7 +51,7 @@ def normalize_index(index):
         if isinstance(item, Tracer):
             raise TypeError("a traced value cannot be used as an index; index with plain integers or arrays "
                             "(under vmap: gather with hnp.take_along_axis, select with hnp.where)")
-        if isinstance(item, list):
+        if isinstance(item, (list, tuple, range)):
             item = np.asarray(item)
         elif item.__class__ not in _PLAIN_INDEX_TYPES and backends.backend_name(item) != "numpy":
             # A Dask mask or index array is lazy: the result's shape would be unknown until computed.
