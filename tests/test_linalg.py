@@ -758,6 +758,24 @@ def test_pinv_and_lstsq_with_a_cutoff_that_drops_a_singular_value():
     assert hd.grad(lambda a: hnp.sum(hnp.linalg.pinv(a, rcond=0.5)))(stack[0].astype(np.float32)).dtype == np.float32
 
 
+def test_hermitian_svd_is_numpys_with_its_signs():
+    # numpy's hermitian SVD orders eigh's pairs by |w| and puts sign(w) on Vh; the general SVD of the same matrix
+    # (hodiff's traced route) flipped some columns of U and rows of Vh: a silently different function, whose
+    # derivative along the lower triangle was 0.065 for numpy's -0.066. Reference: numpy's own call and its central
+    # differences (indefinite, definite and a stack).
+    r = np.random.default_rng(7)
+    base = r.standard_normal((2, 3, 3))
+    for a in (base[0] + base[0].T, base[0] @ base[0].T + np.eye(3), base + np.swapaxes(base, -1, -2)):
+        w = r.standard_normal(a.shape)
+        traced = hd.jvp(lambda x: hnp.linalg.svd(x, hermitian=True), (a,), (np.zeros_like(a),))[0]
+        for ours, numpys in zip(traced, np.linalg.svd(a, hermitian=True)):
+            np.testing.assert_array_equal(ours, numpys)
+        for part in (0, 2):
+            grad = hd.grad(lambda x: hnp.sum(hnp.linalg.svd(x, hermitian=True)[part] * w))(a)
+            want = central_gradient(lambda x: np.sum(np.linalg.svd(x, hermitian=True)[part] * w), a)
+            np.testing.assert_allclose(grad, want, rtol=1e-6, atol=1e-8)
+
+
 def test_hermitian_svd_and_pinv_read_the_lower_triangle_as_numpy():
     # numpy's hermitian=True goes through eigh('L'): a traced non-symmetric a got the general SVD's values
     # (another matrix's) and a derivative along (T + T^T) / 2. Reference: numpy's own calls and their central

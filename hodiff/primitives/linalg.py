@@ -90,6 +90,7 @@ from .elementwise import (
     power,
     real,
     reciprocal,
+    sign,
     subtract,
     true_divide,
     where,
@@ -1606,11 +1607,27 @@ def np_svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise ValueError("svd: differentiating full_matrices=True is only possible for square matrices "
                          "(the extra singular vectors are not unique); pass full_matrices=False")
     if hermitian:
-        a = _hermitian_from_triangle(a, True)  # numpy's hermitian svd is eigh's, of the lower triangle
+        return _hermitian_svd(a, compute_uv)
     u, s, v = _svd_parts(svd(a), m)
     if not compute_uv:
         return s
     return SVDResult(u, s, _H(v))
+
+
+def _hermitian_svd(a, compute_uv):
+    """numpy's hermitian SVD, from eigh of the lower triangle: S = |w| descending, U the eigenvectors in that order,
+    Vh = (U sign(w))^H. The general SVD of the same matrix may flip a pair of singular vectors, which is another
+    function (derivatives of U or Vh against numpy's differed in sign)."""
+    from .reductions import argsort, sort
+
+    w, u = np_eigh(a, "L")
+    if not compute_uv:
+        return sort(absolute(w), axis=-1)[..., ::-1]
+    order = argsort(absolute(w), axis=-1)[..., ::-1]
+    s = S.take_along_axis(absolute(w), order, axis=-1)
+    signs = S.take_along_axis(sign(w), order, axis=-1)
+    u = S.take_along_axis(u, order[..., None, :], axis=-1)
+    return SVDResult(u, s, _H(multiply(u, signs[..., None, :])))
 
 
 def np_qr(a, mode="reduced"):
