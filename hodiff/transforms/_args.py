@@ -72,6 +72,25 @@ def check_differentiable(tree, argnum, transform, argnums_hint=True):
             )
 
 
+def check_output_leaves(leaves, transform):
+    """TypeError for an output leaf of f that is not an array or a number: a dict subclass, a dataclass or a set
+    is one leaf to tree_flatten (hodiff's pytree containers are dict, list, tuple, namedtuple and None), and
+    a transform would broadcast, differentiate or silently zero it."""
+    for leaf in leaves:
+        if isinstance(leaf, Tracer) or type(leaf) in (float, int, complex, bool, np.ndarray):
+            continue
+        kind = None
+        if not isinstance(leaf, (dict, list, tuple)):
+            try:
+                kind = dtype_of_value(leaf).kind
+            except (TypeError, ValueError):
+                pass
+        if kind is None or kind not in "biufc":
+            raise TypeError(f"{transform}: f returned a {type(leaf).__name__}, which is not an array, a number or "
+                            "one of the pytree containers (dict, list, tuple, namedtuple, None); convert it, "
+                            "e.g. dict(x)")
+
+
 def list_of_numbers_hint(args, argnums, transform):
     """A sentence for an error raised inside f when a differentiated argument is a list/tuple of numbers:
     hodiff (like JAX) treats it as a pytree of separate scalars, not an array. None when none is."""

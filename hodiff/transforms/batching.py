@@ -12,6 +12,7 @@ from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_map, tree_unflatten
 from ..interpreters.batch import BatchTrace, BatchTracer, materialize
 from ..interpreters.forward import lift_inner_duals
+from ._args import check_output_leaves
 
 __all__ = ["vmap"]
 
@@ -89,6 +90,7 @@ def _batched_output(out, trace, size, out_axis):
         if isinstance(leaf, tuple) and hasattr(leaf, "_fields"):  # a namedtuple (lstsq, slogdet, ...): its fields
             leaves.append(type(leaf)._make(_batched_output(tuple(leaf), trace, size, out_axis)))
             continue
+        check_output_leaves((leaf,), "vmap")
         leaf = materialize(leaf, trace, size)
         ndim = len(leaf.shape if isinstance(leaf, Tracer) else np.shape(leaf))
         if not -ndim <= out_axis < ndim:

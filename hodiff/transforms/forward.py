@@ -6,7 +6,7 @@ from ..core import backends
 from ..core.trace import Tracer
 from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
-from ._args import check_differentiable, dtype_of_value
+from ._args import check_differentiable, check_output_leaves, dtype_of_value
 from .recording import Recording
 
 __all__ = ["jvp", "linearize"]
@@ -85,6 +85,7 @@ def jvp(f, primals, tangents):
 def _unpack(result, trace):
     """(primal outputs, tangent outputs) of f's result, in its structure; zero tangents for constants."""
     flat_out, out_tree = tree_flatten(result)
+    check_output_leaves(flat_out, "jvp")
     outs, out_tangents = [], []
     for leaf in flat_out:
         if isinstance(leaf, Dual) and leaf._trace is trace:
@@ -112,7 +113,7 @@ def linearize(f, *primals):
     """
     for i, primal in enumerate(primals):
         check_differentiable(primal, i, "linearize")
-    recording = Recording(f, primals)
+    recording = Recording(f, primals, transform="linearize")
 
     def jvp_fn(*tangents):
         flat_tangents, tangent_tree = tree_flatten(tangents)

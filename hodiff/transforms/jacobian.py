@@ -48,7 +48,7 @@ from ..interpreters.batch import BatchTrace, BatchTracer, materialize
 from ..interpreters.forward import Dual, ForwardTrace, lift_inner_duals
 from ..primitives.elementwise import real
 from ..primitives.shape import concatenate, getitem, reshape, transpose, zeros_like
-from ._args import check_differentiable, dtype_of_value, normalize_argnums
+from ._args import check_differentiable, check_output_leaves, dtype_of_value, normalize_argnums
 from .forward import jvp
 from .recording import Recording
 
@@ -258,7 +258,7 @@ def _make_jacobian(f, argnums, layout, mode, has_aux, holomorphic, transform):
                     not holomorphic and any(_is_complex(v) for v in out_values)):
                 forward_signatures.discard(signature)  # the output shrank: record and decide again next time
         else:
-            recording = Recording(f_of_chosen, chosen, has_aux)
+            recording = Recording(f_of_chosen, chosen, has_aux, transform="jacobian")
             out_tree, out_values, aux = recording.out_tree, recording.out_values, recording.aux
             total_out = sum(_prod(_shape(v)) for v in out_values)
             use_forward = mode == "sweep" or mode == "auto" and (total_in <= total_out or (
@@ -390,6 +390,7 @@ def _batched_tangents(function, chosen, basis, size, seen):
     finally:
         trace.alive = batch_trace.alive = False
     flat_out, out_tree = tree_flatten(out)
+    check_output_leaves(flat_out, "jacobian")
     outs, columns = [], []
     for leaf in flat_out:
         if isinstance(leaf, Dual) and leaf._trace is trace:

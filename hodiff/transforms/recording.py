@@ -11,6 +11,7 @@ from ..core import gcpause
 from ..core.tree import LEAF, tree_flatten, tree_map, tree_unflatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.reverse import ReverseTrace, ReverseTracer, forward_sweep, frozen_while_recording, tape_backward
+from ._args import check_output_leaves
 
 __all__ = ["Recording"]
 
@@ -36,7 +37,7 @@ class Recording:
     trace's nodes in creation order).
     """
 
-    def __init__(self, f, primals, has_aux=False):
+    def __init__(self, f, primals, has_aux=False, transform="vjp"):
         trace = ReverseTrace(tape=True, lean=True)
         self.flat_primals, self.in_tree = flat_primals, in_tree = tree_flatten(primals)
         # The cycle collector is paused while f records (see core/gcpause.py).
@@ -60,6 +61,7 @@ class Recording:
             self.out_tree, self.out_values, self.roots = LEAF, [result.value], [result.node]
             return
         flat_out, self.out_tree = tree_flatten(result)
+        check_output_leaves(flat_out, transform)
         self.out_values = [_lower(leaf, trace) for leaf in flat_out]
         self.roots = [leaf.node if isinstance(leaf, ReverseTracer) and leaf._trace is trace else None
                       for leaf in flat_out]

@@ -24,7 +24,7 @@ from ..core.tree import tree_flatten, tree_unflatten
 from ..interpreters.forward import lift_inner_duals
 from ..interpreters.taylor import TaylorTrace, TaylorTracer
 from ..primitives.shape import concatenate, reshape
-from ._args import check_differentiable, dtype_of_value
+from ._args import check_differentiable, check_output_leaves, dtype_of_value
 from .forward import jvp
 
 __all__ = ["taylor", "jet", "derivative", "taylor_rule_report", "DERIVATIVE_MODES"]
@@ -54,6 +54,7 @@ def _propagate(f, flat_primals, flat_series, in_tree, order):
     finally:
         trace.alive = False
     flat_out, out_tree = tree_flatten(result)
+    check_output_leaves(flat_out, "taylor")
     primals_out, series_out = [], []
     for leaf in flat_out:
         if isinstance(leaf, TaylorTracer) and leaf._trace is trace:
