@@ -203,3 +203,18 @@ def test_integer_array_inputs_are_differentiated_as_floats():
     check_grads(lambda x: anp.sum(anp.sin(x)), modes=["fwd", "rev"])(x)
     with pytest.raises(TypeError, match="dtype int"):  # a Python int is refused, as autograd refuses it
         grad(lambda x: x ** 2)(2)
+
+
+def test_complex_values_as_autograd_has_them():
+    # autograd's complex vector space: ones() is 1 + 1j, so deriv(exp)(z) is (1 + 1j) exp(z) (autograd 1.9.1 gives
+    # that; hodiff.autograd pushed 1). Its jacobian pulls back 2n basis vectors (1 and 1j) of a complex output and
+    # fails; hodiff.autograd returned the real basis's rows, d Re(f)/dx, silently dropping the imaginary part.
+    z, x = np.array([0.3 + 0.2j, 1.1 - 0.5j]), np.array([0.3, 1.1])
+    np.testing.assert_allclose(autograd.deriv(anp.exp)(z), (1 + 1j) * np.exp(z), rtol=1e-15)
+    np.testing.assert_allclose(autograd.deriv(anp.exp)(x), np.exp(x), rtol=1e-15)
+    for call in (lambda: autograd.jacobian(lambda x: anp.exp(1j * x))(x),
+                 lambda: autograd.hessian(lambda z: anp.sum(anp.abs(z) ** 2))(z),
+                 lambda: autograd.vector_jacobian_product(lambda x: anp.exp(1j * x))(x, np.ones(2))):
+        with pytest.raises(TypeError, match="complex value"):
+            call()
+    np.testing.assert_allclose(autograd.jacobian(lambda x: anp.sin(x))(x), np.diag(np.cos(x)), rtol=1e-15)

@@ -175,8 +175,10 @@ def elementwise_grad(fun, x):
 
 @unary_to_nary
 def deriv(fun, x):
-    """J ones: the derivative of fun along all-ones (forward mode, hd.jvp)."""
-    return _make_jvp(fun, x)(_ones_like(x))[1]
+    """J ones: the derivative of fun along autograd's ones of x's space (forward mode, hd.jvp); for a complex x
+    that is 1 + 1j in every entry, as autograd's complex vector space has it."""
+    ones = _ones_like(x)
+    return _make_jvp(fun, x)(ones * (1 + 1j) if _is_complex(x) else ones)[1]
 
 
 @unary_to_nary
@@ -197,6 +199,7 @@ def grad_named(fun, argname):
 def _basis_vjps(fun, x):
     """Jacobian by pulling back every standard basis vector of the output (hd.vjp under hd.vmap)."""
     ans, vjp_fn = _vjp(fun, x)
+    _refuse_complex_jacobian(ans)
     out_shape, in_shape = _shape(ans), _shape(x)
     n_out = int(_np.prod(out_shape, dtype=_np.int64))
     dtype = _dtype(ans) if _np.issubdtype(_dtype(ans), _np.inexact) else _np.dtype(float)
@@ -207,14 +210,24 @@ def _basis_vjps(fun, x):
     return hnp.reshape(rows, tuple(out_shape) + tuple(in_shape))
 
 
+def _refuse_complex_jacobian(value):
+    """autograd's jacobian pulls back 2n basis vectors (1 and 1j per entry) of a complex output and fails to reshape
+    them; the real basis alone would silently keep only d Re(f)/dx."""
+    if _is_complex(value):
+        raise TypeError("jacobian: fun returned a complex value, whose Jacobian autograd does not take (its 2n basis "
+                        "pullbacks do not reshape); use hd.jacfwd or hd.jacrev (holomorphic=True for a holomorphic "
+                        "fun), or take the Jacobians of its real and imaginary parts")
+
+
 @unary_to_nary
 def jacobian(fun, x):
     """The Jacobian, shape ``out_shape + in_shape`` (hodiff's numerator layout).
 
     Autograd's definition: row i is the pullback of the output's i-th real
     standard basis vector, all rows at once by ``hd.vjp`` under ``hd.vmap``
-    (what ``hd.jacrev`` does). For a complex output of a real input the rows
-    are therefore d Re(f_i)/dx, as in autograd.
+    (what ``hd.jacrev`` does). A complex output is refused, as autograd fails
+    on it (so is the Hessian of a real fun of a complex x, the Jacobian of its
+    complex gradient).
     """
     return _basis_vjps(fun, x)
 
@@ -296,6 +309,9 @@ def tensor_jacobian_product(fun, argnum=0):
                 return fun(*args[:argnum], z, *args[argnum + 1:], **kwargs)
 
             vjp, ans = _make_vjp(unary, args[argnum])
+            if not isinstance(ans, (tuple, list, dict)):
+                _refuse_complex_jacobian(ans)  # (or a complex tensor: autograd's Jacobian of a complex product)
+                _refuse_complex_jacobian(vector)
             if _shape(ans) == _shape(vector) and not isinstance(ans, (tuple, list, dict)):
                 return vjp(vector)
         return jacobian_of_product(*args, vector, **kwargs)
