@@ -465,7 +465,8 @@ def _arg_batch(primitive):
         x = values[0]
         shape = tuple(shape_of(x))
         if axis is None:  # numpy flattens each member
-            out = primitive(reshape(x, shape=(shape[0], -1)), axis=1, **params)
+            # (the member's size, not -1: numpy cannot infer it beside a batch of 0 members)
+            out = primitive(reshape(x, shape=(shape[0], int(np.prod(shape[1:], dtype=np.int64)))), axis=1, **params)
             if params.get("keepdims"):
                 out = reshape(out, shape=(shape[0],) + (1,) * (len(shape) - 1))
             return out

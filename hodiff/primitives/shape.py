@@ -43,10 +43,24 @@ def _reshape_impl(x, shape):
         raise _backend_error("reshape", x, error) from error
 
 
+def _member_shape(member, shape):
+    """``shape`` with its -1 resolved for a member of shape ``member``: beside a batch of 0 members the batched
+    array has size 0, from which numpy cannot infer the -1 (a member's size tells it)."""
+    shape = tuple(shape)
+    if -1 not in shape:
+        return shape
+    known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+    size = int(np.prod(member, dtype=np.int64))
+    if known == 0 or size % known:
+        np.empty(member, dtype=bool).reshape(shape)  # numpy's own error for an impossible shape
+    return tuple(size // known if n == -1 else n for n in shape)
+
+
 reshape = linear(
     "reshape", _reshape_impl,
     transpose=lambda g, x, shape: reshape(g, shape=shape_of(x)),
-    batch=lambda values, batched, shape: reshape(values[0], shape=shape_of(values[0])[:1] + tuple(shape)),
+    batch=lambda values, batched, shape: reshape(
+        values[0], shape=shape_of(values[0])[:1] + _member_shape(shape_of(values[0])[1:], shape)),
 )
 
 

@@ -22,7 +22,7 @@ def vmap(f, in_axes=0, out_axes=0):
 
     ``in_axes`` is an int (every argument is mapped over that axis), or a
     tuple with an int or None per argument (None: the argument is shared by
-    all members). ``out_axes`` is an int for every output, or a tuple with an
+    all members). Keyword arguments are mapped over their axis 0 (as JAX). ``out_axes`` is an int for every output, or a tuple with an
     int per entry of a tuple output. Negative axes count from the end (of the
     argument; of the output including its batch axis), as in JAX. Every
     mapped argument must have the same length along its axis.
@@ -35,10 +35,15 @@ def vmap(f, in_axes=0, out_axes=0):
     """
 
     @functools.wraps(f)
-    def batched_f(*args):
+    def batched_f(*args, **kwargs):
         axes = (in_axes,) * len(args) if not isinstance(in_axes, (tuple, list)) else tuple(in_axes)
         if len(axes) != len(args):
             raise ValueError(f"vmap: in_axes has {len(axes)} entries for {len(args)} arguments")
+        if kwargs:  # keyword arguments are mapped over their axis 0, as JAX maps them: one more (dict) argument
+            def positional(*values):
+                return f(*values[:-1], **values[-1])
+
+            return vmap(positional, in_axes=axes + (0,), out_axes=out_axes)(*args, kwargs)
         sizes = set()
         moved = []
         for i, (arg, axis) in enumerate(zip(args, axes)):
@@ -60,6 +65,9 @@ def vmap(f, in_axes=0, out_axes=0):
                 sizes.add(shape[a])
                 new_leaves.append(leaf if a == 0 else _moveaxis(leaf, a, 0))
             moved.append(tree_unflatten(tree, new_leaves))
+        if not sizes:
+            raise ValueError("vmap: no argument is mapped (every in_axes entry is None, or f has no arguments); "
+                             "map at least one argument over an axis")
         if len(sizes) != 1:
             raise ValueError(f"vmap: mapped arguments must share one size along their in_axes, got {sorted(sizes)}")
         (size,) = sizes
@@ -74,7 +82,8 @@ def vmap(f, in_axes=0, out_axes=0):
             if not isinstance(out, tuple) or len(out) != len(out_axes):
                 raise ValueError(f"vmap: out_axes has {len(out_axes)} entries, but f returned "
                                  f"{type(out).__name__ if not isinstance(out, tuple) else len(out)}")
-            return tuple(_batched_output(o, trace, size, a) for o, a in zip(out, out_axes))
+            entries = [_batched_output(o, trace, size, a) for o, a in zip(out, out_axes)]
+            return type(out)._make(entries) if hasattr(out, "_fields") else tuple(entries)  # a namedtuple stays one
         return _batched_output(out, trace, size, out_axes)
 
     return batched_f
