@@ -15,6 +15,7 @@ import scipy.linalg as sla
 import hodiff as hd
 import hodiff.numpy as hnp
 import hodiff.scipy.linalg as hsl
+from hodiff.core.errors import TracedConversionError
 from hodiff.interpreters.taylor import TaylorTrace, TaylorTracer, nested_forward_series
 from hodiff.primitives import linalg as L
 
@@ -790,3 +791,31 @@ def test_hermitian_svd_and_pinv_read_the_lower_triangle_as_numpy():
         want = central_gradient(lambda x: np.sum(numpys(x) * w[:numpys(x).shape[-1]]), a)
         np.testing.assert_allclose(grad, want, rtol=1e-7, atol=1e-9)
         assert np.all(np.triu(grad, 1) == 0)  # the upper triangle is never read
+
+
+def test_the_linalg_audits_scipy_calls_and_vdot():
+    # scipy.linalg.pinv's atol (refused, even on plain arrays; its cutoff is atol + rtol s_max), lu_solve's
+    # trans=2 of a complex matrix (refused on plain arrays too), vdot (not differentiable) and the name in the
+    # not-differentiable message ("hodiff.numpy.scipy.linalg.lu"). References: scipy's and numpy's own calls,
+    # central differences of them.
+    r = np.random.default_rng(12)
+    u, v = np.linalg.qr(r.standard_normal((4, 3)))[0], np.linalg.qr(r.standard_normal((3, 3)))[0]
+    a = u @ np.diag([3.0, 1.0, 0.3]) @ v.T  # both cutoffs below drop the 0.3
+    w, e = r.standard_normal((3, 4)), r.standard_normal((4, 3))
+    for options in ({"atol": 0.5}, {"atol": 0.2, "rtol": 0.05}):
+        np.testing.assert_array_equal(hsl.pinv(a, **options), sla.pinv(a, **options))
+        assert hsl.pinv(a, return_rank=True, **options)[1] == sla.pinv(a, return_rank=True, **options)[1] == 2
+        grad = hd.grad(lambda x, options=options: hnp.sum(hsl.pinv(x, **options) * w))(a)
+        np.testing.assert_allclose(grad, central_gradient(lambda x, options=options: np.sum(
+            sla.pinv(x, **options) * w), a), rtol=1e-7, atol=1e-9)
+    m = r.standard_normal((3, 3)) + 1j * r.standard_normal((3, 3))
+    factors, b = sla.lu_factor(m), r.standard_normal((3, 2))
+    for trans in (0, 1, 2):
+        np.testing.assert_array_equal(hsl.lu_solve(factors, b, trans=trans), sla.lu_solve(factors, b, trans=trans))
+        traced = hd.jvp(lambda x, trans=trans: hsl.lu_solve(factors, x, trans=trans), (b + 0j,), (b + 0j,))
+        np.testing.assert_allclose(traced[0], sla.lu_solve(factors, b, trans=trans), rtol=1e-14)
+    za, zb = (r.standard_normal((2, 3)) + 1j * r.standard_normal((2, 3)) for _ in range(2))
+    assert hd.jvp(lambda x: hnp.vdot(x, zb), (za,), (zb,)) == pytest.approx((np.vdot(za, zb), np.vdot(zb, zb)))
+    np.testing.assert_allclose(hd.grad(lambda x: hnp.vdot(x, e))(a), e, rtol=1e-15)
+    with pytest.raises(TracedConversionError, match=r"^hodiff\.scipy\.linalg\.lu is not differentiable"):
+        hd.grad(lambda x: hnp.sum(hsl.lu(x)[2]))(a[:3])

@@ -80,14 +80,15 @@ def __getattr__(name):
     return wrapper
 
 
-def _not_differentiable(name, function):
+def _not_differentiable(name, function, namespace="hodiff.numpy"):
+    """``function`` for plain values; on a traced one a TracedConversionError naming ``namespace.name``."""
     def passthrough(*args, **kwargs):
         if _any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
             read = _read_guarded((args, kwargs))  # hd.record's values: read, each a guard
             if read is not None:
                 return function(*read[0], **read[1])
             raise _TracedConversionError(
-                f"hodiff.numpy.{name} is not differentiable by hodiff, and it was called on a traced "
+                f"{namespace}.{name} is not differentiable by hodiff, and it was called on a traced "
                 f"value. Use a differentiable alternative, write it with hodiff primitives, or wrap "
                 f"it with @hd.primitive and give it rules (hd.defvjp / hd.defjvp)."
             )

@@ -34,7 +34,7 @@ from .shape import (
     transpose,
 )
 
-__all__ = ["matmul", "einsum", "dot", "inner", "outer", "vecdot", "matvec", "vecmat", "kron", "trace", "letters",
+__all__ = ["matmul", "einsum", "dot", "inner", "outer", "vdot", "vecdot", "matvec", "vecmat", "kron", "trace", "letters",
            "parse_einsum"]
 
 _LETTERS = string.ascii_letters
@@ -583,6 +583,19 @@ def _both_plain(x1, x2):
     return type(x1) is np.ndarray and type(x2) is np.ndarray
 
 
+def vdot(a, b, /):
+    """numpy.vdot: sum(conj(a) * b) of the flattened operands (equal sizes), conjugating a as numpy does."""
+    if _both_plain(a, b):
+        return np.vdot(a, b)
+    a, b = _array(a), _array(b)
+    size_a, size_b = int(np.prod(shape_of(a), dtype=np.int64)), int(np.prod(shape_of(b), dtype=np.int64))
+    if size_a != size_b:
+        raise ValueError(f"vdot: the operands have {size_a} and {size_b} entries (they must have as many)")
+    flat_a = reshape(a, shape=(size_a,))
+    return matmul(conj(flat_a) if np.issubdtype(dtype_of(a), np.complexfloating) else flat_a,
+                  reshape(b, shape=(size_b,)))
+
+
 def vecdot(x1, x2, /, *, axis=-1, **options):
     """numpy.vecdot: sum(conj(x1) * x2) over ``axis`` of the broadcast pair (conjugating as numpy does)."""
     if _both_plain(x1, x2):
@@ -655,6 +668,7 @@ NUMPY_API = {
     "inner": inner,
     "outer": outer,
     "vecdot": vecdot,
+    "vdot": vdot,
     "matvec": matvec,
     "vecmat": vecmat,
     "kron": kron,

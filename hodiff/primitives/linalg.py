@@ -1688,8 +1688,9 @@ def np_pinv(a, rcond=None, hermitian=False, *, rtol=None):
     return _pinv_with_cutoff(a, rtol if rtol is not None else rcond, bool(hermitian))
 
 
-def _pinv_with_cutoff(a, cutoff, hermitian=False):
-    """pinv(a) dropping singular values s <= cutoff * s_max (numpy's rcond/rtol; None: numpy's default).
+def _pinv_with_cutoff(a, cutoff, hermitian=False, atol=0.0):
+    """pinv(a) dropping singular values s <= atol + cutoff * s_max (numpy's rcond/rtol, None: numpy's default;
+    scipy's atol).
 
     A cutoff above numpy's default (max(m, n) eps) drops singular values that are not rounding: P is then
     the pseudo-inverse of the truncated SVD, V_k S_k^-1 U_k^T, whose derivative moves with the kept singular
@@ -1699,10 +1700,11 @@ def _pinv_with_cutoff(a, cutoff, hermitian=False):
     """
     m, n = shape_of(a)[-2:]
     default = max(m, n) * np.finfo(_real_dtype(dtype_of(a))).eps
-    if cutoff is None or cutoff <= default or _untraced_numpy(a):
+    if atol == 0 and (cutoff is None or cutoff <= default or _untraced_numpy(a)):
         return pinv(a, rcond=cutoff, hermitian=hermitian)
     u, s, vh = np_svd(a, full_matrices=False)
-    kept = greater(s, multiply(S.getitem(s, index=(Ellipsis, slice(0, 1))), cutoff))
+    cutoff = default if cutoff is None else cutoff
+    kept = greater(s, add(multiply(S.getitem(s, index=(Ellipsis, slice(0, 1))), cutoff), atol))
     inverse = where(kept, reciprocal(where(kept, s, 1.0)), 0.0)  # 1/s of the kept, 0 (no 0 * inf) elsewhere
     return matmul(multiply(_mT(vh), S.expand_dims(inverse, -2)), _mT(u))
 
@@ -2206,16 +2208,20 @@ def sp_lu_factor(a, overwrite_a=False, check_finite=True):
 
 
 def sp_lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
-    """x with A x = b (trans 0) or A^T x = b (trans 1), from ``lu_factor``'s (lu, piv); b (n,) or (..., n, k).
+    """x with A x = b (trans 0), A^T x = b (trans 1) or A^H x = b (trans 2), from ``lu_factor``'s (lu, piv);
+    b (n,) or (..., n, k).
 
-    Differentiable in lu and b: two triangular solves and the (constant) row permutation.
+    Differentiable in lu and b: two triangular solves and the (constant) row permutation; A^H x = b is
+    A^T conj(x) = conj(b).
     """
     packed, piv = lu_and_piv
+    if _untraced_numpy(packed) and _untraced_numpy(b):
+        return _sla.lu_solve((packed, piv), b, trans=trans, overwrite_b=overwrite_b, check_finite=check_finite)
     packed, b = _inexact(packed), _inexact(b)
     code = _trans_code(trans)
     code = 1 if code == 2 and not np.issubdtype(dtype_of(packed), np.complexfloating) else code
     if code == 2:
-        raise TypeError("lu_solve: trans=2 of a complex matrix is not supported")
+        return conj(sp_lu_solve((packed, piv), conj(b), trans=1))
     n = shape_of(packed)[-1]
     vector = ndim_of(b) == 1
     if (shape_of(b)[0] if vector else shape_of(b)[-2]) != n:
@@ -2390,21 +2396,25 @@ def _read_by_solve(a, structure, lower):
 
 
 def sp_pinv(a, *, atol=None, rtol=None, return_rank=False, check_finite=True):
-    """Pseudo-inverse (scipy.linalg.pinv): singular values below max(atol, rtol * s_max) are dropped.
+    """Pseudo-inverse (scipy.linalg.pinv): singular values s <= atol + rtol * s_max are dropped (scipy's defaults:
+    atol 0, rtol max(m, n) eps).
 
     Differentiable where the rank is locally constant (see hodiff.numpy.linalg.pinv).
     """
+    if _untraced_numpy(a):
+        return _sla.pinv(a, atol=atol, rtol=rtol, return_rank=return_rank, check_finite=check_finite)
     a = _inexact(a)
     _check_matrix(a, "pinv")
-    if atol is not None:
-        raise NotImplementedError("hodiff.scipy.linalg.pinv: atol is not supported; use rtol")
-    result = np_pinv(a, rtol=rtol)
+    atol = 0.0 if atol is None else float(atol)
+    if atol < 0 or (rtol is not None and rtol < 0):
+        raise ValueError("pinv: atol and rtol values must be positive")
+    result = _pinv_with_cutoff(a, rtol, atol=atol)
     if return_rank:
         from ..core.trace import concrete_value
 
         values = np.linalg.svd(concrete_value(a), compute_uv=False)
-        cutoff = (max(shape_of(a)[-2:]) * np.finfo(values.dtype).eps if rtol is None else rtol) * values[..., :1]
-        return result, np.sum(values > cutoff, axis=-1)
+        relative = max(shape_of(a)[-2:]) * np.finfo(values.dtype).eps if rtol is None else rtol
+        return result, np.sum(values > atol + relative * values[..., :1], axis=-1)
     return result
 
 

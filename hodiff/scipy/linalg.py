@@ -18,5 +18,5 @@ __all__ = sorted(_API)
 
 def __getattr__(name):
     attr = getattr(_sla, name)
-    return _not_differentiable(f"scipy.linalg.{name}", attr) if callable(attr) and not isinstance(attr, type) \
+    return _not_differentiable(name, attr, "hodiff.scipy.linalg") if callable(attr) and not isinstance(attr, type) \
         else attr

@@ -22,10 +22,7 @@ plain values and raises a clear error when a traced value reaches it.
 
 import scipy.special as _sp
 
-from ..core.errors import TracedConversionError as _TracedConversionError
-from ..core.trace import Tracer as _Tracer
-from ..core.trace import read_guarded as _read_guarded
-from ..core.tree import tree_leaves as _tree_leaves
+from ..numpy import _not_differentiable
 from ..primitives.special import SCIPY_SPECIAL_API as _API
 
 globals().update(_API)
@@ -36,22 +33,5 @@ def __getattr__(name):
     attr = getattr(_sp, name)  # AttributeError names the missing function
     if not callable(attr) or isinstance(attr, type):
         return attr
-    return _not_differentiable(name, attr)
+    return _not_differentiable(name, attr, "hodiff.scipy.special")
 
-
-def _not_differentiable(name, function):
-    def passthrough(*args, **kwargs):
-        if any(isinstance(leaf, _Tracer) for leaf in _tree_leaves((args, kwargs))):
-            read = _read_guarded((args, kwargs))  # hd.record's values: read, each a guard
-            if read is not None:
-                return function(*read[0], **read[1])
-            raise _TracedConversionError(
-                f"hodiff.scipy.special.{name} is not differentiable by hodiff, and it was called on a "
-                f"traced value. Use a differentiable function (hodiff.scipy.special.__all__ lists them), "
-                "write it with those, or wrap it with @hd.primitive and give it rules (hd.defvjp / hd.defjvp)."
-            )
-        return function(*args, **kwargs)
-
-    passthrough.__name__ = name
-    passthrough.__doc__ = f"scipy.special.{name}, for plain (untraced) values only."
-    return passthrough

@@ -13,5 +13,5 @@ __all__ = ["odeint"]
 def __getattr__(name):
     attr = getattr(_integrate, name)
     if callable(attr) and not isinstance(attr, type):
-        return _not_differentiable(f"scipy.integrate.{name}", attr)
+        return _not_differentiable(name, attr, "hodiff.autograd.scipy.integrate")
     return attr

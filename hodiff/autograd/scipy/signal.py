@@ -79,4 +79,4 @@ def convolve(A, B, axes=None, dot_axes=[(), ()], mode="full"):  # noqa: B006  (a
 
 def __getattr__(name):
     attr = getattr(_signal, name)
-    return _not_differentiable(f"scipy.signal.{name}", attr) if callable(attr) and not isinstance(attr, type) else attr
+    return _not_differentiable(name, attr, "hodiff.autograd.scipy.signal") if callable(attr) and not isinstance(attr, type) else attr

@@ -13,6 +13,6 @@ def forward_to(name):
         if distribution is not None and hasattr(distribution, attribute):
             return getattr(distribution, attribute)
         value = getattr(getattr(scipy.stats, name), attribute)
-        return _not_differentiable(f"scipy.stats.{name}.{attribute}", value) if callable(value) else value
+        return _not_differentiable(f"{name}.{attribute}", value, "hodiff.autograd.scipy.stats") if callable(value) else value
 
     return __getattr__
