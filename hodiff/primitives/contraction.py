@@ -34,8 +34,8 @@ from .shape import (
     transpose,
 )
 
-__all__ = ["matmul", "einsum", "dot", "inner", "outer", "vdot", "vecdot", "matvec", "vecmat", "kron", "trace", "letters",
-           "parse_einsum"]
+__all__ = ["matmul", "einsum", "dot", "inner", "outer", "vdot", "vecdot", "matvec", "vecmat", "kron", "trace",
+           "letters", "parse_einsum"]
 
 _LETTERS = string.ascii_letters
 _total = builtins.sum  # ``sum`` here is the primitive

@@ -22,8 +22,9 @@ def vmap(f, in_axes=0, out_axes=0):
 
     ``in_axes`` is an int (every argument is mapped over that axis), or a
     tuple with an int or None per argument (None: the argument is shared by
-    all members). Keyword arguments are mapped over their axis 0 (as JAX). ``out_axes`` is an int for every output, or a tuple with an
-    int per entry of a tuple output. Negative axes count from the end (of the
+    all members); keyword arguments are mapped over their axis 0 (as JAX).
+    ``out_axes`` is an int for every output, or a tuple with an int per entry
+    of a tuple output (a namedtuple keeps its type). Negative axes count from the end (of the
     argument; of the output including its batch axis), as in JAX. Every
     mapped argument must have the same length along its axis.
 

@@ -79,4 +79,6 @@ def convolve(A, B, axes=None, dot_axes=[(), ()], mode="full"):  # noqa: B006  (a
 
 def __getattr__(name):
     attr = getattr(_signal, name)
-    return _not_differentiable(name, attr, "hodiff.autograd.scipy.signal") if callable(attr) and not isinstance(attr, type) else attr
+    if callable(attr) and not isinstance(attr, type):
+        return _not_differentiable(name, attr, "hodiff.autograd.scipy.signal")
+    return attr

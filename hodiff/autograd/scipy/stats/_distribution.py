@@ -13,6 +13,8 @@ def forward_to(name):
         if distribution is not None and hasattr(distribution, attribute):
             return getattr(distribution, attribute)
         value = getattr(getattr(scipy.stats, name), attribute)
-        return _not_differentiable(f"{name}.{attribute}", value, "hodiff.autograd.scipy.stats") if callable(value) else value
+        if callable(value):
+            return _not_differentiable(f"{name}.{attribute}", value, "hodiff.autograd.scipy.stats")
+        return value
 
     return __getattr__
