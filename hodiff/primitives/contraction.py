@@ -244,6 +244,7 @@ matmul = Primitive(
     batch=_matmul_batch,
 )
 matmul.taylor = taylor_bilinear(matmul)
+matmul.keywords = False  # numpy's gufunc keywords (axes=, out=, ...): numpy's on plain arrays, refused on traced
 matmul.declare_reads(answer=False, arguments=((1,), (0,)))
 matmul.__doc__ = """a @ b with numpy's matmul semantics: (..., n, k) @ (..., k, m) -> (..., n, m).
 

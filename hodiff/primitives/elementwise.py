@@ -1652,8 +1652,12 @@ def _np_angle(z, deg=False):
 # --------------------------------------------------------------- the numpy namespace's names
 
 def _where(condition, x=None, y=None):
+    if x is None and y is None:  # numpy's where(c): the indices of c's nonzero entries (a value-only function)
+        from .. import numpy as hnp  # (the namespace imports the primitives)
+
+        return hnp.nonzero(condition)
     if x is None or y is None:  # where(c, x) would reach numpy as where(c, x, None): an object array
-        raise TypeError("hodiff.numpy.where needs x and y; for indices use numpy.nonzero")
+        raise ValueError("hodiff.numpy.where: either both or neither of x and y should be given (as numpy)")
     return where(condition, x, y)
 
 
