@@ -127,6 +127,12 @@ def test_derivative_tensor_of_a_cubic(n, seed):
     np.testing.assert_allclose(hd.derivative_tensor(cubic, order=4)(x), 0.0, atol=1e-11)
 
 
+def test_derivative_tensor_refuses_a_complex_input_in_its_own_words():
+    # it said "jacfwd requires real-valued inputs ... pass holomorphic=True", an option derivative_tensor lacks
+    with pytest.raises(TypeError, match="derivative_tensor: real inputs only"):
+        hd.derivative_tensor(lambda z: hnp.sum(hnp.abs(z) ** 2), 2)(np.array([1 + 1j, 2.0]))
+
+
 def test_derivative_tensor_is_symmetric_and_matches_hessian():
     f = lambda x: hnp.exp(x[0] * x[1]) * hnp.sin(x[2] + x[0])
     x = np.array([0.3, -0.5, 0.8])

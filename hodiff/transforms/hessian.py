@@ -32,7 +32,7 @@ import functools
 import numbers
 
 from ..core.tree import tree_flatten
-from ._args import check_differentiable
+from ._args import check_differentiable, dtype_of_value
 from .forward import jvp
 from .forward_over_reverse import hvp_forward_over_reverse
 from .jacobian import _check_layout, _make_jacobian, jacfwd, jacrev
@@ -161,6 +161,10 @@ def derivative_tensor(f, order, argnums=0):
 
     @functools.wraps(f)
     def tensor(*args, **kwargs):
+        if any(dtype_of_value(leaf).kind == "c" for leaf in tree_flatten(args[argnums])[0]):
+            raise TypeError("derivative_tensor: real inputs only (d^k f / dx^k entry by entry); for a complex z "
+                            "differentiate in the real pair (Re z, Im z), or use hd.jacfwd(..., holomorphic=True) "
+                            "nested for a holomorphic f")
         return derivative(*args, **kwargs)
 
     return tensor
