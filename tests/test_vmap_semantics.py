@@ -45,3 +45,11 @@ def test_vmap_keywords_empty_batches_and_namedtuple_out_axes_as_jax():
     assert type(out) is point and out.b.shape == (2, 3)
     with pytest.raises(ValueError, match="no argument is mapped"):
         hd.vmap(lambda a: a, in_axes=None)(x)
+
+
+def test_a_batched_index_into_a_numpy_array_is_explained_as_an_index():
+    # it said the value "would drop its derivative", which an integer has none of
+    with pytest.raises(hd.core.errors.TracedConversionError, match="traced int64 value reached plain numpy code"):
+        hd.vmap(lambda i: np.arange(10.0)[i])(np.array([1, 2, 3]))
+    np.testing.assert_array_equal(hd.vmap(lambda i: hnp.take_along_axis(hnp.asarray(np.arange(10.0)), i, axis=0))(
+        np.array([[1], [2], [3]])), [[1.0], [2.0], [3.0]])

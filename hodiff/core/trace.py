@@ -358,6 +358,12 @@ class Tracer:
                         "transform, or use its perturbation's eps.tangent(value)")
 
     def __array__(self, dtype=None, copy=None):
+        if np.dtype(self.dtype).kind in "biu":  # no derivative to drop: an index or mask, most likely
+            raise TracedConversionError(
+                f"a {self._trace.kind}-traced {np.dtype(self.dtype)} value reached plain numpy code (as an index "
+                "into a numpy array, say), which cannot take it: a value that depends on the mapped or "
+                "differentiated input is no constant; gather with hnp.take_along_axis, select with hnp.where, "
+                "or keep the index plain")
         raise TracedConversionError(
             f"a {self._trace.kind}-traced value reached plain numpy code, which would "
             "drop its derivative. Use the hodiff.numpy function of the same name "
